@@ -1,0 +1,40 @@
+# Two commands matter: `make evaluate` and `make test`. Both set everything up from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PARAMS ?= params/default.yaml
+
+.PHONY: setup evaluate test test-fast bench lab dictionary clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# The kernel every notebook names is `python3`; register it inside the venv so it runs this interpreter.
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (jinlin)" >/dev/null
+	touch $(STAMP)
+
+evaluate: $(STAMP)
+	$(BIN)/jinlin run --params $(PARAMS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not notebook"
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	$(BIN)/jupyter lab notebooks/
+
+dictionary: $(STAMP)
+	$(BIN)/jinlin dictionary
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

@@ -1,0 +1,169 @@
+"""Load a district folder: find each table's file, read it, map headers, pseudonymise, type and validate.
+
+This is the one place that reads a district's exports. It returns a :class:`District` of clean, typed frames, or
+raises :class:`~evaluation.errors.DataValidationError` listing every problem with its file, row, column and fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+import yaml
+
+from ..errors import DataValidationError, Problem
+from . import contract
+from .readers import find_table_file, map_headers, read_table_file, sha256_file
+from .schemas import check_table, coerce_table
+from .validate import cross_table_problems
+
+__all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE"]
+
+METADATA_FILE = "dataset.yaml"
+# Files a district folder may hold besides the tables.
+_SIDE_FILES = {METADATA_FILE, "readme.md", "truth.json", "claims.yaml"}
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """Where a table came from: enough to re-run and to detect changed data."""
+
+    table: str
+    file: str
+    fmt: str
+    encoding: str | None
+    sha256: str
+    rows: int
+    first_data_row: int
+
+
+@dataclass(frozen=True)
+class District:
+    """A validated district: typed tables keyed by contract name, their provenance, and any warnings."""
+
+    folder: Path
+    tables: Mapping[str, pd.DataFrame]
+    files: Mapping[str, TableFile]
+    metadata: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    recoded_missing: Mapping[str, int] = field(default_factory=dict)
+    personal_columns_dropped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise KeyError(f"the district in {self.folder} has no table {name!r} (file {name}.csv/.xlsx/.parquet)")
+        return self.tables[name]
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.metadata.get("synthetic", False))
+
+    @property
+    def label(self) -> str:
+        return str(self.metadata.get("name", self.folder.name))
+
+
+def _read_metadata(folder: Path) -> tuple[dict, list[Problem]]:
+    path = folder / METADATA_FILE
+    if not path.exists():
+        return {}, []
+    try:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        return {}, [Problem(METADATA_FILE, None, None, "error", "bad_metadata", f"cannot be read ({e})",
+                            "fix the YAML syntax or delete the file")]
+    if not isinstance(meta, dict):
+        return {}, [Problem(METADATA_FILE, None, None, "error", "bad_metadata", "is not a mapping",
+                            "write key: value lines")]
+    return meta, []
+
+
+def _pseudonymise(frame: pd.DataFrame, table: contract.Table, salt: bytes | None
+                  ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Replace personal columns with a salted ``person_key`` and mask phone/ID numbers in free text."""
+    personal = [c.name for c in table.columns if c.personal and c.name in frame.columns]
+    known = {c.name for c in table.columns}
+    extra = [c for c in frame.columns if c not in known]
+    if extra:
+        from ..privacy import detect_personal_columns
+
+        found = detect_personal_columns(frame[extra])
+        personal += [c for c in found["column"].tolist() if c not in personal]
+    if personal:
+        from ..privacy import load_salt, pseudonymise
+
+        frame, _report = pseudonymise(frame, salt if salt is not None else load_salt(), columns=personal)
+    text_cols = [c.name for c in table.columns if c.kind == "text" and c.name in frame.columns]
+    if text_cols:
+        from ..privacy import mask_free_text
+
+        frame = mask_free_text(frame, columns=text_cols)
+    return frame, tuple(personal)
+
+
+def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[District | None, list[Problem]]:
+    """Read and validate every table in ``folder``; return the district (``None`` on errors) and all problems."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None, [Problem(str(folder), None, None, "error", "no_folder", "the district folder does not exist",
+                              "give the path of a folder holding the exported tables (e.g. data/synthetic)")]
+    metadata, problems = _read_metadata(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, TableFile] = {}
+    recoded: dict[str, int] = {}
+    dropped: dict[str, tuple[str, ...]] = {}
+    names = {t.name for t in contract.TABLES}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.stem.lower() not in names and p.name.lower() not in _SIDE_FILES \
+                and not p.name.startswith("."):
+            problems.append(Problem(p.name, None, None, "warning", "unknown_file",
+                                    "this file is not a table of the data contract and is ignored",
+                                    "rename it after its table (e.g. grid_events.csv) if it should be read"))
+    for t in contract.TABLES:
+        path, found = find_table_file(folder, t.name)
+        problems += found
+        if path is None:
+            if t.required and not found:
+                problems.append(Problem(f"{t.name}.csv", None, None, "error", "missing_table",
+                                        f"the required table {t.name} ({t.zh}) is missing",
+                                        f"add {t.name}.csv (or .xlsx/.parquet) to the folder"))
+            continue
+        raw, read_problems = read_table_file(path)
+        problems += read_problems
+        if raw is None:
+            continue
+        first = 2 if raw.fmt in ("csv", "xlsx") else 1
+        frame, header_problems = map_headers(raw, t)
+        problems += header_problems
+        if any(p.severity == "error" for p in header_problems):
+            continue
+        frame, dropped_cols = _pseudonymise(frame, t, salt)
+        if dropped_cols:
+            dropped[t.name] = dropped_cols
+        frame, cell_problems, rec = coerce_table(frame, t, path.name, first)
+        problems += cell_problems
+        recoded.update({f"{t.name}.{k}": v for k, v in rec.items()})
+        problems += check_table(frame, t, path.name, first)
+        tables[t.name] = frame
+        files[t.name] = TableFile(t.name, path.name, raw.fmt, raw.encoding, sha256_file(path), len(frame), first)
+    problems += cross_table_problems(tables, {k: v.file for k, v in files.items()},
+                                     {k: v.first_data_row for k, v in files.items()})
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    district = District(folder.resolve(), MappingProxyType(tables), MappingProxyType(files), metadata,
+                        tuple(p for p in problems if p.severity == "warning"), recoded, dropped)
+    return district, problems
+
+
+def load_district(folder: str | Path, salt: bytes | None = None) -> District:
+    """Load a district folder, raising :class:`DataValidationError` if it breaks the data contract."""
+    district, problems = read_district(folder, salt)
+    if district is None:
+        raise DataValidationError(problems, str(folder))
+    return district

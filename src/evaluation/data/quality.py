@@ -1,0 +1,102 @@
+"""Data-quality summaries of a loaded district: row counts, coverage, missingness, warnings, lineage, survey completion.
+
+These are descriptive tables (no inference), computed from the typed frames that :func:`load_district` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from ..errors import Problem
+from .contract import TABLES
+
+__all__ = ["TIME_COLUMN", "table_overview", "records_by_community_year", "missingness", "problems_frame",
+           "lineage_summary", "survey_completion", "survey_design_kind"]
+
+# The column that dates each table's rows, for coverage by year.
+TIME_COLUMN: dict[str, str] = {
+    "population": "year", "population_margins": "year", "programme_rollout": "start_date",
+    "survey_responses": "wave", "activities": "date", "organisations": "founded", "volunteers": "registered",
+    "service_hours": "date", "grid_events": "reported_at", "petitions": "received_date",
+    "service_stations": "opened", "community_workers": "hired", "pairings": "start_date",
+    "committee_members": "appointed", "joint_meetings": "date", "grid_staff": "joined",
+    "community_lineage": "effective_date", "communities": "valid_from",
+}
+
+
+def _years(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.year.astype("Int64")
+    return pd.to_numeric(s, errors="coerce").astype("Int64")
+
+
+def table_overview(tables: Mapping[str, pd.DataFrame], files: Mapping[str, object]) -> pd.DataFrame:
+    """One row per loaded table: file, format, rows, communities covered, and first/last year."""
+    rows = []
+    for t in TABLES:
+        if t.name not in tables:
+            continue
+        df = tables[t.name]
+        tc = TIME_COLUMN.get(t.name)
+        years = _years(df[tc]).dropna() if tc and tc in df.columns else pd.Series(dtype="Int64")
+        f = files[t.name]
+        rows.append({
+            "table": t.name, "file": getattr(f, "file", str(f)), "format": getattr(f, "fmt", ""),
+            "rows": len(df),
+            "communities": int(df["community_id"].nunique()) if "community_id" in df.columns else pd.NA,
+            "first": int(years.min()) if len(years) else pd.NA,
+            "last": int(years.max()) if len(years) else pd.NA,
+        })
+    return pd.DataFrame(rows, columns=["table", "file", "format", "rows", "communities", "first", "last"])
+
+
+def records_by_community_year(df: pd.DataFrame, time_column: str) -> pd.DataFrame:
+    """Counts of rows by community (index) and year (columns)."""
+    years = _years(df[time_column]).rename("year")
+    return (pd.crosstab(df["community_id"], years).sort_index(axis=0).sort_index(axis=1))
+
+
+def missingness(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Share of missing values per contract column present in each table (personal columns are gone by now)."""
+    rows = []
+    for t in TABLES:
+        if t.name not in tables:
+            continue
+        df = tables[t.name]
+        for c in t.columns:
+            if c.name in df.columns:
+                rows.append({"table": t.name, "column": c.name, "required": c.required,
+                             "missing_share": float(df[c.name].isna().mean()) if len(df) else 0.0})
+    return pd.DataFrame(rows, columns=["table", "column", "required", "missing_share"])
+
+
+def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
+    """Validation problems as a table, sorted by file and row."""
+    cols = ["severity", "file", "row", "column", "rule", "message", "fix"]
+    return pd.DataFrame([{c: getattr(p, c) for c in cols} for p in sorted(problems)], columns=cols)
+
+
+def lineage_summary(lineage: pd.DataFrame) -> dict[str, object]:
+    """How many old communities became how many new ones, and when."""
+    dates = sorted(pd.to_datetime(lineage["effective_date"]).dt.date.unique())
+    return {"n_from": int(lineage["from_id"].nunique()), "n_to": int(lineage["to_id"].nunique()),
+            "dates": [d.isoformat() for d in dates],
+            "children_per_parent": lineage.groupby("from_id")["to_id"].nunique().sort_index()}
+
+
+def survey_completion(survey: pd.DataFrame, planned_n: int) -> pd.DataFrame:
+    """Respondents per community and wave against the planned sample size."""
+    g = survey.groupby(["wave", "community_id"]).size().rename("respondents").reset_index()
+    g["planned"] = planned_n
+    g["completion"] = g["respondents"] / planned_n
+    return g
+
+
+def survey_design_kind(survey: pd.DataFrame) -> str:
+    """``stratified`` when strata, PSUs and weights are all present and filled, otherwise ``srs``."""
+    need = ["stratum", "psu", "base_weight"]
+    if all(c in survey.columns for c in need) and survey[need].notna().all().all():
+        return "stratified"
+    return "srs"

@@ -1,0 +1,142 @@
+"""pandera schemas generated from the contract, and the typing step that feeds them.
+
+Typing (:func:`coerce_table`) turns raw strings into dates, numbers, flags and codes and names every cell it cannot
+read. The pandera schema (:func:`schema_for`) then checks ranges, code lists, empty required values and duplicate keys
+on the typed frame; its failure cases are translated into :class:`~evaluation.errors.Problem` records.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from ..errors import Problem
+from .contract import Column, Table
+from .parsing import blank_to_na, parse_categories, parse_dates, parse_flags, parse_numbers
+
+__all__ = ["coerce_table", "schema_for", "check_table"]
+
+_FIX = {
+    "date": "write dates as 2024-05-01, 2024/5/1 or 2024年5月1日",
+    "datetime": "write times as 2024-05-01 08:30:00 or 2024年5月1日 8:30",
+    "int": "write a whole number (digits only)",
+    "float": "write a number",
+    "flag": "write 1/0 or 是/否",
+}
+
+
+def _row(index: object, first_data_row: int) -> int | None:
+    try:
+        return int(index) + first_data_row
+    except (TypeError, ValueError):
+        return None
+
+
+def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2
+                 ) -> tuple[pd.DataFrame, list[Problem], dict[str, int]]:
+    """Type every contract column of ``frame``; return the frame, the unreadable cells and missing-code counts."""
+    out = frame.copy()
+    problems: list[Problem] = []
+    recoded: dict[str, int] = {}
+    for col in table.columns:
+        if col.name not in out.columns or col.personal:
+            continue
+        raw = out[col.name]
+        if col.kind in ("date", "datetime"):
+            val, bad = parse_dates(raw, with_time=col.kind == "datetime")
+        elif col.kind in ("int", "float"):
+            val, bad = parse_numbers(raw, integer=col.kind == "int")
+            if col.missing_codes:
+                coded = val.isin(col.missing_codes)
+                if coded.any():
+                    recoded[col.name] = int(coded.sum())
+                    val = val.mask(coded)
+            if col.kind == "int":
+                val = val.astype("Int64")
+        elif col.kind == "flag":
+            val, bad = parse_flags(raw)
+        elif col.kind == "category":
+            val, bad = parse_categories(raw, col.name, None)
+            val = val.astype("str")
+        else:
+            val = blank_to_na(raw).map(lambda v: str(v) if pd.notna(v) else v).astype("str")
+            bad = pd.Series(False, index=raw.index)
+        for idx in bad[bad].index:
+            shown = str(raw.loc[idx])[:40]
+            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", f"unparseable_{col.kind}",
+                                    f"cannot read {shown!r} as a {col.kind}", _FIX.get(col.kind, "correct the value")))
+        out[col.name] = val
+    return out, problems, recoded
+
+
+def _checks(col: Column) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if col.min is not None and col.max is not None:
+        checks.append(pa.Check.in_range(col.min, col.max))
+    elif col.min is not None:
+        checks.append(pa.Check.ge(col.min))
+    elif col.max is not None:
+        checks.append(pa.Check.le(col.max))
+    if col.allowed is not None:
+        checks.append(pa.Check.isin(list(col.allowed)))
+    return checks
+
+
+def schema_for(table: Table, present: list[str] | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of ``table``, restricted to the ``present`` columns (extra columns are always allowed)."""
+    present_set = set(present) if present is not None else {c.name for c in table.columns}
+    columns = {
+        c.name: pa.Column(nullable=c.may_be_empty, checks=_checks(c), required=True, coerce=False)
+        for c in table.columns if c.name in present_set and not c.personal
+    }
+    unique = list(table.key) if table.key and all(k in present_set for k in table.key) else None
+    return pa.DataFrameSchema(columns, unique=unique, strict=False, report_duplicates="all", name=table.name)
+
+
+def _describe(check: str, col: Column | None, value: object) -> tuple[str, str, str]:
+    if check == "not_nullable":
+        return "empty_required", "a required value is empty", f"fill in {col.name}" if col else "fill in the value"
+    if "uniqueness" in check or check == "field_uniqueness":
+        return "duplicate_key", "duplicate key: this row repeats another row's key", \
+            "remove the duplicate row or give it its own key"
+    if check.startswith("isin"):
+        allowed = ", ".join(col.allowed or ()) if col else ""
+        return "unknown_code", f"{value!r} is not an allowed value", f"use one of: {allowed}"
+    if check.startswith(("in_range", "greater_than", "less_than")):
+        lo = "" if col is None or col.min is None else f"{col.min:g}"
+        hi = "" if col is None or col.max is None else f"{col.max:g}"
+        codes = ""
+        if col is not None and col.missing_codes:
+            codes = f"; {'/'.join(f'{c:g}' for c in col.missing_codes)} mean don't know/refused"
+        return "out_of_range", f"value {value!r} is out of range [{lo}, {hi}]", \
+            f"use a value from {lo or '-∞'} to {hi or '∞'}{codes}"
+    return check, f"check {check} failed for {value!r}", "correct the value"
+
+
+def check_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2) -> list[Problem]:
+    """Validate a typed frame with its pandera schema and translate the failures into problems."""
+    schema = schema_for(table, list(frame.columns))
+    try:
+        schema.validate(frame, lazy=True)
+        return []
+    except SchemaErrors as err:
+        fc = err.failure_cases
+    problems: list[Problem] = []
+    key_cols = ",".join(table.key)
+    for rec in fc.to_dict("records"):
+        check = str(rec.get("check"))
+        colname = rec.get("column")
+        colname = None if colname is None or (isinstance(colname, float) and pd.isna(colname)) else str(colname)
+        col = None
+        if colname is not None:
+            try:
+                col = table.column(colname)
+            except KeyError:
+                col = None
+        rule, msg, fix = _describe(check, col, rec.get("failure_case"))
+        if rule == "duplicate_key":
+            colname = key_cols
+        problems.append(Problem(file, _row(rec.get("index"), first_data_row), colname, "error", rule, msg, fix))
+    # pandera reports a duplicated key once per key column; keep one problem per row.
+    return sorted(set(problems))

@@ -1,0 +1,157 @@
+"""Run parameters: one validated model for every parameter set (``params/*.yaml``) and every ``-p key=value``.
+
+YAML has traps for parameter files (style notes, pitfall 3): ``NO`` becomes False, ``012345`` an octal number, a bare
+date a ``date`` object. :func:`load_yaml_strict` reads YAML with only ``true``/``false`` as booleans, keeps
+leading-zero numbers and dates as strings, and the pydantic model then rejects unknown keys and wrong types with a
+message that names the key and the fix — all before any kernel starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .config import PARAMS_DIR
+from .errors import ParameterError
+
+__all__ = ["RunParams", "load_params", "load_yaml_strict", "parse_override", "NOTEBOOK_ORDER"]
+
+NOTEBOOK_ORDER = (
+    "00_data_quality",
+)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2-like scalars: only true/false are booleans; no octal, no sexagesimal, no dates."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp",
+                                                  "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$"),
+                                    list("-+0123456789"))
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:(?:0|[1-9][0-9]*)\.[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?"
+               r"|(?:0|[1-9][0-9]*)[eE][-+]?[0-9]+)$"), list("-+0123456789."))
+
+
+def load_yaml_strict(text: str, source: str = "<string>") -> Any:
+    """Parse YAML without the YAML 1.1 traps; raise :class:`ParameterError` with the line on a syntax error."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader derives from SafeLoader
+    except yaml.YAMLError as e:
+        raise ParameterError(f"{source}: not valid YAML: {e}\nfix: correct the syntax on that line.") from None
+
+
+class RunParams(BaseModel):
+    """Every parameter a run accepts. Notebooks receive the subset their ``parameters`` cell declares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: str = Field("data/synthetic", description="District folder, relative to the project root")
+    report_year: int = Field(2024, ge=2000, le=2100, description="The year called 今年 in the report")
+    comparison_year: int | None = Field(None, ge=2000, le=2100, description="Defaults to report_year - 1 (同比)")
+    language: Literal["zh", "en"] = "zh"
+    min_cell: int = Field(5, ge=1, le=1000, description="Smallest published cell (respondents or cases)")
+    seed: int = Field(20241231, ge=0, description="Seed for every random step (bootstrap, sampling)")
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    data_cutoff: str | None = Field(None, description="Censoring time of open events; default end of report_year")
+    communities: list[str] | None = Field(None, description="Community subset; default all")
+    survey_planned_n: int = Field(50, ge=1, description="Planned respondents per community and wave")
+    notebooks: list[str] | None = Field(None, description="Notebooks to run; default all, in order")
+    execution_timeout: int = Field(600, ge=10, le=7200, description="Seconds per notebook cell")
+
+    @field_validator("data_cutoff")
+    @classmethod
+    def _cutoff(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            dt.datetime.fromisoformat(str(v))
+        except ValueError:
+            raise ValueError("write the cut-off as 2024-12-31 or 2024-12-31 23:59:59") from None
+        return str(v)
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebooks(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        unknown = [n for n in v if n not in NOTEBOOK_ORDER]
+        if unknown:
+            raise ValueError(f"unknown notebook(s) {unknown}; known: {list(NOTEBOOK_ORDER)}")
+        return v
+
+    @model_validator(mode="after")
+    def _years(self) -> "RunParams":
+        if self.comparison_year is not None and self.comparison_year >= self.report_year:
+            raise ValueError("comparison_year must be before report_year")
+        return self
+
+    @property
+    def comparison(self) -> int:
+        return self.comparison_year if self.comparison_year is not None else self.report_year - 1
+
+    @property
+    def cutoff(self) -> str:
+        return self.data_cutoff or f"{self.report_year}-12-31 23:59:59"
+
+    def notebook_list(self) -> list[str]:
+        return list(self.notebooks) if self.notebooks else list(NOTEBOOK_ORDER)
+
+
+def _explain(err: ValidationError, source: str) -> str:
+    fields = list(RunParams.model_fields)
+    lines = [f"{source}: invalid parameters:"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(file)"
+        if e["type"] == "extra_forbidden":
+            guess = difflib.get_close_matches(key, fields, 1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            lines.append(f"  {key}: unknown parameter{hint}\n    fix: remove it or use one of: {', '.join(fields)}")
+        else:
+            lines.append(f"  {key} = {e.get('input')!r}: {e['msg']}\n    fix: {_fix(key)}")
+    return "\n".join(lines)
+
+
+def _fix(key: str) -> str:
+    field = RunParams.model_fields.get(key)
+    if field is None:
+        return "see params/default.yaml for the accepted parameters"
+    desc = f" ({field.description})" if field.description else ""
+    return f"give {key} a value like the default {field.default!r}{desc}; quote text values in YAML"
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Parse one ``key=value`` override with the same strict YAML scalars as parameter files."""
+    if "=" not in item:
+        raise ParameterError(f"override {item!r} is not key=value\nfix: write e.g. -p language=en")
+    key, _, value = item.partition("=")
+    return key.strip(), load_yaml_strict(value, f"override {key}")
+
+
+def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> tuple[RunParams, str]:
+    """Load and validate a parameter file (plus overrides); return the params and the parameter-set name."""
+    path = Path(path) if path is not None else PARAMS_DIR / "default.yaml"
+    if not path.exists():
+        raise ParameterError(f"parameter file {path} does not exist\nfix: give a file such as params/default.yaml")
+    raw = load_yaml_strict(path.read_text(encoding="utf-8"), str(path)) or {}
+    if not isinstance(raw, dict):
+        raise ParameterError(f"{path}: must be a mapping of key: value lines")
+    raw.update(overrides or {})
+    try:
+        params = RunParams.model_validate(raw)
+    except ValidationError as e:
+        raise ParameterError(_explain(e, str(path))) from None
+    return params, path.stem

@@ -1,0 +1,96 @@
+"""Record headline figures from a notebook, and read them back from executed notebooks into ``results.json``.
+
+Modelled on the Microsoft *recommenders* project, which dropped scrapbook (unmaintained) for a small record function:
+``record()`` displays the value under a private MIME type, so it travels inside the executed notebook, and
+:func:`read_records` collects it with nbformat. No side files, no global state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MIME", "record", "record_many", "read_records", "results_json", "normalise_value"]
+
+MIME = "application/vnd.jinlin.record+json"
+_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+_FIELDS = ("value", "se", "ci_low", "ci_high", "n")
+SIGNIFICANT = 10  # digits kept in results.json: enough for any report, stable across BLAS builds
+
+
+def normalise_value(v: Any) -> Any:
+    """Plain JSON types, floats rounded to :data:`SIGNIFICANT` digits so reruns give byte-identical files."""
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if not math.isfinite(f):
+            return None
+        if f == 0:
+            return 0.0
+        return float(f"{f:.{SIGNIFICANT}g}")
+    if isinstance(v, Mapping):
+        return {str(k): normalise_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [normalise_value(x) for x in v]
+    if v is None or isinstance(v, (int, str)):
+        return v
+    if hasattr(v, "item"):
+        return normalise_value(v.item())
+    return str(v)
+
+
+def _payload(key: str, value: Any, **extra: Any) -> dict[str, Any]:
+    if not _KEY.match(key):
+        raise ValueError(f"record key {key!r} must be dotted lower snake case, e.g. grid.events_closed.count")
+    body = {"value": normalise_value(value)}
+    for k, v in extra.items():
+        if v is not None:
+            body[k] = normalise_value(v)
+    return {"key": key, "result": body}
+
+
+def record(key: str, value: Any, *, se: float | None = None, ci_low: float | None = None,
+           ci_high: float | None = None, n: int | None = None, **extra: Any) -> None:
+    """Record one headline figure under a stable dotted key (shown in the notebook as a one-line summary)."""
+    from IPython.display import display
+
+    payload = _payload(key, value, se=se, ci_low=ci_low, ci_high=ci_high, n=n, **extra)
+    display({MIME: payload, "text/plain": f"recorded {key} = {payload['result']['value']!r}"}, raw=True)
+
+
+def record_many(results: Mapping[str, Mapping[str, Any]]) -> None:
+    """Record several figures given as ``{key: {"value": ..., "se": ..., ...}}``."""
+    for key in sorted(results):
+        fields = dict(results[key])
+        record(key, fields.pop("value"), **fields)
+
+
+def read_records(notebooks: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Every recorded figure in the executed notebooks (nbformat nodes), in order; a later record wins."""
+    out: dict[str, dict[str, Any]] = {}
+    for nb in notebooks:
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if MIME in data:
+                    payload = data[MIME]
+                    if isinstance(payload, str):
+                        payload = json.loads(payload)
+                    out[payload["key"]] = payload["result"]
+    return out
+
+
+def results_json(records: Mapping[str, Mapping[str, Any]], meta: Mapping[str, Any] | None = None) -> str:
+    """Serialise records deterministically: sorted keys, rounded floats, no timestamps, trailing newline."""
+    body = {"results": {k: normalise_value(dict(v)) for k, v in sorted(records.items())}}
+    if meta:
+        body["meta"] = normalise_value(dict(meta))
+    return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,52 @@
+"""One chart style for every notebook, with Chinese glyphs from a font shipped by a pip package.
+
+matplotlib finds no CJK font on a machine without system fonts, and ``mplfonts.use_font()`` alone still draws boxes
+(style notes). What works is registering the wheel's ``NotoSansCJKsc-Regular.otf`` (SIL Open Font License) with the
+font manager under its own family name and putting that family first. The SimHei file in the same wheel is avoided
+because its licence is unclear.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["cjk_font_path", "use_style", "FONT_FAMILY"]
+
+FONT_FAMILY = "Noto Sans CJK SC"
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> Path:
+    """Path of the Noto Sans CJK SC font file installed with ``mplfonts``."""
+    import mplfonts
+
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: reinstall mplfonts (pip install mplfonts)")
+    return path
+
+
+def use_style() -> str:
+    """Register the CJK font and set the project's chart style; return the family name in use."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    mpl.rcParams.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": [family, "DejaVu Sans"],
+        "axes.unicode_minus": False,  # the CJK font has no U+2212 minus glyph
+        "figure.dpi": 100,
+        "savefig.dpi": 120,
+        "figure.figsize": (7.5, 4.2),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "svg.hashsalt": "jinlin",  # deterministic SVG ids
+        "pdf.fonttype": 42,
+    })
+    return family

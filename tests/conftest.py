@@ -1,0 +1,62 @@
+"""Shared fixtures: a small valid district written to a temporary folder, to be broken one rule at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def mini_tables() -> dict[str, pd.DataFrame]:
+    """A tiny district that meets the data contract: 2 old communities split into 3, a little of each table."""
+    communities = pd.DataFrame({
+        "community_id": ["L01", "L02", "C01", "C02", "C03"],
+        "name_zh": ["老一社区", "老二社区", "新一社区", "新二社区", "新三社区"],
+        "street": ["S01", "S01", "S01", "S01", "S02"],
+        "valid_from": ["2014-01-01", "2014-01-01", "2020-01-01", "2020-01-01", "2020-01-01"],
+        "valid_to": ["2019-12-31", "2019-12-31", "", "", ""],
+    })
+    lineage = pd.DataFrame({
+        "from_id": ["L01", "L01", "L02"], "to_id": ["C01", "C02", "C03"],
+        "effective_date": ["2020-01-01"] * 3, "pop_share": [0.6, 0.4, 1.0],
+    })
+    population = pd.DataFrame({
+        "community_id": ["L01", "L02", "C01", "C02", "C03"], "year": [2019, 2019, 2024, 2024, 2024],
+        "resident_pop": [10000, 8000, 9000, 7000, 11000],
+    })
+    survey = pd.DataFrame({
+        "wave": [2024] * 6, "respondent_id": [f"R{i}" for i in range(6)],
+        "community_id": ["C01", "C01", "C02", "C02", "C03", "C03"],
+        "sex": ["male", "female", "female", "male", "female", "male"], "age": [34, 51, 67, 29, 44, 72],
+        "q_committee": [4, 5, 3, 8, 2, 4], "q_overall": [7, 9, 6, 98, 5, 8],
+    })
+    grid = pd.DataFrame({
+        "event_id": ["E1", "E2", "E3"], "community_id": ["C01", "C02", "C03"],
+        "category": ["sanitation", "dispute", "safety"],
+        "reported_at": ["2024-03-01 09:00:00", "2024-05-02 10:30:00", "2024-12-30 08:00:00"],
+        "closed_at": ["2024-03-02 09:00:00", "2024-05-04 10:30:00", ""],
+        "status": ["closed", "closed", "open"],
+    })
+    return {"communities": communities, "community_lineage": lineage, "population": population,
+            "survey_responses": survey, "grid_events": grid}
+
+
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame], encoding: str = "utf-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False, encoding=encoding)
+    return folder
+
+
+@pytest.fixture
+def mini_district(tmp_path: Path) -> Path:
+    return write_tables(tmp_path / "district", mini_tables())
+
+
+@pytest.fixture(autouse=True)
+def _salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests never touch the user's salt file.
+    monkeypatch.setenv("JINLIN_SALT", "test-salt-not-secret")
