@@ -67,7 +67,7 @@ def missingness(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         df = tables[t.name]
         for c in t.columns:
             if c.name in df.columns:
-                rows.append({"table": t.name, "column": c.name, "required": c.required,
+                rows.append({"table": t.name, "column": c.name, "required": c.required and not c.may_be_empty,
                              "missing_share": float(df[c.name].isna().mean()) if len(df) else 0.0})
     return pd.DataFrame(rows, columns=["table", "column", "required", "missing_share"])
 

@@ -1,0 +1,84 @@
+"""The runner: a run publishes atomically, keeps the old report on failure, and is reproducible byte for byte."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import mini_tables, write_tables
+
+from evaluation.errors import DataValidationError, JinlinError, RunFailed
+from evaluation.report.runner import output_lock, run
+
+
+def _params(tmp_path: Path, folder: Path, **extra) -> Path:
+    p = tmp_path / "mini.yaml"
+    lines = [f"data_dir: {folder}", "language: en", "survey_planned_n: 3"] + [f"{k}: {v}" for k, v in extra.items()]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+@pytest.mark.notebook
+def test_run_publishes_report_and_is_byte_identical(tmp_path):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    params = _params(tmp_path, folder)
+    a = run(params, out_root=tmp_path / "a")
+    b = run(params, out_root=tmp_path / "b")
+    for name in ("report.html", "results.json", "manifest.json", "00_data_quality.ipynb"):
+        assert (a.out_dir / name).exists()
+    assert (a.out_dir / "results.json").read_bytes() == (b.out_dir / "results.json").read_bytes()
+    manifest = json.loads((a.out_dir / "manifest.json").read_text())
+    assert manifest["data"]["files"]["grid_events"]["sha256"]
+    assert manifest["params"]["language"] == "en" and manifest["seed"] == 20241231
+    assert "pandas" in manifest["versions"] and "00_data_quality" in manifest["timings_s"]
+    html = (a.out_dir / "report.html").read_text()
+    assert "<nav class=\"toc\">" in html and "http" not in html.split("<body>")[0]
+
+
+@pytest.mark.notebook
+def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    params = _params(tmp_path, folder)
+    good = run(params, out_root=tmp_path / "r")
+    before = (good.out_dir / "results.json").read_bytes()
+    # A notebook failure: the survey's planned sample size parameter is valid, but break the data after validation
+    import evaluation.report.runner as runner
+
+    real = runner.execute_notebooks
+
+    def broken(names, p, out_dir, progress=None):
+        (out_dir / "partial.txt").write_text("half")
+        raise RunFailed(f"notebook 00_data_quality failed; see {out_dir}")
+
+    monkeypatch.setattr(runner, "execute_notebooks", broken)
+    with pytest.raises(RunFailed) as e:
+        run(params, out_root=tmp_path / "r")
+    assert "r/mini.failed" in str(e.value) and "unchanged" in str(e.value)
+    assert (good.out_dir / "results.json").read_bytes() == before
+    assert (tmp_path / "r" / "mini.failed" / "partial.txt").exists()
+    monkeypatch.setattr(runner, "execute_notebooks", real)
+
+
+def test_bad_data_stops_before_any_kernel(tmp_path):
+    t = mini_tables()
+    t["population"].loc[0, "community_id"] = "X1"
+    folder = write_tables(tmp_path / "d", t)
+    with pytest.raises(DataValidationError, match="not in the community register"):
+        run(_params(tmp_path, folder), out_root=tmp_path / "r")
+    assert not (tmp_path / "r" / "mini").exists()
+
+
+def test_lock_refuses_a_second_run(tmp_path):
+    with output_lock(tmp_path, "x"):
+        with pytest.raises(JinlinError, match="another run"):
+            with output_lock(tmp_path, "x"):
+                pass
+    with output_lock(tmp_path, "x"):  # released
+        pass
+
+
+def test_stale_lock_is_taken_over(tmp_path):
+    (tmp_path / ".x.lock").write_text("999999999")
+    with output_lock(tmp_path, "x"):
+        pass

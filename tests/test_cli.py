@@ -1,0 +1,52 @@
+"""The command line: readable help, exit codes, and no traceback on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import ROOT, mini_tables, write_tables
+
+from evaluation.cli import main
+
+
+def _jinlin(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evaluation.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_help_lists_commands():
+    r = _jinlin("--help")
+    assert r.returncode == 0
+    for cmd in ("validate", "generate", "run", "dictionary"):
+        assert cmd in r.stdout
+    assert "examples:" in r.stdout
+
+
+def test_validate_clean_folder(mini_district, capsys):
+    assert main(["validate", str(mini_district)]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
+def test_validate_bad_folder_exit_1_without_traceback(tmp_path):
+    t = mini_tables()
+    t["grid_events"].loc[1, "closed_at"] = "2024-01-01 00:00:00"
+    folder = write_tables(tmp_path / "d", t)
+    r = _jinlin("validate", str(folder))
+    assert r.returncode == 1
+    assert "grid_events.csv, row 3, column closed_at" in r.stdout and "fix:" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_run_with_bad_parameters_exit_1(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("language: NO\n")
+    r = _jinlin("run", "--params", str(p))
+    assert r.returncode == 1 and "language" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_debug_shows_traceback(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("language: NO\n")
+    r = _jinlin("run", "--params", str(p), "--debug")
+    assert r.returncode != 0 and "Traceback" in r.stderr

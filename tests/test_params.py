@@ -1,0 +1,74 @@
+"""Parameters: YAML's traps, unknown keys and wrong types are refused with the key named, before any kernel starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation.errors import ParameterError
+from evaluation.params import RunParams, load_params, load_yaml_strict, parse_override
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "p.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_default_params_load():
+    params, name = load_params("params/default.yaml")
+    assert name == "default" and params.report_year == 2024 and params.language == "zh"
+    assert params.comparison == 2023 and params.cutoff == "2024-12-31 23:59:59"
+
+
+def test_yaml_traps_stay_strings():
+    data = load_yaml_strict("a: NO\nb: 012345\nc: 2024-12-31\nd: true\ne: 1.5\nf: 7\ng: on")
+    assert data == {"a": "NO", "b": "012345", "c": "2024-12-31", "d": True, "e": 1.5, "f": 7, "g": "on"}
+
+
+def test_norway_problem_is_refused_with_the_key(tmp_path):
+    with pytest.raises(ParameterError) as e:
+        load_params(_write(tmp_path, "language: NO\n"))
+    assert "language" in str(e.value) and "'NO'" in str(e.value)
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    with pytest.raises(ParameterError) as e:
+        load_params(_write(tmp_path, "report_yaer: 2024\n"))
+    assert "report_yaer: unknown parameter (did you mean 'report_year'?)" in str(e.value)
+
+
+def test_wrong_type_and_range(tmp_path):
+    with pytest.raises(ParameterError) as e:
+        load_params(_write(tmp_path, "report_year: 1066\nmin_cell: 0\n"))
+    msg = str(e.value)
+    assert "report_year = 1066" in msg and "min_cell = 0" in msg
+
+
+def test_dates_in_yaml_are_checked(tmp_path):
+    params, _ = load_params(_write(tmp_path, "data_cutoff: 2024-06-30\n"))
+    assert params.data_cutoff == "2024-06-30"
+    with pytest.raises(ParameterError, match="data_cutoff"):
+        load_params(_write(tmp_path, "data_cutoff: 2024年6月\n"))
+
+
+def test_overrides_parse_like_yaml():
+    assert parse_override("language=en") == ("language", "en")
+    assert parse_override("report_year=2023") == ("report_year", 2023)
+    assert parse_override("communities=[C01, C02]") == ("communities", ["C01", "C02"])
+    with pytest.raises(ParameterError):
+        parse_override("language")
+
+
+def test_comparison_year_must_precede(tmp_path):
+    with pytest.raises(ParameterError, match="comparison_year"):
+        load_params(_write(tmp_path, "comparison_year: 2024\n"))
+
+
+def test_missing_file():
+    with pytest.raises(ParameterError, match="does not exist"):
+        load_params("params/nope.yaml")
+
+
+def test_params_are_frozen():
+    with pytest.raises(Exception):
+        RunParams().report_year = 2020  # type: ignore[misc]
