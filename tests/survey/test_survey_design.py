@@ -1,0 +1,123 @@
+"""SurveyDesign estimators against R survey 4.1.1 on the api data (tests/reference/survey)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.survey import SurveyDesign
+
+LONELY_CSV = Path(__file__).resolve().parents[1] / "reference" / "survey" / "apiclus1_lonely.csv"
+DESIGNS = ["strat", "clus1", "clus1_nofpc", "clus2", "clus2_w", "srs"]
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_degf(designs, ref, name):
+    assert designs[name].degf() == ref["estimates"][name]["degf"]
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_mean_total_ratio_proportion(designs, ref, check, name):
+    d, e = designs[name], ref["estimates"][name]
+    check(d.mean("api00"), e["mean_api00"])
+    check(d.total("enroll"), e["total_enroll"])  # NA in apiclus2 without na_rm, as in R
+    check(d.ratio("api_stu", "enroll"), e["ratio_apistu_enroll"])
+    check(d.proportion("stype"), e["prop_stype"])
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_na_rm_is_a_domain(designs, ref, check, name):
+    d, e = designs[name], ref["estimates"][name]
+    check(d.mean("acs_k3", na_rm=True), e["mean_acsk3_narm"])
+    check(d.total("acs_k3", na_rm=True), e["total_acsk3_narm"])
+    assert np.isnan(d.mean("acs_k3").estimate[0])
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+@pytest.mark.parametrize("rule", ["math", "hf7"])
+def test_quantile_woodruff(designs, ref, check, name, rule):
+    got = designs[name].quantile("api00", [0.25, 0.5, 0.9], rule=rule)
+    check(got, ref["estimates"][name][f"quantile_{rule}"], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_quantile_na_rm(designs, ref, check, name):
+    got = designs[name].quantile("acs_k3", 0.5, na_rm=True)
+    check(got, ref["estimates"][name]["quantile_acsk3_narm"], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_ciprop_logit(designs, ref, check, name):
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    # R fits the logit through glm() (convergence 1e-8 on the deviance), hence 1e-6.
+    check(designs[name].ciprop("sch_wide_yes"), ref["estimates"][name]["ciprop_logit"], cols=cols, rtol=1e-6)
+    if name != "srs":  # apisrs has no year-round school: R's GLM does not converge there
+        check(designs[name].ciprop("yr_rnd_yes"), ref["estimates"][name]["ciprop_logit_yr"], cols=cols, rtol=1e-6)
+
+
+def test_ciprop_degenerate_is_the_point(designs):
+    got = designs["srs"].ciprop("yr_rnd_yes")
+    assert got.estimate[0] == 0 and got.ci_low[0] == 0 and got.ci_high[0] == 0
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_by_domains(designs, ref, check, name):
+    d, e = designs[name], ref["estimates"][name]
+    got = d.by("api00", "stype")
+    assert list(got.stype) == e["by_mean_api00_stype"]["level"]
+    check(got, e["by_mean_api00_stype"])
+    check(d.by("enroll", "stype", stat="total"), e["by_total_enroll_stype"])
+    check(d.by("api_stu", "stype", stat="ratio", denominator="enroll"), e["by_ratio_stype"], cols=(
+        "estimate", "se", "ci_low", "ci_high"))
+    prop = d.by("sch_wide", "stype", stat="proportion").sort_values(["level", "stype"])  # R: statistic-major
+    check(prop, e["by_prop_schwide_stype"])
+
+
+def test_by_matches_mean_of_each_domain(designs):
+    d = designs["clus2"]
+    by = d.by("api00", "stype")
+    for _, row in by.iterrows():
+        sub = d.data.assign(x=np.where(d.data.stype == row.stype, d.data.api00, np.nan))
+        dd = SurveyDesign(sub, ids=["dnum", "snum"], fpc=["fpc1", "fpc2"])
+        one = dd.mean("x", na_rm=True)
+        assert one.estimate[0] == pytest.approx(row.estimate, rel=1e-12)
+        assert one.se[0] == pytest.approx(row.se, rel=1e-12)
+
+
+@pytest.mark.parametrize("policy", ["remove", "adjust", "certainty", "average"])
+def test_lonely_psu_policies(ref, check, policy):
+    lon = pd.read_csv(LONELY_CSV)
+    d = SurveyDesign(lon, ids="dnum", strata="str", weights="pw", lonely_psu=policy)
+    e = ref["lonely_psu"][policy]
+    check(d.mean("api00"), e["mean_api00"], cols=("estimate", "se", "ci_low", "ci_high"))
+    check(d.total("enroll"), e["total_enroll"], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+def test_lonely_psu_fail_raises():
+    lon = pd.read_csv(LONELY_CSV)
+    with pytest.raises(ValueError, match="only one PSU"):
+        SurveyDesign(lon, ids="dnum", strata="str", weights="pw").mean("api00")
+
+
+def test_fpc_as_fraction_equals_population_size(api):
+    df = api["strat"].assign(frac=lambda x: x.groupby("stype").pw.transform("size") / x.fpc)
+    a = SurveyDesign(df, strata="stype", weights="pw", fpc="fpc").mean("api00")
+    b = SurveyDesign(df, strata="stype", weights="pw", fpc="frac").mean("api00")
+    assert a.se[0] == pytest.approx(b.se[0], rel=1e-12)
+
+
+def test_weights_default_from_fpc(api, designs):
+    # apiclus2 ships pw = (N1/n1)(N2/n2); without weights= the design must rebuild it from the fpcs.
+    np.testing.assert_allclose(designs["clus2"].weights.to_numpy(), api["clus2"]["pw"].to_numpy(), rtol=1e-6)
+
+
+def test_design_errors(api):
+    with pytest.raises(ValueError, match="not nested"):
+        SurveyDesign(api["clus1"].assign(s=np.arange(len(api["clus1"])) % 2), ids="dnum", strata="s")
+    with pytest.raises(ValueError, match="lonely_psu"):
+        SurveyDesign(api["srs"], lonely_psu="nope")
+    with pytest.raises(ValueError, match="only one primary"):
+        SurveyDesign(api["srs"].assign(one=1), ids="one")
