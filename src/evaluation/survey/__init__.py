@@ -5,5 +5,12 @@ for why it does not wrap ``svy``.
 """
 
 from evaluation.survey.design import SurveyDesign
+from evaluation.survey.indices import importance_performance, recommendation_score, satisfaction_index, top2box
+from evaluation.survey.ordinal import ordinal_logit
+from evaluation.survey.power import n_for_mean_change, n_for_proportion_change
+from evaluation.survey.replicate import ReplicateDesign
+from evaluation.survey.scales import omega, reliability
 
-__all__ = ["SurveyDesign"]
+__all__ = ["SurveyDesign", "ReplicateDesign", "ordinal_logit", "reliability", "omega", "satisfaction_index",
+           "top2box", "recommendation_score", "importance_performance", "n_for_mean_change",
+           "n_for_proportion_change"]

@@ -1,0 +1,144 @@
+"""Extraction on our own test texts (tests/claims/texts/*.md): every hedge, numeral form, kind and period."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from evaluation.claims import extract_claims, read_submission
+
+TEXTS = Path(__file__).parent / "texts"
+INF = math.inf
+
+
+def _rows(name: str):
+    text = read_submission(TEXTS / name)
+    return text, extract_claims(text, report_year=2024).set_index("raw", drop=False)
+
+
+# raw -> (value, unit, hedge, low, high, low_inclusive, high_inclusive, kind)
+HEDGES = {
+    "近4000名": (4000, "名", "near", 3800, 4000, True, False, "count"),
+    "450余家": (450, "家", "plus", 450, 460, True, False, "count"),
+    "100多支": (100, "支", "plus", 100, 200, True, False, "count"),
+    "约7.3万人次": (73000, "人次", "about", 72500, 73500, True, False, "count"),
+    "大约1200户": (1200, "户", "about", 1150, 1250, True, False, "count"),
+    "80人左右": (80, "人", "about", 75, 85, True, False, "count"),
+    "超过300名": (300, "名", "over", 300, INF, False, False, "count"),
+    "逾5000名": (5000, "名", "over", 5000, INF, False, False, "count"),
+    "60岁以上": (60, "岁", "at_least", 60, INF, True, False, "age"),
+    "5人以上": (5, "人", "at_least", 5, INF, True, False, "count"),
+    "不到15万人": (150000, "人", "under", 0, 150000, True, False, "count"),
+    "不足20%": (20, "%", "under", 0, 20, True, False, "rate"),
+    "低于30%": (30, "%", "under", 0, 30, True, False, "rate"),
+    "3至5名": (3, "名", "range", 3, 5, True, True, "count"),
+    "3-5人": (3, "人", "range", 3, 5, True, True, "count"),
+    "51.6%": (51.6, "%", "rounded", 51.55, 51.65, True, False, "rate"),
+    "96%": (96, "%", "rounded", 95.5, 96.5, True, False, "rate"),
+    "不少于10个": (10, "个", "at_least", 10, INF, True, False, "count"),
+    "不超过8个": (8, "个", "at_most", 0, 8, True, True, "count"),
+    "30人以下": (30, "人", "at_most", 0, 30, True, True, "count"),
+}
+
+
+def test_hedges_text():
+    _, df = _rows("hedges.md")
+    assert sorted(df.index) == sorted(HEDGES)
+    for raw, (value, unit, hedge, low, high, lo_in, hi_in, kind) in HEDGES.items():
+        r = df.loc[raw]
+        assert (r["value"], r["unit"], r["hedge"], r["kind"]) == (value, unit, hedge, kind), raw
+        assert r["low"] == pytest.approx(low) and r["high"] == pytest.approx(high), raw
+        assert (bool(r["low_inclusive"]), bool(r["high_inclusive"])) == (lo_in, hi_in), raw
+
+
+NUMERALS = {
+    "两千余名": (2000, "名", "plus", 2000, 3000, 1, "count"),
+    "三十余年": (30, "年", "plus", 30, 40, 1, "duration"),
+    "十八个": (18, "个", "exact", 18, 18, 1, "count"),
+    "一千零五户": (1005, "户", "exact", 1005, 1005, 1, "count"),
+    "二〇二三年": (2023, "date", "exact", 2023, 2023, 1, "date"),
+    "15万元": (150000, "元", "rounded", 145000, 155000, 10000, "amount"),
+    "1.2亿元": (120_000_000, "元", "rounded", 115_000_000, 125_000_000, 10**8, "amount"),
+    "3,200人": (3200, "人", "exact", 3200, 3200, 1, "count"),          # written ３，２００人
+    "98.5%": (98.5, "%", "rounded", 98.45, 98.55, 1, "rate"),          # written ９８．５％
+    "1,234人": (1234, "人", "exact", 1234, 1234, 1, "count"),
+    "16,295件": (16295, "件", "exact", 16295, 16295, 1, "count"),
+    "五千件": (5000, "件", "exact", 5000, 5000, 1, "count"),
+    "约3万5千元": (35000, "元", "about", 34500, 35500, 1, "amount"),
+    "五十多万人": (500000, "人", "plus", 500000, 600000, 10000, "count"),
+    "百分之三十四点五": (34.5, "%", "rounded", 34.45, 34.55, 1, "rate"),
+    "三分之一": (1 / 3, "share", "exact", 1 / 3, 1 / 3, 1, "rate"),
+}
+
+
+def test_numerals_text():
+    text, df = _rows("numerals.md")
+    assert sorted(df.index) == sorted(NUMERALS)
+    for raw, (value, unit, hedge, low, high, mult, kind) in NUMERALS.items():
+        r = df.loc[raw]
+        assert r["value"] == pytest.approx(value), raw
+        assert (r["unit"], r["hedge"], r["multiplier"], r["kind"]) == (unit, hedge, mult, kind), raw
+        assert r["low"] == pytest.approx(low) and r["high"] == pytest.approx(high), raw
+    assert df.loc["两千余名", "period_year"] == 2024  # **本年** survives Markdown stripping
+
+
+def test_kinds_and_periods_text():
+    _, df = _rows("kinds.md")
+    r = df.loc["12.5%"]
+    assert (r["kind"], r["role"], r["value"], r["period"], r["compare_year"]) == (
+        "change", "relative_change", 12.5, "2023 vs 2022", 2022)
+    assert df.loc["16295件", "period_year"] == 2023
+    r = df.loc["34.48%"]
+    assert (r["value"], r["period_year"], r["compare_year"], r["detail"]) == (-34.48, 2024, 2023, "下降")
+    assert df.loc["58件", "period_year"] == 2023  # 去年
+    f, t = df.loc["10个"], df.loc["43个"]
+    assert (f["role"], t["role"], f["linked_id"], t["linked_id"]) == ("from", "to", t["claim_id"], f["claim_id"])
+    assert (f["from_value"], f["to_value"], t["from_value"], t["to_value"]) == (10, 43, 10, 43)
+    assert (df.loc["不到15万人", "period_year"], df.loc["50多万人", "period_year"]) == (2014, 2024)
+    assert df.loc["1+3+43+N", "kind"] == "structural" and math.isnan(df.loc["1+3+43+N", "value"])
+    assert (df.loc["三岗", "kind"], df.loc["十八级", "value"]) == ("slogan", 18)
+    assert not df["raw"].str.contains("一老一小|三沉").any()
+    assert not df["raw"].isin(["一", "三"]).any()           # 一老一小 and the 《》 title
+    assert (df.loc["第三届", "kind"], df.loc["第三届", "value"]) == ("ordinal", 3)
+    assert (df.loc["一等奖", "kind"], df.loc["一等奖", "value"]) == ("ordinal", 1)
+    assert df.loc["1批", "period"] == "annual"
+    assert df.loc["86个", "period"] == "cumulative"
+    r = df.loc["2000小时"]
+    assert (r["kind"], r["role"], r["period"]) == ("change", "absolute_change", "last 3 years")
+    r = df.loc["5个百分点"]
+    assert (r["kind"], r["period"], r["compare_year"]) == ("change", "2024 vs 2023", 2023)
+    assert (df.loc["1993年5月", "detail"], df.loc["2024-05-01", "detail"]) == ("1993-05", "2024-05-01")
+    assert "10年" not in set(df["raw"]) and "3年" not in set(df["raw"])  # period words, not figures
+    assert not df["raw"].isin(["1", "2", "3", "4", "5", "6", "7", "8"]).any()  # list markers
+
+
+def test_offsets_survive_markdown():
+    for name in ("hedges.md", "numerals.md", "kinds.md"):
+        raw_file = (TEXTS / name).read_text(encoding="utf-8")
+        text, df = _rows(name)
+        assert len(text) == len(raw_file)
+        for r in df.itertuples(index=False):
+            # Same offsets in the file: the raw file shows the figure there (full-width in numerals.md).
+            assert text[r.start:r.end] == r.raw
+            assert len(raw_file[r.start:r.end]) == len(r.raw)
+
+
+def test_change_verb_then_level_is_a_rate():
+    df = extract_claims("持证率提升至近70%，比上年提高5个百分点，新增党员120名。").set_index("raw")
+    assert df.loc["近70%", "kind"] == "rate"
+    assert df.loc["5个百分点", "kind"] == "change"
+
+
+def test_empty_text():
+    df = extract_claims("")
+    assert len(df) == 0 and "claim_id" in df.columns
+
+
+def test_per_mille_and_fractions():
+    df = extract_claims("发案率为千分之五，另一街道为3.2‰，三分之二的社区达标。").set_index("raw")
+    assert (df.loc["千分之五", "value"], df.loc["千分之五", "unit"], df.loc["千分之五", "kind"]) == (5, "‰", "rate")
+    r = df.loc["3.2‰"]
+    assert (r["unit"], r["hedge"], r["low"], r["high"]) == ("‰", "rounded", pytest.approx(3.15), pytest.approx(3.25))
+    assert df.loc["三分之二", "value"] == pytest.approx(2 / 3) and df.loc["三分之二", "detail"] == "2/3"
