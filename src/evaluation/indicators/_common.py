@@ -1,0 +1,131 @@
+"""Shared plumbing of the indicator modules: the tidy result layout, "active at the end of year Y", year windows,
+community subsets and population denominators.
+
+Every indicator function returns the same tidy layout (:data:`RESULT_COLUMNS`), so notebooks can stack, filter and
+render results without knowing which module made them. The definitions here are the ones pinned in
+``docs/conventions.md`` ("Active at the end of Y" means start ≤ Y-12-31 and end empty or > Y-12-31).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "DISTRICT",
+    "year_end",
+    "as_datetime",
+    "as_number",
+    "active_at_year_end",
+    "in_year",
+    "subset_communities",
+    "population_by_community",
+    "tidy",
+    "result_row",
+    "present",
+]
+
+DISTRICT = "district"
+
+# indicator: dotted key of docs/conventions.md; group: a breakdown within the community (category, activity type,
+# station level), empty when none; n: the count in the numerator (or the sample size for means);
+# denominator + denominator_label: what the value was divided by, stated so a reader can check it.
+RESULT_COLUMNS = (
+    "indicator", "community_id", "group", "year", "value", "se", "ci_low", "ci_high", "n", "denominator",
+    "denominator_label", "note",
+)
+
+
+def year_end(year: int) -> pd.Timestamp:
+    """The last day of ``year`` (dates in the contract are day-precise, so the day itself is inside the year)."""
+    return pd.Timestamp(year=int(year), month=12, day=31)
+
+
+def as_datetime(values: pd.Series) -> pd.Series:
+    """Dates as datetime64 whatever the loader or a test fixture handed over (strings, dates, datetimes)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    return pd.to_datetime(values, errors="coerce")
+
+
+def as_number(values: pd.Series) -> pd.Series:
+    """Numbers as float64 (flags and counts arrive as Int64, float or text depending on the source)."""
+    return pd.to_numeric(values, errors="coerce").astype("float64")
+
+
+def present(values: pd.Series) -> pd.Series:
+    """True where a text cell holds something other than blanks."""
+    txt = values.astype("object")
+    return txt.map(lambda v: isinstance(v, str) and v.strip() != "" or (not isinstance(v, str) and pd.notna(v)))
+
+
+def active_at_year_end(frame: pd.DataFrame, start: str, end: str | None, year: int) -> pd.Series:
+    """Rows active at the end of ``year``: ``start`` ≤ Y-12-31 and (``end`` empty or > Y-12-31).
+
+    A row whose start is missing counts as active from the beginning (registers often lack old start dates); a
+    missing ``end`` column means nothing has ended.
+    """
+    cut = year_end(year)
+    if start in frame.columns:
+        s = as_datetime(frame[start])
+        started = s.isna() | (s <= cut)
+    else:
+        started = pd.Series(True, index=frame.index)
+    if end is not None and end in frame.columns:
+        e = as_datetime(frame[end])
+        running = e.isna() | (e > cut)
+    else:
+        running = pd.Series(True, index=frame.index)
+    return (started & running).astype(bool)
+
+
+def in_year(values: pd.Series, year: int) -> pd.Series:
+    """True where a date falls in calendar ``year``."""
+    return (as_datetime(values).dt.year == int(year)).fillna(False).astype(bool)
+
+
+def subset_communities(frame: pd.DataFrame, communities: Sequence[str] | None,
+                       column: str = "community_id") -> pd.DataFrame:
+    """Rows of ``frame`` in ``communities`` (all rows when ``None``)."""
+    if communities is None:
+        return frame
+    return frame[frame[column].astype(str).isin([str(c) for c in communities])]
+
+
+def population_by_community(population: pd.DataFrame | None, year: int,
+                            communities: Sequence[str] | None = None) -> pd.Series:
+    """``resident_pop`` by community for ``year`` (empty Series when there is no population table or year)."""
+    if population is None or len(population) == 0:
+        return pd.Series(dtype="float64", name="resident_pop")
+    pop = population[as_number(population["year"]) == int(year)]
+    pop = subset_communities(pop, communities)
+    out = pop.groupby(pop["community_id"].astype(str))["resident_pop"].sum()
+    return as_number(out).rename("resident_pop")
+
+
+def result_row(indicator: str, community_id: str = DISTRICT, year: int | None = None, value: float = np.nan, *,
+               group: str = "", se: float | None = None, ci_low: float | None = None, ci_high: float | None = None,
+               n: float | None = None, denominator: float | None = None, denominator_label: str = "",
+               note: str = "") -> dict:
+    """One row of the tidy result layout."""
+    return {
+        "indicator": indicator, "community_id": community_id, "group": group, "year": year, "value": value,
+        "se": np.nan if se is None else se, "ci_low": np.nan if ci_low is None else ci_low,
+        "ci_high": np.nan if ci_high is None else ci_high, "n": np.nan if n is None else n,
+        "denominator": np.nan if denominator is None else denominator,
+        "denominator_label": denominator_label, "note": note,
+    }
+
+
+def tidy(rows: Iterable[dict]) -> pd.DataFrame:
+    """Stack result rows into the tidy layout with fixed column order and dtypes."""
+    out = pd.DataFrame(list(rows), columns=list(RESULT_COLUMNS))
+    for c in ("value", "se", "ci_low", "ci_high", "n", "denominator"):
+        out[c] = out[c].astype("float64")
+    out["year"] = out["year"].astype("Int64")
+    for c in ("indicator", "community_id", "group", "denominator_label", "note"):
+        out[c] = out[c].astype("object").fillna("").astype(str)
+    return out.reset_index(drop=True)

@@ -1,0 +1,133 @@
+"""Counting records by community with population denominators: the building block of the census indicators.
+
+Administrative registers (pairings, committee members, organisations…) are censuses, so their counts carry no
+sampling error; where a count is read as the rate of an ongoing process (meetings, events, petitions) the caller asks
+for the exact Poisson interval of :mod:`evaluation.indicators.intervals`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._common import DISTRICT, population_by_community, result_row, tidy
+from .intervals import poisson_exact_interval
+from .lineage import carry_to_current
+
+__all__ = ["count_by_community"]
+
+_CENSUS_NOTE = "census of register records; no sampling uncertainty"
+
+
+def count_by_community(records: pd.DataFrame, base: str, year: int, population: pd.DataFrame | None = None, *,
+                       per: float = 1000.0, distinct: str | None = None, weight: str | None = None,
+                       communities: Sequence[str] | None = None, poisson_ci: bool = False,
+                       confidence: float = 0.95, what: str = "records", unit: str = "count",
+                       group: str = "", lineage: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Count ``records`` (already filtered to those that count) per community and for the district.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Rows to count, with ``community_id``.
+    base : str
+        Dotted key without qualifier, e.g. ``"organisation.paired_units"``; rows get ``.count``, ``.per_1k`` (or
+        ``.per_10k`` …) and, for the district, ``.per_community``.
+    year : int
+        Year of the population denominator.
+    population : DataFrame, optional
+        The population table; without it the rate rows are left out.
+    per : float
+        Scale of the population rate (1,000 → ``per_1k``; 10,000 → ``per_10k``).
+    distinct : str, optional
+        Count distinct values of this column instead of rows (the district count is then distinct over the whole
+        district, so community counts need not add up to it).
+    weight : str, optional
+        Sum this column instead of counting rows (e.g. ``issues_resolved``).
+    communities : sequence of str, optional
+        Community subset; by default every community with records or with population in ``year``.
+    poisson_ci : bool
+        Attach exact (Garwood) Poisson intervals to counts and rates.
+    confidence : float
+    what : str
+        Words for the note, e.g. "paired units".
+    unit : str
+        Qualifier of the count key (``count``; ``person_times`` for attendance, which counts visits, not people);
+        rate keys become ``<unit>_per_100`` … unless the unit is ``count``.
+    group : str
+        Value of the ``group`` column (e.g. the category counted).
+    lineage : DataFrame, optional
+        ``community_lineage``. Register rows dated before the 2020 split carry legacy ids (L01…); with the lineage
+        their community counts are split over the current communities by ``pop_share`` (so they may be
+        fractional) and the note says so. District totals never change. Without it legacy ids stay as their own
+        rows.
+
+    Returns
+    -------
+    DataFrame in the tidy layout of :mod:`evaluation.indicators._common`.
+    """
+    recs = records.copy()
+    recs["community_id"] = recs["community_id"].astype(str)
+    if communities is not None:
+        recs = recs[recs["community_id"].isin([str(c) for c in communities])]
+    pop = population_by_community(population, year, communities)
+    ids = sorted(set(recs["community_id"]) | set(pop.index))
+    if communities is not None:
+        ids = [c for c in ids if c in {str(x) for x in communities}]
+    if weight is not None:
+        vals = pd.to_numeric(recs[weight], errors="coerce").fillna(0.0)
+        by = vals.groupby(recs["community_id"]).sum()
+        total = float(vals.sum())
+    elif distinct is not None:
+        by = recs.groupby("community_id")[distinct].nunique()
+        total = float(recs[distinct].nunique())
+    else:
+        by = recs.groupby("community_id").size()
+        total = float(len(recs))
+    by = by.reindex(ids, fill_value=0).astype("float64")
+    carried: set[str] = set()
+    if lineage is not None and len(lineage) and by.index.isin(lineage["from_id"].astype(str)).any():
+        frame = carry_to_current(by.rename("n").rename_axis("community_id").reset_index(), lineage, counts=["n"])
+        carried = set(frame.loc[frame["carried"], "community_id"])
+        by = frame.groupby("community_id")["n"].sum()
+        ids = sorted(set(by.index) | set(pop.index))
+        if communities is not None:
+            ids = [c for c in ids if c in {str(x) for x in communities}]
+        by = by.reindex(ids, fill_value=0.0).astype("float64")
+    # communities in the denominator of "per community": those with a population that year when known
+    n_units = len(pop) if len(pop) else len(ids)
+    suffix = {1.0: "per_capita", 100.0: "per_100", 1000.0: "per_1k", 10000.0: "per_10k"}.get(float(per),
+                                                                                               f"per_{per:g}")
+    if unit != "count":
+        suffix = f"{unit}_{suffix}"
+    note = f"{what}; Poisson exact CI" if poisson_ci else f"{what}; {_CENSUS_NOTE}"
+    rows = []
+
+    def add(cid: str, count: float, popn: float | None, n_units: int | None = None) -> None:
+        ci = poisson_exact_interval(count, 1.0, confidence).iloc[0] if poisson_ci else None
+        note_c = note + ("; includes legacy-community records split by pop_share" if cid in carried else "")
+        rows.append(result_row(f"{base}.{unit}", cid, year, count, group=group, n=count,
+                               ci_low=None if ci is None else ci["ci_low"],
+                               ci_high=None if ci is None else ci["ci_high"],
+                               se=None if ci is None else ci["se"], note=note_c))
+        if popn is not None and np.isfinite(popn) and popn > 0:
+            r = poisson_exact_interval(count, popn, confidence, per=per).iloc[0]
+            rows.append(result_row(f"{base}.{suffix}", cid, year, r["rate"], group=group, n=count, denominator=popn,
+                                   denominator_label=f"resident_pop {year} (population table) / {per:g}",
+                                   se=r["se"] if poisson_ci else None,
+                                   ci_low=r["ci_low"] if poisson_ci else None,
+                                   ci_high=r["ci_high"] if poisson_ci else None, note=note_c))
+        if n_units:
+            r = poisson_exact_interval(count, n_units, confidence).iloc[0]
+            rows.append(result_row(f"{base}.{unit}_per_community" if unit != "count" else f"{base}.per_community",
+                                   cid, year, r["rate"], group=group, n=count, denominator=n_units,
+                                   denominator_label="communities", se=r["se"] if poisson_ci else None,
+                                   ci_low=r["ci_low"] if poisson_ci else None,
+                                   ci_high=r["ci_high"] if poisson_ci else None, note=note))
+
+    for cid in ids:
+        add(cid, float(by[cid]), float(pop[cid]) if cid in pop.index else None)
+    add(DISTRICT, total, float(pop.sum()) if len(pop) else None, n_units=n_units)
+    return tidy(rows)

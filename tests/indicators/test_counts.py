@@ -1,0 +1,54 @@
+"""NB2 regression against R MASS::glm.nb on the committed fixture (tests/reference/indicators/nb_activities.csv)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.indicators.counts import design_matrix, fit_negative_binomial, predict_group_means
+
+
+@pytest.fixture(scope="module")
+def nb_data(ref_dir):
+    return pd.read_csv(ref_dir / "nb_activities.csv")
+
+
+def test_matches_mass_glm_nb(nb_data, ref):
+    r = ref["nb"]
+    fit = fit_negative_binomial(nb_data, "attendance", ["activity_type"])
+    assert list(fit.coefficients["term"]) == r["terms"]
+    assert fit.coefficients["estimate"].to_numpy() == pytest.approx(r["estimate"], abs=1e-6)
+    assert fit.coefficients["se"].to_numpy() == pytest.approx(r["se"], rel=1e-6)
+    assert fit.theta == pytest.approx(r["theta"], rel=1e-6)
+    # MASS evaluates the information at the last-but-one Newton iterate of theta, hence the looser tolerance
+    assert fit.theta_se == pytest.approx(r["theta_se"], rel=1e-5)
+    assert fit.loglik == pytest.approx(r["loglik"], rel=1e-9)
+    assert fit.n == r["n"] and fit.converged
+
+
+def test_group_means_are_the_sample_means_for_a_single_factor(nb_data):
+    # with one factor the NB2 ML means equal the group means; the interval must contain them
+    fit = fit_negative_binomial(nb_data, "attendance", ["activity_type"])
+    means = predict_group_means(fit, "activity_type").set_index("level")
+    sample = nb_data.groupby("activity_type")["attendance"].mean()
+    assert means["mean"].to_numpy() == pytest.approx(sample.loc[means.index].to_numpy(), rel=1e-6)
+    assert (means["ci_low"] < means["mean"]).all() and (means["mean"] < means["ci_high"]).all()
+
+
+def test_reference_level_changes_coding_not_fit(nb_data):
+    a = fit_negative_binomial(nb_data, "attendance", ["activity_type"])
+    b = fit_negative_binomial(nb_data, "attendance", ["activity_type"], reference={"activity_type": "sports"})
+    assert b.coefficients["term"].iloc[1] == "activity_typeculture"
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-10)
+    assert a.theta == pytest.approx(b.theta, rel=1e-6)
+
+
+def test_design_matrix_names_like_r():
+    X, lv = design_matrix(pd.DataFrame({"f": ["b", "a", "c"]}), ["f"])
+    assert list(X.columns) == ["(Intercept)", "fb", "fc"] and lv["f"] == ("a", "b", "c")
+
+
+def test_rejects_non_counts():
+    with pytest.raises(ValueError):
+        fit_negative_binomial(pd.DataFrame({"y": [1.5, 2, 3, 4], "f": list("aabb")}), "y", ["f"])

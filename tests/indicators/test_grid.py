@@ -1,0 +1,110 @@
+"""Grid-event indicators on the conftest district (hand counts) and repeat events against a brute-force loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.indicators.grid import callback_outcomes, closure_rates, event_rates, events_closed, \
+    grid_indicators, repeat_events, time_to_close
+from evaluation.indicators.intervals import poisson_exact_interval, wilson_interval
+from evaluation.indicators.survival import km_quantiles
+
+
+def _val(df, key, cid="district", group=""):
+    row = df[(df["indicator"] == key) & (df["community_id"] == cid) & (df["group"] == group)]
+    assert len(row) == 1, (key, cid, group)
+    return row.iloc[0]
+
+
+def test_events_closed_in_year(tables):
+    out = events_closed(tables["grid_events"], 2024)
+    # e6 was closed in 2025; e4, reported in 2023, was closed in 2024 and counts
+    assert _val(out, "grid.events_closed.count")["value"] == 6
+    assert _val(out, "grid.events_closed.count", "C02")["value"] == 2
+
+
+def test_event_rates_per_10k_with_exact_ci(tables, population):
+    out = event_rates(tables["grid_events"], population, 2024)
+    r = _val(out, "grid.events_reported.per_10k")
+    ref = poisson_exact_interval(7, 35000, per=10000).iloc[0]
+    assert r["value"] == pytest.approx(7 / 3.5)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((ref["ci_low"], ref["ci_high"]))
+    assert _val(out, "grid.events_reported.count", group="env")["value"] == 4
+
+
+def test_closure_and_on_time(tables):
+    out = closure_rates(tables["grid_events"], 2024)
+    c = _val(out, "grid.closure_rate.share")
+    assert (c["n"], c["denominator"]) == (5, 7)   # e3 open; e6 closed after the cut-off
+    o = _val(out, "grid.on_time_rate.share")
+    assert (o["n"], o["denominator"]) == (4, 6)   # e2 late, e3 open; e4 and e6 not due in 2024
+    w = wilson_interval(4, 6).iloc[0]
+    assert (o["ci_low"], o["ci_high"]) == pytest.approx((w["ci_low"], w["ci_high"]))
+    # a later cut-off lets e6 count as closed
+    later = closure_rates(tables["grid_events"], 2024, data_cutoff="2025-01-31")
+    assert _val(later, "grid.closure_rate.share")["n"] == 6
+
+
+def test_time_to_close_uses_km_with_censoring(tables):
+    out = time_to_close(tables["grid_events"], 2024)
+    ev = tables["grid_events"]
+    ev = ev[ev["reported_at"].dt.year == 2024]
+    cut = pd.Timestamp("2024-12-31 23:59:59")
+    closed = (ev["status"] == "closed") & (ev["closed_at"] <= cut)
+    hours = (ev["closed_at"].where(closed, cut) - ev["reported_at"]).dt.total_seconds() / 3600
+    q = km_quantiles(hours, closed.astype(int)).set_index("prob")
+    m = _val(out, "grid.time_to_close.median_hours")
+    assert m["value"] == pytest.approx(q.loc[0.5, "quantile"])
+    assert (m["n"], m["denominator"]) == (7, 5)
+    assert _val(out, "grid.time_to_close.p25_hours")["value"] == pytest.approx(q.loc[0.25, "quantile"])
+    assert "grid.time_to_close.median_hours" in set(out.loc[out["group"] == "env", "indicator"])
+
+
+def test_callbacks_show_non_response(tables):
+    out = callback_outcomes(tables["grid_events"], 2024)
+    s = _val(out, "grid.callback.satisfaction_rate")
+    assert (s["n"], s["denominator"]) == (3, 4)
+    assert _val(out, "grid.callback.not_reached.share")["value"] == pytest.approx(1 / 6)
+    assert _val(out, "grid.callback.no_record.share")["value"] == pytest.approx(1 / 6)
+    shares = out[(out["community_id"] == "district") & out["indicator"].str.endswith(".share")]
+    assert shares["value"].sum() == pytest.approx(1.0)
+
+
+def test_repeat_events_hand_count(tables):
+    out = repeat_events(tables["grid_events"], 2024)
+    r = _val(out, "grid.repeat_events.share")
+    assert (r["n"], r["denominator"]) == (1, 7)   # only e2 (17 days after e1 closed, same grid and category)
+
+
+def test_repeat_events_match_brute_force(rng):
+    n = 400
+    rep = pd.Timestamp("2023-10-01") + pd.to_timedelta(rng.integers(0, 450 * 24, n), unit="h")
+    dur = pd.to_timedelta(rng.integers(1, 24 * 40, n), unit="h")
+    closed = rng.random(n) < 0.85
+    ev = pd.DataFrame({"event_id": [f"E{i}" for i in range(n)],
+                       "community_id": rng.choice(["C01", "C02"], n),
+                       "grid_id": rng.choice(["g1", "g2", "g3", "g4", "g5"], n),
+                       "category": rng.choice(["a", "b"], n), "reported_at": rep,
+                       "closed_at": (rep + dur).where(closed), "status": np.where(closed, "closed", "open")})
+    cut = pd.Timestamp("2024-12-31 23:59:59")
+    target = ev[ev["reported_at"].dt.year == 2024]
+    flags = []
+    ok = ((ev["status"] == "closed") & (ev["closed_at"] <= cut)).to_numpy()
+    for e in target.itertuples():
+        # every pair written out: an earlier closing in the same grid and category, at most 30 days before
+        gap = e.reported_at - ev["closed_at"]
+        hit = ok & (ev["grid_id"] == e.grid_id).to_numpy() & (ev["category"] == e.category).to_numpy() \
+            & (gap > pd.Timedelta(0)).to_numpy() & (gap <= pd.Timedelta(days=30)).to_numpy()
+        flags.append(bool(hit.any()))
+    assert 0 < sum(flags) < len(target)
+    out = repeat_events(ev, 2024)
+    r = _val(out, "grid.repeat_events.share")
+    assert (r["n"], r["denominator"]) == (sum(flags), len(target))
+
+
+def test_grid_indicators_respects_community_subset(tables):
+    out = grid_indicators(tables, 2024, communities=["C01"])
+    assert set(out["community_id"]) <= {"C01", "district"}
+    assert _val(out, "grid.events_closed.count")["value"] == 2

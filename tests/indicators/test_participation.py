@@ -1,0 +1,110 @@
+"""Participation indicators: hand counts on the conftest district, the cluster bootstrap against the linearised
+(delta-method) SE of a ratio of cluster totals, and attendance by type against the NB fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.indicators.counts import fit_negative_binomial, predict_group_means
+from evaluation.indicators.participation import activity_person_times, attendance_by_type, \
+    cluster_bootstrap_ratio, co_organised_share, organisations_active, participation_indicators, service_hours, \
+    volunteer_rates
+
+
+def _val(df, key, cid="district", group=""):
+    row = df[(df["indicator"] == key) & (df["community_id"] == cid) & (df["group"] == group)]
+    assert len(row) == 1, (key, cid, group)
+    return row.iloc[0]
+
+
+def test_volunteer_rates(tables, population):
+    out = volunteer_rates(tables["volunteers"], tables["service_hours"], population, 2024)
+    assert _val(out, "participation.volunteers_registered.count")["value"] == 7
+    r = _val(out, "participation.volunteers_registered.per_100", "C03")
+    assert r["value"] == pytest.approx(3 / 20000 * 100)
+    a = _val(out, "participation.volunteers_active.share")
+    assert (a["n"], a["denominator"]) == (3, 7)   # v2's only record is 2023-12-31, outside the 12 months
+    assert _val(out, "participation.volunteers_active.share", "C03")["value"] == pytest.approx(1 / 3)
+    assert a["ci_low"] < 3 / 7 < a["ci_high"]
+
+
+def test_service_hours_point_values(tables, population):
+    out = service_hours(tables["volunteers"], tables["service_hours"], population, 2024, n_resamples=500)
+    assert _val(out, "participation.service_hours.total")["value"] == pytest.approx(11.5)
+    assert _val(out, "participation.service_hours.per_capita")["value"] == pytest.approx(11.5 / 35000)
+    assert _val(out, "participation.service_hours.per_volunteer")["value"] == pytest.approx(11.5 / 7)
+    assert _val(out, "participation.service_hours.per_active_volunteer")["value"] == pytest.approx(11.5 / 3)
+    assert _val(out, "participation.service_hours.per_volunteer", "C01")["value"] == pytest.approx(5 / 2)
+    d = _val(out, "participation.service_hours.per_volunteer")
+    assert d["ci_low"] <= d["value"] <= d["ci_high"] and "seed" in d["note"]
+
+
+def test_cluster_bootstrap_agrees_with_linearised_se():
+    rng = np.random.default_rng(11)
+    x = rng.integers(2000, 20000, 40).astype(float)            # residents per community
+    y = x * rng.gamma(20, 0.01, 40)                             # hours, ratio about 0.2 with cluster noise
+    se, lo, hi = cluster_bootstrap_ratio(y, x, n_resamples=4000, seed=3)
+    r = y.sum() / x.sum()
+    se_lin = np.sqrt(np.sum((y - r * x) ** 2)) / x.sum()        # delta method for a ratio of sums, clusters iid
+    assert se == pytest.approx(se_lin, rel=0.1)
+    assert lo < r < hi
+    assert (hi - lo) == pytest.approx(2 * 1.96 * se_lin, rel=0.15)
+    assert cluster_bootstrap_ratio(y, x, n_resamples=4000, seed=3) == (se, lo, hi)   # seeded
+    assert cluster_bootstrap_ratio(y, x, n_resamples=4000, seed=4) != (se, lo, hi)
+
+
+def test_person_times_never_called_people(tables, population):
+    out = activity_person_times(tables["activities"], population, 2024)
+    assert _val(out, "participation.activities.count")["value"] == 5
+    assert _val(out, "participation.attendance.person_times")["value"] == 220
+    r = _val(out, "participation.attendance.person_times_per_100", "C02")
+    assert r["value"] == pytest.approx(80 / 5000 * 100)
+    assert not out["indicator"].str.contains("people|persons").any()
+
+
+def test_co_organised_share(tables):
+    out = co_organised_share(tables["activities"], 2024)
+    d = _val(out, "participation.co_organised.share")
+    assert (d["n"], d["denominator"]) == (2, 5)
+    assert _val(out, "participation.co_organised.share", "C03")["value"] == 0  # missing organiser and 政府
+    assert _val(out, "participation.co_organised.share", "C02")["value"] == 1
+    listed = _val(out, "participation.co_organisers_listed.share")
+    assert (listed["n"], listed["denominator"]) == (1, 5)    # only a2 names a co-organiser
+
+
+def test_residents_committee_alone_is_not_co_organised(tables):
+    act = tables["activities"].assign(organiser_type="residents_committee", co_organisers=None)
+    assert _val(co_organised_share(act, 2024), "participation.co_organised.share")["value"] == 0
+    # with only "government" on the government side, every such activity would count
+    loose = co_organised_share(act, 2024, government_labels=("government",))
+    assert _val(loose, "participation.co_organised.share")["value"] == 1
+
+
+def test_organisations_funds_and_leverage(tables, population):
+    out = organisations_active(tables["organisations"], population, 2024)
+    assert _val(out, "participation.csos_active.count")["value"] == 2
+    assert _val(out, "participation.csos_active.per_10k", "C02")["value"] == pytest.approx(1 / 5000 * 1e4)
+    assert _val(out, "participation.volunteer_teams_active.count")["value"] == 1
+    assert _val(out, "participation.community_funds.count")["value"] == 2
+    assert _val(out, "participation.fund_inflow_cny.total")["value"] == 80000
+    assert _val(out, "participation.fund_leverage.ratio")["value"] == pytest.approx(4.0)
+
+
+def test_attendance_by_type_is_the_nb_fit(ref_dir):
+    act = pd.read_csv(ref_dir / "nb_activities.csv")
+    out = attendance_by_type(act, report_year=None)
+    means = predict_group_means(fit_negative_binomial(act, "attendance", ["activity_type"]), "activity_type")
+    got = out.set_index("group").loc[means["level"]]
+    assert got["value"].to_numpy() == pytest.approx(means["mean"].to_numpy())
+    assert got["ci_high"].to_numpy() == pytest.approx(means["ci_high"].to_numpy())
+    assert got["n"].sum() == len(act)
+    assert out["indicator"].eq("participation.attendance.mean_per_activity").all()
+
+
+def test_participation_indicators_stacks_everything(tables):
+    out = participation_indicators(tables, 2024, n_resamples=200)
+    assert {"participation.volunteers_active.share", "participation.service_hours.per_capita",
+            "participation.co_organised.share", "participation.attendance.mean_per_activity",
+            "participation.csos_active.count"} <= set(out["indicator"])
