@@ -22,6 +22,10 @@ _EPILOG = textwrap.dedent("""\
       jinlin generate data/synthetic --seed 20241231
       jinlin run --params params/default.yaml     run every notebook and publish reports/default/
       jinlin run --params params/default.yaml -p language=en -p report_year=2023
+      jinlin rerun reports/default/manifest.json -p data_cutoff=2024-06-30
+      jinlin diff reports/default reports/default-rerun-1a2b3c4d
+      jinlin sweep params/robustness.yaml --workers 2
+      jinlin docx reports/default
       jinlin dictionary                           rewrite data/dictionary.{en,zh}.md from the contract
 
     The data contract is in data/dictionary.en.md (中文: data/dictionary.zh.md).
@@ -66,6 +70,49 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(f"report written to {result.out_dir}/ (report.html, results.json, manifest.json; "
           f"{len(result.results)} recorded figures)")
+    return 0
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from .report.rerun import rerun
+
+    result = rerun(args.manifest, _overrides(args.param), accept_changed_data=args.accept_changed_data,
+                   name=args.name, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    for note in getattr(result, "notes", ()):
+        print(f"note: {note}", file=sys.stderr)
+    print(f"re-run written to {result.out_dir}/ ({len(result.results)} recorded figures)")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .report.diff import diff_html, diff_runs, diff_table_text
+
+    df = diff_runs(args.run_a, args.run_b, alpha=args.alpha)
+    print(diff_table_text(df, only_changed=not args.all), end="")
+    if args.html:
+        Path(args.html).write_text(diff_html(df, f"{args.run_a} vs {args.run_b}", only_changed=not args.all),
+                                   encoding="utf-8")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .report.sweep import sweep, sweep_summary
+
+    df = sweep(args.spec, workers=args.workers, scheduler=args.scheduler)
+    print(sweep_summary(df))
+    return 0 if (df["status"] == "ok").all() else 1
+
+
+def _cmd_docx(args: argparse.Namespace) -> int:
+    import json
+
+    from .report.docx import render_docx
+
+    html = Path(args.run) / "report.html" if Path(args.run).is_dir() else Path(args.run)
+    manifest = html.parent / "manifest.json"
+    lang = args.lang or (json.loads(manifest.read_text(encoding="utf-8"))["params"]["language"]
+                         if manifest.exists() else "zh")
+    print(f"wrote {render_docx(html, args.output or html.with_suffix('.docx'), lang)}")
     return 0
 
 
@@ -115,6 +162,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="override one parameter, e.g. -p language=en (repeatable)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("rerun", parents=[common], help="re-run a past report with changed parameters",
+                       description="Re-execute the run recorded in MANIFEST with its parameters plus -p overrides, "
+                                   "into reports/<paramset>-rerun-<hash>/. Refuses if the data files differ from "
+                                   "the manifest's hashes, unless --accept-changed-data.")
+    p.add_argument("manifest", metavar="MANIFEST", help="reports/<run>/manifest.json (or the report folder)")
+    p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                   help="override one parameter, e.g. -p data_cutoff=2024-06-30 (repeatable)")
+    p.add_argument("--accept-changed-data", action="store_true",
+                   help="run on the current data even if it differs from the original run's")
+    p.add_argument("--name", metavar="NAME", help="report folder name (default <paramset>-rerun-<hash>)")
+    p.set_defaults(func=_cmd_rerun)
+
+    p = sub.add_parser("diff", parents=[common], help="compare two runs' figures and flag changed conclusions",
+                       description="Compare the results.json of two runs: every changed figure, with sign, "
+                                   "significance and claim-verdict changes marked '>>'.")
+    p.add_argument("run_a", metavar="RUN_A", help="a report folder or its results.json")
+    p.add_argument("run_b", metavar="RUN_B", help="a report folder or its results.json")
+    p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML comparison")
+    p.add_argument("--all", action="store_true", help="show unchanged figures too")
+    p.add_argument("--alpha", type=float, default=0.05, metavar="A",
+                   help="level of the interval built from se where none is recorded (default 0.05)")
+    p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser("sweep", parents=[common], help="run a robustness sweep (specification curve)",
+                       description="Run every variant of a sweep file in parallel into reports/sweep-<name>/, "
+                                   "collect sweep.csv and draw a specification curve per headline figure.")
+    p.add_argument("spec", metavar="FILE", help="sweep file, e.g. params/robustness.yaml")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="local worker processes (default 2)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("docx", parents=[common], help="convert a report to Word (.docx)",
+                       description="Convert reports/<run>/report.html to Word with pandoc (Chinese fonts set).")
+    p.add_argument("run", metavar="RUN", help="a report folder or its report.html")
+    p.add_argument("-o", "--output", metavar="FILE", help="the .docx to write (default: next to report.html)")
+    p.add_argument("--lang", choices=["zh", "en"], help="document language (default: the run's)")
+    p.set_defaults(func=_cmd_docx)
 
     p = sub.add_parser("dictionary", parents=[common], help="rewrite the data dictionary from the contract",
                        description="Rewrite data/dictionary.en.md and data/dictionary.zh.md from the schemas.")

@@ -46,3 +46,20 @@ def test_floats_are_rounded_and_json_is_deterministic():
     b = results_json({"a.y": {"value": 2.5}, "b.x": {"value": 1.0}})
     assert a == b and a.endswith("\n")
     assert list(json.loads(a)["results"]) == ["a.y", "b.x"]
+
+
+def test_tidy_rows_become_records():
+    import pandas as pd
+
+    from evaluation.report.record import tidy_to_records
+
+    frame = pd.DataFrame({
+        "indicator": ["grid.on_time_rate.share", "grid.events_reported.per_10k", "grid.on_time_rate.share"],
+        "community_id": ["district", "district", "C01"], "group": ["", "Sanitation", ""],
+        "value": [0.8, 12.5, 0.7], "se": [None, 0.4, None], "ci_low": [0.78, 11.7, 0.6], "ci_high": [0.82, 13.3, 0.8],
+        "n": [1000, 500, 30],
+    })
+    rec = tidy_to_records(frame)
+    assert rec == {"grid.on_time_rate.share": {"value": 0.8, "ci_low": 0.78, "ci_high": 0.82, "n": 1000},
+                   "grid.events_reported.per_10k.sanitation": {"value": 12.5, "se": 0.4, "ci_low": 11.7,
+                                                               "ci_high": 13.3, "n": 500}}

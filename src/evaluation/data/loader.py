@@ -51,6 +51,8 @@ class District:
     warnings: tuple[Problem, ...] = ()
     recoded_missing: Mapping[str, int] = field(default_factory=dict)
     personal_columns_dropped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Raw personal values seen on loading, kept in memory only so the runner can scan its outputs for them.
+    personal_values: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
@@ -84,7 +86,7 @@ def _read_metadata(folder: Path) -> tuple[dict, list[Problem]]:
     return meta, []
 
 
-def _pseudonymise(frame: pd.DataFrame, table: contract.Table, salt: bytes | None
+def _pseudonymise(frame: pd.DataFrame, table: contract.Table, salt: bytes | None, seen: set[str]
                   ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Replace personal columns with a salted ``person_key`` and mask phone/ID numbers in free text."""
     personal = [c.name for c in table.columns if c.personal and c.name in frame.columns]
@@ -96,7 +98,9 @@ def _pseudonymise(frame: pd.DataFrame, table: contract.Table, salt: bytes | None
         found = detect_personal_columns(frame[extra])
         personal += [c for c in found["column"].tolist() if c not in personal]
     if personal:
-        from ..privacy import load_salt, pseudonymise
+        from ..privacy import collect_personal_values, load_salt, pseudonymise
+
+        seen.update(collect_personal_values(frame[personal]))
 
         frame, _report = pseudonymise(frame, salt if salt is not None else load_salt(), columns=personal)
     text_cols = [c.name for c in table.columns if c.kind == "text" and c.name in frame.columns]
@@ -118,6 +122,7 @@ def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[Distri
     files: dict[str, TableFile] = {}
     recoded: dict[str, int] = {}
     dropped: dict[str, tuple[str, ...]] = {}
+    seen: set[str] = set()
     names = {t.name for t in contract.TABLES}
     for p in sorted(folder.iterdir()):
         if p.is_file() and p.stem.lower() not in names and p.name.lower() not in _SIDE_FILES \
@@ -143,7 +148,7 @@ def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[Distri
         problems += header_problems
         if any(p.severity == "error" for p in header_problems):
             continue
-        frame, dropped_cols = _pseudonymise(frame, t, salt)
+        frame, dropped_cols = _pseudonymise(frame, t, salt, seen)
         if dropped_cols:
             dropped[t.name] = dropped_cols
         frame, cell_problems, rec = coerce_table(frame, t, path.name, first)
@@ -157,7 +162,7 @@ def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[Distri
     if any(p.severity == "error" for p in problems):
         return None, problems
     district = District(folder.resolve(), MappingProxyType(tables), MappingProxyType(files), metadata,
-                        tuple(p for p in problems if p.severity == "warning"), recoded, dropped)
+                        tuple(p for p in problems if p.severity == "warning"), recoded, dropped, frozenset(seen))
     return district, problems
 
 

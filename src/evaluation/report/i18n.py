@@ -93,6 +93,108 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "axis.records": {"zh": "记录数", "en": "Records"},
     "fig.coverage": {"zh": "网格事件：各社区各年份记录数", "en": "Grid events by community and year"},
     "fig.completion": {"zh": "各轮调查的社区完成率分布", "en": "Community completion rates by wave"},
+    # 50 award claims (evaluation.claims.audit and notebooks/50_award_claims.ipynb)
+    "claims.title": {"zh": "# 申报材料数字核验", "en": "# Award submission: the figures audited"},
+    "claims.intro": {
+        "zh": "本节把申报材料中的每个数字找出来，与数据复算的结果逐一对照：落在原文表述（如“余”“近”“约”）允许的范围内为"
+              "“相符”；相符但统计上不确定性大为“不稳”；超出范围为“不符”；数据缺少所需内容为“无法核验”；口号、名称和列举作"
+              "定性处理。随后检查数字之间是否自洽，并对照各奖项的评审标准说明证据的强弱。",
+        "en": "This section finds every figure in the submission and sets it against the value recomputed from the "
+              "data: inside the range its wording allows (余, 近, 约 …) it is supported; supported but statistically "
+              "uncertain, fragile; outside the range, contradicted; when the data lack what is needed, not checkable; "
+              "slogans, names and lists are qualitative. Then the figures are checked against each other, and the "
+              "evidence is weighed against each award's criteria.",
+    },
+    "claims.source": {"zh": "申报文本：{name}（共 {n} 处数字）。", "en": "Submission: {name} ({n} figures)."},
+    "claims.extracted": {"zh": "## 提取的数字", "en": "## The figures found"},
+    "claims.extracted_note": {
+        "zh": "每行一处数字：原文、数值、单位、表述方式所允许的区间、类型和所指期间。",
+        "en": "One row per figure: the text, value, unit, the interval its wording allows, its kind and period.",
+    },
+    "claims.verdicts": {"zh": "## 逐项核验结论", "en": "## Verdicts, figure by figure"},
+    "claims.summary": {
+        "zh": "共 {n} 处数字：相符 {supported}，不稳 {fragile}，不符 {contradicted}，无法核验 {not_checkable}，定性 {qualitative}。",
+        "en": "{n} figures: {supported} supported, {fragile} fragile, {contradicted} contradicted, {not_checkable} not "
+              "checkable, {qualitative} qualitative.",
+    },
+    "claims.contradicted_none": {"zh": "没有与数据不符的数字。", "en": "No figure is contradicted by the data."},
+    "claims.contradicted_list": {"zh": "与数据不符的数字：{items}。", "en": "Figures contradicted by the data: {items}."},
+    "claims.consistency": {"zh": "## 数字之间是否自洽", "en": "## Do the figures hang together?"},
+    "claims.consistency_note": {
+        "zh": "这些检查只看文本本身：人次与人数、百分比有无分母、覆盖率的算术、小样本下的百分比变化。",
+        "en": "These checks need only the text: person-times versus people, percentages without denominators, "
+              "coverage arithmetic, and percentage changes that only small counts can produce.",
+    },
+    "claims.consistency_none": {"zh": "未发现自洽性问题。", "en": "No consistency problem found."},
+    "claims.criteria": {"zh": "## 对照评审标准的自评", "en": "## Self-assessment against the award criteria"},
+    "claims.criteria_note": {
+        "zh": "证据强弱的规则：真实性看核验结论；实效性、示范性看项目效果估计及其置信区间；现状水平只能算“一般”；"
+              "创新性由评委判断。缺少效果估计时请先运行效果评估（第40号笔记本）。",
+        "en": "How strength is judged: authenticity by the verdicts; effectiveness and exemplary value by the "
+              "programme effect estimates and their intervals; a level alone counts as 'some'; novelty is for the jury. Without "
+              "effect estimates, run the impact notebook (40) first.",
+    },
+    "claims.method": {
+        "zh": "方法说明：数字由规则从文本中提取，“余”“多”“近”“约”“以上”等表述换算成允许的数值区间（依 GB/T 15835-2011 "
+              "及统计用语习惯）；每个数字按关键词规则对应到一个指标，可在 claims.yaml 中手工指定；指标按项目约定从数据表"
+              "复算（年末在册、当年发生）。同比变化的置信区间为泊松率比的精确条件区间（与 R poisson.test 一致），比例的"
+              "区间为 Wilson 区间。“不稳”的规则：变化的95%置信区间延伸到±5%以内，或水平值的区间半宽超过数值的25%。",
+        "en": "Method: figures are extracted from the text by rule; hedges such as 余, 多, 近, 约 and 以上 become intervals "
+              "of admissible values (GB/T 15835-2011 and statistical usage); each figure is matched to an indicator by "
+              "keyword rules, or pinned by hand in claims.yaml; indicators are recomputed from the tables as the "
+              "project conventions define them (active at year end, dated in the year). The interval of a "
+              "year-on-year change is the exact conditional interval of the Poisson rate ratio (as R poisson.test); "
+              "proportions carry Wilson intervals. 'Fragile': the 95% interval of a change reaches within ±5%, or the "
+              "half-width of a level's interval exceeds 25% of the value.",
+    },
+    "claims.verdict.supported": {"zh": "相符", "en": "supported"},
+    "claims.verdict.fragile": {"zh": "不稳", "en": "fragile"},
+    "claims.verdict.contradicted": {"zh": "不符", "en": "contradicted"},
+    "claims.verdict.not_checkable": {"zh": "无法核验", "en": "not checkable"},
+    "claims.verdict.qualitative": {"zh": "定性", "en": "qualitative"},
+    "claims.strength.strong": {"zh": "强", "en": "strong"},
+    "claims.strength.some": {"zh": "一般", "en": "some"},
+    "claims.strength.weak": {"zh": "弱", "en": "weak"},
+    "claims.strength.missing": {"zh": "缺失", "en": "missing"},
+    "claims.appendix.title": {"zh": "附录：申报材料数字核验", "en": "Appendix: the submission's figures checked against the data"},
+    "claims.appendix.verdicts": {"zh": "一、逐项核验", "en": "1. Verdicts"},
+    "claims.appendix.qualitative": {
+        "zh": "另有 {n} 处口号、名称、日期或列举，作定性处理，未列入上表。",
+        "en": "A further {n} slogans, names, dates or lists are qualitative and not listed.",
+    },
+    "claims.appendix.consistency": {"zh": "二、数字自洽性", "en": "2. Internal consistency"},
+    "claims.appendix.criteria": {"zh": "三、对照评审标准", "en": "3. Against the award criteria"},
+    "claims.appendix.method": {"zh": "四、方法说明", "en": "4. Method"},
+    "claims.appendix.provenance": {"zh": "五、数据来源", "en": "5. Data provenance"},
+    "claims.appendix.provenance_note": {
+        "zh": "报告年份 {year}；申报文本 {submission}（SHA-256 前16位 {sha}）；数据目录 {data}；软件版本 {version}。"
+              "下表列出所用数据文件及其 SHA-256 校验值，数据一变，校验值即变。",
+        "en": "Report year {year}; submission {submission} (SHA-256 prefix {sha}); data folder {data}; software "
+              "version {version}. The table lists the data files used and their SHA-256; any change to the data changes them.",
+    },
+    "claims.col.claim_id": {"zh": "编号", "en": "id"},
+    "claims.col.raw": {"zh": "原文", "en": "text"},
+    "claims.col.value": {"zh": "数值", "en": "value"},
+    "claims.col.unit": {"zh": "单位", "en": "unit"},
+    "claims.col.kind": {"zh": "类型", "en": "kind"},
+    "claims.col.period": {"zh": "期间", "en": "period"},
+    "claims.col.indicator": {"zh": "指标", "en": "indicator"},
+    "claims.col.computed": {"zh": "复算值", "en": "recomputed"},
+    "claims.col.interval": {"zh": "原文允许区间", "en": "interval allowed"},
+    "claims.col.ci": {"zh": "95%置信区间", "en": "95% interval"},
+    "claims.col.verdict": {"zh": "结论", "en": "verdict"},
+    "claims.col.explanation": {"zh": "说明", "en": "explanation"},
+    "claims.col.check": {"zh": "检查", "en": "check"},
+    "claims.col.severity": {"zh": "级别", "en": "severity"},
+    "claims.col.finding": {"zh": "发现", "en": "finding"},
+    "claims.col.award": {"zh": "奖项", "en": "award"},
+    "claims.col.criterion": {"zh": "标准", "en": "criterion"},
+    "claims.col.strength": {"zh": "证据强弱", "en": "strength"},
+    "claims.col.statement": {"zh": "说明", "en": "statement"},
+    "claims.col.table": {"zh": "数据表", "en": "table"},
+    "claims.col.file": {"zh": "文件", "en": "file"},
+    "claims.col.rows": {"zh": "行数", "en": "rows"},
+    "claims.col.sha256": {"zh": "SHA-256", "en": "SHA-256"},
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIME", "record", "record_many", "read_records", "results_json", "normalise_value"]
+__all__ = ["MIME", "record", "record_many", "read_records", "results_json", "normalise_value", "tidy_to_records"]
 
 MIME = "application/vnd.jinlin.record+json"
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -71,6 +71,33 @@ def record_many(results: Mapping[str, Mapping[str, Any]]) -> None:
     for key in sorted(results):
         fields = dict(results[key])
         record(key, fields.pop("value"), **fields)
+
+
+def tidy_to_records(frame: Any, community: str = "district") -> dict[str, dict[str, Any]]:
+    """The district-level rows of a tidy indicator table (see :mod:`evaluation.indicators`) as record payloads.
+
+    Rows broken down by a group (category, activity type, level) are keyed ``<indicator>.<group>``; the value's
+    uncertainty (``se``, ``ci_low``, ``ci_high``) and ``n`` travel with it where present.
+    """
+    import pandas as pd
+
+    out: dict[str, dict[str, Any]] = {}
+    rows = frame[frame["community_id"] == community]
+    for r in rows.to_dict("records"):
+        key = str(r["indicator"]).rstrip(".")
+        group = r.get("group")
+        if isinstance(group, str) and group:
+            slug = re.sub(r"[^a-z0-9_]+", "_", group.lower()).strip("_")
+            if not slug:
+                continue
+            key = f"{key}.{slug}"
+        body = {"value": r["value"]}
+        for f in ("se", "ci_low", "ci_high", "n"):
+            v = r.get(f)
+            if v is not None and not (isinstance(v, float) and math.isnan(v)) and not pd.isna(v):
+                body[f] = v
+        out[key] = body
+    return out
 
 
 def read_records(notebooks: Iterable[Any]) -> dict[str, dict[str, Any]]:

@@ -31,6 +31,7 @@ from ..config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, resolve
 from ..data.loader import District, read_district
 from ..errors import DataValidationError, JinlinError, RunFailed
 from ..params import RunParams, load_params
+from .docx import render_docx
 from .html import render_html
 from .record import read_records, results_json
 
@@ -152,7 +153,7 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     return timings
 
 
-def _git_commit() -> dict[str, Any]:
+def git_commit() -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                                 timeout=10).stdout.strip()
@@ -163,7 +164,7 @@ def _git_commit() -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
-def _versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": sys.version.split()[0]}
@@ -194,8 +195,8 @@ def build_manifest(params: RunParams, paramset: str, params_file: Path, district
             "files": {k: {"file": f.file, "sha256": f.sha256, "rows": f.rows, "format": f.fmt,
                           "encoding": f.encoding} for k, f in sorted(district.files.items())},
         },
-        "versions": _versions(),
-        "git": _git_commit(),
+        "versions": package_versions(),
+        "git": git_commit(),
         "notebooks": list(timings),
         "timings_s": timings,
         "started": started,
@@ -247,12 +248,13 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
             (tmp / "results.json").write_text(results_json(records), encoding="utf-8")
             title = "近邻治理评估报告" if params.language == "zh" else "Neighbourhood governance evaluation"
             (tmp / "report.html").write_text(render_html(nbs, title, params.language), encoding="utf-8")
+            render_docx(tmp / "report.html", tmp / "report.docx", params.language)
             finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
             manifest = build_manifest(params, paramset, Path(params_file or "params/default.yaml"), district,
                                       timings, started, finished)
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
                                                + "\n", encoding="utf-8")
-            _scan(tmp)
+            _scan(tmp, district.personal_values)
         except BaseException as e:
             shutil.rmtree(failed, ignore_errors=True)
             if tmp.exists():
@@ -268,10 +270,11 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     return RunResult(final, records, timings)
 
 
-def _scan(folder: Path) -> None:
-    """Refuse to publish if any artefact holds something shaped like personal data."""
+def _scan(folder: Path, known_values: frozenset[str]) -> None:
+    """Refuse to publish if any artefact holds a personal value from the inputs, or anything shaped like one."""
+    from ..privacy import PersonalDataLeak, assert_clean
+
     try:
-        from ..privacy import assert_clean
-    except ImportError:  # pragma: no cover - privacy is part of the package
-        return
-    assert_clean(sorted(p for p in folder.rglob("*") if p.is_file()), known_values=())
+        assert_clean(sorted(p for p in folder.rglob("*") if p.is_file()), known_values=known_values)
+    except PersonalDataLeak as e:
+        raise RunFailed(f"personal data found in the outputs; nothing was published.\n{e}") from None

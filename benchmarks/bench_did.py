@@ -1,0 +1,109 @@
+"""Benchmark: Callaway-Sant'Anna on mpdta -- ATT(g,t), the four aggregations and 999 multiplier-bootstrap draws.
+
+Compared, in the same run, with the Python peers csdid and differences when they are installed in the scratch
+venv /tmp/peers (``python3 -m venv /tmp/peers && /tmp/peers/bin/pip install csdid differences``); they run in a
+subprocess so the project never imports them. Otherwise their rows say "not installed".
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import tracemalloc
+from pathlib import Path
+
+import pandas as pd
+
+from evaluation.config import SHARED_DIR
+from evaluation.impact.staggered_did import staggered_did
+
+__all__ = ["run"]
+
+PEERS_PYTHON = Path("/tmp/peers/bin/python")
+MPDTA = SHARED_DIR / "data" / "mpdta.csv"
+REPEATS = 5
+
+_PEER_CODE = {
+    "csdid": """
+import contextlib, io, resource, sys, time, warnings
+import pandas as pd
+from csdid.att_gt import ATTgt
+warnings.simplefilter("ignore")
+d = pd.read_csv(sys.argv[1])
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        m = ATTgt(yname="lemp", gname="first.treat", idname="countyreal", tname="year", data=d, biters=999)
+        m.fit(est_method="dr", bstrap=True)
+        for typ in ("simple", "dynamic", "group", "calendar"):
+            m.aggte(typec=typ, bstrap=True, biters=999)
+    best = min(best, time.perf_counter() - t0)
+print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+""",
+    "differences": """
+import resource, sys, time, warnings
+import pandas as pd
+from differences import ATTgt
+warnings.simplefilter("ignore")
+d = pd.read_csv(sys.argv[1]).rename(columns={"first.treat": "ft"})
+d["ft"] = d["ft"].where(d["ft"] > 0)
+d = d.set_index(["countyreal", "year"])
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    att = ATTgt(data=d, cohort_column="ft")
+    att.fit(formula="lemp", est_method="dr", boot_iterations=999, random_state=0, progress_bar=False)
+    att.aggregate("simple", boot_iterations=999, random_state=0)
+    att.aggregate("event", overall=True, boot_iterations=999, random_state=0)
+    att.aggregate("cohort", overall=True, boot_iterations=999, random_state=0)
+    att.aggregate("time", overall=True, boot_iterations=999, random_state=0)
+    best = min(best, time.perf_counter() - t0)
+print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+""",
+}
+
+
+def _ours(d: pd.DataFrame) -> float:
+    t0 = time.perf_counter()
+    res = staggered_did(d, outcome="lemp", unit="countyreal", time="year", cohort="first.treat", method="dr",
+                        se="bootstrap", n_boot=999, seed=0)
+    for typ in ("simple", "dynamic", "group", "calendar"):
+        res.aggregate(typ)
+    return time.perf_counter() - t0
+
+
+def _peer(name: str) -> tuple[float | None, str]:
+    if not PEERS_PYTHON.exists():
+        return None, "not installed"
+    proc = subprocess.run([str(PEERS_PYTHON), "-c", _PEER_CODE[name], str(MPDTA), str(REPEATS)],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        return None, "not installed" if "ModuleNotFoundError" in proc.stderr else "failed"
+    secs, _mb = proc.stdout.split()[-2:]
+    return float(secs), "ok"
+
+
+def run() -> list[dict]:
+    """Time ours against each peer; rows {benchmark, ours_s, baseline, baseline_s, ratio, peak_mb}."""
+    d = pd.read_csv(MPDTA)
+    _ours(d)  # warm-up (imports, caches)
+    ours = min(_ours(d) for _ in range(REPEATS))
+    tracemalloc.start()
+    _ours(d)
+    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    rows = []
+    for peer in ("csdid", "differences"):
+        secs, status = _peer(peer)
+        rows.append({"benchmark": "did_mpdta_attgt_4agg_boot999", "ours_s": round(ours, 4),
+                     "baseline": peer if status == "ok" else f"{peer} ({status})",
+                     "baseline_s": None if secs is None else round(secs, 4),
+                     "ratio": None if secs is None else round(ours / secs, 3), "peak_mb": round(peak_mb, 1)})
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(json.dumps(row))

@@ -1,0 +1,22 @@
+"""Programme-impact estimators: staggered DiD (Callaway & Sant'Anna), naive TWFE benchmarks and the
+Goodman-Bacon decomposition, parallel-trends sensitivity, synthetic control and interrupted time series."""
+
+from evaluation.impact.bacon import bacon_decomposition
+from evaluation.impact.drdid import TwoByTwo, did_panel, did_repeated_cross_section
+from evaluation.impact.its import ITSResult, fourier_terms, interrupted_time_series
+from evaluation.impact.sensitivity import (anticipation_sensitivity, breakdown_mbar, pre_period_placebo,
+                                           relative_magnitude_bounds)
+from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, staggered_did
+from evaluation.impact.synthetic_control import (PlaceboResult, SyntheticControlResult, placebo_test,
+                                                 synthetic_control)
+from evaluation.impact.twfe import TWFEResult, treatment_indicator, twfe, twfe_event_study
+
+__all__ = [
+    "staggered_did", "StaggeredDiDResult", "PretestResult",
+    "did_panel", "did_repeated_cross_section", "TwoByTwo",
+    "twfe", "twfe_event_study", "treatment_indicator", "TWFEResult",
+    "bacon_decomposition",
+    "relative_magnitude_bounds", "breakdown_mbar", "pre_period_placebo", "anticipation_sensitivity",
+    "synthetic_control", "placebo_test", "SyntheticControlResult", "PlaceboResult",
+    "interrupted_time_series", "fourier_terms", "ITSResult",
+]

@@ -1,0 +1,308 @@
+"""Compare two runs' ``results.json``: what moved, and which *conclusions* changed.
+
+A reviewer comparing the published report with a re-run (other cut-off, other control group…) cares less about a
+figure moving in its fourth digit than about a conclusion turning over. :func:`diff_results` therefore flags three
+kinds of conclusion change next to the raw differences:
+
+- ``sign_changed``: the estimate went from positive to negative or back (a zero on either side is not a sign);
+- ``significance_changed``: whether the confidence interval excludes 0 differs between the runs. The interval is the
+  recorded ``ci_low``/``ci_high``; where only ``se`` was recorded, the Wald interval value ± z₁₋α/₂·se is used;
+- ``verdict_changed``: a claim verdict (a text value under ``claims.``) differs.
+
+Keys present in only one run are kept, with ``only_in`` saying which. Two renderings serve the CLI: an aligned
+terminal table (East Asian characters counted as two columns) and a self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ..errors import JinlinError
+
+__all__ = ["diff_results", "diff_runs", "read_results", "diff_table_text", "diff_html", "DIFF_COLUMNS"]
+
+DIFF_COLUMNS = ("key", "value_a", "value_b", "abs_change", "rel_change", "ci_low_a", "ci_high_a", "ci_low_b",
+                "ci_high_b", "significant_a", "significant_b", "changed", "sign_changed", "significance_changed",
+                "verdict_changed", "conclusion_changed", "only_in")
+# results.json keeps 10 significant digits; anything closer than this is the same figure.
+_RTOL = 1e-9
+
+
+def _body(results: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
+    # Accept the whole results.json body or just its "results" mapping: a dotted key can never be "results".
+    inner = results.get("results") if isinstance(results, Mapping) else None
+    return inner if isinstance(inner, Mapping) else results
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, (bool, np.bool_)) or v is None:
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return None
+
+
+def _interval(entry: Mapping[str, Any], z: float) -> tuple[float | None, float | None]:
+    lo, hi = _number(entry.get("ci_low")), _number(entry.get("ci_high"))
+    if lo is not None and hi is not None:
+        return lo, hi
+    value, se = _number(entry.get("value")), _number(entry.get("se"))
+    if value is not None and se is not None:
+        return value - z * se, value + z * se
+    return None, None
+
+
+def _significant(lo: float | None, hi: float | None) -> bool | None:
+    if lo is None or hi is None:
+        return None
+    return bool(lo > 0 or hi < 0)
+
+
+def _same(x: Any, y: Any) -> bool:
+    fx, fy = _number(x), _number(y)
+    if fx is not None and fy is not None:
+        return math.isclose(fx, fy, rel_tol=_RTOL, abs_tol=0.0)
+    return x == y
+
+
+def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = 0.05) -> pd.DataFrame:
+    """One row per key in either result set: values, changes and conclusion flags.
+
+    Parameters
+    ----------
+    a, b
+        ``results.json`` bodies (``{"results": {key: {value, se?, ci_low?, ci_high?, n?}}}``) or their inner mapping.
+    alpha
+        Level for the Wald interval built from ``se`` when a key has no recorded ``ci_low``/``ci_high``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`DIFF_COLUMNS`, sorted by key. ``abs_change`` is b − a and ``rel_change`` (b − a)/|a| for
+        numeric values (NaN otherwise, or when a is 0). ``significant_a``/``_b`` are NA where no interval is known.
+        ``changed`` is true when the value or the interval differs (beyond results.json's 10 digits) or the key is in
+        one run only; ``conclusion_changed`` when the sign, the significance or a claim verdict changed.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be in (0, 1)")
+    z = float(norm.ppf(1 - alpha / 2))
+    ra, rb = _body(a), _body(b)
+    rows = []
+    for key in sorted(set(ra) | set(rb)):
+        ea, eb = ra.get(key), rb.get(key)
+        va = ea.get("value") if ea is not None else None
+        vb = eb.get("value") if eb is not None else None
+        fa, fb = _number(va), _number(vb)
+        lo_a, hi_a = _interval(ea, z) if ea is not None else (None, None)
+        lo_b, hi_b = _interval(eb, z) if eb is not None else (None, None)
+        sig_a, sig_b = _significant(lo_a, hi_a), _significant(lo_b, hi_b)
+        only_in = "a" if eb is None else "b" if ea is None else None
+        both_numeric = fa is not None and fb is not None
+        abs_change = fb - fa if both_numeric else math.nan
+        rel_change = (fb - fa) / abs(fa) if both_numeric and fa != 0 else math.nan
+        sign_changed = bool(both_numeric and fa * fb < 0)
+        significance_changed = bool(sig_a is not None and sig_b is not None and sig_a != sig_b)
+        verdict_changed = bool(only_in is None and key.startswith("claims.") and isinstance(va, str)
+                               and isinstance(vb, str) and va != vb)
+        changed = bool(only_in is not None or not _same(va, vb) or not _same(lo_a, lo_b) or not _same(hi_a, hi_b))
+        rows.append({
+            "key": key, "value_a": va, "value_b": vb, "abs_change": abs_change, "rel_change": rel_change,
+            "ci_low_a": lo_a, "ci_high_a": hi_a, "ci_low_b": lo_b, "ci_high_b": hi_b,
+            "significant_a": sig_a, "significant_b": sig_b, "changed": changed, "sign_changed": sign_changed,
+            "significance_changed": significance_changed, "verdict_changed": verdict_changed,
+            "conclusion_changed": sign_changed or significance_changed or verdict_changed, "only_in": only_in,
+        })
+    df = pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
+    for c in ("value_a", "value_b"):
+        df[c] = df[c].astype(object)
+    for c in ("abs_change", "rel_change", "ci_low_a", "ci_high_a", "ci_low_b", "ci_high_b"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    for c in ("significant_a", "significant_b"):
+        df[c] = df[c].astype("boolean")
+    for c in ("changed", "sign_changed", "significance_changed", "verdict_changed", "conclusion_changed"):
+        df[c] = df[c].astype(bool)
+    df["only_in"] = df["only_in"].astype("string")
+    return df
+
+
+def read_results(run: str | Path) -> dict[str, Any]:
+    """The ``results.json`` body of a run, given its report folder or the file itself."""
+    path = Path(run)
+    if path.is_dir():
+        path = path / "results.json"
+    if not path.is_file():
+        raise JinlinError(f"{path} does not exist\nfix: give a report folder (reports/<run>) or its results.json")
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise JinlinError(f"{path} is not valid JSON ({e})\nfix: give the results.json written by jinlin run") \
+            from None
+    if not isinstance(body, dict) or not isinstance(body.get("results"), dict):
+        raise JinlinError(f"{path} has no \"results\" mapping\nfix: give the results.json written by jinlin run")
+    return body
+
+
+def diff_runs(run_a_dir: str | Path, run_b_dir: str | Path, alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`diff_results` of two runs' ``results.json`` (each given as its report folder or the file)."""
+    df = diff_results(read_results(run_a_dir), read_results(run_b_dir), alpha)
+    df.attrs["run_a"], df.attrs["run_b"] = str(run_a_dir), str(run_b_dir)
+    return df
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _fmt(v: Any) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.6g}"
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _with_ci(value: Any, lo: Any, hi: Any, sig: Any) -> str:
+    text = _fmt(value)
+    if lo is not None and not (isinstance(lo, float) and math.isnan(lo)):
+        text += f" [{_fmt(lo)}, {_fmt(hi)}]"
+        if sig is True:
+            text += "*"
+    return text
+
+
+def _what(row: Mapping[str, Any]) -> str:
+    """The conclusion change of one row, in words (empty when none)."""
+    out = []
+    if row["only_in"] == "a":
+        out.append("only in A")
+    elif row["only_in"] == "b":
+        out.append("only in B")
+    if row["sign_changed"]:
+        out.append("SIGN FLIPPED")
+    if row["significance_changed"]:
+        out.append("SIGNIFICANCE GAINED" if row["significant_b"] else "SIGNIFICANCE LOST")
+    if row["verdict_changed"]:
+        out.append("VERDICT CHANGED")
+    return ", ".join(out)
+
+
+def _display_rows(df: pd.DataFrame, only_changed: bool) -> list[dict[str, Any]]:
+    view = df[df["changed"] | df["conclusion_changed"]] if only_changed else df
+    rows = []
+    for r in view.to_dict("records"):
+        # NA does not answer == or truth tests; plain None/bool keep the renderers simple.
+        r = {k: (None if v is pd.NA else v) for k, v in r.items()}
+        r["significant_a"] = None if r["significant_a"] is None else bool(r["significant_a"])
+        r["significant_b"] = None if r["significant_b"] is None else bool(r["significant_b"])
+        rows.append({
+            "mark": ">>" if r["conclusion_changed"] else "",
+            "key": r["key"],
+            "a": _with_ci(r["value_a"], r["ci_low_a"], r["ci_high_a"], r["significant_a"]),
+            "b": _with_ci(r["value_b"], r["ci_low_b"], r["ci_high_b"], r["significant_b"]),
+            # below results.json's precision a difference is noise: show it as none
+            "change": _fmt(r["abs_change"]) if r["changed"] or math.isnan(r["abs_change"]) else "0",
+            "rel": "" if math.isnan(r["rel_change"]) else f"{r['rel_change'] if r['changed'] else 0.0:+.1%}",
+            "what": _what(r),
+            "conclusion": bool(r["conclusion_changed"]),
+        })
+    return rows
+
+
+def _width(text: str) -> int:
+    # Wide and full-width characters (汉字, full-width punctuation) take two terminal columns.
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * max(width - _width(text), 0)
+    return gap + text if right else text + gap
+
+
+def _summary(df: pd.DataFrame) -> str:
+    n, changed, concl = len(df), int(df["changed"].sum()), int(df["conclusion_changed"].sum())
+    only_a, only_b = int((df["only_in"] == "a").sum()), int((df["only_in"] == "b").sum())
+    return (f"{n} keys compared: {changed} changed, {concl} conclusion(s) changed, "
+            f"{only_a} only in A, {only_b} only in B")
+
+
+def diff_table_text(df: pd.DataFrame, only_changed: bool = True) -> str:
+    """An aligned terminal table of a :func:`diff_results` frame; rows whose conclusion changed start with ``>>``.
+
+    ``A``/``B`` show the value and, where known, the interval (``*`` = excludes 0). With ``only_changed`` (the
+    default), unchanged keys are left out; a summary line ends the table either way.
+    """
+    rows = _display_rows(df, only_changed)
+    head = {"mark": "", "key": "key", "a": "A", "b": "B", "change": "B - A", "rel": "rel.", "what": "conclusion"}
+    cols = ["mark", "key", "a", "b", "change", "rel", "what"]
+    right = {"a", "b", "change", "rel"}
+    widths = {c: max([_width(head[c])] + [_width(r[c]) for r in rows]) for c in cols}
+    lines = []
+    if df.attrs.get("run_a") or df.attrs.get("run_b"):
+        lines += [f"A = {df.attrs.get('run_a', '')}", f"B = {df.attrs.get('run_b', '')}", ""]
+    if rows:
+        fmt = lambda r: "  ".join(_pad(r[c], widths[c], c in right) for c in cols).rstrip()  # noqa: E731
+        lines.append(fmt(head))
+        lines.append("  ".join("-" * widths[c] for c in cols).rstrip())
+        lines += [fmt(r) for r in rows]
+        lines.append("")
+    else:
+        lines.append("no differences" if only_changed else "no keys")
+    lines.append(_summary(df))
+    if any(r["conclusion"] for r in rows):
+        lines.append(">> = a conclusion changed (sign, significance or claim verdict); * = interval excludes 0")
+    return "\n".join(lines) + "\n"
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1.5em;color:#222;line-height:1.5}
+table{border-collapse:collapse;font-size:.9em;width:100%} th,td{border:1px solid #ccc;padding:.25em .6em}
+th{background:#f3f3f3;text-align:left} td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.conclusion{background:#fdecea} tr.conclusion td.what{color:#b00020;font-weight:bold}
+tr.only td.what{color:#8a6d00} .summary{background:#f6f6f6;padding:.5em 1em;border-left:4px solid #888}
+code{font-size:.95em}
+"""
+
+
+def diff_html(df: pd.DataFrame, title: str, only_changed: bool = False) -> str:
+    """A self-contained HTML page (inline CSS, no scripts, no CDN) of a :func:`diff_results` frame.
+
+    Rows whose conclusion changed are highlighted and listed first; all keys are shown unless ``only_changed``.
+    """
+    rows = _display_rows(df, only_changed)
+    rows.sort(key=lambda r: (not r["conclusion"], r["key"]))
+    body = []
+    for r in rows:
+        cls = "conclusion" if r["conclusion"] else "only" if r["what"].startswith("only") else ""
+        cells = (f'<td><code>{html.escape(r["key"])}</code></td>'
+                 + "".join(f'<td class="num">{html.escape(r[c])}</td>' for c in ("a", "b", "change", "rel"))
+                 + f'<td class="what">{html.escape(r["what"])}</td>')
+        body.append(f'<tr class="{cls}">{cells}</tr>' if cls else f"<tr>{cells}</tr>")
+    runs = ""
+    if df.attrs.get("run_a") or df.attrs.get("run_b"):
+        runs = (f"<p>A = <code>{html.escape(str(df.attrs.get('run_a', '')))}</code><br>"
+                f"B = <code>{html.escape(str(df.attrs.get('run_b', '')))}</code></p>\n")
+    table = ("<table>\n<thead><tr><th>key</th><th>A</th><th>B</th><th>B − A</th><th>rel.</th><th>conclusion</th>"
+             "</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n") if rows else \
+        "<p>No differences.</p>\n"
+    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<h1>{html.escape(title)}</h1>\n{runs}<p class=\"summary\">{html.escape(_summary(df))}. "
+            "Highlighted rows: a conclusion changed (sign, significance or claim verdict); "
+            "* = the interval excludes 0.</p>\n" + table + "</body>\n</html>\n")

@@ -1,0 +1,258 @@
+"""Re-run a past evaluation from its ``manifest.json``: same parameters (plus overrides), same data, or a refusal.
+
+A reviewer who asks "what if the cut-off were June?" should get an answer that differs from the published report *only*
+in what they changed. So :func:`rerun` first recomputes the sha256 of every data file the manifest lists (same folder,
+same file names) and refuses, naming each file, if any of them changed, vanished or if a contract table appeared that
+the original run did not read. ``accept_changed_data=True`` (CLI ``--accept-changed-data``) runs anyway and records the
+differences. A different git commit or package versions do not stop the re-run (the point may be to test new code) but
+are returned as notes, because they are a second reason for the figures to differ.
+
+The runner takes a parameter *file*; the manifest holds the parameters as a mapping. The re-run therefore writes the
+manifest's parameters to a temporary YAML file and passes the overrides separately, so they are validated by
+:func:`evaluation.params.load_params` exactly like ``jinlin run -p``. After publishing, the new ``manifest.json`` gains
+a ``rerun`` section (source manifest, overrides, data check, notes) and its ``command`` becomes the re-run command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import resolve
+from ..data import contract
+from ..data.readers import find_table_file, sha256_file
+from ..errors import JinlinError, ParameterError
+from ..params import RunParams, load_params
+from .runner import RunResult, run
+
+__all__ = ["DataChange", "RerunResult", "rerun", "data_changes", "overrides_hash", "read_manifest"]
+
+_PREFIX = 12  # hash characters shown to a person: enough to tell two files apart at a glance
+
+
+@dataclass(frozen=True)
+class DataChange:
+    """One data file that is not as the manifest recorded it (``new_sha256`` is None when the file is gone)."""
+
+    table: str
+    file: str
+    old_sha256: str | None
+    new_sha256: str | None
+
+    @property
+    def kind(self) -> str:
+        if self.new_sha256 is None:
+            return "missing"
+        if self.old_sha256 is None:
+            return "added"
+        return "changed"
+
+    def describe(self) -> str:
+        old = (self.old_sha256 or "")[:_PREFIX]
+        new = (self.new_sha256 or "")[:_PREFIX]
+        if self.kind == "missing":
+            return f"{self.file} ({self.table}): missing now (was sha256 {old}…)"
+        if self.kind == "added":
+            return f"{self.file} ({self.table}): a table the original run did not have (sha256 {new}…)"
+        return f"{self.file} ({self.table}): sha256 {old}… → {new}…"
+
+
+@dataclass(frozen=True)
+class RerunResult(RunResult):
+    """A :class:`RunResult` plus what a reviewer must know to compare it with the original.
+
+    ``notes`` holds human-readable warnings (code or package versions differ, data accepted although changed);
+    ``data_changes`` the files that differed (empty unless ``accept_changed_data``).
+    """
+
+    source: Path = Path()
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    data_changes: tuple[DataChange, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read a run's ``manifest.json`` (or the manifest in a report folder), with a clear error if it is not one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "manifest.json"
+    if not path.is_file():
+        raise JinlinError(f"{path} does not exist\nfix: give reports/<run>/manifest.json of a finished run")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise JinlinError(f"{path} is not valid JSON ({e})\nfix: give the manifest.json written by jinlin run") \
+            from None
+    if not isinstance(manifest, dict) or not {"params", "data", "paramset"} <= set(manifest):
+        raise JinlinError(f"{path} is not a run manifest (no params/data/paramset)\n"
+                          "fix: give the manifest.json written by jinlin run")
+    return manifest
+
+
+def overrides_hash(overrides: Mapping[str, Any]) -> str:
+    """A short, stable hash of the overrides (order-insensitive), used to name the re-run's folder."""
+    text = json.dumps(dict(overrides), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def data_changes(manifest: Mapping[str, Any], folder: str | Path | None = None) -> tuple[DataChange, ...]:
+    """Compare the data files a manifest lists with the files in ``folder`` (default: the manifest's folder).
+
+    A file counts as changed when its sha256 differs, as missing when it is gone, and as added when a table of the
+    data contract now has a file although the original run read none (it would change what the notebooks see).
+    """
+    folder = resolve(folder if folder is not None else manifest["data"]["folder"])
+    listed: Mapping[str, Mapping[str, Any]] = manifest["data"].get("files", {})
+    out: list[DataChange] = []
+    for table, info in sorted(listed.items()):
+        path = folder / info["file"]
+        new = sha256_file(path) if path.is_file() else None
+        if new != info.get("sha256"):
+            out.append(DataChange(table, info["file"], info.get("sha256"), new))
+    if folder.is_dir():
+        for t in contract.TABLES:
+            if t.name in listed:
+                continue
+            path, _ = find_table_file(folder, t.name)
+            if path is not None:
+                out.append(DataChange(t.name, path.name, None, sha256_file(path)))
+    return tuple(out)
+
+
+def _environment_notes(manifest: Mapping[str, Any]) -> list[str]:
+    # The runner's own helpers, so "now" is measured exactly as the manifest measured "then".
+    from .runner import git_commit, package_versions
+
+    notes: list[str] = []
+    old_git, new_git = manifest.get("git") or {}, git_commit()
+    if old_git.get("commit") and new_git.get("commit") and old_git["commit"] != new_git["commit"]:
+        notes.append(f"the code differs from the original run: git commit {old_git['commit'][:10]} → "
+                     f"{new_git['commit'][:10]}; figures may change because of the code, not only the parameters")
+    elif new_git.get("dirty") and not old_git.get("dirty"):
+        notes.append("the working tree has uncommitted changes that the original run did not have")
+    old_v, new_v = manifest.get("versions") or {}, package_versions()
+    changed = [f"{k} {old_v[k]} → {new_v[k]}" for k in sorted(old_v) if k in new_v and old_v[k] != new_v[k]]
+    if changed:
+        notes.append("package versions differ from the original run: " + ", ".join(changed))
+    return notes
+
+
+def rerun(manifest_path: str | Path, overrides: Mapping[str, Any] | None = None, accept_changed_data: bool = False,
+          out_root: str | Path | None = None, name: str | None = None,
+          progress: Callable[[str], None] | None = None) -> RerunResult:
+    """Re-execute a past run with its manifest's parameters plus ``overrides``.
+
+    Parameters
+    ----------
+    manifest_path
+        ``reports/<run>/manifest.json`` (or the report folder).
+    overrides
+        Parameters to change, as ``jinlin run -p`` would give them; validated by :class:`~evaluation.params.RunParams`.
+    accept_changed_data
+        Run even if the data files differ from the manifest's hashes (the differences are recorded).
+    out_root
+        Folder to publish into; default: the folder holding the original run (normally ``reports/``).
+    name
+        Report folder name; default ``<paramset>-rerun-<8-hex hash of the overrides>``.
+    progress
+        Callback for progress lines and notes (the CLI prints them to stderr).
+
+    Returns
+    -------
+    RerunResult
+        The runner's result plus the data changes accepted and notes on code or version differences.
+
+    Raises
+    ------
+    JinlinError
+        If the data changed (naming each file, old → new hash) and ``accept_changed_data`` is false.
+    ParameterError
+        If the parameters plus overrides are not valid.
+    """
+    manifest_path = Path(manifest_path)
+    if manifest_path.is_dir():
+        manifest_path = manifest_path / "manifest.json"
+    manifest = read_manifest(manifest_path)
+    overrides = dict(overrides or {})
+    name = name or f"{manifest['paramset']}-rerun-{overrides_hash(overrides)}"
+    out_root = Path(out_root) if out_root is not None else manifest_path.resolve().parent.parent
+    if (out_root / name).resolve() == manifest_path.resolve().parent:
+        raise JinlinError(f"the re-run would replace the run it re-runs ({manifest_path.parent})\n"
+                          "fix: give another --name, or leave it out")
+
+    # A parameter the code no longer has cannot be passed on; without this the re-run would be a dead end whose
+    # "fix" (edit the manifest) is wrong. It is dropped and said so.
+    base = {k: v for k, v in manifest["params"].items() if k in RunParams.model_fields}
+    dropped = sorted(set(manifest["params"]) - set(base))
+    with tempfile.TemporaryDirectory(prefix="jinlin-rerun-") as tmp:
+        params_file = Path(tmp) / f"{manifest['paramset']}.yaml"
+        header = f"# parameters of {manifest_path} (re-run); overrides are passed separately\n"
+        params_file.write_text(header + yaml.safe_dump(base, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        # Validate before looking at the data, so a typo in -p is reported first and cheaply.
+        try:
+            params, _ = load_params(params_file, overrides)
+        except ParameterError as e:  # name the source a person knows, not the temporary file
+            raise ParameterError(str(e).replace(str(params_file), f"the parameters of {manifest_path} with the "
+                                                                  "overrides")) from None
+        changes = data_changes(manifest, params.data_dir)
+        notes = _environment_notes(manifest)
+        if dropped:
+            notes.append("parameters of the original run that this code no longer has were left out: "
+                         + ", ".join(f"{k}={manifest['params'][k]!r}" for k in dropped))
+        if params.data_dir != manifest["params"].get("data_dir"):
+            notes.append(f"data_dir overridden: {manifest['params'].get('data_dir')} → {params.data_dir}; "
+                         "its files were checked against the original run's hashes")
+        if changes and not accept_changed_data:
+            lines = "\n".join("  " + c.describe() for c in changes)
+            raise JinlinError(
+                f"the data in {resolve(params.data_dir)} are not the data of the run {manifest_path}:\n{lines}\n"
+                "fix: restore the original files to reproduce the run, or pass --accept-changed-data to run on the "
+                "current data")
+        if changes:
+            notes.append("ran on changed data: " + "; ".join(c.describe() for c in changes))
+        if progress:
+            for n in notes:
+                progress(f"note: {n}")
+        result = run(params_file, overrides, out_root=out_root, progress=progress, name=name)
+
+    _amend_manifest(result.out_dir / "manifest.json", manifest, manifest_path, overrides, changes, notes)
+    return RerunResult(result.out_dir, result.results, result.timings, manifest_path, overrides, changes,
+                       tuple(notes))
+
+
+def _amend_manifest(path: Path, source: Mapping[str, Any], source_path: Path, overrides: Mapping[str, Any],
+                    changes: tuple[DataChange, ...], notes: list[str]) -> None:
+    """Record where the re-run came from; the runner's ``params_file`` was a temporary file and would mislead."""
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    flags = " ".join(f"-p {shlex.quote(f'{k}={_cli_value(v)}')}" for k, v in sorted(overrides.items()))
+    accept = "--accept-changed-data" if changes else ""
+    manifest["params_file"] = source.get("params_file")
+    manifest["command"] = " ".join(x for x in ("jinlin rerun", shlex.quote(str(source_path)), flags, accept) if x)
+    manifest["rerun"] = {
+        "of": str(source_path),
+        "of_paramset": source.get("paramset"),
+        "of_git": source.get("git"),
+        "overrides": json.loads(json.dumps(dict(overrides), default=str)),
+        "data_changes": [{"table": c.table, "file": c.file, "kind": c.kind, "old_sha256": c.old_sha256,
+                          "new_sha256": c.new_sha256} for c in changes],
+        "notes": list(notes),
+    }
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _cli_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)

@@ -1,0 +1,109 @@
+"""Word output: the report HTML becomes a .docx with its Chinese headings, tables, charts and an East Asian font."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+
+import docx
+import nbformat
+import pytest
+
+from evaluation.errors import JinlinError
+from evaluation.report.docx import EAST_ASIA_FONT, FALLBACK_FONT, reference_docx, render_docx
+from evaluation.report.html import render_html
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _png() -> str:
+    from matplotlib.figure import Figure
+
+    from evaluation.report.style import use_style
+
+    use_style()
+    fig = Figure(figsize=(3, 2))
+    fig.subplots().bar(["澳头", "西区", "霞涌"], [3, 5, 2])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _report_html(tmp_path, lang: str = "zh"):
+    """An HTML report as the runner writes it (render_html of executed notebooks), without running a kernel."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# 数据质量报告\n\n本节检查各数据表的行数。"))
+    table = nbformat.v4.new_code_cell("table_view(df)")
+    table.outputs = [nbformat.v4.new_output("execute_result", execution_count=1, data={
+        "text/html": "<table><thead><tr><th>数据表</th><th>行数</th></tr></thead>"
+                     "<tbody><tr><td>grid_events</td><td>16295</td></tr><tr><td>petitions</td><td>38</td></tr>"
+                     "</tbody></table>",
+        "text/plain": "table"})]
+    chart = nbformat.v4.new_code_cell("plot()")
+    chart.outputs = [nbformat.v4.new_output("display_data", data={"image/png": _png(), "text/plain": "<Figure>"})]
+    nb.cells += [nbformat.v4.new_markdown_cell("## 社区调整沿革：10 个社区优化为 43 个"), table, chart]
+    path = tmp_path / "report.html"
+    path.write_text(render_html([nb], "近邻治理评估报告", lang), encoding="utf-8")
+    return path
+
+
+def test_docx_holds_heading_table_image_and_east_asian_font(tmp_path):
+    html = _report_html(tmp_path)
+    assert "data:image/png;base64," in html.read_text(encoding="utf-8")
+    out = render_docx(html, tmp_path / "out" / "report.docx", "zh")
+    assert out == tmp_path / "out" / "report.docx"
+    doc = docx.Document(out)
+    headings = {p.text: p.style.name for p in doc.paragraphs if p.style.name.startswith("Heading")}
+    assert headings.get("数据质量报告") == "Heading 1"
+    assert headings.get("社区调整沿革：10 个社区优化为 43 个") == "Heading 2"
+    assert len(doc.tables) >= 1
+    cells = [c.text for row in doc.tables[0].rows for c in row.cells]
+    assert "数据表" in cells and "16295" in cells
+    assert len(doc.inline_shapes) == 1
+    with zipfile.ZipFile(out) as z:
+        media = [n for n in z.namelist() if n.startswith("word/media/")]
+        assert len(media) == 1 and z.read(media[0]).startswith(b"\x89PNG")
+        fonts = z.read("word/fontTable.xml").decode("utf-8")
+    # the styles name the East Asian font, on the defaults and on the headings
+    styles = doc.styles.element
+    defaults = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts")
+    assert defaults.get(f"{W}eastAsia") == EAST_ASIA_FONT and defaults.get(f"{W}eastAsiaTheme") is None
+    h1 = doc.styles["Heading 1"].element.find(f"{W}rPr/{W}rFonts")
+    assert h1.get(f"{W}eastAsia") == EAST_ASIA_FONT
+    lang = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
+    assert lang.get(f"{W}eastAsia") == "zh-CN" and lang.get(f"{W}val") == "zh-CN"
+    # 宋体 as the substitute where Noto Sans CJK SC is not installed
+    assert f'w:name="{EAST_ASIA_FONT}"' in fonts and f'w:altName w:val="{FALLBACK_FONT}"' in fonts
+
+
+def test_english_report_keeps_the_east_asian_font(tmp_path):
+    out = render_docx(_report_html(tmp_path, "en"), tmp_path / "en.docx", "en")
+    doc = docx.Document(out)
+    lang = doc.styles.element.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
+    assert lang.get(f"{W}val") == "en-GB"
+    rfonts = doc.styles.element.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts")
+    assert rfonts.get(f"{W}eastAsia") == EAST_ASIA_FONT and rfonts.get(f"{W}hint") is None
+
+
+def test_reference_doc_replaces_every_theme_east_asian_font(tmp_path):
+    ref = reference_docx(tmp_path / "ref.docx", "zh")
+    with zipfile.ZipFile(ref) as z:
+        styles = z.read("word/styles.xml").decode("utf-8")
+        theme = z.read("word/theme/theme1.xml").decode("utf-8")
+    assert "eastAsiaTheme" not in styles
+    assert styles.count(f'w:eastAsia="{EAST_ASIA_FONT}"') == styles.count("<w:rFonts")
+    assert 'script="Hans" typeface="宋体"' in theme
+    with pytest.raises(ValueError):
+        reference_docx(tmp_path / "x.docx", "fr")
+
+
+def test_a_lost_image_is_an_error_not_a_hole(tmp_path):
+    html = tmp_path / "report.html"
+    html.write_text('<html lang="zh"><body><h1>图表</h1><img src="missing_chart.png"></body></html>',
+                    encoding="utf-8")
+    with pytest.raises(JinlinError, match="missing_chart.png"):
+        render_docx(html, tmp_path / "r.docx")
+    assert not (tmp_path / "r.docx").exists()
+    with pytest.raises(JinlinError, match="does not exist"):
+        render_docx(tmp_path / "nope.html", tmp_path / "r.docx")
