@@ -22,6 +22,7 @@ _EPILOG = textwrap.dedent("""\
       jinlin generate data/synthetic --seed 20241231
       jinlin run --params params/default.yaml     run every notebook and publish reports/default/
       jinlin run --params params/default.yaml -p language=en -p report_year=2023
+      jinlin audit data/submissions/daya_bay_2024.md --data data/synthetic --format json
       jinlin rerun reports/default/manifest.json -p data_cutoff=2024-06-30
       jinlin diff reports/default reports/default-rerun-1a2b3c4d
       jinlin sweep params/robustness.yaml --workers 2
@@ -116,6 +117,23 @@ def _cmd_docx(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .claims.audit import audit_files, format_verdicts, render_appendix_docx
+
+    result, provenance = audit_files(args.submission, args.data, args.report_year,
+                                     overrides=args.overrides, results=args.results)
+    if args.format == "docx":
+        out = Path(args.out) if args.out else Path(args.submission).with_suffix(".audit.docx")
+        print(f"wrote {render_appendix_docx(result, out, args.lang, provenance)}")
+        return 0
+    text = format_verdicts(result, args.format, args.lang)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
 def _cmd_dictionary(args: argparse.Namespace) -> int:
     from .config import DATA_DIR
     from .data.dictionary import render_dictionary
@@ -200,6 +218,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="the .docx to write (default: next to report.html)")
     p.add_argument("--lang", choices=["zh", "en"], help="document language (default: the run's)")
     p.set_defaults(func=_cmd_docx)
+
+    p = sub.add_parser("audit", parents=[common], help="check a case-award submission's figures against the data",
+                       description="Extract every figure of SUBMISSION, recompute it from the district in DIR and "
+                                   "give each a verdict (supported, fragile, contradicted, not_checkable, "
+                                   "qualitative).")
+    p.add_argument("submission", metavar="SUBMISSION", help="the submission (.md, .txt or .docx)")
+    p.add_argument("--data", required=True, metavar="DIR", help="the district folder, e.g. data/synthetic")
+    p.add_argument("--format", choices=["json", "table", "docx"], default="table",
+                   help="json: one object per figure; table: a readable table; docx: the evidence appendix")
+    p.add_argument("--report-year", type=int, default=2024, metavar="N", help="the year called 今年 (default 2024)")
+    p.add_argument("--out", metavar="FILE",
+                   help="write here instead of standard output (docx: default SUBMISSION.audit.docx)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--overrides", metavar="FILE", help="claims.yaml (default: beside SUBMISSION, else in DIR)")
+    p.add_argument("--results", metavar="FILE",
+                   help="a run's results.json, whose impact and survey figures feed the award criteria")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("dictionary", parents=[common], help="rewrite the data dictionary from the contract",
                        description="Rewrite data/dictionary.en.md and data/dictionary.zh.md from the schemas.")

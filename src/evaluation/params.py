@@ -24,6 +24,7 @@ __all__ = ["RunParams", "load_params", "load_yaml_strict", "parse_override", "NO
 
 NOTEBOOK_ORDER = (
     "00_data_quality",
+    "50_award_claims",
 )
 
 
@@ -70,6 +71,8 @@ class RunParams(BaseModel):
     communities: list[str] | None = Field(None, description="Community subset; default all")
     survey_planned_n: int = Field(50, ge=1, description="Planned respondents per community and wave")
     notebooks: list[str] | None = Field(None, description="Notebooks to run; default all, in order")
+    submission: str = Field("data/submissions/daya_bay_2024.md",
+                            description="Submission audited by notebook 50 (.md/.txt/.docx), relative to the project root")
     execution_timeout: int = Field(600, ge=10, le=7200, description="Seconds per notebook cell")
 
     @field_validator("data_cutoff")

@@ -1,0 +1,313 @@
+"""The claims audit end to end: extract, match, recompute, judge, check consistency, weigh against award criteria.
+
+:func:`audit` is pure (text and tables in, an :class:`AuditResult` out). :func:`audit_files` is the thin reading
+layer the command line uses (``jinlin audit SUBMISSION --data DIR``), :func:`verdicts_json` and
+:func:`format_verdicts` render the verdicts, and :func:`render_appendix_docx` writes the evidence appendix a
+submission can carry: the verdict table, the consistency findings, the criteria self-assessment, a short method
+note and the provenance of the data (file hashes), in Chinese by default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluation.claims.consistency import check_consistency
+from evaluation.claims.criteria import self_assessment
+from evaluation.claims.documents import read_submission
+from evaluation.claims.extract import extract_claims
+from evaluation.claims.match import load_overrides, match_claims
+from evaluation.claims.verdict import VERDICTS, audit_figures, verdict_claims
+
+__all__ = ["AuditResult", "audit", "audit_files", "verdicts_json", "format_verdicts", "render_appendix_docx",
+           "table_hashes", "verdict_counts", "find_overrides"]
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything the audit found about one submission.
+
+    ``claims``: every figure with its indicator (:func:`~evaluation.claims.match.match_claims`); ``verdicts``: one
+    row per figure (:func:`~evaluation.claims.verdict.verdict_claims`); ``consistency``: internal-consistency
+    findings (:func:`~evaluation.claims.consistency.check_consistency`) with the figure's text; ``criteria``: the
+    award self-assessment (:func:`~evaluation.claims.criteria.self_assessment`); ``figures``: the recomputed values
+    and other results used; ``data_hashes``: ``{table: sha256}``.
+    """
+
+    claims: pd.DataFrame
+    verdicts: pd.DataFrame
+    consistency: pd.DataFrame
+    criteria: pd.DataFrame
+    figures: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    data_hashes: Mapping[str, str] = field(default_factory=dict)
+    report_year: int = 2024
+
+
+def table_hashes(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """SHA-256 of each in-memory table (columns and cell contents), for tables that did not come from files.
+
+    When the tables were loaded from a folder, use the files' own hashes (``District.files[t].sha256``) instead.
+    """
+    out = {}
+    for name, df in tables.items():
+        h = hashlib.sha256("\x1f".join(map(str, df.columns)).encode("utf-8"))
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+        out[str(name)] = h.hexdigest()
+    return out
+
+
+def audit(text: str, tables: Mapping[str, pd.DataFrame], report_year: int,
+          data_hashes: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None, *,
+          rules: pd.DataFrame | None = None, results: Mapping[str, Mapping[str, Any]] | None = None,
+          criteria: pd.DataFrame | None = None, near_tolerance: float = 0.05) -> AuditResult:
+    """Audit the figures of a submission against a district's data.
+
+    Parameters
+    ----------
+    text : str
+        The submission (:func:`~evaluation.claims.documents.read_submission`).
+    tables : dict of DataFrame
+        The district's contract tables (``District.tables``).
+    report_year : int
+        今年.
+    data_hashes : dict, optional
+        ``{table: sha256}`` of the data files; default :func:`table_hashes` of the in-memory tables.
+    overrides : dict, optional
+        Hand pins and exclusions (:func:`~evaluation.claims.match.load_overrides`).
+    rules, criteria : DataFrame, optional
+        Matching rules and award criteria (default: the files under ``data/``).
+    results : dict, optional
+        Further results for the criteria (``survey.*``, ``impact.*`` from a run's ``results.json``); recomputed
+        figures take precedence on shared keys.
+    near_tolerance : float
+        Width of 近 (see :func:`~evaluation.claims.extract.extract_claims`).
+
+    Returns
+    -------
+    AuditResult
+    """
+    claims = extract_claims(text, report_year=report_year, near_tolerance=near_tolerance)
+    matched = match_claims(claims, rules, overrides)
+    figures = audit_figures(tables, report_year)
+    hashes = dict(data_hashes) if data_hashes is not None else table_hashes(tables)
+    verdicts = verdict_claims(matched, figures, hashes, report_year)
+    consistency = check_consistency(claims)
+    raw = dict(zip(claims["claim_id"], claims["raw"]))
+    consistency.insert(consistency.columns.get_loc("claim_id") + 1, "raw",
+                       pd.array([raw.get(c, "") for c in consistency["claim_id"]], dtype="string"))
+    every = {**dict(results or {}), **figures}
+    assessment = self_assessment(verdicts, every, criteria)
+    return AuditResult(claims=matched, verdicts=verdicts, consistency=consistency, criteria=assessment,
+                       figures=every, data_hashes=hashes, report_year=int(report_year))
+
+
+def find_overrides(submission: str | Path, data_dir: str | Path | None = None) -> Path | None:
+    """The ``claims.yaml`` to use: beside the submission, else in the data folder, else none."""
+    for folder in (Path(submission).parent, Path(data_dir) if data_dir is not None else None):
+        if folder is not None and (folder / "claims.yaml").is_file():
+            return folder / "claims.yaml"
+    return None
+
+
+def audit_files(submission: str | Path, data_dir: str | Path, report_year: int = 2024,
+                overrides: str | Path | None = None, results: str | Path | None = None
+                ) -> tuple[AuditResult, dict[str, Any]]:
+    """Read a submission file and a district folder, audit, and return the result with its provenance.
+
+    ``overrides`` defaults to :func:`find_overrides`; ``results`` may name a run's ``results.json`` whose figures
+    (survey, impact) feed the criteria. The provenance dict holds the submission's path and SHA-256, the data folder,
+    each table's file, SHA-256 and rows, the report year and the package version.
+    """
+    from evaluation import __version__
+    from evaluation.data import load_district
+
+    sub = Path(submission)
+    text = read_submission(sub)
+    district = load_district(data_dir)
+    hashes = {t: f.sha256 for t, f in district.files.items()}
+    ov_path = Path(overrides) if overrides is not None else find_overrides(sub, data_dir)
+    ov = load_overrides(ov_path) if ov_path is not None else None
+    extra = None
+    if results is not None:
+        body = json.loads(Path(results).read_text(encoding="utf-8"))
+        extra = body.get("results", body)
+    result = audit(text, district.tables, report_year, hashes, ov, results=extra)
+    provenance = {
+        "submission": str(sub), "submission_sha256": hashlib.sha256(sub.read_bytes()).hexdigest(),
+        "overrides": str(ov_path) if ov_path is not None else "",
+        "data_dir": str(data_dir), "data_label": district.label, "synthetic": district.synthetic,
+        "files": {t: {"file": f.file, "sha256": f.sha256, "rows": f.rows} for t, f in district.files.items()},
+        "report_year": int(report_year), "version": __version__,
+    }
+    return result, provenance
+
+
+def _plain(v: Any) -> Any:
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if hasattr(v, "item"):
+        return _plain(v.item())
+    return v
+
+
+def verdicts_json(result: AuditResult) -> list[dict[str, Any]]:
+    """One JSON-ready object per figure: claim_id, sentence, raw, value, unit, indicator, computed, interval, ci,
+    n, verdict, reason, explanations and the data files used (what ``jinlin audit --format json`` prints)."""
+    keys = ("claim_id", "sentence", "raw", "value", "unit", "kind", "indicator", "computed", "interval", "ci", "n",
+            "figure_year", "verdict", "reason", "explanation_zh", "explanation_en", "data_files")
+    out = []
+    for r in result.verdicts.itertuples(index=False):
+        out.append({k: _plain(getattr(r, k)) for k in keys})
+    return out
+
+
+def verdict_counts(verdicts: pd.DataFrame) -> dict[str, int]:
+    """Figures per verdict, every verdict listed (zeros included)."""
+    counts = verdicts["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in VERDICTS}
+
+
+def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -> str:
+    """The verdicts as JSON (``fmt="json"``) or a plain-text table (``"table"``) for the terminal."""
+    if fmt == "json":
+        return json.dumps(verdicts_json(result), ensure_ascii=False, indent=2)
+    if fmt != "table":
+        raise ValueError("fmt must be 'json' or 'table' (Word: render_appendix_docx)")
+    from evaluation.report.i18n import t
+
+    v = result.verdicts
+    shown = pd.DataFrame({
+        t("claims.col.claim_id", lang): v["claim_id"], t("claims.col.raw", lang): v["raw"],
+        t("claims.col.indicator", lang): v["indicator"].fillna(""),
+        t("claims.col.computed", lang): [_short(x) for x in v["computed"]],
+        t("claims.col.verdict", lang): [t(f"claims.verdict.{x}", lang) for x in v["verdict"]],
+    })
+    counts = verdict_counts(v)
+    head = t("claims.summary", lang, n=len(v), **counts)
+    return head + "\n\n" + shown.to_string(index=False) + "\n"
+
+
+def _short(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+# --- Word appendix ------------------------------------------------------------------------------------------------
+def _east_asian_styles(doc, font: str, lang: str) -> None:
+    """Set ``w:eastAsia`` on the document defaults and every style, dropping theme attributes that override it."""
+    from docx.oxml.ns import qn
+
+    def fix(rpr) -> None:
+        rfonts = rpr.find(qn("w:rFonts"))
+        if rfonts is None:
+            rfonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.insert(0, rfonts)
+        rfonts.attrib.pop(qn("w:eastAsiaTheme"), None)
+        rfonts.set(qn("w:eastAsia"), font)
+        if lang == "zh":
+            rfonts.set(qn("w:hint"), "eastAsia")
+
+    styles = doc.styles.element
+    rpr = styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    if rpr is not None:
+        fix(rpr)
+    # Every run-property block of every style (paragraph, character, table, numbering): a theme attribute left on
+    # any of them would win over the explicit font.
+    for rfonts in list(styles.iter(qn("w:rFonts"))):
+        fix(rfonts.getparent())
+
+
+def _table(doc, header: list[str], rows: list[list[str]]) -> None:
+    tbl = doc.add_table(rows=1, cols=len(header))
+    tbl.style = "Table Grid"
+    for cell, h in zip(tbl.rows[0].cells, header):
+        cell.text = h
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in rows:
+        cells = tbl.add_row().cells
+        for cell, v in zip(cells, row):
+            cell.text = str(v)
+
+
+def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = "zh",
+                         provenance: Mapping[str, Any] | None = None) -> Path:
+    """Write the evidence appendix (Word) of an audit: verdicts, consistency, criteria, method, data provenance.
+
+    Parameters
+    ----------
+    result : AuditResult
+    out_path : path
+        Where to write the .docx.
+    lang : {"zh", "en"}
+        Language of every heading, label and explanation (Chinese by default).
+    provenance : dict, optional
+        As :func:`audit_files` returns (``files`` with sha256 per table, ``submission_sha256`` …); without it the
+        table hashes of the result are listed.
+
+    Returns
+    -------
+    Path
+        ``out_path``. The styles carry the East Asian font of the HTML report (``w:eastAsia``), so Word and WPS draw
+        the Chinese text in it (see :mod:`evaluation.report.docx`).
+    """
+    import docx
+
+    from evaluation.report.docx import EAST_ASIA_FONT
+    from evaluation.report.i18n import t
+
+    if lang not in ("zh", "en"):
+        raise ValueError("lang must be 'zh' or 'en'")
+    doc = docx.Document()
+    _east_asian_styles(doc, EAST_ASIA_FONT, lang)
+    prov = dict(provenance or {})
+    v = result.verdicts
+    doc.add_heading(t("claims.appendix.title", lang), level=1)
+    doc.add_paragraph(t("claims.summary", lang, n=len(v), **verdict_counts(v)))
+    doc.add_heading(t("claims.appendix.verdicts", lang), level=2)
+    audited = v[v["verdict"] != "qualitative"]
+    expl = "explanation_zh" if lang == "zh" else "explanation_en"
+    _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
+                                                        "verdict", "explanation")],
+           [[r.claim_id, r.raw, r.indicator or "", _short(r.computed), r.interval or "", r.ci or "",
+             t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)])
+    n_qual = int((v["verdict"] == "qualitative").sum())
+    if n_qual:
+        doc.add_paragraph(t("claims.appendix.qualitative", lang, n=n_qual))
+    doc.add_heading(t("claims.appendix.consistency", lang), level=2)
+    finding = "finding_zh" if lang == "zh" else "finding_en"
+    if len(result.consistency):
+        for r in result.consistency.itertuples(index=False):
+            doc.add_paragraph(f"{r.claim_id}（{r.raw}）：{getattr(r, finding)}" if lang == "zh"
+                              else f"{r.claim_id} ({r.raw}): {getattr(r, finding)}", style="List Bullet")
+    else:
+        doc.add_paragraph(t("claims.consistency_none", lang))
+    doc.add_heading(t("claims.appendix.criteria", lang), level=2)
+    c = result.criteria
+    award, crit, stmt = (("award_zh", "criterion_zh", "statement_zh") if lang == "zh"
+                         else ("award_en", "criterion_en", "statement_en"))
+    _table(doc, [t(f"claims.col.{k}", lang) for k in ("award", "criterion", "strength", "statement")],
+           [[getattr(r, award), getattr(r, crit), t(f"claims.strength.{r.strength}", lang), getattr(r, stmt)]
+            for r in c.itertuples(index=False)])
+    doc.add_heading(t("claims.appendix.method", lang), level=2)
+    doc.add_paragraph(t("claims.method", lang))
+    doc.add_heading(t("claims.appendix.provenance", lang), level=2)
+    doc.add_paragraph(t("claims.appendix.provenance_note", lang, year=result.report_year,
+                        submission=prov.get("submission", "—"), sha=str(prov.get("submission_sha256", "—"))[:16],
+                        data=prov.get("data_dir", "—"), version=prov.get("version", "—")))
+    files = prov.get("files") or {k: {"file": "", "sha256": h, "rows": ""} for k, h in result.data_hashes.items()}
+    _table(doc, [t(f"claims.col.{k}", lang) for k in ("table", "file", "rows", "sha256")],
+           [[name, f.get("file", ""), f.get("rows", ""), f.get("sha256", "")] for name, f in sorted(files.items())])
+    out = Path(out_path)
+    doc.save(out)
+    return out

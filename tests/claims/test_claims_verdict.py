@@ -1,0 +1,180 @@
+"""Verdicts on small texts and hand-built figure dicts; fragility against R poisson.test and statsmodels' Wilson."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from evaluation.claims import context_figures, extract_claims, match_claims, verdict_claims
+from evaluation.claims.verdict import VERDICT_COLUMNS, format_interval
+
+REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "claims" / "poisson_rate_ratio.json")
+                 .read_text(encoding="utf-8"))
+HASH = {t: f"{i:02d}" * 32 for i, t in enumerate(
+    ["grid_events", "petitions", "activities", "volunteers", "community_workers", "population", "communities",
+     "community_lineage", "organisations", "committee_members", "joint_meetings", "grid_staff"])}
+
+
+def _verdicts(text: str, figures: dict, hashes: dict | None = None, year: int = 2024, **kw) -> pd.DataFrame:
+    m = match_claims(extract_claims(text, report_year=year))
+    return verdict_claims(m, figures, HASH if hashes is None else hashes, year, **kw).set_index("raw")
+
+
+def _yoy(before: int, after: int) -> dict:
+    """The petition change as headline_figures gives it, with R's exact interval (poisson.test) minus 1."""
+    pair = next(p for p in REF["pairs"] if p["before"] == before and p["after"] == after)
+    return {"value": after / before - 1, "ci_low": pair["ci95"][0] - 1, "ci_high": pair["ci95"][1] - 1,
+            "n": before + after}
+
+
+def test_exact_count_supported_and_contradicted():
+    v = _verdicts("今年办结网格事件16295件。", {"grid.events_closed.count": {"value": 16295}})
+    row = v.loc["16295件"]
+    assert row["verdict"] == "supported" and row["computed"] == 16295
+    assert row["data_files"] == "grid_events:" + HASH["grid_events"][:12]
+    v = _verdicts("今年办结网格事件18295件。", {"grid.events_closed.count": {"value": 16295}})
+    row = v.loc["18295件"]
+    assert row["verdict"] == "contradicted" and row["reason"] == "outside_interval"
+    assert "18295件" in row["explanation_zh"] and "16,295" in row["explanation_zh"]  # both values shown
+    assert "16,295" in row["explanation_en"] and "[18,295]" in row["explanation_en"]
+
+
+@pytest.mark.parametrize("computed, verdict", [(3968, "supported"), (3800, "supported"), (4000, "contradicted"),
+                                               (3799, "contradicted")])
+def test_near_is_half_open(computed, verdict):
+    # 近4000 admits [3800, 4000): the lower bound is in, 4000 itself is not.
+    v = _verdicts("近4000名党员回到社区。", {"organisation.returned_party_members.count": {"value": computed}})
+    assert v.loc["近4000名", "verdict"] == verdict
+
+
+@pytest.mark.parametrize("computed, verdict", [(230, "supported"), (239, "supported"), (240, "contradicted"),
+                                               (229, "contradicted")])
+def test_plus_is_half_open(computed, verdict):
+    v = _verdicts("今年召开党建联席会议230余场。", {"organisation.joint_meetings.count": {"value": computed}})
+    assert v.loc["230余场", "verdict"] == verdict
+
+
+@pytest.mark.parametrize("k, n, verdict", [(266, 516, "supported"), (0.5155, None, "supported"),
+                                           (0.5165, None, "contradicted"), (0.5154, None, "contradicted")])
+def test_percent_against_a_proportion(k, n, verdict):
+    value = k / n if n else k
+    v = _verdicts("51.6%的社区工作者获得岗位等级晋升。", {"organisation.workers_promoted.rate": {"value": value}})
+    row = v.loc["51.6%"]
+    assert row["verdict"] == verdict
+    assert row["computed"] == pytest.approx(100 * value)  # compared on the claim's scale
+    assert row["interval"] == "[51.55%, 51.65%)"
+
+
+def test_wide_wilson_interval_makes_a_rate_fragile():
+    # 16/31 rounds to 51.6% too (consistency notes), but a Wilson interval on 31 workers is about ±17 points.
+    def fig(k, n):
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        return {"organisation.workers_promoted.rate": {"value": k / n, "n": n, "ci_low": lo, "ci_high": hi}}
+
+    small = _verdicts("51.6%的社区工作者获得岗位等级晋升。", fig(16, 31)).loc["51.6%"]
+    assert small["verdict"] == "fragile" and small["reason"] == "wide_ci" and small["n"] == 31
+    lo, hi = proportion_confint(16, 31, method="wilson")
+    assert (small["ci_low"], small["ci_high"]) == pytest.approx((100 * lo, 100 * hi))
+    big = _verdicts("51.6%的社区工作者获得岗位等级晋升。", fig(266, 516)).loc["51.6%"]
+    assert big["verdict"] == "supported" and "95%" in big["explanation_zh"]
+
+
+@pytest.mark.parametrize("before, after, verdict", [(58, 38, "fragile"), (29, 19, "fragile"),
+                                                    (87, 57, "supported")])
+def test_year_on_year_change_fragility_from_r_intervals(before, after, verdict):
+    # R poisson.test: 58→38 has 95% CI for the ratio [0.423, 1.003] — the change may be +0.3%; 87→57 stays
+    # below −7%, clear of the ±5% band of negligible change.
+    v = _verdicts("今年涉地产业务信访事件同比下降34.48%。", {"petitions.real_estate.yoy_change": _yoy(before, after)})
+    row = v.loc["34.48%"]
+    assert row["verdict"] == verdict
+    assert row["computed"] == pytest.approx(100 * (after / before - 1))
+    if verdict == "fragile":
+        assert row["reason"] == "ci_includes_negligible_change" and row["ci_high"] > -5
+
+
+def test_negligible_band_is_a_parameter():
+    fig = {"petitions.real_estate.yoy_change": _yoy(87, 57)}
+    v = _verdicts("今年涉地产业务信访事件同比下降34.48%。", fig, negligible_change=0.10)
+    assert v.loc["34.48%", "verdict"] == "fragile"  # 87→57 reaches −7.5%, inside ±10%
+
+
+def test_missing_table_is_named():
+    v = _verdicts("推动27个机关企事业单位与社区党组织结对共建。", {})
+    row = v.loc["27个"]
+    assert row["verdict"] == "not_checkable" and row["reason"] == "missing_data"
+    assert "pairings" in row["explanation_zh"] and "pairings" in row["explanation_en"]
+
+
+def test_missing_columns_are_named_when_the_table_is_there():
+    v = _verdicts("推动27个机关企事业单位与社区党组织结对共建。", {}, {**HASH, "pairings": "ff" * 32})
+    row = v.loc["27个"]
+    assert row["verdict"] == "not_checkable"
+    assert "unit_name" in row["explanation_en"] and row["data_files"].startswith("pairings:ffffffff")
+
+
+def test_no_indicator_and_qualitative():
+    v = _verdicts("经历三十余年的发展，推动组织、资源、力量的“三融合”，构建“1+3+43+N”党群阵地体系，获评第三届精品案例。", {})
+    assert v.loc["三十余年", ["verdict", "reason"]].tolist() == ["not_checkable", "no_indicator"]
+    assert v.loc["三", "verdict"] == "qualitative"
+    assert v.loc["1+3+43+N", "verdict"] == "qualitative"
+    assert v.loc["第三届", "verdict"] == "qualitative"
+
+
+def test_ignored_figures_are_not_audited():
+    m = match_claims(extract_claims("今年办结网格事件18295件。"), overrides={"ignore": ["18295件"]})
+    v = verdict_claims(m, {"grid.events_closed.count": {"value": 16295}}, HASH, 2024)
+    assert v.loc[0, ["verdict", "reason"]].tolist() == ["qualitative", "ignored"]
+
+
+def test_each_end_of_a_change_at_its_own_period():
+    fig = {"data.population.resident": {"value": 515000, "by_year": {2014: 148000, 2024: 515000}}}
+    v = _verdicts("常住人口从10年前不到15万人增长到了50多万人。", fig)
+    assert v.loc["不到15万人", ["figure_year", "computed", "verdict"]].tolist() == [2014, 148000, "supported"]
+    assert v.loc["50多万人", ["figure_year", "computed", "verdict"]].tolist() == [2024, 515000, "supported"]
+    assert "起点" in v.loc["不到15万人", "explanation_zh"]
+    fig = {"data.population.resident": {"value": 515000, "by_year": {2014: 152000, 2024: 515000}}}
+    v = _verdicts("常住人口从10年前不到15万人增长到了50多万人。", fig)
+    assert v.loc["不到15万人", "verdict"] == "contradicted" and v.loc["50多万人", "verdict"] == "supported"
+
+
+def test_a_period_the_data_do_not_cover_is_not_checkable():
+    v = _verdicts("2022年办结网格事件16295件。", {"grid.events_closed.count": {"value": 16295}})
+    assert v.loc["16295件", ["verdict", "reason"]].tolist() == ["not_checkable", "period"]
+
+
+def test_columns_and_types():
+    m = match_claims(extract_claims("今年办结网格事件16295件。"))
+    v = verdict_claims(m, {"grid.events_closed.count": {"value": 16295}}, HASH, 2024)
+    assert list(v.columns) == list(VERDICT_COLUMNS)
+    assert str(v["n"].dtype) == "Int64" and v["computed"].dtype == np.float64
+
+
+def test_format_interval():
+    assert format_interval(3800, 4000, True, False) == "[3,800, 4,000)"
+    assert format_interval(-34.485, -34.475, False, True, "%") == "(-34.485%, -34.475%]"
+    assert format_interval(100, np.inf, False, False) == "(100, ∞)"
+    assert format_interval(16295, 16295, True, True) == "[16,295]"
+
+
+def test_context_figures_on_hand_made_tables():
+    communities = pd.DataFrame({
+        "community_id": ["L01", "L02", "C01", "C02", "C03", "C04"],
+        "valid_from": ["2014-01-01", "2014-01-01", "2020-01-01", "2020-01-01", "2020-01-01", "2025-01-01"],
+        "valid_to": ["2019-12-31", "2019-12-31", None, None, "2023-06-30", None],
+    })
+    lineage = pd.DataFrame({"from_id": ["L01", "L02"], "to_id": ["C01", "C02"],
+                            "effective_date": ["2020-01-01", "2020-01-01"], "pop_share": [1.0, 1.0]})
+    population = pd.DataFrame({"community_id": ["L01", "L02", "C01", "C02"], "year": [2014, 2014, 2024, 2024],
+                               "resident_pop": [60000, 80000, 200000, 310000]})
+    fig = context_figures({"communities": communities, "community_lineage": lineage, "population": population},
+                          2024)
+    assert fig["data.communities.legacy"]["value"] == 2       # valid on 2019-12-31
+    assert fig["data.communities.current"]["value"] == 2      # C03 closed in 2023, C04 opens in 2025
+    assert fig["data.population.resident"]["value"] == 510000
+    assert fig["data.population.resident"]["by_year"] == {2014: 140000.0, 2024: 510000.0}
+    assert "data.communities.legacy" not in context_figures({"communities": communities}, 2024)
