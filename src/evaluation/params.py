@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .config import PARAMS_DIR
 from .errors import ParameterError
 
-__all__ = ["RunParams", "load_params", "load_yaml_strict", "parse_override", "NOTEBOOK_ORDER"]
+__all__ = ["RunParams", "load_params", "load_yaml_strict", "parse_override", "NOTEBOOK_ORDER", "PROFILE_NOTEBOOK"]
 
+PROFILE_NOTEBOOK = "60_community_profile"
 NOTEBOOK_ORDER = (
     "00_data_quality",
     "50_award_claims",
@@ -71,6 +72,27 @@ class RunParams(BaseModel):
     communities: list[str] | None = Field(None, description="Community subset; default all")
     survey_planned_n: int = Field(50, ge=1, description="Planned respondents per community and wave")
     notebooks: list[str] | None = Field(None, description="Notebooks to run; default all, in order")
+    # 10/30: participation and service outcomes
+    distance_m: float = Field(1000.0, gt=0, le=5000, description="Walking distance of the service circle (m)")
+    distance_sensitivity: list[float] = Field([500.0, 800.0], description="Other distances to report (m)")
+    detour_factor: float = Field(1.3, ge=1.0, le=3.0, description="Walking distance / straight-line distance")
+    its_intervention: str = Field("2020-01-01", description="Date of the level/slope change in the petitions ITS")
+    # 20: satisfaction survey
+    survey_waves: list[int] | None = Field(None, description="Survey waves to show; default all")
+    weighting: Literal["none", "poststratify", "rake"] = Field("rake", description="Survey weighting method")
+    weighting_dimensions: list[Literal["sex", "age_group", "hukou"]] = Field(
+        ["sex", "age_group", "hukou"], description="Margins raked to, within each community")
+    # 40: programme impact
+    control_group: Literal["notyet", "never"] = Field("notyet", description="Comparison group of the staggered DiD")
+    did_method: Literal["dr", "ipw", "reg"] = Field("dr", description="Estimator of each 2x2 comparison")
+    anticipation: int = Field(0, ge=0, le=3, description="Years of anticipation before adoption")
+    base_period: Literal["varying", "universal"] = "varying"
+    covariates: list[str] | None = Field(None, description="Covariates of the DiD (community-level columns)")
+    n_boot: int = Field(999, ge=0, le=100000, description="Multiplier-bootstrap draws for uniform bands")
+    outcomes: list[str] | None = Field(None, description="Impact outcomes; default all")
+    sensitivity_mbar: float = Field(1.0, ge=0, description="Relative-magnitude bound on parallel-trend violations")
+    # 60: community profile
+    community_id: str | None = Field(None, description="Community of the profile notebook")
     submission: str = Field("data/submissions/daya_bay_2024.md",
                             description="Submission audited by notebook 50 (.md/.txt/.docx), relative to the project root")
     execution_timeout: int = Field(600, ge=10, le=7200, description="Seconds per notebook cell")
@@ -85,6 +107,25 @@ class RunParams(BaseModel):
         except ValueError:
             raise ValueError("write the cut-off as 2024-12-31 or 2024-12-31 23:59:59") from None
         return str(v)
+
+    @field_validator("its_intervention")
+    @classmethod
+    def _its_date(cls, v: str) -> str:
+        try:
+            dt.date.fromisoformat(str(v))
+        except ValueError:
+            raise ValueError("write the date as 2020-01-01") from None
+        return str(v)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes(cls, v: list[str] | None) -> list[str] | None:
+        from .impact.panels import OUTCOMES
+
+        unknown = [o for o in v or [] if o not in OUTCOMES]
+        if unknown:
+            raise ValueError(f"unknown outcome(s) {unknown}; known: {list(OUTCOMES)}")
+        return v
 
     @field_validator("notebooks")
     @classmethod

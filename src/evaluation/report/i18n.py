@@ -1,6 +1,8 @@
 """The one translation catalogue: every heading, label, axis, table header and canned sentence, in Chinese and English.
 
 Notebooks never hold report text of their own; they ask :func:`t` for it, so ``language: en`` switches everything.
+The catalogue is this module's entries plus one YAML file per report section in ``resources/i18n/`` (so sections can
+be written side by side); a key defined twice is an error.
 """
 
 from __future__ import annotations
@@ -196,6 +198,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "claims.col.rows": {"zh": "行数", "en": "rows"},
     "claims.col.sha256": {"zh": "SHA-256", "en": "SHA-256"},
 }
+
+
+def _load_sections() -> None:
+    import yaml
+
+    from ..config import RESOURCES_DIR
+
+    for path in sorted((RESOURCES_DIR / "i18n").glob("*.yaml")):
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, entry in entries.items():
+            if key in CATALOGUE:
+                raise ValueError(f"translation key {key!r} is defined twice (again in {path.name})")
+            if not isinstance(entry, dict) or set(entry) != {"zh", "en"}:
+                raise ValueError(f"translation {key!r} in {path.name} must have exactly zh and en")
+            CATALOGUE[key] = {"zh": str(entry["zh"]), "en": str(entry["en"])}
+
+
+_load_sections()
 
 
 def t(key: str, lang: str, /, **fmt: object) -> str:
