@@ -12,7 +12,7 @@ from conftest import ROOT, mini_tables, write_tables
 
 from evaluation.params import NOTEBOOK_ORDER, PROFILE_NOTEBOOK, RunParams
 from evaluation.report.record import read_records
-from evaluation.report.runner import notebook_parameters
+from evaluation.report.runner import RUNNER_PARAMETERS, notebook_parameters
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -24,7 +24,7 @@ def test_every_notebook_is_in_the_run_order():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_one_parameters_cell_with_known_names(path: Path):
     declared = notebook_parameters(path)
-    unknown = set(declared) - set(RunParams.model_fields)
+    unknown = set(declared) - set(RunParams.model_fields) - set(RUNNER_PARAMETERS)
     assert not unknown, f"{path.name} declares parameters the run does not know: {unknown}"
     assert {"data_dir", "language"} <= set(declared)
 

@@ -38,6 +38,8 @@ from .record import read_records, results_json
 __all__ = ["RunResult", "run", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock"]
 
 KERNEL = "python3"
+# Parameters the runner supplies itself (not from the parameter file): the figures recorded by earlier notebooks.
+RUNNER_PARAMETERS = ("prior_results",)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,11 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
         declared = notebook_parameters(src)
         inject = {k: values[k] for k in declared if k in values}
         dst = out_dir / f"{name}.ipynb"
+        if "prior_results" in declared:
+            done = [nbformat.read(out_dir / f"{n}.ipynb", as_version=4) for n in names[: i - 1]]
+            prior = out_dir / "_prior_results.json"
+            prior.write_text(results_json(read_records(done)), encoding="utf-8")
+            inject["prior_results"] = str(prior)
         if progress:
             progress(f"[{i}/{len(names)}] {name} …")
         t0 = time.perf_counter()
@@ -243,6 +250,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
         tmp.mkdir(parents=True)
         try:
             timings = execute_notebooks(params.notebook_list(), params, tmp, progress)
+            (tmp / "_prior_results.json").unlink(missing_ok=True)
             nbs = [nbformat.read(tmp / f"{n}.ipynb", as_version=4) for n in params.notebook_list()]
             records = read_records(nbs)
             (tmp / "results.json").write_text(results_json(records), encoding="utf-8")
