@@ -237,6 +237,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     params, paramset = load_params(params_file, overrides)
     paramset = name or paramset
     out_root = out_root or REPORTS_DIR
+    _preflight(params)
     data_dir = resolve(params.data_dir)
     district, problems = read_district(data_dir)
     if district is None:
@@ -276,6 +277,20 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
         _publish(tmp, final)
         shutil.rmtree(failed, ignore_errors=True)
     return RunResult(final, records, timings)
+
+
+def _preflight(params: RunParams) -> None:
+    """Checks of the parameters that need the file system, before any kernel starts."""
+    from ..errors import ParameterError
+
+    if "50_award_claims" in params.notebook_list():
+        sub = resolve(params.submission)
+        if not sub.is_file():
+            raise ParameterError(f"submission = {params.submission!r}: no such file ({sub})\n"
+                                 f"fix: give the path of a .md, .txt or .docx submission, relative to the project root")
+    for name in params.notebook_list():
+        if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
+            raise ParameterError(f"notebook {name} is missing from {NOTEBOOKS_DIR}")
 
 
 def _scan(folder: Path, known_values: frozenset[str]) -> None:
