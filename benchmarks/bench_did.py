@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluation.config import SHARED_DIR
+from evaluation.config import REFERENCE_DATA_DIR
 from evaluation.impact.staggered_did import staggered_did
 
 __all__ = ["run"]
 
 PEERS_PYTHON = Path("/tmp/peers/bin/python")
-MPDTA = SHARED_DIR / "data" / "mpdta.csv"
+MPDTA = REFERENCE_DATA_DIR / "mpdta.csv"
 REPEATS = 5
 
 _PEER_CODE = {

@@ -8,12 +8,12 @@ import tracemalloc
 
 import pandas as pd
 
-from evaluation.config import SHARED_DIR
+from evaluation.config import REFERENCE_DATA_DIR
 from evaluation.impact.synthetic_control import synthetic_control
 
 __all__ = ["run"]
 
-SMOKING = SHARED_DIR / "data" / "smoking_prop99.csv"
+SMOKING = REFERENCE_DATA_DIR / "smoking_prop99.csv"
 PREDICTORS = [("lnincome", 1980, 1988), ("retprice", 1980, 1988), ("age15to24", 1980, 1988),
               ("beer", 1984, 1988), ("cigsale", 1975, 1975), ("cigsale", 1980, 1980), ("cigsale", 1988, 1988)]
 BUDGET_S = 10.0

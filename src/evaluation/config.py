@@ -29,7 +29,8 @@ SYNTHETIC_DIR = DATA_DIR / "synthetic"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PARAMS_DIR = PROJECT_ROOT / "params"
 REPORTS_DIR = PROJECT_ROOT / "reports"
-SHARED_DIR = PROJECT_ROOT.parent / "shared"
+SHARED_DIR = PROJECT_ROOT.parent / "shared"  # steering notes beside the clone; never needed at runtime
+REFERENCE_DATA_DIR = DATA_DIR / "reference"  # public data sets with published results (estimator tests)
 
 
 def resolve(path: str | os.PathLike[str], base: Path | None = None) -> Path:

@@ -20,7 +20,8 @@ from evaluation.claims.criteria import evidence_strength, load_award_criteria
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = ROOT / "data" / "submissions" / "daya_bay_2024.md"
-SEED = next((Path("/work/shared") / "seed").glob("*.txt"), None)
+from evaluation.config import SHARED_DIR  # noqa: E402
+SEED = next((SHARED_DIR / "seed").glob("*.txt"), None) if (SHARED_DIR / "seed").is_dir() else None
 
 # What the generator planted (docs/conventions.md, truth.json) and so what the audit must find, figure by figure:
 # raw text -> (indicator, recomputed value on the claim's scale, verdict).

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.config import SHARED_DIR
+from evaluation.config import REFERENCE_DATA_DIR
 from evaluation.impact.its import fourier_terms, interrupted_time_series
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "impact" / "its_sicily_r.json").read_text())
-SICILY = SHARED_DIR / "data" / "sicily.csv"
+SICILY = REFERENCE_DATA_DIR / "sicily.csv"
 
 CASES = {
     "model1_poisson": dict(family="poisson"),

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.config import SHARED_DIR
+from evaluation.config import REFERENCE_DATA_DIR
 from evaluation.impact.staggered_did import staggered_did
 
 REF_DIR = Path(__file__).resolve().parents[1] / "reference" / "impact"
-MPDTA = SHARED_DIR / "data" / "mpdta.csv"
+MPDTA = REFERENCE_DATA_DIR / "mpdta.csv"
 REF = json.loads((REF_DIR / "mpdta_reference.json").read_text())
 
 

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.config import SHARED_DIR
+from evaluation.config import REFERENCE_DATA_DIR
 from evaluation.impact.synthetic_control import placebo_test, synthetic_control
 
-SMOKING = SHARED_DIR / "data" / "smoking_prop99.csv"
+SMOKING = REFERENCE_DATA_DIR / "smoking_prop99.csv"
 # ADH (2010) Table 1 predictor set: lnincome, retprice, age15to24 averaged 1980-88, beer 1984-88, cigsale 1975,
 # 1980 and 1988
 PREDICTORS = [("lnincome", 1980, 1988), ("retprice", 1980, 1988), ("age15to24", 1980, 1988),

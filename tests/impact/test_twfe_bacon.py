@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.config import SHARED_DIR
+from evaluation.config import REFERENCE_DATA_DIR
 from evaluation.impact.bacon import bacon_decomposition
 from evaluation.impact.twfe import treatment_indicator, twfe, twfe_event_study
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "impact" / "twfe_mpdta_r.json").read_text())
-MPDTA = SHARED_DIR / "data" / "mpdta.csv"
+MPDTA = REFERENCE_DATA_DIR / "mpdta.csv"
 ARGS = dict(outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
 
 

@@ -31,9 +31,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parents[2].parent / "shared" / "data" / "mpdta.csv"
-if not DATA.exists():
-    DATA = Path("/work/shared/data/mpdta.csv")
+DATA = HERE.parents[2] / "data" / "reference" / "mpdta.csv"
 
 
 def _num(x):
