@@ -1,0 +1,125 @@
+"""Private by construction: a district with real-looking names, phone and ID numbers goes through `jinlin run` with
+none of them in any output; a planted leak is caught and nothing is published; a killed run leaves the last good
+report intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT, mini_tables, write_tables
+
+from evaluation.errors import RunFailed
+from evaluation.privacy import collect_personal_values, scan_artefacts
+from evaluation.report.runner import run
+
+
+@pytest.fixture(scope="module")
+def pii_district(tmp_path_factory) -> tuple[Path, set[str]]:
+    from evaluation.synthetic import generate_district, write_district
+
+    folder = tmp_path_factory.mktemp("pii") / "district"
+    district = generate_district(seed=7, with_pii=True)
+    write_district(district, folder, formats={})
+    known: set[str] = set()
+    for table in ("survey_responses", "grid_events"):
+        path = folder / f"{table}.csv"
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        assert {"name", "phone", "id_number"} <= set(frame.columns)
+        personal = frame[["name", "phone", "id_number"]]
+        known |= collect_personal_values(personal)
+        # Free text with a phone and an ID number in it, as real comments and event descriptions have.
+        text_col = "comment" if table == "survey_responses" else "description"
+        frame[text_col] = "请联系 " + personal["phone"] + "，证件 " + personal["id_number"]
+        frame.to_csv(path, index=False)
+    return folder, known
+
+
+@pytest.mark.notebook
+def test_no_personal_value_reaches_any_output(tmp_path, pii_district):
+    folder, known = pii_district
+    params = tmp_path / "pii.yaml"
+    params.write_text(f"data_dir: {folder}\nnotebooks: [00_data_quality, 50_award_claims]\n", encoding="utf-8")
+    result = run(params, out_root=tmp_path / "reports")
+    artefacts = sorted(p for p in result.out_dir.rglob("*") if p.is_file())
+    assert {p.name for p in artefacts} >= {"report.html", "report.docx", "results.json", "manifest.json"}
+    findings = scan_artefacts(artefacts, known_values=known)
+    assert findings.empty, findings.to_string()
+    assert len(known) > 1000  # the check had something to look for
+
+
+@pytest.mark.notebook
+def test_a_planted_leak_is_caught_and_nothing_is_published(tmp_path, pii_district, monkeypatch):
+    import evaluation.report.runner as runner
+
+    folder, known = pii_district
+    leaked = sorted(v for v in known if v.isdigit() and len(v) == 11)[0]
+    real = runner.execute_notebooks
+
+    def leaky(names, params, out_dir, progress=None):
+        timings = real(names, params, out_dir, progress)
+        nb = out_dir / f"{names[0]}.ipynb"
+        data = json.loads(nb.read_text(encoding="utf-8"))
+        data["cells"][0]["source"] = f"联系人电话 {leaked}"
+        nb.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        return timings
+
+    monkeypatch.setattr(runner, "execute_notebooks", leaky)
+    params = tmp_path / "leak.yaml"
+    params.write_text(f"data_dir: {folder}\nnotebooks: [00_data_quality]\n", encoding="utf-8")
+    with pytest.raises(RunFailed, match="personal data") as e:
+        run(params, out_root=tmp_path / "reports")
+    assert leaked not in str(e.value)  # the message names the place, never the value
+    assert not (tmp_path / "reports" / "leak").exists()
+
+
+@pytest.mark.notebook
+def test_killed_run_leaves_the_previous_report(tmp_path):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    params = tmp_path / "kill.yaml"
+    params.write_text(f"data_dir: {folder}\nlanguage: en\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n",
+                      encoding="utf-8")
+    out_root = tmp_path / "reports"
+    good = run(params, out_root=out_root)
+    before = {p.name: p.read_bytes() for p in good.out_dir.iterdir()}
+    env = {**os.environ, "JINLIN_ROOT": str(ROOT)}
+    code = ("import sys; from pathlib import Path; from evaluation.report.runner import run; "
+            f"run({str(params)!r}, out_root=Path({str(out_root)!r}))")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not list(out_root.glob(".kill.tmp-*")) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the kernel is starting or running
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert b"interrupted" in err
+    assert {p.name: p.read_bytes() for p in good.out_dir.iterdir()} == before
+    assert (out_root / "kill.failed").is_dir()
+    assert not list(out_root.glob(".kill.tmp-*")) and not (out_root / ".kill.lock").exists()
+
+
+@pytest.mark.notebook
+def test_results_identical_in_another_folder_and_day(tmp_path, monkeypatch):
+    """Same data and parameters, another working copy of the data and another clock: byte-identical results.json."""
+    import shutil
+
+    a = write_tables(tmp_path / "one" / "d", mini_tables())
+    b = tmp_path / "two" / "elsewhere"
+    shutil.copytree(a, b)
+    runs = []
+    for folder, name in ((a, "x"), (b, "y")):
+        params = tmp_path / f"{name}.yaml"
+        params.write_text(f"data_dir: {folder}\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n", encoding="utf-8")
+        runs.append(run(params, out_root=tmp_path / f"reports-{name}"))
+        monkeypatch.setenv("TZ", "Pacific/Auckland")
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")
+    assert (runs[0].out_dir / "results.json").read_bytes() == (runs[1].out_dir / "results.json").read_bytes()
