@@ -34,9 +34,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "dq.tables": {"zh": "## 数据表概况", "en": "## Tables"},
     "dq.coverage": {"zh": "## 社区与年份覆盖", "en": "## Coverage by community and year"},
     "dq.coverage_note": {
-        "zh": "图中每格为该社区该年份的记录数。2020 年前的数据记在 10 个老社区名下，之后记在 43 个新社区名下。",
-        "en": "Each cell counts a community's records in a year. Before 2020 records carry the 10 old communities, "
-              "from 2020 the 43 new ones.",
+        "zh": "图中每格为该社区该年份的记录数。社区调整前的数据记在原社区名下，调整后记在新社区名下。",
+        "en": "Each cell counts a community's records in a year. Records from before the split carry the old "
+              "communities, later ones the new communities.",
     },
     "dq.missing": {"zh": "## 缺失情况", "en": "## Missing values"},
     "dq.missing_none": {"zh": "各表的必填列均无缺失。", "en": "No required column has missing values."},
@@ -44,7 +44,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "dq.warnings_none": {"zh": "数据通过全部校验规则，没有提示。", "en": "The data pass every rule; there are no warnings."},
     "dq.recoded": {"zh": "调查中“不知道/拒答”代码（8/9、98/99）按缺失处理：共 {n} 个回答。",
                    "en": "Survey 'don't know / refused' codes (8/9, 98/99) were treated as missing: {n} answers."},
-    "dq.lineage": {"zh": "## 社区调整沿革：10 个社区优化为 43 个", "en": "## Lineage: 10 communities became 43"},
+    "dq.lineage": {"zh": "## 社区调整沿革：{n_from} 个社区优化为 {n_to} 个", "en": "## Lineage: {n_from} communities became {n_to}"},
     "dq.lineage_note": {
         "zh": "共 {n_from} 个老社区划分为 {n_to} 个新社区（生效日期 {date}）。拆分前的数据按人口划转比例分摊到新社区。",
         "en": "{n_from} old communities were split into {n_to} new ones (effective {date}). Series from before the "
@@ -75,6 +75,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "col.column": {"zh": "列", "en": "column"},
     "col.missing_share": {"zh": "缺失比例", "en": "missing share"},
     "col.required": {"zh": "必填", "en": "required"},
+    "yes": {"zh": "是", "en": "yes"},
+    "no": {"zh": "否", "en": "no"},
     "col.severity": {"zh": "级别", "en": "severity"},
     "col.row": {"zh": "行", "en": "row"},
     "col.rule": {"zh": "规则", "en": "rule"},
