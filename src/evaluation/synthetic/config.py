@@ -15,40 +15,15 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
+# Dotted keys of the headline figures (docs/conventions.md): one list, shared with the indicator code.
+from ..indicators.headline import HEADLINE_KEYS
+
 __all__ = ["SynthConfig", "HEADLINE_KEYS"]
 
 
 def _frozen(d: Mapping[Any, Any]) -> Mapping[Any, Any]:
     return MappingProxyType(dict(d))
 
-
-# Dotted keys of the headline figures (docs/conventions.md) and their synthetic targets for the report year.
-HEADLINE_KEYS: tuple[str, ...] = (
-    "organisation.paired_units.count",
-    "organisation.returned_party_members.count",
-    "organisation.part_time_committee_members.count",
-    "organisation.joint_meetings.count",
-    "organisation.issues_resolved.count",
-    "organisation.community_workers.count",
-    "organisation.workers_promoted.rate",
-    "organisation.workers_certified.rate",
-    "organisation.departments_sent_down.count",
-    "grid.staff.count",
-    "participation.csos_active.count",
-    "participation.volunteer_teams_active.count",
-    "participation.community_funds.count",
-    "participation.fund_inflow_cny.total",
-    "participation.activities.count",
-    "participation.attendance.person_times",
-    "grid.events_closed.count",
-    "petitions.real_estate.count",
-    "petitions.real_estate.count_prev",
-    "petitions.real_estate.yoy_change",
-    "service_circle.stations.district.count",
-    "service_circle.stations.street.count",
-    "service_circle.stations.community.count",
-    "service_circle.stations.estate.count",
-)
 
 
 @dataclass(frozen=True)
