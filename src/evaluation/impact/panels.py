@@ -5,7 +5,20 @@ quantities per recorded community and year (e.g. Σ weight·index over Σ weight
 Rows recorded under the 10 legacy communities are carried to the 43 current ones by splitting both quantities by
 ``pop_share`` (:func:`evaluation.indicators.lineage.carry_to_current`) before the ratio is taken, so a legacy mean is
 copied to its children and a legacy count is shared out. The ``carried`` column marks cells that rest on such an
-allocation.
+allocation (any part of it), ``carried_share`` the share of the cell's denominator (respondents' weights, events,
+residents) that was allocated: 1 before the split, small afterwards (e.g. events reported under a legacy community in
+late 2019 and due in 2020). ``legacy_id`` names the legacy community a current one came from (:func:`legacy_parents`).
+
+The definitions follow ``docs/conventions.md`` and the generator's ``truth.json`` (``definition`` fields):
+
+* ``satisfaction_index``, ``participation_rate``: community-wave mean over respondents (base weights, which are
+  constant within a community and wave, so the mean is the respondents' mean);
+* ``on_time_rate``: events *due* (``deadline_at``) in the year, share closed by the deadline; an event still open is
+  not on time; years after the last report in the table are incomplete and dropped;
+* ``log_time_to_close``: events *reported* in the year and closed, mean of log hours;
+* per-resident rates (petitions per 10,000, activities per 1,000, registered volunteers per 100): divided by
+  ``population.resident_pop`` of the same community and year, only over the years the source table covers (a year
+  before the first record is missing, not zero: activities are recorded from 2018 only).
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import pandas as pd
 from ..indicators.lineage import carry_to_current
 from ..survey.indices import satisfaction_index
 
-__all__ = ["OUTCOMES", "adoption_cohorts", "outcome_panel"]
+__all__ = ["OUTCOMES", "adoption_cohorts", "legacy_parents", "outcome_panel", "attach_covariates"]
 
 OUTCOMES: dict[str, str] = {
     "satisfaction_index": "survey_responses",
@@ -38,8 +51,22 @@ def adoption_cohorts(rollout: pd.DataFrame, component: str = "jinlin_model") -> 
         .rename("first_treat")
 
 
+def legacy_parents(lineage: pd.DataFrame | None) -> pd.Series:
+    """Legacy community of each current one (``to_id`` -> ``from_id``; the largest ``pop_share`` if several)."""
+    if lineage is None or not len(lineage):
+        return pd.Series(dtype="object", name="legacy_id")
+    lin = lineage.assign(pop_share=pd.to_numeric(lineage["pop_share"]), to_id=lineage["to_id"].astype(str),
+                         from_id=lineage["from_id"].astype(str))
+    lin = lin.sort_values(["to_id", "pop_share", "from_id"], ascending=[True, False, True], kind="stable")
+    return lin.drop_duplicates("to_id").set_index("to_id")["from_id"].rename("legacy_id")
+
+
 def _year(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s).dt.year
+
+
+def _time(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s)
 
 
 def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
@@ -53,14 +80,18 @@ def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
                               "num": (w * y)[ok], "den": w[ok], "n": 1.0})[ok]
     elif outcome == "on_time_rate":
         e = tables["grid_events"]
-        e = e[e["deadline_at"].notna()]
-        on_time = e["closed_at"].notna() & (e["closed_at"] <= e["deadline_at"])
-        frame = pd.DataFrame({"community_id": e["community_id"], "year": _year(e["deadline_at"]),
+        last = _year(e["reported_at"]).max()
+        deadline, closed = _time(e["deadline_at"]), _time(e["closed_at"])
+        due = _year(deadline)
+        # events due after the last reported year are only partly in the table (reported late in the last year)
+        keep = deadline.notna() & (due <= last)
+        on_time = (closed.notna() & (closed <= deadline))[keep]
+        frame = pd.DataFrame({"community_id": e["community_id"][keep], "year": due[keep],
                               "num": on_time.astype(float), "den": 1.0, "n": 1.0})
     elif outcome == "log_time_to_close":
         e = tables["grid_events"]
         e = e[e["closed_at"].notna()]
-        hours = (e["closed_at"] - e["reported_at"]).dt.total_seconds() / 3600
+        hours = (_time(e["closed_at"]) - _time(e["reported_at"])).dt.total_seconds() / 3600
         frame = pd.DataFrame({"community_id": e["community_id"], "year": _year(e["reported_at"]),
                               "num": np.log(hours.clip(lower=1 / 60)), "den": 1.0, "n": 1.0})
     elif outcome == "real_estate_petitions_per_10k":
@@ -81,20 +112,41 @@ def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
                                          "num": 100.0, "den": 0.0, "n": 1.0}) for y in years])
     else:
         raise ValueError(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
+    frame = frame.assign(community_id=frame["community_id"].astype(str), year=frame["year"].astype(int))
     return frame.groupby(["community_id", "year"], as_index=False)[["num", "den", "n"]].sum()
 
 
 def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Sequence[int] | None = None,
                   communities: Sequence[str] | None = None, component: str = "jinlin_model") -> pd.DataFrame:
-    """A balanced-as-possible panel ``community_id, year, y, first_treat, n, carried`` of the 43 current communities.
+    """A balanced-as-possible panel of the current communities for one outcome of :data:`OUTCOMES`.
 
-    Rates per resident (petitions, activities, volunteers) divide by ``population.resident_pop`` of the same
-    community and year, carried in the same way. ``first_treat`` is 0 for never-treated communities.
+    Parameters
+    ----------
+    tables : mapping of DataFrame
+        The district's tables (as loaded by :func:`evaluation.data.load_district`).
+    outcome : str
+        A key of :data:`OUTCOMES`; definitions in the module docstring.
+    years, communities : sequence, optional
+        Keep only these years / current communities.
+    component : str
+        ``programme_rollout.component`` whose first start year is the cohort.
+
+    Returns
+    -------
+    DataFrame
+        ``community_id, year, y, first_treat, n, carried, carried_share, legacy_id``: ``n`` counts the respondents,
+        events or records behind the cell (shared out by ``pop_share`` when carried), ``first_treat`` is 0 for
+        never-treated communities, ``legacy_id`` the legacy community (the community itself when there is no
+        lineage).
     """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
     parts = _parts(tables, outcome)
     if parts["den"].eq(0).all():  # a per-resident rate: the denominator is the population
         pop = tables["population"][["community_id", "year", "resident_pop"]].rename(columns={"resident_pop": "den"})
-        pop = pop.assign(num=0.0, n=0.0, year=pop["year"].astype(int))
+        pop = pop.assign(num=0.0, n=0.0, year=pop["year"].astype(int), community_id=pop["community_id"].astype(str))
+        # only the years the source table covers: before its first record the rate is unknown, not zero
+        pop = pop[pop["year"].between(parts["year"].min(), parts["year"].max())]
         parts = pd.concat([parts, pop[["community_id", "year", "num", "den", "n"]]], ignore_index=True)
         parts = parts.groupby(["community_id", "year"], as_index=False)[["num", "den", "n"]].sum()
     lineage = tables.get("community_lineage")
@@ -102,10 +154,13 @@ def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Seque
         parts = carry_to_current(parts, lineage, counts=("num", "den", "n"))
     else:
         parts["carried"] = False
+    parts["den_carried"] = parts["den"].where(parts["carried"], 0.0)
     panel = parts.groupby(["community_id", "year"], as_index=False).agg(
-        num=("num", "sum"), den=("den", "sum"), n=("n", "sum"), carried=("carried", "any"))
+        num=("num", "sum"), den=("den", "sum"), n=("n", "sum"), carried=("carried", "any"),
+        den_carried=("den_carried", "sum"))
     panel = panel[panel["den"] > 0]
     panel["y"] = panel["num"] / panel["den"]
+    panel["carried_share"] = panel["den_carried"] / panel["den"]
     cohorts = adoption_cohorts(tables["programme_rollout"], component) if "programme_rollout" in tables \
         else pd.Series(dtype="float64")
     current = tables["communities"]
@@ -117,5 +172,52 @@ def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Seque
     if years is not None:
         panel = panel[panel["year"].isin(set(years))]
     panel["first_treat"] = panel["community_id"].map(cohorts).fillna(0).astype(int)
-    return panel[["community_id", "year", "y", "first_treat", "n", "carried"]].sort_values(
+    parent = legacy_parents(lineage)
+    panel["legacy_id"] = panel["community_id"].map(parent).fillna(panel["community_id"]).astype(str)
+    cols = ["community_id", "year", "y", "first_treat", "n", "carried", "carried_share", "legacy_id"]
+    return panel[cols].sort_values(
         ["community_id", "year"]).reset_index(drop=True)
+
+
+def attach_covariates(panel: pd.DataFrame, tables: Mapping[str, pd.DataFrame], names: Sequence[str]) -> pd.DataFrame:
+    """Add community-level covariates to an outcome panel, for the DiD's conditional parallel trends.
+
+    A name is a numeric column of ``population`` (by community and year; legacy counts shared out by ``pop_share``,
+    so a count before the split is the child's allocated share) or of ``communities`` (constant per community).
+    A text column of ``communities`` (e.g. ``community_type``) becomes 0/1 indicators ``<name>_<level>``, the first
+    level left out.
+
+    Returns
+    -------
+    DataFrame
+        ``panel`` with the covariate columns; rows with a missing covariate are dropped. ``attrs["covariates"]``
+        lists the columns added (what to pass to the estimator).
+    """
+    out = panel.copy()
+    pop = tables.get("population")
+    comm = tables.get("communities")
+    for name in names:
+        if pop is not None and name in pop.columns and name not in ("community_id", "year"):
+            part = pop[["community_id", "year", name]].assign(
+                community_id=pop["community_id"].astype(str), year=pop["year"].astype(int),
+                **{name: pd.to_numeric(pop[name], errors="coerce")})
+            lineage = tables.get("community_lineage")
+            if lineage is not None and len(lineage):
+                part = carry_to_current(part, lineage, counts=(name,))
+            part = part.groupby(["community_id", "year"], as_index=False)[name].sum(min_count=1)
+            out = out.merge(part, on=["community_id", "year"], how="left")
+        elif comm is not None and name in comm.columns and name != "community_id":
+            col = comm.set_index(comm["community_id"].astype(str))[name]
+            if pd.api.types.is_numeric_dtype(col):
+                out[name] = out["community_id"].map(col).astype(float)
+            else:
+                levels = sorted(col.dropna().astype(str).unique())
+                mapped = out["community_id"].map(col).astype("string")
+                for level in levels[1:]:
+                    out[f"{name}_{level}"] = (mapped == level).astype(float).where(mapped.notna())
+        else:
+            raise ValueError(f"covariate {name!r} is not a column of population or communities")
+    cov_cols = [c for c in out.columns if c not in panel.columns]
+    out = out.dropna(subset=cov_cols).reset_index(drop=True)
+    out.attrs["covariates"] = cov_cols
+    return out
