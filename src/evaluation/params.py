@@ -25,6 +25,8 @@ __all__ = ["RunParams", "load_params", "load_yaml_strict", "parse_override", "NO
 PROFILE_NOTEBOOK = "60_community_profile"
 NOTEBOOK_ORDER = (
     "00_data_quality",
+    "10_participation",
+    "30_service_outcomes",
     "40_programme_impact",
     "50_award_claims",
 )

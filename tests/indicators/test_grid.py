@@ -108,3 +108,40 @@ def test_grid_indicators_respects_community_subset(tables):
     out = grid_indicators(tables, 2024, communities=["C01"])
     assert set(out["community_id"]) <= {"C01", "district"}
     assert _val(out, "grid.events_closed.count")["value"] == 2
+
+
+def test_time_to_close_curves_hand_kaplan_meier(tables):
+    from evaluation.indicators.grid import time_to_close_curves
+
+    cur = time_to_close_curves(tables["grid_events"], 2024)
+    env = cur[cur["group"] == "env"].reset_index(drop=True)
+    # env events reported in 2024: e1 48 h, e8 120 h, e2 240 h closed; e3 still open, censored at the cut-off
+    assert env["hours"].tolist() == [0.0, 48.0, 120.0, 240.0]
+    assert env["surv"].to_numpy() == pytest.approx([1.0, 3 / 4, 3 / 4 * 2 / 3, 3 / 4 * 2 / 3 * 1 / 2])
+    assert env["n_risk"].tolist() == [4.0, 4.0, 3.0, 2.0]
+    assert (env["n"] == 4).all()
+    # Greenwood, log scale (R survfit's default): S·exp(±z·sqrt(Σ d/(n(n−d))))
+    z = 1.959963984540054
+    se = np.sqrt(1 / (4 * 3))
+    assert env.loc[1, "ci_low"] == pytest.approx(0.75 * np.exp(-z * se))
+    assert env.loc[1, "closed_ci_high"] == pytest.approx(1 - 0.75 * np.exp(-z * se))
+    assert env["closed_share"].to_numpy() == pytest.approx(1 - env["surv"].to_numpy())
+    # safety: e7 closed after 2 h; e6 closed in 2025, after the cut-off, so censored at the cut-off, not dropped
+    safety = cur[cur["group"] == "safety"]
+    assert safety["hours"].tolist() == [0.0, 2.0] and safety["surv"].tolist() == [1.0, 0.5]
+    assert set(cur["group"]) == {"env", "dispute", "safety"}
+    one = time_to_close_curves(tables["grid_events"], 2024, by=None)
+    assert set(one["group"]) == {""} and one["n"].iloc[0] == 7
+
+
+def test_time_to_close_curves_show_the_flat_the_median_splits(tables):
+    # env's curve reaches a closed share of exactly 1/2 at 120 h and stays there until 240 h; R's quantile rule
+    # (and km_quantiles) takes the midpoint of that flat, so the chart and the table tell the same story
+    from evaluation.indicators.grid import time_to_close_curves
+
+    q = time_to_close(tables["grid_events"], 2024, by=("category",))
+    cur = time_to_close_curves(tables["grid_events"], 2024)
+    env = cur[cur["group"] == "env"]
+    first = env.loc[env["closed_share"] >= 0.5 - 1e-12, "hours"].iloc[0]
+    assert first == 120.0
+    assert _val(q, "grid.time_to_close.median_hours", group="env")["value"] == pytest.approx((120 + 240) / 2)

@@ -108,3 +108,29 @@ def test_participation_indicators_stacks_everything(tables):
     assert {"participation.volunteers_active.share", "participation.service_hours.per_capita",
             "participation.co_organised.share", "participation.attendance.mean_per_activity",
             "participation.csos_active.count"} <= set(out["indicator"])
+
+
+def test_service_hours_carry_legacy_volunteers(tables, population):
+    # v9 registered in legacy L01 (split 0.6 / 0.4 into C01 / C02) and served 10 h in 2024
+    vols = pd.concat([tables["volunteers"], pd.DataFrame({"person_key": ["v9"], "community_id": ["L01"],
+                                                          "registered": ["2018-01-01"], "returned_party_member": [0]})],
+                     ignore_index=True)
+    hours = pd.concat([tables["service_hours"], pd.DataFrame({"person_key": ["v9"], "date": ["2024-06-01"],
+                                                              "hours": [10.0]})], ignore_index=True)
+    lineage = pd.DataFrame({"from_id": ["L01", "L01"], "to_id": ["C01", "C02"], "effective_date": ["2020-01-01"] * 2,
+                            "pop_share": [0.6, 0.4]})
+    out = service_hours(vols, hours, population, 2024, n_resamples=300, lineage=lineage)
+    assert _val(out, "participation.service_hours.total")["value"] == pytest.approx(21.5)
+    assert _val(out, "participation.service_hours.per_capita")["value"] == pytest.approx(21.5 / 35000)
+    assert _val(out, "participation.service_hours.per_volunteer")["value"] == pytest.approx(21.5 / 8)
+    assert _val(out, "participation.service_hours.per_active_volunteer")["value"] == pytest.approx(21.5 / 4)
+    c01 = _val(out, "participation.service_hours.per_volunteer", "C01")
+    assert c01["value"] == pytest.approx((5 + 6) / (2 + 0.6)) and "pop_share" in c01["note"]
+    assert not (out["community_id"] == "L01").any()
+    # without the lineage the legacy hours sit in L01, which has no 2024 residents: the per-resident rate loses them
+    plain = service_hours(vols, hours, population, 2024, n_resamples=300)
+    assert _val(plain, "participation.service_hours.per_capita")["value"] == pytest.approx(11.5 / 35000)
+    # a community subset keeps its share of the legacy volunteers
+    sub = service_hours(vols, hours, population, 2024, communities=["C01"], n_resamples=300, lineage=lineage)
+    assert _val(sub, "participation.service_hours.per_capita")["value"] == pytest.approx(11 / 10000)
+    assert set(sub["community_id"]) == {"C01", "district"}

@@ -87,3 +87,37 @@ def test_monthly_series_default_range_counts_empty_months(tables, population):
     s = monthly_series(tables["petitions"], population)
     assert s["month"].iloc[0] == pd.Timestamp("2022-05-01") and s["month"].iloc[-1] == pd.Timestamp("2024-12-01")
     assert s["count"].sum() == 9 and (s["count"] == 0).sum() == len(s) - 9   # 9 cases in 9 distinct months
+
+
+def test_its_curves_match_r_predict(its_inputs, ref_dir):
+    # fitted and counterfactual (post = t_post = 0) counts against R glm + predict (tests/reference/its_curves)
+    import json
+
+    from evaluation.indicators.petitions import its_curves
+
+    with open(ref_dir.parent / "its_curves" / "its_curves.json", encoding="utf-8") as fh:
+        r = json.load(fh)
+    pet, pop = its_inputs
+    series = monthly_series(pet, pop, "2017-01", "2024-12")
+    curves = its_curves(series, fit_its(series, r["intervention"], family="quasipoisson"), per=10000.0)
+    assert curves["month"].dt.strftime("%Y-%m").tolist() == r["months"]
+    assert curves["fitted"].to_numpy() == pytest.approx(r["fitted"], rel=1e-8)
+    assert curves["counterfactual"].to_numpy() == pytest.approx(r["counterfactual"], rel=1e-8)
+    pre = curves["post"] == 0
+    assert curves.loc[pre, "fitted"].to_numpy() == pytest.approx(curves.loc[pre, "counterfactual"].to_numpy())
+    assert curves["observed_rate"].to_numpy() == pytest.approx(series["count"] / series["exposure"] * 1e4)
+
+
+def test_its_curves_read_the_harmonics_off_the_fit(its_inputs):
+    import dataclasses
+
+    from evaluation.indicators.petitions import its_curves
+
+    pet, pop = its_inputs
+    series = monthly_series(pet, pop, "2017-01", "2024-12")
+    one = fit_its(series, "2021-01-01", harmonics=1)
+    two = fit_its(series, "2021-01-01", harmonics=2)
+    assert not np.allclose(its_curves(series, one)["fitted"], its_curves(series, two)["fitted"])
+    renamed = one.coefficients.assign(term=one.coefficients["term"].replace({"t_post": "slope"}))
+    with pytest.raises(ValueError, match="terms"):
+        its_curves(series, dataclasses.replace(one, coefficients=renamed))

@@ -24,7 +24,7 @@ import pandas as pd
 from ._common import DISTRICT, as_datetime, in_year, result_row, subset_communities, tidy
 from .counting import count_by_community
 from .intervals import wilson_interval
-from .survival import ConfType, km_quantiles
+from .survival import ConfType, kaplan_meier, km_quantiles
 
 __all__ = [
     "default_cutoff",
@@ -33,6 +33,7 @@ __all__ = [
     "event_rates",
     "closure_rates",
     "time_to_close",
+    "time_to_close_curves",
     "callback_outcomes",
     "repeat_events",
     "grid_indicators",
@@ -174,6 +175,43 @@ def time_to_close(events: pd.DataFrame, report_year: int, data_cutoff=None,
                                    note=f"Kaplan–Meier, open events censored at {cutoff:%Y-%m-%d %H:%M}; "
                                         f"Greenwood CI ({conf_type}), as R survfit"))
     return tidy(rows)
+
+
+def time_to_close_curves(events: pd.DataFrame, report_year: int, data_cutoff=None,
+                         communities: Sequence[str] | None = None, by: str | None = "category",
+                         confidence: float = 0.95, conf_type: ConfType = "log") -> pd.DataFrame:
+    """Kaplan–Meier curves of time to close for events reported in ``report_year``, one per level of ``by``.
+
+    Same data as :func:`time_to_close` (open events censored at the data cut-off). Each curve starts with a row at
+    0 hours (S = 1) so that it can be drawn as a step function; ``closed_share`` = 1 − S is the share of events
+    closed within ``hours``, with its pointwise interval (Greenwood, ``conf_type`` as R ``survfit``).
+
+    Returns
+    -------
+    DataFrame
+        ``group`` (level of ``by``; ``""`` for all events when ``by`` is None), ``hours``, ``n_risk``, ``n_event``,
+        ``surv``, ``ci_low``, ``ci_high``, ``closed_share``, ``closed_ci_low``, ``closed_ci_high``, ``n`` (events in
+        the group).
+    """
+    cutoff = _cutoff(report_year, data_cutoff)
+    ev = subset_communities(events, communities)
+    data = time_to_close_data(ev[in_year(ev["reported_at"], report_year)], cutoff)
+    groups = [("", data)] if by is None else [(str(k), g) for k, g in data.groupby(by)]
+    parts = []
+    for grp, g in groups:
+        km = kaplan_meier(g["hours"], g["event"], confidence, conf_type)
+        start = pd.DataFrame({"time": [0.0], "n_risk": [float(len(g))], "n_event": [0.0], "surv": [1.0],
+                              "std_err": [0.0], "ci_low": [1.0], "ci_high": [1.0]})
+        km = pd.concat([start, km], ignore_index=True).rename(columns={"time": "hours"})
+        km.insert(0, "group", grp)
+        km["n"] = len(g)
+        parts.append(km.drop(columns=["std_err"]))
+    cols = ["group", "hours", "n_risk", "n_event", "surv", "ci_low", "ci_high", "n"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    out["closed_share"] = 1.0 - out["surv"]
+    out["closed_ci_low"] = 1.0 - out["ci_high"]
+    out["closed_ci_high"] = 1.0 - out["ci_low"]
+    return out.reset_index(drop=True)
 
 
 def callback_outcomes(events: pd.DataFrame, report_year: int, communities: Sequence[str] | None = None,

@@ -32,6 +32,7 @@ from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, in_ye
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
 from .intervals import wilson_interval
+from .lineage import carry_to_current
 
 __all__ = [
     "GOVERNMENT_LABELS",
@@ -124,38 +125,58 @@ def cluster_bootstrap_ratio(numerator, denominator, n_resamples: int = 2000, con
 
 def service_hours(volunteers: pd.DataFrame, service_hours_: pd.DataFrame, population: pd.DataFrame | None,
                   report_year: int, communities: Sequence[str] | None = None, n_resamples: int = 2000,
-                  seed: int = 20240101, confidence: float = 0.95) -> pd.DataFrame:
+                  seed: int = 20240101, confidence: float = 0.95,
+                  lineage: pd.DataFrame | None = None) -> pd.DataFrame:
     """Service hours in the 12 months to year end per resident, per registered and per active volunteer.
 
     Hours are attributed to the volunteer's community. Community rows are point values; the district rows carry a
     cluster bootstrap over communities (percentile interval, seeded, so reruns give the same numbers). Keys:
     ``participation.service_hours.total``, ``.per_capita``, ``.per_volunteer``, ``.per_active_volunteer``.
+
+    With ``lineage`` (``community_lineage``), volunteers registered before the 2020 split, whose rows still carry a
+    legacy id, have their hours, registrations and active counts split over the current communities by
+    ``pop_share`` (:func:`evaluation.indicators.lineage.carry_to_current`) before the rates and the bootstrap, so
+    that their hours are neither dropped from the per-resident rate nor left in clusters without residents.
+    Without it, legacy rows stay as their own communities and only communities with a population enter the
+    per-resident rate.
     """
-    reg = _registered(volunteers, report_year, communities)
+    carry = lineage is not None and len(lineage) > 0
+    reg = _registered(volunteers, report_year, None if carry else communities)
     h = _hours_in_window(service_hours_, report_year)
     h = h.merge(reg[["person_key", "community_id"]], on="person_key", how="inner")
     pop = population_by_community(population, report_year, communities)
-    ids = sorted(set(reg["community_id"]) | set(pop.index))
     per_c = pd.DataFrame({
         "hours": h.groupby("community_id")["hours"].sum(),
         "registered": reg.groupby("community_id").size(),
         "active": h.groupby("community_id")["person_key"].nunique(),
-    }).reindex(ids).fillna(0.0).astype("float64")
+    }).fillna(0.0).astype("float64")
+    carried: set[str] = set()
+    if carry and per_c.index.isin(lineage["from_id"].astype(str)).any():
+        frame = carry_to_current(per_c.rename_axis("community_id").reset_index(), lineage,
+                                 counts=["hours", "registered", "active"])
+        carried = set(frame.loc[frame["carried"], "community_id"])
+        per_c = frame.groupby("community_id")[["hours", "registered", "active"]].sum()
+    ids = sorted(set(per_c.index) | set(pop.index))
+    if communities is not None:
+        ids = [c for c in ids if c in {str(x) for x in communities}]
+    per_c = per_c.reindex(ids).fillna(0.0).astype("float64")
     per_c["residents"] = pop.reindex(ids).astype("float64")
     rows = []
     note_c = "12 months to year end; census of records"
+    note_carried = "; includes legacy-community volunteers split by pop_share"
     specs = (("per_capita", "residents", f"resident_pop {report_year}"),
              ("per_volunteer", "registered", f"volunteers registered by the end of {report_year}"),
              ("per_active_volunteer", "active", "volunteers with ≥1 service record in the 12 months"))
     for cid, r in per_c.iterrows():
+        note = note_c + (note_carried if cid in carried else "")
         rows.append(result_row("participation.service_hours.total", cid, report_year, r["hours"], n=r["active"],
-                               note=note_c))
+                               note=note))
         for key, col, label in specs:
             if np.isfinite(r[col]) and r[col] > 0:
                 rows.append(result_row(f"participation.service_hours.{key}", cid, report_year, r["hours"] / r[col],
-                                       n=r["active"], denominator=r[col], denominator_label=label, note=note_c))
+                                       n=r["active"], denominator=r[col], denominator_label=label, note=note))
     rows.append(result_row("participation.service_hours.total", DISTRICT, report_year, per_c["hours"].sum(),
-                           n=per_c["active"].sum(), note=note_c))
+                           n=per_c["active"].sum(), note=note_c + (note_carried if carried else "")))
     for key, col, label in specs:
         ok = per_c[col].notna()
         den = per_c.loc[ok, col].sum()
@@ -167,7 +188,7 @@ def service_hours(volunteers: pd.DataFrame, service_hours_: pd.DataFrame, popula
                                per_c.loc[ok, "hours"].sum() / den, se=se, ci_low=lo, ci_high=hi,
                                n=per_c.loc[ok, "active"].sum(), denominator=den, denominator_label=label,
                                note=f"cluster bootstrap over {int(ok.sum())} communities, {n_resamples} resamples, "
-                                    f"percentile CI, seed {seed}"))
+                                    f"percentile CI, seed {seed}" + (note_carried if carried else "")))
     return tidy(rows)
 
 
@@ -306,7 +327,7 @@ def participation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
                                      communities, confidence, lineage=lin))
         if "service_hours" in tables:
             parts.append(service_hours(tables["volunteers"], tables["service_hours"], pop, report_year,
-                                       communities, n_resamples, seed, confidence))
+                                       communities, n_resamples, seed, confidence, lineage=lin))
     if "activities" in tables:
         act = tables["activities"]
         parts.append(activity_person_times(act, pop, report_year, communities, lineage=lin))

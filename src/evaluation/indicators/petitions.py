@@ -42,6 +42,7 @@ __all__ = [
     "ITSFit",
     "its_design",
     "fit_its",
+    "its_curves",
 ]
 
 
@@ -247,3 +248,47 @@ def fit_its(series: pd.DataFrame, intervention, family: Literal["poisson", "quas
                   float(np.exp(c.at["t_post", "estimate"])),
                   (float(np.exp(c.at["t_post", "ci_low"])), float(np.exp(c.at["t_post", "ci_high"]))),
                   float(res.scale), family, len(y), pd.Timestamp(intervention), confidence)
+
+
+def its_curves(series: pd.DataFrame, fit: ITSFit, per: float | None = None) -> pd.DataFrame:
+    """Observed, fitted and counterfactual monthly counts of a fitted interrupted time series (for the chart).
+
+    The counterfactual continues the pre-intervention level and trend with the same seasonal terms and exposure:
+    the linear predictor with ``post`` and ``t_post`` set to 0 (Lopez Bernal, Cummins & Gasparrini 2017, fig. 2).
+    The number of harmonics is read off the fit's terms.
+
+    Parameters
+    ----------
+    series : DataFrame
+        The series the model was fitted to (:func:`monthly_series`).
+    fit : ITSFit
+        From :func:`fit_its` on ``series``.
+    per : float, optional
+        Also give the three series as rates per ``per`` person-years of exposure (e.g. 10,000), in columns
+        ``observed_rate``, ``fitted_rate``, ``counterfactual_rate``.
+
+    Returns
+    -------
+    DataFrame
+        ``month``, ``post`` (1 from the intervention on), ``observed``, ``fitted``, ``counterfactual``,
+        ``exposure`` (and the rates with ``per``).
+    """
+    terms = list(fit.coefficients["term"])
+    harmonics = sum(1 for t in terms if t.startswith("sin"))
+    X = its_design(series, fit.intervention, harmonics)
+    if list(X.columns) != terms:
+        raise ValueError("the fit's terms do not match the series' design; pass the series the model was fitted to")
+    beta = fit.coefficients["estimate"].to_numpy(dtype="float64")
+    off = np.log(series["exposure"].to_numpy(dtype="float64"))
+    fitted = np.exp(X.to_numpy() @ beta + off)
+    Xcf = X.copy()
+    Xcf["post"] = 0.0
+    Xcf["t_post"] = 0.0
+    counterfactual = np.exp(Xcf.to_numpy() @ beta + off)
+    out = pd.DataFrame({"month": pd.to_datetime(series["month"]).to_numpy(), "post": X["post"].to_numpy(),
+                        "observed": series["count"].to_numpy(dtype="float64"), "fitted": fitted,
+                        "counterfactual": counterfactual, "exposure": series["exposure"].to_numpy(dtype="float64")})
+    if per is not None:
+        for c in ("observed", "fitted", "counterfactual"):
+            out[f"{c}_rate"] = out[c] / out["exposure"] * per
+    return out
