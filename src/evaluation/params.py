@@ -26,6 +26,7 @@ PROFILE_NOTEBOOK = "60_community_profile"
 NOTEBOOK_ORDER = (
     "00_data_quality",
     "10_participation",
+    "20_satisfaction_survey",
     "30_service_outcomes",
     "40_programme_impact",
     "50_award_claims",
@@ -91,7 +92,7 @@ class RunParams(BaseModel):
     anticipation: int = Field(0, ge=0, le=3, description="Years of anticipation before adoption")
     base_period: Literal["varying", "universal"] = "varying"
     covariates: list[str] | None = Field(None, description="Covariates of the DiD (community-level columns)")
-    n_boot: int = Field(999, ge=0, le=100000, description="Multiplier-bootstrap draws for uniform bands")
+    n_boot: int = Field(999, ge=0, le=100000, description="Bootstrap draws: uniform bands of the impact event studies, quadrant stability of the survey IPA")
     outcomes: list[str] | None = Field(None, description="Impact outcomes; default all")
     sensitivity_mbar: float = Field(1.0, ge=0, description="Relative-magnitude bound on parallel-trend violations")
     # 60: community profile

@@ -1,57 +1,138 @@
-"""One survey wave as a design: the sampling design from the data, and weighting to the population margins.
+"""One survey wave as a design: the sampling design from the data, weighting to the population margins, and the
+wave's estimates (satisfaction index and perceptions, by community), its weighting summary and group differences.
 
 The district's survey is stratified by community and clustered by building (PSU) with design weights
 (``base_weight``); :func:`wave_design` builds that design, or a simple random sample when the columns are missing,
 as the data contract says. :func:`weighted_design` then calibrates it to ``population_margins`` of the same year:
 post-stratification to community totals, or raking to community × sex, community × age group and community × hukou
-margins (Deville & Särndal 1992; Lumley 2010, ch. 7). Calibration-aware standard errors come from the engine.
+margins (Deville & Särndal 1992; Lumley 2010, ch. 7). Calibration-aware standard errors come from the engine
+(:mod:`evaluation.survey.calibration`), checked against R ``survey`` in ``tests/reference/survey``.
+
+Empty weighting cells. With 50 respondents per community a margin level can have nobody in the sample (no
+respondent over 60 in a community, say). Raking to it is impossible, and simply dropping that level's target would
+make the community's margins disagree (sex adds up to N, age to less) so the iteration would never converge.
+Such levels are collapsed with an adjacent level of the same dimension in that community — the usual cell-collapsing
+rule (Kalton & Flores-Cervantes 2003) — until every level has at least ``min_respondents`` respondents and a
+positive population; a dimension collapsed to one level simply fixes the community total. The collapsed cells are
+reported in :attr:`WaveDesign.collapsed`. A sample can also lack a combination (no male migrants in a community, say)
+that makes the community's margins unreachable together; raking then drives some weights to zero without converging.
+Each community is raked on its own first (the margins are all within-community, so the problem separates); where that
+fails to converge, or needs a weight below 1/1000 of its design weight, the community's last dimension (hukou, then
+age group) is reduced to its total, and the fact is reported in ``collapsed`` too.
+
+References
+----------
+Deville, J.-C. & Särndal, C.-E. (1992). Calibration estimators in survey sampling. *JASA* 87, 376–382.
+Kalton, G. & Flores-Cervantes, I. (2003). Weighting methods. *Journal of Official Statistics* 19(2), 81–97.
+Kish, L. (1992). Weighting for unequal P_i. *Journal of Official Statistics* 8(2), 183–200.
+Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, ch. 7. Wiley.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from .design import SurveyDesign
-from .indices import satisfaction_index
+from .indices import SERVICE_ITEMS, satisfaction_index
 
-__all__ = ["wave_design", "age_band", "margin_targets", "weighted_design", "Weighting"]
+__all__ = ["Weighting", "WaveDesign", "age_band", "wave_design", "margin_targets", "weighted_design",
+           "with_weights", "weighting_summary", "wave_estimates", "domain_difference"]
 
 Weighting = Literal["none", "poststratify", "rake"]
 _BAND = re.compile(r"^(\d+)\D+(\d+)$|^(\d+)\s*(?:p|\+|plus|及以上|以上)$")
+_DESIGN_COLUMNS = ("stratum", "psu", "base_weight")
+
+
+@dataclass(frozen=True, eq=False)
+class WaveDesign:
+    """A wave's design as analysed, and what was done to build it.
+
+    Attributes
+    ----------
+    design : the (possibly calibrated) design; its data carry a ``satisfaction_index`` column.
+    wave : the wave (None: all waves pooled).
+    kind : ``"stratified"`` (strata, PSUs and design weights from the data) or ``"srs"``.
+    weighting : the calibration applied: ``"none"``, ``"poststratify"`` or ``"rake"`` (``"none"`` also when the
+        margins of the wave's year are missing).
+    dimensions : the margins raked to (empty unless ``weighting == "rake"``).
+    n_respondents : respondents in the wave.
+    n_dropped : respondents left out of the calibrated design because no population margin covers them (missing
+        or out-of-band sex, age or hukou; a community without margins).
+    collapsed : ``community_id, dimension, level, cell`` for every margin level merged into a wider cell.
+    """
+
+    design: SurveyDesign
+    wave: int | None
+    kind: str
+    weighting: str
+    dimensions: tuple[str, ...] = ()
+    n_respondents: int = 0
+    n_dropped: int = 0
+    collapsed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["community_id", "dimension", "level", "cell"]), repr=False)
 
 
 def age_band(age: pd.Series, levels: Sequence[str]) -> pd.Series:
-    """Map ages onto margin levels written like ``18_39``, ``40-59`` or ``60p``; ages outside every band are NA."""
+    """Map ages (completed years) onto margin levels written like ``18_39``, ``40-59`` or ``60p``.
+
+    Bands include both ends; a fractional age counts by its completed years. Ages outside every band, and missing
+    ages, are NA.
+    """
     out = pd.Series(pd.NA, index=age.index, dtype="object")
-    a = pd.to_numeric(age, errors="coerce")
+    a = np.floor(pd.to_numeric(age, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan))
     for level in levels:
         m = _BAND.match(str(level).strip())
         if not m:
             raise ValueError(f"age_group level {level!r} is not a band like 18_39 or 60p")
-        lo, hi = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), 200)
-        out[(a >= lo) & (a <= hi)] = level
+        lo, hi = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(3)), np.inf)
+        out[(a >= lo) & (a <= hi)] = level  # NaN compares False: missing ages stay NA
     return out
 
 
-def wave_design(responses: pd.DataFrame, wave: int | None = None) -> tuple[SurveyDesign, str]:
-    """The design of one wave (all waves when ``wave`` is None) and its kind: ``stratified`` or ``srs``.
+def _design_of(df: pd.DataFrame, kind: str, weights: str | None = None) -> SurveyDesign:
+    if kind == "stratified":
+        return SurveyDesign(df, ids=["psu"], strata="stratum", weights=weights or "base_weight", nest=True,
+                            lonely_psu="adjust")
+    return SurveyDesign(df, weights=weights)
 
-    The satisfaction index (``docs/conventions.md``) is added as a column.
+
+def wave_design(responses: pd.DataFrame, wave: int | None = None) -> WaveDesign:
+    """The sampling design of one wave (all waves when ``wave`` is None), uncalibrated.
+
+    Stratified by ``stratum`` with PSUs ``psu`` (made unique within strata) and weights ``base_weight`` when all
+    three columns are present and complete; otherwise a simple random sample with equal weights (data contract).
+    A stratum with a single PSU contributes its PSU's deviation from zero (R ``survey.lonely.psu = "adjust"``).
+    The satisfaction index (``docs/conventions.md``, over whichever of the eight items the data have) is added as a
+    column.
     """
     df = responses if wave is None else responses[responses["wave"] == wave]
     if df.empty:
         raise ValueError(f"the survey has no respondents in wave {wave}")
-    df = df.assign(satisfaction_index=satisfaction_index(df)).reset_index(drop=True)
-    need = ["stratum", "psu", "base_weight"]
-    if all(c in df.columns for c in need) and df[need].notna().all().all():
-        return SurveyDesign(df, ids=["psu"], strata="stratum", weights="base_weight", nest=True,
-                            lonely_psu="adjust"), "stratified"
-    return SurveyDesign(df, ids=None, strata=None, weights=None), "srs"
+    items = [c for c in SERVICE_ITEMS if c in df.columns]
+    index = satisfaction_index(df, items) if items else pd.Series(np.nan, index=df.index, name="satisfaction_index")
+    df = df.assign(satisfaction_index=index.to_numpy()).reset_index(drop=True)
+    kind = "stratified" if all(c in df.columns for c in _DESIGN_COLUMNS) and \
+        df[list(_DESIGN_COLUMNS)].notna().all().all() else "srs"
+    return WaveDesign(design=_design_of(df, kind), wave=wave, kind=kind, weighting="none", n_respondents=len(df))
+
+
+def with_weights(design: SurveyDesign, weights: np.ndarray | pd.Series | None = None) -> SurveyDesign:
+    """The same strata and PSUs with other weights taken as fixed (None: equal weights, the unweighted analysis).
+
+    Used for the unweighted comparison and for replicate methods (bootstrap), which cannot recalibrate each
+    replicate; treating calibrated weights as fixed ignores the variance calibration removes, so it is conservative.
+    """
+    w = np.ones(len(design.data)) if weights is None else np.asarray(weights, dtype=float)
+    df = design.data.assign(_analysis_weight=w)
+    spec = design.spec
+    return SurveyDesign(df, ids=spec["ids"] or None, strata=spec["strata"] or None, weights="_analysis_weight",
+                        fpc=spec["fpc"] or None, nest=spec["nest"], lonely_psu=design.lonely_psu)
 
 
 def margin_targets(margins: pd.DataFrame, year: int, dimensions: Sequence[str] = ("sex", "age_group", "hukou"),
@@ -72,39 +153,265 @@ def margin_targets(margins: pd.DataFrame, year: int, dimensions: Sequence[str] =
     return out
 
 
+def _level_order(dim: str, levels: Sequence[str]) -> list[str]:
+    if dim == "age_group":
+        def lower(level: str) -> int:
+            m = _BAND.match(str(level).strip())
+            return int(m.group(1) or m.group(3)) if m else 10**6
+        return sorted(levels, key=lower)
+    return sorted(levels)
+
+
+def _collapse(pop: pd.Series, sample: pd.Series, min_respondents: int) -> dict[str, list[str]]:
+    """Groups of adjacent levels (in ``pop``'s order) so that each has ≥ ``min_respondents`` and population > 0."""
+    groups = [[lev] for lev in pop.index]
+
+    def short(g: list[str]) -> bool:
+        return sample.reindex(g).fillna(0).sum() < min_respondents or pop.reindex(g).sum() <= 0
+
+    while len(groups) > 1:
+        bad = next((i for i, g in enumerate(groups) if short(g)), None)
+        if bad is None:
+            break
+        # Merge with the neighbour that has fewer respondents (the previous one on a tie).
+        nbrs = [j for j in (bad - 1, bad + 1) if 0 <= j < len(groups)]
+        j = min(nbrs, key=lambda k: (sample.reindex(groups[k]).fillna(0).sum(), k != bad - 1))
+        lo, hi = sorted((bad, j))
+        groups[lo:hi + 1] = [groups[lo] + groups[hi]]
+    return {"+".join(g): g for g in groups}
+
+
+def _ipf_ok(w: np.ndarray, dims: list[tuple[np.ndarray, dict[str, list[str]], pd.Series]], tol: float,
+            max_iter: int) -> bool:
+    """Whether raking one community's weights ``w`` to its cells converges without weights collapsing to ~0."""
+    codes, targets = [], []
+    for values, groups, pop in dims:
+        code = np.full(len(values), -1)
+        t = np.empty(len(groups))
+        for i, members in enumerate(groups.values()):
+            code[np.isin(values, members)] = i
+            t[i] = pop.reindex(members).sum()
+        codes.append(code)
+        targets.append(t)
+    g = w.astype(float).copy()
+    for _ in range(max_iter):
+        for code, t in zip(codes, targets):
+            g *= (t / np.bincount(code, weights=g, minlength=len(t)))[code]
+        gap = max(np.max(np.abs(np.bincount(c, weights=g, minlength=len(t)) - t)) for c, t in zip(codes, targets))
+        if gap < max(tol, 1e-10) * g.sum():
+            return bool(np.min(g / w) > 1e-3)
+    return False
+
+
 def weighted_design(responses: pd.DataFrame, margins: pd.DataFrame | None, wave: int,
-                    method: Weighting = "rake", dimensions: Sequence[str] = ("sex", "age_group", "hukou")
-                    ) -> tuple[SurveyDesign, str]:
+                    method: Weighting = "rake", dimensions: Sequence[str] = ("sex", "age_group", "hukou"),
+                    min_respondents: int = 1, tol: float = 1e-10, max_iter: int = 200) -> WaveDesign:
     """The wave's design calibrated to the population margins of the same year by ``method``.
 
-    Respondents whose cell has no population margin (e.g. under-18s) are dropped from the calibrated design with the
-    rest of their stratum intact; raking uses only the dimensions present in both the survey and the margins.
+    Parameters
+    ----------
+    responses
+        ``survey_responses`` (answers already recoded: 8/9 missing).
+    margins
+        ``population_margins`` (``community_id, year, dimension, level, count``); None leaves the design weights.
+    wave
+        The wave; its year's margins are used.
+    method
+        ``"none"`` (design weights), ``"poststratify"`` (to the communities' adult totals, R ``postStratify``) or
+        ``"rake"`` (to community × level margins of each dimension, R ``rake``).
+    dimensions
+        Margins raked to; those absent from the survey or from the year's margins are skipped.
+    min_respondents
+        Smallest number of respondents of a raking cell; smaller cells are collapsed with a neighbour.
+    tol, max_iter
+        Raking convergence (relative to the sum of the weights) and sweep limit.
+
+    Returns
+    -------
+    WaveDesign
+        Respondents whose cell has no population margin (e.g. missing age) are left out of the calibrated design
+        (``n_dropped``); their strata stay.
     """
-    design, kind = wave_design(responses, wave)
-    if method == "none" or margins is None:
-        return design, kind
-    df = design.data.copy()
-    year_m = margins[margins["year"] == wave]
-    dims = [d for d in dimensions if d in set(year_m["dimension"])]
-    if "age_group" in dims:
-        df["age_group"] = age_band(df["age"], sorted(year_m.loc[year_m["dimension"] == "age_group", "level"].unique()))
-    cells = {}
-    for dim in dims:
-        if dim not in df.columns:
-            continue
-        cells[f"m_{dim}"] = df["community_id"].astype(str) + "|" + df[dim].astype("object").astype(str)
-    df = df.assign(**cells)
-    keep = np.ones(len(df), dtype=bool)
-    for col in cells:
-        keep &= df[col].notna().to_numpy() & ~df[col].str.endswith(("|<NA>", "|nan", "|None")).to_numpy()
-    if kind == "stratified":
-        design = SurveyDesign(df[keep].reset_index(drop=True), ids=["psu"], strata="stratum", weights="base_weight",
-                              nest=True, lonely_psu="adjust")
-    else:
-        design = SurveyDesign(df[keep].reset_index(drop=True))
+    base = wave_design(responses, wave)
+    if method not in ("none", "poststratify", "rake"):
+        raise ValueError("method must be 'none', 'poststratify' or 'rake'")
+    year_m = None if margins is None else margins[margins["year"] == wave]
+    if method == "none" or year_m is None or year_m.empty:
+        return base
+    df = base.design.data.copy()
+    comm = df["community_id"].astype(str)
+    counts = year_m.assign(count=year_m["count"].astype(float), level=year_m["level"].astype(str),
+                           community_id=year_m["community_id"].astype(str))
+    known = set(counts["community_id"])
+
     if method == "poststratify":
-        pop = year_m[year_m["dimension"] == dims[0]].groupby("community_id")["count"].sum().astype(float)
-        return design.poststratify("community_id", pop), kind
-    targets = margin_targets(margins, wave, dims)
-    present = {k: v[v.index.isin(set(design.data[k]))] for k, v in targets.items() if k in design.data.columns}
-    return design.rake(present, tol=1e-8, max_iter=200), kind
+        keep = comm.isin(known).to_numpy()
+        # Every dimension sums to the community's adults; take the first requested one that the margins have.
+        first = next((d for d in dimensions if d in set(counts["dimension"])), sorted(set(counts["dimension"]))[0])
+        pop = counts[counts["dimension"] == first].groupby("community_id")["count"].sum()
+        design = _design_of(df[keep].reset_index(drop=True), base.kind)
+        pop = pop[pop.index.isin(set(design.data["community_id"].astype(str)))]
+        design = design.with_columns(_community=design.data["community_id"].astype(str))
+        return WaveDesign(design=design.poststratify("_community", pop), wave=wave, kind=base.kind,
+                          weighting="poststratify", n_respondents=base.n_respondents,
+                          n_dropped=int((~keep).sum()))
+
+    dims = [d for d in dimensions if d in set(counts["dimension"]) and (d in df.columns or d == "age_group")]
+    if "age_group" in dims:
+        if "age" not in df.columns:
+            dims.remove("age_group")
+        else:
+            df["age_group"] = age_band(df["age"], counts.loc[counts["dimension"] == "age_group", "level"].unique())
+    if not dims:
+        return base
+    keep = comm.isin(known).to_numpy().copy()
+    for dim in dims:
+        keep &= df[dim].notna().to_numpy()
+        valid = counts.loc[counts["dimension"] == dim, ["community_id", "level"]]
+        pairs = set(zip(valid["community_id"], valid["level"]))
+        keep &= np.array([(c, str(v)) in pairs for c, v in zip(comm, df[dim].astype(object))])
+    df = df[keep].reset_index(drop=True)
+    comm = df["community_id"].astype(str)
+
+    # Cells per community: {community: {dim: (population by level, groups of levels)}}.
+    plan: dict[str, dict[str, tuple[pd.Series, dict[str, list[str]]]]] = {}
+    levels = {dim: df[dim].astype(str).to_numpy() for dim in dims}
+    w0 = base.design.weights.to_numpy()[keep]
+    for c in sorted(set(comm)):
+        in_c = (comm == c).to_numpy()
+        plan[c] = {}
+        for dim in dims:
+            pop = counts[(counts["dimension"] == dim) & (counts["community_id"] == c)].groupby("level")["count"].sum()
+            pop = pop.reindex(_level_order(dim, list(pop.index)))
+            sample = pd.Series(levels[dim][in_c]).value_counts()
+            plan[c][dim] = (pop, _collapse(pop, sample, min_respondents))
+        # A sample without some combination (no male migrants, say) can make the margins unreachable: IPF then
+        # drives weights to zero without converging. Give up that community's last dimension until it converges.
+        for dim in reversed(dims[1:]):
+            if _ipf_ok(w0[in_c], [(levels[d][in_c], plan[c][d][1], plan[c][d][0]) for d in dims], tol, max_iter):
+                break
+            pop = plan[c][dim][0]
+            plan[c][dim] = (pop, {"+".join(pop.index): list(pop.index)})
+
+    margins_out, collapsed, cells = {}, [], {}
+    for dim in dims:
+        labels = np.empty(len(df), dtype=object)
+        targets = {}
+        for c, dims_c in plan.items():
+            in_c = (comm == c).to_numpy()
+            pop, groups = dims_c[dim]
+            for name, members in groups.items():
+                targets[f"{c}|{name}"] = float(pop.reindex(members).sum())
+                if len(members) > 1:
+                    collapsed += [(c, dim, lev, name) for lev in members]
+                labels[in_c & np.isin(levels[dim], members)] = f"{c}|{name}"
+        cells[f"m_{dim}"] = labels
+        margins_out[f"m_{dim}"] = pd.Series(targets)
+    design = _design_of(df, base.kind).with_columns(**cells)
+    design = design.rake(margins_out, tol=tol, max_iter=max_iter)
+    return WaveDesign(design=design, wave=wave, kind=base.kind, weighting="rake", dimensions=tuple(dims),
+                      n_respondents=base.n_respondents, n_dropped=base.n_respondents - len(df),
+                      collapsed=pd.DataFrame(collapsed, columns=["community_id", "dimension", "level", "cell"]))
+
+
+def weighting_summary(waves: Sequence[WaveDesign], var: str = "satisfaction_index", level: float = 0.95
+                      ) -> pd.DataFrame:
+    """What the design and weighting of each wave are, for the report's method section.
+
+    One row per wave: ``wave, kind, weighting, respondents, analysed, strata, psus, population`` (Σ weights),
+    ``weight_min, weight_max``, ``deff_weighting`` (Kish's 1 + CV² of the weights, n Σw² / (Σw)²: the variance
+    inflation from unequal weights alone) and ``deff`` (the design effect of the mean of ``var``: clustering,
+    stratification and weighting together, R ``svymean(deff = TRUE)``), ``collapsed_cells``.
+    """
+    rows = []
+    for wd in waves:
+        d = wd.design
+        w = d.weights.to_numpy()
+        spec = d.spec
+        strata = d.data[spec["strata"][0]].nunique() if spec["strata"] else 1
+        psus = d.data[spec["ids"]].drop_duplicates().shape[0] if spec["ids"] else len(d.data)
+        if spec["strata"] and spec["ids"] and spec["nest"]:
+            psus = d.data[spec["strata"] + spec["ids"]].drop_duplicates().shape[0]
+        mean = d.mean(var, na_rm=True, level=level)
+        rows.append({
+            "wave": wd.wave, "kind": wd.kind, "weighting": wd.weighting, "respondents": wd.n_respondents,
+            "analysed": len(d.data), "strata": int(strata), "psus": int(psus), "population": float(w.sum()),
+            "weight_min": float(w.min()), "weight_max": float(w.max()),
+            "deff_weighting": float(len(w) * np.sum(w**2) / np.sum(w) ** 2), "deff": float(mean["deff"].iloc[0]),
+            "collapsed_cells": int(wd.collapsed[["community_id", "dimension", "cell"]].drop_duplicates().shape[0]),
+        })
+    return pd.DataFrame(rows)
+
+
+def _flag(values: pd.Series, top: Sequence[int]) -> np.ndarray:
+    x = pd.to_numeric(values).astype(float)
+    return np.where(x.isna(), np.nan, x.isin(list(top)).astype(float))
+
+
+def wave_estimates(wave: WaveDesign, variables: Sequence[str], top2: Sequence[str] = (), by: str = "community_id",
+                   level: float = 0.95, top: Sequence[int] = (4, 5)) -> pd.DataFrame:
+    """Design-based means (and top-2-box shares) of one wave, for the whole district and by community.
+
+    Returns a tidy table: ``wave, community_id`` (``"district"`` for the whole), ``variable``, ``statistic``
+    (``"mean"`` or ``"top2"``), ``estimate, se, ci_low, ci_high, deff`` and ``n`` (respondents answering).
+    Domain variances keep the full design (R ``svyby``); intervals are normal (R ``confint.svystat``).
+    """
+    d = wave.design
+    specs = [(v, "mean", v) for v in variables] + [(v, "top2", f"_top2_{v}") for v in top2]
+    extra = {f"_top2_{v}": _flag(d.data[v], top) for v in top2}
+    d = d.with_columns(**extra) if extra else d
+    parts = []
+    for var, stat, col in specs:
+        answered = d.data[col].notna() if col in d.data else pd.Series(False, index=d.data.index)
+        whole = d.mean(col, na_rm=True, level=level)
+        whole.insert(0, by, "district")
+        whole["n"] = int(answered.sum())
+        dom = d.by(col, by, na_rm=True, level=level)
+        n_dom = answered.groupby(d.data[by]).sum()
+        dom = dom[dom[by].map(n_dom).fillna(0) > 0].copy()
+        dom["n"] = dom[by].map(n_dom).astype(int).to_numpy()
+        both = pd.concat([whole, dom], ignore_index=True)
+        both["variable"], both["statistic"] = var, stat
+        parts.append(both)
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(0, "wave", wave.wave)
+    out = out.rename(columns={by: "community_id"}) if by != "community_id" else out
+    return out[["wave", "community_id", "variable", "statistic", "estimate", "se", "ci_low", "ci_high", "deff",
+                "n"]]
+
+
+def domain_difference(design: SurveyDesign, var: str, group: str, reference: str, level: float = 0.95
+                      ) -> pd.DataFrame:
+    """Design-based difference of domain means, each level of ``group`` minus ``reference``.
+
+    It is the coefficient of the level's indicator in the survey regression of ``var`` on the group (R
+    ``svyglm(var ~ group)``), whose linearised SE is that of the difference of the two domain means, covariance
+    included; the interval uses t with ``degf + 1 − p`` degrees of freedom as R ``confint.svyglm``. Respondents
+    missing ``var`` or ``group`` are out of the domain but stay in the design.
+
+    Returns one row per non-reference level: ``variable, group, level, reference, mean_level, mean_reference,
+    difference, se, ci_low, ci_high, p_value, df, n_level, n_reference``.
+    """
+    y = pd.to_numeric(design.data[var]).astype(float)
+    g = design.data[group].astype(object)
+    levels = [lev for lev in sorted(g.dropna().astype(str).unique()) if lev != str(reference)]
+    if str(reference) not in set(g.dropna().astype(str)):
+        raise ValueError(f"no respondent in the reference level {reference!r} of {group!r}")
+    if not levels:
+        raise ValueError(f"{group!r} has no level other than {reference!r}")
+    gs = g.where(g.isna(), g.astype(str))
+    cols = {"_y": y.to_numpy()}
+    for i, lev in enumerate(levels):
+        cols[f"_g{i}"] = np.where(gs.isna(), np.nan, (gs == lev).astype(float))
+    fit = design.with_columns(**cols).glm("_y ~ " + " + ".join(f"_g{i}" for i in range(len(levels))), level=level)
+    ok = y.notna() & gs.notna()
+    intercept = float(fit["estimate"].iloc[0])
+    rows = []
+    for i, lev in enumerate(levels):
+        r = fit.iloc[i + 1]
+        rows.append({"variable": var, "group": group, "level": lev, "reference": str(reference),
+                     "mean_level": intercept + float(r["estimate"]), "mean_reference": intercept,
+                     "difference": float(r["estimate"]), "se": float(r["se"]), "ci_low": float(r["ci_low"]),
+                     "ci_high": float(r["ci_high"]), "p_value": float(r["p_value"]), "df": int(r["df"]),
+                     "n_level": int((ok & (gs == lev)).sum()), "n_reference": int((ok & (gs == str(reference))).sum())})
+    return pd.DataFrame(rows)
