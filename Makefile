@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PARAMS ?= params/default.yaml
 
-.PHONY: setup evaluate test test-fast bench lab dictionary clean
+.PHONY: setup evaluate test test-all test-fast bench lab dictionary clean
 
 setup: $(STAMP)
 
@@ -20,11 +20,15 @@ $(STAMP): pyproject.toml
 evaluate: $(STAMP)
 	$(BIN)/jinlin run --params $(PARAMS)
 
+# The CI suite: everything but the long Monte Carlo and end-to-end variants (`make test-all` runs those too).
 test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not notebook"
+	$(BIN)/python -m pytest -q -m "not slow and not notebook" -p no:nbval
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
