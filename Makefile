@@ -28,7 +28,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not notebook" -p no:nbval
+	$(BIN)/python -m pytest -q -m "not slow and not notebook" tests
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
