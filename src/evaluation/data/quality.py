@@ -86,10 +86,16 @@ def lineage_summary(lineage: pd.DataFrame) -> dict[str, object]:
             "children_per_parent": lineage.groupby("from_id")["to_id"].nunique().sort_index()}
 
 
-def survey_completion(survey: pd.DataFrame, planned_n: int) -> pd.DataFrame:
-    """Respondents per community and wave against the planned sample size."""
+def survey_completion(survey: pd.DataFrame, planned_n: int, lineage: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Respondents per community and wave against the planned sample size.
+
+    The plan is ``planned_n`` per current community; a legacy community that was later split (``lineage``) was
+    planned for the sample of all its successors, ``planned_n`` × the number of communities it became.
+    """
     g = survey.groupby(["wave", "community_id"]).size().rename("respondents").reset_index()
-    g["planned"] = planned_n
+    children = lineage.groupby("from_id")["to_id"].nunique() if lineage is not None and len(lineage) else None
+    g["planned"] = planned_n if children is None else \
+        planned_n * g["community_id"].map(children).fillna(1).astype(int)
     g["completion"] = g["respondents"] / planned_n
     return g
 
