@@ -96,7 +96,7 @@ def survey_completion(survey: pd.DataFrame, planned_n: int, lineage: pd.DataFram
     children = lineage.groupby("from_id")["to_id"].nunique() if lineage is not None and len(lineage) else None
     g["planned"] = planned_n if children is None else \
         planned_n * g["community_id"].map(children).fillna(1).astype(int)
-    g["completion"] = g["respondents"] / planned_n
+    g["completion"] = g["respondents"] / g["planned"]
     return g
 
 
