@@ -59,13 +59,17 @@ def _slug(text: str, used: set[str]) -> str:
     return slug
 
 
-def render_html(notebooks: Sequence[nbformat.NotebookNode], title: str, lang: str = "zh") -> str:
-    """One HTML page of the executed notebooks, with code hidden and a table of contents."""
+def render_html(notebooks: Sequence[nbformat.NotebookNode], title: str, lang: str = "zh",
+                lead: Sequence[nbformat.NotebookNode] = ()) -> str:
+    """One HTML page of the executed notebooks, with code hidden and a table of contents; ``lead`` cells (e.g. the
+    summary page) come first."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(report_notebook(notebooks))
+    merged = report_notebook(notebooks)
+    merged.cells = list(lead) + merged.cells
+    body, _ = exporter.from_notebook_node(merged)
     used: set[str] = set()
     toc: list[tuple[int, str, str]] = []
 

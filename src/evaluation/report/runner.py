@@ -33,6 +33,7 @@ from ..errors import DataValidationError, JinlinError, RunFailed
 from ..params import RunParams, load_params
 from .docx import render_docx
 from .html import render_html
+from .summary import summary_cell
 from .record import read_records, results_json
 
 __all__ = ["RunResult", "run", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock"]
@@ -256,7 +257,8 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
             records = read_records(nbs)
             (tmp / "results.json").write_text(results_json(records), encoding="utf-8")
             title = "近邻治理评估报告" if params.language == "zh" else "Neighbourhood governance evaluation"
-            (tmp / "report.html").write_text(render_html(nbs, title, params.language), encoding="utf-8")
+            lead = [summary_cell(records, params.language, district.synthetic, params.confidence)]
+            (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
             render_docx(tmp / "report.html", tmp / "report.docx", params.language)
             finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
             manifest = build_manifest(params, paramset, Path(params_file or "params/default.yaml"), district,

@@ -1,0 +1,84 @@
+"""The summary page that opens the report: the headline findings with their intervals and caveats.
+
+It reads only ``results.json`` figures (so it says nothing a notebook did not record) and takes every word from the
+translation catalogue. A figure that a run did not record is left out rather than shown empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import nbformat
+
+from .i18n import t
+
+__all__ = ["HEADLINES", "summary_rows", "summary_cell"]
+
+
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    label: str  # catalogue key
+    fmt: str  # number format of value and interval
+    caveat: str = ""  # catalogue key of a caveat shown with the figure
+
+
+HEADLINES: tuple[Headline, ...] = (
+    Headline("survey.satisfaction_index.mean", "sum.satisfaction", "{:.1f}"),
+    Headline("survey.migrant_gap.index", "sum.migrant_gap", "{:+.1f}"),
+    Headline("impact.satisfaction_index.att", "sum.att_satisfaction", "{:+.2f}", "sum.caveat_impact"),
+    Headline("impact.on_time_rate.att", "sum.att_on_time", "{:+.1%}", "sum.caveat_impact"),
+    Headline("impact.log_time_to_close.att", "sum.att_time_to_close", "{:+.3f}", "sum.caveat_impact"),
+    Headline("impact.participation_rate.att", "sum.att_participation", "{:+.1%}", "sum.caveat_impact"),
+    Headline("grid.events_closed.count", "sum.events_closed", "{:,.0f}"),
+    Headline("grid.on_time_rate.share", "sum.on_time", "{:.1%}"),
+    Headline("grid.time_to_close.median_hours", "sum.median_hours", "{:.1f}"),
+    Headline("petitions.real_estate.yoy_change", "sum.petitions_change", "{:+.1%}", "sum.caveat_small_counts"),
+    Headline("participation.activities.count", "sum.activities", "{:,.0f}"),
+    Headline("participation.attendance.person_times", "sum.person_times", "{:,.0f}", "sum.caveat_person_times"),
+    Headline("service_circle.coverage.share", "sum.coverage", "{:.1%}"),
+    Headline("claims.figures.checked", "sum.claims_checked", "{:,.0f}"),
+    Headline("claims.verdict.contradicted", "sum.claims_contradicted", "{:,.0f}"),
+)
+
+
+def _fmt(fmt: str, v: Any) -> str:
+    try:
+        return fmt.format(v)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tuple[str, str, str, str]]:
+    """``(finding, value, interval, caveat)`` for each headline the run recorded."""
+    rows = []
+    for h in HEADLINES:
+        r = results.get(h.key)
+        if r is None or r.get("value") is None:
+            continue
+        interval = ""
+        if r.get("ci_low") is not None and r.get("ci_high") is not None:
+            interval = f"{_fmt(h.fmt, r['ci_low'])} – {_fmt(h.fmt, r['ci_high'])}"
+        caveat = t(h.caveat, lang) if h.caveat else ""
+        if h.key.startswith("impact.") and h.key.endswith(".att"):
+            conclusion = results.get(h.key[: -len(".att")] + ".conclusion", {}).get("value")
+            if conclusion:
+                caveat = t(f"sum.conclusion.{conclusion}", lang)
+        rows.append((t(h.label, lang), _fmt(h.fmt, r["value"]), interval, caveat))
+    return rows
+
+
+def summary_cell(results: Mapping[str, Mapping[str, Any]], lang: str, synthetic: bool, level: float
+                 ) -> nbformat.NotebookNode:
+    """A Markdown cell: the summary heading, the notice, and the headline table."""
+    head = [t("sum.title", lang), ""]
+    if synthetic:
+        head += [t("sum.synthetic", lang), ""]
+    head += [t("sum.intro", lang, level=f"{level:.0%}"), "",
+             f"| {t('sum.col.finding', lang)} | {t('sum.col.value', lang)} | {t('sum.col.interval', lang)} | "
+             f"{t('sum.col.caveat', lang)} |", "|---|---:|---:|---|"]
+    for finding, value, interval, caveat in summary_rows(results, lang):
+        head.append(f"| {finding} | {value} | {interval or '—'} | {caveat} |")
+    return nbformat.v4.new_markdown_cell("\n".join(head))
