@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 
 from conftest import ROOT, mini_tables, write_tables
@@ -50,3 +51,20 @@ def test_debug_shows_traceback(tmp_path):
     p.write_text("language: NO\n")
     r = _jinlin("run", "--params", str(p), "--debug")
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_generate_writes_the_bundled_district_again(tmp_path):
+    r = _jinlin("generate", str(tmp_path / "g"), "--seed", "20241231")
+    assert r.returncode == 0 and "synthetic district" in r.stdout
+    for name in ("petitions.csv", "truth.json", "dataset.yaml"):
+        assert (tmp_path / "g" / name).read_bytes() == (ROOT / "data" / "synthetic" / name).read_bytes()
+
+
+def test_plain_papermill_with_the_default_parameter_file(tmp_path):
+    """Notebooks run under plain papermill with params/default.yaml, outside jinlin."""
+    papermill = Path(sys.executable).parent / "papermill"
+    out = tmp_path / "00.ipynb"
+    r = subprocess.run([str(papermill), "notebooks/00_data_quality.ipynb", str(out), "-f", "params/default.yaml",
+                        "-k", "python3", "--no-progress-bar"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "data.rows.grid_events" in out.read_text(encoding="utf-8")

@@ -82,3 +82,24 @@ def test_stale_lock_is_taken_over(tmp_path):
     (tmp_path / ".x.lock").write_text("999999999")
     with output_lock(tmp_path, "x"):
         pass
+
+
+@pytest.mark.notebook
+def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
+    import errno
+
+    import evaluation.report.runner as runner
+
+    folder = write_tables(tmp_path / "d", mini_tables())
+    params = _params(tmp_path, folder)
+    good = run(params, out_root=tmp_path / "r")
+    before = (good.out_dir / "report.html").read_bytes()
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runner, "render_docx", no_space)
+    with pytest.raises(RunFailed, match="No space left on device") as e:
+        run(params, out_root=tmp_path / "r")
+    assert "unchanged" in str(e.value) and "free disk space" in str(e.value)
+    assert (good.out_dir / "report.html").read_bytes() == before

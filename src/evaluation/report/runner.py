@@ -275,6 +275,9 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
                 raise RunFailed(str(e).replace(str(tmp), str(failed)) + "\n" + kept) from None
             if isinstance(e, KeyboardInterrupt):
                 raise RunFailed(f"the run was interrupted; what had run is in {failed}.\n{kept}") from None
+            if isinstance(e, OSError):  # a full disk, a permission, a vanished folder
+                raise RunFailed(f"writing the report failed: {e}\nwhat was written is in {failed}.\n{kept}\n"
+                                f"fix: free disk space or check the permissions of {out_root}, then run again") from None
             raise
         _publish(tmp, final)
         shutil.rmtree(failed, ignore_errors=True)
