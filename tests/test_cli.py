@@ -19,7 +19,7 @@ def _jinlin(*args: str) -> subprocess.CompletedProcess:
 def test_help_lists_commands():
     r = _jinlin("--help")
     assert r.returncode == 0
-    for cmd in ("validate", "generate", "run", "dictionary"):
+    for cmd in ("validate", "generate", "run", "audit", "profiles", "rerun", "diff", "sweep", "docx", "dictionary"):
         assert cmd in r.stdout
     assert "examples:" in r.stdout
 

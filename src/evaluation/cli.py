@@ -23,6 +23,7 @@ _EPILOG = textwrap.dedent("""\
       jinlin run --params params/default.yaml     run every notebook and publish reports/default/
       jinlin run --params params/default.yaml -p language=en -p report_year=2023
       jinlin audit data/submissions/daya_bay_2024.md --data data/synthetic --format json
+      jinlin profiles --workers 2                 one profile per community → reports/profiles-default/
       jinlin rerun reports/default/manifest.json -p data_cutoff=2024-06-30
       jinlin diff reports/default reports/default-rerun-1a2b3c4d
       jinlin sweep params/robustness.yaml --workers 2
@@ -72,6 +73,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"report written to {result.out_dir}/ (report.html, results.json, manifest.json; "
           f"{len(result.results)} recorded figures)")
     return 0
+
+
+def _cmd_profiles(args: argparse.Namespace) -> int:
+    from .report.profiles import profiles
+
+    wanted = [c.strip() for c in args.communities.split(",") if c.strip()] if args.communities else None
+    result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted)
+    print(f"{len(result.outcomes) - len(result.failed)} profiles written to {result.out_dir}/ (index.html) in "
+          f"{result.seconds:.0f} s with {result.workers} worker(s)")
+    for o in result.failed:
+        print(f"failed: {o.community_id}: {getattr(o, 'error', '')}", file=sys.stderr)
+    return 0 if result.ok else 1
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
@@ -180,6 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="override one parameter, e.g. -p language=en (repeatable)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("profiles", parents=[common], help="write a profile of every community, in parallel",
+                       description="Run notebook 60_community_profile for every current community (or --communities) "
+                                   "in a process pool and publish reports/profiles-<paramset>/ with an index page. "
+                                   "One failed community does not stop the others; it is listed at the end.")
+    p.add_argument("--params", default="params/default.yaml", metavar="FILE", help="parameter file")
+    p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel notebook kernels (default 2)")
+    p.add_argument("--communities", metavar="IDS", help="comma-separated community ids, e.g. C01,C02")
+    p.set_defaults(func=_cmd_profiles)
 
     p = sub.add_parser("rerun", parents=[common], help="re-run a past report with changed parameters",
                        description="Re-execute the run recorded in MANIFEST with its parameters plus -p overrides, "

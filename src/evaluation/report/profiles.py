@@ -1,0 +1,390 @@
+"""Community profiles: notebook ``60_community_profile`` for every current community, in parallel, published as one
+HTML page per community and an index page in ``reports/profiles-<paramset>/`` (``jinlin profiles``).
+
+The order of a run, as :func:`evaluation.report.runner.run` does it:
+
+1. validate the parameters (:func:`~evaluation.params.load_params`), the district's data and the communities asked
+   for, before any kernel starts;
+2. take the lock on the output folder (:func:`~evaluation.report.runner.output_lock`) and work in a temporary
+   folder beside it;
+3. write a Parquet snapshot of the district's typed tables into the temporary folder, once. Loading the CSV exports
+   of the bundled district takes ~5–8 s, most of it parsing dates and numbers from text; the snapshot holds the
+   tables already typed, validated and pseudonymised, so each notebook's ``load_district`` on it takes ~2 s. It is a
+   plain district folder (one file per contract table plus ``dataset.yaml``): the notebook needs nothing special to
+   read it, and still runs on the original ``data_dir`` when started by hand. The snapshot is deleted before
+   publishing;
+4. execute the notebook once per community through papermill's Python API (kernel ``python3``, explicit timeout) in
+   a process pool (``concurrent.futures`` with the ``spawn`` start method: kernels, ZMQ sockets and threads do not
+   survive ``fork`` reliably). A kernel that fails to start (parallel starts sometimes collide on a ZMQ port,
+   "Address already in use") is retried once; an error inside the notebook is not retried. Each worker renders its
+   community's HTML (:func:`~evaluation.report.html.render_html`), so rendering runs in parallel too;
+5. write ``index.html`` (self-contained: inline CSS, no scripts, a link to every profile under the community's name,
+   and each failure with its error), ``results.json`` (every community's recorded figures) and ``manifest.json``;
+6. scan every artefact for personal data (each worker scans its community's notebook and page, so the scan runs in
+   parallel as well; a finding there fails that community and deletes its files; the rest is scanned at the end
+   and a finding there publishes nothing), then swap the temporary folder in for the old one
+   (:func:`~evaluation.report.runner._publish`). One community's failure does not stop the others and does not
+   stop publishing: it is listed in the result, on the index page and on the command line, and ``jinlin profiles``
+   exits 1. An interruption or a scan finding keeps the old folder and leaves the work in
+   ``reports/profiles-<paramset>.failed/``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import multiprocessing
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from ..config import NOTEBOOKS_DIR, REPORTS_DIR, resolve
+from ..data.loader import METADATA_FILE, District, read_district
+from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
+from ..indicators.profile import current_communities
+from ..params import PROFILE_NOTEBOOK, load_params
+from .html import render_html
+from .i18n import t
+from .record import normalise_value, read_records
+from .runner import _interruptible, _publish, build_manifest, notebook_parameters, output_lock
+
+__all__ = ["ProfileOutcome", "ProfilesResult", "profiles", "run_profile", "write_snapshot", "index_html",
+           "select_communities", "KERNEL", "SNAPSHOT_DIR"]
+
+KERNEL = "python3"
+SNAPSHOT_DIR = ".snapshot"
+_OK, _FAILED = "ok", "failed"
+
+
+@dataclass(frozen=True)
+class ProfileOutcome:
+    """One community's run: ``status`` is ``"ok"`` or ``"failed"`` (then ``error`` says why)."""
+
+    community_id: str
+    name: str
+    status: str
+    seconds: float
+    error: str | None = None
+    results: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def html_file(self) -> str | None:
+        """The profile page, relative to the output folder (None when the run failed)."""
+        return f"{self.community_id}.html" if self.status == _OK else None
+
+    @property
+    def notebook_file(self) -> str:
+        """The executed notebook (with the error marked when the run failed), relative to the output folder."""
+        return f"{self.community_id}.ipynb"
+
+
+@dataclass(frozen=True)
+class ProfilesResult:
+    """What :func:`profiles` published: the folder, one outcome per community (in id order) and the wall time."""
+
+    out_dir: Path
+    outcomes: tuple[ProfileOutcome, ...]
+    seconds: float
+    workers: int
+
+    @property
+    def failed(self) -> tuple[ProfileOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status != _OK)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def select_communities(listing: Any, wanted: Sequence[str] | None) -> list[str]:
+    """The current communities to profile, in id order: all of ``listing`` or those in ``wanted``.
+
+    Raises :class:`ParameterError` naming every id that is not a current community.
+    """
+    known = list(listing["community_id"])
+    if not wanted:
+        return known
+    wanted = [str(w).strip() for w in wanted if str(w).strip()]
+    unknown = [w for w in wanted if w not in set(known)]
+    if unknown:
+        raise ParameterError(f"not current communities: {', '.join(unknown)}\n"
+                             f"fix: choose from {', '.join(known)}")
+    return [c for c in known if c in set(wanted)]
+
+
+def write_snapshot(district: District, folder: Path) -> Path:
+    """Write the district's typed tables as Parquet plus its ``dataset.yaml`` into ``folder`` (a district folder).
+
+    The tables are those :func:`~evaluation.data.load_district` returned (typed, validated, pseudonymised), so
+    loading the snapshot gives the same frames without parsing text again.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in district.tables.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    meta = dict(district.metadata)
+    meta["files"] = {name: f"{name}.parquet" for name in district.tables}
+    meta.setdefault("name", district.label)  # else the label would become the snapshot folder's name
+    meta["snapshot_of"] = str(district.folder)
+    (folder / METADATA_FILE).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    return folder
+
+
+def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, title: str, language: str,
+                execution_timeout: int = 600, known_values: frozenset[str] | None = None,
+                notebook: str | None = None) -> dict[str, Any]:
+    """Execute the profile notebook for one community, render its HTML page and scan both; never raises.
+
+    This is the unit of work sent to a worker process. ``parameters`` are injected as they are (``community_id``
+    is added). A kernel that fails to start is retried once; an error inside the notebook fails the community at
+    once, and papermill leaves the executed notebook with the error marked in ``out_dir``. With ``known_values``
+    (the personal values seen when the district was loaded) the notebook and the page are scanned for personal
+    data here, so the scans run in parallel too; a finding fails the community and deletes both files.
+
+    Returns
+    -------
+    dict
+        ``community_id``, ``status`` (``ok`` | ``failed``), ``seconds``, ``error``, ``results`` (the figures the
+        notebook recorded) and ``scanned`` (the files found clean, relative to ``out_dir``).
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    src = Path(notebook) if notebook else NOTEBOOKS_DIR / f"{PROFILE_NOTEBOOK}.ipynb"
+    dst = Path(out_dir) / f"{community_id}.ipynb"
+    t0 = time.perf_counter()
+
+    def failed(error: str) -> dict[str, Any]:
+        return {"community_id": community_id, "status": _FAILED, "seconds": round(time.perf_counter() - t0, 3),
+                "error": error, "results": {}, "scanned": []}
+
+    for attempt in (1, 2):
+        try:
+            pm.execute_notebook(str(src), str(dst), parameters={**parameters, "community_id": community_id},
+                                kernel_name=KERNEL, execution_timeout=execution_timeout, start_timeout=120,
+                                progress_bar=False, cwd=str(src.parent), log_output=False)
+            break
+        except PapermillExecutionError as e:
+            return failed(f"cell {e.exec_count}: {e.ename}: {e.evalue}")
+        except Exception as e:  # noqa: BLE001 - a kernel that did not start or died; papermill raises many types
+            if attempt == 2:
+                return failed(f"the kernel failed twice to start or died: {type(e).__name__}: {e}")
+    page = Path(out_dir) / f"{community_id}.html"
+    try:
+        nb = nbformat.read(dst, as_version=4)
+        page.write_text(render_html([nb], title, language), encoding="utf-8")
+        results = read_records([nb])
+    except Exception:  # noqa: BLE001 - rendering a page must not take the other communities down
+        return failed(traceback.format_exc(limit=3))
+    scanned: list[str] = []
+    if known_values is not None:
+        from ..privacy import PersonalDataLeak, assert_clean
+
+        try:
+            assert_clean([dst, page], known_values=known_values)
+        except PersonalDataLeak as e:
+            dst.unlink(missing_ok=True)
+            page.unlink(missing_ok=True)
+            return failed(f"personal data found in the outputs; they were deleted.\n{e}")
+        scanned = [dst.name, page.name]
+    return {"community_id": community_id, "status": _OK, "seconds": round(time.perf_counter() - t0, 3),
+            "error": None, "results": results, "scanned": scanned}
+
+
+def _execute(jobs: list[tuple], workers: int, progress: bool) -> dict[str, dict[str, Any]]:
+    """Run the jobs (one per community) in a spawn process pool, or in this process when ``workers`` is 1."""
+    from tqdm.auto import tqdm
+
+    # Looked up now, not at import, so a test can put a stand-in (a top-level function) in its place.
+    unit: Callable[..., dict[str, Any]] = globals()["run_profile"]
+    out: dict[str, dict[str, Any]] = {}
+    bar = tqdm(total=len(jobs), desc="profiles", unit="community", disable=not progress)
+
+    def collect(cid: str, get: Callable[[], dict[str, Any]]) -> None:
+        try:
+            res = get()
+        except Exception as e:  # noqa: BLE001 - a worker process that died (killed, out of memory)
+            res = {"community_id": cid, "status": _FAILED, "seconds": float("nan"),
+                   "error": f"{type(e).__name__}: {e}", "results": {}, "scanned": []}
+        out[cid] = res
+        bar.set_postfix_str(f"{cid}: {res['status']}", refresh=False)
+        bar.update(1)
+
+    try:
+        if workers == 1 or len(jobs) == 1:
+            for job in jobs:
+                collect(job[0], lambda job=job: unit(*job))
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+                futures = {pool.submit(unit, *job): job[0] for job in jobs}
+                for fut in as_completed(futures):
+                    collect(futures[fut], fut.result)
+    finally:
+        bar.close()
+    return out
+
+
+_INDEX_CSS = """
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:900px;
+margin:2em auto;padding:0 1.5em;color:#222;line-height:1.6}
+h1{border-bottom:2px solid #b22;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.8em 0;font-size:.95em;width:100%}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top} th{background:#f3f3f3}
+td.failed{color:#b22;font-weight:bold} pre{white-space:pre-wrap;margin:0;font-size:.85em}
+.notice{background:#fff4e5;border-left:4px solid #f90;padding:.5em 1em}
+"""
+
+
+def index_html(outcomes: Sequence[ProfileOutcome], language: str, paramset: str, report_year: int,
+               notice: str | None = None) -> str:
+    """The index page: every community with a link to its profile, and every failure with its error.
+
+    Self-contained (inline CSS, no scripts, relative links), so the folder can be copied or zipped as it is.
+    """
+    lang = "zh" if language == "zh" else "en"  # nbconvert pitfall: zh-CN falls back to English
+    n_failed = sum(o.status != _OK for o in outcomes)
+    title = t("profile.index.title", language)
+    rows = []
+    for o in outcomes:
+        label = html.escape(f"{o.name}（{o.community_id}）" if lang == "zh" else f"{o.name} ({o.community_id})")
+        if o.status == _OK:
+            rows.append(f'<tr><td><a href="{html.escape(o.html_file)}">{label}</a></td>'
+                        f'<td>{html.escape(t("profile.index.ok", language))}</td><td></td></tr>')
+        else:
+            rows.append(f'<tr><td>{label}</td><td class="failed">{html.escape(t("profile.index.failed", language))}'
+                        f'</td><td><pre>{html.escape(o.error or "")}</pre>'
+                        f'<a href="{html.escape(o.notebook_file)}">{html.escape(t("profile.index.notebook", language))}'
+                        f"</a></td></tr>")
+    intro = t("profile.index.intro", language, n=len(outcomes), ok=len(outcomes) - n_failed, failed=n_failed,
+              paramset=paramset, year=report_year)
+    notice_html = f'<p class="notice">{html.escape(notice)}</p>\n' if notice else ""
+    head = (f'<tr><th>{html.escape(t("profile.index.community", language))}</th>'
+            f'<th>{html.escape(t("profile.index.status", language))}</th><th></th></tr>')
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{_INDEX_CSS}</style>\n</head>\n<body>\n"
+            f"<h1>{html.escape(title)}</h1>\n{notice_html}<p>{html.escape(intro)}</p>\n"
+            f"<table>\n{head}\n" + "\n".join(rows) + "\n</table>\n</body>\n</html>\n")
+
+
+def _scan_files(folder: Path, skip: set[str], known_values: frozenset[str]) -> None:
+    """Refuse to publish if a file of ``folder`` other than ``skip`` holds personal data (as the runner's scan)."""
+    from ..privacy import PersonalDataLeak, assert_clean
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix() not in skip)
+    try:
+        assert_clean(files, known_values=known_values)
+    except PersonalDataLeak as e:
+        raise RunFailed(f"personal data found in the outputs; nothing was published.\n{e}") from None
+
+
+def _plain_notice(district: District, language: str) -> str:
+    key = "synthetic_notice" if district.synthetic else "real_notice"
+    return t(key, language, label=district.label).replace("**", "")
+
+
+def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, workers: int = 2,
+             communities: Sequence[str] | None = None, out_root: str | Path | None = None, progress: bool = True,
+             *, snapshot: bool = True) -> ProfilesResult:
+    """Run the community profile notebook for every current community and publish ``reports/profiles-<paramset>/``.
+
+    Parameters
+    ----------
+    params_file : str or Path, optional
+        Parameter file (default ``params/default.yaml``); the folder is named after it.
+    overrides : mapping, optional
+        Parameters set on top of the file (``-p key=value``), validated with it.
+    workers : int
+        Worker processes (each runs one kernel at a time); 1 runs the communities one after another in this
+        process.
+    communities : sequence of str, optional
+        Community ids to profile; default: the ``communities`` parameter, else every current community.
+    out_root : str or Path, optional
+        Folder of the published reports (default ``reports/``).
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    snapshot : bool
+        Give the notebooks a Parquet snapshot of the typed tables instead of the original exports (faster; the
+        same tables).
+
+    Returns
+    -------
+    ProfilesResult
+        Failed communities are in ``result.failed``; the folder is published all the same.
+    """
+    if workers < 1:
+        raise ParameterError(f"workers must be at least 1 (got {workers})")
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t_start = time.perf_counter()
+    params, paramset = load_params(params_file, dict(overrides or {}))
+    data_dir = resolve(params.data_dir)
+    district, problems = read_district(data_dir)
+    if district is None:
+        raise DataValidationError(problems, str(data_dir))
+    listing = current_communities(district["communities"])
+    chosen = select_communities(listing, communities if communities is not None else params.communities)
+    if not chosen:
+        raise JinlinError(f"the district in {data_dir} lists no current community to profile")
+    names = dict(zip(listing["community_id"], listing["name"]))
+    src = NOTEBOOKS_DIR / f"{PROFILE_NOTEBOOK}.ipynb"
+    declared = notebook_parameters(src)
+    values = params.model_dump()
+    name = f"profiles-{paramset}"
+    out_root = Path(out_root) if out_root is not None else REPORTS_DIR
+    final, failed_dir = out_root / name, out_root / f"{name}.failed"
+    with output_lock(out_root, name), _interruptible():
+        tmp = out_root / f".{name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            data = write_snapshot(district, tmp / SNAPSHOT_DIR) if snapshot else data_dir
+            inject = {k: values[k] for k in declared if k in values and k != "community_id"}
+            inject["data_dir"] = str(data)
+            title = t("profile.index.title", params.language)
+            jobs = [(cid, inject, str(tmp), f"{names[cid]} · {title}", params.language, params.execution_timeout,
+                     district.personal_values) for cid in chosen]
+            done = _execute(jobs, workers, progress)
+            if snapshot:
+                shutil.rmtree(data, ignore_errors=True)
+            outcomes = tuple(ProfileOutcome(cid, names[cid], done[cid]["status"], done[cid]["seconds"],
+                                            done[cid]["error"], done[cid]["results"]) for cid in chosen)
+            (tmp / "index.html").write_text(index_html(outcomes, params.language, paramset, params.report_year,
+                                                       _plain_notice(district, params.language)), encoding="utf-8")
+            body = {"communities": {o.community_id: {"status": o.status, "error": o.error,
+                                                     "results": dict(sorted(o.results.items()))}
+                                    for o in outcomes}}
+            (tmp / "results.json").write_text(json.dumps(normalise_value(body), ensure_ascii=False, indent=2,
+                                                         sort_keys=True) + "\n", encoding="utf-8")
+            manifest = build_manifest(params, paramset, Path(params_file or "params/default.yaml"), district,
+                                      {o.community_id: o.seconds for o in outcomes}, started,
+                                      datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            manifest.update(notebook=PROFILE_NOTEBOOK, workers=workers, snapshot=snapshot,
+                            failed={o.community_id: o.error for o in outcomes if o.status != _OK},
+                            command=f"jinlin profiles --params {manifest['params_file']} --workers {workers}")
+            (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+                                               + "\n", encoding="utf-8")
+            # the workers scanned their own notebook and page; the rest (index, results, failed notebooks) here
+            clean = {f for res in done.values() for f in res.get("scanned", ())}
+            _scan_files(tmp, clean, district.personal_values)
+        except BaseException as e:
+            shutil.rmtree(failed_dir, ignore_errors=True)
+            shutil.rmtree(tmp / SNAPSHOT_DIR, ignore_errors=True)
+            if tmp.exists():
+                tmp.rename(failed_dir)
+            if isinstance(e, KeyboardInterrupt):
+                raise RunFailed(f"the profiles run was interrupted; what had run is in {failed_dir}.") from None
+            if isinstance(e, RunFailed):
+                raise RunFailed(f"{e}\nthe profiles are in {failed_dir}; {final} is unchanged.") from None
+            raise
+        _publish(tmp, final)
+        shutil.rmtree(failed_dir, ignore_errors=True)
+    return ProfilesResult(final, outcomes, round(time.perf_counter() - t_start, 3), workers)

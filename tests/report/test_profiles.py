@@ -1,0 +1,154 @@
+"""`jinlin profiles`: communities checked before any kernel starts, the Parquet snapshot loads as the same district,
+the pool runs real notebooks in worker processes, one failed community does not stop the others, and the index
+page links every profile."""
+
+from __future__ import annotations
+
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import mini_tables, write_tables
+
+import evaluation.report.profiles as profiles_mod
+from evaluation.data import load_district
+from evaluation.errors import ParameterError
+from evaluation.report.profiles import (ProfileOutcome, index_html, profiles, run_profile, select_communities,
+                                        write_snapshot)
+
+
+def flaky_unit(community_id, parameters, out_dir, *rest):
+    """Stand-in for one community's run (top level, so a spawned worker can import it): C02 fails, the others run
+    the real notebook. Each call leaves its process id behind."""
+    Path(out_dir, f"{community_id}.pid").write_text(str(os.getpid()), encoding="utf-8")
+    if community_id == "C02":
+        raise RuntimeError("forced failure of C02")
+    return run_profile(community_id, parameters, out_dir, *rest)
+
+
+def _params(tmp_path: Path) -> Path:
+    folder = write_tables(tmp_path / "d", mini_tables())
+    p = tmp_path / "mini.yaml"
+    p.write_text(f"data_dir: {folder}\nlanguage: en\n", encoding="utf-8")
+    return p
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: dict[str, str] = {}
+        self.tags: set[str] = set()
+        self._href: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        if tag == "a":
+            self._href = dict(attrs)["href"]
+            self.links[self._href] = ""
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self.links[self._href] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self._href = None
+
+
+def test_select_communities_names_every_unknown_id():
+    listing = pd.DataFrame({"community_id": ["C01", "C02", "C03"], "name": ["一", "二", "三"]})
+    assert select_communities(listing, None) == ["C01", "C02", "C03"]
+    assert select_communities(listing, ["C03", " C01"]) == ["C01", "C03"]
+    with pytest.raises(ParameterError, match="C09, L01"):
+        select_communities(listing, ["C01", "C09", "L01"])
+
+
+def test_unknown_community_is_refused_before_any_kernel_starts(tmp_path, monkeypatch):
+    monkeypatch.setattr(profiles_mod, "run_profile", lambda *a: pytest.fail("must not run"))
+    with pytest.raises(ParameterError, match="L01"):
+        profiles(_params(tmp_path), communities=["C01", "L01"], out_root=tmp_path / "reports", progress=False)
+    assert not (tmp_path / "reports" / "profiles-mini").exists()
+
+
+def test_snapshot_loads_as_the_same_district(tmp_path):
+    district = load_district(write_tables(tmp_path / "d", mini_tables()))
+    snap = write_snapshot(district, tmp_path / "snap")
+    again = load_district(snap)
+    assert set(again.tables) == set(district.tables)
+    for name, frame in district.tables.items():
+        pd.testing.assert_frame_equal(again.tables[name], frame)
+    assert again.label == district.label and again.synthetic == district.synthetic
+    assert {p.suffix for p in snap.iterdir()} == {".parquet", ".yaml"}
+
+
+def test_index_page_links_every_profile_and_shows_failures():
+    outcomes = [ProfileOutcome("C01", "海湾一社区", "ok", 1.0),
+                ProfileOutcome("C02", "海湾<二>社区", "failed", 0.5, error="ValueError: bad <data>"),
+                ProfileOutcome("C03", "渔港社区", "ok", 1.2)]
+    page = index_html(outcomes, "zh", "default", 2024, notice="合成数据")
+    parser = _Links()
+    parser.feed(page)
+    assert parser.links == {"C01.html": "海湾一社区（C01）", "C02.ipynb": "笔记本", "C03.html": "渔港社区（C03）"}
+    assert "ValueError: bad &lt;data&gt;" in page and "海湾&lt;二&gt;社区" in page  # escaped, not markup
+    assert "script" not in parser.tags and "link" not in parser.tags  # self-contained
+    assert "成功 2 个，失败 1 个" in page and '<html lang="zh">' in page
+    en = index_html(outcomes, "en", "default", 2024)
+    assert "3 communities: 2 done, 1 failed" in en and "海湾一社区 (C01)" in en
+
+
+@pytest.mark.notebook
+def test_pool_of_two_workers_survives_a_failed_community(tmp_path, monkeypatch):
+    monkeypatch.setattr(profiles_mod, "run_profile", flaky_unit)
+    out_root = tmp_path / "reports"
+    result = profiles(_params(tmp_path), workers=2, out_root=out_root, progress=False)
+    assert result.out_dir == out_root / "profiles-mini" and result.workers == 2
+    assert [o.community_id for o in result.outcomes] == ["C01", "C02", "C03"]
+    assert [o.status for o in result.outcomes] == ["ok", "failed", "ok"]
+    assert not result.ok and [o.community_id for o in result.failed] == ["C02"]
+    assert "forced failure of C02" in result.failed[0].error
+    # the other communities ran the real notebook in worker processes, not in this one
+    pids = {int(p.read_text()) for p in result.out_dir.glob("*.pid")}
+    assert len(pids) >= 1 and os.getpid() not in pids
+    for o in result.outcomes:
+        if o.status == "ok":
+            assert o.results["profile.community_id"]["value"] == o.community_id
+            page = (result.out_dir / f"{o.community_id}.html").read_text(encoding="utf-8")
+            assert "Community profile" in page and "<script src" not in page
+    parser = _Links()
+    parser.feed((result.out_dir / "index.html").read_text(encoding="utf-8"))
+    assert parser.links == {"C01.html": "新一社区 (C01)", "C02.ipynb": "notebook", "C03.html": "新三社区 (C03)"}
+    body = json.loads((result.out_dir / "results.json").read_text(encoding="utf-8"))["communities"]
+    assert body["C02"]["status"] == "failed" and body["C03"]["results"]["profile.community_id"]["value"] == "C03"
+    manifest = json.loads((result.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["failed"] == {"C02": result.failed[0].error} and manifest["workers"] == 2
+    # published in place; the snapshot, the temporary folder and the lock are gone
+    assert not (result.out_dir / ".snapshot").exists()
+    assert sorted(p.name for p in out_root.iterdir()) == ["profiles-mini"]
+
+
+def _tiny_notebook(path: Path, text: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("community_id = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("from IPython.display import Markdown, display\n"
+                                          f"display(Markdown('# {text} ' + community_id))")]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_worker_scan_fails_a_community_whose_outputs_hold_personal_data(tmp_path):
+    nb = _tiny_notebook(tmp_path / "tiny.ipynb", "张三丰 联系")
+    out = tmp_path / "out"
+    out.mkdir()
+    ok = run_profile("C01", {}, str(out), "t", "zh", 60, frozenset({"李四光"}), notebook=str(nb))
+    assert ok["status"] == "ok" and sorted(ok["scanned"]) == ["C01.html", "C01.ipynb"]
+    assert "张三丰 联系 C01" in (out / "C01.html").read_text(encoding="utf-8")
+    leak = run_profile("C02", {}, str(out), "t", "zh", 60, frozenset({"张三丰"}), notebook=str(nb))
+    assert leak["status"] == "failed" and "personal data" in leak["error"] and "张三丰" not in leak["error"]
+    assert not (out / "C02.html").exists() and not (out / "C02.ipynb").exists()
