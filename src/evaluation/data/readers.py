@@ -21,8 +21,6 @@ from .contract import Table
 __all__ = ["RawTable", "find_table_file", "read_table_file", "map_headers", "sha256_file", "SUPPORTED_SUFFIXES"]
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
-# GB18030 is a superset of GBK and GB2312, so one attempt covers all three.
-_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 @dataclass(frozen=True)
@@ -63,12 +61,34 @@ def find_table_file(folder: Path, name: str) -> tuple[Path | None, list[Problem]
     return (hits[0] if hits else None), problems
 
 
+def _cjk(text: str) -> int:
+    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+
+
+def _two_byte_utf8(text: str) -> int:
+    # UTF-8's two-byte range (Latin-1 supplement, Greek, Cyrillic, Hebrew, Arabic): rare in Chinese exports, and
+    # exactly where a short run of GBK bytes lands when it happens to be valid UTF-8 too.
+    return sum(1 for ch in text if "\u0080" <= ch <= "\u07ff")
+
+
 def _decode(data: bytes) -> tuple[str, str] | None:
-    for enc in _ENCODINGS:
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
+    """Decode as UTF-8 (with or without BOM) or GB18030 (a superset of GBK), whichever the bytes are.
+
+    Some GBK byte pairs are also valid UTF-8 (e.g. 霞 in GBK reads as ϼ in UTF-8), so when the UTF-8 reading has
+    characters of UTF-8's two-byte range and the GB18030 reading turns them into Chinese, GB18030 wins.
+    """
+    try:
+        utf8 = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        utf8 = None
+    try:
+        gb = data.decode("gb18030") if not data.startswith(b"\xef\xbb\xbf") else None
+    except UnicodeDecodeError:
+        gb = None
+    if utf8 is not None and (gb is None or not _two_byte_utf8(utf8) or _cjk(gb) <= _cjk(utf8)):
+        return utf8, "utf-8-sig"
+    if gb is not None:
+        return gb, "gb18030"
     return None
 
 
