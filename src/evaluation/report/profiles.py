@@ -23,7 +23,7 @@ The order of a run, as :func:`evaluation.report.runner.run` does it:
 6. scan every artefact for personal data (each worker scans its community's notebook and page, so the scan runs in
    parallel as well; a finding there fails that community and deletes its files; the rest is scanned at the end
    and a finding there publishes nothing), then swap the temporary folder in for the old one
-   (:func:`~evaluation.report.runner._publish`). One community's failure does not stop the others and does not
+   (:func:`~evaluation.report.runner.publish_folder`). One community's failure does not stop the others and does not
    stop publishing: it is listed in the result, on the index page and on the command line, and ``jinlin profiles``
    exits 1. An interruption or a scan finding keeps the old folder and leaves the work in
    ``reports/profiles-<paramset>.failed/``.
@@ -56,7 +56,7 @@ from ..params import PROFILE_NOTEBOOK, load_params
 from .html import render_html
 from .i18n import t
 from .record import normalise_value, read_records
-from .runner import _interruptible, _publish, build_manifest, notebook_parameters, output_lock
+from .runner import interruptible, publish_folder, build_manifest, notebook_parameters, output_lock
 
 __all__ = ["ProfileOutcome", "ProfilesResult", "profiles", "run_profile", "write_snapshot", "index_html",
            "select_communities", "KERNEL", "SNAPSHOT_DIR"]
@@ -341,7 +341,7 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
     name = f"profiles-{paramset}"
     out_root = Path(out_root) if out_root is not None else REPORTS_DIR
     final, failed_dir = out_root / name, out_root / f"{name}.failed"
-    with output_lock(out_root, name), _interruptible():
+    with output_lock(out_root, name), interruptible():
         tmp = out_root / f".{name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -385,6 +385,6 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
             if isinstance(e, RunFailed):
                 raise RunFailed(f"{e}\nthe profiles are in {failed_dir}; {final} is unchanged.") from None
             raise
-        _publish(tmp, final)
+        publish_folder(tmp, final)
         shutil.rmtree(failed_dir, ignore_errors=True)
     return ProfilesResult(final, outcomes, round(time.perf_counter() - t_start, 3), workers)

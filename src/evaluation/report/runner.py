@@ -36,7 +36,8 @@ from .html import render_html
 from .summary import summary_cell
 from .record import read_records, results_json
 
-__all__ = ["RunResult", "run", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock"]
+__all__ = ["RunResult", "run", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock",
+           "publish_folder", "interruptible", "git_commit", "package_versions"]
 
 KERNEL = "python3"
 # Parameters the runner supplies itself (not from the parameter file): the figures recorded by earlier notebooks.
@@ -101,7 +102,7 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
+def interruptible() -> Iterator[None]:
     """Turn SIGTERM into KeyboardInterrupt so clean-up runs and the old report stays intact."""
     def handler(signum, frame):  # noqa: ARG001
         raise KeyboardInterrupt(f"signal {signum}")
@@ -213,7 +214,7 @@ def build_manifest(params: RunParams, paramset: str, params_file: Path, district
     }
 
 
-def _publish(tmp: Path, final: Path) -> None:
+def publish_folder(tmp: Path, final: Path) -> None:
     """Swap ``tmp`` in for ``final``; the old report is removed only once the new one is in place."""
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
     if final.exists():
@@ -246,7 +247,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     final = out_root / paramset
     failed = out_root / f"{paramset}.failed"
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with output_lock(out_root, paramset), _interruptible():
+    with output_lock(out_root, paramset), interruptible():
         tmp = out_root / f".{paramset}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -279,7 +280,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
                 raise RunFailed(f"writing the report failed: {e}\nwhat was written is in {failed}.\n{kept}\n"
                                 f"fix: free disk space or check the permissions of {out_root}, then run again") from None
             raise
-        _publish(tmp, final)
+        publish_folder(tmp, final)
         shutil.rmtree(failed, ignore_errors=True)
     return RunResult(final, records, timings)
 
