@@ -227,3 +227,23 @@ def test_headline_keys_default_to_keys_with_intervals():
     df = pd.concat([df, extra], ignore_index=True)
     assert headline_keys(df) == ["impact.x.att"]
     assert headline_keys(df, ["grid.*"]) == ["grid.events_closed.count"]
+
+
+@pytest.mark.notebook
+def test_parallel_and_sequential_paths_give_identical_results(tmp_path):
+    """The same parameters run directly and as a sweep variant in a worker process: byte-identical results.json."""
+    from conftest import mini_tables, write_tables
+
+    from evaluation.report.runner import run
+    from evaluation.report.sweep import sweep
+
+    folder = write_tables(tmp_path / "d", mini_tables())
+    base = tmp_path / "same.yaml"
+    base.write_text(f"data_dir: {folder}\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n", encoding="utf-8")
+    spec = tmp_path / "one.yaml"
+    spec.write_text(f"name: one\nbase: {base}\nvariants:\n  - {{name: en, language: en}}\n", encoding="utf-8")
+    direct = run(base, out_root=tmp_path / "direct")
+    table = sweep(spec, workers=2, out_root=tmp_path / "swept", progress=False)
+    assert (table.drop_duplicates("variant")["status"] == "ok").all()
+    swept = next((tmp_path / "swept").rglob("base/results.json"))
+    assert swept.read_bytes() == (direct.out_dir / "results.json").read_bytes()
