@@ -60,3 +60,20 @@ def mini_district(tmp_path: Path) -> Path:
 def _salt(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests never touch the user's salt file.
     monkeypatch.setenv("JINLIN_SALT", "test-salt-not-secret")
+
+
+def run_notebook(notebook: Path, out: Path, **params) -> tuple[dict, str]:
+    """Execute ``notebook`` with papermill into ``out``; return its records and its outputs (the report, not the
+    code) as JSON text."""
+    import json
+
+    import nbformat
+    import papermill as pm
+
+    from evaluation.report.record import read_records
+
+    pm.execute_notebook(str(notebook), str(out), kernel_name="python3", parameters=params, progress_bar=False,
+                        execution_timeout=600, cwd=str(ROOT))
+    nb = nbformat.read(out, as_version=4)
+    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    return read_records([nb]), json.dumps(shown, ensure_ascii=False)

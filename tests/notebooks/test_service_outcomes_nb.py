@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_notebook
 
-from evaluation.report.record import read_records
 
 NB = ROOT / "notebooks" / "30_service_outcomes.ipynb"
 DATA = ROOT / "data" / "synthetic"
@@ -20,14 +18,7 @@ OWN = ("grid.", "petitions.", "service_circle.")
 
 
 def _run(tmp: Path, name: str, **params) -> tuple[dict, str]:
-    import papermill as pm
-
-    out = tmp / f"{name}.ipynb"
-    pm.execute_notebook(str(NB), str(out), kernel_name="python3", parameters=params, progress_bar=False,
-                        execution_timeout=600, cwd=str(ROOT))
-    nb = nbformat.read(out, as_version=4)
-    shown = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]   # the report, not the code
-    return read_records([nb]), json.dumps(shown, ensure_ascii=False)
+    return run_notebook(NB, tmp / f"{name}.ipynb", **params)
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..errors import JinlinError
+from .runfiles import read_run_file
 
 __all__ = ["diff_results", "diff_runs", "read_results", "diff_table_text", "diff_html", "DIFF_COLUMNS"]
 
@@ -138,19 +138,8 @@ def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = 0.05
 
 def read_results(run: str | Path) -> dict[str, Any]:
     """The ``results.json`` body of a run, given its report folder or the file itself."""
-    path = Path(run)
-    if path.is_dir():
-        path = path / "results.json"
-    if not path.is_file():
-        raise JinlinError(f"{path} does not exist\nfix: give a report folder (reports/<run>) or its results.json")
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise JinlinError(f"{path} is not valid JSON ({e})\nfix: give the results.json written by jinlin run") \
-            from None
-    if not isinstance(body, dict) or not isinstance(body.get("results"), dict):
-        raise JinlinError(f"{path} has no \"results\" mapping\nfix: give the results.json written by jinlin run")
-    return body
+    return read_run_file(run, "results.json", lambda b: isinstance(b, dict) and isinstance(b.get("results"), dict),
+                         'not a results file: it has no "results" mapping')
 
 
 def diff_runs(run_a_dir: str | Path, run_b_dir: str | Path, alpha: float = 0.05) -> pd.DataFrame:

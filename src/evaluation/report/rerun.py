@@ -30,6 +30,7 @@ from ..config import resolve
 from ..data import contract
 from ..data.readers import find_table_file, sha256_file
 from ..errors import JinlinError, ParameterError
+from .runfiles import read_run_file
 from ..params import RunParams, load_params
 from .runner import RunResult, run
 
@@ -81,20 +82,9 @@ class RerunResult(RunResult):
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read a run's ``manifest.json`` (or the manifest in a report folder), with a clear error if it is not one."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "manifest.json"
-    if not path.is_file():
-        raise JinlinError(f"{path} does not exist\nfix: give reports/<run>/manifest.json of a finished run")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise JinlinError(f"{path} is not valid JSON ({e})\nfix: give the manifest.json written by jinlin run") \
-            from None
-    if not isinstance(manifest, dict) or not {"params", "data", "paramset"} <= set(manifest):
-        raise JinlinError(f"{path} is not a run manifest (no params/data/paramset)\n"
-                          "fix: give the manifest.json written by jinlin run")
-    return manifest
+    return read_run_file(path, "manifest.json",
+                         lambda m: isinstance(m, dict) and {"params", "data", "paramset"} <= set(m),
+                         "not a run manifest (no params/data/paramset)")
 
 
 def overrides_hash(overrides: Mapping[str, Any]) -> str:
