@@ -3,7 +3,9 @@
 Design. Each wave is stratified by community (legacy community before the split, with proportionally more PSUs); the
 PSU is a building, with ``psu_size`` respondents each. Respondents are drawn from the community's adult population
 (sex x age group x hukou, plus tenure given hukou) tilted by the response propensity of the spec,
-``logit p = -2.2 + 0.8 age60p + 0.6 local - 0.4 renter``, so older and local residents are over-represented.
+``logit p = -2.2 + 0.8 age60p + 0.6 local - 0.4 renter``, so older and local residents are over-represented. They are
+also more satisfied (latent +0.40 for age 60+, -0.60 for migrants: ``SynthConfig.satisfaction_*_latent``), so the
+unweighted mean is biased upwards by about 2-3 index points, several standard errors.
 ``base_weight`` is the inverse selection probability ``N_adults / n`` of the stratum (no non-response adjustment).
 
 Items. A latent satisfaction ``theta = eta_ct + x'beta + sigma * eps`` drives the eight 1-5 service items through
@@ -93,7 +95,9 @@ def build_latent(rng: np.random.Generator, config: SynthConfig, geo: Geography, 
     sigma = 1.5
     years = pop.years
     base = 0.45
-    beta_sex, beta_age, beta_hukou = np.array([0.0, 0.05]), np.array([-0.10, 0.0, 0.25]), np.array([0.0, -0.30])
+    beta_sex = np.array([0.0, 0.05])
+    beta_age = np.array([-0.10, 0.0, config.satisfaction_age60p_latent])
+    beta_hukou = np.array([0.0, config.satisfaction_migrant_latent])
     # kappa: slope of the expected index at the population's mean latent value (finite difference).
     m0 = base + 0.0
     kappa = float((items.expected_index(np.array(m0 + 0.05), sigma) - items.expected_index(np.array(m0 - 0.05), sigma)) / 0.1)
