@@ -95,6 +95,8 @@ class RunParams(BaseModel):
     n_boot: int = Field(999, ge=0, le=100000, description="Bootstrap draws: uniform bands of the impact event studies, quadrant stability of the survey IPA")
     outcomes: list[str] | None = Field(None, description="Impact outcomes; default all")
     sensitivity_mbar: float = Field(1.0, ge=0, description="Relative-magnitude bound on parallel-trend violations")
+    synth_outcomes: list[str] | None = Field(
+        None, description="Outcomes of the district-wide synthetic control (district_panel columns); default all")
     # 60: community profile
     community_id: str | None = Field(None, description="Community of the profile notebook")
     submission: str = Field("data/submissions/daya_bay_2024.md",
@@ -129,6 +131,16 @@ class RunParams(BaseModel):
         unknown = [o for o in v or [] if o not in OUTCOMES]
         if unknown:
             raise ValueError(f"unknown outcome(s) {unknown}; known: {list(OUTCOMES)}")
+        return v
+
+    @field_validator("synth_outcomes")
+    @classmethod
+    def _synth_outcomes(cls, v: list[str] | None) -> list[str] | None:
+        from .impact.district_scm import PANEL_OUTCOMES
+
+        unknown = [o for o in v or [] if o not in PANEL_OUTCOMES]
+        if unknown:
+            raise ValueError(f"unknown district_panel outcome(s) {unknown}; known: {list(PANEL_OUTCOMES)}")
         return v
 
     @field_validator("notebooks")

@@ -14,6 +14,7 @@ from evaluation.report.record import read_records
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "40_programme_impact.ipynb"
 OUTCOMES = ["satisfaction_index", "on_time_rate"]
+SYNTH_OUTCOMES = ["satisfaction_index", "on_time_rate"]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,8 @@ def executed(tmp_path_factory) -> nbformat.NotebookNode:
     out = tmp_path_factory.mktemp("nb40") / "40.ipynb"
     pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name="python3", progress_bar=False, execution_timeout=600,
                         cwd=str(ROOT),
-                        parameters={"language": "en", "n_boot": 99, "outcomes": OUTCOMES, "seed": 7})
+                        parameters={"language": "en", "n_boot": 99, "outcomes": OUTCOMES, "seed": 7,
+                                    "synth_outcomes": SYNTH_OUTCOMES})
     return nbformat.read(out, as_version=4)
 
 
@@ -56,3 +58,27 @@ def test_english_text_truth_shown_and_no_raw_rows(executed):
     assert "known only because the data are synthetic" in text
     assert "Synthetic data" in text
     assert "respondent_id" not in text  # no person-level rows are shown
+
+
+@pytest.mark.notebook
+def test_district_synthetic_control_section(executed):
+    from evaluation.synthetic.comparison import DISTRICT_OUTCOMES
+
+    rec = read_records([executed])
+    truth = json.loads((ROOT / "data" / "synthetic" / "truth.json").read_text(encoding="utf-8"))
+    for o in SYNTH_OUTCOMES:
+        noise = DISTRICT_OUTCOMES[o][2]
+        keys = sorted(k for k in truth if k.startswith(f"impact.district.{o}."))
+        assert keys and all(k in rec for k in keys)           # every planted key is estimated
+        # tolerances in noise SDs of the generator, as in tests/impact/test_district_scm.py
+        for k in keys:
+            tol = 3 * noise if k.endswith("att_post") else 4 * noise
+            assert rec[k]["value"] == pytest.approx(truth[k]["value"], abs=tol), k
+            assert rec[k]["n"] == 21
+        assert 0 < rec[f"impact.district.{o}.p_value"]["value"] <= 1
+        assert rec[f"impact.district.{o}.conclusion"]["value"] in ("stands_out", "not_distinguishable", "poor_fit")
+    assert rec["impact.district.on_time_rate.p_value"]["value"] <= 0.10
+    assert not any(k.startswith("impact.district.real_estate") for k in rec)
+    text = json.dumps(executed, ensure_ascii=False)
+    assert "District-wide: synthetic control" in text and "大亚湾区" in text
+    assert "Placebo test" in text

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evaluation.data import contract
-from evaluation.synthetic import TABLE_ORDER
+from evaluation.synthetic import DISTRICT_TABLES, TABLE_ORDER
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -18,10 +18,10 @@ BBOX = {"lat": (22.55, 22.90), "lon": (114.40, 114.75)}
 
 def test_all_contract_tables_present(tables):
     assert set(tables) == {t.name for t in contract.TABLES}
-    assert list(tables) == list(TABLE_ORDER)
+    assert list(tables) == [*TABLE_ORDER, *DISTRICT_TABLES]
 
 
-@pytest.mark.parametrize("name", TABLE_ORDER)
+@pytest.mark.parametrize("name", [*TABLE_ORDER, *DISTRICT_TABLES])
 def test_required_columns_and_no_unknown_columns(tables, name):
     t = contract.table(name)
     df = tables[name]
@@ -34,14 +34,14 @@ def test_required_columns_and_no_unknown_columns(tables, name):
         assert df[col].notna().all(), f"{name}.{col} has empty required cells"
 
 
-@pytest.mark.parametrize("name", TABLE_ORDER)
+@pytest.mark.parametrize("name", [*TABLE_ORDER, *DISTRICT_TABLES])
 def test_keys_unique(tables, name):
     t = contract.table(name)
     if t.key:
         assert not tables[name].duplicated(list(t.key)).any()
 
 
-@pytest.mark.parametrize("name", TABLE_ORDER)
+@pytest.mark.parametrize("name", [*TABLE_ORDER, *DISTRICT_TABLES])
 def test_community_foreign_keys(tables, name):
     known = set(tables["communities"]["community_id"])
     t = contract.table(name)
@@ -50,7 +50,7 @@ def test_community_foreign_keys(tables, name):
             assert tables[name][col.name].dropna().isin(known).all(), f"{name}.{col.name}"
 
 
-@pytest.mark.parametrize("name", TABLE_ORDER)
+@pytest.mark.parametrize("name", [*TABLE_ORDER, *DISTRICT_TABLES])
 def test_value_domains_and_formats(tables, name):
     t = contract.table(name)
     df = tables[name]
@@ -77,7 +77,7 @@ def test_value_domains_and_formats(tables, name):
             assert set(s.unique()) <= set(col.allowed), f"{name}.{col.name}: {set(s.unique()) - set(col.allowed)}"
 
 
-@pytest.mark.parametrize("name", TABLE_ORDER)
+@pytest.mark.parametrize("name", [*TABLE_ORDER, *DISTRICT_TABLES])
 def test_time_order(tables, name):
     t = contract.table(name)
     df = tables[name]

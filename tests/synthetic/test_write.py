@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from evaluation.synthetic import TABLE_ORDER, generate_district, write_district
+from evaluation.synthetic import DISTRICT_TABLES, TABLE_ORDER, generate_district, write_district
 
 from .conftest import DEFAULT_SEED
 
@@ -18,7 +18,7 @@ def test_file_set(written):
     out, paths = written
     names = {p.name for p in paths}
     assert {"truth.json", "dataset.yaml", "README.md"} <= names
-    assert {p.stem for p in paths if p.suffix in (".csv", ".parquet")} == set(TABLE_ORDER)
+    assert {p.stem for p in paths if p.suffix in (".csv", ".parquet")} == {*TABLE_ORDER, *DISTRICT_TABLES}
     assert (out / "grid_events.parquet").exists() and (out / "service_hours.parquet").exists()
     assert sum(p.stat().st_size for p in paths) < 10_000_000          # a few MB
 

@@ -295,6 +295,23 @@ TABLES: tuple[Table, ...] = (
         Column("joined", "入格日期", "date", en="Joined"),
         Column("left", "离格日期", "date", en="Left"),
     ), key=("staff_key",), added=True, order=(("joined", "left"),)),
+    Table("district_panel", "区县年度面板", "District panel: the district and comparison districts (added)", (
+        Column("district_id", "区县编码", "str", True, "District or county code"),
+        Column("name_zh", "区县名称", "str", True, "District or county name"),
+        Column("year", "年份", "int", True, "Year", 1900, 2100),
+        Column("programme_start_year", "推行年份", "int", en="Year the district adopted the model district-wide "
+               "(empty for comparison districts)", min=1900, max=2100),
+        Column("resident_pop", "常住人口", "int", en="Resident population", min=0),
+        Column("migrant_share", "流动人口占比", "float", en="Migrant share of residents (0–1)", min=0, max=1),
+        Column("gdp_per_capita_cny", "人均地区生产总值", "float", en="GDP per capita (CNY)", min=0),
+        Column("satisfaction_index", "满意度指数", "float", en="Resident satisfaction index (0–100)", min=0, max=100),
+        Column("on_time_rate", "按期办结率", "float", en="Share of grid events due in the year closed on time (0–1)",
+               min=0, max=1),
+        Column("real_estate_petitions_per_10k", "每万人涉地产信访", "float",
+               en="Real-estate-related petitions per 10,000 residents", min=0),
+    ), key=("district_id", "year"), added=True,
+        notes=("One row per district or county and year: the district itself (programme_start_year set) and the "
+               "comparison districts of a district-wide synthetic control.",)),
 )
 
 _BY_NAME = {t.name: t for t in TABLES}

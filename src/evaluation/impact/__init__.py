@@ -2,6 +2,7 @@
 Goodman-Bacon decomposition, parallel-trends sensitivity, synthetic control and interrupted time series."""
 
 from evaluation.impact.bacon import bacon_decomposition
+from evaluation.impact.district_scm import DistrictSCMResult, default_predictors, district_synthetic_control
 from evaluation.impact.drdid import TwoByTwo, did_panel, did_repeated_cross_section
 from evaluation.impact.its import ITSResult, fourier_terms, interrupted_time_series
 from evaluation.impact.sensitivity import (anticipation_sensitivity, breakdown_mbar, pre_period_placebo,
@@ -18,5 +19,6 @@ __all__ = [
     "bacon_decomposition",
     "relative_magnitude_bounds", "breakdown_mbar", "pre_period_placebo", "anticipation_sensitivity",
     "synthetic_control", "placebo_test", "SyntheticControlResult", "PlaceboResult",
+    "district_synthetic_control", "default_predictors", "DistrictSCMResult",
     "interrupted_time_series", "fourier_terms", "ITSResult",
 ]

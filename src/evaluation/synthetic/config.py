@@ -114,6 +114,9 @@ class SynthConfig:
     real_estate_petitions: Mapping[int, int] = field(default_factory=lambda: _frozen({2023: 58, 2024: 38}))
     # --- personal data ----------------------------------------------------------------------------------------
     with_pii: bool = False
+    # --- comparison districts (district-wide synthetic control, :mod:`.comparison`) -----------------------------
+    n_comparison_districts: int = 20          # 0: no district_panel table
+    comparison_active_donors: int = 4         # the district is a mix of this many comparison districts
 
     def __post_init__(self) -> None:
         if sum(self.cohorts.values()) != 43:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .comparison import ComparisonPanel, build_comparison, district_levels
 from .config import HEADLINE_KEYS, SynthConfig
 from .geography import build_geography
 from .grid import build_grid_events, build_grid_staff
@@ -21,8 +22,8 @@ from .stations import build_residential_points, build_stations
 from .survey import build_latent, build_survey
 from .truth import aggregate_dynamic, aggregate_simple, att_gt
 
-__all__ = ["SyntheticDistrict", "generate_district", "headline_figures", "TABLE_ORDER", "GENERATOR_VERSION",
-           "NOTICE", "IMPACT_OUTCOMES"]
+__all__ = ["SyntheticDistrict", "generate_district", "headline_figures", "TABLE_ORDER", "DISTRICT_TABLES",
+           "GENERATOR_VERSION", "NOTICE", "IMPACT_OUTCOMES"]
 
 GENERATOR_VERSION = "1.0.0"
 NOTICE = "合成数据 / SYNTHETIC DATA — not a real district"
@@ -31,10 +32,13 @@ TABLE_ORDER = (
     "activities", "organisations", "volunteers", "service_hours", "grid_events", "petitions", "service_stations",
     "residential_points", "community_workers", "pairings", "committee_members", "joint_meetings", "grid_staff",
 )
+# Tables with one row per district and year, outside the community namespace (optional: a knob turns them off).
+# Kept apart from TABLE_ORDER because the region generator stacks the community tables of many districts.
+DISTRICT_TABLES = ("district_panel",)
 # Independent random streams, one per table (spawned in this fixed order; append new ones at the end only).
 _STREAMS = ("geography", "population", "rollout", "latent", "survey", "grid_events", "grid_staff", "petitions",
             "activities", "organisations", "volunteers", "service_hours", "pairings", "committee_members",
-            "joint_meetings", "community_workers", "residential_points", "service_stations", "pii")
+            "joint_meetings", "community_workers", "residential_points", "service_stations", "pii", "comparison")
 IMPACT_OUTCOMES: dict[str, str] = {
     "satisfaction_index": "community-wave mean of the satisfaction index (0-100), respondents of the wave",
     "on_time_rate": "share of events due (deadline_at) in the year closed by the deadline, realised events",
@@ -48,11 +52,13 @@ IMPACT_OUTCOMES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class SyntheticDistrict:
-    """A generated district: contract tables (English columns), truth (dotted key -> {"value": ...}) and metadata."""
+    """A generated district: contract tables (English columns), truth (dotted key -> {"value": ...}) and metadata;
+    ``comparison`` keeps the comparison districts' potential outcomes and true weights (None when switched off)."""
 
     tables: dict[str, pd.DataFrame]
     truth: dict[str, dict[str, Any]]
     metadata: dict[str, Any] = field(default_factory=dict)
+    comparison: ComparisonPanel | None = None
 
 
 def _active(start: pd.Series, end: pd.Series | None, year: int) -> pd.Series:
@@ -183,6 +189,11 @@ def generate_district(seed: int = 20241231, config: SynthConfig | None = None, *
 
     cohort = pd.Series(roll.cohort, index=geo.child_ids)
     cell_frames = [survey.cell_effects, grid.cell_effects, pet.cell_effects, acts.cell_effects, vols.cell_effects]
+    comparison = None
+    if cfg.n_comparison_districts > 0:
+        comparison = build_comparison(rngs["comparison"], cfg, pop, cell_frames,
+                                      district_levels(tables, min(cfg.cohorts) - 1))
+        tables["district_panel"] = comparison.table
     last = cfg.last_identifiable_year
     truth: dict[str, dict[str, Any]] = {}
     for outcome, definition in IMPACT_OUTCOMES.items():
@@ -196,6 +207,8 @@ def generate_district(seed: int = 20241231, config: SynthConfig | None = None, *
     truth["survey.satisfaction_index.mean"] = {
         "value": survey.population_mean,
         "definition": f"finite-population mean of the expected index over all adults, {cfg.report_year}"}
+    if comparison is not None:
+        truth.update(comparison.truth)
     for key, val in headline_figures(tables, cfg.report_year).items():
         truth[key] = {"value": val}
 
@@ -213,7 +226,8 @@ def generate_district(seed: int = 20241231, config: SynthConfig | None = None, *
         "switches": {"selection_on_trend": cfg.selection_on_trend, "anticipation_years": cfg.anticipation_years,
                      "dynamic_effects": cfg.dynamic_effects, "heterogeneous_effects": cfg.heterogeneous_effects,
                      "with_pii": cfg.with_pii},
+        "comparison_districts": int(cfg.n_comparison_districts),
         "rows": {k: int(len(v)) for k, v in tables.items()},
         "satisfaction_kappa": latent.kappa,
     }
-    return SyntheticDistrict(tables=tables, truth=truth, metadata=metadata)
+    return SyntheticDistrict(tables=tables, truth=truth, metadata=metadata, comparison=comparison)

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import pandas as pd
 import yaml
 
-from .district import NOTICE, TABLE_ORDER, SyntheticDistrict
+from .district import DISTRICT_TABLES, NOTICE, TABLE_ORDER, SyntheticDistrict
 
 __all__ = ["write_district", "DEFAULT_FORMATS", "truth_json"]
 
@@ -83,7 +83,13 @@ def write_district(district: SyntheticDistrict, out_dir: str | Path,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name in TABLE_ORDER:
+    # District-level tables are optional (SynthConfig.n_comparison_districts = 0 leaves them out).
+    names = [*TABLE_ORDER, *(n for n in DISTRICT_TABLES if n in district.tables)]
+    for name in DISTRICT_TABLES:
+        if name not in district.tables:
+            for stale in (out / f"{name}.csv", out / f"{name}.parquet"):
+                stale.unlink(missing_ok=True)
+    for name in names:
         df = district.tables[name]
         kind = fmt.get(name, "csv")
         if kind == "csv":
@@ -116,13 +122,13 @@ def write_district(district: SyntheticDistrict, out_dir: str | Path,
         "data_cutoff": meta["data_cutoff"],
         "switches": meta.get("switches", {}),
         "cohorts": meta.get("cohorts", {}),
-        "files": {n: f"{n}.{fmt.get(n, 'csv')}" for n in TABLE_ORDER},
+        "files": {n: f"{n}.{fmt.get(n, 'csv')}" for n in names},
     }
     path = out / "dataset.yaml"
     path.write_text(yaml.safe_dump(dataset, sort_keys=False, allow_unicode=True), encoding="utf-8")
     written.append(path)
 
-    parquet = [n for n in TABLE_ORDER if fmt.get(n, "csv") == "parquet"]
+    parquet = [n for n in names if fmt.get(n, "csv") == "parquet"]
     note = (f"Tables in Parquet: {', '.join(parquet)}; the others are CSV (UTF-8)." if parquet
             else "All tables are CSV (UTF-8).")
     path = out / "README.md"

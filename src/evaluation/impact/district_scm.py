@@ -1,0 +1,243 @@
+"""District-wide synthetic control: the district against comparison districts, with in-space placebo inference.
+
+One call runs what the district-wide question needs on a district-by-year panel (the ``district_panel`` table):
+the synthetic control fit of :func:`evaluation.impact.synthetic_control.synthetic_control`, the in-space placebos
+of :func:`evaluation.impact.synthetic_control.placebo_test`, and the summaries the notebook reports: donor
+weights, the gap series, pre-period RMSPE, the post/pre RMSPE ratio and its permutation p-value (Abadie, Diamond &
+Hainmueller 2010, section 4: the treated unit's rank among all units' ratios), the gap in the last year and the
+mean gap over the post years. Optionally, placebos whose pre-period MSPE exceeds a multiple of the treated unit's
+are left out of the p-value (ADH 2010, figures 5-7), because a unit that cannot be reproduced before the
+intervention says nothing about the size of gaps after it.
+
+Default predictors, when none are given: the outcome in the first, middle and last pre-period years (ADH use a few
+lagged outcomes, not all of them: with every pre-period outcome as a predictor the covariates get no weight; Kaul et
+al. 2022) and the pre-period means of log resident population, migrant share and log GDP per capita, where the panel
+has them.
+
+References
+----------
+Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods for comparative case studies.
+*JASA* 105(490), 493-505.
+Abadie, A. (2021). Using synthetic controls: feasibility, data requirements, and methodological aspects. *Journal of
+Economic Literature* 59(2), 391-425.
+Kaul, A., Klößner, S., Pfeifer, G. and Schieler, M. (2022). Standard synthetic control methods: the case of using
+all preintervention outcomes together with covariates. *Journal of Business & Economic Statistics* 40(3), 1362-1376.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..data.contract import table as contract_table
+from .synthetic_control import Predictor, SyntheticControlResult, placebo_test, synthetic_control
+
+__all__ = ["DistrictSCMResult", "district_synthetic_control", "default_predictors", "PANEL_OUTCOMES"]
+
+# derived predictor column -> (source column, transform)
+_DERIVED = {"log_resident_pop": ("resident_pop", np.log), "migrant_share": ("migrant_share", None),
+            "log_gdp_per_capita": ("gdp_per_capita_cny", np.log)}
+_NOT_OUTCOMES = {"district_id", "name_zh", "year", "programme_start_year", *(src for src, _ in _DERIVED.values())}
+# The outcome columns of the contract's district_panel table.
+PANEL_OUTCOMES: tuple[str, ...] = tuple(c.name for c in contract_table("district_panel").columns
+                                        if c.name not in _NOT_OUTCOMES)
+
+
+@dataclass(frozen=True)
+class DistrictSCMResult:
+    """A district-wide synthetic control with its placebo inference.
+
+    Attributes
+    ----------
+    outcome, treated : str
+    treatment_year : int
+        First treated year; earlier years form the pre-period.
+    weights : DataFrame
+        unit, name (when the panel has ``name_zh``), weight: the donor weights, largest first (all donors listed).
+    gaps : DataFrame
+        year, treated, synthetic, gap (treated - synthetic), post (bool).
+    placebo : DataFrame
+        unit, pre_rmspe, post_rmspe, ratio, rank, is_treated, kept (used in the p-value).
+    placebo_gaps : DataFrame
+        unit, year, gap for every unit (the treated one included), kept.
+    balance : DataFrame
+        predictor, treated, synthetic, donor_mean.
+    pre_rmspe, post_rmspe, rmspe_ratio : float
+    naive_pre_rmspe : float
+        Pre-period RMSPE of the plain mean of the donors: the fit that synthetic control has to improve on.
+    rank : int
+        Rank of the treated unit's post/pre RMSPE ratio among the kept units (1 = largest).
+    p_value : float
+        Share of kept units whose post/pre RMSPE ratio is at least the treated unit's (smallest possible 1 / units).
+    att_post : float
+        Mean gap over the post years.
+    gap_last : float
+        Gap in ``last_year``, the last year of the panel.
+    """
+
+    outcome: str
+    treated: str
+    treatment_year: int
+    weights: pd.DataFrame
+    gaps: pd.DataFrame
+    placebo: pd.DataFrame
+    placebo_gaps: pd.DataFrame
+    balance: pd.DataFrame
+    pre_rmspe: float
+    post_rmspe: float
+    rmspe_ratio: float
+    naive_pre_rmspe: float
+    rank: int
+    p_value: float
+    att_post: float
+    gap_last: float
+    last_year: int
+    fit: SyntheticControlResult = field(repr=False)
+
+    @property
+    def n_units(self) -> int:
+        """Units in the permutation distribution (treated unit and kept placebos)."""
+        return int(self.placebo["kept"].sum())
+
+    def conclusion(self, alpha: float = 0.10, max_fit_share: float = 0.5) -> str:
+        """A conclusion code for the report: ``poor_fit``, ``stands_out`` or ``not_distinguishable``.
+
+        ``poor_fit`` when the pre-period RMSPE is more than ``max_fit_share`` of the plain donor mean's (the donors
+        cannot reproduce the treated unit, ADH 2010 section 4); otherwise ``stands_out`` when the placebo p-value is
+        at most ``alpha``. The default 0.10 is not the usual 0.05 because with 20 donors the smallest attainable
+        p-value is 1/21 = 0.048, so a 5 % test would demand rank 1 exactly.
+        """
+        if not self.pre_rmspe <= max_fit_share * self.naive_pre_rmspe:
+            return "poor_fit"
+        return "stands_out" if self.p_value <= alpha else "not_distinguishable"
+
+
+def _with_derived(panel: pd.DataFrame) -> pd.DataFrame:
+    extra = {}
+    for name, (src, fn) in _DERIVED.items():
+        if name not in panel.columns and src in panel.columns:
+            extra[name] = fn(panel[src].astype(float)) if fn is not None else panel[src].astype(float)
+    return panel.assign(**extra) if extra else panel
+
+
+def default_predictors(panel: pd.DataFrame, outcome: str, treatment_year: int, time: str = "year") -> list[Predictor]:
+    """Outcome in the first, middle and last pre-period years, and pre-period means of the covariates present.
+
+    Covariates: ``log_resident_pop`` (from ``resident_pop``), ``migrant_share``, ``log_gdp_per_capita`` (from
+    ``gdp_per_capita_cny``).
+    """
+    pre = sorted(int(y) for y in pd.unique(panel[time]) if y < treatment_year)
+    if len(pre) < 2:
+        raise ValueError(f"need at least two years before {treatment_year} to fit a synthetic control")
+    lags = sorted({pre[0], pre[(len(pre) - 1) // 2], pre[-1]})
+    preds: list[Predictor] = [(outcome, y, y) for y in lags]
+    cols = set(_with_derived(panel.head(1)).columns)
+    preds += [(c, pre[0], pre[-1]) for c in _DERIVED if c in cols]
+    return preds
+
+
+def district_synthetic_control(
+    panel: pd.DataFrame,
+    outcome: str,
+    treated: str | None = None,
+    treatment_year: int | None = None,
+    predictors: Sequence[Predictor] | None = None,
+    *,
+    unit: str = "district_id",
+    time: str = "year",
+    donors: Sequence[str] | None = None,
+    exclude_pre_mspe_above: float | None = None,
+    n_random_starts: int = 2,
+    seed: int = 0,
+) -> DistrictSCMResult:
+    """Synthetic control of one treated district with in-space placebos (ADH 2010).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        District-by-year panel (``district_panel``): ``unit``, ``time``, the outcome and predictor columns.
+    outcome : str
+    treated : str, optional
+        The treated unit; default: the one unit with ``programme_start_year`` set.
+    treatment_year : int, optional
+        First treated year; default: that unit's ``programme_start_year``.
+    predictors : list of (variable, first, last), optional
+        As in :func:`synthetic_control`; default :func:`default_predictors`. ``log_resident_pop`` and
+        ``log_gdp_per_capita`` may be named: they are derived from the panel.
+    unit, time : str
+    donors : list, optional
+        Donor pool (default: every other unit with a complete outcome series).
+    exclude_pre_mspe_above : float, optional
+        Leave placebos whose pre-period MSPE is more than this multiple of the treated unit's out of the p-value
+        (ADH 2010 use 20, 5 and 2). Default: keep every placebo.
+    n_random_starts, seed : int
+        Passed to the fit of the treated unit (the placebo fits use the two deterministic starts only).
+
+    Returns
+    -------
+    DistrictSCMResult
+
+    References
+    ----------
+    Abadie, Diamond & Hainmueller (2010), JASA 105(490), 493-505, sections 2.3 and 4.
+    """
+    if outcome not in panel.columns:
+        raise ValueError(f"the panel has no column {outcome!r}")
+    if treated is None or treatment_year is None:
+        if "programme_start_year" not in panel.columns:
+            raise ValueError("give treated and treatment_year, or a programme_start_year column")
+        starts = panel.dropna(subset=["programme_start_year"]).groupby(unit)["programme_start_year"].min()
+        if treated is None:
+            if len(starts) != 1:
+                raise ValueError(f"expected one unit with programme_start_year, found {len(starts)}")
+            treated = starts.index[0]
+        if treatment_year is None:
+            if treated not in starts.index:
+                raise ValueError(f"{treated!r} has no programme_start_year")
+            treatment_year = int(starts[treated])
+    data = _with_derived(panel)
+    data = data.dropna(subset=[outcome])
+    complete = data.groupby(unit)[time].nunique()
+    n_years = data[time].nunique()
+    if treated not in complete.index:
+        raise ValueError(f"{treated!r} has no {outcome} values")
+    if donors is None:
+        donors = [u for u in complete.index[complete == n_years] if u != treated]
+    donors = list(donors)
+    if predictors is None:
+        predictors = default_predictors(data, outcome, treatment_year, time)
+    fit = synthetic_control(data, outcome, unit, time, treated, treatment_year, predictors, donors,
+                            n_random_starts=n_random_starts, seed=seed)
+    pl = placebo_test(data, outcome, unit, time, treated, treatment_year, predictors, donors, fit=fit)
+
+    tab = pl.table.copy()
+    mspe_t = fit.pre_rmspe ** 2
+    tab["kept"] = True if exclude_pre_mspe_above is None else \
+        (tab["pre_rmspe"] ** 2 <= exclude_pre_mspe_above * mspe_t) | tab["is_treated"]
+    kept = tab[tab["kept"]]
+    ratio = fit.post_rmspe / fit.pre_rmspe
+    p = float((kept["ratio"] >= ratio).mean())
+    rank = int((kept["ratio"] >= ratio).sum())
+    wide = data.pivot(index=time, columns=unit, values=outcome)
+    pre_t = wide.index < treatment_year
+    naive = wide.loc[pre_t, treated] - wide.loc[pre_t, donors].mean(axis=1)
+
+    gaps = fit.gaps.rename(columns={"time": "year"})
+    gaps["year"] = gaps["year"].astype(int)
+    gaps["post"] = gaps["year"] >= treatment_year
+    weights = fit.weights.copy()
+    if "name_zh" in panel.columns:
+        names = panel.drop_duplicates(unit).set_index(unit)["name_zh"]
+        weights.insert(1, "name", weights["unit"].map(names))
+    pgaps = pl.gaps.rename(columns={"time": "year"}).assign(year=lambda d: d["year"].astype(int))
+    pgaps = pgaps.merge(tab[["unit", "kept"]], on="unit", how="left")
+    last = int(gaps["year"].max())
+    return DistrictSCMResult(
+        outcome=outcome, treated=str(treated), treatment_year=int(treatment_year), weights=weights, gaps=gaps,
+        placebo=tab, placebo_gaps=pgaps, balance=fit.balance, pre_rmspe=fit.pre_rmspe, post_rmspe=fit.post_rmspe,
+        rmspe_ratio=float(ratio), naive_pre_rmspe=float(np.sqrt(np.mean(naive.to_numpy(float) ** 2))), rank=rank,
+        p_value=p, att_post=float(gaps.loc[gaps["post"], "gap"].mean()),
+        gap_last=float(gaps.loc[gaps["year"] == last, "gap"].iloc[0]), last_year=last, fit=fit)

@@ -1,0 +1,118 @@
+"""District-wide synthetic control: the ADH (2010) permutation p-value on Prop 99, a planted toy effect, and recovery
+of the planted district-wide effect of the synthetic district's comparison panel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.config import REFERENCE_DATA_DIR
+from evaluation.impact.district_scm import PANEL_OUTCOMES, default_predictors, district_synthetic_control
+from evaluation.impact.synthetic_control import synthetic_control
+from evaluation.synthetic import generate_district
+from evaluation.synthetic.comparison import DISTRICT_OUTCOMES
+
+from .test_synthetic_control import PREDICTORS, _toy
+
+BUNDLED_SEED = 20241231
+
+
+def _hull_toy(seed=1, effect=-2.0, noise=0.05):
+    """Linear factor model (Abadie 2021, eq. 5) with u0's loadings the 50/50 mix of u1's and u2's, so that a
+    synthetic control exists; ``effect`` is added to u0 from t = 14 on."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(3, 20)).cumsum(axis=1)
+    load = rng.dirichlet(np.ones(3), size=8) * 3
+    load[0] = 0.5 * load[1] + 0.5 * load[2]
+    y = load @ f + rng.normal(scale=noise, size=(8, 20))
+    y[0, 14:] += effect
+    return pd.DataFrame({"unit": np.repeat([f"u{i}" for i in range(8)], 20), "t": np.tile(np.arange(20), 8),
+                         "y": y.ravel()})
+
+
+def test_toy_planted_effect_and_rank():
+    # 8 units, so the smallest p-value is 1/8; the planted effect is -2.0 (noise SD 0.05)
+    d = _hull_toy()
+    res = district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t")
+    assert res.att_post == pytest.approx(-2.0, abs=0.15)
+    assert res.gap_last == pytest.approx(-2.0, abs=0.25) and res.last_year == 19
+    assert res.rank == 1 and res.p_value == pytest.approx(1 / 8) and res.n_units == 8
+    assert res.rmspe_ratio == pytest.approx(res.post_rmspe / res.pre_rmspe)
+    assert res.weights["weight"].sum() == pytest.approx(1.0) and len(res.weights) == 7
+    assert res.pre_rmspe < res.naive_pre_rmspe
+    # with 8 units p cannot go below 0.125, so at the default 10 % level no effect can stand out
+    assert res.conclusion() == "not_distinguishable" and res.conclusion(alpha=1 / 8) == "stands_out"
+    # leaving out every placebo that fits worse than the treated unit leaves only the better-fitting ones
+    d = _toy()
+    strict = district_synthetic_control(d, "y", "u0", 14, [("y", 0, 13), ("y", 13, 13), ("x", 0, 13)],
+                                        unit="unit", time="t", exclude_pre_mspe_above=1.0)
+    kept = strict.placebo[strict.placebo["kept"]]
+    assert (kept["pre_rmspe"] <= strict.pre_rmspe + 1e-12).all()
+    assert strict.p_value == pytest.approx(1 / len(kept))
+
+
+def test_treated_unit_and_year_from_the_panel():
+    d = _toy().rename(columns={"unit": "district_id", "t": "year"})
+    d["programme_start_year"] = pd.array(np.where(d["district_id"] == "u0", 14, pd.NA), dtype="Int64")
+    res = district_synthetic_control(d, "y", predictors=[("y", 0, 13), ("x", 0, 13)])
+    assert res.treated == "u0" and res.treatment_year == 14
+    d.loc[d["district_id"] == "u1", "programme_start_year"] = 15
+    with pytest.raises(ValueError, match="one unit"):
+        district_synthetic_control(d, "y", predictors=[("y", 0, 13)])
+
+
+def test_default_predictors():
+    panel = pd.DataFrame({"district_id": "a", "year": range(2014, 2025), "y": 0.0, "resident_pop": 1000,
+                          "gdp_per_capita_cny": 1.0})
+    assert default_predictors(panel, "y", 2020) == [
+        ("y", 2014, 2014), ("y", 2016, 2016), ("y", 2019, 2019),
+        ("log_resident_pop", 2014, 2019), ("log_gdp_per_capita", 2014, 2019)]
+    assert PANEL_OUTCOMES == tuple(DISTRICT_OUTCOMES)
+
+
+@pytest.mark.slow
+def test_prop99_permutation_p_value():
+    # ADH (2010) section 4: "the probability of obtaining a post/pre-Proposition 99 MSPE ratio as large as
+    # California's is 1/39 = 0.026" (California ranks first of 39 states).
+    smoking = pd.read_csv(REFERENCE_DATA_DIR / "smoking_prop99.csv")
+    res = district_synthetic_control(smoking, "cigsale", "California", 1989, PREDICTORS, unit="state")
+    assert res.rank == 1 and res.n_units == 39
+    assert res.p_value == pytest.approx(1 / 39)
+    assert res.gap_last == pytest.approx(-26, abs=1.5) and res.last_year == 2000   # ADH figure 3
+
+
+@pytest.fixture(scope="module")
+def bundled_panel():
+    district = generate_district(BUNDLED_SEED)
+    return district.tables["district_panel"], district.truth
+
+
+# Tolerances in units of the generator's noise SD of the outcome (DISTRICT_OUTCOMES): with the true weights the
+# error of a gap would be about 1.1 SD; estimating the weights from six pre-period years raises the RMSE of the 2024
+# gap to about 1.6 SD over seeds 1-8 (all three outcomes), so 4 SD for one year's gap and 3 SD for the mean of five.
+# The fit is the one district_synthetic_control makes (same predictors, donors and starts), without its placebos.
+@pytest.mark.parametrize("outcome", list(DISTRICT_OUTCOMES))
+def test_recovers_planted_district_effect(bundled_panel, outcome):
+    panel, truth = bundled_panel
+    noise = DISTRICT_OUTCOMES[outcome][2]
+    data = panel.assign(log_resident_pop=np.log(panel["resident_pop"].astype(float)),
+                        log_gdp_per_capita=np.log(panel["gdp_per_capita_cny"]))
+    fit = synthetic_control(data, outcome, "district_id", "year", "D00", 2020,
+                            default_predictors(panel, outcome, 2020), n_random_starts=2)
+    gaps = fit.gaps.set_index("time")["gap"]
+    assert gaps[2024.0] == pytest.approx(truth[f"impact.district.{outcome}.gap_2024"]["value"], abs=4 * noise)
+    assert gaps[gaps.index >= 2020].mean() == pytest.approx(truth[f"impact.district.{outcome}.att_post"]["value"],
+                                                            abs=3 * noise)
+    assert fit.pre_rmspe < 2 * noise
+
+
+def test_placebo_p_value_small_on_bundled_seed(bundled_panel):
+    panel, truth = bundled_panel
+    res = district_synthetic_control(panel, "on_time_rate")
+    assert res.treated == "D00" and res.treatment_year == 2020
+    assert res.n_units == 21 and res.p_value <= 0.10
+    assert res.conclusion() == "stands_out"
+    assert res.pre_rmspe < 0.5 * res.naive_pre_rmspe
+    assert res.gap_last == pytest.approx(truth["impact.district.on_time_rate.gap_2024"]["value"],
+                                         abs=4 * DISTRICT_OUTCOMES["on_time_rate"][2])
