@@ -145,3 +145,16 @@ def test_config_defaults_follow_the_spec(config):
                                                   2024: h["real_estate_petitions"][2024]}
     assert dict(config.stations) == {"district": 1, "street": 3, "community": 43,
                                      "estate": h["facilities"]["estate_station"]}
+
+
+def test_a_survey_in_the_report_year_only_writes_no_survey_estimand():
+    """With one wave (the report year, after the last not-yet-treated year) no survey ATT is identifiable: the truth
+    leaves those keys out instead of writing NaN, and every value it writes is finite."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        d = generate_district(3, SynthConfig().with_(survey_waves=(2024,), n_comparison_districts=0))
+    assert not any(k.startswith("impact.satisfaction_index.") for k in d.truth)
+    assert "impact.on_time_rate.att" in d.truth
+    assert all(math.isfinite(v["value"]) for v in d.truth.values())

@@ -200,6 +200,8 @@ def generate_district(seed: int = 20241231, config: SynthConfig | None = None, *
         frame = next(f for f in cell_frames if outcome in f.columns)
         cells = frame[["child", "year", outcome]].dropna().assign(unit=lambda d: geo.child_ids[d["child"]])
         gt = att_gt(cells, cohort, outcome, last)
+        if gt.empty:  # e.g. a survey only in the report year: no identifiable cell, so no estimand to write
+            continue
         truth[f"impact.{outcome}.att"] = {"value": aggregate_simple(gt), "definition": definition,
                                           "estimand": f"CS-DiD simple aggregation over g <= t <= {last}"}
         for e, v in aggregate_dynamic(gt).items():
