@@ -2,6 +2,12 @@
 
 This is the one place that reads a district's exports. It returns a :class:`District` of clean, typed frames, or
 raises :class:`~evaluation.errors.DataValidationError` listing every problem with its file, row, column and fix.
+
+At scale (a region of thousands of communities) a Parquet table of grid events, petitions or activities with at
+least ``lazy_rows`` rows is validated by streaming (:mod:`evaluation.data.stream`) and, when every value is in the
+contract's canonical form, left on disk as a :class:`~evaluation.data.lazy.ParquetTable` that the indicator code
+queries with DuckDB. Otherwise, and always for the bundled district, tables are DataFrames. A large CSV is
+validated by streaming before it is read, so that a broken file is reported without being loaded.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import yaml
 
 from ..errors import DataValidationError, Problem
 from . import contract
+from .lazy import DEFAULT_LAZY_ROWS, LAZY_TABLES, ParquetTable, parquet_parts, parquet_rows, parquet_schema
 from .readers import find_table_file, map_headers, read_table_file, sha256_file
 from .schemas import check_table, coerce_table
+from .stream import StreamReport, validate_stream
 from .validate import cross_table_problems
 
 __all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE"]
@@ -25,6 +33,8 @@ __all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_
 METADATA_FILE = "dataset.yaml"
 # Files a district folder may hold besides the tables.
 _SIDE_FILES = {METADATA_FILE, "readme.md", "truth.json", "claims.yaml"}
+# A CSV this large is validated by streaming before it is read into memory.
+STREAM_CSV_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -42,10 +52,14 @@ class TableFile:
 
 @dataclass(frozen=True)
 class District:
-    """A validated district: typed tables keyed by contract name, their provenance, and any warnings."""
+    """A validated district: typed tables keyed by contract name, their provenance, and any warnings.
+
+    A table is a DataFrame, or for a large Parquet table a :class:`~evaluation.data.lazy.ParquetTable` (see the
+    module docstring); :func:`evaluation.data.lazy.frame_of` gives a DataFrame either way.
+    """
 
     folder: Path
-    tables: Mapping[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame | ParquetTable]
     files: Mapping[str, TableFile]
     metadata: Mapping[str, object] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
@@ -54,7 +68,7 @@ class District:
     # Raw personal values seen on loading, kept in memory only so the runner can scan its outputs for them.
     personal_values: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
-    def __getitem__(self, name: str) -> pd.DataFrame:
+    def __getitem__(self, name: str) -> pd.DataFrame | ParquetTable:
         if name not in self.tables:
             raise KeyError(f"the district in {self.folder} has no table {name!r} (file {name}.csv/.xlsx/.parquet)")
         return self.tables[name]
@@ -111,8 +125,35 @@ def _pseudonymise(frame: pd.DataFrame, table: contract.Table, salt: bytes | None
     return frame, tuple(personal)
 
 
-def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[District | None, list[Problem]]:
-    """Read and validate every table in ``folder``; return the district (``None`` on errors) and all problems."""
+def _lazy_table(t: contract.Table, path: Path, report: StreamReport) -> ParquetTable:
+    parts = parquet_parts(path)
+    schema = parquet_schema(parts)
+    # free text is left out: it would need masking, and no indicator reads it
+    sources = tuple((c, src, schema.field(src).type) for c, src in report.columns.items()
+                    if t.column(c).kind != "text")
+    return ParquetTable(t, parts, sources, report.rows)
+
+
+def _streamed(t: contract.Table, path: Path, lazy_rows: int | None, known: list[str] | None
+              ) -> tuple[StreamReport | None, bool]:
+    """Stream-validate ``path`` when it is large; the report (or None) and whether the table may stay on disk."""
+    parquet = path.is_dir() or path.suffix.lower() == ".parquet"
+    if parquet and lazy_rows is not None and t.name in LAZY_TABLES:
+        if parquet_rows(parquet_parts(path)) >= lazy_rows:
+            return validate_stream(path, t, known), True
+    if path.is_file() and path.suffix.lower() == ".csv" and path.stat().st_size >= STREAM_CSV_BYTES:
+        return validate_stream(path, t, known), False
+    return None, False
+
+
+def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: int | None = DEFAULT_LAZY_ROWS
+                  ) -> tuple[District | None, list[Problem]]:
+    """Read and validate every table in ``folder``; return the district (``None`` on errors) and all problems.
+
+    ``lazy_rows``: a Parquet table of grid events, petitions or activities with at least this many rows, all in
+    canonical form, stays on disk as a :class:`~evaluation.data.lazy.ParquetTable`; ``None`` reads every table into
+    memory.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return None, [Problem(str(folder), None, None, "error", "no_folder", "the district folder does not exist",
@@ -139,6 +180,22 @@ def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[Distri
                                         f"the required table {t.name} ({t.zh}) is missing",
                                         f"add {t.name}.csv (or .xlsx/.parquet) to the folder"))
             continue
+        known = list(tables["communities"]["community_id"].dropna().astype(str)) \
+            if "communities" in tables and t.name != "communities" else None
+        report, may_stay = _streamed(t, path, lazy_rows, known)
+        if report is not None:
+            if report.n_errors or report.header_problems:
+                problems += report.summary()
+                continue
+            if may_stay and report.canonical:
+                problems += report.summary()  # warnings only
+                lazy = _lazy_table(t, path, report)
+                tables[t.name] = lazy
+                recoded.update({f"{t.name}.{k}": v for k, v in report.recoded.items()})
+                if report.personal:
+                    dropped[t.name] = report.personal
+                files[t.name] = TableFile(t.name, path.name, "parquet", None, sha256_file(path), len(lazy), 1)
+                continue
         raw, read_problems = read_table_file(path)
         problems += read_problems
         if raw is None:
@@ -157,7 +214,9 @@ def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[Distri
         problems += check_table(frame, t, path.name, first)
         tables[t.name] = frame
         files[t.name] = TableFile(t.name, path.name, raw.fmt, raw.encoding, sha256_file(path), len(frame), first)
-    problems += cross_table_problems(tables, {k: v.file for k, v in files.items()},
+    # tables left on disk had their cross-row and community checks while streaming
+    in_memory = {k: v for k, v in tables.items() if isinstance(v, pd.DataFrame)}
+    problems += cross_table_problems(in_memory, {k: v.file for k, v in files.items()},
                                      {k: v.first_data_row for k, v in files.items()})
     if any(p.severity == "error" for p in problems):
         return None, problems
@@ -166,9 +225,10 @@ def read_district(folder: str | Path, salt: bytes | None = None) -> tuple[Distri
     return district, problems
 
 
-def load_district(folder: str | Path, salt: bytes | None = None) -> District:
+def load_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: int | None = DEFAULT_LAZY_ROWS
+                  ) -> District:
     """Load a district folder, raising :class:`DataValidationError` if it breaks the data contract."""
-    district, problems = read_district(folder, salt)
+    district, problems = read_district(folder, salt, lazy_rows=lazy_rows)
     if district is None:
         raise DataValidationError(problems, str(folder))
     return district

@@ -35,17 +35,30 @@ class RawTable:
 
 
 def sha256_file(path: Path) -> str:
+    """SHA-256 of a file; of a folder of Parquet chunks, over the chunks' names and contents in name order."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    parts = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".parquet") \
+        if path.is_dir() else [path]
+    for part in parts:
+        if path.is_dir():
+            h.update(part.name.encode("utf-8"))
+        with open(part, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 
+def _parquet_folder(p: Path, name: str) -> bool:
+    # A table written in chunks: a folder grid_events/ or grid_events.parquet/ of .parquet files.
+    return p.is_dir() and p.stem.lower() == name and p.suffix.lower() in ("", ".parquet") and any(
+        c.suffix.lower() == ".parquet" for c in p.iterdir())
+
+
 def find_table_file(folder: Path, name: str) -> tuple[Path | None, list[Problem]]:
-    """The one file holding table ``name`` in ``folder`` (any supported suffix, case-insensitive)."""
-    hits = sorted(p for p in folder.iterdir() if p.is_file() and p.stem.lower() == name
-                  and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    """The one file holding table ``name`` in ``folder`` (any supported suffix, case-insensitive), or the one
+    folder of Parquet chunks named after it."""
+    hits = sorted(p for p in folder.iterdir() if (p.is_file() and p.stem.lower() == name
+                  and p.suffix.lower() in SUPPORTED_SUFFIXES) or _parquet_folder(p, name))
     others = sorted(p for p in folder.iterdir() if p.is_file() and p.stem.lower() == name
                     and p.suffix.lower() in (".xls", ".xlsm", ".txt", ".tsv", ".json"))
     problems: list[Problem] = []
@@ -94,7 +107,7 @@ def _decode(data: bytes) -> tuple[str, str] | None:
 
 def read_table_file(path: Path) -> tuple[RawTable | None, list[Problem]]:
     """Read ``path`` into raw values; on failure return ``None`` and the problems that explain it."""
-    suffix = path.suffix.lower()
+    suffix = ".parquet" if path.is_dir() else path.suffix.lower()
     name = path.name
     try:
         if suffix == ".csv":

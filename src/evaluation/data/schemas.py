@@ -15,7 +15,7 @@ from ..errors import Problem
 from .contract import Column, Table
 from .parsing import blank_to_na, parse_categories, parse_dates, parse_flags, parse_numbers
 
-__all__ = ["coerce_table", "schema_for", "check_table"]
+__all__ = ["coerce_table", "schema_for", "check_table", "duplicate_key_problem"]
 
 _FIX = {
     "date": "write dates as 2024-05-01, 2024/5/1 or 2024年5月1日",
@@ -83,15 +83,18 @@ def _checks(col: Column) -> list[pa.Check]:
     return checks
 
 
-def schema_for(table: Table, present: list[str] | None = None) -> pa.DataFrameSchema:
-    """The pandera schema of ``table``, restricted to the ``present`` columns (extra columns are always allowed)."""
+def schema_for(table: Table, present: list[str] | None = None, unique: bool = True) -> pa.DataFrameSchema:
+    """The pandera schema of ``table``, restricted to the ``present`` columns (extra columns are always allowed).
+
+    ``unique=False`` leaves out the key's uniqueness (for a batch of a file, whose keys are checked file-wide).
+    """
     present_set = set(present) if present is not None else {c.name for c in table.columns}
     columns = {
         c.name: pa.Column(nullable=c.may_be_empty, checks=_checks(c), required=True, coerce=False)
         for c in table.columns if c.name in present_set and not c.personal
     }
-    unique = list(table.key) if table.key and all(k in present_set for k in table.key) else None
-    return pa.DataFrameSchema(columns, unique=unique, strict=False, report_duplicates="all", name=table.name)
+    key = list(table.key) if unique and table.key and all(k in present_set for k in table.key) else None
+    return pa.DataFrameSchema(columns, unique=key, strict=False, report_duplicates="all", name=table.name)
 
 
 def _describe(check: str, col: Column | None, value: object) -> tuple[str, str, str]:
@@ -114,9 +117,16 @@ def _describe(check: str, col: Column | None, value: object) -> tuple[str, str, 
     return check, f"check {check} failed for {value!r}", "correct the value"
 
 
-def check_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2) -> list[Problem]:
+def duplicate_key_problem(table: Table, file: str, row: int | None) -> Problem:
+    """The problem reported for a row whose key repeats another row's key."""
+    rule, msg, fix = _describe("field_uniqueness", None, None)
+    return Problem(file, row, ",".join(table.key), "error", rule, msg, fix)
+
+
+def check_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2,
+                unique: bool = True) -> list[Problem]:
     """Validate a typed frame with its pandera schema and translate the failures into problems."""
-    schema = schema_for(table, list(frame.columns))
+    schema = schema_for(table, list(frame.columns), unique)
     try:
         schema.validate(frame, lazy=True)
         return []

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
-__all__ = ["kaplan_meier", "km_quantiles"]
+__all__ = ["kaplan_meier", "kaplan_meier_counts", "km_quantiles", "km_quantiles_counts"]
 
 ConfType = Literal["log", "log-log", "plain"]
 _TOL = float(np.sqrt(np.finfo(float).eps))  # R's quantile.survfit default tolerance
@@ -91,33 +91,86 @@ def kaplan_meier(time, event, confidence: float = 0.95, conf_type: ConfType = "l
     """
     t, e = _inputs(time, event)
     if e.sum() == 0:
-        return pd.DataFrame(columns=["time", "n_risk", "n_event", "surv", "std_err", "ci_low", "ci_high"],
-                            dtype="float64")
+        return _empty_km()
     sf = SurvfuncRight(t, e)
-    n = np.asarray(sf.n_risk, dtype="float64")
-    d = np.asarray(sf.n_events, dtype="float64")
-    surv = np.asarray(sf.surv_prob, dtype="float64")
+    return _km_frame(np.asarray(sf.surv_times, dtype="float64"), np.asarray(sf.n_risk, dtype="float64"),
+                     np.asarray(sf.n_events, dtype="float64"), np.asarray(sf.surv_prob, dtype="float64"),
+                     confidence, conf_type)
+
+
+def _empty_km() -> pd.DataFrame:
+    return pd.DataFrame(columns=["time", "n_risk", "n_event", "surv", "std_err", "ci_low", "ci_high"],
+                        dtype="float64")
+
+
+def _km_frame(times: np.ndarray, n: np.ndarray, d: np.ndarray, surv: np.ndarray, confidence: float,
+              conf_type: ConfType) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(n > d, d / (n * (n - d)), np.inf)
     se_log = np.sqrt(np.cumsum(term))
     lo, hi = _confint(surv, se_log, confidence, conf_type)
     with np.errstate(invalid="ignore"):
         std_err = np.where(np.isfinite(se_log), se_log * surv, np.nan)
-    return pd.DataFrame({"time": np.asarray(sf.surv_times, dtype="float64"), "n_risk": n, "n_event": d,
+    return pd.DataFrame({"time": times, "n_risk": n, "n_event": d,
                          "surv": surv, "std_err": std_err, "ci_low": lo, "ci_high": hi})
+
+
+def _counts_inputs(time, n_event, n_total) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = np.asarray(time, dtype="float64")
+    d = np.asarray(n_event, dtype="float64")
+    m = np.asarray(n_total, dtype="float64")
+    if not (t.shape == d.shape == m.shape):
+        raise ValueError("time, n_event and n_total must have the same length")
+    if np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("times must be finite and non-negative")
+    if np.any(d < 0) or np.any(d > m):
+        raise ValueError("n_event must lie between 0 and n_total")
+    if len(t) > 1 and np.any(np.diff(t) <= 0):
+        raise ValueError("times must be distinct and increasing (aggregate the counts by time first)")
+    return t, d, m
+
+
+def kaplan_meier_counts(time, n_event, n_total, confidence: float = 0.95,
+                        conf_type: ConfType = "log") -> pd.DataFrame:
+    """:func:`kaplan_meier` from counts aggregated by time, e.g. by a ``GROUP BY`` in DuckDB.
+
+    Parameters
+    ----------
+    time : array_like
+        The distinct follow-up times, increasing.
+    n_event : array_like
+        Events (closings) at each time.
+    n_total : array_like
+        All units (events plus censored) with that time.
+    confidence, conf_type
+        As :func:`kaplan_meier`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`kaplan_meier`. The risk sets are the reversed cumulative sums of ``n_total`` and the product-limit
+        estimate is formed as statsmodels' ``SurvfuncRight`` forms it (a sum of logs), so both give the same numbers.
+    """
+    t, d, m = _counts_inputs(time, n_event, n_total)
+    if d.sum() == 0:
+        return _empty_km()
+    n = np.cumsum(m[::-1])[::-1]
+    keep = d > 0
+    t, n, d = t[keep], n[keep], d[keep]
+    sp = 1 - d / n
+    zero = sp < 1e-16
+    sp[zero] = 1e-16
+    sp = np.exp(np.cumsum(np.log(sp)))
+    sp[zero] = 0
+    return _km_frame(t, n, d, sp, confidence, conf_type)
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, xmax: float, tol: float = _TOL) -> float:
     """R's ``survival:::findq``: the time at which the CDF ``y`` reaches ``p``, midpoint of a flat at ``p``."""
     if np.all(np.isnan(y)) or np.nanmax(y) < p:
         return np.nan
-    # drop repeated y values (R: duplicated(y), which also drops repeated NAs)
-    keep = np.ones(len(y), dtype=bool)
-    seen: set = set()
-    for i, v in enumerate(y):
-        k = "nan" if np.isnan(v) else v
-        keep[i] = k not in seen
-        seen.add(k)
+    # drop repeated y values (R: duplicated(y), which also drops repeated NAs, as pandas does)
+    keep = ~pd.Series(y).duplicated().to_numpy()
     x, y = x[keep], y[keep]
     idx = np.arange(1, len(y) + 1)
     ok = ~np.isnan(y)
@@ -161,7 +214,18 @@ def km_quantiles(time, event, probs: Sequence[float] = (0.25, 0.5, 0.75), confid
     """
     t, e = _inputs(time, event)
     km = kaplan_meier(t, e, confidence, conf_type)
-    xmax = float(t.max()) if len(t) else np.nan
+    return _quantiles(km, float(t.max()) if len(t) else np.nan, len(t), int(e.sum()), probs)
+
+
+def km_quantiles_counts(time, n_event, n_total, probs: Sequence[float] = (0.25, 0.5, 0.75),
+                        confidence: float = 0.95, conf_type: ConfType = "log") -> pd.DataFrame:
+    """:func:`km_quantiles` from counts aggregated by time (see :func:`kaplan_meier_counts`); same result."""
+    t, d, m = _counts_inputs(time, n_event, n_total)
+    km = kaplan_meier_counts(t, d, m, confidence, conf_type)
+    return _quantiles(km, float(t.max()) if len(t) else np.nan, int(m.sum()), int(d.sum()), probs)
+
+
+def _quantiles(km: pd.DataFrame, xmax: float, n: int, n_event: int, probs: Sequence[float]) -> pd.DataFrame:
     x = np.concatenate(([0.0], km["time"].to_numpy()))
     rows = []
     for p in probs:
@@ -173,6 +237,5 @@ def km_quantiles(time, event, probs: Sequence[float] = (0.25, 0.5, 0.75), confid
             q = _findq(x, np.concatenate(([0.0], 1 - km["surv"].to_numpy())), p, xmax)
             lo = _findq(x, np.concatenate(([0.0], 1 - km["ci_low"].to_numpy())), p, xmax)
             hi = _findq(x, np.concatenate(([0.0], 1 - km["ci_high"].to_numpy())), p, xmax)
-        rows.append({"prob": float(p), "quantile": q, "ci_low": lo, "ci_high": hi, "n": len(t),
-                     "n_event": int(e.sum())})
+        rows.append({"prob": float(p), "quantile": q, "ci_low": lo, "ci_high": hi, "n": n, "n_event": n_event})
     return pd.DataFrame(rows)

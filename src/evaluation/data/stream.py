@@ -1,0 +1,342 @@
+"""Streaming validation of a large table: Parquet by record batches, CSV by chunks, bounded memory.
+
+The in-memory loader types every cell with the parsers of :mod:`evaluation.data.parsing` and checks the typed frame
+with pandera. At ten million rows that is minutes of Python per column. Here each batch goes first through one
+DuckDB query that flags the rows needing a closer look:
+
+- *form* flags: a value not in the contract's canonical form (a date that is not ISO, a number with separators, a
+  flag other than 0/1, a code other than the English code, text that NFKC would change);
+- *rule* flags: an empty required value, a value out of range or outside the code list, an unknown community, a
+  later time before an earlier one, a closed event without a closing time (and the reverse, a warning), an interview
+  far from its wave.
+
+Only the flagged rows (normally none) then go through the very same pandas steps as the loader
+(:func:`~evaluation.data.schemas.coerce_table`, :func:`~evaluation.data.schemas.check_table`,
+:func:`~evaluation.data.validate.cross_table_problems`), so a problem reads exactly as it would in a small file, with
+its file, spreadsheet row, column and fix. Duplicate keys need the whole file: the typed keys of every batch go into a
+DuckDB table, and one ``GROUP BY … HAVING count(*) > 1`` finds them (DuckDB spills to disk past its memory cap).
+
+Only the first ``first_k`` problems are kept, with a count of every (rule, column), so that a file with a million bad
+cells still gives a short, readable report ("… and 12,345 more in column reported_at").
+
+The report also says whether every row was in canonical form (:attr:`StreamReport.canonical`): only then may the
+loader leave the table on disk for DuckDB (:class:`~evaluation.data.lazy.ParquetTable`), whose typed view reads
+canonical values exactly as the pandas parsers do.
+
+Not covered here (the loader checks them on the small tables): lineage shares, and service hours of unknown
+volunteers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import Problem
+from .contract import COMMUNITY_FK, Column, Table
+from .lazy import _blank_to_null, _ident, _is_text, connect, parquet_parts, parquet_schema, typed_expr
+from .readers import RawTable, _decode, map_headers
+from .schemas import check_table, coerce_table, duplicate_key_problem
+from .validate import cross_table_problems
+
+__all__ = ["StreamReport", "validate_stream", "DEFAULT_BATCH_ROWS", "DEFAULT_FIRST_K"]
+
+DEFAULT_BATCH_ROWS = 500_000
+DEFAULT_FIRST_K = 50
+
+_ISO_DATETIME = r"\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,6})?)?)?"
+_PLAIN_NUMBER = r"-?\d+(\.\d+)?"
+# Surrounding blanks, and characters that NFKC would change in Chinese exports: full-width ASCII, the ideographic space, CJK compatibility
+# ideographs, circled and parenthesised numbers, Roman numerals, no-break and typographic spaces.
+_NON_NFKC = r"^\s|\s$|[\x{3000}\x{FF01}-\x{FFEF}\x{F900}-\x{FAFF}\x{2460}-\x{24FF}\x{2150}-\x{218F}\x{00A0}\x{2000}-\x{200B}]"
+
+
+@dataclass(frozen=True)
+class StreamReport:
+    """The outcome of :func:`validate_stream`.
+
+    ``problems`` holds the first ``first_k`` problems in file order; ``counts`` every (severity, rule, column) with
+    its number of problems; ``canonical`` is True when every value was in canonical form; ``recoded`` counts the
+    missing-value codes (8/9, 98/99) per column; ``columns`` maps contract columns onto the file's headers
+    (personal columns, which are not checked, are listed in ``personal``).
+    """
+
+    table: str
+    file: str
+    rows: int
+    problems: tuple[Problem, ...]
+    counts: tuple[tuple[str, str, str | None, int], ...]
+    canonical: bool
+    recoded: dict[str, int] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    header_problems: tuple[Problem, ...] = ()
+    personal: tuple[str, ...] = ()
+
+    @property
+    def n_errors(self) -> int:
+        return sum(n for sev, _, _, n in self.counts if sev == "error")
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(n for sev, _, _, n in self.counts if sev == "warning")
+
+    def counts_frame(self) -> pd.DataFrame:
+        """Problems per severity, rule and column."""
+        return pd.DataFrame(list(self.counts), columns=["severity", "rule", "column", "count"])
+
+    def summary(self) -> list[Problem]:
+        """The problems shown, plus one line per (rule, column) saying how many more there are."""
+        shown = Counter((p.severity, p.rule, p.column) for p in self.problems)
+        out = list(self.header_problems) + list(self.problems)
+        for sev, rule, col, n in self.counts:
+            more = n - shown.get((sev, rule, col), 0)
+            if more > 0:
+                where = f" in column {col}" if col else ""
+                out.append(Problem(self.file, None, col, sev, rule,
+                                   f"… and {more:,} more {rule} problem(s){where} (only the first "
+                                   f"{len(self.problems)} problems of the file are listed)",
+                                   "fix the rows listed, then run jinlin validate again to see the rest"))
+        return out
+
+
+def _batches_parquet(path: Path, columns: list[str], batch_rows: int) -> Iterator[pa.Table]:
+    for part in parquet_parts(path):
+        for b in pq.ParquetFile(part).iter_batches(batch_size=batch_rows, columns=columns):
+            yield pa.Table.from_batches([b])
+
+
+def _csv_encoding(path: Path) -> str | None:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    if len(head) == 1 << 20:
+        head = head[: head.rfind(b"\n") + 1] or head
+    decoded = _decode(head)
+    return None if decoded is None else decoded[1]
+
+
+def _batches_csv(path: Path, encoding: str, batch_rows: int) -> Iterator[pa.Table]:
+    reader = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding=encoding,
+                         chunksize=batch_rows)
+    for chunk in reader:
+        yield pa.Table.from_pandas(chunk.astype(object), preserve_index=False)
+
+
+def _form_flag(col: Column, typ: pa.DataType, raw: str, p: str, n: str, v: str) -> str | None:
+    """SQL true where the value is present but not in canonical form (the pandas parsers must look at it).
+
+    ``raw`` is the source column, ``p`` its presence flag, ``n`` its number (numeric kinds) and ``v`` its typed value.
+    """
+    text = _is_text(typ)
+    if col.kind in ("date", "datetime"):
+        return f"({p} AND {v} IS NULL)" if text else None
+    if col.kind in ("int", "float"):
+        flag = f"({p} AND {n} IS NULL)" if text else None
+        if col.kind == "int":
+            frac = f"({n} <> round({n}))"
+            flag = frac if flag is None else f"({flag} OR {frac})"
+        return flag
+    if col.kind == "flag":
+        return f"({p} AND ({n} IS NULL OR {n} NOT IN (0, 1)))"
+    if col.kind == "category" and col.allowed is not None:
+        codes = ", ".join("'" + a + "'" for a in col.allowed)
+        return f"({p} AND {v} NOT IN ({codes}))"
+    if text:
+        return f"({p} AND regexp_matches(CAST({raw} AS VARCHAR), '{_NON_NFKC}'))"
+    return None
+
+
+def _rule_flags(table: Table, v: dict[str, str], check_communities: bool) -> list[str]:
+    flags: list[str] = []
+    for col in table.columns:
+        if col.name not in v:
+            continue
+        x = v[col.name]
+        if not col.may_be_empty:
+            flags.append(f"({x} IS NULL)")
+        if col.min is not None:
+            flags.append(f"({x} < {float(col.min)!r})")
+        if col.max is not None:
+            flags.append(f"({x} > {float(col.max)!r})")
+        if col.foreign_key == COMMUNITY_FK and check_communities:
+            flags.append(f"({x} IS NOT NULL AND known_{col.name}.community_id IS NULL)")
+    for early, late in table.order:
+        if early in v and late in v:
+            flags.append(f"({v[late]} < {v[early]})")
+    if table.name == "grid_events" and {"status", "closed_at"} <= set(v):
+        flags.append(f"(({v['status']} = 'closed') <> ({v['closed_at']} IS NOT NULL))")
+    if table.name == "survey_responses" and {"interview_date", "wave"} <= set(v):
+        flags.append(f"(abs(year({v['interview_date']}) - {v['wave']}) > 1)")
+    return flags
+
+
+def _flag_sql(table: Table, cols: list[Column], src_of: dict[str, str], types: dict[str, pa.DataType],
+              check_communities: bool) -> tuple[str, dict[str, str]]:
+    """One query over batch ``b``: row index, typed values, and the form and rule flags of every row.
+
+    Returns the query of the typed batch (``__i``, ``v0`` …, ``form``, ``rule``) and the typed column names.
+    """
+    inner = ["__i"]
+    v: dict[str, str] = {}
+    form: list[str] = []
+    for i, c in enumerate(cols):
+        raw, typ = _ident(src_of[c.name]), types[src_of[c.name]]
+        inner.append(f"{raw} AS r{i}")
+        inner.append(f"({_blank_to_null(raw)} IS NOT NULL) AS p{i}")
+        inner.append(f"{typed_expr(c, src_of[c.name], typ)} AS v{i}")
+        if c.kind in ("int", "float", "flag"):
+            num = f"TRY_CAST({_blank_to_null(raw)} AS DOUBLE)" if _is_text(typ) else f"CAST({raw} AS DOUBLE)"
+            inner.append(f"{num} AS n{i}")
+        v[c.name] = f"v{i}"
+        if (f := _form_flag(c, typ, f"r{i}", f"p{i}", f"n{i}", f"v{i}")) is not None:
+            form.append(f)
+    rules = _rule_flags(table, v, check_communities)
+    joins = ""
+    if check_communities:
+        joins = " ".join(f"LEFT JOIN known AS known_{c.name} ON s.{v[c.name]} = known_{c.name}.community_id"
+                         for c in cols if c.foreign_key == COMMUNITY_FK)
+    sql = (f"SELECT s.*, ({' OR '.join(form) or 'false'}) AS form, ({' OR '.join(rules) or 'false'}) AS rule "
+           f"FROM (SELECT {', '.join(inner)} FROM b) AS s {joins}")
+    return sql, v
+
+
+def _problem_key(p: Problem) -> tuple:
+    return (p.row if p.row is not None else -1, p.column or "", p.rule)
+
+
+def validate_stream(path: str | Path, table: Table, communities: Iterable[str] | None = None, *,
+                    first_k: int = DEFAULT_FIRST_K, batch_rows: int = DEFAULT_BATCH_ROWS,
+                    memory_limit: str = "1GB") -> StreamReport:
+    """Check a large table file against the contract batch by batch, keeping the first ``first_k`` problems.
+
+    Parameters
+    ----------
+    path : path
+        A ``.parquet`` file, a folder of ``.parquet`` chunks, or a ``.csv`` file (UTF-8 or GB18030/GBK).
+    table : Table
+        The contract table the file holds.
+    communities : iterable of str, optional
+        The community register's ids; community codes outside it are errors. ``None`` skips that check.
+    first_k : int
+        How many problems to keep (the rest are counted).
+    batch_rows : int
+        Rows per batch; memory grows with it, not with the file.
+    memory_limit : str
+        DuckDB's cap for the key table (it spills to disk beyond it).
+
+    Returns
+    -------
+    StreamReport
+    """
+    path = Path(path)
+    is_csv = path.is_file() and path.suffix.lower() == ".csv"
+    fmt = "csv" if is_csv else "parquet"
+    first = 2 if is_csv else 1
+    name = path.name
+    if is_csv:
+        encoding = _csv_encoding(path)
+        if encoding is None:
+            p = Problem(name, None, None, "error", "encoding", "the file is neither UTF-8 nor GB18030/GBK text",
+                        "re-export it as CSV UTF-8 (in Excel: Save As → CSV UTF-8)")
+            return StreamReport(table.name, name, 0, (p,), (("error", "encoding", None, 1),), False)
+        headers = list(pd.read_csv(path, dtype=str, nrows=0, encoding=encoding).columns)
+        types = {h: pa.string() for h in headers}
+    else:
+        schema = parquet_schema(parquet_parts(path))
+        headers = list(schema.names)
+        types = {h: schema.field(h).type for h in headers}
+    mapped, header_problems = map_headers(RawTable(pd.DataFrame(columns=headers), path, fmt, None), table)
+    if any(p.severity == "error" for p in header_problems):
+        counts = Counter((p.severity, p.rule, p.column) for p in header_problems)
+        return StreamReport(table.name, name, 0, (), tuple((*k, n) for k, n in counts.items()), False,
+                            header_problems=tuple(header_problems))
+    rename = dict(zip(headers, mapped.columns))
+    src_of = {c: h for h, c in rename.items() if c in {col.name for col in table.columns}}
+    cols = [c for c in table.columns if c.name in src_of and not c.personal]
+    check_comm = communities is not None
+    typed_sql, v = _flag_sql(table, cols, src_of, types, check_comm)
+    coded = [(f"n{i}", c) for i, c in enumerate(cols) if c.missing_codes]
+    key = [v[k] for k in table.key if k in v]
+
+    con = connect(memory_limit)
+    problems: list[Problem] = []
+    counts: Counter = Counter()
+    recoded: Counter = Counter()
+    canonical = True
+    comm_frame = pd.DataFrame({"community_id": sorted({str(c) for c in communities})}) if check_comm else None
+    if check_comm:
+        con.register("known", comm_frame)
+    if key:
+        con.execute("CREATE TEMP TABLE keys AS SELECT " + ", ".join(
+            f"CAST(NULL AS VARCHAR) AS k{i}" for i in range(len(key))) + ", CAST(0 AS BIGINT) AS r WHERE false")
+    offset = 0
+    batches = _batches_csv(path, encoding, batch_rows) if is_csv else \
+        _batches_parquet(path, list(src_of.values()), batch_rows)
+    try:
+        for batch in batches:
+            n = batch.num_rows
+            con.register("b", batch.append_column("__i", pa.array(np.arange(n, dtype="int64"))))
+            flagged = con.execute(f"SELECT __i, form FROM ({typed_sql}) WHERE form OR rule").fetchnumpy()
+            idx = np.asarray(flagged["__i"], dtype="int64")
+            if len(idx):
+                canonical = canonical and not bool(np.asarray(flagged["form"]).any())
+                problems_b = _pandas_problems(batch, np.sort(idx), offset, rename, table, name, first, comm_frame)
+                counts.update((p.severity, p.rule, p.column) for p in problems_b)
+                room = first_k - len(problems)
+                if room > 0:
+                    problems += sorted(problems_b, key=_problem_key)[:room]
+            if coded:
+                sums = con.execute("SELECT " + ", ".join(
+                    f"count(*) FILTER (WHERE {n} IN ({', '.join(repr(float(x)) for x in c.missing_codes)}))"
+                    for n, c in coded) + f" FROM ({typed_sql})").fetchone()
+                recoded.update({c.name: int(x) for (_, c), x in zip(coded, sums) if x})
+            if key:
+                con.execute("INSERT INTO keys SELECT " + ", ".join(
+                    f"CAST({k} AS VARCHAR)" for k in key) + f", __i + {offset} FROM ({typed_sql})")
+            con.unregister("b")
+            offset += n
+        if key:
+            part = ", ".join(f"k{i}" for i in range(len(key)))
+            nonnull = " AND ".join(f"k{i} IS NOT NULL" for i in range(len(key)))
+            dup = (f"SELECT r FROM (SELECT r, count(*) OVER (PARTITION BY {part}) AS c FROM keys WHERE {nonnull}) "
+                   f"WHERE c > 1")
+            n_dup = con.execute(f"SELECT count(*) FROM ({dup})").fetchone()[0]
+            if n_dup:
+                counts[("error", "duplicate_key", ",".join(table.key))] += int(n_dup)
+                room = first_k - len(problems)
+                if room > 0:
+                    rows = con.execute(f"{dup} ORDER BY r LIMIT {room}").fetchnumpy()["r"]
+                    problems += [duplicate_key_problem(table, name, int(r) + first) for r in rows]
+    finally:
+        con.close()
+    counts_t = tuple(sorted(((s, r, c, int(k)) for (s, r, c), k in counts.items()),
+                            key=lambda x: (x[0] != "error", x[1], x[2] or "")))
+    return StreamReport(table.name, name, offset, tuple(problems), counts_t, canonical, dict(recoded),
+                        {c.name: src_of[c.name] for c in cols}, tuple(header_problems),
+                        tuple(c.name for c in table.columns if c.name in src_of and c.personal))
+
+
+def _pandas_problems(batch: pa.Table, idx: np.ndarray, offset: int, rename: dict[str, str], table: Table,
+                     file: str, first: int, communities: pd.DataFrame | None) -> list[Problem]:
+    """The loader's own checks on the flagged rows of one batch (row numbers counted from the file's start)."""
+    sub = batch.take(pa.array(idx)).to_pandas()
+    sub.index = pd.RangeIndex(len(sub)) if len(sub) == 0 else pd.Index(idx + offset)
+    sub = sub.rename(columns=rename)
+    sub = sub[[c for c in sub.columns if c in {col.name for col in table.columns}]]
+    # text columns arrive from Parquet as Arrow strings; the parsers expect raw objects, as from a CSV
+    sub = sub.astype({c: object for c in sub.columns if not pd.api.types.is_numeric_dtype(sub[c])})
+    typed, problems, _ = coerce_table(sub, table, file, first)
+    problems += check_table(typed, table, file, first, unique=False)
+    tables = {table.name: typed}
+    files, firsts = {table.name: file}, {table.name: first}
+    if communities is not None and table.name != "communities":
+        tables["communities"] = communities
+        files["communities"], firsts["communities"] = "communities", 2
+    problems += [p for p in cross_table_problems(tables, files, firsts) if p.file == file]
+    return problems

@@ -1,0 +1,75 @@
+"""The grid indicators give the same figures from a DataFrame and from the same events left on disk for DuckDB.
+
+The bundled district's grid events are loaded once the ordinary way (DataFrames) and once with ``lazy_rows=1`` (the
+events stay a :class:`~evaluation.data.lazy.ParquetTable`, counted by DuckDB). Counts must agree exactly, shares and
+intervals to 1e-12, Kaplan–Meier quantiles exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.data import load_district
+from evaluation.data.lazy import ParquetTable
+from evaluation.indicators import grid
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "synthetic"
+YEAR = 2024
+
+
+@pytest.fixture(scope="module")
+def both():
+    eager = load_district(DATA, lazy_rows=None)
+    lazy = load_district(DATA, lazy_rows=1)
+    assert isinstance(lazy.tables["grid_events"], ParquetTable)
+    assert isinstance(eager.tables["grid_events"], pd.DataFrame)
+    return eager.tables, lazy.tables
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert len(a) == len(b) and len(a) > 0
+    for c in ("indicator", "community_id", "group", "year", "denominator_label", "note"):
+        assert a[c].tolist() == b[c].tolist(), c
+    counts = a["indicator"].str.endswith((".count", "_hours")).to_numpy()
+    for c in ("value", "se", "ci_low", "ci_high", "n", "denominator"):
+        x, y = a[c].to_numpy(dtype="float64"), b[c].to_numpy(dtype="float64")
+        assert np.array_equal(np.isnan(x), np.isnan(y)), c
+        ok = ~np.isnan(x)
+        # counts and Kaplan–Meier quantiles exactly, shares and intervals to 1e-12
+        assert np.array_equal(x[ok & counts], y[ok & counts]), c
+        np.testing.assert_allclose(x[ok], y[ok], rtol=0, atol=1e-12, err_msg=c)
+
+
+def test_grid_indicators_same_from_duckdb(both):
+    eager, lazy = both
+    _same(grid.grid_indicators(dict(eager), YEAR), grid.grid_indicators(dict(lazy), YEAR))
+
+
+@pytest.mark.parametrize("cutoff", ["2024-06-30 12:00:00"])
+def test_subset_and_cutoff_same_from_duckdb(both, cutoff):
+    eager, lazy = both
+    subset = ["C01", "C07", "C30"]
+    _same(grid.grid_indicators(dict(eager), YEAR, cutoff, subset), grid.grid_indicators(dict(lazy), YEAR, cutoff,
+                                                                                     subset))
+
+
+def test_curves_same_from_duckdb(both):
+    eager, lazy = both
+    a = grid.time_to_close_curves(eager["grid_events"], YEAR)
+    b = grid.time_to_close_curves(lazy["grid_events"], YEAR)
+    assert a["group"].tolist() == b["group"].tolist()
+    for c in ("hours", "n_risk", "n_event", "n"):
+        assert np.array_equal(a[c].to_numpy(dtype="float64"), b[c].to_numpy(dtype="float64")), c
+    for c in ("surv", "ci_low", "ci_high"):
+        np.testing.assert_allclose(a[c].to_numpy(dtype="float64"), b[c].to_numpy(dtype="float64"), atol=1e-12)
+
+
+def test_events_closed_headline_from_duckdb(both):
+    _, lazy = both
+    ec = grid.events_closed(lazy["grid_events"], YEAR)
+    assert ec.loc[(ec["indicator"] == "grid.events_closed.count") & (ec["community_id"] == "district"),
+                  "value"].item() == 16295
