@@ -147,3 +147,34 @@ def test_attach_covariates():
     assert cell(q, "C02", 2020)["community_type_old_town"] == 0.0
     with pytest.raises(ValueError, match="not a column"):
         attach_covariates(p, tb, ["income"])
+
+
+@pytest.fixture(scope="module")
+def bundled_both():
+    from pathlib import Path
+
+    from evaluation.data import load_district
+    from evaluation.data.lazy import ParquetTable
+
+    data = Path(__file__).resolve().parents[2] / "data" / "synthetic"
+    eager, lazy = load_district(data, lazy_rows=None), load_district(data, lazy_rows=1)
+    assert isinstance(lazy.tables["grid_events"], ParquetTable)
+    return eager.tables, lazy.tables
+
+
+@pytest.mark.parametrize("outcome", ["on_time_rate", "log_time_to_close"])
+def test_grid_panels_same_from_events_left_on_disk(bundled_both, outcome):
+    """A region's events stay on disk (issue 9); DuckDB's sums give the panel the pandas definitions give."""
+    import numpy as np
+
+    eager, lazy = bundled_both
+    a, b = outcome_panel(eager, outcome), outcome_panel(lazy, outcome)
+    assert len(a) > 300
+    pd.testing.assert_frame_equal(a.drop(columns="y"), b.drop(columns="y"), check_exact=False, rtol=1e-12)
+    np.testing.assert_allclose(a["y"], b["y"], rtol=1e-12)
+
+
+def test_outcome_without_an_on_disk_path_says_so(bundled_both):
+    _, lazy = bundled_both
+    with pytest.raises(ValueError, match="too large"):
+        outcome_panel({**lazy, "activities": lazy["grid_events"]}, "activities_per_1k")

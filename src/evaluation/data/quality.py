@@ -1,6 +1,8 @@
 """Data-quality summaries of a loaded district: row counts, coverage, missingness, warnings, lineage, survey completion.
 
-These are descriptive tables (no inference), computed from the typed frames that :func:`load_district` returns.
+These are descriptive tables (no inference), computed from the typed frames that :func:`load_district` returns. A
+large table left on disk (:class:`~evaluation.data.lazy.ParquetTable`) is summarised by DuckDB aggregates over its
+typed view, so a region's tens of millions of events are counted without being read into memory.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import pandas as pd
 
 from ..errors import Problem
 from .contract import TABLES
+from .lazy import is_lazy
 
 __all__ = ["TIME_COLUMN", "table_overview", "records_by_community_year", "missingness", "problems_frame",
            "lineage_summary", "survey_completion", "survey_design_kind"]
@@ -32,6 +35,23 @@ def _years(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").astype("Int64")
 
 
+def _year_sql(table, column: str) -> str:
+    kind = table.table.column(column).kind
+    return f'year("{column}")' if kind in ("date", "datetime") else f'CAST("{column}" AS BIGINT)'
+
+
+def _lazy_overview(table, tc: str | None) -> dict:
+    """Communities and first/last year of a table on disk, in one DuckDB scan."""
+    cols = [c for c in ("community_id", tc) if c and c in table]
+    parts = ['count(DISTINCT "community_id") AS communities' if "community_id" in cols else "NULL AS communities"]
+    if tc in cols:
+        parts += [f"min({_year_sql(table, tc)}) AS first", f"max({_year_sql(table, tc)}) AS last"]
+    else:
+        parts += ["NULL AS first", "NULL AS last"]
+    r = table.query(f"SELECT {', '.join(parts)} FROM {{t}}", columns=cols or None).iloc[0]
+    return {k: (pd.NA if pd.isna(r[k]) else int(r[k])) for k in ("communities", "first", "last")}
+
+
 def table_overview(tables: Mapping[str, pd.DataFrame], files: Mapping[str, object]) -> pd.DataFrame:
     """One row per loaded table: file, format, rows, communities covered, and first/last year."""
     rows = []
@@ -40,20 +60,27 @@ def table_overview(tables: Mapping[str, pd.DataFrame], files: Mapping[str, objec
             continue
         df = tables[t.name]
         tc = TIME_COLUMN.get(t.name)
-        years = _years(df[tc]).dropna() if tc and tc in df.columns else pd.Series(dtype="Int64")
         f = files[t.name]
-        rows.append({
-            "table": t.name, "file": getattr(f, "file", str(f)), "format": getattr(f, "fmt", ""),
-            "rows": len(df),
-            "communities": int(df["community_id"].nunique()) if "community_id" in df.columns else pd.NA,
-            "first": int(years.min()) if len(years) else pd.NA,
-            "last": int(years.max()) if len(years) else pd.NA,
-        })
+        row = {"table": t.name, "file": getattr(f, "file", str(f)), "format": getattr(f, "fmt", ""), "rows": len(df)}
+        if is_lazy(df):
+            row |= _lazy_overview(df, tc)
+        else:
+            years = _years(df[tc]).dropna() if tc and tc in df.columns else pd.Series(dtype="Int64")
+            row |= {"communities": int(df["community_id"].nunique()) if "community_id" in df.columns else pd.NA,
+                    "first": int(years.min()) if len(years) else pd.NA,
+                    "last": int(years.max()) if len(years) else pd.NA}
+        rows.append(row)
     return pd.DataFrame(rows, columns=["table", "file", "format", "rows", "communities", "first", "last"])
 
 
 def records_by_community_year(df: pd.DataFrame, time_column: str) -> pd.DataFrame:
     """Counts of rows by community (index) and year (columns)."""
+    if is_lazy(df):
+        counts = df.query(f'SELECT "community_id", {_year_sql(df, time_column)} AS year, count(*) AS n FROM {{t}} '
+                          f"GROUP BY ALL", columns=["community_id", time_column])
+        counts = counts.dropna(subset=["year"]).astype({"year": "Int64"})
+        return (counts.pivot(index="community_id", columns="year", values="n").fillna(0).astype("int64")
+                .rename_axis(index="community_id", columns="year").sort_index(axis=0).sort_index(axis=1))
     years = _years(df[time_column]).rename("year")
     return (pd.crosstab(df["community_id"], years).sort_index(axis=0).sort_index(axis=1))
 
@@ -65,6 +92,15 @@ def missingness(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         if t.name not in tables:
             continue
         df = tables[t.name]
+        if is_lazy(df):
+            present = [c for c in t.columns if c.name in df]
+            if not present:
+                continue
+            shares = df.query("SELECT " + ", ".join(f'avg(CAST("{c.name}" IS NULL AS DOUBLE)) AS "{c.name}"'
+                                                   for c in present) + " FROM {t}").iloc[0]
+            rows += [{"table": t.name, "column": c.name, "required": c.required and not c.may_be_empty,
+                      "missing_share": float(shares[c.name]) if len(df) else 0.0} for c in present]
+            continue
         for c in t.columns:
             if c.name in df.columns:
                 rows.append({"table": t.name, "column": c.name, "required": c.required and not c.may_be_empty,

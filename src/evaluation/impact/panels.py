@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..data.lazy import is_lazy
 from ..indicators.lineage import carry_to_current
 from ..survey.indices import satisfaction_index
 
@@ -69,8 +70,33 @@ def _time(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s)
 
 
+# The grid-event outcomes of a table left on disk (a region's tens of millions of events), summed by DuckDB with the
+# definitions of the pandas branches below; {t} is the typed view of the events.
+_LAZY_SQL = {
+    "on_time_rate": """
+        SELECT community_id, year(deadline_at) AS year,
+               sum(CASE WHEN closed_at IS NOT NULL AND closed_at <= deadline_at THEN 1 ELSE 0 END)::DOUBLE AS num,
+               count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
+        FROM {t} WHERE deadline_at IS NOT NULL AND year(deadline_at) <= (SELECT max(year(reported_at)) FROM {t})
+        GROUP BY ALL""",
+    "log_time_to_close": """
+        SELECT community_id, year(reported_at) AS year,
+               sum(ln(greatest((epoch(closed_at) - epoch(reported_at)) / 3600, 1 / 60))) AS num,
+               count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
+        FROM {t} WHERE closed_at IS NOT NULL GROUP BY ALL""",
+}
+
+
 def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
     """Numerator ``num`` and denominator ``den`` per recorded community_id and year."""
+    source = tables.get(OUTCOMES.get(outcome, ""))
+    if is_lazy(source):
+        if outcome not in _LAZY_SQL:
+            raise ValueError(f"{OUTCOMES[outcome]} is too large to hold in memory and outcome {outcome!r} has no "
+                             "on-disk path; use a community subset or convert it to a smaller export")
+        frame = source.query(_LAZY_SQL[outcome], columns=["community_id", "reported_at", "deadline_at", "closed_at"])
+        frame = frame.assign(community_id=frame["community_id"].astype(str), year=frame["year"].astype(int))
+        return frame.groupby(["community_id", "year"], as_index=False)[["num", "den", "n"]].sum()
     if outcome in ("satisfaction_index", "participation_rate"):
         s = tables["survey_responses"]
         y = satisfaction_index(s) if outcome == "satisfaction_index" else s["q_participated_12m"].astype("float64")
