@@ -8,8 +8,9 @@ effects; ``write_district`` writes it to a folder the loaders read.
 from .config import HEADLINE_KEYS, SynthConfig
 from .district import DISTRICT_TABLES, GENERATOR_VERSION, IMPACT_OUTCOMES, NOTICE, TABLE_ORDER, SyntheticDistrict, \
     generate_district, headline_figures
+from .region import region_tables, write_region
 from .write import DEFAULT_FORMATS, write_district
 
 __all__ = ["SynthConfig", "SyntheticDistrict", "generate_district", "write_district", "headline_figures",
            "HEADLINE_KEYS", "TABLE_ORDER", "DISTRICT_TABLES", "IMPACT_OUTCOMES", "DEFAULT_FORMATS", "GENERATOR_VERSION",
-           "NOTICE"]
+           "NOTICE", "write_region", "region_tables"]
