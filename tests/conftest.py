@@ -10,6 +10,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Remembered validation verdicts go to the run's own temporary folder, not the user's ~/.cache (notebook kernels
+    inherit the variable)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("JINLIN_VALIDATION_CACHE", tempfile.mkdtemp(prefix="jinlin-validated-"))
+
+
 def mini_tables() -> dict[str, pd.DataFrame]:
     """A tiny district that meets the data contract: 2 old communities split into 3, a little of each table."""
     communities = pd.DataFrame({

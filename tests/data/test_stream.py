@@ -15,10 +15,17 @@ import pytest
 from evaluation.data import read_district
 from evaluation.data.contract import table
 from evaluation.data.lazy import ParquetTable
-from evaluation.data.stream import validate_stream
+from evaluation.data import stream
+from evaluation.data.stream import CACHE_ENV, validate_stream
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "synthetic"
 N = 300_000
+
+
+@pytest.fixture(autouse=True)
+def _own_verdict_cache(tmp_path, monkeypatch):
+    # clean verdicts go to a folder of this test, not to the user's cache
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "verdicts"))
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +144,73 @@ def test_loader_keeps_a_large_clean_table_on_disk(tmp_path, events):
     np.testing.assert_array_equal(np.sort(typed.to_numpy(dtype="datetime64[us]")),
                                   np.sort(pd.to_datetime(events.iloc[:100_000]["reported_at"]).to_numpy(
                                       dtype="datetime64[us]")))
+
+
+def test_clean_parquet_duplicates_found_by_the_whole_file_pass(tmp_path, events, communities):
+    # no row is flagged, so DuckDB checks the files in one pass; repeated keys must still be found at their rows,
+    # across chunk files (row numbers counted from the first file's start)
+    part = events.iloc[:90_000].copy()
+    part.loc[[70_000, 85_000], "event_id"] = part.loc[[3, 3], "event_id"].to_numpy()
+    folder = tmp_path / "grid_events"
+    folder.mkdir()
+    for k, lo in enumerate(range(0, 90_000, 30_000)):
+        part.iloc[lo:lo + 30_000].to_parquet(folder / f"part-{k:03d}.parquet")
+    rep = validate_stream(folder, table("grid_events"), communities, first_k=10)
+    assert rep.canonical and rep.rows == 90_000
+    assert {p.row for p in rep.problems if p.rule == "duplicate_key"} == {4, 70_001, 85_001}
+    assert [(r, c, n) for _, r, c, n in rep.counts] == [("duplicate_key", "event_id", 3)]
+
+
+def test_missing_codes_counted_in_the_whole_file_pass(tmp_path):
+    survey = pd.read_csv(DATA / "survey_responses.csv", dtype=str, keep_default_na=False)
+    survey = survey[[c for c in survey.columns if c != "interview_date"]]  # no date checks needed here
+    # the raw answers holding the contract's missing codes (8/9 on the 1–5 items, 98/99 on the 0–10 ones)
+    codes = {c: survey[c].isin([str(int(x)) for x in table("survey_responses").column(c).missing_codes]).sum()
+             for c in ("q_trust", "q_overall")}
+    assert codes["q_trust"] > 0  # the bundled survey has "don't know" / refused answers
+    path = tmp_path / "survey_responses.parquet"
+    survey.to_parquet(path)
+    rep = validate_stream(path, table("survey_responses"), None)
+    assert rep.canonical and not rep.counts and rep.rows == len(survey)
+    assert {k: rep.recoded.get(k, 0) for k in codes} == {k: int(v) for k, v in codes.items()}
+
+
+def test_loader_reads_only_the_tables_asked_for():
+    district, problems = read_district(DATA, tables=("grid_events", "population"))
+    assert district is not None, [p for p in problems if p.severity == "error"][:3]
+    assert set(district.tables) == {"grid_events", "population", "communities"}
+    with pytest.raises(ValueError, match="grid_event"):
+        read_district(DATA, tables=("grid_event",))
+
+
+def test_clean_verdict_remembered_until_the_file_changes(tmp_path, events, communities, monkeypatch):
+    path = tmp_path / "grid_events.parquet"
+    events.iloc[:20_000].to_parquet(path)
+    first = validate_stream(path, table("grid_events"), communities)
+    assert first.canonical and not first.counts
+    assert len(list((tmp_path / "verdicts").glob("*.json"))) == 1
+
+    def no_pass(*args, **kwargs):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(stream, "_clean_parquet", no_pass)
+    assert validate_stream(path, table("grid_events"), communities) == first
+    # another community register is another check: read again
+    with pytest.raises(AssertionError, match="read again"):
+        validate_stream(path, table("grid_events"), communities[:-1])
+    monkeypatch.undo()
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "verdicts"))
+    bad = events.iloc[:20_000].copy()
+    bad.loc[7, "status"] = "bogus"
+    bad.to_parquet(path)  # same name, new size and time: the verdict does not apply
+    again = validate_stream(path, table("grid_events"), communities)
+    assert [(p.row, p.rule) for p in again.problems if p.severity == "error"] == [(8, "unknown_code")]
+    assert len(list((tmp_path / "verdicts").glob("*.json"))) == 1  # problems are never remembered
+
+
+def test_verdict_cache_off(tmp_path, events, communities, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, "off")
+    path = tmp_path / "grid_events.parquet"
+    events.iloc[:5_000].to_parquet(path)
+    assert validate_stream(path, table("grid_events"), communities).canonical
+    assert stream.verdict_cache_dir() is None and not (tmp_path / "verdicts").exists()

@@ -12,6 +12,16 @@ import pytest
 REF_DIR = Path(__file__).resolve().parents[1] / "reference" / "indicators"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_verdict_cache(tmp_path_factory):
+    # tables left on disk are validated by streaming, whose clean verdicts go to a folder of this session
+    from evaluation.data.stream import CACHE_ENV
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("verdicts")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def ref() -> dict:
     with open(REF_DIR / "indicators_reference.json", encoding="utf-8") as fh:

@@ -23,8 +23,9 @@ YEAR = 2024
 
 @pytest.fixture(scope="module")
 def both():
-    eager = load_district(DATA, lazy_rows=None)
-    lazy = load_district(DATA, lazy_rows=1)
+    needed = ("grid_events", "population", "community_lineage")  # what the grid indicators read
+    eager = load_district(DATA, lazy_rows=None, tables=needed)
+    lazy = load_district(DATA, lazy_rows=1, tables=needed)
     assert isinstance(lazy.tables["grid_events"], ParquetTable)
     assert isinstance(eager.tables["grid_events"], pd.DataFrame)
     return eager.tables, lazy.tables

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluation.indicators.grid import time_to_close_data
-from evaluation.indicators.survival import kaplan_meier, km_quantiles
+from evaluation.indicators.survival import kaplan_meier, km_quantiles, km_quantiles_counts, km_quantiles_grouped
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,41 @@ def test_open_events_are_censored_not_dropped(ref_dir):
     assert len(d) == len(ev)
     open_rows = d[ev["status"].to_numpy() != "closed"]
     assert (open_rows["event"] == 0).all() and (open_rows["hours"] > 0).all()
+
+
+def _by_group_and_time(d: pd.DataFrame) -> pd.DataFrame:
+    return d.groupby(["category", "hours"])["event"].agg(n_event="sum", n_total="size").reset_index()
+
+
+def test_grouped_quantiles_match_quantile_survfit_by_category(km_data, ref):
+    counts = _by_group_and_time(km_data).sample(frac=1.0, random_state=3)  # any row order
+    q = km_quantiles_grouped(counts["category"], counts["hours"], counts["n_event"], counts["n_total"])
+    assert q["group"].tolist() == [g for g in sorted(km_data["category"].unique()) for _ in range(3)]
+    for group in ("dispute", "environment", "safety", "flat"):
+        r, got = ref["km"]["by_category"][group], q[q["group"] == group]
+        np.testing.assert_allclose(got["quantile"], _nan(r["quantile"]), atol=1e-9)
+        np.testing.assert_allclose(got["ci_low"], _nan(r["lower"]), atol=1e-9)
+        np.testing.assert_allclose(got["ci_high"], _nan(r["upper"]), atol=1e-9)
+
+
+@pytest.mark.parametrize("conf_type", ["log", "log-log", "plain"])
+def test_grouped_quantiles_are_those_of_each_group(km_data, conf_type):
+    # bitwise the per-group function, so the DataFrame and DuckDB paths of the grid indicators agree exactly
+    counts = _by_group_and_time(km_data)
+    probs = (0.1, 0.25, 0.5, 0.75, 0.9)
+    q = km_quantiles_grouped(counts["category"], counts["hours"], counts["n_event"], counts["n_total"], probs,
+                             conf_type=conf_type)
+    for group, g in counts.groupby("category"):
+        one = km_quantiles_counts(g["hours"], g["n_event"], g["n_total"], probs, conf_type=conf_type)
+        got = q[q["group"] == group].drop(columns="group").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, one, check_exact=True, check_dtype=False)
+
+
+def test_grouped_quantiles_without_events_and_bad_input():
+    q = km_quantiles_grouped(["a", "a", "b"], [1.0, 2.0, 5.0], [0, 0, 1], [1, 1, 1], probs=[0.5])
+    assert np.isnan(q.loc[q["group"] == "a", "quantile"]).all() and q.loc[q["group"] == "a", "n"].item() == 2
+    assert q.loc[q["group"] == "b", "quantile"].item() == 5.0
+    with pytest.raises(ValueError, match="distinct within a group"):
+        km_quantiles_grouped(["a", "a"], [1.0, 1.0], [1, 1], [1, 1])
+    with pytest.raises(ValueError, match="between 0 and n_total"):
+        km_quantiles_grouped(["a"], [1.0], [2], [1])

@@ -156,6 +156,20 @@ class ParquetTable:
     def __contains__(self, column: object) -> bool:
         return column in self.columns
 
+    def typed_sql(self, column: str) -> str:
+        """SQL for the typed value of contract column ``column`` over the raw files (see :func:`typed_expr`)."""
+        for name, src, typ in self.sources:
+            if name == column:
+                return typed_expr(self.table.column(name), src, typ)
+        raise KeyError(f"{self.name} has no column {column}")
+
+    def text_source(self, column: str) -> str | None:
+        """The quoted raw column behind ``column`` when the files hold it as text (else None)."""
+        for name, src, typ in self.sources:
+            if name == column:
+                return _ident(src) if _is_text(typ) else None
+        raise KeyError(f"{self.name} has no column {column}")
+
     def scan_sql(self) -> str:
         files = ", ".join(sql_string(str(p)) for p in self.paths)
         return f"read_parquet([{files}])"

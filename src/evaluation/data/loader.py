@@ -8,11 +8,15 @@ least ``lazy_rows`` rows is validated by streaming (:mod:`evaluation.data.stream
 contract's canonical form, left on disk as a :class:`~evaluation.data.lazy.ParquetTable` that the indicator code
 queries with DuckDB. Otherwise, and always for the bundled district, tables are DataFrames. A large CSV is
 validated by streaming before it is read, so that a broken file is reported without being loaded.
+
+An analysis of a large region can ask for only the tables it needs (``tables=``): the grid indicators of 2,000
+communities need the events, the population and the lineage, not the million volunteers and the three million
+service-hour records whose reading into pandas takes minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -146,14 +150,23 @@ def _streamed(t: contract.Table, path: Path, lazy_rows: int | None, known: list[
     return None, False
 
 
-def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: int | None = DEFAULT_LAZY_ROWS
-                  ) -> tuple[District | None, list[Problem]]:
+def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: int | None = DEFAULT_LAZY_ROWS,
+                  tables: Collection[str] | None = None) -> tuple[District | None, list[Problem]]:
     """Read and validate every table in ``folder``; return the district (``None`` on errors) and all problems.
 
     ``lazy_rows``: a Parquet table of grid events, petitions or activities with at least this many rows, all in
     canonical form, stays on disk as a :class:`~evaluation.data.lazy.ParquetTable`; ``None`` reads every table into
     memory.
+
+    ``tables``: read only these tables (and ``communities``, against which community codes are checked), e.g.
+    ``("grid_events", "population", "community_lineage")`` for the grid indicators of a large region, whose
+    volunteer, service-hour and survey tables take minutes to read and are not needed there. The other tables are
+    neither read nor validated, and a missing required table among them is not reported. ``None`` reads them all.
     """
+    wanted = None if tables is None else {*tables, "communities"}
+    unknown = sorted(set(wanted or ()) - {t.name for t in contract.TABLES})
+    if unknown:
+        raise ValueError(f"not tables of the data contract: {', '.join(unknown)}")
     folder = Path(folder)
     if not folder.is_dir():
         return None, [Problem(str(folder), None, None, "error", "no_folder", "the district folder does not exist",
@@ -172,6 +185,8 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
                                     "this file is not a table of the data contract and is ignored",
                                     "rename it after its table (e.g. grid_events.csv) if it should be read"))
     for t in contract.TABLES:
+        if wanted is not None and t.name not in wanted:
+            continue
         path, found = find_table_file(folder, t.name)
         problems += found
         if path is None:
@@ -225,10 +240,13 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
     return district, problems
 
 
-def load_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: int | None = DEFAULT_LAZY_ROWS
-                  ) -> District:
-    """Load a district folder, raising :class:`DataValidationError` if it breaks the data contract."""
-    district, problems = read_district(folder, salt, lazy_rows=lazy_rows)
+def load_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: int | None = DEFAULT_LAZY_ROWS,
+                  tables: Collection[str] | None = None) -> District:
+    """Load a district folder, raising :class:`DataValidationError` if it breaks the data contract.
+
+    ``lazy_rows`` and ``tables`` as :func:`read_district` (``tables`` loads only the tables an analysis needs).
+    """
+    district, problems = read_district(folder, salt, lazy_rows=lazy_rows, tables=tables)
     if district is None:
         raise DataValidationError(problems, str(folder))
     return district

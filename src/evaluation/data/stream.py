@@ -25,15 +25,25 @@ canonical values exactly as the pandas parsers do.
 
 Not covered here (the loader checks them on the small tables): lineage shares, and service hours of unknown
 volunteers.
+
+A Parquet file found clean is remembered (:func:`verdict_cache_dir`): loading the same, unchanged file again skips the
+pass. The verdict is keyed by each file's path, size and modification time and by the exact checks run (the flag
+query, which spells out every rule, the key and missing-code columns, the community register, DuckDB's version), so
+a changed file, register or rule is checked again. Only clean verdicts are kept; a file with any problem is always
+read again, so its report is always fresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -41,14 +51,18 @@ import pyarrow.parquet as pq
 
 from ..errors import Problem
 from .contract import COMMUNITY_FK, Column, Table
-from .lazy import _blank_to_null, _ident, _is_text, connect, parquet_parts, parquet_schema, typed_expr
+from .lazy import _blank_to_null, _ident, _is_text, connect, parquet_parts, parquet_schema, sql_string, typed_expr
 from .readers import RawTable, _decode, map_headers
 from .schemas import check_table, coerce_table, duplicate_key_problem
 from .validate import cross_table_problems
 
-__all__ = ["StreamReport", "validate_stream", "DEFAULT_BATCH_ROWS", "DEFAULT_FIRST_K"]
+__all__ = ["StreamReport", "validate_stream", "verdict_cache_dir", "DEFAULT_BATCH_ROWS", "DEFAULT_FIRST_K",
+           "CACHE_ENV"]
 
 DEFAULT_BATCH_ROWS = 500_000
+# Where clean verdicts are kept: a folder, or "off" to keep none (default: $XDG_CACHE_HOME/jinlin/validated).
+CACHE_ENV = "JINLIN_VALIDATION_CACHE"
+_CACHE_FORMAT = 1
 DEFAULT_FIRST_K = 50
 
 _ISO_DATETIME = r"\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,6})?)?)?"
@@ -206,13 +220,87 @@ def _flag_sql(table: Table, cols: list[Column], src_of: dict[str, str], types: d
     return sql, v
 
 
+def _clean_parquet(con, path: Path, typed_sql: str, coded: list[tuple[str, Column]], key: list[str]
+                   ) -> tuple[int, dict[str, int]] | None:
+    """For Parquet: when no row is flagged, the row count and missing-code counts, else None (read by batches).
+
+    DuckDB reads the files itself (in parallel, columns pushed down) and runs the flag query of the batches over
+    all rows at once; most large files are clean, and for them nothing else is needed but the duplicate-key check,
+    for which a view ``keys`` (typed key and row number from the file's start) stands in for the batches' table.
+    """
+    parts = parquet_parts(path)
+    scan = f"read_parquet([{', '.join(sql_string(str(p)) for p in parts)}])"
+    every = f"SELECT *, CAST(0 AS BIGINT) AS __i FROM {scan}"
+    recode = [f"count(*) FILTER (WHERE {n} IN ({', '.join(repr(float(x)) for x in c.missing_codes)}))"
+              for n, c in coded]
+    found = con.execute(f"SELECT count(*) FILTER (WHERE form OR rule), count(*){''.join(', ' + r for r in recode)} "
+                        f"FROM ({typed_sql.replace(' FROM b)', f' FROM ({every}))')})").fetchone()
+    if found[0]:
+        return None
+    if key:
+        offsets = np.cumsum([0, *(pq.ParquetFile(p).metadata.num_rows for p in parts)])
+        con.execute("CREATE TEMP VIEW keys AS " + " UNION ALL ".join(
+            "SELECT " + ", ".join(f"CAST({k} AS VARCHAR) AS k{i}" for i, k in enumerate(key))
+            + f", file_row_number + {int(off)} AS r FROM read_parquet({sql_string(str(p))}, file_row_number = true)"
+            for p, off in zip(parts, offsets)))
+    return int(found[1]), {c.name: int(x) for (_, c), x in zip(coded, found[2:]) if x}
+
+
 def _problem_key(p: Problem) -> tuple:
     return (p.row if p.row is not None else -1, p.column or "", p.rule)
 
 
+def verdict_cache_dir() -> Path | None:
+    """The folder of remembered clean verdicts: ``$JINLIN_VALIDATION_CACHE`` (``off`` for none), else
+    ``$XDG_CACHE_HOME/jinlin/validated`` or ``~/.cache/jinlin/validated``."""
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "0", "no", "none") else Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "jinlin" / "validated"
+
+
+def _verdict_file(path: Path, checks: list[str], communities: Iterable[str] | None) -> Path | None:
+    """The cache file of a clean verdict for these files and these checks (None when caching is off)."""
+    folder = verdict_cache_dir()
+    if folder is None:
+        return None
+    h = hashlib.sha256(f"{_CACHE_FORMAT}\0{duckdb.__version__}\0".encode())
+    for part in parquet_parts(path):
+        st = part.stat()
+        h.update(f"{part.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for text in checks:
+        h.update(text.encode("utf-8") + b"\0")
+    if communities is not None:
+        h.update("\n".join(sorted({str(c) for c in communities})).encode("utf-8"))
+    return folder / f"{h.hexdigest()}.json"
+
+
+def _read_verdict(file: Path | None) -> dict | None:
+    if file is None or not file.is_file():
+        return None
+    try:
+        verdict = json.loads(file.read_text(encoding="utf-8"))
+        return verdict if verdict.get("format") == _CACHE_FORMAT else None
+    except (OSError, ValueError):
+        return None  # an unreadable entry is a cache miss
+
+
+def _write_verdict(file: Path | None, rows: int, recoded: dict[str, int]) -> None:
+    if file is None:
+        return
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"format": _CACHE_FORMAT, "rows": rows, "recoded": recoded}), encoding="utf-8")
+        tmp.replace(file)
+    except OSError:
+        pass  # a read-only cache only costs the next load a pass over the file
+
+
 def validate_stream(path: str | Path, table: Table, communities: Iterable[str] | None = None, *,
                     first_k: int = DEFAULT_FIRST_K, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    memory_limit: str = "1GB") -> StreamReport:
+                    memory_limit: str = "1GB", use_cache: bool = True) -> StreamReport:
     """Check a large table file against the contract batch by batch, keeping the first ``first_k`` problems.
 
     Parameters
@@ -229,12 +317,15 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
         Rows per batch; memory grows with it, not with the file.
     memory_limit : str
         DuckDB's cap for the key table (it spills to disk beyond it).
+    use_cache : bool
+        Reuse the verdict of an unchanged clean Parquet file, and remember a new one (module docstring).
 
     Returns
     -------
     StreamReport
     """
     path = Path(path)
+    communities = None if communities is None else [str(c) for c in communities]  # read twice below
     is_csv = path.is_file() and path.suffix.lower() == ".csv"
     fmt = "csv" if is_csv else "parquet"
     first = 2 if is_csv else 1
@@ -262,7 +353,17 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
     check_comm = communities is not None
     typed_sql, v = _flag_sql(table, cols, src_of, types, check_comm)
     coded = [(f"n{i}", c) for i, c in enumerate(cols) if c.missing_codes]
-    key = [v[k] for k in table.key if k in v]
+    # the typed keys straight from the batch (the key columns' own expressions, not the whole flag query)
+    by_name = {c.name: c for c in cols}
+    key = [typed_expr(by_name[k], src_of[k], types[src_of[k]]) for k in table.key if k in v]
+
+    columns = {c.name: src_of[c.name] for c in cols}
+    personal = tuple(c.name for c in table.columns if c.name in src_of and c.personal)
+    verdict_file = None if is_csv or not use_cache else _verdict_file(
+        path, [table.name, typed_sql, *key, *(f"{n}:{c.missing_codes}" for n, c in coded)], communities)
+    if (seen := _read_verdict(verdict_file)) is not None:
+        return StreamReport(table.name, name, int(seen["rows"]), (), (), True, dict(seen["recoded"]), columns,
+                            tuple(header_problems), personal)
 
     con = connect(memory_limit)
     problems: list[Problem] = []
@@ -272,13 +373,18 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
     comm_frame = pd.DataFrame({"community_id": sorted({str(c) for c in communities})}) if check_comm else None
     if check_comm:
         con.register("known", comm_frame)
-    if key:
-        con.execute("CREATE TEMP TABLE keys AS SELECT " + ", ".join(
-            f"CAST(NULL AS VARCHAR) AS k{i}" for i in range(len(key))) + ", CAST(0 AS BIGINT) AS r WHERE false")
     offset = 0
-    batches = _batches_csv(path, encoding, batch_rows) if is_csv else \
-        _batches_parquet(path, list(src_of.values()), batch_rows)
     try:
+        clean = None if is_csv else _clean_parquet(con, path, typed_sql, coded, key)
+        if clean is not None:
+            # every row passed: no problem to describe, so the batches need not be read one by one
+            offset, recoded_all = clean
+            recoded.update(recoded_all)
+        elif key:
+            con.execute("CREATE TEMP TABLE keys AS SELECT " + ", ".join(
+                f"CAST(NULL AS VARCHAR) AS k{i}" for i in range(len(key))) + ", CAST(0 AS BIGINT) AS r WHERE false")
+        batches = () if clean is not None else _batches_csv(path, encoding, batch_rows) if is_csv else \
+            _batches_parquet(path, list(src_of.values()), batch_rows)
         for batch in batches:
             n = batch.num_rows
             con.register("b", batch.append_column("__i", pa.array(np.arange(n, dtype="int64"))))
@@ -298,15 +404,17 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
                 recoded.update({c.name: int(x) for (_, c), x in zip(coded, sums) if x})
             if key:
                 con.execute("INSERT INTO keys SELECT " + ", ".join(
-                    f"CAST({k} AS VARCHAR)" for k in key) + f", __i + {offset} FROM ({typed_sql})")
+                    f"CAST({k} AS VARCHAR)" for k in key) + f", __i + {offset} FROM b")
             con.unregister("b")
             offset += n
         if key:
             part = ", ".join(f"k{i}" for i in range(len(key)))
             nonnull = " AND ".join(f"k{i} IS NOT NULL" for i in range(len(key)))
-            dup = (f"SELECT r FROM (SELECT r, count(*) OVER (PARTITION BY {part}) AS c FROM keys WHERE {nonnull}) "
-                   f"WHERE c > 1")
-            n_dup = con.execute(f"SELECT count(*) FROM ({dup})").fetchone()[0]
+            # a hash aggregate finds the repeated keys (a window over every row would sort ten million keys)
+            con.execute(f"CREATE TEMP TABLE dups AS SELECT {part}, count(*) AS c FROM keys WHERE {nonnull} "
+                        f"GROUP BY ALL HAVING count(*) > 1")
+            n_dup = con.execute("SELECT coalesce(sum(c), 0) FROM dups").fetchone()[0]
+            dup = f"SELECT r FROM keys SEMI JOIN dups USING ({part})"
             if n_dup:
                 counts[("error", "duplicate_key", ",".join(table.key))] += int(n_dup)
                 room = first_k - len(problems)
@@ -317,9 +425,10 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
         con.close()
     counts_t = tuple(sorted(((s, r, c, int(k)) for (s, r, c), k in counts.items()),
                             key=lambda x: (x[0] != "error", x[1], x[2] or "")))
-    return StreamReport(table.name, name, offset, tuple(problems), counts_t, canonical, dict(recoded),
-                        {c.name: src_of[c.name] for c in cols}, tuple(header_problems),
-                        tuple(c.name for c in table.columns if c.name in src_of and c.personal))
+    if canonical and not counts_t:
+        _write_verdict(verdict_file, offset, dict(recoded))
+    return StreamReport(table.name, name, offset, tuple(problems), counts_t, canonical, dict(recoded), columns,
+                        tuple(header_problems), personal)
 
 
 def _pandas_problems(batch: pa.Table, idx: np.ndarray, offset: int, rename: dict[str, str], table: Table,

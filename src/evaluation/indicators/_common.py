@@ -26,6 +26,7 @@ __all__ = [
     "tidy",
     "result_row",
     "present",
+    "in_memory",
 ]
 
 DISTRICT = "district"
@@ -129,3 +130,18 @@ def tidy(rows: Iterable[dict]) -> pd.DataFrame:
     for c in ("indicator", "community_id", "group", "denominator_label", "note"):
         out[c] = out[c].astype("object").fillna("").astype(str)
     return out.reset_index(drop=True)
+
+
+def in_memory(table, columns: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame of ``table``: the table itself, or for a table the loader left on disk
+    (:class:`~evaluation.data.lazy.ParquetTable`) the ``columns`` it holds, read through DuckDB.
+
+    For the indicators of petitions and activities, which stay small enough for memory even in a large region (a
+    region of 2,000 communities has a quarter of a million activities); reading only the needed columns keeps that
+    cheap.
+    """
+    from ..data.lazy import frame_of, is_lazy
+
+    if not is_lazy(table):
+        return table
+    return frame_of(table, [c for c in columns if c in table.columns])

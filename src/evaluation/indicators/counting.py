@@ -21,6 +21,10 @@ __all__ = ["count_by_community"]
 _CENSUS_NOTE = "census of register records; no sampling uncertainty"
 
 
+def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {c: frame[c].to_numpy() for c in frame.columns}
+
+
 def count_by_community(records: pd.DataFrame, base: str, year: int, population: pd.DataFrame | None = None, *,
                        per: float = 1000.0, distinct: str | None = None, weight: str | None = None,
                        communities: Sequence[str] | None = None, poisson_ci: bool = False,
@@ -103,31 +107,37 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
     if unit != "count":
         suffix = f"{unit}_{suffix}"
     note = f"{what}; Poisson exact CI" if poisson_ci else f"{what}; {_CENSUS_NOTE}"
+    cids = [*ids, DISTRICT]
+    counts = np.append(by.reindex(ids).to_numpy(dtype="float64"), total)
+    pops = np.append(pop.reindex(ids).to_numpy(dtype="float64") if len(ids) else np.empty(0),
+                     float(pop.sum()) if len(pop) else np.nan)
+    with np.errstate(invalid="ignore"):
+        has_rate = np.isfinite(pops) & (pops > 0)
+    # one vectorised call per kind of interval (not one per community: thousands of communities in a region)
+    count_ci = _columns(poisson_exact_interval(counts, 1.0, confidence)) if poisson_ci else None
+    rate_ci = _columns(poisson_exact_interval(counts, np.where(has_rate, pops, 1.0), confidence, per=per))
+    legacy = "; includes legacy-community records split by pop_share"
     rows = []
-
-    def add(cid: str, count: float, popn: float | None, n_units: int | None = None) -> None:
-        ci = poisson_exact_interval(count, 1.0, confidence).iloc[0] if poisson_ci else None
-        note_c = note + ("; includes legacy-community records split by pop_share" if cid in carried else "")
+    for i, cid in enumerate(cids):
+        count = float(counts[i])
+        note_c = note + (legacy if cid in carried else "")
         rows.append(result_row(f"{base}.{unit}", cid, year, count, group=group, n=count,
-                               ci_low=None if ci is None else ci["ci_low"],
-                               ci_high=None if ci is None else ci["ci_high"],
-                               se=None if ci is None else ci["se"], note=note_c))
-        if popn is not None and np.isfinite(popn) and popn > 0:
-            r = poisson_exact_interval(count, popn, confidence, per=per).iloc[0]
-            rows.append(result_row(f"{base}.{suffix}", cid, year, r["rate"], group=group, n=count, denominator=popn,
+                               ci_low=None if count_ci is None else count_ci["ci_low"][i],
+                               ci_high=None if count_ci is None else count_ci["ci_high"][i],
+                               se=None if count_ci is None else count_ci["se"][i], note=note_c))
+        if has_rate[i]:
+            popn = float(pops[i])
+            rows.append(result_row(f"{base}.{suffix}", cid, year, rate_ci["rate"][i], group=group, n=count,
+                                   denominator=popn,
                                    denominator_label=f"resident_pop {year} (population table) / {per:g}",
-                                   se=r["se"] if poisson_ci else None,
-                                   ci_low=r["ci_low"] if poisson_ci else None,
-                                   ci_high=r["ci_high"] if poisson_ci else None, note=note_c))
-        if n_units:
-            r = poisson_exact_interval(count, n_units, confidence).iloc[0]
-            rows.append(result_row(f"{base}.{unit}_per_community" if unit != "count" else f"{base}.per_community",
-                                   cid, year, r["rate"], group=group, n=count, denominator=n_units,
-                                   denominator_label="communities", se=r["se"] if poisson_ci else None,
-                                   ci_low=r["ci_low"] if poisson_ci else None,
-                                   ci_high=r["ci_high"] if poisson_ci else None, note=note))
-
-    for cid in ids:
-        add(cid, float(by[cid]), float(pop[cid]) if cid in pop.index else None)
-    add(DISTRICT, total, float(pop.sum()) if len(pop) else None, n_units=n_units)
+                                   se=rate_ci["se"][i] if poisson_ci else None,
+                                   ci_low=rate_ci["ci_low"][i] if poisson_ci else None,
+                                   ci_high=rate_ci["ci_high"][i] if poisson_ci else None, note=note_c))
+    if n_units:
+        r = poisson_exact_interval(total, n_units, confidence).iloc[0]
+        rows.append(result_row(f"{base}.{unit}_per_community" if unit != "count" else f"{base}.per_community",
+                               DISTRICT, year, r["rate"], group=group, n=total, denominator=n_units,
+                               denominator_label="communities", se=r["se"] if poisson_ci else None,
+                               ci_low=r["ci_low"] if poisson_ci else None,
+                               ci_high=r["ci_high"] if poisson_ci else None, note=note))
     return tidy(rows)

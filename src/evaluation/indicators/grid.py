@@ -17,21 +17,25 @@ Every function takes the grid events as a DataFrame or, for a region too large f
 :class:`~evaluation.data.lazy.ParquetTable` the loader leaves on disk. For the latter the counts behind each figure
 (events by community and category, closed, on time, by callback outcome, repeats, and events by time to close) are
 computed by DuckDB and only the small finishing (Wilson and Poisson intervals, Kaplan–Meier curves from the counts by
-time) is done here, by the same code as for a DataFrame, so both give the same figures.
+time) is done here, by the same code as for a DataFrame, so both give the same figures. DuckDB reads the Parquet
+files once per call (:func:`_lazy_counts`): the rows that can enter a figure of the year go into a temporary table,
+and every count is taken from it; :func:`grid_indicators` asks for all of them in that one pass. The finishing is
+vectorised over communities (one interval call per figure, Kaplan–Meier quantiles of every community from one set
+of sorted arrays), so that a region of thousands of communities costs seconds, not minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..data.lazy import ParquetTable, is_lazy, sql_string
+from ..data.lazy import ParquetTable, connect, is_lazy, sql_string
 from ._common import DISTRICT, as_datetime, in_year, result_row, subset_communities, tidy
 from .counting import count_by_community
 from .intervals import wilson_interval
-from .survival import ConfType, kaplan_meier, kaplan_meier_counts, km_quantiles, km_quantiles_counts
+from .survival import ConfType, kaplan_meier, kaplan_meier_counts, km_quantiles, km_quantiles_grouped
 
 __all__ = [
     "default_cutoff",
@@ -77,13 +81,124 @@ def _closed_by_sql(cutoff: pd.Timestamp) -> str:
     return f"coalesce(status = 'closed' AND closed_at IS NOT NULL AND closed_at <= {_ts(cutoff)}, false)"
 
 
-def _counts(events: pd.DataFrame | ParquetTable, sql: str) -> pd.DataFrame:
-    """Run an aggregate query over lazy events; ids and categories come back as plain strings."""
-    out = events.query(sql)
+def _ids_as_text(out: pd.DataFrame) -> pd.DataFrame:
+    """Ids and categories from DuckDB as plain strings, as the DataFrame path has them."""
     for c in ("community_id", "category", "outcome"):
         if c in out.columns:
             out[c] = out[c].astype(object)
     return out
+
+
+_PARTS = ("closed", "reported", "closure", "on_time", "time", "callback", "repeat")
+
+
+def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, communities: Sequence[str] | None,
+                 parts: Collection[str], window: pd.Timedelta | None = None) -> dict[str, pd.DataFrame]:
+    """The counts behind the figures named in ``parts`` (see :data:`_PARTS`), from one read of the Parquet files.
+
+    The rows that can enter a figure of the year (reported, due or closed in it, or closed within ``window`` before
+    it: the earlier event of a repeat) are typed once into a DuckDB temporary table; each
+    count is a query over that table with the same conditions as over the whole file, so the counts are those of
+    the whole file. Returns one DataFrame per part (``time`` gives three dicts of arrays, ``time_district``,
+    ``time_community`` and ``time_category``: events by group and hours to close, in that order).
+    """
+    y = int(report_year)
+    closed = _closed_by_sql(cutoff)
+    where = _in_communities(communities)
+    has_due, has_grid = "deadline_at" in events, "grid_id" in events
+    start = pd.Timestamp(year=y, month=1, day=1)
+    since = min(start, start - window) if window is not None and "repeat" in parts and has_grid else start
+    # a closing enters a figure of the year when it falls in [since, end of the year]: closed in the year, or the
+    # earlier event of a repeat reported in it
+    keep = [_year_filter(events, "reported_at", y, y, f"year({{v}}) = {y}"),
+            _year_filter(events, "closed_at", since.year, y,
+                         f"{{v}} >= {_ts(since)} AND {{v}} < {_ts(pd.Timestamp(year=y + 1, month=1, day=1))}")]
+    if has_due:
+        keep.append(_year_filter(events, "deadline_at", y, y, f"year({{v}}) = {y}"))
+    cols = [c for c in ("community_id", "category", "grid_id", "status", "callback", "reported_at", "deadline_at",
+                        "closed_at") if c in events]
+    queries: dict[str, str] = {}
+    if "closed" in parts:
+        queries["closed"] = f"SELECT community_id, count(*) AS n FROM ev WHERE status = 'closed' " \
+                            f"AND year(closed_at) = {y} GROUP BY ALL"
+    if "reported" in parts:
+        queries["reported"] = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS n " \
+                              f"FROM ev WHERE year(reported_at) = {y} GROUP BY ALL"
+    flag = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS trials, " \
+           f"sum(CAST({{flag}} AS INTEGER)) AS successes FROM ev WHERE {where} AND year({{date}}) = {y} GROUP BY ALL"
+    if "closure" in parts:
+        queries["closure"] = flag.format(flag=closed, date="reported_at")
+    if "on_time" in parts and has_due:
+        queries["on_time"] = flag.format(flag=f"{closed} AND coalesce(closed_at <= deadline_at, false)",
+                                         date="deadline_at")
+    if "time" in parts:
+        end = f"CASE WHEN {closed} THEN closed_at ELSE {_ts(cutoff)} END"
+        queries["_time"] = f"""
+            CREATE TEMP TABLE tt AS SELECT community_id, CAST(category AS VARCHAR) AS category,
+                   CAST(epoch_us({end}) - epoch_us(reported_at) AS DOUBLE) / 1e6 / 3600.0 AS hours,
+                   CAST({closed} AS INTEGER) AS event
+            FROM ev WHERE {where} AND year(reported_at) = {y} AND reported_at <= {_ts(cutoff)}"""
+        # in (group, hours) order, which the Kaplan–Meier pass then need not sort again
+        by_time = "SELECT {g}hours, sum(event) AS n_event, count(*) AS n_total FROM tt GROUP BY ALL ORDER BY ALL"
+        queries["time_district"] = by_time.format(g="")
+        queries["time_community"] = by_time.format(g="community_id, ")
+        queries["time_category"] = by_time.format(g="category, ")
+    if "callback" in parts:
+        outcome = "'no_record'" if "callback" not in events else \
+            f"CASE WHEN callback IN ({', '.join(sql_string(o) for o in CALLBACK_OUTCOMES)}) THEN callback " \
+            "ELSE 'no_record' END"
+        queries["callback"] = f"SELECT community_id, {outcome} AS outcome, count(*) AS n FROM ev " \
+                              f"WHERE {where} AND status = 'closed' AND year(closed_at) = {y} GROUP BY ALL"
+    if "repeat" in parts and has_grid:
+        if window is None:
+            raise ValueError("the repeat counts need the window")
+        micros = int(window / pd.Timedelta(microseconds=1))
+        # an ASOF join finds, for each event reported in the year, the last closing strictly before it in the same
+        # grid and category
+        queries["repeat"] = f"""
+            WITH closings AS (SELECT grid_id, CAST(category AS VARCHAR) AS category, closed_at AS closed_c
+                              FROM ev WHERE grid_id IS NOT NULL AND {closed}),
+                 target AS (SELECT community_id, grid_id, CAST(category AS VARCHAR) AS category, reported_at
+                            FROM ev WHERE grid_id IS NOT NULL AND year(reported_at) = {y} AND {where})
+            SELECT t.community_id, t.category, count(*) AS trials,
+                   sum(CASE WHEN c.closed_c IS NOT NULL
+                            AND epoch_us(t.reported_at) - epoch_us(c.closed_c) <= {micros} THEN 1 ELSE 0 END)
+                       AS successes
+            FROM target AS t ASOF LEFT JOIN closings AS c
+                ON t.grid_id = c.grid_id AND t.category = c.category AND t.reported_at > c.closed_c
+            GROUP BY ALL"""
+    con = connect()
+    try:
+        typed = ", ".join(f"{events.typed_sql(c)} AS {c}" for c in cols)
+        con.execute(f"CREATE TEMP TABLE ev AS SELECT {typed} FROM {events.scan_sql()} WHERE {' OR '.join(keep)}")
+        out = {}
+        for name, sql in queries.items():
+            if name.startswith("_"):
+                con.execute(sql)
+            elif name.startswith("time_"):  # millions of rows: plain arrays, no DataFrame
+                out[name] = {k: np.asarray(v) for k, v in con.execute(sql).fetchnumpy().items()}
+            else:
+                out[name] = _ids_as_text(con.execute(sql).fetch_df())
+        return out
+    finally:
+        con.close()
+
+
+def _year_filter(events: ParquetTable, column: str, first: int, last: int, condition: str) -> str:
+    """``condition`` on the typed ``column`` (``{v}``), for a date whose year must lie in [first, last], behind a
+    cheap test on the raw text that skips parsing the dates of other years.
+
+    A canonical date is read with a format starting ``%Y-`` (:data:`~evaluation.data.lazy.ISO_FORMATS`), so a text
+    whose fifth character is "-" has its year in the first four characters, and a year of four digits compares as
+    text as it does as a number: a text of that shape whose first four characters lie outside [first, last] cannot
+    be a date of those years. Any other text goes to the parser.
+    """
+    typed = f"({condition.format(v=events.typed_sql(column))})"
+    raw = events.text_source(column)
+    if raw is None or not (1000 <= first <= last <= 9999):
+        return typed
+    return f"((NOT ({raw} LIKE '____-%') OR substr({raw}, 1, 4) BETWEEN '{first:04d}' AND '{last:04d}') " \
+           f"AND {typed})"
 
 
 def time_to_close_data(events: pd.DataFrame, data_cutoff) -> pd.DataFrame:
@@ -109,12 +224,17 @@ def events_closed(events: pd.DataFrame, report_year: int, population: pd.DataFra
                   lineage: pd.DataFrame | None = None) -> pd.DataFrame:
     """Events with ``status == closed`` and ``closed_at`` in ``report_year`` (办结). Key: ``grid.events_closed.count``."""
     if is_lazy(events):
-        agg = _counts(events, f"SELECT community_id, count(*) AS n FROM {{t}} WHERE status = 'closed' "
-                              f"AND year(closed_at) = {int(report_year)} GROUP BY ALL")
-        return count_by_community(agg, "grid.events_closed", report_year, population, per=per, weight="n",
-                                  communities=communities, what="events closed in the year", lineage=lineage)
+        agg = _lazy_counts(events, report_year, default_cutoff(report_year), None, ("closed",))["closed"]
+        return _closed_from(agg, report_year, population, communities, per, lineage)
     closed = events[(events["status"].astype(str) == "closed") & in_year(events["closed_at"], report_year)]
     return count_by_community(closed, "grid.events_closed", report_year, population, per=per,
+                              communities=communities, what="events closed in the year", lineage=lineage)
+
+
+def _closed_from(agg: pd.DataFrame, report_year: int, population: pd.DataFrame | None,
+                        communities: Sequence[str] | None, per: float, lineage: pd.DataFrame | None
+                        ) -> pd.DataFrame:
+    return count_by_community(agg, "grid.events_closed", report_year, population, per=per, weight="n",
                               communities=communities, what="events closed in the year", lineage=lineage)
 
 
@@ -127,17 +247,23 @@ def event_rates(events: pd.DataFrame, population: pd.DataFrame | None, report_ye
     """
     if is_lazy(events):
         # one row per community and category, counted by DuckDB; summing the weight n counts the events
-        rep = _counts(events, f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS n "
-                              f"FROM {{t}} WHERE year(reported_at) = {int(report_year)} GROUP BY ALL")
-        weight = "n"
-    else:
-        rep, weight = events[in_year(events["reported_at"], report_year)], None
+        rep = _lazy_counts(events, report_year, default_cutoff(report_year), None, ("reported",))["reported"]
+        return _rates_from(rep, "n", population, report_year, communities, confidence, per, by_category, lineage)
+    rep = events[in_year(events["reported_at"], report_year)]
+    return _rates_from(rep, None, population, report_year, communities, confidence, per, by_category, lineage)
+
+
+def _rates_from(rep: pd.DataFrame, weight: str | None, population: pd.DataFrame | None, report_year: int,
+                communities: Sequence[str] | None, confidence: float, per: float, by_category: bool,
+                lineage: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`event_rates` from the events reported in the year (or their counts, ``weight`` naming the count)."""
     parts = [count_by_community(rep, "grid.events_reported", report_year, population, per=per,
                                 communities=communities, poisson_ci=True, confidence=confidence,
                                 what="events reported in the year", lineage=lineage, weight=weight)]
     if by_category:
-        for cat in sorted(rep["category"].astype(str).unique()):
-            parts.append(count_by_community(rep[rep["category"].astype(str) == cat], "grid.events_reported",
+        cats = rep["category"].astype(str)
+        for cat in sorted(cats.unique()):
+            parts.append(count_by_community(rep[cats == cat], "grid.events_reported",
                                             report_year, population, per=per, communities=communities,
                                             poisson_ci=True, confidence=confidence, group=cat,
                                             what=f"events reported in the year, category {cat}", lineage=lineage,
@@ -155,16 +281,21 @@ def _wilson_rows(counts: pd.DataFrame, key: str, year: int, label: str, note: st
                  by_category: bool) -> list[dict]:
     """Wilson rows per community, for the district and per category, from counts by community and category."""
     by_c = counts.groupby("community_id")[["successes", "trials"]].sum()
-    groups = [(str(c), "", int(r["successes"]), int(r["trials"])) for c, r in by_c.iterrows()]
-    groups.append((DISTRICT, "", int(counts["successes"].sum()), int(counts["trials"].sum())))
+    cids = [str(c) for c in by_c.index] + [DISTRICT]
+    grps = [""] * len(cids)
+    x = [*by_c["successes"].astype("int64").tolist(), int(counts["successes"].sum())]
+    n = [*by_c["trials"].astype("int64").tolist(), int(counts["trials"].sum())]
     if by_category:
         by_k = counts.groupby("category")[["successes", "trials"]].sum()
-        groups += [(DISTRICT, str(k), int(r["successes"]), int(r["trials"])) for k, r in by_k.iterrows()]
-    w = wilson_interval([g[2] for g in groups], [g[3] for g in groups], confidence)
-    return [result_row(key, cid, year, w.at[i, "proportion"], group=grp, se=w.at[i, "se"], ci_low=w.at[i, "ci_low"],
-                       ci_high=w.at[i, "ci_high"], n=w.at[i, "successes"], denominator=trials,
-                       denominator_label=label, note=note)
-            for i, (cid, grp, _, trials) in enumerate(groups)]
+        cids += [DISTRICT] * len(by_k)
+        grps += [str(k) for k in by_k.index]
+        x += by_k["successes"].astype("int64").tolist()
+        n += by_k["trials"].astype("int64").tolist()
+    w = wilson_interval(x, n, confidence)
+    p, se, lo, hi, succ = (w[c].to_numpy() for c in ("proportion", "se", "ci_low", "ci_high", "successes"))
+    return [result_row(key, cid, year, p[i], group=grp, se=se[i], ci_low=lo[i], ci_high=hi[i], n=succ[i],
+                       denominator=n[i], denominator_label=label, note=note)
+            for i, (cid, grp) in enumerate(zip(cids, grps))]
 
 
 def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
@@ -177,34 +308,32 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
       the cut-off) / events due in Y. Events without a deadline are left out of this denominator.
     """
     cutoff = _cutoff(report_year, data_cutoff)
-    y = int(report_year)
-    rep_label, rep_note = f"events reported in {report_year}", f"closed by the cut-off {cutoff:%Y-%m-%d %H:%M}; Wilson CI"
-    due_label, due_note = f"events with a deadline in {report_year}", "closed by deadline_at; Wilson CI"
     if is_lazy(events):
-        base = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS trials, " \
-               f"sum(CAST({{flag}} AS INTEGER)) AS successes FROM {{{{t}}}} WHERE {_in_communities(communities)} " \
-               f"AND year({{date}}) = {y} GROUP BY ALL"
-        closed = _closed_by_sql(cutoff)
-        rep = _counts(events, base.format(flag=closed, date="reported_at"))
-        rows = _wilson_rows(rep, "grid.closure_rate.share", y, rep_label,
-                            rep_note, confidence, by_category)
-        if "deadline_at" in events:
-            due = _counts(events, base.format(flag=f"{closed} AND coalesce(closed_at <= deadline_at, false)",
-                                              date="deadline_at"))
-            rows += _wilson_rows(due, "grid.on_time_rate.share", y, due_label, due_note, confidence, by_category)
-        return tidy(rows)
+        c = _lazy_counts(events, report_year, cutoff, communities, ("closure", "on_time"))
+        return _closure_from(c["closure"], c.get("on_time"), report_year, cutoff, confidence, by_category)
     ev = subset_communities(events, communities).copy()
     ev["community_id"] = ev["community_id"].astype(str)
     ev["category"] = ev["category"].astype(str)
     ev["_closed"] = _closed_by(ev, cutoff).astype(int)
-    rows = _wilson_rows(_flag_counts(ev[in_year(ev["reported_at"], report_year)], "_closed"),
-                        "grid.closure_rate.share", report_year, rep_label, rep_note, confidence, by_category)
+    rep = _flag_counts(ev[in_year(ev["reported_at"], report_year)], "_closed")
+    due_counts = None
     if "deadline_at" in ev.columns:
         due = ev[in_year(ev["deadline_at"], report_year)].copy()
         closed = as_datetime(due["closed_at"])
         due["_on_time"] = ((due["_closed"] == 1) & (closed <= as_datetime(due["deadline_at"]))).astype(int)
-        rows += _wilson_rows(_flag_counts(due, "_on_time"), "grid.on_time_rate.share", report_year, due_label,
-                             due_note, confidence, by_category)
+        due_counts = _flag_counts(due, "_on_time")
+    return _closure_from(rep, due_counts, report_year, cutoff, confidence, by_category)
+
+
+def _closure_from(rep: pd.DataFrame, due: pd.DataFrame | None, report_year: int, cutoff: pd.Timestamp,
+                  confidence: float, by_category: bool) -> pd.DataFrame:
+    """:func:`closure_rates` from counts by community and category (``due`` None without deadlines)."""
+    rows = _wilson_rows(rep, "grid.closure_rate.share", int(report_year), f"events reported in {report_year}",
+                        f"closed by the cut-off {cutoff:%Y-%m-%d %H:%M}; Wilson CI", confidence, by_category)
+    if due is not None:
+        rows += _wilson_rows(due, "grid.on_time_rate.share", int(report_year),
+                             f"events with a deadline in {report_year}", "closed by deadline_at; Wilson CI",
+                             confidence, by_category)
     return tidy(rows)
 
 
@@ -214,14 +343,14 @@ def _time_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp,
     closed: the data of :func:`time_to_close_data`, counted by DuckDB."""
     closed = _closed_by_sql(cutoff)
     end = f"CASE WHEN {closed} THEN closed_at ELSE {_ts(cutoff)} END"
-    return _counts(events, f"""
+    return _ids_as_text(events.query(f"""
         SELECT community_id, category, hours, count(*) AS n_total, sum(event) AS n_event FROM (
             SELECT community_id, CAST(category AS VARCHAR) AS category,
                    CAST(epoch_us({end}) - epoch_us(reported_at) AS DOUBLE) / 1e6 / 3600.0 AS hours,
                    CAST({closed} AS INTEGER) AS event
             FROM {{t}} WHERE {_in_communities(communities)} AND year(reported_at) = {int(report_year)}
                 AND reported_at <= {_ts(cutoff)})
-        GROUP BY ALL""")
+        GROUP BY ALL"""))
 
 
 def _by_time(counts: pd.DataFrame, fn):
@@ -229,6 +358,30 @@ def _by_time(counts: pd.DataFrame, fn):
     g = counts.groupby("hours")[["n_event", "n_total"]].sum().sort_index()
     return fn(g.index.to_numpy(dtype="float64"), g["n_event"].to_numpy(dtype="float64"),
               g["n_total"].to_numpy(dtype="float64"))
+
+
+_QCOLS = ["community_id", "group", "prob", "quantile", "ci_low", "ci_high", "n", "n_event"]
+
+
+def _quantiles_from_counts(c: dict, by: Sequence[str], probs: Sequence[float],
+                           confidence: float, conf_type: ConfType) -> pd.DataFrame:
+    """Kaplan–Meier quantiles for the district, each community and each category from counts by hours."""
+    def grouped(frame: dict[str, np.ndarray], col: str | None) -> pd.DataFrame:
+        labels = np.zeros(len(frame["hours"]), dtype=object) if col is None else frame[col].astype(object)
+        return km_quantiles_grouped(labels, frame["hours"], frame["n_event"], frame["n_total"], probs, confidence,
+                                    conf_type)
+
+    dist = grouped(c["time_district"], None)
+    if len(dist) == 0:  # no events: the district rows as the DataFrame path gives them (no curve, no quantile)
+        dist = km_quantiles_grouped([0], [0.0], [0], [0], probs, confidence, conf_type)
+    parts = [dist.assign(community_id=DISTRICT, group="")]
+    if "community_id" in by:
+        q = grouped(c["time_community"], "community_id")
+        parts.append(q.assign(community_id=q["group"].astype(str), group=""))
+    if "category" in by:
+        q = grouped(c["time_category"], "category")
+        parts.append(q.assign(community_id=DISTRICT, group=q["group"].astype(str)))
+    return pd.concat(parts, ignore_index=True)[_QCOLS]
 
 
 def time_to_close(events: pd.DataFrame, report_year: int, data_cutoff=None,
@@ -245,34 +398,31 @@ def time_to_close(events: pd.DataFrame, report_year: int, data_cutoff=None,
     """
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
-        agg = _time_counts(events, report_year, cutoff, communities)
-        groups = [(DISTRICT, "", agg)]
-        if "community_id" in by:
-            groups += [(str(c), "", g) for c, g in agg.groupby("community_id")]
-        if "category" in by:
-            groups += [(DISTRICT, str(c), g) for c, g in agg.groupby("category")]
-        quantiles = [(cid, grp, _by_time(g, lambda t, d, m: km_quantiles_counts(t, d, m, probs, confidence,
-                                                                                conf_type)))
-                     for cid, grp, g in groups]
-    else:
-        ev = subset_communities(events, communities)
-        data = time_to_close_data(ev[in_year(ev["reported_at"], report_year)], cutoff)
-        groups: list[tuple[str, str, pd.DataFrame]] = [(DISTRICT, "", data)]
-        if "community_id" in by:
-            groups += [(str(c), "", g) for c, g in data.groupby("community_id")]
-        if "category" in by:
-            groups += [(DISTRICT, str(c), g) for c, g in data.groupby("category")]
-        quantiles = [(cid, grp, km_quantiles(g["hours"], g["event"], probs, confidence, conf_type))
-                     for cid, grp, g in groups]
+        c = _lazy_counts(events, report_year, cutoff, communities, ("time",))
+        return _time_rows(_quantiles_from_counts(c, by, probs, confidence, conf_type), report_year, cutoff,
+                          conf_type)
+    ev = subset_communities(events, communities)
+    data = time_to_close_data(ev[in_year(ev["reported_at"], report_year)], cutoff)
+    groups: list[tuple[str, str, pd.DataFrame]] = [(DISTRICT, "", data)]
+    if "community_id" in by:
+        groups += [(str(c), "", g) for c, g in data.groupby("community_id")]
+    if "category" in by:
+        groups += [(DISTRICT, str(c), g) for c, g in data.groupby("category")]
+    q = pd.concat([km_quantiles(g["hours"], g["event"], probs, confidence, conf_type).assign(community_id=cid,
+                                                                                              group=grp)
+                   for cid, grp, g in groups], ignore_index=True)[_QCOLS]
+    return _time_rows(q, report_year, cutoff, conf_type)
+
+
+def _time_rows(q: pd.DataFrame, report_year: int, cutoff: pd.Timestamp, conf_type: ConfType) -> pd.DataFrame:
+    note = f"Kaplan–Meier, open events censored at {cutoff:%Y-%m-%d %H:%M}; " \
+           f"Greenwood CI ({conf_type}), as R survfit"
     rows = []
-    for cid, grp, q in quantiles:
-        for _, r in q.iterrows():
-            name = "median_hours" if r["prob"] == 0.5 else f"p{round(100 * r['prob']):d}_hours"
-            rows.append(result_row(f"grid.time_to_close.{name}", cid, report_year, r["quantile"], group=grp,
-                                   ci_low=r["ci_low"], ci_high=r["ci_high"], n=r["n"], denominator=r["n_event"],
-                                   denominator_label="events closed by the cut-off (the rest censored)",
-                                   note=f"Kaplan–Meier, open events censored at {cutoff:%Y-%m-%d %H:%M}; "
-                                        f"Greenwood CI ({conf_type}), as R survfit"))
+    for r in q.itertuples(index=False):
+        name = "median_hours" if r.prob == 0.5 else f"p{round(100 * r.prob):d}_hours"
+        rows.append(result_row(f"grid.time_to_close.{name}", r.community_id, report_year, r.quantile, group=r.group,
+                               ci_low=r.ci_low, ci_high=r.ci_high, n=r.n, denominator=r.n_event,
+                               denominator_label="events closed by the cut-off (the rest censored)", note=note))
     return tidy(rows)
 
 
@@ -329,20 +479,21 @@ def callback_outcomes(events: pd.DataFrame, report_year: int, communities: Seque
       dissatisfied), Wilson interval; read it next to ``not_reached.share``.
     """
     if is_lazy(events):
-        outcome = "'no_record'" if "callback" not in events else \
-            f"CASE WHEN callback IN ({', '.join(sql_string(o) for o in CALLBACK_OUTCOMES)}) THEN callback " \
-            "ELSE 'no_record' END"
-        counts = _counts(events, f"SELECT community_id, {outcome} AS outcome, count(*) AS n FROM {{t}} "
-                                 f"WHERE {_in_communities(communities)} AND status = 'closed' "
-                                 f"AND year(closed_at) = {int(report_year)} GROUP BY ALL")
-    else:
-        ev = subset_communities(events, communities)
-        closed = ev[(ev["status"].astype(str) == "closed") & in_year(ev["closed_at"], report_year)].copy()
-        closed["community_id"] = closed["community_id"].astype(str)
-        cb = closed["callback"].astype("object") if "callback" in closed.columns else \
-            pd.Series(np.nan, index=closed.index)
-        closed["outcome"] = cb.where(cb.isin(CALLBACK_OUTCOMES), "no_record")
-        counts = closed.groupby(["community_id", "outcome"]).size().rename("n").reset_index()
+        counts = _lazy_counts(events, report_year, default_cutoff(report_year), communities,
+                              ("callback",))["callback"]
+        return _callback_from(counts, report_year, confidence)
+    ev = subset_communities(events, communities)
+    closed = ev[(ev["status"].astype(str) == "closed") & in_year(ev["closed_at"], report_year)].copy()
+    closed["community_id"] = closed["community_id"].astype(str)
+    cb = closed["callback"].astype("object") if "callback" in closed.columns else \
+        pd.Series(np.nan, index=closed.index)
+    closed["outcome"] = cb.where(cb.isin(CALLBACK_OUTCOMES), "no_record")
+    counts = closed.groupby(["community_id", "outcome"]).size().rename("n").reset_index()
+    return _callback_from(counts, report_year, confidence)
+
+
+def _callback_from(counts: pd.DataFrame, report_year: int, confidence: float) -> pd.DataFrame:
+    """:func:`callback_outcomes` from closed events by community and outcome."""
     table = counts.pivot_table(index="community_id", columns="outcome", values="n", aggfunc="sum", fill_value=0)
     table = table.reindex(columns=[*CALLBACK_OUTCOMES, "no_record"], fill_value=0).astype("int64")
     table.loc[DISTRICT] = table.sum(axis=0)  # after the communities, as the rows are listed
@@ -351,20 +502,21 @@ def callback_outcomes(events: pd.DataFrame, report_year: int, communities: Seque
     reached = sat + table["dissatisfied"]
     specs = [(f"grid.callback.{o}.share", table[o], total) for o in (*CALLBACK_OUTCOMES, "no_record")]
     specs.append(("grid.callback.satisfaction_rate", sat, reached))
+    share_label, share_note = f"events closed in {report_year}", "Wilson CI"
+    rate_label = "residents reached at callback (not_reached excluded)"
+    rate_note = "(satisfied + basically) / reached; Wilson CI; see not_reached.share"
     # one vectorised Wilson call per key: communities × keys rows
-    w = {key: wilson_interval(x.to_numpy(), n.to_numpy(), confidence) for key, x, n in specs}
+    cols = []
+    for key, x, n in specs:
+        w = wilson_interval(x.to_numpy(), n.to_numpy(), confidence)
+        rate = key.endswith("satisfaction_rate")
+        cols.append((key, *(w[c].to_numpy() for c in ("proportion", "se", "ci_low", "ci_high", "successes")),
+                     n.to_numpy(), rate_label if rate else share_label, rate_note if rate else share_note))
     rows = []
     for i, cid in enumerate(table.index):
-        for key, _, n in specs:
-            r = w[key].iloc[i]
-            if key.endswith("satisfaction_rate"):
-                label = "residents reached at callback (not_reached excluded)"
-                note = "(satisfied + basically) / reached; Wilson CI; see not_reached.share"
-            else:
-                label, note = f"events closed in {report_year}", "Wilson CI"
-            rows.append(result_row(key, str(cid), report_year, r["proportion"], se=r["se"], ci_low=r["ci_low"],
-                                   ci_high=r["ci_high"], n=r["successes"], denominator=int(n.iloc[i]),
-                                   denominator_label=label, note=note))
+        for key, p, se, lo, hi, succ, n, label, note in cols:
+            rows.append(result_row(key, str(cid), report_year, p[i], se=se[i], ci_low=lo[i], ci_high=hi[i],
+                                   n=succ[i], denominator=int(n[i]), denominator_label=label, note=note))
     return tidy(rows)
 
 
@@ -381,62 +533,58 @@ def repeat_events(events: pd.DataFrame, report_year: int, window_days: float = 3
     cutoff = _cutoff(report_year, data_cutoff)
     window = pd.Timedelta(days=window_days)
     if is_lazy(events):
-        counts = _repeat_counts(events, report_year, window, cutoff, communities)
-    else:
-        ev = events[events["grid_id"].notna()].copy()
-        ev["grid_id"] = ev["grid_id"].astype(str)
-        ev["category"] = ev["category"].astype(str)
-        ev["community_id"] = ev["community_id"].astype(str)
-        ev["_rep"] = as_datetime(ev["reported_at"])
-        ev["_closed_at"] = as_datetime(ev["closed_at"]).where(_closed_by(ev, cutoff))
-        target = subset_communities(ev[in_year(ev["reported_at"], report_year)], communities).copy()
-        closings = ev[ev["_closed_at"].notna()].sort_values("_closed_at")
-        lookup = {k: g["_closed_at"].to_numpy() for k, g in closings.groupby(["grid_id", "category"])}
-        flags = np.zeros(len(target), dtype=int)
-        for i, (gid, cat, rep) in enumerate(zip(target["grid_id"], target["category"], target["_rep"])):
-            times = lookup.get((gid, cat))
-            if times is None:
-                continue
-            j = np.searchsorted(times, np.datetime64(rep), side="left") - 1  # last closing strictly before rep
-            if j >= 0 and (rep - pd.Timestamp(times[j])) <= window:
-                flags[i] = 1
-        target["_repeat"] = flags
-        counts = _flag_counts(target, "_repeat")
-    rows = _wilson_rows(counts, "grid.repeat_events.share", report_year,
-                        f"events reported in {report_year} with a grid_id",
-                        f"same grid and category within {window_days:g} days after a closed event; Wilson CI",
-                        confidence, by_category=True)
-    return tidy(rows)
+        counts = _lazy_counts(events, report_year, cutoff, communities, ("repeat",), window)["repeat"]
+        return _repeat_from(counts, report_year, window_days, confidence)
+    ev = events[events["grid_id"].notna()].copy()
+    ev["grid_id"] = ev["grid_id"].astype(str)
+    ev["category"] = ev["category"].astype(str)
+    ev["community_id"] = ev["community_id"].astype(str)
+    ev["_rep"] = as_datetime(ev["reported_at"])
+    ev["_closed_at"] = as_datetime(ev["closed_at"]).where(_closed_by(ev, cutoff))
+    target = subset_communities(ev[in_year(ev["reported_at"], report_year)], communities).copy()
+    closings = ev[ev["_closed_at"].notna()].sort_values("_closed_at")
+    lookup = {k: g["_closed_at"].to_numpy() for k, g in closings.groupby(["grid_id", "category"])}
+    flags = np.zeros(len(target), dtype=int)
+    for i, (gid, cat, rep) in enumerate(zip(target["grid_id"], target["category"], target["_rep"])):
+        times = lookup.get((gid, cat))
+        if times is None:
+            continue
+        j = np.searchsorted(times, np.datetime64(rep), side="left") - 1  # last closing strictly before rep
+        if j >= 0 and (rep - pd.Timestamp(times[j])) <= window:
+            flags[i] = 1
+    target["_repeat"] = flags
+    return _repeat_from(_flag_counts(target, "_repeat"), report_year, window_days, confidence)
 
 
-def _repeat_counts(events: ParquetTable, report_year: int, window: pd.Timedelta, cutoff: pd.Timestamp,
-                   communities: Sequence[str] | None) -> pd.DataFrame:
-    """Repeats by community and category, counted by DuckDB: an ASOF join finds, for each event reported in the
-    year, the last closing strictly before it in the same grid and category."""
-    closed = _closed_by_sql(cutoff)
-    micros = int(window / pd.Timedelta(microseconds=1))
-    return _counts(events, f"""
-        WITH ev AS (SELECT community_id, grid_id, CAST(category AS VARCHAR) AS category, reported_at,
-                           CASE WHEN {closed} THEN closed_at END AS closed_c
-                    FROM {{t}} WHERE grid_id IS NOT NULL),
-             closings AS (SELECT grid_id, category, closed_c FROM ev WHERE closed_c IS NOT NULL),
-             target AS (SELECT * FROM ev WHERE year(reported_at) = {int(report_year)}
-                        AND {_in_communities(communities)})
-        SELECT t.community_id, t.category, count(*) AS trials,
-               sum(CASE WHEN c.closed_c IS NOT NULL
-                        AND epoch_us(t.reported_at) - epoch_us(c.closed_c) <= {micros} THEN 1 ELSE 0 END)
-                   AS successes
-        FROM target AS t ASOF LEFT JOIN closings AS c
-            ON t.grid_id = c.grid_id AND t.category = c.category AND t.reported_at > c.closed_c
-        GROUP BY ALL""")
+def _repeat_from(counts: pd.DataFrame, report_year: int, window_days: float, confidence: float) -> pd.DataFrame:
+    """:func:`repeat_events` from repeats (successes) and events (trials) by community and category."""
+    return tidy(_wilson_rows(counts, "grid.repeat_events.share", report_year,
+                             f"events reported in {report_year} with a grid_id",
+                             f"same grid and category within {window_days:g} days after a closed event; Wilson CI",
+                             confidence, by_category=True))
 
 
 def grid_indicators(tables: dict[str, pd.DataFrame], report_year: int, data_cutoff=None,
                     communities: Sequence[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:
-    """Every grid-event indicator, stacked in the tidy layout (staff counts are in :mod:`.organisation`)."""
+    """Every grid-event indicator, stacked in the tidy layout (staff counts are in :mod:`.organisation`).
+
+    For grid events left on disk every count comes from one read of the Parquet files (:func:`_lazy_counts`).
+    """
     if "grid_events" not in tables:
         return tidy([])
     ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
+    if is_lazy(ev):
+        cutoff, window_days = _cutoff(report_year, data_cutoff), 30.0
+        c = _lazy_counts(ev, report_year, cutoff, communities, _PARTS, pd.Timedelta(days=window_days))
+        parts = [_closed_from(c["closed"], report_year, pop, communities, 10000.0, lin),
+                 _rates_from(c["reported"], "n", pop, report_year, communities, confidence, 10000.0, True, lin),
+                 _closure_from(c["closure"], c.get("on_time"), report_year, cutoff, confidence, True),
+                 _time_rows(_quantiles_from_counts(c, ("community_id", "category"), (0.25, 0.5, 0.75), confidence,
+                                                   "log"), report_year, cutoff, "log"),
+                 _callback_from(c["callback"], report_year, confidence)]
+        if "repeat" in c:
+            parts.append(_repeat_from(c["repeat"], report_year, window_days, confidence))
+        return pd.concat(parts, ignore_index=True)
     parts = [events_closed(ev, report_year, pop, communities, lineage=lin),
              event_rates(ev, pop, report_year, communities, confidence, lineage=lin),
              closure_rates(ev, report_year, data_cutoff, communities, confidence),

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import DISTRICT, active_at_year_end, as_number, in_year
+from ._common import DISTRICT, active_at_year_end, as_number, in_memory, in_year
 from .grid import events_closed
 from .organisation import community_workers, grid_staff, joint_meetings
 from .petitions import yoy_rate_ratio
@@ -125,7 +125,7 @@ def headline_figures(tables: dict[str, pd.DataFrame], report_year: int) -> dict[
             raised = as_number(act.loc[typ == "community_fund", "funds_raised_cny"]).fillna(0.0).sum()
             out["participation.fund_inflow_cny.total"] = _count(float(raised))
     if "activities" in tables:
-        a = tables["activities"]
+        a = in_memory(tables["activities"], ("date", "attendance"))
         in_y = a[in_year(a["date"], y)]
         out["participation.activities.count"] = _count(float(len(in_y)))
         out["participation.attendance.person_times"] = _count(float(as_number(in_y["attendance"]).fillna(0).sum()))

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, in_year, population_by_community, \
-    present, result_row, subset_communities, tidy, year_end
+from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, in_memory, in_year, \
+    population_by_community, present, result_row, subset_communities, tidy, year_end
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
 from .intervals import wilson_interval
@@ -192,6 +192,11 @@ def service_hours(volunteers: pd.DataFrame, service_hours_: pd.DataFrame, popula
     return tidy(rows)
 
 
+# the columns the activity indicators read (a table left on disk is read through DuckDB with these only)
+_ACTIVITY_COLUMNS = ("community_id", "date", "activity_type", "attendance", "organiser_type", "co_organisers",
+                     "target_group", "venue_level")
+
+
 def activity_person_times(activities: pd.DataFrame, population: pd.DataFrame | None, report_year: int,
                           communities: Sequence[str] | None = None, per: float = 100.0,
                           lineage: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -200,6 +205,7 @@ def activity_person_times(activities: pd.DataFrame, population: pd.DataFrame | N
     Keys: ``participation.activities.count`` / ``.per_1k`` and ``participation.attendance.person_times`` /
     ``.person_times_per_100`` (per 100 residents) / ``.person_times_per_community``.
     """
+    activities = in_memory(activities, _ACTIVITY_COLUMNS)
     act = activities[in_year(activities["date"], report_year)]
     return pd.concat([
         count_by_community(act, "participation.activities", report_year, population, per=1000.0,
@@ -220,7 +226,7 @@ def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None,
     would hide behind too-narrow intervals. Rows: ``participation.attendance.mean_per_activity`` with ``group`` =
     the level; ``se`` is on the log scale; θ and the number of activities are stated in ``note``.
     """
-    act = subset_communities(activities, communities)
+    act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
     if report_year is not None:
         act = act[in_year(act["date"], report_year)]
     fit = fit_negative_binomial(act, "attendance", [by], reference=None if reference is None else {by: reference},
@@ -248,7 +254,7 @@ def co_organised_share(activities: pd.DataFrame, report_year: int, communities: 
     ``co_organisers`` alone, which does not depend on how organiser types are labelled), both with Wilson
     intervals.
     """
-    act = subset_communities(activities, communities)
+    act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
     act = act[in_year(act["date"], report_year)].copy()
     act["community_id"] = act["community_id"].astype(str)
     co = present(act["co_organisers"]) if "co_organisers" in act.columns else pd.Series(False, index=act.index)
@@ -329,7 +335,7 @@ def participation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
             parts.append(service_hours(tables["volunteers"], tables["service_hours"], pop, report_year,
                                        communities, n_resamples, seed, confidence, lineage=lin))
     if "activities" in tables:
-        act = tables["activities"]
+        act = in_memory(tables["activities"], _ACTIVITY_COLUMNS)  # read once if left on disk
         parts.append(activity_person_times(act, pop, report_year, communities, lineage=lin))
         parts.append(co_organised_share(act, report_year, communities, confidence))
         in_y = act[in_year(act["date"], report_year)]

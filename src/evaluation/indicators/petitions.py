@@ -29,7 +29,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from ._common import DISTRICT, as_datetime, as_number, in_year, population_by_community, result_row, \
+from ._common import DISTRICT, as_datetime, as_number, in_memory, in_year, population_by_community, result_row, \
     subset_communities, tidy
 from .counting import count_by_community
 from .intervals import RateRatio, describe_change, rate_ratio_exact
@@ -44,6 +44,10 @@ __all__ = [
     "fit_its",
     "its_curves",
 ]
+
+
+# the columns the petition indicators read (a table left on disk is read through DuckDB with these only)
+_COLUMNS = ("community_id", "received_date", "category", "real_estate_related")
 
 
 def _real_estate(petitions: pd.DataFrame) -> pd.Series:
@@ -61,6 +65,7 @@ def petition_counts(petitions: pd.DataFrame, population: pd.DataFrame | None, ye
     Keys: ``petitions.received.count`` / ``.per_10k`` (``group`` = category, empty for all) and
     ``petitions.real_estate.count`` / ``.per_10k``. Rows dated before the 2020 split carry legacy communities.
     """
+    petitions = in_memory(petitions, _COLUMNS)
     parts = []
     for year in years:
         rec = petitions[in_year(petitions["received_date"], year)]
@@ -87,7 +92,7 @@ def yoy_rate_ratio(petitions: pd.DataFrame, report_year: int, comparison_year: i
     with it, each count is divided by that year's resident population.
     """
     comparison_year = report_year - 1 if comparison_year is None else comparison_year
-    p = subset_communities(petitions, communities)
+    p = subset_communities(in_memory(petitions, _COLUMNS), communities)
     if real_estate_only:
         p = p[_real_estate(p)]
     x = int(in_year(p["received_date"], report_year).sum())
@@ -114,6 +119,7 @@ def real_estate_change(petitions: pd.DataFrame, report_year: int, comparison_yea
     ``.rate_ratio_per_resident``. The ``note`` of the change rows holds the plain-words sentence.
     """
     comparison_year = report_year - 1 if comparison_year is None else comparison_year
+    petitions = in_memory(petitions, _COLUMNS)
     rr = yoy_rate_ratio(petitions, report_year, comparison_year, None, communities, True, confidence)
     what = "real-estate petitions" if language == "en" else "涉地产信访件"
     rows = [
@@ -158,6 +164,7 @@ def monthly_series(petitions: pd.DataFrame, population: pd.DataFrame, start: str
     DataFrame
         ``month`` (first day), ``count``, ``population``, ``days``, ``exposure`` (person-years).
     """
+    petitions = in_memory(petitions, _COLUMNS)
     p = subset_communities(petitions, communities)
     if real_estate_only:
         p = p[_real_estate(p)]

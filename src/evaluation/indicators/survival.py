@@ -23,6 +23,7 @@ Therneau, T. M. (2024). *A Package for Survival Analysis in R*, ``survfit`` and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,7 +32,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
-__all__ = ["kaplan_meier", "kaplan_meier_counts", "km_quantiles", "km_quantiles_counts"]
+__all__ = ["kaplan_meier", "kaplan_meier_counts", "km_quantiles", "km_quantiles_counts",
+           "km_quantiles_grouped"]
 
 ConfType = Literal["log", "log-log", "plain"]
 _TOL = float(np.sqrt(np.finfo(float).eps))  # R's quantile.survfit default tolerance
@@ -49,8 +51,14 @@ def _inputs(time, event) -> tuple[np.ndarray, np.ndarray]:
     return t, e
 
 
+@functools.lru_cache(maxsize=8)
+def _z(confidence: float) -> float:
+    # the same quantile for every curve: computed once, not once per community
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
 def _confint(surv: np.ndarray, se_log: np.ndarray, confidence: float, conf_type: ConfType):
-    z = stats.norm.ppf(0.5 + confidence / 2)
+    z = _z(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         if conf_type == "log":
             s = np.where(surv == 0, np.nan, surv)
@@ -103,14 +111,21 @@ def _empty_km() -> pd.DataFrame:
                         dtype="float64")
 
 
-def _km_frame(times: np.ndarray, n: np.ndarray, d: np.ndarray, surv: np.ndarray, confidence: float,
-              conf_type: ConfType) -> pd.DataFrame:
+def _km_bands(n: np.ndarray, d: np.ndarray, surv: np.ndarray, confidence: float, conf_type: ConfType
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greenwood SE of S and the pointwise limits at each event time (as R ``survfit``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(n > d, d / (n * (n - d)), np.inf)
     se_log = np.sqrt(np.cumsum(term))
     lo, hi = _confint(surv, se_log, confidence, conf_type)
     with np.errstate(invalid="ignore"):
         std_err = np.where(np.isfinite(se_log), se_log * surv, np.nan)
+    return std_err, lo, hi
+
+
+def _km_frame(times: np.ndarray, n: np.ndarray, d: np.ndarray, surv: np.ndarray, confidence: float,
+              conf_type: ConfType) -> pd.DataFrame:
+    std_err, lo, hi = _km_bands(n, d, surv, confidence, conf_type)
     return pd.DataFrame({"time": times, "n_risk": n, "n_event": d,
                          "surv": surv, "std_err": std_err, "ci_low": lo, "ci_high": hi})
 
@@ -154,6 +169,12 @@ def kaplan_meier_counts(time, n_event, n_total, confidence: float = 0.95,
     t, d, m = _counts_inputs(time, n_event, n_total)
     if d.sum() == 0:
         return _empty_km()
+    return _km_frame(*_product_limit(t, d, m), confidence, conf_type)
+
+
+def _product_limit(t: np.ndarray, d: np.ndarray, m: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Event times, risk sets, events and S from counts by time (at least one event)."""
     n = np.cumsum(m[::-1])[::-1]
     keep = d > 0
     t, n, d = t[keep], n[keep], d[keep]
@@ -162,27 +183,39 @@ def kaplan_meier_counts(time, n_event, n_total, confidence: float = 0.95,
     sp[zero] = 1e-16
     sp = np.exp(np.cumsum(np.log(sp)))
     sp[zero] = 0
-    return _km_frame(t, n, d, sp, confidence, conf_type)
+    return t, n, d, sp
+
+
+def _dedup(x: np.ndarray, y: np.ndarray, tol: float = _TOL) -> tuple:
+    """The curve as ``findq`` reads it: repeated ``y`` values dropped (R: ``duplicated(y)``, which also drops repeated
+    NAs), then the knots of ``approx`` (the non-missing y ± tol and their 1-based indices), computed once per curve
+    and shared by every probability."""
+    keep = np.zeros(len(y), dtype=bool)
+    keep[np.unique(y, return_index=True)[1]] = True  # first occurrence of each value, NaNs as one value
+    x, y = x[keep], y[keep]
+    ok = ~np.isnan(y)
+    return x, y, np.arange(1, len(y) + 1)[ok], y[ok] + tol, y[ok] - tol
+
+
+def _step_right(knots: np.ndarray, idx: np.ndarray, v: float) -> float:
+    """``approx(knots, idx, v, method = "constant", f = 1)``: the index of the first knot at or above ``v``."""
+    if len(knots) == 0 or v < knots[0] or v > knots[-1]:
+        return np.nan
+    return float(idx[np.searchsorted(knots, v, side="left")])
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, xmax: float, tol: float = _TOL) -> float:
     """R's ``survival:::findq``: the time at which the CDF ``y`` reaches ``p``, midpoint of a flat at ``p``."""
     if np.all(np.isnan(y)) or np.nanmax(y) < p:
         return np.nan
-    # drop repeated y values (R: duplicated(y), which also drops repeated NAs, as pandas does)
-    keep = ~pd.Series(y).duplicated().to_numpy()
-    x, y = x[keep], y[keep]
-    idx = np.arange(1, len(y) + 1)
-    ok = ~np.isnan(y)
+    return _findq_dedup(_dedup(x, y, tol), p, xmax, tol)
 
-    def step_right(xs: np.ndarray, v: float) -> float:
-        # approx(xs, idx, v, method = "constant", f = 1): the index of the first knot at or above v
-        if len(xs) == 0 or v < xs[0] or v > xs[-1]:
-            return np.nan
-        return float(idx[ok][np.searchsorted(xs, v, side="left")])
 
-    i1 = step_right(y[ok] + tol, p)
-    i2 = step_right(y[ok] - tol, p)
+def _findq_dedup(curve: tuple, p: float, xmax: float, tol: float = _TOL) -> float:
+    """:func:`_findq` on a curve already passed through :func:`_dedup` (whose maximum reaches ``p``)."""
+    x, y, idx, up, down = curve
+    i1 = _step_right(up, idx, p)
+    i2 = _step_right(down, idx, p)
     quant = np.nan if np.isnan(i1) or np.isnan(i2) else (x[int(i1) - 1] + x[int(i2) - 1]) / 2
     if p == 0:
         quant = x[0]
@@ -225,17 +258,99 @@ def km_quantiles_counts(time, n_event, n_total, probs: Sequence[float] = (0.25, 
     return _quantiles(km, float(t.max()) if len(t) else np.nan, int(m.sum()), int(d.sum()), probs)
 
 
+def _check_probs(probs: Sequence[float]) -> list[float]:
+    out = [float(p) for p in probs]
+    if any(not 0 <= p <= 1 for p in out):
+        raise ValueError("probabilities must lie in [0, 1]")
+    return out
+
+
+def _quantile_values(times: np.ndarray, curves: Sequence[np.ndarray], xmax: float, probs: Sequence[float]
+                     ) -> list[list[float]]:
+    """For each survival curve (S and its two bands at ``times``), the times where 1 − curve reaches each p."""
+    x = np.concatenate(([0.0], times))
+    out = []
+    for curve in curves:
+        y = np.concatenate(([0.0], 1 - curve))
+        top = np.nan if np.all(np.isnan(y)) else np.nanmax(y)
+        curve = _dedup(x, y)  # once per curve, shared by the probabilities
+        out.append([np.nan if not top >= p else _findq_dedup(curve, p, xmax) for p in probs])
+    return out
+
+
 def _quantiles(km: pd.DataFrame, xmax: float, n: int, n_event: int, probs: Sequence[float]) -> pd.DataFrame:
-    x = np.concatenate(([0.0], km["time"].to_numpy()))
-    rows = []
-    for p in probs:
-        if not 0 <= p <= 1:
-            raise ValueError("probabilities must lie in [0, 1]")
-        if len(km) == 0:
-            q = lo = hi = np.nan
+    probs = _check_probs(probs)
+    if len(km) == 0:
+        q = lo = hi = [np.nan] * len(probs)
+    else:
+        q, lo, hi = _quantile_values(km["time"].to_numpy(), [km["surv"].to_numpy(), km["ci_low"].to_numpy(),
+                                                             km["ci_high"].to_numpy()], xmax, probs)
+    return pd.DataFrame({"prob": probs, "quantile": q, "ci_low": lo, "ci_high": hi, "n": [n] * len(probs),
+                         "n_event": [n_event] * len(probs)}, columns=_QUANTILE_COLUMNS)
+
+
+_QUANTILE_COLUMNS = ["prob", "quantile", "ci_low", "ci_high", "n", "n_event"]
+
+
+def km_quantiles_grouped(group, time, n_event, n_total, probs: Sequence[float] = (0.25, 0.5, 0.75),
+                         confidence: float = 0.95, conf_type: ConfType = "log") -> pd.DataFrame:
+    """:func:`km_quantiles_counts` for many groups at once, from counts by group and time.
+
+    Made for the counts a DuckDB ``GROUP BY group, time`` returns for thousands of communities: one pass over the
+    sorted arrays, the curve of each group formed by the very operations of :func:`km_quantiles_counts`, so each
+    group's row is bitwise that function's result (without building two DataFrames per group). Rows already in
+    (group, time) order, as from an ``ORDER BY``, are not sorted again.
+
+    Parameters
+    ----------
+    group : array_like
+        Group label of each row (any hashable values; rows of a group need not be adjacent).
+    time, n_event, n_total : array_like
+        As :func:`kaplan_meier_counts`; within a group the times must be distinct.
+    probs, confidence, conf_type
+        As :func:`km_quantiles`.
+
+    Returns
+    -------
+    DataFrame
+        ``group``, then the columns of :func:`km_quantiles`; groups in sorted order, ``len(probs)`` rows each.
+    """
+    probs = _check_probs(probs)
+    g = pd.factorize(np.asarray(group, dtype=object), sort=True)
+    codes, labels = g[0], g[1]
+    t = np.asarray(time, dtype="float64")
+    d = np.asarray(n_event, dtype="float64")
+    m = np.asarray(n_total, dtype="float64")
+    if not (codes.shape == t.shape == d.shape == m.shape):
+        raise ValueError("group, time, n_event and n_total must have the same length")
+    if np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("times must be finite and non-negative")
+    if np.any(d < 0) or np.any(d > m):
+        raise ValueError("n_event must lie between 0 and n_total")
+    step = np.diff(codes)
+    if not np.all((step > 0) | ((step == 0) & (np.diff(t) > 0))):  # not yet in (group, time) order
+        order = np.lexsort((t, codes))
+        codes, t, d, m = codes[order], t[order], d[order], m[order]
+        if len(t) > 1 and np.any((np.diff(t) <= 0) & (np.diff(codes) == 0)):
+            raise ValueError("times must be distinct within a group (aggregate the counts by group and time first)")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes) != 0]) if len(codes) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(codes)]
+    cols: dict[str, list] = {c: [] for c in ["group", *_QUANTILE_COLUMNS]}
+    for a, b in zip(starts, ends):
+        tg, dg, mg = t[a:b], d[a:b], m[a:b]
+        if dg.sum() == 0:
+            q = lo = hi = [np.nan] * len(probs)
         else:
-            q = _findq(x, np.concatenate(([0.0], 1 - km["surv"].to_numpy())), p, xmax)
-            lo = _findq(x, np.concatenate(([0.0], 1 - km["ci_low"].to_numpy())), p, xmax)
-            hi = _findq(x, np.concatenate(([0.0], 1 - km["ci_high"].to_numpy())), p, xmax)
-        rows.append({"prob": float(p), "quantile": q, "ci_low": lo, "ci_high": hi, "n": n, "n_event": n_event})
-    return pd.DataFrame(rows)
+            et, n, de, sp = _product_limit(tg, dg, mg)
+            _, ci_lo, ci_hi = _km_bands(n, de, sp, confidence, conf_type)
+            q, lo, hi = _quantile_values(et, [sp, ci_lo, ci_hi], float(tg.max()), probs)
+        cols["group"] += [labels[codes[a]]] * len(probs)
+        cols["prob"] += probs
+        cols["quantile"] += q
+        cols["ci_low"] += lo
+        cols["ci_high"] += hi
+        cols["n"] += [int(mg.sum())] * len(probs)
+        cols["n_event"] += [int(dg.sum())] * len(probs)
+    return pd.DataFrame(cols, columns=["group", *_QUANTILE_COLUMNS]).astype(
+        {"prob": "float64", "quantile": "float64", "ci_low": "float64", "ci_high": "float64", "n": "int64",
+         "n_event": "int64"})
