@@ -86,3 +86,20 @@ def run_notebook(notebook: Path, out: Path, **params) -> tuple[dict, str]:
     nb = nbformat.read(out, as_version=4)
     shown = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     return read_records([nb]), json.dumps(shown, ensure_ascii=False)
+
+
+def copy_with_parquet(source: Path, folder: Path, names: tuple[str, ...]) -> Path:
+    """Copy a district folder, turning the CSV tables ``names`` into Parquet in canonical text (NFKC: the bundled
+    co-organiser lists use full-width commas), so that the loader may leave them on disk."""
+    import shutil
+    import unicodedata
+
+    for p in source.iterdir():
+        if p.is_file():
+            shutil.copy(p, folder / p.name)
+    for name in names:
+        frame = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        frame = frame.apply(lambda col: col.map(lambda v: unicodedata.normalize("NFKC", v)))
+        frame.to_parquet(folder / f"{name}.parquet")
+        (folder / f"{name}.csv").unlink()
+    return folder

@@ -8,13 +8,12 @@ activities are Parquet files.
 
 from __future__ import annotations
 
-import shutil
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import copy_with_parquet
 
 from evaluation.data import load_district
 from evaluation.data.lazy import ParquetTable
@@ -26,16 +25,7 @@ YEAR = 2024
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("district")
-    for p in DATA.iterdir():
-        if p.is_file():
-            shutil.copy(p, folder / p.name)
-    for name in ("petitions", "activities"):
-        frame = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
-        # canonical text (the bundled co-organiser lists use full-width commas), so the table may stay on disk
-        frame = frame.apply(lambda col: col.map(lambda v: unicodedata.normalize("NFKC", v)))
-        frame.to_parquet(folder / f"{name}.parquet")
-        (folder / f"{name}.csv").unlink()
+    folder = copy_with_parquet(DATA, tmp_path_factory.mktemp("district"), ("petitions", "activities"))
     needed = ("petitions", "activities", "population", "community_lineage")
     eager = load_district(folder, lazy_rows=None, tables=needed).tables
     lazy = load_district(folder, lazy_rows=1, tables=needed).tables

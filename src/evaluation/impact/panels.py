@@ -70,20 +70,27 @@ def _time(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s)
 
 
-# The grid-event outcomes of a table left on disk (a region's tens of millions of events), summed by DuckDB with the
-# definitions of the pandas branches below; {t} is the typed view of the events.
-_LAZY_SQL = {
-    "on_time_rate": """
+# The outcomes of a table left on disk (a region's tens of millions of rows), summed by DuckDB with the definitions of
+# the pandas branches below; {t} is the table's typed view. Per-resident rates carry den = 0, as below.
+_EVENT_COLUMNS = ["community_id", "reported_at", "deadline_at", "closed_at"]
+_LAZY_SQL: dict[str, tuple[str, list[str]]] = {
+    "on_time_rate": ("""
         SELECT community_id, year(deadline_at) AS year,
                sum(CASE WHEN closed_at IS NOT NULL AND closed_at <= deadline_at THEN 1 ELSE 0 END)::DOUBLE AS num,
                count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
         FROM {t} WHERE deadline_at IS NOT NULL AND year(deadline_at) <= (SELECT max(year(reported_at)) FROM {t})
-        GROUP BY ALL""",
-    "log_time_to_close": """
+        GROUP BY ALL""", _EVENT_COLUMNS),
+    "log_time_to_close": ("""
         SELECT community_id, year(reported_at) AS year,
                sum(ln(greatest((epoch(closed_at) - epoch(reported_at)) / 3600, 1 / 60))) AS num,
                count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
-        FROM {t} WHERE closed_at IS NOT NULL GROUP BY ALL""",
+        FROM {t} WHERE closed_at IS NOT NULL GROUP BY ALL""", _EVENT_COLUMNS),
+    "real_estate_petitions_per_10k": ("""
+        SELECT community_id, year(received_date) AS year, 1e4 * count(*) AS num, 0.0 AS den, count(*)::DOUBLE AS n
+        FROM {t} WHERE real_estate_related = 1 GROUP BY ALL""", ["community_id", "received_date", "real_estate_related"]),
+    "activities_per_1k": ("""
+        SELECT community_id, year(date) AS year, 1e3 * count(*) AS num, 0.0 AS den, count(*)::DOUBLE AS n
+        FROM {t} GROUP BY ALL""", ["community_id", "date"]),
 }
 
 
@@ -94,7 +101,8 @@ def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
         if outcome not in _LAZY_SQL:
             raise ValueError(f"{OUTCOMES[outcome]} is too large to hold in memory and outcome {outcome!r} has no "
                              "on-disk path; use a community subset or convert it to a smaller export")
-        frame = source.query(_LAZY_SQL[outcome], columns=["community_id", "reported_at", "deadline_at", "closed_at"])
+        sql, columns = _LAZY_SQL[outcome]
+        frame = source.query(sql, columns=columns)
         frame = frame.assign(community_id=frame["community_id"].astype(str), year=frame["year"].astype(int))
         return frame.groupby(["community_id", "year"], as_index=False)[["num", "den", "n"]].sum()
     if outcome in ("satisfaction_index", "participation_rate"):
