@@ -214,3 +214,34 @@ def test_category_counts_recount_with_crosstab_and_suppression():
     assert shown["community_comparison"].tolist() == ["<5", "<5", "<5", "<5"]
     assert shown["district_report"].tolist() == [8, "—", "<5", 15]
     assert list(shown["category"]) == ["dispute", "labour", "other", "All"]
+
+
+@pytest.fixture(scope="module")
+def bundled_both():
+    from pathlib import Path
+
+    from evaluation.data import load_district
+    from evaluation.data.lazy import ParquetTable
+
+    data = Path(__file__).resolve().parents[2] / "data" / "synthetic"
+    need = ("grid_events", "population", "community_lineage", "survey_responses")
+    eager, lazy = load_district(data, lazy_rows=None, tables=need), load_district(data, lazy_rows=1, tables=need)
+    assert isinstance(lazy.tables["grid_events"], ParquetTable)
+    return dict(eager.tables), dict(lazy.tables)
+
+
+def test_profile_helpers_same_with_events_left_on_disk(bundled_both):
+    """A region's events stay on disk (issue 9): the profile's event figures are the same as from memory."""
+    from evaluation.indicators.profile import profile_indicators
+
+    eager, lazy = bundled_both
+    pd.testing.assert_frame_equal(category_counts(eager["grid_events"], "C07", "reported_at", 2024),
+                                  category_counts(lazy["grid_events"], "C07", "reported_at", 2024))
+    a, b = community_trend(eager, "C07", 2024), community_trend(lazy, "C07", 2024)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+    grid_rows = lambda f: f[f["indicator"].str.startswith("grid.")].reset_index(drop=True)  # noqa: E731
+    ea = {k: v for k, v in eager.items() if k != "survey_responses"}
+    la = {k: v for k, v in lazy.items() if k != "survey_responses"}
+    pa, pb = grid_rows(profile_indicators(ea, 2024)), grid_rows(profile_indicators(la, 2024))
+    assert len(pa) > 100
+    pd.testing.assert_frame_equal(pa, pb, check_exact=False, rtol=1e-12)

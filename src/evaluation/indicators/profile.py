@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import DISTRICT, as_datetime, tidy
+from ._common import DISTRICT, as_datetime, in_memory, tidy
 from .grid import callback_outcomes, closure_rates, event_rates, repeat_events, time_to_close
 from .organisation import organisation_indicators
 from .participation import participation_indicators
@@ -131,8 +131,8 @@ def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, dat
         ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
         parts += [event_rates(ev, pop, report_year, confidence=confidence, by_category=False, lineage=lin),
                   closure_rates(ev, report_year, data_cutoff, confidence=confidence, by_category=False)]
-        in_y = ev[as_datetime(ev["reported_at"]).dt.year == int(report_year)]
-        if len(in_y):
+        # a region's events may stay on disk: the grid functions read them there; only the report dates come here
+        if (as_datetime(in_memory(ev, ["reported_at"])["reported_at"]).dt.year == int(report_year)).any():
             parts.append(time_to_close(ev, report_year, data_cutoff, by=("community_id",), confidence=confidence))
         if "callback" in ev.columns:
             parts.append(callback_outcomes(ev, report_year, confidence=confidence))
@@ -268,7 +268,7 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
     ev, pop, survey = tables.get("grid_events"), tables.get("population"), tables.get("survey_responses")
     seen = []
     if ev is not None and len(ev):
-        seen.append(int(as_datetime(ev["reported_at"]).dt.year.min()))
+        seen.append(int(as_datetime(in_memory(ev, ["reported_at"])["reported_at"]).dt.year.min()))
     if survey is not None and len(survey):
         seen.append(int(pd.to_numeric(survey["wave"]).min()))
     if first_year is None:
@@ -377,6 +377,7 @@ def category_counts(records: pd.DataFrame, community_id: str, date_column: str, 
         ``category``, ``community_comparison``, ``community_report``, ``district_report`` (counts).
     """
     comparison_year = int(report_year) - 1 if comparison_year is None else int(comparison_year)
+    records = in_memory(records, ["community_id", date_column, category])  # only these columns of a table on disk
     year = as_datetime(records[date_column]).dt.year
     cat = records[category].astype("object").where(records[category].notna(), "").astype(str)
     own = records["community_id"].astype(str) == str(community_id)
