@@ -150,8 +150,279 @@ def _excel(folder: Path) -> None:
     frame.to_excel(folder / "grid_events.xlsx", index=False)
 
 
+def _stray_byte(folder: Path) -> None:
+    # a UTF-8 export with one cp1252 byte pasted in: GB18030 would read it, turning every name into mojibake
+    data = (folder / "communities.csv").read_bytes()
+    lines = data.split(b"\n")
+    lines[2] = lines[2].replace(b",S01", b",S0\xe91", 1)
+    (folder / "communities.csv").write_bytes(b"\n".join(lines))
+
+
+def _rename_columns(table: str, new: list[str]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        text = (folder / f"{table}.csv").read_text(encoding="utf-8").split("\n", 1)
+        (folder / f"{table}.csv").write_text(",".join(new) + "\n" + text[1], encoding="utf-8")
+    return apply
+
+
+def _workbook(sheets: dict[str, list[list[object]]], table: str = "population") -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        from openpyxl import Workbook
+
+        (folder / f"{table}.csv").unlink()
+        wb = Workbook()
+        wb.remove(wb.active)
+        for title, rows in sheets.items():
+            ws = wb.create_sheet(title)
+            for r in rows:
+                ws.append(r)
+        wb.save(folder / f"{table}.xlsx")
+    return apply
+
+
+_POP = [["community_id", "year", "resident_pop"], ["L01", 2019, 10000], ["L02", 2019, 8000], ["C01", 2024, 9000],
+        ["C02", 2024, 7000], ["C03", 2024, 11000]]
+# openpyxl writes a formula without a cached value, as a script or a web export does
+_POP_FORMULA = [_POP[0], _POP[1], ["L02", 2019, "=B3*4"], *_POP[3:]]
+
+
+def _parquet(table: str, change: Callable[[pd.DataFrame], object] = lambda f: f) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+        (folder / f"{table}.csv").unlink()
+        frame = change(frame)
+        frame.to_parquet(folder / f"{table}.parquet") if isinstance(frame, pd.DataFrame) else \
+            (folder / f"{table}.parquet").write_bytes(frame)
+    return apply
+
+
+def _pop_parquet(values: list[object]) -> Callable[[Path], None]:
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(resident_pop=pd.Series(values, dtype="float64" if any(
+            isinstance(v, float) for v in values) else "object"))
+    return _parquet("population", change)
+
+
+def _pop_uint(folder: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.read_csv(folder / "population.csv", dtype=str, keep_default_na=False)
+    (folder / "population.csv").unlink()
+    pq.write_table(pa.table({"community_id": frame["community_id"], "year": frame["year"].astype("int64"),
+                             "resident_pop": pa.array([2**63, 1, 2, 3, 4], pa.uint64())}),
+                   folder / "population.parquet")
+
+
+def _events_times(values: list[object], unit: str = "us") -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        frame = pd.read_csv(folder / "grid_events.csv", dtype=str, keep_default_na=False)
+        (folder / "grid_events.csv").unlink()
+        t = pa.Table.from_pandas(frame.drop(columns=["reported_at"]), preserve_index=False)
+        t = t.append_column("reported_at", pa.array(values, pa.timestamp(unit)))
+        pq.write_table(t, folder / "grid_events.parquet")
+    return apply
+
+
+def _truncate(name: str) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        frame = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        (folder / f"{name}.csv").unlink()
+        frame.to_parquet(folder / f"{name}.parquet")
+        data = (folder / f"{name}.parquet").read_bytes()
+        (folder / f"{name}.parquet").write_bytes(data[: len(data) // 2])
+    return apply
+
+
+def _csv_named_parquet(folder: Path) -> None:
+    (folder / "grid_events.csv").rename(folder / "grid_events.parquet")
+
+
+def _append_row(table: str, row: dict[str, object]) -> Callable[[Tables], None]:
+    def apply(t: Tables) -> None:
+        t[table] = pd.concat([t[table], pd.DataFrame([row])], ignore_index=True)
+    return apply
+
+
+def _lineage(rows: list[tuple[str, str, str, float]], communities: list[tuple] = ()) -> Callable[[Tables], None]:
+    def apply(t: Tables) -> None:
+        extra = pd.DataFrame(rows, columns=["from_id", "to_id", "effective_date", "pop_share"])
+        t["community_lineage"] = pd.concat([t["community_lineage"], extra], ignore_index=True)
+        if communities:
+            t["communities"] = pd.concat([t["communities"], pd.DataFrame(
+                communities, columns=["community_id", "name_zh", "street", "valid_from", "valid_to"])],
+                ignore_index=True)
+    return apply
+
+
+def _weights(weights: list[float]) -> Callable[[Tables], None]:
+    def apply(t: Tables) -> None:
+        t["survey_responses"]["stratum"] = ["A", "A", "B", "B", "C", "C"]
+        t["survey_responses"]["psu"] = ["1", "2", "3", "4", "5", "6"]
+        t["survey_responses"]["base_weight"] = weights
+    return apply
+
+
+# The hostile-input cases of issue 13 (export habits, encodings, extreme values, lineage), in the same form.
+HOSTILE: tuple[Case, ...] = (
+    Case("utf8_with_a_stray_byte", "encoding", "communities.csv", 3, "street", after_write=_stray_byte,
+         contains="byte"),
+    Case("decimal_comma", "unparseable_int", "population.csv", 2, "resident_pop",
+         _set("population", 0, "resident_pop", "1,5"), contains="thousands separator"),
+    Case("decimal_comma_in_a_float", "unparseable_float", "communities.csv", 3, "lat",
+         lambda t: t["communities"].insert(5, "lat", ["22.5", "22,5", "22.6", "22.7", "22.8"]), contains="1,234"),
+    Case("repeated_header", "duplicate_header", "population.csv", 1, "resident_pop",
+         after_write=_rename_columns("population", ["community_id", "resident_pop", "resident_pop"])),
+    Case("repeated_header_xlsx", "duplicate_header", "population.xlsx", 1, "year",
+         after_write=_workbook({"Sheet1": [["community_id", "year", "year", "resident_pop"],
+                                           ["L01", 2019, 2019, 5]]})),
+    Case("several_sheets_with_data", "several_sheets", "population.xlsx", None, None,
+         after_write=_workbook({"Sheet1": _POP, "Sheet2": _POP}), contains="population"),
+    Case("formula_without_cached_value", "formula_without_value", "population.xlsx", 3, "resident_pop",
+         after_write=_workbook({"population": _POP_FORMULA}), contains="C3"),
+    Case("typo_year_2204", "implausible_date", "grid_events.csv", 3, "reported_at",
+         _set("grid_events", 1, "reported_at", "2204-05-02 10:30:00"), contains="1949-01-01"),
+    Case("typo_year_2099", "implausible_date", "communities.csv", 4, "valid_to",
+         _set("communities", 2, "valid_to", "2099-12-31"), contains="typo"),
+    Case("typo_year_1850", "implausible_date", "communities.csv", 2, "valid_from",
+         _set("communities", 0, "valid_from", "1850-01-01")),
+    Case("date_beyond_pandas_2999", "implausible_date", "grid_events.csv", 2, "closed_at",
+         _set("grid_events", 0, "closed_at", "2999-01-01 00:00:00")),
+    Case("date_before_pandas_0001", "implausible_date", "communities.csv", 3, "valid_from",
+         _set("communities", 1, "valid_from", "0001-01-01")),
+    Case("totals_row", "totals_row", "grid_events.csv", 5, "event_id",
+         _append_row("grid_events", {"event_id": "合计", "community_id": "C01", "category": "sanitation",
+                                     "reported_at": "2024-12-31 00:00:00", "status": "open"}),
+         contains="delete the totals row"),
+    Case("totals_row_english", "totals_row", "grid_events.csv", 5, "category",
+         _append_row("grid_events", {"event_id": "E9", "community_id": "C01", "category": "Total:",
+                                     "reported_at": "2024-12-31 00:00:00", "status": "open"})),
+    Case("zero_weight_stratum", "zero_weight_stratum", "survey_responses.csv", 4, "base_weight",
+         _weights([10.0, 12.0, 0.0, 0.0, 8.0, 9.0]), contains="stratum B"),
+    Case("inf_in_integer_column", "not_finite", "population.csv", 3, "resident_pop",
+         _set("population", 1, "resident_pop", "inf")),
+    Case("minus_inf_in_integer_column", "not_finite", "population.csv", 3, "resident_pop",
+         _set("population", 1, "resident_pop", "-inf")),
+    Case("1e30_in_integer_column", "number_too_large", "population.csv", 4, "resident_pop",
+         _set("population", 2, "resident_pop", "1e30")),
+    Case("2_to_the_63_in_integer_column", "number_too_large", "population.csv", 4, "resident_pop",
+         _set("population", 2, "resident_pop", str(2**63))),
+    Case("inf_in_parquet_integer_column", "not_finite", "population.parquet", 1, "resident_pop",
+         after_write=_pop_parquet([float("inf"), 1.0, 2.0, 3.0, 4.0])),
+    Case("1e30_in_parquet_integer_column", "number_too_large", "population.parquet", 2, "resident_pop",
+         after_write=_pop_parquet([1.0, 1e30, 2.0, 3.0, 4.0])),
+    Case("2_to_the_63_in_parquet_uint64", "number_too_large", "population.parquet", 1, "resident_pop",
+         after_write=_pop_uint),
+    Case("parquet_time_2999", "implausible_date", "grid_events.parquet", 1, "reported_at",
+         after_write=_events_times([pd.Timestamp("2999-01-01").to_pydatetime(), pd.Timestamp("2024-05-02"),
+                                    pd.Timestamp("2024-12-30")])),
+    Case("parquet_time_0001", "implausible_date", "grid_events.parquet", 2, "reported_at",
+         after_write=_events_times([pd.Timestamp("2024-03-01"), __import__("datetime").datetime(1, 1, 1),
+                                    pd.Timestamp("2024-12-30")])),
+    Case("empty_parquet_file", "unreadable_file", "grid_events.parquet", None, None,
+         after_write=_parquet("grid_events", lambda f: b"")),
+    Case("truncated_parquet_file", "unreadable_file", "grid_events.parquet", None, None,
+         after_write=_truncate("grid_events")),
+    Case("csv_named_parquet", "unreadable_file", "grid_events.parquet", None, None, after_write=_csv_named_parquet),
+    Case("lineage_second_split", "lineage_second_split", "community_lineage.csv", 7, "effective_date",
+         _lineage([("C01", "C01", "2023-01-01", 0.7), ("C01", "C04", "2023-01-01", 0.3),
+                   ("C01", "C01", "2024-01-01", 0.8), ("C01", "C05", "2024-01-01", 0.2)],
+                  [("C04", "新四社区", "S01", "2023-01-01", ""), ("C05", "新五社区", "S01", "2024-01-01", "")]),
+         contains="C01"),
+    Case("lineage_self_loop", "lineage_self_loop", "community_lineage.csv", 5, "to_id",
+         _lineage([("C01", "C01", "2023-01-01", 1.0)])),
+    Case("lineage_cycle", "lineage_cycle", "community_lineage.csv", 5, "to_id",
+         _lineage([("C01", "C02", "2023-01-01", 1.0), ("C02", "C01", "2023-06-01", 1.0)]), contains="C01"),
+    Case("lineage_outside_lifetime", "lineage_lifetime", "community_lineage.csv", 4, "effective_date",
+         _set("community_lineage", 2, "effective_date", "2012-01-01"), contains="valid_from"),
+    Case("lineage_after_parent_ended", "lineage_lifetime", "community_lineage.csv", 2, "effective_date",
+         lambda t: (_set("community_lineage", 0, "effective_date", "2021-01-01")(t),
+                    _set("community_lineage", 1, "effective_date", "2021-01-01")(t)), contains="valid_to"),
+    Case("phone_in_a_bad_number_is_masked", "unparseable_int", "population.csv", 2, "resident_pop",
+         _set("population", 0, "resident_pop", "张三 13812345678"), contains="[手机号]"),
+)
+
+
+def _utf8_with(ch: str) -> Callable[[Tables], None]:
+    # one Latin-1 character in a UTF-8 export with Chinese text: once enough to flip the whole file to GB18030
+    return _set("communities", 1, "street", f"S01{ch}")
+
+
+def _ascii_file_with(ch: str) -> Callable[[Path], None]:
+    # no Chinese at all in the file: the tie between UTF-8 and GBK readings, decided for UTF-8 (Latin-1)
+    def apply(folder: Path) -> None:
+        (folder / "population.csv").write_text(
+            "community_id,year,resident_pop,note\n" + "\n".join(
+                f"{c},{y},{n},caf{ch}" for c, y, n in (("L01", 2019, 10000), ("L02", 2019, 8000),
+                                                      ("C01", 2024, 9000), ("C02", 2024, 7000),
+                                                      ("C03", 2024, 11000))) + "\n", encoding="utf-8")
+    return apply
+
+
+def _second_sheet_named_for_table(folder: Path) -> None:
+    from openpyxl import Workbook
+
+    frame = pd.read_csv(folder / "grid_events.csv", dtype=str, keep_default_na=False)
+    (folder / "grid_events.csv").unlink()
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["导出时间", "2025-01-02"])
+    ws = wb.create_sheet("网格事件")
+    ws.append(list(frame.columns))
+    for r in frame.itertuples(index=False):
+        ws.append(list(r))
+    wb.save(folder / "grid_events.xlsx")
+
+
+def _second_sheet_alone(folder: Path) -> None:
+    from openpyxl import Workbook
+
+    frame = pd.read_csv(folder / "grid_events.csv", dtype=str, keep_default_na=False)
+    (folder / "grid_events.csv").unlink()
+    wb = Workbook()
+    wb.active.title = "Sheet1"  # empty first sheet
+    ws = wb.create_sheet("Sheet2")
+    ws.append(list(frame.columns))
+    for r in frame.itertuples(index=False):
+        ws.append(list(r))
+    wb.save(folder / "grid_events.xlsx")
+
+
+def _events_tz(tz: str) -> Callable[[Path], None]:
+    # the same local times as the mini district, written zone-aware (+08:00 or UTC)
+    def apply(folder: Path) -> None:
+        frame = pd.read_csv(folder / "grid_events.csv", dtype=str, keep_default_na=False)
+        (folder / "grid_events.csv").unlink()
+        local = pd.to_datetime(frame["reported_at"]).dt.tz_localize("Asia/Shanghai")
+        frame["reported_at"] = local.dt.tz_convert(tz)
+        frame.to_parquet(folder / "grid_events.parquet")
+    return apply
+
+
+def _volunteers_with_names(t: Tables) -> None:
+    t["volunteers"] = pd.DataFrame({"姓名": ["张三", "李四"], "手机号": ["13812345678", "139 1234 5678"],
+                                    "community_id": ["C01", "C02"], "registered": ["2023-01-05", "2023-02-01"]})
+    t["service_hours"] = pd.DataFrame({"姓名": ["张三", "李四", "张三"],
+                                       "手机号": ["138-1234-5678", "13912345678", "13812345678"],
+                                       "date": ["2024-03-01", "2024-03-02", "2024-04-01"], "hours": ["2", "1.5", "1.0"]})
+
+
 READ_OK: tuple[Case, ...] = (
     Case("gbk_export", "", "", None, None, after_write=_gbk),
+    Case("utf8_with_middle_dot", "", "", None, None, _utf8_with("·")),
+    Case("utf8_with_e_acute", "", "", None, None, _utf8_with("é")),
+    Case("utf8_with_no_break_space", "", "", None, None, _utf8_with("\u00a0x")),
+    Case("ascii_file_with_e_acute", "", "", None, None, after_write=_ascii_file_with("é")),
+    Case("ascii_file_with_middle_dot", "", "", None, None, after_write=_ascii_file_with("·")),
+    Case("xlsx_on_the_sheet_named_for_the_table", "", "", None, None, after_write=_second_sheet_named_for_table),
+    Case("xlsx_on_its_only_sheet_with_data", "", "", None, None, after_write=_second_sheet_alone),
+    Case("parquet_times_at_plus_0800", "", "", None, None, after_write=_events_tz("+08:00")),
+    Case("parquet_times_in_utc", "", "", None, None, after_write=_events_tz("UTC")),
+    Case("thousands_separator", "", "", None, None, _set("population", 0, "resident_pop", "10,000")),
+    Case("volunteers_with_name_and_phone", "", "", None, None, _volunteers_with_names),
     Case("utf8_bom_export", "", "", None, None, after_write=_bom),
     Case("chinese_headers_and_dates", "", "", None, None, _chinese),
     Case("excel_export", "", "", None, None, after_write=_excel),

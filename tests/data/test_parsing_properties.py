@@ -98,4 +98,6 @@ def test_csv_in_any_encoding_reads_the_same(values, encoding):
         frame.to_csv(buf, index=False)
         path.write_bytes(buf.getvalue().encode(encoding))
         raw, problems = read_table_file(path)
-    assert not problems and raw.frame["community_id"].tolist() == values
+    # a GBK file whose Chinese is all valid UTF-8 too (涌 = D3 BF = "ӿ") is read as GBK, with a warning of the tie
+    assert all(p.severity == "warning" and p.rule == "encoding_ambiguous" for p in problems)
+    assert raw.frame["community_id"].tolist() == values

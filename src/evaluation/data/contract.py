@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Column", "Table", "TABLES", "table", "LIKERT_ITEMS", "IMPORTANCE_ITEMS", "COMMUNITY_FK"]
+__all__ = ["Column", "Table", "TABLES", "table", "LIKERT_ITEMS", "IMPORTANCE_ITEMS", "COMMUNITY_FK", "NONE_WORDS"]
+
+# How exports say "none" in a list column: counted as a co-organiser they would turn 42.9% into 100%.
+NONE_WORDS = ("无", "/", "暂无", "没有", "空", "-", "—", "——", "N/A", "NA", "none", "nil", "null", "无协办",
+              "无协办方", "0")
 
 Kind = Literal["str", "int", "float", "date", "datetime", "flag", "category", "text"]
 COMMUNITY_FK = "communities.community_id"
@@ -33,6 +37,8 @@ class Column:
     foreign_key: str | None = None
     personal: bool = False
     nullable: bool | None = None  # default: optional columns may be empty, required ones may not
+    # Values that exports write for "none" in this column (无, /, 暂无 …): read as empty.
+    none_values: tuple[str, ...] = ()
 
     @property
     def may_be_empty(self) -> bool:
@@ -121,7 +127,12 @@ TABLES: tuple[Table, ...] = (
         Column("effective_date", "生效日期", "date", True, "Effective date"),
         Column("pop_share", "人口划转比例", "float", True, "Share of the old population moved (0–1)", 0, 1),
     ), key=("from_id", "to_id", "effective_date"),
-        notes=("The shares leaving one community on one date sum to 1.",)),
+        notes=("The shares leaving one community on one date sum to 1. A community splits at most once "
+               "(its series is carried to its children by from_id).",
+               "A community that keeps its code when part of it splits off is listed as a row to itself beside the "
+               "new community (C01 → C01 0.7, C01 → C44 0.3, same date); no other row may lead a community to "
+               "itself, and no chain of rows may lead back to where it started.",
+               "effective_date lies within both communities' lifetimes (valid_from … the day after valid_to).")),
     Table("population", "人口", "Population", (
         _cid(),
         Column("year", "年份", "int", True, "Year", 1900, 2100),
@@ -171,7 +182,8 @@ TABLES: tuple[Table, ...] = (
         *_PERSONAL,
     ), key=("wave", "respondent_id"),
         notes=("Codes 8/9 on 1–5 items and 98/99 on 0–10 items (don't know / refused) become missing values.",
-               "Without stratum, psu or base_weight the design is a simple random sample.")),
+               "Without stratum, psu or base_weight the design is a simple random sample.",
+               "A stratum (of a wave) whose design weights are all 0 is refused: it would stand for nobody.")),
     Table("activities", "活动", "Activities", (
         Column("activity_id", "活动编号", "str", True, "Activity id"),
         _cid(),
@@ -179,7 +191,7 @@ TABLES: tuple[Table, ...] = (
         Column("activity_type", "活动类型", "str", True, "Activity type"),
         Column("attendance", "参与人次", "int", True, "Attendance (person-times, not people)", 0),
         Column("organiser_type", "主办方类型", "str", en="Organiser type"),
-        Column("co_organisers", "协办方", "str", en="Co-organisers"),
+        Column("co_organisers", "协办方", "str", en="Co-organisers", none_values=NONE_WORDS),
         Column("target_group", "服务对象", "str", en="Target group"),
         Column("venue_level", "阵地层级", "category", en="Venue level",
                allowed=("district", "street", "community", "estate")),
@@ -203,14 +215,17 @@ TABLES: tuple[Table, ...] = (
         Column("team_id", "队伍编号", "str", en="Volunteer team"),
         *_PERSONAL,
     ), key=("person_key",),
-        notes=("person_key may be derived on loading from the personal columns.",)),
+        notes=("Without person_key, the key is derived on loading from the personal columns (姓名, 手机号, "
+               "身份证号): HMAC-SHA256 with the installation's secret salt of the ID number, else the phone number, "
+               "else the name; the personal columns are then dropped.",)),
     Table("service_hours", "服务时长", "Volunteer service hours", (
         Column("person_key", "人员编码", "str", True, "Pseudonymous person key", foreign_key="volunteers.person_key"),
         Column("date", "日期", "date", True, "Date"),
         Column("hours", "时长", "float", True, "Hours", 0, 24),
         Column("activity_id", "活动编号", "str", en="Activity id"),
         *_PERSONAL,
-    )),
+    ), notes=("Without person_key, the key is derived on loading from the personal columns, as for volunteers (the "
+              "same salt and identifier give the same key, so hours join their volunteer).",)),
     Table("grid_events", "网格事件", "Grid events", (
         Column("event_id", "事件编号", "str", True, "Event id"),
         _cid(),

@@ -22,23 +22,31 @@ _T = {
         "title": "# Data dictionary\n\nGenerated from `src/evaluation/data/contract.py` by `jinlin dictionary`; do not "
                  "edit by hand. A district folder holds one file per table (`<table>.csv` in UTF-8, UTF-8 with BOM or "
                  "GB18030/GBK, `.xlsx` or `.parquet`). Headers may be the English or the Chinese names. Dates may be "
-                 "ISO (2024-05-01) or Chinese (2024年5月1日, 2024/5/1). Extra columns are kept.\n\n"
+                 "ISO (2024-05-01) or Chinese (2024年5月1日, 2024/5/1); dates before 1949-01-01 or more than a "
+                 "year after the data cut-off (`data_cutoff` in `dataset.yaml`, else the end of the current year) "
+                 "are refused as typos, and time-zone-aware times are read as China Standard Time. Numbers may "
+                 "group digits by three (1,234); another comma (1,5) is refused. A totals row (合计, 总计, 小计, "
+                 "Total) is refused. A workbook's table is on the sheet named after the table, or on its only sheet "
+                 "with data. Extra columns are kept.\n\n"
                  "Personal columns (names, phone numbers, ID numbers) are replaced on loading by a salted "
                  "`person_key` and dropped; free-text columns have phone and ID numbers masked.",
         "cols": "| column | 中文表头 | type | required | allowed values / range | description |",
         "key": "Key", "required_table": "Required table.", "added": "Added to the original contract: see "
         "`docs/conventions.md` for why.", "yes": "yes", "no": "", "personal": "personal: never reaches an output",
-        "missing": "missing codes", "synonyms": "also accepted",
+        "missing": "missing codes", "synonyms": "also accepted", "none": "read as empty (none)",
     },
     "zh": {
         "title": "# 数据字典\n\n由 `src/evaluation/data/contract.py` 经 `jinlin dictionary` 生成，请勿手工修改。"
                  "每张表一个文件（`<表名>.csv`，编码 UTF-8、带 BOM 的 UTF-8 或 GB18030/GBK；或 `.xlsx`、`.parquet`）。"
-                 "表头可用英文名或中文名。日期可写作 2024-05-01 或 2024年5月1日、2024/5/1。多余的列会保留。\n\n"
+                 "表头可用英文名或中文名。日期可写作 2024-05-01 或 2024年5月1日、2024/5/1；早于 1949-01-01 或晚于数据截止日"
+                 "（`dataset.yaml` 的 `data_cutoff`，缺省为当年年底）一年以上的日期视为笔误而拒绝，带时区的时间按北京时间读取。"
+                 "数字可按三位分组（1,234），其他逗号（1,5）会被拒绝。合计行（合计、总计、小计、Total）会被拒绝。"
+                 "Excel 工作簿读取与表同名的工作表，或唯一有数据的工作表。多余的列会保留。\n\n"
                  "个人信息列（姓名、手机号、身份证号）在读入时替换为加盐的 `person_key` 并删除；自由文本中的手机号和身份证号会被遮盖。",
         "cols": "| 列名 | 中文表头 | 类型 | 必填 | 取值 / 范围 | 说明 |",
         "key": "主键", "required_table": "必需的表。", "added": "在原数据约定基础上新增，原因见 `docs/conventions.md`。",
         "yes": "是", "no": "", "personal": "个人信息：不会出现在任何输出中", "missing": "缺失代码",
-        "synonyms": "也接受",
+        "synonyms": "也接受", "none": "视为空（无）",
     },
 }
 
@@ -57,6 +65,8 @@ def _domain(c: Column, lang: str) -> str:
         parts.append(f"{lo}–{hi}")
     if c.missing_codes:
         parts.append(f"{t['missing']}: " + "/".join(f"{m:g}" for m in c.missing_codes))
+    if c.none_values:
+        parts.append(f"{t['none']}: " + ", ".join(f"`{v}`" for v in c.none_values))
     if c.personal:
         parts.append(t["personal"])
     return "; ".join(parts)

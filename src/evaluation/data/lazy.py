@@ -22,6 +22,7 @@ Raasveldt, M. & Mühleisen, H. (2019). DuckDB: an embeddable analytical database
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .contract import Column, Table
+from .parsing import LOCAL_TZ
 
 __all__ = ["LAZY_TABLES", "DEFAULT_LAZY_ROWS", "NA_MARKERS", "ISO_FORMATS", "ParquetTable", "connect", "parquet_parts",
            "parquet_rows", "parquet_schema", "typed_expr", "sql_string", "is_lazy", "frame_of"]
@@ -102,22 +104,36 @@ def typed_expr(col: Column, src: str, source_type: pa.DataType) -> str:
     """SQL for the typed value of contract column ``col`` read from source column ``src`` of Arrow type
     ``source_type``: what :func:`evaluation.data.schemas.coerce_table` makes of a canonical value.
 
-    Dates and datetimes become TIMESTAMP (dates at midnight), numbers DOUBLE with the column's missing codes as NULL,
-    flags 0/1 integers, codes and text trimmed strings; blanks and NA markers become NULL.
+    Dates and datetimes become TIMESTAMP (dates at midnight; zone-aware ones in China Standard Time), numbers DOUBLE
+    with the column's missing codes and NaN as NULL, flags 0/1 integers, codes and text trimmed strings; blanks, NA
+    markers and a column's "none" words (co-organisers 无, /, 暂无) become NULL.
     """
     s = _ident(src)
     text = _is_text(source_type)
     if col.kind in ("date", "datetime"):
-        ts = f"try_strptime({_blank_to_null(s)}, {ISO_FORMATS})" if text else f"CAST({s} AS TIMESTAMP)"
+        if text:
+            ts = f"try_strptime({_blank_to_null(s)}, {ISO_FORMATS})"
+        elif pa.types.is_timestamp(source_type) and source_type.tz is not None:
+            # as the pandas path: China Standard Time, then the zone dropped (DuckDB's own cast would use the
+            # session's time zone, which is the machine's)
+            ts = f"timezone({sql_string(LOCAL_TZ)}, {s})"
+        else:
+            ts = f"CAST({s} AS TIMESTAMP)"
         return f"CAST(CAST({ts} AS DATE) AS TIMESTAMP)" if col.kind == "date" else ts
     if col.kind in ("int", "float", "flag"):
-        num = f"TRY_CAST({_blank_to_null(s)} AS DOUBLE)" if text else f"CAST({s} AS DOUBLE)"
+        # NaN in a Parquet float column is a missing value, as in pandas
+        num = f"TRY_CAST({_blank_to_null(s)} AS DOUBLE)" if text else \
+            f"CASE WHEN isnan(CAST({s} AS DOUBLE)) THEN NULL ELSE CAST({s} AS DOUBLE) END"
         if col.kind == "flag":
             return f"CAST({num} AS INTEGER)"
         if col.missing_codes:
             codes = ", ".join(repr(float(c)) for c in col.missing_codes)
             return f"CASE WHEN {num} IN ({codes}) THEN NULL ELSE {num} END"
         return num
+    if col.none_values:
+        nones = ", ".join(sql_string(unicodedata.normalize("NFKC", m).lower()) for m in col.none_values)
+        x = _blank_to_null(s)
+        return f"CASE WHEN lower(trim({x})) IN ({nones}) THEN NULL ELSE {x} END"
     return _blank_to_null(s)
 
 

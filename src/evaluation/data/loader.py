@@ -27,6 +27,7 @@ import yaml
 from ..errors import DataValidationError, Problem
 from . import contract
 from .lazy import DEFAULT_LAZY_ROWS, LAZY_TABLES, ParquetTable, parquet_parts, parquet_rows, parquet_schema
+from .parsing import date_window
 from .readers import find_table_file, map_headers, read_table_file, sha256_file
 from .schemas import check_table, coerce_table
 from .stream import StreamReport, validate_stream
@@ -138,15 +139,19 @@ def _lazy_table(t: contract.Table, path: Path, report: StreamReport) -> ParquetT
     return ParquetTable(t, parts, sources, report.rows)
 
 
-def _streamed(t: contract.Table, path: Path, lazy_rows: int | None, known: list[str] | None
+def _streamed(t: contract.Table, path: Path, lazy_rows: int | None, known: list[str] | None, window
               ) -> tuple[StreamReport | None, bool]:
     """Stream-validate ``path`` when it is large; the report (or None) and whether the table may stay on disk."""
     parquet = path.is_dir() or path.suffix.lower() == ".parquet"
     if parquet and lazy_rows is not None and t.name in LAZY_TABLES:
-        if parquet_rows(parquet_parts(path)) >= lazy_rows:
-            return validate_stream(path, t, known), True
+        try:
+            rows = parquet_rows(parquet_parts(path))
+        except Exception:  # noqa: BLE001 - a 0-byte, truncated or misnamed file: the reader names the problem
+            return None, False
+        if rows >= lazy_rows:
+            return validate_stream(path, t, known, date_window=window), True
     if path.is_file() and path.suffix.lower() == ".csv" and path.stat().st_size >= STREAM_CSV_BYTES:
-        return validate_stream(path, t, known), False
+        return validate_stream(path, t, known, date_window=window), False
     return None, False
 
 
@@ -172,6 +177,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
         return None, [Problem(str(folder), None, None, "error", "no_folder", "the district folder does not exist",
                               "give the path of a folder holding the exported tables (e.g. data/synthetic)")]
     metadata, problems = _read_metadata(folder)
+    window = date_window(metadata.get("data_cutoff"))
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, TableFile] = {}
     recoded: dict[str, int] = {}
@@ -197,7 +203,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
             continue
         known = list(tables["communities"]["community_id"].dropna().astype(str)) \
             if "communities" in tables and t.name != "communities" else None
-        report, may_stay = _streamed(t, path, lazy_rows, known)
+        report, may_stay = _streamed(t, path, lazy_rows, known, window)
         if report is not None:
             if report.n_errors or report.header_problems:
                 problems += report.summary()
@@ -211,7 +217,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
                     dropped[t.name] = report.personal
                 files[t.name] = TableFile(t.name, path.name, "parquet", None, sha256_file(path), len(lazy), 1)
                 continue
-        raw, read_problems = read_table_file(path)
+        raw, read_problems = read_table_file(path, t)
         problems += read_problems
         if raw is None:
             continue
@@ -223,7 +229,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
         frame, dropped_cols = _pseudonymise(frame, t, salt, seen)
         if dropped_cols:
             dropped[t.name] = dropped_cols
-        frame, cell_problems, rec = coerce_table(frame, t, path.name, first)
+        frame, cell_problems, rec = coerce_table(frame, t, path.name, first, window)
         problems += cell_problems
         recoded.update({f"{t.name}.{k}": v for k, v in rec.items()})
         problems += check_table(frame, t, path.name, first)

@@ -14,7 +14,21 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["normalise_text", "blank_to_na", "parse_dates", "parse_numbers", "parse_flags", "parse_categories",
-           "VALUE_SYNONYMS"]
+           "VALUE_SYNONYMS", "LOCAL_TZ", "MAX_EXACT_INT", "EARLIEST_DATE", "date_window", "outside_window",
+           "none_to_na", "is_totals_label", "TOTALS_LABELS"]
+
+# Exports are in China Standard Time; a time-zone-aware value is converted to it, then the zone is dropped.
+LOCAL_TZ = "Asia/Shanghai"
+# Whole numbers beyond 2**53 cannot be held exactly in a float64 (nor, past 2**63, in an int64): a count that large
+# is a typo or an overflow, never data.
+MAX_EXACT_INT = 2**53
+# No record of a programme of the People's Republic predates it; a year before is a typo (1850 for 1950).
+EARLIEST_DATE = pd.Timestamp("1949-01-01")
+# A totals row (合计 / 总计 / 小计 / total) copied below the data: the cell holds the label alone (maybe with a colon).
+TOTALS_LABELS = ("合计", "总计", "小计", "共计", "total", "subtotal", "grand total", "sum")
+_TOTALS_RE = re.compile(r"^\s*(?:" + "|".join(re.escape(x) for x in TOTALS_LABELS) + r")\s*[:：]?\s*$", re.IGNORECASE)
+# A thousands separator groups three digits; "1,5" (a decimal comma) or "12,34" is not one and is refused.
+_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 
 _DATE_RE = re.compile(
     r"^\s*(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
@@ -66,16 +80,72 @@ def _present(raw: pd.Series) -> pd.Series:
     return raw.notna()
 
 
+def none_to_na(series: pd.Series, markers: tuple[str, ...]) -> pd.Series:
+    """Cells that say "none" in an export's habit (无, /, 暂无 …, compared after NFKC and case-folding) become missing."""
+    if not markers:
+        return series
+    keys = {normalise_text(m).lower() for m in markers}
+    return series.mask(series.map(lambda v: isinstance(v, str) and normalise_text(v).lower() in keys))
+
+
+def is_totals_label(value: object) -> bool:
+    """True for a cell holding only a totals label (合计, 总计, 小计, Total …), as in a totals row below the data."""
+    return isinstance(value, str) and bool(_TOTALS_RE.match(value))
+
+
+def date_window(cutoff: object = None, today: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The plausible dates of an export: 1949-01-01 to one year after the data cut-off.
+
+    ``cutoff`` is the ``data_cutoff`` of ``dataset.yaml`` (any date form); without it, the end of the current year.
+    A year after the cut-off leaves room for deadlines and planned end dates; a typo year (2204, 2099, 1850) lies
+    outside.
+    """
+    end = None
+    if cutoff is not None and str(cutoff).strip():
+        parsed, bad = parse_dates(pd.Series([str(cutoff)], dtype=object), with_time=True)
+        if not bad.iloc[0] and pd.notna(parsed.iloc[0]):
+            end = parsed.iloc[0]
+    if end is None:
+        now = today if today is not None else pd.Timestamp.now(tz=LOCAL_TZ).tz_localize(None)
+        end = pd.Timestamp(year=now.year, month=12, day=31)
+    end = end.normalize() + pd.DateOffset(years=1) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return EARLIEST_DATE, end
+
+
+def outside_window(values: pd.Series, window: tuple[pd.Timestamp, pd.Timestamp] | None) -> pd.Series:
+    """Parsed dates outside ``window`` (see :func:`date_window`)."""
+    if window is None:
+        return pd.Series(False, index=values.index)
+    lo, hi = window
+    return values.notna() & ((values < lo) | (values > hi))
+
+
+def _local_timestamp(v: object) -> pd.Timestamp | None:
+    """A date or time value as a naive China Standard Time timestamp; None when pandas cannot hold it (ns range)."""
+    try:
+        t = pd.Timestamp(v)
+        if t.tzinfo is not None:
+            t = t.tz_convert(LOCAL_TZ).tz_localize(None)
+        return t.as_unit("ns")
+    except (ValueError, OverflowError, TypeError, pd.errors.OutOfBoundsDatetime):
+        return None
+
+
 def parse_dates(raw: pd.Series, with_time: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse ISO (2024-05-01), slashed (2024/5/1), dotted and Chinese (2024年5月1日 8时30分) dates and datetimes.
 
     Returns ``(values, bad)``: a datetime64 Series (naive, local Asia/Shanghai time) and a mask of unparseable cells.
     """
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        raw = raw.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
     raw = blank_to_na(raw)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     is_ts = raw.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year"))
     if is_ts.any():
-        out[is_ts] = pd.to_datetime(raw[is_ts].astype("object"), errors="coerce")
+        # one by one: a zone-aware value goes to China Standard Time, and a value beyond pandas' range
+        # (0001-01-01, 2999-01-01 in a Parquet file) becomes a bad cell rather than an overflow
+        out[is_ts] = pd.Series([_local_timestamp(v) for v in raw[is_ts]], index=raw[is_ts].index,
+                               dtype="datetime64[ns]")
     txt = raw[~is_ts & raw.notna()].astype(str)
     if len(txt):
         parts = txt.str.extract(_DATE_RE)
@@ -87,10 +157,11 @@ def parse_dates(raw: pd.Series, with_time: bool = False) -> tuple[pd.Series, pd.
             "year": num["y"], "month": num["m"], "day": num["d"],
             "hour": num["H"].fillna(0), "minute": num["M"].fillna(0), "second": num["S"].fillna(0),
         })
-        ok = frame[["year", "month", "day"]].notna().all(axis=1)
+        # years pandas cannot hold (2999, 0001) are bad cells; coerce_table then names them implausible dates
+        ok = frame[["year", "month", "day"]].notna().all(axis=1) & frame["year"].between(1678, 2261)
         parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
         if ok.any():
-            parsed[ok] = pd.to_datetime(frame[ok], errors="coerce")
+            parsed[ok] = pd.to_datetime(frame[ok], errors="coerce").astype("datetime64[ns]")
         out[txt.index] = parsed
     bad = _present(raw) & out.isna()
     if not with_time:
@@ -99,16 +170,37 @@ def parse_dates(raw: pd.Series, with_time: bool = False) -> tuple[pd.Series, pd.
 
 
 def parse_numbers(raw: pd.Series, integer: bool = False) -> tuple[pd.Series, pd.Series]:
-    """Parse numbers written with thousands separators or full-width digits; ``integer`` also rejects fractions."""
+    """Parse numbers written with thousands separators or full-width digits; ``integer`` also rejects fractions.
+
+    A comma counts only as a thousands separator (``1,234`` and ``12,345.6``); ``1,5`` (a decimal comma, or a lost
+    digit) is refused rather than read as 15. Infinite values are refused; so are whole numbers beyond 2**53
+    (``1e30``, ``2**63``) in ``integer`` columns, which no count reaches and no float64 holds exactly. NaN (from a
+    Parquet float column) is a missing value.
+    """
     raw = blank_to_na(raw)
-    txt = raw.map(lambda v: v.replace(",", "").replace("，", "") if isinstance(v, str) else v)
+    txt = raw.map(_ungroup)
     num = pd.to_numeric(txt, errors="coerce").astype("float64")
-    bad = _present(raw) & num.isna()
+    # NaN is a missing value on both paths; an infinite value is never data
+    num = num.mask(num.isin([np.inf, -np.inf]))
+    bad = _present(raw) & ~raw.map(_is_nan) & num.isna()
     if integer:
-        frac = num.notna() & (num != np.round(num))
-        bad = bad | frac
-        num = num.mask(frac)
+        wrong = num.notna() & ((num != np.round(num)) | (num.abs() > MAX_EXACT_INT))
+        bad = bad | wrong
+        num = num.mask(wrong)
     return num, bad
+
+
+def _is_nan(v: object) -> bool:
+    return isinstance(v, float) and np.isnan(v)
+
+
+def _ungroup(v: object) -> object:
+    if not isinstance(v, str):
+        return v
+    v = v.replace("，", ",").strip()
+    if "," in v:
+        return v.replace(",", "") if _GROUPED_RE.match(v) else None
+    return v
 
 
 def parse_flags(raw: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -6,6 +6,7 @@ and validation happen afterwards, so every problem can still be traced to its fi
 
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
 import io
@@ -18,7 +19,8 @@ import pandas as pd
 from ..errors import Problem
 from .contract import Table
 
-__all__ = ["RawTable", "find_table_file", "read_table_file", "map_headers", "sha256_file", "SUPPORTED_SUFFIXES"]
+__all__ = ["RawTable", "Decoded", "decode_export", "find_table_file", "read_table_file", "map_headers", "sha256_file",
+           "SUPPORTED_SUFFIXES"]
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
@@ -74,53 +76,160 @@ def find_table_file(folder: Path, name: str) -> tuple[Path | None, list[Problem]
     return (hits[0] if hits else None), problems
 
 
-def _cjk(text: str) -> int:
-    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+@dataclass(frozen=True)
+class Decoded:
+    """The outcome of :func:`decode_export`: the text and its encoding, or where the bytes stop being text.
+
+    ``bad_offset``/``bad_row`` locate the first byte that is not UTF-8 when neither reading is clean;
+    ``ambiguous`` holds (row, UTF-8 reading, GB18030 reading) of the first line where two clean readings differ,
+    when the choice rested on the tie rule.
+    """
+
+    text: str | None
+    encoding: str | None
+    bad_offset: int | None = None
+    bad_row: int | None = None
+    bad_column: int | None = None
+    ambiguous: tuple[int, str, str] | None = None
 
 
-def _two_byte_utf8(text: str) -> int:
-    # UTF-8's two-byte range (Latin-1 supplement, Greek, Cyrillic, Hebrew, Arabic): rare in Chinese exports, and
-    # exactly where a short run of GBK bytes lands when it happens to be valid UTF-8 too.
-    return sum(1 for ch in text if "\u0080" <= ch <= "\u07ff")
+def _non_ascii(text: str) -> str:
+    return "".join(ch for ch in text if ord(ch) > 0x7F)
+
+
+def _line_at(data: bytes, offset: int) -> tuple[int, int]:
+    """Line (1 = header) and 0-based field of byte ``offset`` (fields counted by commas, quotes ignored)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, data.count(b",", line_start, offset)
+
+
+def decode_export(data: bytes) -> Decoded:
+    """Decode an exported CSV by strict decoding of the whole file: UTF-8 (with or without BOM), else GB18030.
+
+    - A file that is valid UTF-8 is UTF-8 when it has a BOM, no non-ASCII byte, or any character of UTF-8's three-
+      and four-byte ranges (every Chinese character is one). A GBK file passes as UTF-8 only if every one of its
+      Chinese characters happens to be a valid UTF-8 sequence, which never holds for more than a handful of
+      characters; so one ``·``, ``é`` or no-break space in a UTF-8 export with Chinese text cannot flip it to GB18030.
+    - The tie, a file valid in both whose UTF-8 reading has only two-byte characters (U+0080–U+07FF) and no Chinese
+      at all, is what the commit "GBK text that also decodes as UTF-8 is read as GBK" protects: a GBK file whose only
+      Chinese characters are e.g. 霞 (GBK CF BC, UTF-8 "ϼ"), 头 or 女 ("Ů"). Latin-1 characters (é, ·, NBSP, °, ×)
+      are what UTF-8 exports really contain, so a UTF-8 reading within U+0080–U+00FF stays UTF-8; Greek, Cyrillic,
+      Latin Extended and the like beside no Chinese at all are not in a Chinese export, so GB18030 wins when its
+      reading is all Chinese. Either way the tie is reported (``ambiguous``), so the loader warns with both readings.
+    - A file that is not UTF-8 but is mostly UTF-8 Chinese (more Chinese characters in a lenient UTF-8 reading than
+      bad bytes) is a damaged UTF-8 file: reading it as GB18030 would turn every name into mojibake, so it is
+      refused at its first bad byte, as is a file neither encoding reads.
+    """
+    bom = data.startswith(b"\xef\xbb\xbf")
+    try:
+        utf8 = data.decode("utf-8-sig")
+        utf8_error = None
+    except UnicodeDecodeError as e:
+        utf8, utf8_error = None, e
+    if utf8 is not None:
+        wide = _non_ascii(utf8)
+        if bom or not wide or any(ord(ch) >= 0x800 for ch in wide):
+            return Decoded(utf8, "utf-8-sig")
+        try:
+            gb = data.decode("gb18030")
+        except UnicodeDecodeError:
+            return Decoded(utf8, "utf-8-sig")
+        gb_wide = _non_ascii(gb)
+        all_chinese = bool(gb_wide) and all(_is_cjk(ch) for ch in gb_wide)
+        tie = _first_difference(utf8, gb)
+        if all_chinese and any(ord(ch) > 0xFF for ch in wide):
+            return Decoded(gb, "gb18030", ambiguous=tie)
+        return Decoded(utf8, "utf-8-sig", ambiguous=tie if all_chinese else None)
+    lenient = data.decode("utf-8-sig", errors="replace")
+    damaged_utf8 = bom or sum(1 for ch in lenient if ord(ch) >= 0x800 and ch != "\ufffd") > lenient.count("\ufffd")
+    if not damaged_utf8:
+        try:
+            return Decoded(data.decode("gb18030"), "gb18030")
+        except UnicodeDecodeError:
+            pass
+    offset = utf8_error.start + (3 if bom else 0)
+    row, field = _line_at(data, offset)
+    return Decoded(None, None, offset, row, field)
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff" or \
+        "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+
+
+def _first_difference(a: str, b: str) -> tuple[int, str, str]:
+    for i, (la, lb) in enumerate(zip(a.splitlines(), b.splitlines()), start=1):
+        if la != lb:
+            return i, la[:60], lb[:60]
+    return 1, a[:60], b[:60]
 
 
 def _decode(data: bytes) -> tuple[str, str] | None:
-    """Decode as UTF-8 (with or without BOM) or GB18030 (a superset of GBK), whichever the bytes are.
+    """Text and encoding of an export (see :func:`decode_export`), or None when it is not text."""
+    d = decode_export(data)
+    return None if d.text is None else (d.text, d.encoding)
 
-    Some GBK byte pairs are also valid UTF-8 (e.g. 霞 in GBK reads as ϼ in UTF-8), so when the UTF-8 reading has
-    characters of UTF-8's two-byte range and the GB18030 reading turns them into Chinese, GB18030 wins.
+
+def _encoding_problem(name: str, data: bytes, d: Decoded) -> Problem:
+    header = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip().split(",")
+    column = header[d.bad_column].strip().strip('"') if d.bad_column is not None and d.bad_row != 1 \
+        and d.bad_column < len(header) else None
+    return Problem(name, d.bad_row, column, "error", "encoding",
+                   f"the file is neither clean UTF-8 nor GB18030/GBK text: byte {d.bad_offset:,} "
+                   f"(0x{data[d.bad_offset]:02X}) on line {d.bad_row} is not UTF-8",
+                   "re-export it as CSV UTF-8 (in Excel: Save As → CSV UTF-8), or retype that cell; a file "
+                   "pieced together from exports in two encodings must be re-exported whole")
+
+
+def _ambiguity_warning(name: str, d: Decoded) -> Problem:
+    row, as_utf8, as_gbk = d.ambiguous
+    chosen = "UTF-8" if d.encoding.startswith("utf-8") else "GB18030/GBK"
+    return Problem(name, row, None, "warning", "encoding_ambiguous",
+                   f"the file reads both as UTF-8 ({as_utf8!r}) and as GBK ({as_gbk!r}); it was read as {chosen}",
+                   "if that reading is wrong, re-export the file as CSV UTF-8 with BOM (Excel: Save As → CSV UTF-8)")
+
+
+def _duplicate_headers(name: str, headers: list[object]) -> list[Problem]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        key = _norm_header(h)
+        if not key or key.startswith("unnamed:"):
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 2:
+            out.append(Problem(name, 1, str(h).strip(), "error", "duplicate_header",
+                               f"the header {str(h).strip()!r} appears more than once",
+                               "delete the repeated column, or give it its own header; which copy holds the data "
+                               "cannot be guessed"))
+    return out
+
+
+def read_table_file(path: Path, table: Table | None = None) -> tuple[RawTable | None, list[Problem]]:
+    """Read ``path`` into raw values; on failure return ``None`` and the problems that explain it.
+
+    ``table`` (the contract table the file is for) picks the sheet of a workbook: the sheet named after the table
+    (English or Chinese name), else the one sheet holding data.
     """
-    try:
-        utf8 = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        utf8 = None
-    try:
-        gb = data.decode("gb18030") if not data.startswith(b"\xef\xbb\xbf") else None
-    except UnicodeDecodeError:
-        gb = None
-    if utf8 is not None and (gb is None or not _two_byte_utf8(utf8) or _cjk(gb) <= _cjk(utf8)):
-        return utf8, "utf-8-sig"
-    if gb is not None:
-        return gb, "gb18030"
-    return None
-
-
-def read_table_file(path: Path) -> tuple[RawTable | None, list[Problem]]:
-    """Read ``path`` into raw values; on failure return ``None`` and the problems that explain it."""
     suffix = ".parquet" if path.is_dir() else path.suffix.lower()
     name = path.name
+    warnings: list[Problem] = []
     try:
         if suffix == ".csv":
             data = path.read_bytes()
-            decoded = _decode(data)
-            if decoded is None:
-                return None, [Problem(name, None, None, "error", "encoding",
-                                      "the file is neither UTF-8 nor GB18030/GBK text",
-                                      "re-export it as CSV UTF-8 (in Excel: Save As → CSV UTF-8)")]
-            text, enc = decoded
+            decoded = decode_export(data)
+            if decoded.text is None:
+                return None, [_encoding_problem(name, data, decoded)]
+            if decoded.ambiguous is not None:
+                warnings.append(_ambiguity_warning(name, decoded))
+            text, enc = decoded.text, decoded.encoding
             if not text.strip():
                 return None, [Problem(name, None, None, "error", "empty_table", "the file is empty",
                                       "export the table again with its header row and data")]
+            header = next(csv.reader(io.StringIO(text)), [])
+            dup = _duplicate_headers(name, header)
+            if dup:
+                return None, dup
             try:
                 frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
             except pd.errors.ParserError as e:
@@ -128,15 +237,16 @@ def read_table_file(path: Path) -> tuple[RawTable | None, list[Problem]]:
                                       "check the quoting and the number of fields on that line, or re-export")]
             raw = RawTable(frame, path, "csv", enc)
         elif suffix == ".xlsx":
-            merged = _merged_header_cells(path)
-            if merged:
-                return None, [Problem(name, 1, None, "error", "merged_header",
-                                      f"the header row has merged cells ({', '.join(merged)})",
-                                      "unmerge the header cells so that each column has its own one-line header")]
-            frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
+            sheet, problems = _xlsx_sheet(path, table)
+            if sheet is None:
+                return None, problems
+            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False, engine="openpyxl")
             raw = RawTable(frame, path, "xlsx", None)
         elif suffix == ".parquet":
             frame = pd.read_parquet(path)
+            dup = _duplicate_headers(name, list(frame.columns))
+            if dup:
+                return None, dup
             raw = RawTable(frame, path, "parquet", None)
         else:
             return None, [Problem(name, None, None, "error", "unsupported_format", f"{suffix} files are not read",
@@ -154,15 +264,59 @@ def read_table_file(path: Path) -> tuple[RawTable | None, list[Problem]]:
     if len(raw.frame) == 0:
         return None, [Problem(name, None, None, "error", "empty_table", "the table has a header but no rows",
                               "export the table with its data, or remove the file if the table is not available")]
-    return raw, []
+    return raw, warnings
 
 
-def _merged_header_cells(path: Path) -> list[str]:
+def _sheet_has_data(ws) -> bool:
+    return any(v is not None and str(v).strip() != "" for row in ws.iter_rows(values_only=True) for v in row)
+
+
+def _xlsx_sheet(path: Path, table: Table | None) -> tuple[str | None, list[Problem]]:
+    """The sheet of a workbook holding the table, or None and why not (several sheets, merged header, formulas
+    without a saved value)."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=False)
-    ws = wb.worksheets[0]
-    return [str(r) for r in ws.merged_cells.ranges if r.min_row <= 1]
+    name = path.name
+    wb = load_workbook(path, read_only=False, data_only=True)
+    with_data = [ws for ws in wb.worksheets if _sheet_has_data(ws)]
+    wanted = {_norm_header(table.name), _norm_header(table.zh)} if table is not None else set()
+    named = [ws for ws in wb.worksheets if _norm_header(ws.title) in wanted]
+    if named:
+        ws = named[0]
+    elif len(with_data) == 1 or (not with_data and wb.worksheets):
+        ws = with_data[0] if with_data else wb.worksheets[0]
+    else:
+        titles = ", ".join(repr(w.title) for w in with_data)
+        table_names = f"{table.name!r} or {table.zh!r}" if table is not None else "the table's name"
+        return None, [Problem(name, None, None, "error", "several_sheets",
+                              f"the workbook has data on several sheets ({titles}); which one is the table cannot "
+                              "be guessed", f"rename the sheet holding the table {table_names}, or delete the "
+                              "other sheets")]
+    merged = [str(r) for r in ws.merged_cells.ranges if r.min_row <= 1]
+    if merged:
+        return None, [Problem(name, 1, None, "error", "merged_header",
+                              f"the header row has merged cells ({', '.join(merged)})",
+                              "unmerge the header cells so that each column has its own one-line header")]
+    headers = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1), ())]
+    dup = _duplicate_headers(name, [h for h in headers if h is not None])
+    if dup:
+        return None, dup
+    formulas = load_workbook(path, read_only=False, data_only=False)[ws.title]
+    problems = []
+    for row_f, row_v in zip(formulas.iter_rows(min_row=2), ws.iter_rows(min_row=2)):
+        for cf, cv in zip(row_f, row_v):
+            if cf.data_type == "f" and cv.value is None:
+                col = headers[cf.column - 1] if cf.column - 1 < len(headers) else None
+                problems.append(Problem(name, cf.row, None if col is None else str(col), "error",
+                                        "formula_without_value",
+                                        f"cell {cf.coordinate} holds a formula whose value was never saved",
+                                        "open the file in Excel or WPS and save it again (so the values are "
+                                        "stored), or paste the column as values"))
+                if len(problems) >= 20:
+                    return None, problems
+    if problems:
+        return None, problems
+    return ws.title, []
 
 
 def _norm_header(h: object) -> str:
@@ -196,8 +350,10 @@ def map_headers(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
         renames[h] = canon
     frame = raw.frame.rename(columns=renames)
     unmatched = [str(h) for h in raw.frame.columns if h not in renames]
+    # volunteers and service hours may come with 姓名/手机号 instead of the key, which is derived on loading
+    derivable = {"person_key"} if any(c.personal and c.name in frame.columns for c in table.columns) else set()
     for col in table.columns:
-        if col.required and col.name not in frame.columns:
+        if col.required and col.name not in frame.columns and col.name not in derivable:
             guess = difflib.get_close_matches(_norm_header(col.name), [_norm_header(u) for u in unmatched], 1, 0.6)
             guess += difflib.get_close_matches(_norm_header(col.zh), [_norm_header(u) for u in unmatched], 1, 0.5)
             hint = f"; the column {guess[0]!r} looks like it — rename it" if guess else ""

@@ -7,15 +7,33 @@ on the typed frame; its failure cases are translated into :class:`~evaluation.er
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from ..errors import Problem
 from .contract import Column, Table
-from .parsing import blank_to_na, parse_categories, parse_dates, parse_flags, parse_numbers
+from .parsing import (
+    EARLIEST_DATE,
+    MAX_EXACT_INT,
+    blank_to_na,
+    is_totals_label,
+    none_to_na,
+    outside_window,
+    parse_categories,
+    parse_dates,
+    parse_flags,
+    parse_numbers,
+)
 
-__all__ = ["coerce_table", "schema_for", "check_table", "duplicate_key_problem"]
+__all__ = ["coerce_table", "schema_for", "check_table", "duplicate_key_problem", "quote"]
+
+# Columns whose cells are labels, where a totals row writes 合计 / Total (free text may say 总计 in a sentence).
+_LABEL_KINDS = ("str", "category", "text")
 
 _FIX = {
     "date": "write dates as 2024-05-01, 2024/5/1 or 2024年5月1日",
@@ -26,6 +44,56 @@ _FIX = {
 }
 
 
+def quote(value: object, limit: int = 40) -> str:
+    """A data value as an error message may show it: personal data masked, cut to ``limit`` characters.
+
+    Messages are printed and logged; a phone or ID number in a mistyped cell must not travel with them.
+    """
+    from ..privacy import mask_text
+
+    text = mask_text(str(value))
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _bad_cell(col: Column, value: object, window) -> tuple[str, str, str]:
+    """Rule, message and fix for a cell the parsers could not read."""
+    if col.kind in ("date", "datetime"):
+        year = _year_of(value)
+        if year is not None and window is not None and not window[0].year <= year <= window[1].year:
+            return _implausible(col, value, window)
+        if year is not None and not 1678 <= year <= 2261:
+            return _implausible(col, value, window or (EARLIEST_DATE, pd.Timestamp("2261-12-31")))
+    if col.kind in ("int", "float"):
+        num = pd.to_numeric(pd.Series([str(value).replace(",", "")]), errors="coerce").iloc[0]
+        if pd.notna(num) and not np.isfinite(num):
+            return "not_finite", f"{quote(value)} is not a finite number", "write the actual number"
+        if col.kind == "int" and pd.notna(num) and abs(num) > MAX_EXACT_INT:
+            return "number_too_large", f"{quote(value)} is too large for a whole number of {col.name}", \
+                "correct the value (an overflow or a typo: no count reaches 2^53)"
+        if isinstance(value, str) and ("," in value or "，" in value):
+            return f"unparseable_{col.kind}", f"cannot read {quote(value)} as a number: the comma is not a " \
+                "thousands separator", "write a decimal point (1.5), or group digits by three (1,234)"
+    return f"unparseable_{col.kind}", f"cannot read {quote(value)} as a {col.kind}", \
+        _FIX.get(col.kind, "correct the value")
+
+
+def _year_of(value: object) -> int | None:
+    if hasattr(value, "year") and not isinstance(value, str):
+        try:
+            return int(value.year)
+        except (TypeError, ValueError):
+            return None
+    m = re.match(r"^\s*(\d{4})\s*(?:[-/.年]|\d{4}\s*$)", unicodedata.normalize("NFKC", str(value)))
+    return int(m.group(1)) if m else None
+
+
+def _implausible(col: Column, value: object, window) -> tuple[str, str, str]:
+    lo, hi = window
+    return "implausible_date", f"the date {quote(value)} is outside {lo.date()} … {hi.date()}", \
+        f"correct the year of {col.name} (a typo such as 2204 for 2024?); dates after the data cut-off plus a " \
+        "year cannot be data (set data_cutoff in dataset.yaml if the cut-off is later)"
+
+
 def _row(index: object, first_data_row: int) -> int | None:
     try:
         return int(index) + first_data_row
@@ -33,16 +101,28 @@ def _row(index: object, first_data_row: int) -> int | None:
         return None
 
 
-def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2
+def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2,
+                 date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
                  ) -> tuple[pd.DataFrame, list[Problem], dict[str, int]]:
-    """Type every contract column of ``frame``; return the frame, the unreadable cells and missing-code counts."""
+    """Type every contract column of ``frame``; return the frame, the unreadable cells and missing-code counts.
+
+    ``date_window`` (see :func:`evaluation.data.parsing.date_window`): dates outside it are refused as typos.
+    A row with a totals label (合计, 总计, 小计, Total) alone in a label cell is refused: it would be counted as a
+    record.
+    """
     out = frame.copy()
     problems: list[Problem] = []
     recoded: dict[str, int] = {}
+    totals: dict[object, str] = {}
     for col in table.columns:
         if col.name not in out.columns or col.personal:
             continue
         raw = out[col.name]
+        if col.none_values:
+            raw = none_to_na(raw, col.none_values)
+        if col.kind in _LABEL_KINDS:
+            for idx in raw.index[raw.map(is_totals_label)]:
+                totals.setdefault(idx, col.name)
         if col.kind in ("date", "datetime"):
             val, bad = parse_dates(raw, with_time=col.kind == "datetime")
         elif col.kind in ("int", "float"):
@@ -63,10 +143,19 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
             val = blank_to_na(raw).map(lambda v: str(v) if pd.notna(v) else v).astype("str")
             bad = pd.Series(False, index=raw.index)
         for idx in bad[bad].index:
-            shown = str(raw.loc[idx])[:40]
-            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", f"unparseable_{col.kind}",
-                                    f"cannot read {shown!r} as a {col.kind}", _FIX.get(col.kind, "correct the value")))
+            rule, msg, fix = _bad_cell(col, raw.loc[idx], date_window)
+            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix))
+        if col.kind in ("date", "datetime"):
+            far = outside_window(val, date_window)
+            for idx in far[far].index:
+                rule, msg, fix = _implausible(col, raw.loc[idx], date_window)
+                problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix))
+            val = val.mask(far)
         out[col.name] = val
+    for idx, colname in totals.items():
+        problems.append(Problem(file, _row(idx, first_data_row), colname, "error", "totals_row",
+                                f"this looks like a totals row ({quote(frame.loc[idx, colname])}), not a record",
+                                "delete the totals row: the tool adds up the rows itself"))
     return out, problems, recoded
 
 
@@ -105,16 +194,16 @@ def _describe(check: str, col: Column | None, value: object) -> tuple[str, str, 
             "remove the duplicate row or give it its own key"
     if check.startswith("isin"):
         allowed = ", ".join(col.allowed or ()) if col else ""
-        return "unknown_code", f"{value!r} is not an allowed value", f"use one of: {allowed}"
+        return "unknown_code", f"{quote(value)} is not an allowed value", f"use one of: {allowed}"
     if check.startswith(("in_range", "greater_than", "less_than")):
         lo = "" if col is None or col.min is None else f"{col.min:g}"
         hi = "" if col is None or col.max is None else f"{col.max:g}"
         codes = ""
         if col is not None and col.missing_codes:
             codes = f"; {'/'.join(f'{c:g}' for c in col.missing_codes)} mean don't know/refused"
-        return "out_of_range", f"value {value!r} is out of range [{lo}, {hi}]", \
+        return "out_of_range", f"value {quote(value)} is out of range [{lo}, {hi}]", \
             f"use a value from {lo or '-∞'} to {hi or '∞'}{codes}"
-    return check, f"check {check} failed for {value!r}", "correct the value"
+    return check, f"check {check} failed for {quote(value)}", "correct the value"
 
 
 def duplicate_key_problem(table: Table, file: str, row: int | None) -> Problem:

@@ -52,7 +52,8 @@ import pyarrow.parquet as pq
 from ..errors import Problem
 from .contract import COMMUNITY_FK, Column, Table
 from .lazy import _blank_to_null, _ident, _is_text, connect, parquet_parts, parquet_schema, sql_string, typed_expr
-from .readers import RawTable, _decode, map_headers
+from .parsing import _TOTALS_RE, MAX_EXACT_INT
+from .readers import RawTable, _encoding_problem, decode_export, map_headers
 from .schemas import check_table, coerce_table, duplicate_key_problem
 from .validate import cross_table_problems
 
@@ -126,13 +127,16 @@ def _batches_parquet(path: Path, columns: list[str], batch_rows: int) -> Iterato
             yield pa.Table.from_batches([b])
 
 
-def _csv_encoding(path: Path) -> str | None:
+def _csv_encoding(path: Path) -> tuple[str | None, Problem | None]:
+    """The encoding of a large CSV, decided on its first MiB (the chunked reader then decodes the rest strictly)."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 20)
     if len(head) == 1 << 20:
         head = head[: head.rfind(b"\n") + 1] or head
-    decoded = _decode(head)
-    return None if decoded is None else decoded[1]
+    decoded = decode_export(head)
+    if decoded.text is None:
+        return None, _encoding_problem(path.name, head, decoded)
+    return decoded.encoding, None
 
 
 def _batches_csv(path: Path, encoding: str, batch_rows: int) -> Iterator[pa.Table]:
@@ -152,10 +156,10 @@ def _form_flag(col: Column, typ: pa.DataType, raw: str, p: str, n: str, v: str) 
         return f"({p} AND {v} IS NULL)" if text else None
     if col.kind in ("int", "float"):
         flag = f"({p} AND {n} IS NULL)" if text else None
-        if col.kind == "int":
-            frac = f"({n} <> round({n}))"
-            flag = frac if flag is None else f"({flag} OR {frac})"
-        return flag
+        # infinite values, and whole numbers past 2**53 (1e30, 2**63), go to the pandas path, which refuses them
+        wild = f"(isinf({n}))" if col.kind == "float" else \
+            f"({n} <> round({n}) OR isinf({n}) OR abs({n}) > {float(MAX_EXACT_INT)!r})"
+        return wild if flag is None else f"({flag} OR {wild})"
     if col.kind == "flag":
         return f"({p} AND ({n} IS NULL OR {n} NOT IN (0, 1)))"
     if col.kind == "category" and col.allowed is not None:
@@ -166,12 +170,18 @@ def _form_flag(col: Column, typ: pa.DataType, raw: str, p: str, n: str, v: str) 
     return None
 
 
-def _rule_flags(table: Table, v: dict[str, str], check_communities: bool) -> list[str]:
+def _rule_flags(table: Table, v: dict[str, str], check_communities: bool,
+                date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> list[str]:
     flags: list[str] = []
     for col in table.columns:
         if col.name not in v:
             continue
         x = v[col.name]
+        if col.kind in ("date", "datetime") and date_window is not None:
+            lo, hi = (sql_string(str(t)) for t in date_window)
+            flags.append(f"({x} < CAST({lo} AS TIMESTAMP) OR {x} > CAST({hi} AS TIMESTAMP))")
+        if col.kind in ("str", "category", "text"):
+            flags.append(f"(regexp_matches(CAST({x} AS VARCHAR), {sql_string(_TOTALS_RE.pattern)}, 'i'))")
         if not col.may_be_empty:
             flags.append(f"({x} IS NULL)")
         if col.min is not None:
@@ -191,7 +201,8 @@ def _rule_flags(table: Table, v: dict[str, str], check_communities: bool) -> lis
 
 
 def _flag_sql(table: Table, cols: list[Column], src_of: dict[str, str], types: dict[str, pa.DataType],
-              check_communities: bool) -> tuple[str, dict[str, str]]:
+              check_communities: bool, date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+              ) -> tuple[str, dict[str, str]]:
     """One query over batch ``b``: row index, typed values, and the form and rule flags of every row.
 
     Returns the query of the typed batch (``__i``, ``v0`` …, ``form``, ``rule``) and the typed column names.
@@ -210,7 +221,7 @@ def _flag_sql(table: Table, cols: list[Column], src_of: dict[str, str], types: d
         v[c.name] = f"v{i}"
         if (f := _form_flag(c, typ, f"r{i}", f"p{i}", f"n{i}", f"v{i}")) is not None:
             form.append(f)
-    rules = _rule_flags(table, v, check_communities)
+    rules = _rule_flags(table, v, check_communities, date_window)
     joins = ""
     if check_communities:
         joins = " ".join(f"LEFT JOIN known AS known_{c.name} ON s.{v[c.name]} = known_{c.name}.community_id"
@@ -300,7 +311,8 @@ def _write_verdict(file: Path | None, rows: int, recoded: dict[str, int]) -> Non
 
 def validate_stream(path: str | Path, table: Table, communities: Iterable[str] | None = None, *,
                     first_k: int = DEFAULT_FIRST_K, batch_rows: int = DEFAULT_BATCH_ROWS,
-                    memory_limit: str = "1GB", use_cache: bool = True) -> StreamReport:
+                    memory_limit: str = "1GB", use_cache: bool = True,
+                    date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> StreamReport:
     """Check a large table file against the contract batch by batch, keeping the first ``first_k`` problems.
 
     Parameters
@@ -319,6 +331,8 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
         DuckDB's cap for the key table (it spills to disk beyond it).
     use_cache : bool
         Reuse the verdict of an unchanged clean Parquet file, and remember a new one (module docstring).
+    date_window : (Timestamp, Timestamp), optional
+        Plausible dates (:func:`evaluation.data.parsing.date_window`); dates outside are refused, as in memory.
 
     Returns
     -------
@@ -331,11 +345,9 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
     first = 2 if is_csv else 1
     name = path.name
     if is_csv:
-        encoding = _csv_encoding(path)
+        encoding, bad = _csv_encoding(path)
         if encoding is None:
-            p = Problem(name, None, None, "error", "encoding", "the file is neither UTF-8 nor GB18030/GBK text",
-                        "re-export it as CSV UTF-8 (in Excel: Save As → CSV UTF-8)")
-            return StreamReport(table.name, name, 0, (p,), (("error", "encoding", None, 1),), False)
+            return StreamReport(table.name, name, 0, (bad,), (("error", "encoding", bad.column, 1),), False)
         headers = list(pd.read_csv(path, dtype=str, nrows=0, encoding=encoding).columns)
         types = {h: pa.string() for h in headers}
     else:
@@ -351,7 +363,7 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
     src_of = {c: h for h, c in rename.items() if c in {col.name for col in table.columns}}
     cols = [c for c in table.columns if c.name in src_of and not c.personal]
     check_comm = communities is not None
-    typed_sql, v = _flag_sql(table, cols, src_of, types, check_comm)
+    typed_sql, v = _flag_sql(table, cols, src_of, types, check_comm, date_window)
     coded = [(f"n{i}", c) for i, c in enumerate(cols) if c.missing_codes]
     # the typed keys straight from the batch (the key columns' own expressions, not the whole flag query)
     by_name = {c.name: c for c in cols}
@@ -392,7 +404,8 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
             idx = np.asarray(flagged["__i"], dtype="int64")
             if len(idx):
                 canonical = canonical and not bool(np.asarray(flagged["form"]).any())
-                problems_b = _pandas_problems(batch, np.sort(idx), offset, rename, table, name, first, comm_frame)
+                problems_b = _pandas_problems(batch, np.sort(idx), offset, rename, table, name, first, comm_frame,
+                                              date_window)
                 counts.update((p.severity, p.rule, p.column) for p in problems_b)
                 room = first_k - len(problems)
                 if room > 0:
@@ -432,7 +445,8 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
 
 
 def _pandas_problems(batch: pa.Table, idx: np.ndarray, offset: int, rename: dict[str, str], table: Table,
-                     file: str, first: int, communities: pd.DataFrame | None) -> list[Problem]:
+                     file: str, first: int, communities: pd.DataFrame | None,
+                     date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> list[Problem]:
     """The loader's own checks on the flagged rows of one batch (row numbers counted from the file's start)."""
     sub = batch.take(pa.array(idx)).to_pandas()
     sub.index = pd.RangeIndex(len(sub)) if len(sub) == 0 else pd.Index(idx + offset)
@@ -440,7 +454,7 @@ def _pandas_problems(batch: pa.Table, idx: np.ndarray, offset: int, rename: dict
     sub = sub[[c for c in sub.columns if c in {col.name for col in table.columns}]]
     # text columns arrive from Parquet as Arrow strings; the parsers expect raw objects, as from a CSV
     sub = sub.astype({c: object for c in sub.columns if not pd.api.types.is_numeric_dtype(sub[c])})
-    typed, problems, _ = coerce_table(sub, table, file, first)
+    typed, problems, _ = coerce_table(sub, table, file, first, date_window)
     problems += check_table(typed, table, file, first, unique=False)
     tables = {table.name: typed}
     files, firsts = {table.name: file}, {table.name: first}

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import Problem
 from .contract import COMMUNITY_FK, TABLES
+from .schemas import quote
 
 __all__ = ["cross_table_problems"]
 
@@ -37,7 +38,7 @@ def cross_table_problems(tables: Mapping[str, pd.DataFrame], files: Mapping[str,
                 bad = df[col.name].notna() & ~df[col.name].isin(known)
                 for r, v in zip(_rows(bad, first), df.loc[bad, col.name]):
                     problems.append(Problem(file, r, col.name, "error", "unknown_community",
-                                            f"community {v!r} is not in the community register",
+                                            f"community {quote(v)} is not in the community register",
                                             "use a community_id listed in communities, or add the community there"))
         for early, late in t.order:
             if early in df.columns and late in df.columns:
@@ -54,19 +55,105 @@ def cross_table_problems(tables: Mapping[str, pd.DataFrame], files: Mapping[str,
 
 
 def _lineage(tables, files, first_rows) -> list[Problem]:
+    """Lineage rules: the analysis (:func:`evaluation.indicators.lineage.carry_to_current`) carries a legacy
+    community's series to its children by ``from_id``, so each parent splits once, on one date, into shares summing
+    to 1; no community descends from itself; the change falls within both communities' lifetimes.
+
+    A parent that keeps its code when part of it is split off is written as a row to itself beside the new child
+    (C01 → C01 0.7 and C01 → C44 0.3 on the same date): that is the one form of ``from_id == to_id`` allowed.
+    """
     df = tables.get("community_lineage")
-    if df is None or not {"from_id", "effective_date", "pop_share"} <= set(df.columns):
+    if df is None or not {"from_id", "to_id", "effective_date", "pop_share"} <= set(df.columns):
         return []
-    out = []
+    file, first = files["community_lineage"], first_rows["community_lineage"]
+    out: list[Problem] = []
+
+    def row(mask: pd.Series) -> int:
+        return int(df.index[mask][0]) + first
+
     sums = df.groupby(["from_id", "effective_date"], dropna=True)["pop_share"].sum()
     for (from_id, date), s in sums.items():
         if not np.isclose(s, 1.0, atol=1e-6):
-            first = df.index[(df["from_id"] == from_id) & (df["effective_date"] == date)][0]
-            out.append(Problem(files["community_lineage"], int(first) + first_rows["community_lineage"], "pop_share",
+            out.append(Problem(file, row((df["from_id"] == from_id) & (df["effective_date"] == date)), "pop_share",
                                "error", "lineage_shares",
-                               f"the shares leaving {from_id} on {pd.Timestamp(date).date()} sum to {s:.4f}, not 1",
-                               f"correct the pop_share values of {from_id} so that they sum to 1"))
+                               f"the shares leaving {quote(from_id)} on {pd.Timestamp(date).date()} sum to {s:.4f}, "
+                               "not 1", f"correct the pop_share values of {from_id} so that they sum to 1"))
+    dates = df.dropna(subset=["from_id", "effective_date"]).groupby("from_id")["effective_date"].unique()
+    for from_id, ds in dates.items():
+        if len(ds) > 1:
+            later = sorted(pd.Timestamp(d) for d in ds)[1]
+            out.append(Problem(file, row((df["from_id"] == from_id) & (df["effective_date"] == later)),
+                               "effective_date", "error", "lineage_second_split",
+                               f"{quote(from_id)} is split again on {later.date()}: the analysis carries a community's "
+                               "series to its children once, by from_id, so a second split cannot be followed",
+                               f"give the community that keeps {from_id}'s code after the first split a new code "
+                               "in communities and in the later lineage rows"))
+    siblings = df.groupby(["from_id", "effective_date"])["to_id"].transform("size")
+    lone_self = (df["from_id"] == df["to_id"]) & (siblings < 2)
+    for r in _rows(lone_self, first):
+        out.append(Problem(file, r, "to_id", "error", "lineage_self_loop",
+                           "a community is listed as its own successor with no community split off",
+                           "delete the row, or add the community that split off on the same date (a parent that "
+                           "keeps its code is written as a row to itself beside the new child)"))
+    out += _lineage_cycles(df, file, first)
+    communities = tables.get("communities")
+    if communities is not None and "community_id" in communities.columns:
+        life = communities.drop_duplicates("community_id").set_index("community_id")
+        for side, col in (("from_id", "parent"), ("to_id", "child")):
+            start = df[side].map(life["valid_from"]) if "valid_from" in life.columns else None
+            end = df[side].map(life["valid_to"]) if "valid_to" in life.columns else None
+            date = df["effective_date"]
+            before = date.notna() & start.notna() & (date < start) if start is not None else None
+            # a parent ends the day before its split takes effect
+            grace = pd.Timedelta(days=1) if side == "from_id" else pd.Timedelta(0)
+            after = date.notna() & end.notna() & (date > end + grace) if end is not None else None
+            for mask, what in ((before, "before it was established (valid_from)"),
+                               (after, "after it was merged or split (valid_to)")):
+                if mask is None:
+                    continue
+                for idx in mask[mask].index:
+                    out.append(Problem(file, int(idx) + first, "effective_date", "error", "lineage_lifetime",
+                                       f"the change on {pd.Timestamp(date.loc[idx]).date()} falls {what} of the "
+                                       f"{col} {quote(df.loc[idx, side])}",
+                                       f"correct effective_date, or the valid_from / valid_to of "
+                                       f"{df.loc[idx, side]} in communities"))
     return out
+
+
+def _lineage_cycles(df: pd.DataFrame, file: str, first: int) -> list[Problem]:
+    """Communities that descend from themselves through other communities (A → B → A)."""
+    edges = df[(df["from_id"] != df["to_id"]) & df["from_id"].notna() & df["to_id"].notna()]
+    children: dict[object, list[object]] = {}
+    for a, b in zip(edges["from_id"], edges["to_id"]):
+        children.setdefault(a, []).append(b)
+    state: dict[object, int] = {}  # 1 on the path, 2 done
+    on_cycle: set[object] = set()
+    for start in children:
+        if state.get(start):
+            continue
+        stack = [(start, iter(children.get(start, ())))]
+        state[start] = 1
+        path = [start]
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(nxt) == 1:
+                on_cycle.update(path[path.index(nxt):])
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, iter(children.get(nxt, ()))))
+    if not on_cycle:
+        return []
+    mask = df["from_id"].isin(on_cycle) & df["to_id"].isin(on_cycle) & (df["from_id"] != df["to_id"])
+    names = ", ".join(sorted(quote(c) for c in on_cycle))
+    return [Problem(file, int(df.index[mask][0]) + first, "to_id", "error", "lineage_cycle",
+                    f"the lineage goes round in a circle through {names}",
+                    "a community cannot descend from its own successor: correct from_id / to_id of these rows")]
 
 
 def _grid_status(tables, files, first_rows) -> list[Problem]:
@@ -99,9 +186,45 @@ def _service_hours(tables, files, first_rows) -> list[Problem]:
 
 def _survey(tables, files, first_rows) -> list[Problem]:
     df = tables.get("survey_responses")
-    if df is None or "interview_date" not in df.columns:
+    if df is None:
         return []
-    off = df["interview_date"].notna() & (df["interview_date"].dt.year - df["wave"]).abs().gt(1)
-    return [Problem(files["survey_responses"], r, "interview_date", "warning", "interview_outside_wave",
-                    "the interview date is more than a year away from the wave",
-                    "check the wave or the interview date") for r in _rows(off, first_rows["survey_responses"])]
+    file, first = files["survey_responses"], first_rows["survey_responses"]
+    out = []
+    if "interview_date" in df.columns:
+        off = df["interview_date"].notna() & (df["interview_date"].dt.year - df["wave"]).abs().gt(1)
+        out += [Problem(file, r, "interview_date", "warning", "interview_outside_wave",
+                        "the interview date is more than a year away from the wave",
+                        "check the wave or the interview date") for r in _rows(off, first)]
+    out += _zero_weight_strata(df, file, first)
+    return out
+
+
+def _zero_weight_strata(df: pd.DataFrame, file: str, first: int) -> list[Problem]:
+    """A stratum of a wave whose design weights are all 0 (or whose weights sum to 0).
+
+    Its respondents would stand for nobody: the weighted total of the stratum is 0, raking divides by it and the
+    district mean becomes NaN. The contract allows a 0 weight for a single respondent (min 0), not for a stratum.
+    """
+    if "base_weight" not in df.columns:
+        return []
+    group = ["wave", "stratum"] if "stratum" in df.columns else ["wave"]
+    w = df["base_weight"].astype("float64")
+    d = df.assign(_w=w).dropna(subset=["_w"])
+    if d.empty:
+        return []
+    sums = d.groupby(group, dropna=False)["_w"].sum()
+    out = []
+    for key, total in sums.items():
+        if total > 0:
+            continue
+        key = key if isinstance(key, tuple) else (key,)
+        mask = pd.Series(True, index=d.index)
+        for g, k in zip(group, key):
+            mask &= (d[g] == k) if pd.notna(k) else d[g].isna()
+        where = " ".join(f"{g} {k}" for g, k in zip(group, key))
+        out.append(Problem(file, int(d.index[mask][0]) + first, "base_weight", "error", "zero_weight_stratum",
+                           f"every design weight of {where} is 0: the stratum would stand for nobody and the "
+                           "raked mean cannot be computed",
+                           "give the stratum's respondents their design weights (population / sample size), or "
+                           "remove the stratum"))
+    return out
