@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import Problem
 from .contract import Table
+from .schemas import quote
 
 __all__ = ["RawTable", "Decoded", "decode_export", "find_table_file", "read_table_file", "map_headers", "sha256_file",
            "SUPPORTED_SUFFIXES"]
@@ -185,7 +186,8 @@ def _ambiguity_warning(name: str, d: Decoded) -> Problem:
     row, as_utf8, as_gbk = d.ambiguous
     chosen = "UTF-8" if d.encoding.startswith("utf-8") else "GB18030/GBK"
     return Problem(name, row, None, "warning", "encoding_ambiguous",
-                   f"the file reads both as UTF-8 ({as_utf8!r}) and as GBK ({as_gbk!r}); it was read as {chosen}",
+                   f"the file reads both as UTF-8 ({quote(as_utf8, 60)}) and as GBK ({quote(as_gbk, 60)}); it was "
+                   f"read as {chosen}",
                    "if that reading is wrong, re-export the file as CSV UTF-8 with BOM (Excel: Save As → CSV UTF-8)")
 
 

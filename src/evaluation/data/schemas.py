@@ -152,6 +152,11 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
                 problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix))
             val = val.mask(far)
         out[col.name] = val
+    known = {c.name for c in table.columns}
+    for extra in (c for c in frame.columns if c not in known and frame[c].dtype == object
+                  or c not in known and pd.api.types.is_string_dtype(frame[c])):
+        for idx in frame.index[frame[extra].map(is_totals_label)]:
+            totals.setdefault(idx, str(extra))
     for idx, colname in totals.items():
         problems.append(Problem(file, _row(idx, first_data_row), colname, "error", "totals_row",
                                 f"this looks like a totals row ({quote(frame.loc[idx, colname])}), not a record",
