@@ -73,6 +73,17 @@ def test_validate_refuses_hostile_input_with_exit_1(tmp_path, case, capsys):
     assert where in out and "fix:" in out
 
 
+@pytest.mark.parametrize("name", ["utf8_with_a_stray_byte", "inf_in_parquet_integer_column",
+                                  "truncated_parquet_file", "date_before_pandas_0001", "lineage_cycle"])
+def test_validate_command_exit_1_no_traceback(tmp_path, name):
+    case = next(c for c in HOSTILE if c.name == name)
+    folder = _district(tmp_path, case)
+    r = subprocess.run([sys.executable, "-m", "evaluation.cli", "validate", str(folder)], capture_output=True,
+                       text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr
+    assert case.file in r.stdout and "fix:" in r.stdout
+
+
 _ON_DISK = [c for c in HOSTILE if c.file == "grid_events.parquet"]
 
 

@@ -39,6 +39,8 @@ class Column:
     nullable: bool | None = None  # default: optional columns may be empty, required ones may not
     # Values that exports write for "none" in this column (无, /, 暂无 …): read as empty.
     none_values: tuple[str, ...] = ()
+    # A calendar year: held to the plausible dates' years (1949 … cut-off + 1), like the dates.
+    calendar_year: bool = False
 
     @property
     def may_be_empty(self) -> bool:
@@ -135,7 +137,7 @@ TABLES: tuple[Table, ...] = (
                "effective_date lies within both communities' lifetimes (valid_from … the day after valid_to).")),
     Table("population", "人口", "Population", (
         _cid(),
-        Column("year", "年份", "int", True, "Year", 1900, 2100),
+        Column("year", "年份", "int", True, "Year", 1900, 2100, calendar_year=True),
         Column("resident_pop", "常住人口", "int", True, "Resident population", 0),
         Column("households", "户数", "int", en="Households", min=0),
         Column("migrant_pop", "流动人口", "int", en="Migrant population", min=0),
@@ -144,7 +146,7 @@ TABLES: tuple[Table, ...] = (
     ), key=("community_id", "year")),
     Table("population_margins", "人口结构", "Population margins (survey weighting targets)", (
         _cid(),
-        Column("year", "年份", "int", True, "Year", 1900, 2100),
+        Column("year", "年份", "int", True, "Year", 1900, 2100, calendar_year=True),
         Column("dimension", "维度", "category", True, "Dimension", allowed=("sex", "age_group", "hukou")),
         Column("level", "类别", "str", True, "Level"),
         Column("count", "人数", "int", True, "Persons", 0),
@@ -158,7 +160,7 @@ TABLES: tuple[Table, ...] = (
         notes=("The first start date of component jinlin_model defines the community's cohort; "
                "a community with no such row has never been treated.",)),
     Table("survey_responses", "居民调查", "Resident survey", (
-        Column("wave", "调查轮次", "int", True, "Survey wave (year)", 1900, 2100),
+        Column("wave", "调查轮次", "int", True, "Survey wave (year)", 1900, 2100, calendar_year=True),
         Column("respondent_id", "受访者编号", "str", True, "Respondent id"),
         _cid(),
         Column("stratum", "分层", "str", en="Stratum"),
@@ -276,7 +278,7 @@ TABLES: tuple[Table, ...] = (
         Column("grade", "岗位等级", "int", True, "Grade (三岗十八级, 1–18)", 1, 18),
         Column("hired", "入职日期", "date", True, "Hired"),
         Column("left", "离职日期", "date", en="Left"),
-        Column("promoted_year", "晋升年份", "int", en="Year of last promotion", min=1900, max=2100),
+        Column("promoted_year", "晋升年份", "int", en="Year of last promotion", min=1900, max=2100, calendar_year=True),
         Column("certified", "持证", "flag", en="Holds a social-work certificate"),
     ), key=("worker_key",), order=(("hired", "left"),)),
     Table("pairings", "结对共建", "Co-building pairings (added)", (
@@ -313,9 +315,9 @@ TABLES: tuple[Table, ...] = (
     Table("district_panel", "区县年度面板", "District panel: the district and comparison districts (added)", (
         Column("district_id", "区县编码", "str", True, "District or county code"),
         Column("name_zh", "区县名称", "str", True, "District or county name"),
-        Column("year", "年份", "int", True, "Year", 1900, 2100),
+        Column("year", "年份", "int", True, "Year", 1900, 2100, calendar_year=True),
         Column("programme_start_year", "推行年份", "int", en="Year the district adopted the model district-wide "
-               "(empty for comparison districts)", min=1900, max=2100),
+               "(empty for comparison districts)", min=1900, max=2100, calendar_year=True),
         Column("resident_pop", "常住人口", "int", en="Resident population", min=0),
         Column("migrant_share", "流动人口占比", "float", en="Migrant share of residents (0–1)", min=0, max=1),
         Column("gdp_per_capita_cny", "人均地区生产总值", "float", en="GDP per capita (CNY)", min=0),

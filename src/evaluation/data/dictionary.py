@@ -24,7 +24,7 @@ _T = {
                  "GB18030/GBK, `.xlsx` or `.parquet`). Headers may be the English or the Chinese names. Dates may be "
                  "ISO (2024-05-01) or Chinese (2024年5月1日, 2024/5/1); dates before 1949-01-01 or more than a "
                  "year after the data cut-off (`data_cutoff` in `dataset.yaml`, else the end of the current year) "
-                 "are refused as typos, and time-zone-aware times are read as China Standard Time. Numbers may "
+                 "are refused as typos (years likewise), and time-zone-aware times are read as China Standard Time. Numbers may "
                  "group digits by three (1,234); another comma (1,5) is refused. A totals row (合计, 总计, 小计, "
                  "Total) is refused. A workbook's table is on the sheet named after the table, or on its only sheet "
                  "with data. Extra columns are kept.\n\n"
@@ -39,7 +39,7 @@ _T = {
         "title": "# 数据字典\n\n由 `src/evaluation/data/contract.py` 经 `jinlin dictionary` 生成，请勿手工修改。"
                  "每张表一个文件（`<表名>.csv`，编码 UTF-8、带 BOM 的 UTF-8 或 GB18030/GBK；或 `.xlsx`、`.parquet`）。"
                  "表头可用英文名或中文名。日期可写作 2024-05-01 或 2024年5月1日、2024/5/1；早于 1949-01-01 或晚于数据截止日"
-                 "（`dataset.yaml` 的 `data_cutoff`，缺省为当年年底）一年以上的日期视为笔误而拒绝，带时区的时间按北京时间读取。"
+                 "（`dataset.yaml` 的 `data_cutoff`，缺省为当年年底）一年以上的日期视为笔误而拒绝（年份同理），带时区的时间按北京时间读取。"
                  "数字可按三位分组（1,234），其他逗号（1,5）会被拒绝。合计行（合计、总计、小计、Total）会被拒绝。"
                  "Excel 工作簿读取与表同名的工作表，或唯一有数据的工作表。多余的列会保留。\n\n"
                  "个人信息列（姓名、手机号、身份证号）在读入时替换为加盐的 `person_key` 并删除；自由文本中的手机号和身份证号会被遮盖。",

@@ -145,6 +145,16 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
         for idx in bad[bad].index:
             rule, msg, fix = _bad_cell(col, raw.loc[idx], date_window)
             problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix))
+        if col.calendar_year and date_window is not None:
+            lo, hi = date_window[0].year, date_window[1].year
+            far = val.notna() & ((val < lo) | (val > hi))
+            for idx in far[far].index:
+                problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", "implausible_year",
+                                        f"the year {quote(raw.loc[idx])} is outside {lo} … {hi}",
+                                        f"correct the year (a typo such as 2204 for 2024?); years after the data "
+                                        "cut-off plus one cannot be data (set data_cutoff in dataset.yaml if the "
+                                        "cut-off is later)"))
+            val = val.mask(far)
         if col.kind in ("date", "datetime"):
             far = outside_window(val, date_window)
             for idx in far[far].index:

@@ -180,6 +180,8 @@ def _rule_flags(table: Table, v: dict[str, str], check_communities: bool,
         if col.kind in ("date", "datetime") and date_window is not None:
             lo, hi = (sql_string(str(t)) for t in date_window)
             flags.append(f"({x} < CAST({lo} AS TIMESTAMP) OR {x} > CAST({hi} AS TIMESTAMP))")
+        if col.calendar_year and date_window is not None:
+            flags.append(f"({x} < {date_window[0].year} OR {x} > {date_window[1].year})")
         if col.kind in ("str", "category", "text"):
             flags.append(f"(regexp_matches(CAST({x} AS VARCHAR), {sql_string(_TOTALS_RE.pattern)}, 'i'))")
         if not col.may_be_empty:
