@@ -9,6 +9,11 @@ contract's canonical form, left on disk as a :class:`~evaluation.data.lazy.Parqu
 queries with DuckDB. Otherwise, and always for the bundled district, tables are DataFrames. A large CSV is
 validated by streaming before it is read, so that a broken file is reported without being loaded.
 
+Dates (and calendar years) are held to a plausible window, 1949-01-01 to a year after the ``data_cutoff`` of
+``dataset.yaml`` (else the end of the current year): a typo year is refused, not analysed. Volunteer and
+service-hour exports that carry 姓名/手机号/身份证号 instead of ``person_key`` get the salted key derived here, as
+the data dictionary says, and the personal columns are dropped at once.
+
 An analysis of a large region can ask for only the tables it needs (``tables=``): the grid indicators of 2,000
 communities need the events, the population and the lineage, not the million volunteers and the three million
 service-hour records whose reading into pandas takes minutes.

@@ -8,7 +8,9 @@ DuckDB query that flags the rows needing a closer look:
   flag other than 0/1, a code other than the English code, text that NFKC would change);
 - *rule* flags: an empty required value, a value out of range or outside the code list, an unknown community, a
   later time before an earlier one, a closed event without a closing time (and the reverse, a warning), an interview
-  far from its wave.
+  far from its wave, a date or year outside the plausible window, a totals label (合计, Total) in a label column;
+  and, with the form flags, infinite numbers and whole numbers past 2**53 (1e30, 2**63), so that they are refused
+  exactly as in memory.
 
 Only the flagged rows (normally none) then go through the very same pandas steps as the loader
 (:func:`~evaluation.data.schemas.coerce_table`, :func:`~evaluation.data.schemas.check_table`,
