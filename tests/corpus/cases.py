@@ -406,6 +406,22 @@ def _events_tz(tz: str) -> Callable[[Path], None]:
     return apply
 
 
+def _formula_with_saved_value(folder: Path) -> None:
+    # as Excel saves it: the formula and its last value; openpyxl writes an empty <v>, which is filled in here
+    import zipfile
+
+    _workbook({"population": _POP_FORMULA})(folder)
+    path = folder / "population.xlsx"
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b"<f>B3*4</f><v></v>" in parts[sheet]
+    parts[sheet] = parts[sheet].replace(b"<f>B3*4</f><v></v>", b"<f>B3*4</f><v>8076</v>")
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+
+
 def _volunteers_with_names(t: Tables) -> None:
     t["volunteers"] = pd.DataFrame({"姓名": ["张三", "李四"], "手机号": ["13812345678", "139 1234 5678"],
                                     "community_id": ["C01", "C02"], "registered": ["2023-01-05", "2023-02-01"]})
@@ -426,6 +442,7 @@ READ_OK: tuple[Case, ...] = (
     Case("parquet_times_at_plus_0800", "", "", None, None, after_write=_events_tz("+08:00")),
     Case("parquet_times_in_utc", "", "", None, None, after_write=_events_tz("UTC")),
     Case("thousands_separator", "", "", None, None, _set("population", 0, "resident_pop", "10,000")),
+    Case("formula_with_saved_value", "", "", None, None, after_write=_formula_with_saved_value),
     Case("volunteers_with_name_and_phone", "", "", None, None, _volunteers_with_names),
     # C01 keeps its code when C44 splits off: a row to itself beside the new community (carry_to_current's form)
     Case("lineage_parent_keeps_its_code", "", "", None, None,

@@ -129,6 +129,8 @@ def test_readable_inputs_are_read(tmp_path, case):
     if case.name.startswith("ascii_file_with"):
         assert enc["population"] == "utf-8-sig"
         assert any(p.rule == "encoding_ambiguous" and p.file == "population.csv" for p in problems)
+    if case.name == "formula_with_saved_value":
+        assert district["population"]["resident_pop"].tolist()[:2] == [10000, 8076]
     if case.name == "thousands_separator":
         assert district["population"]["resident_pop"].iloc[0] == 10000
     if case.name == "volunteers_with_name_and_phone":

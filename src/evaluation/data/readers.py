@@ -279,7 +279,8 @@ def _xlsx_sheet(path: Path, table: Table | None) -> tuple[str | None, list[Probl
     from openpyxl import load_workbook
 
     name = path.name
-    wb = load_workbook(path, read_only=False, data_only=True)
+    # formulas as written (data_only=False); their saved values are looked up only when there are formulas
+    wb = load_workbook(path, read_only=False, data_only=False)
     with_data = [ws for ws in wb.worksheets if _sheet_has_data(ws)]
     wanted = {_norm_header(table.name), _norm_header(table.zh)} if table is not None else set()
     named = [ws for ws in wb.worksheets if _norm_header(ws.title) in wanted]
@@ -303,19 +304,19 @@ def _xlsx_sheet(path: Path, table: Table | None) -> tuple[str | None, list[Probl
     dup = _duplicate_headers(name, [h for h in headers if h is not None])
     if dup:
         return None, dup
-    formulas = load_workbook(path, read_only=False, data_only=False)[ws.title]
+    formula_cells = [c for row in ws.iter_rows(min_row=2) for c in row if c.data_type == "f"]
+    if not formula_cells:
+        return ws.title, []
+    saved = load_workbook(path, read_only=False, data_only=True)[ws.title]
     problems = []
-    for row_f, row_v in zip(formulas.iter_rows(min_row=2), ws.iter_rows(min_row=2)):
-        for cf, cv in zip(row_f, row_v):
-            if cf.data_type == "f" and cv.value is None:
-                col = headers[cf.column - 1] if cf.column - 1 < len(headers) else None
-                problems.append(Problem(name, cf.row, None if col is None else str(col), "error",
-                                        "formula_without_value",
-                                        f"cell {cf.coordinate} holds a formula whose value was never saved",
-                                        "open the file in Excel or WPS and save it again (so the values are "
-                                        "stored), or paste the column as values"))
-                if len(problems) >= 20:
-                    return None, problems
+    for cf in formula_cells:
+        if saved[cf.coordinate].value is None:
+            col = headers[cf.column - 1] if cf.column - 1 < len(headers) else None
+            problems.append(Problem(name, cf.row, None if col is None else str(col), "error",
+                                    "formula_without_value",
+                                    f"cell {cf.coordinate} holds a formula whose value was never saved",
+                                    "open the file in Excel or WPS and save it again (so the values are "
+                                    "stored), or paste the column as values"))
     if problems:
         return None, problems
     return ws.title, []
