@@ -158,3 +158,25 @@ def test_clean_integers_and_nan_in_optional_columns_agree(tmp_path):
     got = frame_of(large["activities"]).set_index("activity_id").sort_index()
     assert got["attendance"].tolist() == small["activities"].set_index("activity_id").sort_index()[
         "attendance"].astype(float).tolist()
+
+
+def test_large_csv_that_changes_encoding_after_its_first_mib(tmp_path):
+    from evaluation.data.contract import table
+    from evaluation.data.stream import validate_stream
+
+    rows = "".join(f"C{i:05d},2024,{i}\n" for i in range(80_000))  # > 1 MiB of ASCII
+    path = tmp_path / "population.csv"
+    path.write_bytes(("community_id,year,resident_pop\n" + rows).encode() + "新社区,2024,5\n".encode("gbk"))
+    report = validate_stream(path, table("population"), use_cache=False)
+    enc = [p for p in report.problems if p.rule == "encoding"]
+    assert report.n_errors and enc and "UTF-8" in enc[0].fix
+
+
+def test_large_csv_with_a_repeated_header(tmp_path):
+    from evaluation.data.contract import table
+    from evaluation.data.stream import validate_stream
+
+    path = tmp_path / "population.csv"
+    path.write_text("community_id,year,resident_pop,year\nC01,2024,5,2023\n", encoding="utf-8")
+    report = validate_stream(path, table("population"), use_cache=False)
+    assert [(p.rule, p.row, p.column) for p in report.summary()] == [("duplicate_header", 1, "year")]

@@ -37,6 +37,7 @@ read again, so its report is always fresh.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -55,7 +56,7 @@ from ..errors import Problem
 from .contract import COMMUNITY_FK, Column, Table
 from .lazy import _blank_to_null, _ident, _is_text, connect, parquet_parts, parquet_schema, sql_string, typed_expr
 from .parsing import _TOTALS_RE, MAX_EXACT_INT
-from .readers import RawTable, _encoding_problem, decode_export, map_headers
+from .readers import RawTable, _duplicate_headers, _encoding_problem, decode_export, map_headers
 from .schemas import check_table, coerce_table, duplicate_key_problem
 from .validate import cross_table_problems
 
@@ -146,6 +147,20 @@ def _batches_csv(path: Path, encoding: str, batch_rows: int) -> Iterator[pa.Tabl
                          chunksize=batch_rows)
     for chunk in reader:
         yield pa.Table.from_pandas(chunk.astype(object), preserve_index=False)
+
+
+def _guard_encoding(batches: Iterable[pa.Table], file: str, encoding: str | None, offset, first: int,
+                    problems: list[Problem], counts: Counter) -> Iterator[pa.Table]:
+    """The batches, stopping with an encoding problem where a large CSV stops being the encoding of its first MiB."""
+    try:
+        yield from batches
+    except UnicodeDecodeError:
+        after = offset()
+        problems.append(Problem(file, None, None, "error", "encoding",
+                                f"the file stops being {encoding} text after row {after + first - 1:,} (in the "
+                                "next batch of rows): it mixes encodings or has a damaged byte",
+                                "re-export the whole table as CSV UTF-8 (in Excel: Save As → CSV UTF-8)"))
+        counts[("error", "encoding", None)] += 1
 
 
 def _form_flag(col: Column, typ: pa.DataType, raw: str, p: str, n: str, v: str) -> str | None:
@@ -352,6 +367,11 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
         encoding, bad = _csv_encoding(path)
         if encoding is None:
             return StreamReport(table.name, name, 0, (bad,), (("error", "encoding", bad.column, 1),), False)
+        with open(path, encoding=encoding, newline="") as fh:
+            raw_header = next(csv.reader(fh), [])
+        dup = _duplicate_headers(name, raw_header)
+        if dup:
+            return StreamReport(table.name, name, 0, (), (), False, header_problems=tuple(dup))
         headers = list(pd.read_csv(path, dtype=str, nrows=0, encoding=encoding).columns)
         types = {h: pa.string() for h in headers}
     else:
@@ -401,7 +421,8 @@ def validate_stream(path: str | Path, table: Table, communities: Iterable[str] |
                 f"CAST(NULL AS VARCHAR) AS k{i}" for i in range(len(key))) + ", CAST(0 AS BIGINT) AS r WHERE false")
         batches = () if clean is not None else _batches_csv(path, encoding, batch_rows) if is_csv else \
             _batches_parquet(path, list(src_of.values()), batch_rows)
-        for batch in batches:
+        for batch in _guard_encoding(batches, name, encoding if is_csv else None, lambda: offset, first, problems,
+                                     counts):
             n = batch.num_rows
             con.register("b", batch.append_column("__i", pa.array(np.arange(n, dtype="int64"))))
             flagged = con.execute(f"SELECT __i, form FROM ({typed_sql}) WHERE form OR rule").fetchnumpy()
