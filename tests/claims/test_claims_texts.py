@@ -69,7 +69,8 @@ NUMERALS = {
     "约3万5千元": (35000, "元", "about", 34500, 35500, 1, "amount"),
     "五十多万人": (500000, "人", "plus", 500000, 600000, 10000, "count"),
     "百分之三十四点五": (34.5, "%", "rounded", 34.45, 34.55, 1, "rate"),
-    "三分之一": (1 / 3, "share", "exact", 1 / 3, 1 / 3, 1, "rate"),
+    # A third, in %: the values nearer 1/3 than the neighbouring common fractions 1/4 and 2/5.
+    "三分之一": (100 / 3, "%", "rounded", 100 * (1 / 4 + 1 / 3) / 2, 100 * (1 / 3 + 2 / 5) / 2, 1, "rate"),
 }
 
 
@@ -141,4 +142,5 @@ def test_per_mille_and_fractions():
     assert (df.loc["千分之五", "value"], df.loc["千分之五", "unit"], df.loc["千分之五", "kind"]) == (5, "‰", "rate")
     r = df.loc["3.2‰"]
     assert (r["unit"], r["hedge"], r["low"], r["high"]) == ("‰", "rounded", pytest.approx(3.15), pytest.approx(3.25))
-    assert df.loc["三分之二", "value"] == pytest.approx(2 / 3) and df.loc["三分之二", "detail"] == "2/3"
+    assert df.loc["三分之二", "value"] == pytest.approx(200 / 3) and df.loc["三分之二", "detail"] == "2/3"
+    assert df.loc["三分之二", "unit"] == "%"
