@@ -54,7 +54,7 @@ FIGURE_KINDS = ("count", "rate", "change", "amount", "duration", "age", "score",
 # Longest first, so that 人次 wins over 人, 户次 over 户, 周岁 over 周 and 个百分点 over 个.
 UNITS: tuple[str, ...] = tuple(sorted([
     "人次", "户次", "件次", "场次", "车次", "个百分点", "百分点", "平方公里", "平方米", "公里", "千米", "米", "亩", "公顷",
-    "元", "个工作日", "工作日", "个月", "小时", "分钟", "年", "天", "周岁", "周", "岁", "%", "‰", "倍", "名", "个", "家",
+    "元", "美元", "个工作日", "工作日", "个月", "小时", "分钟", "年", "天", "周岁", "周", "岁", "%", "‰", "倍", "名", "个", "家",
     "支", "场", "件", "人", "户", "项", "批", "级", "岗", "次", "位", "所", "座", "处", "条", "份", "台", "辆", "套",
     "间", "栋", "幢", "类", "种", "期", "轮", "届", "本", "册", "张", "块", "组", "队", "宗", "起", "例", "床", "盏",
     "棵", "株", "吨", "篇", "首", "部", "门", "分", "日",
@@ -115,7 +115,7 @@ _FIG_RE = re.compile(
     rf"|(?P<ordinal>第(?P<ord_n>{_NUM})(?P<ord_unit>{'|'.join(_ORDINAL_UNITS)})?)"
     rf"|(?P<rank>(?P<rank_n>[一二三四五六七八九]|\d)等奖)"
     rf"|(?P<ratio>(?P<ra>\d+(?:\.\d+)?)[:：](?P<rb>\d+(?:\.\d+)?)(?![\d:：]))"
-    rf"|(?P<fan>翻了?(?P<fan_n>[一两二三四]|\d)?番(?P<fan_plus>多)?)"
+    rf"|(?P<fan>翻了?(?P<fan_n>[一两二三四]|\d)?番(?P<fan_plus>还多|多|以上)?)"
     rf"|(?P<cheng>(?P<cheng_n>[一二三四五六七八九十]|\d)成(?![立为效功果员本熟长交都绩就型])"
     rf"(?P<cheng_m>[一二三四五六七八九](?![{_CN}]))?(?P<cheng_post>多|{_POST_RE})?)"
     rf"|(?P<half>(?P<half_word>过半数?(?![年月天日小径])|一半|半数)(?P<half_post>{_POST_RE})?)"
@@ -127,20 +127,21 @@ _FIG_RE = re.compile(
     rf"|(?P<pct_cn>百分之(?P<pct_n>{_NUM})(?P<pct_post>{_POST_RE})?)"
     rf"|(?P<fraction>(?P<den>{_NUM})分之(?P<numr>{_NUM})(?P<frac_post>多|{_POST_RE})?)"
     rf"|(?P<fig>(?P<n1>{_NUM})(?:(?P<mult1>万亿|亿|万)?(?P<unit1>{_UNIT_RE})?(?P<rsep>{_RSEP_RE})(?P<n2>{_NUM}))?"
-    rf"(?P<plus>余|多)?(?P<mult>万亿|亿|万)?(?P<plus2>余|多)?(?P<unit>{_UNIT_RE})?(?P<post>{_POST_RE})?)"
+    rf"(?P<plus>余|多)?(?P<mult>万亿|亿|万)?(?P<plus2>余|多)?(?P<unit>{_UNIT_RE})?(?P<post>{_POST_RE}|内(?![容部涵外在心地务]))?)"
 )
 # The same figure without a range, for when a range reading is refused (从10个到43个 is a change, not a range).
 _SINGLE_RE = re.compile(
     rf"(?P<fig>(?P<n1>{_NUM})(?P<plus>余|多)?(?P<mult>万亿|亿|万)?(?P<plus2>余|多)?"
     rf"(?P<unit>{_UNIT_RE})?(?P<post>{_POST_RE})?)")
 _CHANGE_VERB_RE = re.compile(
-    r"(?P<verb>下降|减少|降低|下滑|回落|缩减|减|增长|增加|上升|提高|提升|上涨|增|升|降|增幅为?|降幅为?|增速为?|涨幅为?)"
+    r"(?P<verb>下降幅度为?|增长幅度为?|下降|减少|降低|下滑|回落|缩减|减|增长|增加|上升|提高|提升|上涨|增|升|降|增幅为?|降幅为?"
+    r"|增速为?|涨幅为?)"
     r"(?:了|达到?|为)?$")
 # A multiple after one of these verbs (with nothing but 了 between) is an increase: 增长1.5倍 = +150%.
 _MULTIPLE_GROWTH_RE = re.compile(r"(?:增长|增加|提高|提升|上升|上涨|扩大|增)了?(?:近|约|超过|超|逾|将近|接近)?$")
 _MULTIPLE_DECLINE_RE = re.compile(r"(?:下降|减少|降低|下滑|回落|缩减|缩小|减)了?(?:近|约|超过|超|逾|将近|接近)?$")
 # Verbs that may stand between a hedge word and its number: 约占四成, 约有3000人, 近达.
-_HEDGE_VERBS = ("占比为", "占比", "达到", "共计", "累计", "占", "有", "达", "为", "是", "计")
+_HEDGE_VERBS = ("占比为", "占比", "达到", "共计", "累计", "需要", "还有", "占", "有", "达", "为", "是", "计", "需")
 _NEGATIVE_VERBS = ("下降", "减少", "降低", "下滑", "回落", "缩减", "减", "降", "降幅")
 _FROM_MARK_RE = re.compile(r"(从|由|原来的?|原有的?|原先的?|原)")
 _TO_MARK_RE = re.compile(r"(到|为|至|成)了?$")
@@ -169,9 +170,9 @@ def _idiom_spans(text: str) -> list[tuple[int, int]]:
 # 2、, 1.2) and in brackets anywhere ((1), （2）), months and days without a year (1—10月, 5月12日, 15号), clock
 # times (9:30) and house numbers.
 _NON_FIGURE_RES = (
-    r"(?<![\d\w.])0\d{2,3}[-—]?[\dXx*]{7,8}(?![\dXx*])",
-    r"(?<![\d\w.])1[3-9]\d[\dXx*]{8}(?![\dXx*])",
-    r"(?<![\d\w.])400[-—]?\d{3}[-—]?\d{4}(?!\d)",
+    r"(?<![A-Za-z\d.])0\d{2,3}[-—]?[\dXx*]{7,8}(?![\dXx*])",
+    r"(?<![A-Za-z\d.])1[3-9]\d[\dXx*]{8}(?![\dXx*])",
+    r"(?<![A-Za-z\d.])400[-—]?\d{3}[-—]?\d{4}(?!\d)",
     r"(?<![\d.,])(?:12345|12315|12319|12348|12349|12351|12388|110|119|120|122)(?![\d.,])"
     r"(?=[\u4e00-\u9fff]{0,10}?(?:热线|平台|工单|专线|电话|报警|急救|政务|便民))",
     rf"(?<![\d.,])12345(?![\d.,])(?!{_UNIT_RE})",
@@ -182,6 +183,9 @@ _NON_FIGURE_RES = (
     r"(?<![\d.,个])(?:1[0-2]|0?[1-9])(?:(?:——|[-—~至到])(?:1[0-2]|0?[1-9]))?月份?(?:(?:3[01]|[12]\d|0?[1-9])[日号])?",
     r"(?<![\d.,])(?:3[01]|[12]\d|0?[1-9])(?:——|[-—~至到])(?:3[01]|[12]\d|0?[1-9])日(?!内|以内)",
     r"(?<![\d.,])\d{1,4}号(?:楼|院|线|门|文件)?",
+    r"(?:\d{2,4}|[一二三四五六七八九十〇零]{2,4})年代",
+    r"(?<=[人名户个家])一(?:组|队|班|岗|格|片)",  # 5—8人一组: groups of, not one group
+    r"(?<=[的这那哪每])一(?:次|场|个|项|件|位|名|批)",  # 最多的一次活动, 每一个: a determiner, not a count
 )
 _NON_FIGURE_RE = re.compile("|".join(f"(?:{p})" for p in _NON_FIGURE_RES), re.M)
 # 每千名, 每万人, 每百户, 每10万人: the denominator of a per-capita figure, not a figure.
@@ -213,11 +217,18 @@ def _overlaps(a: int, b: int, spans: list[tuple[int, int]]) -> bool:
     return any(x < b and a < y for x, y in spans)
 
 
-def _prefix_hedge(sentence: str, pos: int) -> tuple[str, str]:
-    """Hedge word written before the numeral at ``pos`` (longest match), or ("", "").
+_HEDGE_WORDS_RE = "|".join(re.escape(w) for w in PREFIX_HEDGES)
+# 约占常住人口的14%: the hedge and 占 stand before the noun the share is of.
+_SHARE_OF_RE = re.compile(rf"(?P<h>{_HEDGE_WORDS_RE})占(?:[^，,。；;：:、\d%“”]{{1,12}}?的)(?:比重|比例)?(?:为|是)?$")
+_PER_CAPITA_END_RE = re.compile(r"每(?:\d+(?:\.\d+)?[万亿]?|[十百千万]+)(?:名|人|户|位|家|个|平方公里|平方米)$")
 
-    The hedge may stand right before the number (近4000) or before one of :data:`_HEDGE_VERBS` that stands right
-    before it (约占四成, 约有3000人); the returned word then includes the verb.
+
+def _prefix_hedge(sentence: str, pos: int) -> tuple[str, str, str]:
+    """Hedge written before the numeral at ``pos``: (text to include in ``raw``, hedge, hedge word), or ("", "", "").
+
+    The hedge may stand right before the number (近4000), before one of :data:`_HEDGE_VERBS` that stands right
+    before it (约占四成, 约有3000人; ``raw`` then starts at the hedge), or further off: before 占……的 (约占常住人口的
+    14%) or before a per-capita denominator (不低于每万人18人). In the last two ``raw`` starts at the number.
     """
     def direct(end: int) -> tuple[str, str]:
         before = sentence[max(0, end - 4):end]
@@ -230,13 +241,24 @@ def _prefix_hedge(sentence: str, pos: int) -> tuple[str, str]:
 
     word, hedge = direct(pos)
     if word:
-        return word, hedge
+        return word, hedge, word
     for verb in _HEDGE_VERBS:
         if sentence[max(0, pos - len(verb)):pos] == verb:
             word, hedge = direct(pos - len(verb))
             if word:
-                return word + verb, hedge
-    return "", ""
+                return word + verb, hedge, word + verb
+    head = sentence[max(0, pos - 24):pos]
+    m = _SHARE_OF_RE.search(head)
+    if m:
+        word = m.group("h")
+        if not (word == "近" and head[:m.start()].endswith(("最", "附"))):
+            return "", PREFIX_HEDGES[word], word + "占"
+    m = _PER_CAPITA_END_RE.search(head)
+    if m:
+        word, hedge = direct(pos - len(head) + m.start())
+        if word:
+            return "", hedge, word
+    return "", "", ""
 
 
 def _row_base(sent_row, s_abs: int, e_abs: int, text: str) -> dict:
@@ -354,6 +376,7 @@ def extract_claims(text: str, report_year: int = 2024, near_tolerance: float = 0
             if row["kind"] in FIGURE_KINDS:
                 _apply_per_capita(row, sent, s0, per_capita)
             sent_rows.append(row)
+        _carry_changes(sent_rows, sent, s0)
         _link_changes(sent_rows, sent, s0, cues, report_year)
         rows += sent_rows
     rows += _enumerations(text, sentences, titles)
@@ -461,7 +484,7 @@ def _share_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Period,
                ) -> dict | None:
     """七成, 七成五, 近四成, 半数以上, 过半, 三分之一, 千分之三以内 … as a percentage with its interval."""
     a, b = m.span()
-    prefix_word, prefix = _prefix_hedge(sent, a)
+    prefix_word, prefix, prefix_hw = _prefix_hedge(sent, a)
     if _grp(m, "cheng"):
         try:
             n = _digit(m.group("cheng_n"))
@@ -516,7 +539,7 @@ def _share_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Period,
             value, iv = -v, negate(iv)
     else:
         kind = "rate"
-    row.update(value=value, unit="%", hedge=hedge, hedge_word=prefix_word + post, kind=kind, in_quote=in_quote,
+    row.update(value=value, unit="%", hedge=hedge, hedge_word=prefix_hw + post, kind=kind, in_quote=in_quote,
                detail=detail if not verb else f"{verb} {detail}")
     _set_interval(row, iv)
     _set_period(row, period)
@@ -527,7 +550,7 @@ def _share_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Period,
 def _unit_kind(unit: str) -> str:
     if unit in ("%", "‰"):
         return "rate"
-    if unit == "元":
+    if unit in ("元", "美元"):
         return "amount"
     if unit in _DURATION_UNITS:
         return "duration"
@@ -625,11 +648,11 @@ def _doubling_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
     a, b = m.span()
     n = _digit(m.group("fan_n")) if m.group("fan_n") else 1
     v = Decimal(2) ** n
-    prefix_word, prefix = _prefix_hedge(sent, a)
-    hedge = prefix or ("plus" if m.group("fan_plus") else "rounded")
+    prefix_word, prefix, prefix_hw = _prefix_hedge(sent, a)
+    hedge = prefix or ("over" if m.group("fan_plus") else "rounded")  # 翻两番还多: more than ×4
     iv = hedge_interval(v, hedge, stated_place=1, nonzero_place=1, near_tolerance=near_tolerance)
     row = _row_base(srow, s0 + a - len(prefix_word), s0 + b, text)
-    row.update(value=float(v), unit="倍", hedge=hedge, hedge_word=prefix_word + (m.group("fan_plus") or ""),
+    row.update(value=float(v), unit="倍", hedge=hedge, hedge_word=prefix_hw + (m.group("fan_plus") or ""),
                kind="change", role="multiple", detail=f"×{v}", in_quote=in_quote)
     _set_interval(row, iv)
     _set_period(row, period)
@@ -697,11 +720,13 @@ def _match_to_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
                 post = m.group("frac_post") or ""
         except ValueError:
             return _unparsed(srow, s0, a, b, text, period, in_quote, "百分之/千分之")
-        prefix_word, prefix = _prefix_hedge(sent, a)
+        prefix_word, prefix, prefix_hw = _prefix_hedge(sent, a)
         a2 = a - len(prefix_word)
         row = _row_base(srow, s0 + a2, s0 + b, text)
         hedge = prefix or ("plus" if post == "多" else SUFFIX_HEDGES.get(post, "rounded"))
-        iv = hedge_interval(num.value, hedge, stated_place=num.stated_place, nonzero_place=num.nonzero_place,
+        # 百分之三十 and 百分之百 are whole percents, like 30% and 100%: the unit 十/百 is not the precision.
+        place = min(num.stated_place, Decimal(1))
+        iv = hedge_interval(num.value, hedge, stated_place=place, nonzero_place=min(num.nonzero_place, Decimal(1)),
                             near_tolerance=near_tolerance)
         value = num.value
         verb = "" if slogan else _change_verb(sent, a2)
@@ -715,7 +740,7 @@ def _match_to_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
                 value, iv = -value, negate(iv)
         else:
             kind = "rate"
-        row.update(value=float(value), unit=unit, kind=kind, hedge=hedge, hedge_word=prefix_word + post,
+        row.update(value=float(value), unit=unit, kind=kind, hedge=hedge, hedge_word=prefix_hw + post,
                    in_quote=in_quote)
         _set_interval(row, iv)
         _set_period(row, period)
@@ -729,6 +754,8 @@ def _match_to_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
     plus = m.group("plus") or m.group("plus2") or ""
     mult_text = m.group("mult") or ""
     post = m.group("post") or ""
+    if post == "内" and unit not in _DURATION_UNITS:
+        b, post = b - 1, ""  # 3个工作日内 is at most 3 days; 12个社区内 is 12 communities
     has_digit = bool(re.search(r"\d", n1))
     if rsep and _FROM_MARK_RE.search(sent[max(0, a - 12):a]) and rsep in ("到", "至"):
         return _SPLIT  # 从3到5 is a change, not a range
@@ -759,10 +786,12 @@ def _match_to_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
                 big = re.search(r"[万亿]+$", n2).group(0)
                 num = parse_number(n1 + big)
     except ValueError:
+        if slogan:
+            return None  # 十四五: the numerals of a name are not read
         return _unparsed(srow, s0, a, b, text, period, in_quote, "numeral")
     if num2 is not None and num2.value < num.value:
         return _unparsed(srow, s0, a, b, text, period, in_quote, "range with ends reversed")
-    prefix_word, prefix = ("", "") if n2 is not None else _prefix_hedge(sent, a)
+    prefix_word, prefix, prefix_hw = ("", "", "") if n2 is not None else _prefix_hedge(sent, a)
     a2 = a - len(prefix_word)
     change_verb = "" if slogan else _change_verb(sent, a2)
     row = _row_base(srow, s0 + a2, s0 + b, text)
@@ -775,7 +804,7 @@ def _match_to_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
         hedge = _figure_hedge(num, unit, prefix, post, plus)
         iv = hedge_interval(num.value, hedge, stated_place=num.stated_place, nonzero_place=num.nonzero_place,
                             near_tolerance=near_tolerance)
-    hedge_word = "".join(w for w in (prefix_word, plus, post) if w)
+    hedge_word = "".join(w for w in (prefix_hw, plus, post) if w)
     if unit == "个百分点":
         unit = "百分点"
     # Kind.
@@ -824,6 +853,20 @@ def _match_to_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
     _set_period(row, period)
     row["_key"] = s0 + a2
     return row
+
+
+def _carry_changes(rows: list[dict], sent: str, s0: int) -> None:
+    """分别增长4.6%和6.1%: a figure joined to a change by 和/与/及/、 in the same unit is the same kind of change."""
+    for r1, r2 in zip(rows, rows[1:]):
+        between = sent[r1["end"] - s0:r2["start"] - s0]
+        if (r1["kind"] == "change" and r1["role"] in ("relative_change", "absolute_change")
+                and r2["kind"] in ("rate", "count", "amount")
+                and r2["unit"] == r1["unit"] and between in ("和", "与", "及", "、") and r2["value"] >= 0):
+            r2.update(kind="change", role=r1["role"], detail=r1["detail"])
+            if r1["value"] < 0:
+                iv = negate(Interval(r2["low"], r2["high"], bool(r2["low_inclusive"]), bool(r2["high_inclusive"])))
+                r2["value"] = -r2["value"]
+                _set_interval(r2, iv)
 
 
 def _link_changes(rows: list[dict], sent: str, s0: int, cues, report_year: int) -> None:

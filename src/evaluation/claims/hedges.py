@@ -13,7 +13,7 @@ about      约 大约 约为 大概 左右 上下        [v - p/2, v + p/2), p =
 near       近 将近 接近                      [v (1 - tol), v)                               近4000 -> [3800, 4000)
 plus       余 多 (after the number)          [v, v + p)                                    450余 -> [450, 460)
 over       超过 超 逾 多于 高于 大于          (v, inf)                                      超过100 -> (100, inf)
-at_least   以上 不少于 不低于 至少 最少        [v, inf)                                      60岁以上 -> [60, inf)
+at_least   以上 不少于 不低于 至少 最少 (年)满  [v, inf)                                      60岁以上 -> [60, inf)
 under      不到 不足 低于 少于 小于            [0, v)                                        不到15万 -> [0, 150000)
 at_most    以下 以内 不超过 不高于 至多 最多    [0, v]                                        5人以下 -> [0, 5]
 range      3至5 3-5 三到五 七八 三五           [a, b]                                        3至5个 -> [3, 5]
@@ -44,14 +44,15 @@ PREFIX_HEDGES: dict[str, str] = dict(sorted({
     "大约": "about", "约为": "about", "大概": "about", "约": "about", "近似": "about",
     "将近": "near", "接近": "near", "近": "near",
     "超过": "over", "超": "over", "逾": "over", "多于": "over", "高于": "over", "大于": "over",
-    "不少于": "at_least", "不低于": "at_least", "至少": "at_least", "最少": "at_least",
+    "不少于": "at_least", "不低于": "at_least", "至少": "at_least", "最少": "at_least", "年满": "at_least",
+    "满": "at_least",
     "不到": "under", "不足": "under", "低于": "under", "少于": "under", "小于": "under",
     "不超过": "at_most", "不高于": "at_most", "至多": "at_most", "最多": "at_most",
 }.items(), key=lambda kv: -len(kv[0])))
 
 SUFFIX_HEDGES: dict[str, str] = {
     "及以上": "at_least", "及以下": "at_most", "以上": "at_least", "以下": "at_most", "以内": "at_most",
-    "左右": "about", "上下": "about",
+    "左右": "about", "上下": "about", "内": "at_most",  # 内 only after a duration (3个工作日内)
     "余": "plus", "多": "plus",
 }
 
