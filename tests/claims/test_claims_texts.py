@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.claims import extract_claims, read_submission
+from evaluation.claims import extract_claims, normalise_submission, read_submission
+from evaluation.claims.extract import FIGURE_KINDS
 
 TEXTS = Path(__file__).parent / "texts"
 INF = math.inf
@@ -144,3 +145,92 @@ def test_per_mille_and_fractions():
     assert (r["unit"], r["hedge"], r["low"], r["high"]) == ("‰", "rounded", pytest.approx(3.15), pytest.approx(3.25))
     assert df.loc["三分之二", "value"] == pytest.approx(200 / 3) and df.loc["三分之二", "detail"] == "2/3"
     assert df.loc["三分之二", "unit"] == "%"
+
+
+def _one(sentence: str, raw: str):
+    df = extract_claims(sentence)
+    rows = df[df["raw"] == raw]
+    assert len(rows) == 1, df[["raw", "kind"]].values.tolist()
+    return rows.iloc[0]
+
+
+def test_growth_by_a_multiple_against_a_multiple_of_the_base():
+    r = _one("服务人次较上年增长1.5倍。", "1.5倍")
+    assert (r["value"], r["unit"], r["role"], r["low"], r["high"]) == (150, "%", "relative_change",
+                                                                       pytest.approx(145), pytest.approx(155))
+    r = _one("服务人次是原来的1.5倍。", "1.5倍")
+    assert (r["value"], r["unit"], r["role"], r["low"], r["high"]) == (1.5, "倍", "multiple",
+                                                                       pytest.approx(1.45), pytest.approx(1.55))
+    assert _one("社区基金规模翻了一番。", "翻了一番")["value"] == 2
+    assert _one("志愿者人数翻两番。", "翻两番")["value"] == 4
+    assert _one("投诉量减少了1倍。", "1倍")["kind"] == "unparsed"  # a decline by a multiple has no one reading
+
+
+def test_vague_counts_are_intervals_never_a_single_number():
+    r = _one("召开议事会数十场。", "数十场")
+    assert (r["low"], r["high"], bool(r["high_inclusive"])) == (20, 100, False)
+    r = _one("解决问题七八个。", "七八个")
+    assert (r["value"], r["low"], r["high"]) == (7, 7, 8)
+    r = _one("引入社会组织三五家。", "三五家")
+    assert (r["low"], r["high"]) == (3, 5)
+    assert _one("发现隐患七九个。", "七九个")["kind"] == "unparsed"   # not adjacent: never read as 79
+    assert _one("发现隐患十来个。", "十来个")["kind"] == "unparsed"
+
+
+@pytest.mark.parametrize("sentence, raw, low, high, lo_in, hi_in", [
+    ("党员占比超过七成。", "超过七成", 70, INF, False, False),
+    ("持证社工约占四成。", "约占四成", 35, 45, True, False),
+    ("覆盖率仅为五成多。", "五成多", 50, 60, True, False),
+    ("满意率为七成五。", "七成五", 74.5, 75.5, True, False),
+    ("近半数居民参与。", "近半数", 45, 50, True, False),
+    ("半数以上楼栋制定公约。", "半数以上", 50, INF, False, False),
+    ("过半居民参与评选。", "过半", 50, INF, False, False),
+    ("发案率控制在千分之三以内。", "千分之三以内", 0, 3, True, True),
+])
+def test_shares_in_words(sentence, raw, low, high, lo_in, hi_in):
+    r = _one(sentence, raw)
+    assert r["unit"] in ("%", "‰") and r["kind"] == "rate"
+    assert (r["low"], r["high"]) == (pytest.approx(low), pytest.approx(high))
+    assert (bool(r["low_inclusive"]), bool(r["high_inclusive"])) == (lo_in, hi_in)
+
+
+def test_a_decline_by_a_share_in_words():
+    r = _one("受理诉求同比减少近四成。", "近四成")
+    assert (r["kind"], r["value"], r["low"], r["high"]) == ("change", -40, -40, -35)
+
+
+@pytest.mark.parametrize("sentence", [
+    "依据区委办发〔2023〕15号文件。", "咨询电话0571-8601xxxx。", "联系人138xxxxxxxx。", "拨打12345市民服务热线。",
+    "通过12345热线反映。", "1.基础数据", "(1)网格治理。", "每千名老人拥有床位。", "建设15分钟便民生活圈。",
+    "坚持一核三治。", "落实十四五规划。", "八类严重暴力案件零发生。", "上世纪九十年代建成。", "上午9:30开会。",
+    "1—10月份累计。",
+])
+def test_non_figures(sentence):
+    df = extract_claims(sentence)
+    assert not df["kind"].isin(FIGURE_KINDS).any(), df[["raw", "kind"]].values.tolist()
+
+
+def test_per_capita_denominator_is_the_unit():
+    r = _one("社区工作者配备不低于每万人18人。", "18人")
+    assert (r["unit"], r["kind"], r["hedge"]) == ("人/万人", "rate", "at_least")
+    r = _one("每千名老年人拥有养老床位35张。", "35张")
+    assert (r["unit"], r["detail"]) == ("张/千名", "每千名")
+
+
+def test_units_that_change_meaning():
+    assert _one("走访困难家庭1,260户次。", "1,260户次")["unit"] == "户次"
+    r = _one("60周岁及以上老年人。", "60周岁及以上")
+    assert (r["kind"], r["hedge"], r["low"]) == ("age", "at_least", 60)
+    assert _one("满意度测评得分93.6分。", "93.6分")["kind"] == "score"
+    assert _one("提高10个百分点。", "10个百分点")["unit"] == "百分点"
+    r = _one("社会资金与财政资金的比例为1:3。", "1:3")
+    assert (r["kind"], r["value"]) == ("ratio", pytest.approx(1 / 3))
+
+
+def test_ranges_are_one_figure():
+    for sentence, raw, low, high in [("注册率20%～30%。", "20%~30%", 20, 30), ("奖补20万元至50万元。", "20万元至50万元",
+                                      200000, 500000), ("每组5—8人。", "5—8人", 5, 8)]:
+        df = extract_claims(normalise_submission(sentence))
+        assert df["kind"].isin(FIGURE_KINDS).sum() == 1
+        r = df[df["raw"] == raw].iloc[0]
+        assert (r["low"], r["high"], r["hedge"]) == (low, high, "range")
