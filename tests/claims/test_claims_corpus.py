@@ -138,3 +138,14 @@ def test_corpus_covers_every_form():
     nons = {n for s in specs for n in s["non_figures"]}
     assert [k for k, v in FORMS.items() if v not in raws] == []
     assert [k for k, v in NON_FORMS.items() if v not in nons] == []
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_consistency_match_and_verdicts_run_on_every_text(path):
+    from evaluation.claims import check_consistency, match_claims, verdict_claims
+
+    _, _, claims = _load(path)
+    check_consistency(claims)
+    v = verdict_claims(match_claims(claims), {}, {}, 2024)
+    assert len(v) == len(claims)
+    assert (v.loc[v["kind"] == "unparsed", "reason"] == "unparsed").all()
