@@ -186,6 +186,10 @@ def test_vague_counts_are_intervals_never_a_single_number():
     ("半数以上楼栋制定公约。", "半数以上", 50, INF, False, False),
     ("过半居民参与评选。", "过半", 50, INF, False, False),
     ("发案率控制在千分之三以内。", "千分之三以内", 0, 3, True, True),
+    # Farey midpoints among fractions with denominator ≤ 5: 3/4 sits between 2/3 and 4/5.
+    ("四分之三的居民。", "四分之三", 100 * (2 / 3 + 3 / 4) / 2, 100 * (3 / 4 + 4 / 5) / 2, True, False),
+    ("十分之一的家庭。", "十分之一", 5, 100 * (1 / 10 + 1 / 9) / 2, True, False),  # 十分 the adverb is not read here
+    ("发生率为万分之三。", "万分之三", 0.025, 0.035, True, False),  # a large denominator: the numerator to the unit
 ])
 def test_shares_in_words(sentence, raw, low, high, lo_in, hi_in):
     r = _one(sentence, raw)

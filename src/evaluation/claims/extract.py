@@ -17,13 +17,41 @@ Rules (each documented here so that a reviewer can predict the table):
 * **change**: either a relative change after a change verb (同比下降34.48% -> value -34.48, unit %), or the two
   ends of a 从A……到/为B (原来的10个……优化为43个) construction. The two ends are two rows with ``role`` "from" and "to",
   each with its own hedge and period, linked through ``linked_id`` and both carrying ``from_value`` and ``to_value``.
-* **rate** (%, ‰, 百分之…, X分之Y), **amount** (元; 万元 -> 元 with ``multiplier`` 10000), **duration** (年, 个月,
-  天, 小时, 分钟, 周 when not a date), **age** (岁), **count** (any other unit) and **number** (an Arabic number with
-  no unit).
+* **rate** (%, ‰, 百分之…, X分之Y, 成), **amount** (元, 美元; 万元 -> 元 with ``multiplier`` 10000), **duration**
+  (年, 个月, 天, 日, 小时, 分钟, 周, 个工作日 when not a date), **age** (岁, 周岁), **score** (分), **ratio** (1:3),
+  **count** (any other unit) and **number** (an Arabic number with no unit). :data:`FIGURE_KINDS` are these.
 * **enumeration**: the number of items listed with 、 and closed by 等 (端午、重阳、中秋、春节等 -> at least 4), of
   adjacent quoted names closed by 等 (“友邻服务队”“邻里帮帮团”“爱心商家联盟”等 -> at least 3), and of a 、-list of three
   or more items inside a long quotation, also when photo captions interrupt the quotation (the captions are left
   out of ``raw``, which is then the joined quotation rather than ``text[start:end]``).
+
+* **Shares in words** are percentages (unit %) with the interval of their rounding: 七成 = 70 in [65, 75), 七成五
+  = 75 in [74.5, 75.5); 半数/一半 is 五成; X分之Y with a denominator up to 12 covers the values nearer Y/X than the
+  neighbouring fractions with denominator ≤ max(X, 5) (the Farey midpoints: 三分之一 = [29.17, 36.67)), a larger
+  denominator states the numerator to the unit (千分之三 = [2.5, 3.5) ‰). 近 takes the lower half of the rounding
+  (近四成 = [35, 40)), 多 the next step (五成多 = [50, 60)). 过半, 超过半数 and 半数以上 are a majority, (50, ∞).
+* **Multiples**: after 增长/增加/提高 (with nothing but 了 between), N倍 is an increase of N × 100 % (增长1.5倍 =
+  +150 %, role relative_change); otherwise it is a level N times the base (是原来的1.5倍 = ×1.5, unit 倍, role
+  multiple). 翻一番/翻番 = ×2, 翻两番 = ×4; 翻两番还多 = (4, ∞). A decline by a multiple (减少了1倍) is unparsed.
+* **Vague counts**: 数十/几十 = [20, 100), 数百 = [200, 1000), 十几 = [11, 20), 上百 = [100, ∞); adjacent numerals
+  are a range (七八个 = [7, 8], 三五家 = [3, 5], 二三十名 = [20, 30], 十七八人 = [17, 18]), never 78.
+* **Ranges** are one figure with the unit written once or on both ends (20%～30%, 20万元至50万元); a range whose
+  ends have different units, or 从……到……, is read as two figures.
+* **Units that change meaning**: 人次/户次/件次 are not 人/户/件; 周岁 is an age (60周岁及以上 = [60, ∞)); 分 after
+  Arabic digits is a **score**; 个百分点 is unit 百分点; N:M after 比/比例 is a **ratio** (value N/M); 美元 is an
+  amount. After a duration, 内 means at most (3个工作日内 = [0, 3]).
+* **Hedges away from the number**: across a verb (约占四成, 约有3000人, 最多需要48小时), across 占……的 (约占常住人口
+  的14%: ``raw`` is the number) and across a per-capita denominator (不低于每万人18人).
+* **Per capita**: 每千名, 每万人, 每百户, 每10万人 are not figures; the figure after them in the clause becomes a
+  rate with unit 张/千名, 人/万人 … and ``detail`` 每千名.
+* **Not figures**: phone numbers (also masked, 0571-8601xxxx, 138xxxxxxxx), 12345 and other hotline numbers in any
+  hotline name, document numbers (〔2023〕15号), section numbers (1.基础数据, 1.2 at a line start; (1) and （2）
+  anywhere), months and days without a year (1—10月), 九十年代, house numbers (3号楼), 5—8人一组, determiners (的一次,
+  每一个), and programme names with or without quotation marks (:data:`PROGRAMME_NAMES`: 十四五, 八类严重暴力案件;
+  15分钟便民生活圈; 一户一档), whose numerals are slogans. An Arabic 4-digit year with no unit (2019—2024) is a date.
+* **unparsed**: a numeral whose reading is not certain (七九个, 十来个, a colon between numbers outside a ratio or
+  clock time, a range with its ends reversed) gives a row with kind ``unparsed``, the raw text and no value; it is
+  never read as a confident number.
 
 Hedges and intervals follow :mod:`~evaluation.claims.hedges`; a range (3至5个) has ``value`` = its lower end and
 ``detail`` "3–5". ``raw`` is ``text[start:end]`` (hedge words included) except for interrupted quotations.
@@ -161,7 +189,8 @@ def _title_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _idiom_spans(text: str) -> list[tuple[int, int]]:
-    pat = "|".join(re.escape(w) for w in sorted(IDIOMS, key=len, reverse=True))
+    # An idiom followed by 之 is a fraction (十分之一), not the adverb 十分.
+    pat = "|".join(re.escape(w) + "(?!之)" for w in sorted(IDIOMS, key=len, reverse=True))
     return [m.span() for m in re.finditer(pat, text)]
 
 
@@ -440,6 +469,9 @@ def _digit(ch: str) -> int:
     return int(ch) if ch.isdigit() else int(parse_number(ch).value)
 
 
+_FAREY_MAX_DEN = 12
+
+
 def _farey_interval(x: Fraction, den: int) -> tuple[Fraction, Fraction]:
     """Values closer to ``x`` than to any other fraction with denominator ≤ max(den, 5) (midpoints to its Farey
     neighbours): the values a writer choosing among the common fractions 1/2, 1/3, 1/4, 1/5, 2/3 … would call x."""
@@ -520,7 +552,11 @@ def _share_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Period,
         if den != den.to_integral_value() or num != num.to_integral_value() or not 0 <= num <= den or den == 0:
             return _unparsed(srow, s0, a, b, text, period, in_quote, "分之")
         x = Fraction(int(num), int(den))
-        flo, fhi = _farey_interval(x, int(den))
+        if den <= _FAREY_MAX_DEN:
+            flo, fhi = _farey_interval(x, int(den))
+        else:
+            # 万分之三: a large denominator states the numerator to the unit, like 千分之三.
+            flo, fhi = Fraction(2 * int(num) - 1, 2 * int(den)), Fraction(2 * int(num) + 1, 2 * int(den))
         v, lo, hi = float(100 * x), float(100 * flo), float(100 * fhi)
         plus_high = hi
         detail = f"{int(num)}/{int(den)}"
