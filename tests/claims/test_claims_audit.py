@@ -250,6 +250,8 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     assert "cd" * 32 in cells  # the data file's hash is in the provenance table
     if lang == "zh":
         assert "与数据相符" in cells and "真实性" in cells
+    assert ("在抽样误差内 0" if lang == "zh" else "0 within sampling error") in body  # the summary lists every verdict
+    assert ("置信区间" if lang == "zh" else "confidence interval") in body        # the sampling rule is stated
     with zipfile.ZipFile(out) as z:
         styles = z.read("word/styles.xml").decode("utf-8")
     assert 'w:eastAsia="Noto Sans CJK SC"' in styles

@@ -301,6 +301,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
             for r in c.itertuples(index=False)])
     doc.add_heading(t("claims.appendix.method", lang), level=2)
     doc.add_paragraph(t("claims.method", lang))
+    doc.add_paragraph(t("claims.sampling_note", lang))
     doc.add_heading(t("claims.appendix.provenance", lang), level=2)
     doc.add_paragraph(t("claims.appendix.provenance_note", lang, year=result.report_year,
                         submission=prov.get("submission", "—"), sha=str(prov.get("submission_sha256", "—"))[:16],
