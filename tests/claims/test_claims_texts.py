@@ -238,3 +238,13 @@ def test_ranges_are_one_figure():
         assert df["kind"].isin(FIGURE_KINDS).sum() == 1
         r = df[df["raw"] == raw].iloc[0]
         assert (r["low"], r["high"], r["hedge"]) == (low, high, "range")
+
+
+def test_more_after_the_unit():
+    r = _one("工作了3个多月。", "3个多月")
+    assert (r["unit"], r["kind"], r["low"], r["high"]) == ("个月", "duration", 3, 4)
+    r = _one("基金是去年的2倍多。", "2倍多")
+    assert (r["value"], r["low"], r["high"], r["role"]) == (2, 2, 3, "multiple")
+    assert _one("服务30多人。", "30多人")["high"] == 40
+    r = _one("占常住人口的比例约为两成。", "约为两成")
+    assert (r["value"], r["low"], r["high"]) == (20, 15, 25)

@@ -81,7 +81,7 @@ FIGURE_KINDS = ("count", "rate", "change", "amount", "duration", "age", "score",
 
 # Longest first, so that 人次 wins over 人, 户次 over 户, 周岁 over 周 and 个百分点 over 个.
 UNITS: tuple[str, ...] = tuple(sorted([
-    "人次", "户次", "件次", "场次", "车次", "个百分点", "百分点", "平方公里", "平方米", "公里", "千米", "米", "亩", "公顷",
+    "个多月", "个多小时", "人次", "户次", "件次", "场次", "车次", "个百分点", "百分点", "平方公里", "平方米", "公里", "千米", "米", "亩", "公顷",
     "元", "美元", "个工作日", "工作日", "个月", "小时", "分钟", "年", "天", "周岁", "周", "岁", "%", "‰", "倍", "名", "个", "家",
     "支", "场", "件", "人", "户", "项", "批", "级", "岗", "次", "位", "所", "座", "处", "条", "份", "台", "辆", "套",
     "间", "栋", "幢", "类", "种", "期", "轮", "届", "本", "册", "张", "块", "组", "队", "宗", "起", "例", "床", "盏",
@@ -144,7 +144,7 @@ _FIG_RE = re.compile(
     rf"|(?P<rank>(?P<rank_n>[一二三四五六七八九]|\d)等奖)"
     rf"|(?P<ratio>(?P<ra>\d+(?:\.\d+)?)[:：](?P<rb>\d+(?:\.\d+)?)(?![\d:：]))"
     rf"|(?P<fan>翻了?(?P<fan_n>[一两二三四]|\d)?番(?P<fan_plus>还多|多|以上)?)"
-    rf"|(?P<cheng>(?P<cheng_n>[一二三四五六七八九十]|\d)成(?![立为效功果员本熟长交都绩就型])"
+    rf"|(?P<cheng>(?P<cheng_n>[一两二三四五六七八九十]|\d)成(?![立为效功果员本熟长交都绩就型])"
     rf"(?P<cheng_m>[一二三四五六七八九](?![{_CN}]))?(?P<cheng_post>多|{_POST_RE})?)"
     rf"|(?P<half>(?P<half_word>过半数?(?![年月天日小径])|一半|半数)(?P<half_post>{_POST_RE})?)"
     rf"|(?P<vague>(?:(?P<vg_few>数|几)(?P<vg_big>十万|百万|千万|十|百|千|万|亿)|(?P<vg_teen>十)几(?P<vg_tbig>万)?"
@@ -155,7 +155,7 @@ _FIG_RE = re.compile(
     rf"|(?P<pct_cn>百分之(?P<pct_n>{_NUM})(?P<pct_post>{_POST_RE})?)"
     rf"|(?P<fraction>(?P<den>{_NUM})分之(?P<numr>{_NUM})(?P<frac_post>多|{_POST_RE})?)"
     rf"|(?P<fig>(?P<n1>{_NUM})(?:(?P<mult1>万亿|亿|万)?(?P<unit1>{_UNIT_RE})?(?P<rsep>{_RSEP_RE})(?P<n2>{_NUM}))?"
-    rf"(?P<plus>余|多)?(?P<mult>万亿|亿|万)?(?P<plus2>余|多)?(?P<unit>{_UNIT_RE})?(?P<post>{_POST_RE}|内(?![容部涵外在心地务]))?)"
+    rf"(?P<plus>余|多)?(?P<mult>万亿|亿|万)?(?P<plus2>余|多)?(?P<unit>{_UNIT_RE})?(?P<post>{_POST_RE}|内(?![容部涵外在心地务])|多)?)"
 )
 # The same figure without a range, for when a range reading is refused (从10个到43个 is a change, not a range).
 _SINGLE_RE = re.compile(
@@ -792,6 +792,10 @@ def _match_to_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Peri
     post = m.group("post") or ""
     if post == "内" and unit not in _DURATION_UNITS:
         b, post = b - 1, ""  # 3个工作日内 is at most 3 days; 12个社区内 is 12 communities
+    if unit in ("个多月", "个多小时"):
+        unit, plus = unit.replace("多", "").replace("个小时", "小时"), "多"  # 3个多月 = [3, 4) months, not 3个
+    if post == "多" and unit != "倍":
+        b, post = b - 1, ""  # 2倍多 is [2, 3); 多 after other units belongs to the next word
     has_digit = bool(re.search(r"\d", n1))
     if rsep and _FROM_MARK_RE.search(sent[max(0, a - 12):a]) and rsep in ("到", "至"):
         return _SPLIT  # 从3到5 is a change, not a range
@@ -907,7 +911,7 @@ def _carry_changes(rows: list[dict], sent: str, s0: int) -> None:
 
 def _link_changes(rows: list[dict], sent: str, s0: int, cues, report_year: int) -> None:
     """Pair 从A……到/为B figures in one clause as the two ends of a change."""
-    figs = [r for r in rows if r["kind"] in ("count", "amount", "rate", "number", "duration", "age")]
+    figs = [r for r in rows if r["kind"] in ("count", "amount", "rate", "number", "duration", "age", "score")]
     for r1, r2 in zip(figs, figs[1:]):
         a1, b1 = r1["start"] - s0, r1["end"] - s0
         a2 = r2["start"] - s0
