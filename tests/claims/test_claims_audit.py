@@ -187,6 +187,12 @@ def test_verdict_item_thresholds():
     assert s(v(*["supported"] * 9, "contradicted")) == "weak"
     assert s(v("supported", "not_checkable", "not_checkable")) == "weak"
     assert s(v(*["supported"] * 7, "not_checkable", "not_checkable", "not_checkable")) == "some"
+    # Within sampling error: checked, not supported, never weak on its own.
+    assert s(v(*["supported"] * 9, "within_sampling_error")) == "strong"
+    assert s(v(*["supported"] * 8, "within_sampling_error", "within_sampling_error")) == "some"
+    assert s(v("within_sampling_error", "not_checkable")) == "some"
+    item = evidence_strength("verdicts", v("supported", "within_sampling_error"), {})
+    assert "x1" in item["weakness_zh"] and "within sampling error" in item["summary_en"]
 
 
 def test_self_assessment_with_custom_criteria():
