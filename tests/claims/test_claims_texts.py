@@ -248,3 +248,14 @@ def test_more_after_the_unit():
     assert _one("服务30多人。", "30多人")["high"] == 40
     r = _one("占常住人口的比例约为两成。", "约为两成")
     assert (r["value"], r["low"], r["high"]) == (20, 15, 25)
+
+
+def test_hedge_before_the_noun_of_a_share():
+    for sentence in ("60岁以上老人约占常住人口的14%。", "60岁以上老人约占常住人口14%。"):
+        r = _one(sentence, "14%")
+        assert (r["hedge"], r["hedge_word"], r["low"], r["high"]) == ("about", "约占", 13.5, 14.5)
+
+
+def test_one_x_one_y_names_are_not_counts_but_one_of_a_classifier_is():
+    df = extract_claims("实行一户一档管理，建成一个一站式服务中心。")
+    assert df.loc[df["kind"].isin(FIGURE_KINDS), "raw"].tolist() == ["一个"]

@@ -110,7 +110,7 @@ PROGRAMME_NAMES: tuple[str, ...] = (
 )
 _PROGRAMME_RES = (
     r"(?:\d+|[一二三四五六七八九十]+)分钟[\u4e00-\u9fff]{0,8}?圈",          # 15分钟便民生活圈, 十五分钟党群服务圈
-    r"一[\u4e00-\u9fff]一[\u4e00-\u9fff]",                                   # 一户一档, 一事一议, 一村一警
+    r"一[^\W\d个次批项件场名位_]一[\u4e00-\u9fff]",                          # 一户一档, 一事一议 (not 一个一站式)
     r"(?:\d+|[一二三四五六七八九十百千]+)(?:年|天|日)(?:行动|攻坚|计划|专项)",  # 三年行动计划, 百日攻坚
     r"(?:百|千|万)(?:村|企|社|人|名)(?:[\u4e00-\u9fff]{0,2})?(?:工程|行动|计划)",  # 千企帮千村 … 工程
 )
@@ -247,8 +247,8 @@ def _overlaps(a: int, b: int, spans: list[tuple[int, int]]) -> bool:
 
 
 _HEDGE_WORDS_RE = "|".join(re.escape(w) for w in PREFIX_HEDGES)
-# 约占常住人口的14%: the hedge and 占 stand before the noun the share is of.
-_SHARE_OF_RE = re.compile(rf"(?P<h>{_HEDGE_WORDS_RE})占(?:[^，,。；;：:、\d%“”]{{1,12}}?的)(?:比重|比例)?(?:为|是)?$")
+# 约占常住人口的14%, 约占全区总量30%: the hedge and 占 stand before the noun the share is of.
+_SHARE_OF_RE = re.compile(rf"(?P<h>{_HEDGE_WORDS_RE})占(?:[^，,。；;：:、\d%“”]{{1,12}}?)(?:比重|比例)?(?:为|是|达)?$")
 _PER_CAPITA_END_RE = re.compile(r"每(?:\d+(?:\.\d+)?[万亿]?|[十百千万]+)(?:名|人|户|位|家|个|平方公里|平方米)$")
 
 
