@@ -35,6 +35,8 @@ def _same(row, exp) -> str:
     if kind == "unparsed":
         ok = row.kind == "unparsed" and math.isnan(row.value)
         return "" if ok else f"kind {row.kind} value {row.value}, expected unparsed"
+    if row.kind == "unparsed":
+        return f"unparsed, expected {kind}"
     diffs = []
     if row.kind != kind:
         diffs.append(f"kind {row.kind} != {kind}")

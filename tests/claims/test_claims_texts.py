@@ -259,3 +259,12 @@ def test_hedge_before_the_noun_of_a_share():
 def test_one_x_one_y_names_are_not_counts_but_one_of_a_classifier_is():
     df = extract_claims("实行一户一档管理，建成一个一站式服务中心。")
     assert df.loc[df["kind"].isin(FIGURE_KINDS), "raw"].tolist() == ["一个"]
+
+
+def test_ratios_before_and_after_a_change():
+    df = extract_claims("车位配比由原来的1:0.4提升到1:0.7。").set_index("raw")
+    assert (df.loc["1:0.4", "role"], df.loc["1:0.7", "role"]) == ("from", "to")
+    # The whole term is exact, the decimal one rounded: 1/0.45 … 1/0.35.
+    assert (df.loc["1:0.4", "low"], df.loc["1:0.4", "high"]) == (pytest.approx(1 / 0.45), pytest.approx(1 / 0.35))
+    assert _one("按1：2结对。", "1：2")["kind"] == "unparsed"       # a colon with no 比 in the clause
+    assert len(extract_claims("上午9:30开会。")) == 0                # a clock time

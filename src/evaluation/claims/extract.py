@@ -81,7 +81,7 @@ FIGURE_KINDS = ("count", "rate", "change", "amount", "duration", "age", "score",
 
 # Longest first, so that 人次 wins over 人, 户次 over 户, 周岁 over 周 and 个百分点 over 个.
 UNITS: tuple[str, ...] = tuple(sorted([
-    "个多月", "个多小时", "人次", "户次", "件次", "场次", "车次", "个百分点", "百分点", "平方公里", "平方米", "公里", "千米", "米", "亩", "公顷",
+    "个多月", "个多小时", "人次", "户次", "件次", "场次", "车次", "批次", "个百分点", "百分点", "平方公里", "平方米", "公里", "千米", "米", "亩", "公顷",
     "元", "美元", "个工作日", "工作日", "个月", "小时", "分钟", "年", "天", "周岁", "周", "岁", "%", "‰", "倍", "名", "个", "家",
     "支", "场", "件", "人", "户", "项", "批", "级", "岗", "次", "位", "所", "座", "处", "条", "份", "台", "辆", "套",
     "间", "栋", "幢", "类", "种", "期", "轮", "届", "本", "册", "张", "块", "组", "队", "宗", "起", "例", "床", "盏",
@@ -657,7 +657,8 @@ def _ratio_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Period,
     with a colon between numbers is left unread."""
     a, b = m.span()
     ra, rb = m.group("ra"), m.group("rb")
-    ctx = sent[max(0, a - 8):a] + "|" + sent[b:b + 4]
+    clause = max([sent.rfind(p, 0, a) for p in "，,；;。！？!?"] + [-1]) + 1  # not the colons of ratios
+    ctx = sent[max(clause, a - 20):a] + "|" + sent[b:b + 4]  # 车位配比由原来的1:0.4提升到1:0.7
     if "比" not in ctx and "配套" not in ctx:
         if re.fullmatch(r"[01]?\d|2[0-3]", ra) and re.fullmatch(r"[0-5]\d", rb):
             return None
@@ -667,7 +668,9 @@ def _ratio_row(m: re.Match, sent: str, s0: int, srow, text: str, period: Period,
         return _unparsed(srow, s0, a, b, text, period, in_quote, "ratio with zero")
     row = _row_base(srow, s0 + a, s0 + b, text)
     if "." in ra or "." in rb:
-        sx, sy = parse_number(ra).stated_place / 2, parse_number(rb).stated_place / 2
+        # A term written with decimals is rounded at its last place; a whole term (the 1 of 1:0.4) is exact.
+        sx = parse_number(ra).stated_place / 2 if "." in ra else Decimal(0)
+        sy = parse_number(rb).stated_place / 2 if "." in rb else Decimal(0)
         hedge, iv = "rounded", Interval(float((x - sx) / (y + sy)), float((x + sx) / (y - sy)), True, False)
     else:
         hedge, iv = "exact", hedge_interval(x / y, "exact")
@@ -911,7 +914,7 @@ def _carry_changes(rows: list[dict], sent: str, s0: int) -> None:
 
 def _link_changes(rows: list[dict], sent: str, s0: int, cues, report_year: int) -> None:
     """Pair 从A……到/为B figures in one clause as the two ends of a change."""
-    figs = [r for r in rows if r["kind"] in ("count", "amount", "rate", "number", "duration", "age", "score")]
+    figs = [r for r in rows if r["kind"] in ("count", "amount", "rate", "number", "duration", "age", "score", "ratio")]
     for r1, r2 in zip(figs, figs[1:]):
         a1, b1 = r1["start"] - s0, r1["end"] - s0
         a2 = r2["start"] - s0
