@@ -187,6 +187,12 @@ def test_verdict_item_thresholds():
     assert s(v(*["supported"] * 9, "contradicted")) == "weak"
     assert s(v("supported", "not_checkable", "not_checkable")) == "weak"
     assert s(v(*["supported"] * 7, "not_checkable", "not_checkable", "not_checkable")) == "some"
+    # Within sampling error: checked, not supported, never weak on its own.
+    assert s(v(*["supported"] * 9, "within_sampling_error")) == "strong"
+    assert s(v(*["supported"] * 8, "within_sampling_error", "within_sampling_error")) == "some"
+    assert s(v("within_sampling_error", "not_checkable")) == "some"
+    item = evidence_strength("verdicts", v("supported", "within_sampling_error"), {})
+    assert "x1" in item["weakness_zh"] and "within sampling error" in item["summary_en"]
 
 
 def test_self_assessment_with_custom_criteria():
@@ -250,6 +256,8 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     assert "cd" * 32 in cells  # the data file's hash is in the provenance table
     if lang == "zh":
         assert "与数据相符" in cells and "真实性" in cells
+    assert ("在抽样误差内 0" if lang == "zh" else "0 within sampling error") in body  # the summary lists every verdict
+    assert ("置信区间" if lang == "zh" else "confidence interval") in body        # the sampling rule is stated
     with zipfile.ZipFile(out) as z:
         styles = z.read("word/styles.xml").decode("utf-8")
     assert 'w:eastAsia="Noto Sans CJK SC"' in styles

@@ -111,3 +111,15 @@ def test_check_consistency_columns():
     f = check_consistency(extract_claims("服务群众约7.3万人次，同比下降34.48%。"))
     assert list(f.columns) == ["finding_id", "check", "claim_id", "severity", "finding_zh", "finding_en"]
     assert np.all(f["finding_zh"].str.len() > 0) and np.all(f["finding_en"].str.len() > 0)
+
+
+def test_small_numbers_on_a_change_that_is_not_a_binary_fraction():
+    # 5.8 / 100 is 0.057999… in floating point; the search must still run at one decimal (52 → 55 is +5.77%).
+    k = check_small_numbers(extract_claims("地区生产总值同比增长5.8%。"))
+    assert len(k) == 1 and "52→55" in k.loc[0, "finding_zh"]
+
+
+def test_denominators_of_percentages_in_words():
+    k = check_denominators(extract_claims("百分之三十四点五的居民参与。三分之一的居民参与。"))
+    assert "10/29" in k.loc[0, "finding_zh"]          # one decimal, read from the value
+    assert "分子/分母有" not in k.loc[1, "finding_zh"]  # a fraction in words has no decimals to match

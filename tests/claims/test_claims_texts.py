@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.claims import extract_claims, read_submission
+from evaluation.claims import extract_claims, normalise_submission, read_submission
+from evaluation.claims.extract import FIGURE_KINDS
 
 TEXTS = Path(__file__).parent / "texts"
 INF = math.inf
@@ -69,7 +70,8 @@ NUMERALS = {
     "约3万5千元": (35000, "元", "about", 34500, 35500, 1, "amount"),
     "五十多万人": (500000, "人", "plus", 500000, 600000, 10000, "count"),
     "百分之三十四点五": (34.5, "%", "rounded", 34.45, 34.55, 1, "rate"),
-    "三分之一": (1 / 3, "share", "exact", 1 / 3, 1 / 3, 1, "rate"),
+    # A third, in %: the values nearer 1/3 than the neighbouring common fractions 1/4 and 2/5.
+    "三分之一": (100 / 3, "%", "rounded", 100 * (1 / 4 + 1 / 3) / 2, 100 * (1 / 3 + 2 / 5) / 2, 1, "rate"),
 }
 
 
@@ -141,4 +143,128 @@ def test_per_mille_and_fractions():
     assert (df.loc["千分之五", "value"], df.loc["千分之五", "unit"], df.loc["千分之五", "kind"]) == (5, "‰", "rate")
     r = df.loc["3.2‰"]
     assert (r["unit"], r["hedge"], r["low"], r["high"]) == ("‰", "rounded", pytest.approx(3.15), pytest.approx(3.25))
-    assert df.loc["三分之二", "value"] == pytest.approx(2 / 3) and df.loc["三分之二", "detail"] == "2/3"
+    assert df.loc["三分之二", "value"] == pytest.approx(200 / 3) and df.loc["三分之二", "detail"] == "2/3"
+    assert df.loc["三分之二", "unit"] == "%"
+
+
+def _one(sentence: str, raw: str):
+    df = extract_claims(sentence)
+    rows = df[df["raw"] == raw]
+    assert len(rows) == 1, df[["raw", "kind"]].values.tolist()
+    return rows.iloc[0]
+
+
+def test_growth_by_a_multiple_against_a_multiple_of_the_base():
+    r = _one("服务人次较上年增长1.5倍。", "1.5倍")
+    assert (r["value"], r["unit"], r["role"], r["low"], r["high"]) == (150, "%", "relative_change",
+                                                                       pytest.approx(145), pytest.approx(155))
+    r = _one("服务人次是原来的1.5倍。", "1.5倍")
+    assert (r["value"], r["unit"], r["role"], r["low"], r["high"]) == (1.5, "倍", "multiple",
+                                                                       pytest.approx(1.45), pytest.approx(1.55))
+    assert _one("社区基金规模翻了一番。", "翻了一番")["value"] == 2
+    assert _one("志愿者人数翻两番。", "翻两番")["value"] == 4
+    assert _one("投诉量减少了1倍。", "1倍")["kind"] == "unparsed"  # a decline by a multiple has no one reading
+
+
+def test_vague_counts_are_intervals_never_a_single_number():
+    r = _one("召开议事会数十场。", "数十场")
+    assert (r["low"], r["high"], bool(r["high_inclusive"])) == (20, 100, False)
+    r = _one("解决问题七八个。", "七八个")
+    assert (r["value"], r["low"], r["high"]) == (7, 7, 8)
+    r = _one("引入社会组织三五家。", "三五家")
+    assert (r["low"], r["high"]) == (3, 5)
+    assert _one("发现隐患七九个。", "七九个")["kind"] == "unparsed"   # not adjacent: never read as 79
+    assert _one("发现隐患十来个。", "十来个")["kind"] == "unparsed"
+
+
+@pytest.mark.parametrize("sentence, raw, low, high, lo_in, hi_in", [
+    ("党员占比超过七成。", "超过七成", 70, INF, False, False),
+    ("持证社工约占四成。", "约占四成", 35, 45, True, False),
+    ("覆盖率仅为五成多。", "五成多", 50, 60, True, False),
+    ("满意率为七成五。", "七成五", 74.5, 75.5, True, False),
+    ("近半数居民参与。", "近半数", 45, 50, True, False),
+    ("半数以上楼栋制定公约。", "半数以上", 50, INF, False, False),
+    ("过半居民参与评选。", "过半", 50, INF, False, False),
+    ("发案率控制在千分之三以内。", "千分之三以内", 0, 3, True, True),
+    # Farey midpoints among fractions with denominator ≤ 5: 3/4 sits between 2/3 and 4/5.
+    ("四分之三的居民。", "四分之三", 100 * (2 / 3 + 3 / 4) / 2, 100 * (3 / 4 + 4 / 5) / 2, True, False),
+    ("十分之一的家庭。", "十分之一", 5, 100 * (1 / 10 + 1 / 9) / 2, True, False),  # 十分 the adverb is not read here
+    ("发生率为万分之三。", "万分之三", 0.025, 0.035, True, False),  # a large denominator: the numerator to the unit
+])
+def test_shares_in_words(sentence, raw, low, high, lo_in, hi_in):
+    r = _one(sentence, raw)
+    assert r["unit"] in ("%", "‰") and r["kind"] == "rate"
+    assert (r["low"], r["high"]) == (pytest.approx(low), pytest.approx(high))
+    assert (bool(r["low_inclusive"]), bool(r["high_inclusive"])) == (lo_in, hi_in)
+
+
+def test_a_decline_by_a_share_in_words():
+    r = _one("受理诉求同比减少近四成。", "近四成")
+    assert (r["kind"], r["value"], r["low"], r["high"]) == ("change", -40, -40, -35)
+
+
+@pytest.mark.parametrize("sentence", [
+    "依据区委办发〔2023〕15号文件。", "咨询电话0571-8601xxxx。", "联系人138xxxxxxxx。", "拨打12345市民服务热线。",
+    "通过12345热线反映。", "1.基础数据", "(1)网格治理。", "每千名老人拥有床位。", "建设15分钟便民生活圈。",
+    "坚持一核三治。", "落实十四五规划。", "八类严重暴力案件零发生。", "上世纪九十年代建成。", "上午9:30开会。",
+    "1—10月份累计。",
+])
+def test_non_figures(sentence):
+    df = extract_claims(sentence)
+    assert not df["kind"].isin(FIGURE_KINDS).any(), df[["raw", "kind"]].values.tolist()
+
+
+def test_per_capita_denominator_is_the_unit():
+    r = _one("社区工作者配备不低于每万人18人。", "18人")
+    assert (r["unit"], r["kind"], r["hedge"]) == ("人/万人", "rate", "at_least")
+    r = _one("每千名老年人拥有养老床位35张。", "35张")
+    assert (r["unit"], r["detail"]) == ("张/千名", "每千名")
+
+
+def test_units_that_change_meaning():
+    assert _one("走访困难家庭1,260户次。", "1,260户次")["unit"] == "户次"
+    r = _one("60周岁及以上老年人。", "60周岁及以上")
+    assert (r["kind"], r["hedge"], r["low"]) == ("age", "at_least", 60)
+    assert _one("满意度测评得分93.6分。", "93.6分")["kind"] == "score"
+    assert _one("提高10个百分点。", "10个百分点")["unit"] == "百分点"
+    r = _one("社会资金与财政资金的比例为1:3。", "1:3")
+    assert (r["kind"], r["value"]) == ("ratio", pytest.approx(1 / 3))
+
+
+def test_ranges_are_one_figure():
+    for sentence, raw, low, high in [("注册率20%～30%。", "20%~30%", 20, 30), ("奖补20万元至50万元。", "20万元至50万元",
+                                      200000, 500000), ("每组5—8人。", "5—8人", 5, 8)]:
+        df = extract_claims(normalise_submission(sentence))
+        assert df["kind"].isin(FIGURE_KINDS).sum() == 1
+        r = df[df["raw"] == raw].iloc[0]
+        assert (r["low"], r["high"], r["hedge"]) == (low, high, "range")
+
+
+def test_more_after_the_unit():
+    r = _one("工作了3个多月。", "3个多月")
+    assert (r["unit"], r["kind"], r["low"], r["high"]) == ("个月", "duration", 3, 4)
+    r = _one("基金是去年的2倍多。", "2倍多")
+    assert (r["value"], r["low"], r["high"], r["role"]) == (2, 2, 3, "multiple")
+    assert _one("服务30多人。", "30多人")["high"] == 40
+    r = _one("占常住人口的比例约为两成。", "约为两成")
+    assert (r["value"], r["low"], r["high"]) == (20, 15, 25)
+
+
+def test_hedge_before_the_noun_of_a_share():
+    for sentence in ("60岁以上老人约占常住人口的14%。", "60岁以上老人约占常住人口14%。"):
+        r = _one(sentence, "14%")
+        assert (r["hedge"], r["hedge_word"], r["low"], r["high"]) == ("about", "约占", 13.5, 14.5)
+
+
+def test_one_x_one_y_names_are_not_counts_but_one_of_a_classifier_is():
+    df = extract_claims("实行一户一档管理，建成一个一站式服务中心。")
+    assert df.loc[df["kind"].isin(FIGURE_KINDS), "raw"].tolist() == ["一个"]
+
+
+def test_ratios_before_and_after_a_change():
+    df = extract_claims("车位配比由原来的1:0.4提升到1:0.7。").set_index("raw")
+    assert (df.loc["1:0.4", "role"], df.loc["1:0.7", "role"]) == ("from", "to")
+    # The whole term is exact, the decimal one rounded: 1/0.45 … 1/0.35.
+    assert (df.loc["1:0.4", "low"], df.loc["1:0.4", "high"]) == (pytest.approx(1 / 0.45), pytest.approx(1 / 0.35))
+    assert _one("按1：2结对。", "1：2")["kind"] == "unparsed"       # a colon with no 比 in the clause
+    assert len(extract_claims("上午9:30开会。")) == 0                # a clock time

@@ -178,3 +178,66 @@ def test_context_figures_on_hand_made_tables():
     assert fig["data.population.resident"]["value"] == 510000
     assert fig["data.population.resident"]["by_year"] == {2014: 140000.0, 2024: 510000.0}
     assert "data.communities.legacy" not in context_figures({"communities": communities}, 2024)
+
+
+# --- the confidence interval of the recomputed figure (issue 16) ---------------------------------------------------
+def _certified(value: float, lo: float, hi: float, n: int = 120) -> dict:
+    return {"organisation.workers_certified.rate": {"value": value, "ci_low": lo, "ci_high": hi, "n": n}}
+
+
+def test_claim_off_the_estimate_but_inside_the_ci_is_within_sampling_error():
+    # The issue's example: 60% claimed, 55.5% estimated with 95% CI [49%, 62%].
+    row = _verdicts("社区工作者持证率为60%。", _certified(0.555, 0.49, 0.62)).loc["60%"]
+    assert (row["verdict"], row["reason"]) == ("within_sampling_error", "inside_ci")
+    assert row["computed"] == pytest.approx(55.5)
+    for text in (row["explanation_zh"], row["explanation_en"]):
+        assert "55.5%" in text and "[49%, 62%]" in text and "[59.5%, 60.5%)" in text
+    assert "抽样误差" in row["explanation_zh"] and "规则" in row["explanation_zh"]
+    assert "sampling error" in row["explanation_en"] and "Rule" in row["explanation_en"]
+
+
+@pytest.mark.parametrize("value, lo, hi, verdict, reason", [
+    # 60% admits [59.5, 60.5): the closed low end meets a CI that ends at 59.5 …
+    (0.50, 0.40, 0.595, "within_sampling_error", "inside_ci"),
+    (0.50, 0.40, 0.5949, "contradicted", "outside_ci"),
+    # … the open high end does not meet a CI that starts at 60.5.
+    (0.70, 0.605, 0.80, "contradicted", "outside_ci"),
+    (0.70, 0.6049, 0.80, "within_sampling_error", "inside_ci"),
+    # Inside the claim's interval the earlier rules hold.
+    (0.60, 0.58, 0.62, "supported", "inside_interval"),
+    (0.60, 0.40, 0.80, "fragile", "wide_ci"),
+])
+def test_ci_boundaries_for_a_rounded_rate(value, lo, hi, verdict, reason):
+    row = _verdicts("社区工作者持证率为60%。", _certified(value, lo, hi)).loc["60%"]
+    assert (row["verdict"], row["reason"]) == (verdict, reason)
+
+
+@pytest.mark.parametrize("hi, verdict", [(0.70, "contradicted"), (0.7001, "within_sampling_error")])
+def test_ci_boundary_against_an_open_claim(hi, verdict):
+    # 超过七成 admits (70, ∞): a CI closing at exactly 70% does not meet it.
+    row = _verdicts("持证社区工作者超过七成。", _certified(0.66, 0.60, hi)).loc["超过七成"]
+    assert row["verdict"] == verdict
+
+
+def test_register_counts_keep_the_strict_rule():
+    # An exact count has no CI: 4000 is outside 近4000 = [3800, 4000), however close.
+    row = _verdicts("近4000名党员回到社区。", {"organisation.returned_party_members.count": {"value": 4000}}
+                    ).loc["近4000名"]
+    assert (row["verdict"], row["reason"]) == ("contradicted", "outside_interval")
+    assert "没有抽样误差" in row["explanation_zh"] and "strict rule" in row["explanation_en"]
+    assert "4,000" in row["explanation_zh"] and "[3,800, 4,000)" in row["explanation_en"]
+
+
+def test_a_change_inside_the_poisson_interval_is_within_sampling_error():
+    # 58 → 38 is −34.5%, exact 95% interval ≈ [−57.7%, +0.3%]: a claimed fall of 50% meets it, one of 60% does not.
+    fig = {"petitions.real_estate.yoy_change": _yoy(58, 38)}
+    assert _verdicts("今年涉地产信访同比下降50%。", fig).loc["50%", "verdict"] == "within_sampling_error"
+    assert _verdicts("今年涉地产信访同比下降60%。", fig).loc["60%", "verdict"] == "contradicted"
+
+
+def test_unparsed_figures_are_never_judged():
+    m = match_claims(extract_claims("今年办结网格事件十来件。"),
+                     overrides={"pins": [{"raw": "十来件", "indicator": "grid.events_closed.count"}]})
+    v = verdict_claims(m, {"grid.events_closed.count": {"value": 10}}, HASH, 2024)
+    row = v[v["raw"] == "十来件"].iloc[0]
+    assert (row["verdict"], row["reason"]) == ("not_checkable", "unparsed")

@@ -192,7 +192,7 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
         t("claims.col.verdict", lang): [t(f"claims.verdict.{x}", lang) for x in v["verdict"]],
     })
     counts = verdict_counts(v)
-    head = t("claims.summary", lang, n=len(v), **counts)
+    head = t("claims.summary_all", lang, n=len(v), **counts)
     return head + "\n\n" + shown.to_string(index=False) + "\n"
 
 
@@ -273,7 +273,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     prov = dict(provenance or {})
     v = result.verdicts
     doc.add_heading(t("claims.appendix.title", lang), level=1)
-    doc.add_paragraph(t("claims.summary", lang, n=len(v), **verdict_counts(v)))
+    doc.add_paragraph(t("claims.summary_all", lang, n=len(v), **verdict_counts(v)))
     doc.add_heading(t("claims.appendix.verdicts", lang), level=2)
     audited = v[v["verdict"] != "qualitative"]
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
@@ -301,6 +301,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
             for r in c.itertuples(index=False)])
     doc.add_heading(t("claims.appendix.method", lang), level=2)
     doc.add_paragraph(t("claims.method", lang))
+    doc.add_paragraph(t("claims.sampling_note", lang))
     doc.add_heading(t("claims.appendix.provenance", lang), level=2)
     doc.add_paragraph(t("claims.appendix.provenance_note", lang, year=result.report_year,
                         submission=prov.get("submission", "—"), sha=str(prov.get("submission_sha256", "—"))[:16],

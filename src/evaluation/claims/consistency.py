@@ -135,9 +135,14 @@ def fraction_signatures(percent: float, decimals: int = 1, max_n: int = 1000, mi
                          "percent_exact": 100 * k_arr / np.where(n_arr > 0, n_arr, 1)})
 
 
-def _decimals_of(raw: str) -> int:
+def _decimals_of(raw: str, value: float | None = None) -> int:
+    """Decimals of a percentage as written: 51.6% -> 1; in words (百分之三十四点五) those of its value."""
     m = re.search(r"\d+(?:\.(\d+))?\s*[%‰]", raw)
-    return len(m.group(1)) if m and m.group(1) else 0
+    if m:
+        return len(m.group(1)) if m.group(1) else 0
+    if value is not None and not re.search(r"\d", raw) and re.search("百分之|千分之", raw):
+        return max(0, -int(Decimal(str(abs(value))).normalize().as_tuple().exponent))
+    return 0
 
 
 def _fmt(v: float) -> str:
@@ -210,8 +215,8 @@ def check_denominators(claims: pd.DataFrame, max_n: int = 1000, show: int = 4) -
         if r.kind == "rate" and len(same) == 0:
             sig = ""
             sig_en = ""
-            if r.hedge == "rounded":
-                pairs = fraction_signatures(abs(float(r.value)), _decimals_of(str(r.raw)), max_n=max_n)
+            if r.hedge == "rounded" and "/" not in str(r.detail):  # 七成, 三分之一: no decimals to match
+                pairs = fraction_signatures(abs(float(r.value)), _decimals_of(str(r.raw), r.value), max_n=max_n)
                 if len(pairs):
                     shown = "、".join(f"{k}/{n}" for k, n in pairs[["numerator", "denominator"]].values[:show])
                     sig = f"与之相符的最小分子/分母有：{shown}……"
@@ -321,10 +326,11 @@ def check_small_numbers(claims: pd.DataFrame, max_n: int = 400, show: int = 3) -
     rows = []
     sel = claims[(claims["kind"] == "change") & (claims["unit"] == "%") & (claims["role"] == "relative_change")]
     for r in sel.itertuples(index=False):
-        d = _decimals_of(str(r.raw))
+        d = _decimals_of(str(r.raw), r.value)
         if d == 0:
             continue
-        sig = rate_signatures(float(r.value) / 100, max_n=max_n, decimals=d)
+        # Divide in decimal: 5.8 / 100 in binary floating point is 0.057999…, which has more than d decimals.
+        sig = rate_signatures(float(Decimal(str(r.value)) / 100), max_n=max_n, decimals=d)
         if len(sig) == 0:
             rows.append({
                 "check": "small_numbers", "claim_id": r.claim_id, "severity": "info",

@@ -17,7 +17,8 @@ item           rule
 ============== =================================================================================================
 verdicts       missing: no figure could be checked. weak: any figure contradicted, or fewer than half of the
                countable figures checkable. strong: none contradicted, ≥ 90 % of the checked figures supported and
-               ≥ 80 % of the countable figures checked. some: otherwise.
+               ≥ 80 % of the countable figures checked. some: otherwise. A figure within sampling error counts as
+               checked but not supported.
 effect (±)     missing: no matching key. strong: at least half the matching keys have a 95 % interval wholly on
                the improving side of 0. some: at least one point estimate on the improving side. weak: otherwise
                (every estimate points the wrong way).
@@ -84,11 +85,20 @@ def _value(obj: Any) -> float | None:
 def _verdict_item(verdicts: pd.DataFrame, strong_supported: float, strong_checked: float
                   ) -> tuple[str, str, str, str, str]:
     counts = verdicts["verdict"].value_counts() if len(verdicts) else pd.Series(dtype="int64")
-    sup, fra, con, nck = (int(counts.get(k, 0)) for k in ("supported", "fragile", "contradicted", "not_checkable"))
-    checked, countable = sup + fra + con, sup + fra + con + nck
+    sup, fra, wse, con, nck = (int(counts.get(k, 0)) for k in ("supported", "fragile", "within_sampling_error",
+                                                               "contradicted", "not_checkable"))
+    checked, countable = sup + fra + wse + con, sup + fra + wse + con + nck
     zh = f"可核验数字{checked}个：相符{sup}、不稳{fra}、不符{con}；无法核验{nck}个"
     en = f"{checked} figures checked: {sup} supported, {fra} fragile, {con} contradicted; {nck} not checkable"
+    if wse:
+        zh = zh.replace(f"、不符{con}", f"、在抽样误差内{wse}、不符{con}")
+        en = en.replace(f", {con} contradicted", f", {wse} within sampling error, {con} contradicted")
     weak_zh, weak_en = [], []
+    if wse:
+        raws = "、".join(verdicts.loc[verdicts["verdict"] == "within_sampling_error", "raw"].astype(str))
+        weak_zh.append(f"{wse}个数字偏离复算值但在抽样误差范围内（{raws}）")
+        weak_en.append(f"{wse} figure(s) off the recomputed value but within sampling error "
+                       f"({raws.replace('、', ', ')})")
     if con:
         raws = "、".join(verdicts.loc[verdicts["verdict"] == "contradicted", "raw"].astype(str))
         weak_zh.append(f"{con}个数字与数据不符（{raws}）")

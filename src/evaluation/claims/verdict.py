@@ -2,13 +2,22 @@
 
 Verdict rules (in this order; ``reason`` names the branch taken):
 
+* **not_checkable** (``unparsed``) — extraction could not read the figure's value (kind ``unparsed``); it is never
+  judged on a guessed number.
 * **qualitative** — the figure is a slogan, structural formula, date, ordinal or enumeration with no indicator
   (``no_figure``), or ``claims.yaml`` excludes it (``ignored``).
 * **not_checkable** — a countable figure that no rule matches (``no_indicator``); a matched indicator the data do
   not yield, naming the absent table or the columns it needs (``missing_data``); or a figure whose period the data
   cannot give (``period``: e.g. a year other than the report year for an indicator computed for one year only).
-* **contradicted** — the recomputed value lies outside the interval the figure's hedge admits (see
-  :mod:`~evaluation.claims.hedges`; open and closed ends are honoured). Both values are shown.
+* **contradicted** — the figure's interval (what its hedge admits, :mod:`~evaluation.claims.hedges`; open and
+  closed ends honoured) lies wholly outside the recomputed figure's 95 % confidence interval (``reason``
+  ``outside_ci``). A recomputed value with no interval — an exact count from an administrative register has no
+  sampling error — keeps the strict rule: the claim is contradicted when the value lies outside the claim's
+  interval (``outside_interval``).
+* **within_sampling_error** — the recomputed point estimate lies outside the claim's interval, but the two
+  intervals meet: the difference is one sampling error can explain (a claim of 60 % against an estimate of 55.5 %
+  with 95 % CI [49 %, 62 %]). Reason ``inside_ci``. The boundary: a claimed [59.5 %, 60.5 %) meets a CI ending at
+  59.5 % (both closed there) but not one starting at 60.5 % (the claim's end is open).
 * **fragile** — the value lies inside the interval but its uncertainty is large. With the figure's
   ``ci_low``/``ci_high`` (a 95 % interval, on the scale of the claim):
 
@@ -50,7 +59,7 @@ from evaluation.claims.match import parse_requires
 __all__ = ["verdict_claims", "context_figures", "audit_figures", "VERDICTS", "QUALITATIVE_KINDS",
            "VERDICT_COLUMNS", "format_interval"]
 
-VERDICTS = ("supported", "fragile", "contradicted", "not_checkable", "qualitative")
+VERDICTS = ("supported", "fragile", "within_sampling_error", "contradicted", "not_checkable", "qualitative")
 QUALITATIVE_KINDS = ("slogan", "structural", "date", "ordinal", "enumeration")
 VERDICT_COLUMNS = (
     "claim_id", "raw", "sentence", "value", "unit", "kind", "role", "linked_id", "hedge", "low", "high", "period",
@@ -139,6 +148,14 @@ def _contains(iv: Interval, x: float) -> bool:
     return above and below
 
 
+def _meets(iv: Interval, lo: float, hi: float) -> bool:
+    """Whether the claim's interval ``iv`` and the closed confidence interval ``[lo, hi]`` share a point."""
+    eps = 1e-9 * max(1.0, abs(lo), abs(hi))
+    low_ok = iv.low < hi - eps or (iv.low_inclusive and iv.low <= hi + eps)
+    high_ok = iv.high > lo + eps or (iv.high_inclusive and iv.high >= lo - eps)
+    return low_ok and high_ok
+
+
 def _num(fig: Mapping[str, Any], key: str) -> float | None:
     v = fig.get(key)
     if v is None:
@@ -181,6 +198,12 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
         out.update(verdict=verdict, reason=reason, explanation_zh=zh, explanation_en=en)
         return out
 
+    if kind == "unparsed":
+        return done("not_checkable", "unparsed",
+                    f"无法核验：未能可靠读取“{raw}”的数值（不作猜测）。如需核验，请改写为明确的数字，或在 claims.yaml 中"
+                    "排除。",
+                    f"Not checkable: the value of '{raw}' could not be read with certainty (no guess is made). Write "
+                    "it as a plain figure, or exclude it in claims.yaml.")
     if bool(getattr(r, "ignored", False)):
         return done("qualitative", "ignored", "按 claims.yaml 的设置不作核验。",
                     "Excluded from the audit by claims.yaml.")
@@ -246,13 +269,33 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
         out["ci"] = f"[{_fmt(lo * k, unit)}, {_fmt(hi * k, unit)}]"
     c_txt = _fmt(computed, unit)
     iv = Interval(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive))
-    if not _contains(iv, computed):
-        return done("contradicted", "outside_interval",
-                    f"与数据不符{end_zh}：原文“{raw}”允许的区间为{out['interval']}，而{year}年复算值为{c_txt}。",
-                    f"Contradicted{end_en}: '{raw}' allows {out['interval']}, but the value recomputed for {year} "
-                    f"is {c_txt}.")
     n_txt = f"，n = {out['n']}" if out["n"] is not pd.NA else ""
     n_en = f", n = {out['n']}" if out["n"] is not pd.NA else ""
+    if not _contains(iv, computed):
+        if not has_ci:
+            return done("contradicted", "outside_interval",
+                        f"与数据不符{end_zh}：原文“{raw}”允许的区间为{out['interval']}，而{year}年复算值为{c_txt}。"
+                        "复算值是登记数据的精确值，没有抽样误差，按严格规则判断：复算值须落在原文允许的区间内。",
+                        f"Contradicted{end_en}: '{raw}' allows {out['interval']}, but the value recomputed for {year} "
+                        f"is {c_txt}. The recomputed value is exact (a register count, no sampling error), so the "
+                        "strict rule applies: it must lie inside the interval the claim allows.")
+        if _meets(iv, out["ci_low"], out["ci_high"]):
+            return done("within_sampling_error", "inside_ci",
+                        f"在抽样误差范围内{end_zh}：{year}年复算值{c_txt}不在原文“{raw}”允许的区间{out['interval']}内，"
+                        f"但该区间与复算值的95%置信区间{out['ci']}{n_txt}相交，差异可由抽样误差解释。规则：只有原文区间"
+                        "完全落在置信区间之外才判为不符。",
+                        f"Within sampling error{end_en}: the value recomputed for {year}, {c_txt}, lies outside the "
+                        f"interval {out['interval']} that '{raw}' allows, but that interval meets the 95% confidence "
+                        f"interval {out['ci']}{n_en} of the recomputed value, so sampling error can explain the "
+                        "difference. Rule: a claim is contradicted only when its interval lies wholly outside the "
+                        "confidence interval.")
+        return done("contradicted", "outside_ci",
+                    f"与数据不符{end_zh}：原文“{raw}”允许的区间{out['interval']}完全落在{year}年复算值{c_txt}的95%置信"
+                    f"区间{out['ci']}{n_txt}之外，抽样误差也无法解释。规则：原文区间与置信区间不相交即判为不符。",
+                    f"Contradicted{end_en}: the interval {out['interval']} that '{raw}' allows lies wholly outside the "
+                    f"95% confidence interval {out['ci']}{n_en} of the value recomputed for {year}, {c_txt}; sampling "
+                    "error cannot explain it. Rule: a claim whose interval does not meet the confidence interval is "
+                    "contradicted.")
     if has_ci:
         if kind == "change":
             band = negligible_change * k
