@@ -11,7 +11,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from evaluation.claims import context_figures, extract_claims, match_claims, verdict_claims
-from evaluation.claims.verdict import VERDICT_COLUMNS, format_interval
+from evaluation.claims.verdict import VERDICT_COLUMNS, format_interval, is_sampled
 
 REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "claims" / "poisson_rate_ratio.json")
                  .read_text(encoding="utf-8"))
@@ -181,8 +181,12 @@ def test_context_figures_on_hand_made_tables():
 
 
 # --- the confidence interval of the recomputed figure (issue 16) ---------------------------------------------------
-def _certified(value: float, lo: float, hi: float, n: int = 120) -> dict:
-    return {"organisation.workers_certified.rate": {"value": value, "ci_low": lo, "ci_high": hi, "n": n}}
+def _certified(value: float, lo: float, hi: float, n: int = 120, sampled: bool | None = True) -> dict:
+    # The rate stands in for an estimate from a sample (``sampled``); from the register itself it is exact.
+    fig = {"value": value, "ci_low": lo, "ci_high": hi, "n": n}
+    if sampled is not None:
+        fig["sampled"] = sampled
+    return {"organisation.workers_certified.rate": fig}
 
 
 def test_claim_off_the_estimate_but_inside_the_ci_is_within_sampling_error():
@@ -228,11 +232,29 @@ def test_register_counts_keep_the_strict_rule():
     assert "4,000" in row["explanation_zh"] and "[3,800, 4,000)" in row["explanation_en"]
 
 
-def test_a_change_inside_the_poisson_interval_is_within_sampling_error():
+def test_a_change_inside_the_poisson_interval_is_within_sampling_error_only_for_an_estimate():
     # 58 → 38 is −34.5%, exact 95% interval ≈ [−57.7%, +0.3%]: a claimed fall of 50% meets it, one of 60% does not.
-    fig = {"petitions.real_estate.yoy_change": _yoy(58, 38)}
+    fig = {"petitions.real_estate.yoy_change": {**_yoy(58, 38), "sampled": True}}
     assert _verdicts("今年涉地产信访同比下降50%。", fig).loc["50%", "verdict"] == "within_sampling_error"
     assert _verdicts("今年涉地产信访同比下降60%。", fig).loc["60%", "verdict"] == "contradicted"
+    # The petition register is complete: the fall was exactly 34.48%, so a claimed 50% is contradicted.
+    row = _verdicts("今年涉地产信访同比下降50%。", {"petitions.real_estate.yoy_change": _yoy(58, 38)}).loc["50%"]
+    assert (row["verdict"], row["reason"]) == ("contradicted", "outside_interval")
+
+
+@pytest.mark.parametrize("sampled", [None, False])
+def test_register_rates_keep_the_strict_rule_despite_their_interval(sampled):
+    # 55.5% of the whole worker register is exact: a claimed 60% is false, whatever the Wilson interval says.
+    row = _verdicts("社区工作者持证率为60%。", _certified(0.555, 0.49, 0.62, sampled=sampled)).loc["60%"]
+    assert (row["verdict"], row["reason"]) == ("contradicted", "outside_interval")
+
+
+@pytest.mark.parametrize("key, sampled", [("survey.satisfaction_index.mean", True), ("impact.on_time_rate.att", True),
+                                          ("grid.on_time_rate.share", False),
+                                          ("organisation.workers_promoted.rate", False)])
+def test_which_sections_are_estimates(key, sampled):
+    assert is_sampled(key, {}) is sampled
+    assert is_sampled(key, {"sampled": not sampled}) is (not sampled)
 
 
 def test_unparsed_figures_are_never_judged():

@@ -11,9 +11,13 @@ Verdict rules (in this order; ``reason`` names the branch taken):
   cannot give (``period``: e.g. a year other than the report year for an indicator computed for one year only).
 * **contradicted** — the figure's interval (what its hedge admits, :mod:`~evaluation.claims.hedges`; open and
   closed ends honoured) lies wholly outside the recomputed figure's 95 % confidence interval (``reason``
-  ``outside_ci``). A recomputed value with no interval — an exact count from an administrative register has no
-  sampling error — keeps the strict rule: the claim is contradicted when the value lies outside the claim's
-  interval (``outside_interval``).
+  ``outside_ci``). This applies to *estimates* only: figures from a sample or a model (sections ``survey`` and
+  ``impact``, or a figure object with ``"sampled": true``). A figure computed from a complete administrative
+  register (every other section: counts, and also rates and changes such as 266/516 promoted workers or the
+  58 → 38 petition change) has no sampling error even when it carries an interval (that interval reads the register
+  as one draw of a process, which a claim about the register itself does not depend on), so it keeps the strict rule:
+  the claim is contradicted when the value lies outside the claim's interval (``outside_interval``). A figure object
+  may say ``"sampled": false`` to force the strict rule.
 * **within_sampling_error** — the recomputed point estimate lies outside the claim's interval, but the two
   intervals meet: the difference is one sampling error can explain (a claim of 60 % against an estimate of 55.5 %
   with 95 % CI [49 %, 62 %]). Reason ``inside_ci``. The boundary: a claimed [59.5 %, 60.5 %) meets a CI ending at
@@ -56,7 +60,7 @@ import pandas as pd
 from evaluation.claims.hedges import Interval
 from evaluation.claims.match import parse_requires
 
-__all__ = ["verdict_claims", "context_figures", "audit_figures", "VERDICTS", "QUALITATIVE_KINDS",
+__all__ = ["verdict_claims", "context_figures", "audit_figures", "is_sampled", "VERDICTS", "QUALITATIVE_KINDS",
            "VERDICT_COLUMNS", "format_interval"]
 
 VERDICTS = ("supported", "fragile", "within_sampling_error", "contradicted", "not_checkable", "qualitative")
@@ -167,6 +171,20 @@ def _num(fig: Mapping[str, Any], key: str) -> float | None:
     return None if math.isnan(f) else f
 
 
+SAMPLED_SECTIONS = ("survey", "impact")
+
+
+def is_sampled(indicator: str, fig: Mapping[str, Any]) -> bool:
+    """Whether a recomputed figure is an estimate with sampling (or model) error, rather than an exact register value.
+
+    The figure object's own ``sampled`` flag wins; otherwise the section of its dotted key decides
+    (:data:`SAMPLED_SECTIONS`)."""
+    flag = fig.get("sampled")
+    if flag is not None:
+        return bool(flag)
+    return indicator.split(".", 1)[0] in SAMPLED_SECTIONS
+
+
 def _by_year(fig: Mapping[str, Any], year: int) -> float | None:
     by = fig.get("by_year") or {}
     for k in (year, str(year)):
@@ -272,7 +290,7 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
     n_txt = f"，n = {out['n']}" if out["n"] is not pd.NA else ""
     n_en = f", n = {out['n']}" if out["n"] is not pd.NA else ""
     if not _contains(iv, computed):
-        if not has_ci:
+        if not has_ci or not is_sampled(indicator, fig):
             return done("contradicted", "outside_interval",
                         f"与数据不符{end_zh}：原文“{raw}”允许的区间为{out['interval']}，而{year}年复算值为{c_txt}。"
                         "复算值是登记数据的精确值，没有抽样误差，按严格规则判断：复算值须落在原文允许的区间内。",
