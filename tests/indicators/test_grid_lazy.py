@@ -58,6 +58,21 @@ def test_subset_and_cutoff_same_from_duckdb(both, cutoff):
                                                                                      subset))
 
 
+@pytest.mark.parametrize("cutoff", ["2024-06-30", "2024-01-15 08:00:00"])
+def test_district_cutoff_same_from_duckdb(both, cutoff):
+    # every figure as of a cut-off inside the year (reported, closed, due, callbacks, repeats): both paths agree
+    eager, lazy = both
+    a, b = grid.grid_indicators(dict(eager), YEAR, cutoff), grid.grid_indicators(dict(lazy), YEAR, cutoff)
+    _same(a, b)
+    for f in (grid.events_closed, grid.callback_outcomes):
+        _same(f(eager["grid_events"], YEAR, data_cutoff=cutoff), f(lazy["grid_events"], YEAR, data_cutoff=cutoff))
+    _same(grid.event_rates(eager["grid_events"], eager["population"], YEAR, data_cutoff=cutoff),
+          grid.event_rates(lazy["grid_events"], lazy["population"], YEAR, data_cutoff=cutoff))
+    # and the cut-off did move them: fewer events than in the whole year
+    key = (a["indicator"] == "grid.events_reported.count") & (a["community_id"] == "district") & (a["group"] == "")
+    assert 0 < a.loc[key, "value"].item() < (eager["grid_events"]["reported_at"].dt.year == YEAR).sum()
+
+
 def test_curves_same_from_duckdb(both):
     eager, lazy = both
     a = grid.time_to_close_curves(eager["grid_events"], YEAR)

@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import DISTRICT, as_datetime, in_memory, tidy
+from ._common import DISTRICT, as_datetime, cutoff_of, in_memory, in_year, tidy
 from .grid import callback_outcomes, closure_rates, event_rates, repeat_events, time_to_close
 from .organisation import organisation_indicators
 from .participation import participation_indicators
+from .petitions import comparison_cutoff
 
 __all__ = [
     "PROFILE_INDICATORS",
@@ -124,20 +125,22 @@ def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, dat
     because the district figure and the community's rank need them all.
     """
     tables = dict(tables)
-    parts = [organisation_indicators(tables, report_year, confidence=confidence),
+    cut = cutoff_of(report_year, data_cutoff)
+    parts = [organisation_indicators(tables, report_year, confidence=confidence, data_cutoff=cut),
              participation_indicators(tables, report_year, confidence=confidence, n_resamples=n_resamples,
-                                      seed=seed)]
+                                      seed=seed, data_cutoff=cut)]
     if "grid_events" in tables:
         ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
-        parts += [event_rates(ev, pop, report_year, confidence=confidence, by_category=False, lineage=lin),
-                  closure_rates(ev, report_year, data_cutoff, confidence=confidence, by_category=False)]
+        parts += [event_rates(ev, pop, report_year, confidence=confidence, by_category=False, lineage=lin,
+                              data_cutoff=cut),
+                  closure_rates(ev, report_year, cut, confidence=confidence, by_category=False)]
         # a region's events may stay on disk: the grid functions read them there; only the report dates come here
-        if (as_datetime(in_memory(ev, ["reported_at"])["reported_at"]).dt.year == int(report_year)).any():
-            parts.append(time_to_close(ev, report_year, data_cutoff, by=("community_id",), confidence=confidence))
+        if in_year(in_memory(ev, ["reported_at"])["reported_at"], report_year, cut).any():
+            parts.append(time_to_close(ev, report_year, cut, by=("community_id",), confidence=confidence))
         if "callback" in ev.columns:
-            parts.append(callback_outcomes(ev, report_year, confidence=confidence))
+            parts.append(callback_outcomes(ev, report_year, confidence=confidence, data_cutoff=cut))
         if "grid_id" in ev.columns:
-            parts.append(repeat_events(ev, report_year, data_cutoff=data_cutoff, confidence=confidence))
+            parts.append(repeat_events(ev, report_year, data_cutoff=cut, confidence=confidence))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else tidy([])
 
@@ -252,7 +255,8 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
     first_year : int, optional
         Default: the first year with events or a survey wave.
     data_cutoff : str or Timestamp, optional
-        Censoring time of the on-time rate (default: end of ``last_year``).
+        The data cut-off (default: end of ``last_year``): events reported after it are left out of every year, and
+        the on-time rate counts the events due by it.
     confidence : float
 
     Returns
@@ -261,10 +265,8 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
         ``measure``, ``year``, ``area`` (``community`` | ``district``), ``source_id``, ``carried``, ``value``,
         ``ci_low``, ``ci_high``, ``n``.
     """
-    from .grid import default_cutoff
-
     lineage = tables.get("community_lineage")
-    cutoff = default_cutoff(last_year) if data_cutoff is None else pd.Timestamp(data_cutoff)
+    cutoff = cutoff_of(last_year, data_cutoff)
     ev, pop, survey = tables.get("grid_events"), tables.get("population"), tables.get("survey_responses")
     seen = []
     if ev is not None and len(ev):
@@ -294,7 +296,7 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
         source = source_community(lineage, community_id, year)
         if ev is not None and len(ev):
             if pop is not None:
-                r = event_rates(ev, pop, year, confidence=confidence, by_category=False)
+                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff)
                 add("events_per_10k", year, r[r["indicator"] == "grid.events_reported.per_10k"], source)
             if "deadline_at" in ev.columns:
                 r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False)
@@ -364,9 +366,12 @@ def survey_profile(responses: pd.DataFrame, community_id: str, wave: int,
 
 def category_counts(records: pd.DataFrame, community_id: str, date_column: str, report_year: int,
                     comparison_year: int | None = None, category: str = "category",
-                    total_label: str = "All") -> pd.DataFrame:
+                    total_label: str = "All", data_cutoff=None) -> pd.DataFrame:
     """Records (events, petitions) by category: the community's this year and in the comparison year, and the
     district's this year, with a total row labelled ``total_label``.
+
+    With a ``data_cutoff`` inside the report year, this year counts the records up to the cut-off and the comparison
+    year the same part of its year (:func:`evaluation.indicators.petitions.comparison_cutoff`).
 
     Every category seen in the district in either year gets a row (zeros included), so a missing row cannot hint
     at a count; the notebook withholds small counts with :func:`suppressed_counts`.
@@ -378,7 +383,12 @@ def category_counts(records: pd.DataFrame, community_id: str, date_column: str, 
     """
     comparison_year = int(report_year) - 1 if comparison_year is None else int(comparison_year)
     records = in_memory(records, ["community_id", date_column, category])  # only these columns of a table on disk
-    year = as_datetime(records[date_column]).dt.year
+    cut = cutoff_of(report_year, data_cutoff)
+    dates = as_datetime(records[date_column])
+    kept = ((dates.dt.year == int(report_year)) & (dates <= cut)) | \
+        ((dates.dt.year == comparison_year) & (dates <= comparison_cutoff(report_year, comparison_year, cut)))
+    # a record outside both periods gets no year, so it is counted nowhere
+    year = dates.dt.year.where(kept)
     cat = records[category].astype("object").where(records[category].notna(), "").astype(str)
     own = records["community_id"].astype(str) == str(community_id)
     cats = sorted(set(cat[year.isin([report_year, comparison_year])]))
