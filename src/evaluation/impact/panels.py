@@ -61,13 +61,23 @@ def adoption_cohorts(rollout: pd.DataFrame, component: str = "jinlin_model") -> 
 
 
 def legacy_parents(lineage: pd.DataFrame | None) -> pd.Series:
-    """Legacy community of each current one (``to_id`` -> ``from_id``; the largest ``pop_share`` if several)."""
+    """Legacy community of each current one: the community it was created from (``to_id`` -> ``from_id``; the
+    largest ``pop_share`` if several), followed up a chain to the first one (C44, split off C01 in 2023, which came
+    from L01 in 2020, has L01). A community that keeps its code through a split is not its own parent."""
     if lineage is None or not len(lineage):
         return pd.Series(dtype="object", name="legacy_id")
     lin = lineage.assign(pop_share=pd.to_numeric(lineage["pop_share"]), to_id=lineage["to_id"].astype(str),
                          from_id=lineage["from_id"].astype(str))
+    lin = lin[lin["from_id"] != lin["to_id"]]
     lin = lin.sort_values(["to_id", "pop_share", "from_id"], ascending=[True, False, True], kind="stable")
-    return lin.drop_duplicates("to_id").set_index("to_id")["from_id"].rename("legacy_id")
+    parent = lin.drop_duplicates("to_id").set_index("to_id")["from_id"]
+    root = parent.copy()
+    for _ in range(len(parent)):  # a chain is at most as long as the lineage (the validation refuses cycles)
+        up = root.map(parent)
+        if up.isna().all():
+            break
+        root = up.where(up.notna(), root)
+    return root.rename("legacy_id")
 
 
 def _year(s: pd.Series) -> pd.Series:
@@ -219,7 +229,8 @@ def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Seque
         parts = parts.groupby(["community_id", "year"], as_index=False)[["num", "den", "n"]].sum()
     lineage = tables.get("community_lineage")
     if lineage is not None and len(lineage):
-        parts = carry_to_current(parts, lineage, counts=("num", "den", "n"))
+        # a year is carried when it ends before a split: the year a split takes effect stays with its recorder
+        parts = carry_to_current(parts, lineage, counts=("num", "den", "n"), date_column="year")
     else:
         parts["carried"] = False
     parts["den_carried"] = parts["den"].where(parts["carried"], 0.0)
@@ -271,7 +282,7 @@ def attach_covariates(panel: pd.DataFrame, tables: Mapping[str, pd.DataFrame], n
                 **{name: pd.to_numeric(pop[name], errors="coerce")})
             lineage = tables.get("community_lineage")
             if lineage is not None and len(lineage):
-                part = carry_to_current(part, lineage, counts=(name,))
+                part = carry_to_current(part, lineage, counts=(name,), date_column="year")
             part = part.groupby(["community_id", "year"], as_index=False)[name].sum(min_count=1)
             out = out.merge(part, on=["community_id", "year"], how="left")
         elif comm is not None and name in comm.columns and name != "community_id":

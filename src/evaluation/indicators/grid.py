@@ -242,7 +242,7 @@ def events_closed(events: pd.DataFrame, report_year: int, population: pd.DataFra
     closed = events[_closed_by(events, cutoff) & in_year(events["closed_at"], report_year)]
     return count_by_community(closed, "grid.events_closed", report_year, population, per=per,
                               communities=communities, what=_what("events closed in the year", report_year, cutoff),
-                              lineage=lineage)
+                              lineage=lineage, date="reported_at")
 
 
 def _what(words: str, report_year: int, cutoff: pd.Timestamp) -> str:
@@ -282,6 +282,7 @@ def _rates_from(rep: pd.DataFrame, weight: str | None, population: pd.DataFrame 
     parts = [count_by_community(rep, "grid.events_reported", report_year, population, per=per,
                                 communities=communities, poisson_ci=True, confidence=confidence,
                                 what=_what("events reported in the year", report_year, cutoff), lineage=lineage,
+                                date="reported_at",
                                 weight=weight)]
     if by_category:
         cats = rep["category"].astype(str)
@@ -290,7 +291,7 @@ def _rates_from(rep: pd.DataFrame, weight: str | None, population: pd.DataFrame 
                                             report_year, population, per=per, communities=communities,
                                             poisson_ci=True, confidence=confidence, group=cat,
                                             what=_what(f"events reported in the year, category {cat}",
-                                                       report_year, cutoff), lineage=lineage,
+                                                       report_year, cutoff), lineage=lineage, date="reported_at",
                                             weight=weight))
     return pd.concat(parts, ignore_index=True)
 

@@ -44,7 +44,7 @@ def paired_units(pairings: pd.DataFrame, report_year: int, population: pd.DataFr
                                     cutoff_of(report_year, data_cutoff))]
     return count_by_community(act, "organisation.paired_units", report_year, population, per=per,
                               distinct="unit_name", communities=communities, what="distinct paired units",
-                              lineage=lineage)
+                              lineage=lineage, date="start_date")
 
 
 def returned_party_members(volunteers: pd.DataFrame, report_year: int, population: pd.DataFrame | None = None,
@@ -59,7 +59,8 @@ def returned_party_members(volunteers: pd.DataFrame, report_year: int, populatio
     reg = active_at_year_end(volunteers, "registered", None, report_year, cutoff_of(report_year, data_cutoff))
     rows = volunteers[(flag == 1) & reg]
     return count_by_community(rows, "organisation.returned_party_members", report_year, population, per=per,
-                              communities=communities, what="returned party members registered", lineage=lineage)
+                              communities=communities, what="returned party members registered", lineage=lineage,
+                              date="registered")
 
 
 def committee_members(members: pd.DataFrame, report_year: int, population: pd.DataFrame | None = None,
@@ -74,7 +75,8 @@ def committee_members(members: pd.DataFrame, report_year: int, population: pd.Da
     cut = cutoff_of(report_year, data_cutoff)
     act = members[active_at_year_end(members, "appointed", "left", report_year, cut)]
     out = count_by_community(act, "organisation.part_time_committee_members", report_year, population, per=per,
-                             communities=communities, what="part-time committee members", lineage=lineage)
+                             communities=communities, what="part-time committee members", lineage=lineage,
+                             date="appointed")
     counts = out[(out["indicator"] == "organisation.part_time_committee_members.count")
                  & (out["community_id"] != DISTRICT)]
     if len(counts):
@@ -98,11 +100,11 @@ def joint_meetings(meetings: pd.DataFrame, report_year: int, population: pd.Data
     m = meetings[in_year(meetings["date"], report_year, cutoff_of(report_year, data_cutoff))]
     out = [count_by_community(m, "organisation.joint_meetings", report_year, population, per=per,
                               communities=communities, poisson_ci=True, confidence=confidence,
-                              what="joint meetings held in the year", lineage=lineage)]
+                              what="joint meetings held in the year", lineage=lineage, date="date")]
     if "issues_resolved" in m.columns:
         out.append(count_by_community(m, "organisation.issues_resolved", report_year, population, per=per,
                                       weight="issues_resolved", communities=communities,
-                                      what="issues resolved at joint meetings (sum)", lineage=lineage))
+                                      what="issues resolved at joint meetings (sum)", lineage=lineage, date="date"))
     if "issues_raised" in m.columns and "issues_resolved" in m.columns:
         raised = as_number(m["issues_raised"]).fillna(0).sum()
         solved = as_number(m["issues_resolved"]).fillna(0).sum()
@@ -137,7 +139,8 @@ def community_workers(workers: pd.DataFrame, report_year: int, population: pd.Da
     act = workers[active_at_year_end(workers, "hired", "left", report_year, cut)].copy()
     act = subset_communities(act, communities)
     out = [count_by_community(act, "organisation.community_workers", report_year, population, per=per,
-                              communities=communities, what="community workers active at year end", lineage=lineage)]
+                              communities=communities, what="community workers active at year end", lineage=lineage,
+                              date="hired")]
     first = report_year - promotion_window + 1
     promo = as_number(act["promoted_year"]) if "promoted_year" in act.columns else pd.Series(float("nan"),
                                                                                                index=act.index)
@@ -169,12 +172,13 @@ def grid_staff(staff: pd.DataFrame, report_year: int, population: pd.DataFrame |
     """
     act = staff[active_at_year_end(staff, "joined", "left", report_year, cutoff_of(report_year, data_cutoff))]
     out = [count_by_community(act, "grid.staff", report_year, population, per=per, communities=communities,
-                              what="grid staff active at year end", lineage=lineage)]
+                              what="grid staff active at year end", lineage=lineage, date="joined")]
     if "department" in act.columns:
         spec = act[(act["staff_type"].astype(str) == "department_specialist") & act["department"].notna()]
         out.append(count_by_community(spec, "organisation.departments_sent_down", report_year, None,
                                       distinct="department", communities=communities,
-                                      what="distinct departments of active specialist grid staff", lineage=lineage))
+                                      what="distinct departments of active specialist grid staff", lineage=lineage,
+                                      date="joined"))
     return pd.concat(out, ignore_index=True)
 
 

@@ -32,7 +32,7 @@ from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, cutof
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
 from .intervals import wilson_interval
-from .lineage import carry_to_current
+from .lineage import carry_to_current, continuing_ids, record_era
 
 __all__ = [
     "GOVERNMENT_LABELS",
@@ -84,7 +84,8 @@ def volunteer_rates(volunteers: pd.DataFrame, service_hours_: pd.DataFrame | Non
     """
     reg = _registered(volunteers, report_year, communities, data_cutoff)
     out = [count_by_community(reg, "participation.volunteers_registered", report_year, population, per=100.0,
-                              communities=communities, what="volunteers registered by year end", lineage=lineage)]
+                              communities=communities, what="volunteers registered by year end", lineage=lineage,
+                              date="registered")]
     if service_hours_ is not None:
         active_keys = set(_hours_in_window(service_hours_, report_year, data_cutoff)["person_key"])
         reg["_active"] = reg["person_key"].isin(active_keys).astype(int)
@@ -147,19 +148,27 @@ def service_hours(volunteers: pd.DataFrame, service_hours_: pd.DataFrame, popula
     carry = lineage is not None and len(lineage) > 0
     reg = _registered(volunteers, report_year, None if carry else communities, data_cutoff)
     h = _hours_in_window(service_hours_, report_year, data_cutoff)
-    h = h.merge(reg[["person_key", "community_id"]], on="person_key", how="inner")
+    # a community keeping its code through a split: its volunteers are carried or not by their registration date,
+    # so they are summed by (community, era) first (lineage.record_era)
+    dated = carry and bool(continuing_ids(lineage))
+    keys = ["community_id", "_era"] if dated else ["community_id"]
+    if dated:
+        reg["_era"] = record_era(reg["community_id"], as_datetime(reg["registered"]), lineage)
+    h = h.merge(reg[["person_key", *keys]], on="person_key", how="inner")
     pop = population_by_community(population, report_year, communities)
     per_c = pd.DataFrame({
-        "hours": h.groupby("community_id")["hours"].sum(),
-        "registered": reg.groupby("community_id").size(),
-        "active": h.groupby("community_id")["person_key"].nunique(),
+        "hours": h.groupby(keys, dropna=False)["hours"].sum(),
+        "registered": reg.groupby(keys, dropna=False).size(),
+        "active": h.groupby(keys, dropna=False)["person_key"].nunique(),
     }).fillna(0.0).astype("float64")
     carried: set[str] = set()
-    if carry and per_c.index.isin(lineage["from_id"].astype(str)).any():
-        frame = carry_to_current(per_c.rename_axis("community_id").reset_index(), lineage,
-                                 counts=["hours", "registered", "active"])
+    if carry and per_c.index.get_level_values("community_id").isin(lineage["from_id"].astype(str)).any():
+        frame = carry_to_current(per_c.rename_axis(keys).reset_index(), lineage,
+                                 counts=["hours", "registered", "active"], date_column="_era" if dated else None)
         carried = set(frame.loc[frame["carried"], "community_id"])
         per_c = frame.groupby("community_id")[["hours", "registered", "active"]].sum()
+    elif dated:
+        per_c = per_c.groupby(level="community_id").sum()
     ids = sorted(set(per_c.index) | set(pop.index))
     if communities is not None:
         ids = [c for c in ids if c in {str(x) for x in communities}]
@@ -214,11 +223,11 @@ def activity_person_times(activities: pd.DataFrame, population: pd.DataFrame | N
     act = activities[in_year(activities["date"], report_year, cutoff_of(report_year, data_cutoff))]
     return pd.concat([
         count_by_community(act, "participation.activities", report_year, population, per=1000.0,
-                           communities=communities, what="activities held in the year", lineage=lineage),
+                           communities=communities, what="activities held in the year", lineage=lineage, date="date"),
         count_by_community(act, "participation.attendance", report_year, population, per=per,
                            weight="attendance", unit="person_times", communities=communities,
                            what="attendance in person-times (one person attending twice counts twice)",
-                           lineage=lineage),
+                           lineage=lineage, date="date"),
     ], ignore_index=True)
 
 
@@ -301,13 +310,14 @@ def organisations_active(organisations: pd.DataFrame, population: pd.DataFrame |
     typ = org["org_type"].astype(str)
     parts = [
         count_by_community(org[typ == "cso"], "participation.csos_active", report_year, population, per=10000.0,
-                           communities=communities, what="CSOs active at year end", lineage=lineage),
+                           communities=communities, what="CSOs active at year end", lineage=lineage, date="founded"),
         count_by_community(org[typ == "volunteer_team"], "participation.volunteer_teams_active", report_year,
                            population, per=10000.0, communities=communities,
-                           what="volunteer teams active at year end", lineage=lineage),
+                           what="volunteer teams active at year end", lineage=lineage, date="founded"),
         count_by_community(org[typ == "community_fund"], "participation.community_funds", report_year,
                            population, per=10000.0,
-                           communities=communities, what="community funds active at year end", lineage=lineage),
+                           communities=communities, what="community funds active at year end", lineage=lineage,
+                           date="founded"),
     ]
     funds = subset_communities(org[typ == "community_fund"], communities)
     if "funds_raised_cny" in funds.columns:

@@ -76,15 +76,17 @@ def petition_counts(petitions: pd.DataFrame, population: pd.DataFrame | None, ye
                                 cutoff_of(year, data_cutoff))]
         kw = dict(per=per, communities=communities, poisson_ci=True, confidence=confidence)
         parts.append(count_by_community(rec, "petitions.received", year, population, what="petitions received",
-                                        **kw, lineage=lineage))
+                                        **kw, lineage=lineage, date="received_date"))
         if "real_estate_related" in rec.columns:
             parts.append(count_by_community(rec[_real_estate(rec)], "petitions.real_estate", year, population,
-                                            what="real-estate petitions received", **kw, lineage=lineage))
+                                            what="real-estate petitions received", **kw, lineage=lineage,
+                                            date="received_date"))
         if by_category:
             for cat in sorted(rec["category"].astype(str).unique()):
                 parts.append(count_by_community(rec[rec["category"].astype(str) == cat], "petitions.received",
                                                 year, population, group=cat,
-                                                what=f"petitions received, category {cat}", **kw, lineage=lineage))
+                                                what=f"petitions received, category {cat}", **kw, lineage=lineage,
+                                                date="received_date"))
     return pd.concat(parts, ignore_index=True) if parts else tidy([])
 
 

@@ -97,21 +97,27 @@ def current_communities(communities: pd.DataFrame) -> pd.DataFrame:
 
 
 def source_community(lineage: pd.DataFrame | None, community_id: str, year: int) -> str | None:
-    """Whose figures describe ``community_id`` in ``year``: itself, or before its creation its one parent.
+    """Whose figures describe ``community_id`` in ``year``: itself, or before its creation its one parent (that
+    parent's source in turn, up a chain of splits).
 
     Returns ``None`` when the community was formed from several legacy communities (no single parent's figure can
     stand for it) and ``year`` is before the split.
     """
     if lineage is None or len(lineage) == 0:
         return community_id
-    rows = lineage[lineage["to_id"].astype(str) == str(community_id)]
+    # the rows that created the community: a split that keeps its code (C01 -> C01) does not
+    rows = lineage[(lineage["to_id"].astype(str) == str(community_id))
+                   & (lineage["from_id"].astype(str) != str(community_id))]
     if rows.empty:
         return community_id
     effective = as_datetime(rows["effective_date"]).dt.year.min()
     if pd.isna(effective) or int(year) >= int(effective):
         return community_id
     parents = rows["from_id"].astype(str).unique()
-    return str(parents[0]) if len(parents) == 1 else None
+    if len(parents) != 1:
+        return None
+    # up a chain: before its parent existed, the parent's own source (C44 from C01 in 2023, C01 from L01 in 2020)
+    return source_community(lineage, str(parents[0]), year)
 
 
 def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, data_cutoff=None,
