@@ -89,3 +89,22 @@ def test_events_closed_headline_from_duckdb(both):
     ec = grid.events_closed(lazy["grid_events"], YEAR)
     assert ec.loc[(ec["indicator"] == "grid.events_closed.count") & (ec["community_id"] == "district"),
                   "value"].item() == 16295
+
+
+def test_kept_code_lineage_same_from_duckdb(both):
+    """A split where C01 keeps its code (C44 takes 40 % from 2024-07-01): events of C01 before it are shared out,
+    later ones stay, and DuckDB's counts by era agree with the DataFrame path."""
+    eager, lazy = both
+    extra = pd.DataFrame({"from_id": ["C01", "C01"], "to_id": ["C01", "C44"], "effective_date": "2024-07-01",
+                          "pop_share": [0.6, 0.4]})
+    lin = pd.concat([eager["community_lineage"].astype(object), extra], ignore_index=True)
+    e, z = {**eager, "community_lineage": lin}, {**lazy, "community_lineage": lin}
+    a, b = grid.grid_indicators(e, YEAR), grid.grid_indicators(z, YEAR)
+    _same(a, b)
+    ev = eager["grid_events"]
+    own = ev[(ev["community_id"] == "C01") & (ev["reported_at"].dt.year == YEAR)]
+    before = int((own["reported_at"] < pd.Timestamp("2024-07-01")).sum())
+    rep = a[(a["indicator"] == "grid.events_reported.count") & (a["group"] == "")].set_index("community_id")["value"]
+    assert rep["C01"] == pytest.approx(len(own) - before + 0.6 * before, abs=1e-9)
+    assert rep["C44"] == pytest.approx(0.4 * before, abs=1e-9)
+    assert rep["district"] == (ev["reported_at"].dt.year == YEAR).sum()

@@ -41,6 +41,7 @@ from ..data.lazy import ParquetTable, connect, is_lazy, sql_string
 from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, in_year, result_row, subset_communities, \
     tidy
 from .counting import count_by_community
+from .lineage import continuing_ids, splits
 from .intervals import wilson_interval
 from .survival import ConfType, kaplan_meier, kaplan_meier_counts, km_quantiles, km_quantiles_grouped
 
@@ -101,16 +102,36 @@ def _ids_as_text(out: pd.DataFrame) -> pd.DataFrame:
 _PARTS = ("closed", "reported", "closure", "on_time", "time", "callback", "repeat")
 
 
+def _era_sql(lineage: pd.DataFrame | None) -> str:
+    """For the counts carried by the lineage: a stand-in ``reported_at`` that places each event of a community
+    keeping its code through a split before or after it (as :func:`evaluation.indicators.lineage.record_era`), NULL
+    for the others, whose events are carried alike whatever their date."""
+    keep = continuing_ids(lineage)
+    if not keep:
+        return "CAST(NULL AS TIMESTAMP)"
+    sp = splits(lineage)
+    cases = []
+    for cid in sorted(keep):
+        eff = sorted(pd.Timestamp(e) for e in sp.loc[sp["from_id"] == cid, "effective_date"].unique())
+        inner = " ".join(f"WHEN reported_at < {_ts(e)} THEN {_ts(e - pd.Timedelta(days=1))}" for e in eff)
+        cases.append(f"WHEN community_id = {sql_string(cid)} THEN CASE {inner} ELSE {_ts(eff[-1])} END")
+    return f"CASE {' '.join(cases)} ELSE CAST(NULL AS TIMESTAMP) END"
+
+
 def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, communities: Sequence[str] | None,
-                 parts: Collection[str], window: pd.Timedelta | None = None) -> dict[str, pd.DataFrame]:
+                 parts: Collection[str], window: pd.Timedelta | None = None,
+                 lineage: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The counts behind the figures named in ``parts`` (see :data:`_PARTS`), from one read of the Parquet files.
 
     The rows that can enter a figure of the year (reported, due or closed in it, or closed within ``window`` before
     it: the earlier event of a repeat) are typed once into a DuckDB temporary table; each
     count is a query over that table with the same conditions as over the whole file, so the counts are those of
     the whole file. Returns one DataFrame per part (``time`` gives three dicts of arrays, ``time_district``,
-    ``time_community`` and ``time_category``: events by group and hours to close, in that order).
+    ``time_community`` and ``time_category``: events by group and hours to close, in that order). The counts the
+    lineage carries (``closed``, ``reported``) also come by era of ``reported_at`` when a community keeps its code
+    through a split (:func:`_era_sql`).
     """
+    era = _era_sql(lineage)
     y = int(report_year)
     closed = _closed_by_sql(cutoff)
     where = _in_communities(communities)
@@ -128,10 +149,11 @@ def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, c
                         "closed_at") if c in events]
     queries: dict[str, str] = {}
     if "closed" in parts:
-        queries["closed"] = f"SELECT community_id, count(*) AS n FROM ev WHERE {closed} " \
+        queries["closed"] = f"SELECT community_id, {era} AS reported_at, count(*) AS n FROM ev WHERE {closed} " \
                             f"AND year(closed_at) = {y} GROUP BY ALL"
     if "reported" in parts:
-        queries["reported"] = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS n " \
+        queries["reported"] = f"SELECT community_id, CAST(category AS VARCHAR) AS category, {era} AS reported_at, " \
+                              f"count(*) AS n " \
                               f"FROM ev WHERE year(reported_at) = {y} AND reported_at <= {_ts(cutoff)} GROUP BY ALL"
     flag = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS trials, " \
            f"sum(CAST({{flag}} AS INTEGER)) AS successes FROM ev WHERE {where} AND year({{date}}) = {y} " \
@@ -237,7 +259,7 @@ def events_closed(events: pd.DataFrame, report_year: int, population: pd.DataFra
     Key: ``grid.events_closed.count``."""
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
-        agg = _lazy_counts(events, report_year, cutoff, None, ("closed",))["closed"]
+        agg = _lazy_counts(events, report_year, cutoff, None, ("closed",), lineage=lineage)["closed"]
         return _closed_from(agg, report_year, population, communities, per, lineage, cutoff)
     closed = events[_closed_by(events, cutoff) & in_year(events["closed_at"], report_year)]
     return count_by_community(closed, "grid.events_closed", report_year, population, per=per,
@@ -254,7 +276,7 @@ def _closed_from(agg: pd.DataFrame, report_year: int, population: pd.DataFrame |
                  cutoff: pd.Timestamp) -> pd.DataFrame:
     return count_by_community(agg, "grid.events_closed", report_year, population, per=per, weight="n",
                               communities=communities, what=_what("events closed in the year", report_year, cutoff),
-                              lineage=lineage)
+                              lineage=lineage, date="reported_at")
 
 
 def event_rates(events: pd.DataFrame, population: pd.DataFrame | None, report_year: int,
@@ -268,7 +290,7 @@ def event_rates(events: pd.DataFrame, population: pd.DataFrame | None, report_ye
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
         # one row per community and category, counted by DuckDB; summing the weight n counts the events
-        rep = _lazy_counts(events, report_year, cutoff, None, ("reported",))["reported"]
+        rep = _lazy_counts(events, report_year, cutoff, None, ("reported",), lineage=lineage)["reported"]
         return _rates_from(rep, "n", population, report_year, communities, confidence, per, by_category, lineage,
                            cutoff)
     rep = events[in_year(events["reported_at"], report_year, cutoff)]
@@ -605,7 +627,7 @@ def grid_indicators(tables: dict[str, pd.DataFrame], report_year: int, data_cuto
     ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
     if is_lazy(ev):
         cutoff, window_days = _cutoff(report_year, data_cutoff), 30.0
-        c = _lazy_counts(ev, report_year, cutoff, communities, _PARTS, pd.Timedelta(days=window_days))
+        c = _lazy_counts(ev, report_year, cutoff, communities, _PARTS, pd.Timedelta(days=window_days), lin)
         parts = [_closed_from(c["closed"], report_year, pop, communities, 10000.0, lin, cutoff),
                  _rates_from(c["reported"], "n", pop, report_year, communities, confidence, 10000.0, True, lin,
                              cutoff),
