@@ -320,3 +320,22 @@ def test_real_estate_change_labels_the_comparison_period(tables):
     row = r[r["indicator"] == "petitions.real_estate.yoy_change"].iloc[0]
     assert "2023 up to 06-30 00:00" in row["denominator_label"]
     assert np.isfinite(row["value"])
+
+
+def test_profile_trend_and_categories_as_of_the_cutoff(tables, raw):
+    from evaluation.indicators import profile as pr
+
+    tr = pr.community_trend(tables, "C01", YEAR, data_cutoff="2024-06-30")
+    # no events-per-resident point for the year the cut-off cuts short; the on-time rate of 2024 is there
+    assert not ((tr["measure"] == "events_per_10k") & (tr["year"] == YEAR)).any()
+    assert ((tr["measure"] == "events_per_10k") & (tr["year"] == 2023)).any()
+    ev = raw["grid_events"]
+    due = (ev["deadline_at"] >= START) & (ev["deadline_at"] <= CUT)
+    row = tr[(tr["measure"] == "on_time_rate") & (tr["year"] == YEAR) & (tr["area"] == "district")].iloc[0]
+    assert row["n"] == due.sum()
+    cc = pr.category_counts(tables["petitions"], "C01", "received_date", YEAR, 2023, data_cutoff="2024-06-30")
+    pt = raw["petitions"]
+    total = cc.set_index("category").loc["All"]
+    assert total["district_report"] == ((pt["received_date"] >= START) & (pt["received_date"] <= CUT)).sum()
+    assert total["community_comparison"] == ((pt["community_id"] == "C01") & (pt["received_date"] >= "2023-01-01")
+                                             & (pt["received_date"] <= "2023-06-30")).sum()

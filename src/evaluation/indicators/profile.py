@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import DISTRICT, as_datetime, cutoff_of, in_memory, in_year, tidy
+from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, in_memory, in_year, tidy
 from .grid import callback_outcomes, closure_rates, event_rates, repeat_events, time_to_close
 from .organisation import organisation_indicators
 from .participation import participation_indicators
@@ -261,8 +261,8 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
     first_year : int, optional
         Default: the first year with events or a survey wave.
     data_cutoff : str or Timestamp, optional
-        The data cut-off (default: end of ``last_year``): events reported after it are left out of every year, and
-        the on-time rate counts the events due by it.
+        The data cut-off (default: end of ``last_year``): events reported after it are left out of every year, the
+        on-time rate counts the events due by it, and a year it cuts short gets no events-per-resident point.
     confidence : float
 
     Returns
@@ -301,7 +301,8 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
     for year in range(int(first_year), int(last_year) + 1):
         source = source_community(lineage, community_id, year)
         if ev is not None and len(ev):
-            if pop is not None:
+            # a year cut short by the cut-off would read as a fall in events per resident: no point for it
+            if pop is not None and cutoff >= default_cutoff(year):
                 r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff)
                 add("events_per_10k", year, r[r["indicator"] == "grid.events_reported.per_10k"], source)
             if "deadline_at" in ev.columns:
