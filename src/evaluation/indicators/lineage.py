@@ -59,16 +59,16 @@ def splits(lineage: pd.DataFrame, tolerance: float = 1e-6) -> pd.DataFrame:
     lin = lin.merge(keeps, on=["from_id", "effective_date"], how="left")
     lin["keeps"] = lin["keeps"].eq(True)
     # depth of a split among those of its date: a split of a community created that same day comes after its parent's
+    # (only splits of one date constrain each other; the edges between them are few, usually none)
     depth = {(f, d): 0 for f, d in keys.itertuples(index=False)}
-    for _ in range(len(depth) + 1):
+    same_day = [((f, d), (t, d)) for f, t, d in zip(lin["from_id"], lin["to_id"], lin["effective_date"])
+                if f != t and (t, d) in depth]
+    for _ in range(len(same_day) + 1):
         changed = False
-        for (f, d), k in list(depth.items()):
-            parents = lin[(lin["to_id"] == f) & (lin["from_id"] != f) & (lin["effective_date"] <= d)]
-            for p, pd_ in parents[["from_id", "effective_date"]].drop_duplicates().itertuples(index=False):
-                want = depth[(p, pd_)] + 1 if pd_ == d else 0
-                if want > k:
-                    depth[(f, d)] = k = want
-                    changed = True
+        for parent, child in same_day:
+            if depth[child] < depth[parent] + 1:
+                depth[child] = depth[parent] + 1
+                changed = True
         if not changed:
             break
     else:
