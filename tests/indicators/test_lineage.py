@@ -211,3 +211,12 @@ def test_bundled_lineage_carries_as_before(tmp_path):
     pd.testing.assert_frame_equal(a, b)
     assert a["n"].sum() == pytest.approx(19.0) and np.isclose(a.loc[a["carried"], "pop_share"].groupby(
         a.loc[a["carried"], "from_id"]).sum(), 1.0).all()
+
+
+def test_a_row_without_a_date_counts_as_from_the_beginning():
+    # as a register row without a start date counts as active from the beginning: shared out at every split
+    frame = pd.DataFrame({"community_id": ["C01", "L01"], "day": pd.to_datetime([None, None]), "n": [10.0, 10.0]})
+    got = carry_to_current(frame, _chain(), counts=["n"], date_column="day").groupby("community_id")["n"].sum()
+    assert got["C44"] == pytest.approx(4 + 2.8) and got["C01"] == pytest.approx(6 + 4.2) and got["C02"] == 3
+    era = record_era(pd.Series(["C01", "L01"]), pd.Series(pd.to_datetime([None, None])), _chain())
+    assert era.tolist() == [pd.Timestamp("2022-12-31"), pd.Timestamp("2019-12-31")]

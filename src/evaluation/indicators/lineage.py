@@ -16,8 +16,10 @@ was done: a carried value is an allocation, not an observation.
 
 The row's date is the date the community code was assigned (an event's report, a registration, a meeting). For rows
 of a whole year (panels, population) the year counts as before a split when it ends before the effective date, so
-the year a split takes effect in stays with the community that recorded it. Without dates, a split that keeps its
-code cannot be told apart from the rows after it: refused.
+the year a split takes effect in stays with the community that recorded it. A row whose date is missing counts as
+recorded before every split, as a register row without a start date counts as active from the beginning
+(``docs/conventions.md``). Without a date column, a split that keeps its code cannot tell the rows before it from
+those after: refused.
 """
 
 from __future__ import annotations
@@ -113,12 +115,13 @@ def continuing_ids(lineage: pd.DataFrame | None) -> set[str]:
 
 
 def _before(dates: pd.Series, effective: pd.Timestamp) -> pd.Series:
-    """True where a row's date is before ``effective``; a whole year (an integer) is before when it ends before it."""
+    """True where a row's date is before ``effective`` (a missing date is: from the beginning); a whole year (an
+    integer) is before when it ends before it."""
     if pd.api.types.is_numeric_dtype(dates) and not pd.api.types.is_bool_dtype(dates):
         years = as_number(dates)
-        return (years < effective.year).fillna(False).astype(bool)
+        return (years.isna() | (years < effective.year)).astype(bool)
     d = pd.to_datetime(dates, errors="coerce")
-    return (d < effective).fillna(False).astype(bool)
+    return (d.isna() | (d < effective)).astype(bool)
 
 
 def record_era(ids: pd.Series, dates: pd.Series, lineage: pd.DataFrame) -> pd.Series:
@@ -139,12 +142,9 @@ def record_era(ids: pd.Series, dates: pd.Series, lineage: pd.DataFrame) -> pd.Se
             continue
         eff = sorted(pd.Timestamp(e) for e in g["effective_date"].unique())
         d = dates[mask]
-        if bool(g["keeps"].any()) and d.isna().any():
-            raise ValueError(f"records of {cid} without a date: {cid} keeps its code through a split on "
-                             f"{eff[0]:%Y-%m-%d}, so each record needs its date to be placed")
         era = pd.Series(eff[-1], index=d.index, dtype="datetime64[ns]")
         for e in reversed(eff):
-            era[(_before(d, e) | d.isna()).to_numpy()] = e - pd.Timedelta(days=1)
+            era[_before(d, e).to_numpy()] = e - pd.Timedelta(days=1)
         out[mask] = era.to_numpy()
     return out
 
