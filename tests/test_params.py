@@ -72,3 +72,25 @@ def test_missing_file():
 def test_params_are_frozen():
     with pytest.raises(Exception):
         RunParams().report_year = 2020  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("cutoff, words", [
+    ("2023-12-31 23:59:59", "before report_year 2024 starts"),
+    ("2020-06-30", "before report_year 2024 starts"),
+    ("2025-01-01", "after report_year 2024 ends"),
+    ("2024-06-30T00:00:00+08:00", "time zone"),
+])
+def test_cutoff_outside_the_report_year_is_refused(tmp_path, cutoff, words):
+    with pytest.raises(ParameterError) as e:
+        load_params(_write(tmp_path, f"report_year: 2024\ndata_cutoff: '{cutoff}'\n"))
+    msg = str(e.value)
+    assert words in msg and f"data_cutoff {cutoff}" in msg and "2024-01-01 to 2024-12-31 23:59:59" in msg \
+        or words == "time zone" and "without an offset" in msg
+    # the rule across parameters is stated once, without the whole file's values
+    assert "{" not in msg
+
+
+@pytest.mark.parametrize("cutoff", ["2024-01-01", "2024-06-30", "2024-12-31 23:59:59"])
+def test_cutoff_inside_the_report_year_is_accepted(tmp_path, cutoff):
+    params, _ = load_params(_write(tmp_path, f"report_year: 2024\ndata_cutoff: '{cutoff}'\n"))
+    assert params.cutoff == cutoff

@@ -72,7 +72,8 @@ class RunParams(BaseModel):
     min_cell: int = Field(5, ge=1, le=1000, description="Smallest published cell (respondents or cases)")
     seed: int = Field(20241231, ge=0, description="Seed for every random step (bootstrap, sampling)")
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
-    data_cutoff: str | None = Field(None, description="Censoring time of open events; default end of report_year")
+    data_cutoff: str | None = Field(None, description="The data as of this time (within report_year); default end of "
+                                                      "report_year")
     communities: list[str] | None = Field(None, description="Community subset; default all")
     survey_planned_n: int = Field(50, ge=1, description="Planned respondents per community and wave")
     notebooks: list[str] | None = Field(None, description="Notebooks to run; default all, in order")
@@ -159,6 +160,28 @@ class RunParams(BaseModel):
             raise ValueError("comparison_year must be before report_year")
         return self
 
+    @model_validator(mode="after")
+    def _cutoff_in_year(self) -> "RunParams":
+        # every figure of the report year sees the data as of the cut-off (docs/conventions.md): a cut-off before
+        # the year leaves it without data; one after it would mix later closings into "the end of the year", so
+        # both are refused rather than clamped
+        if self.data_cutoff is None:
+            return self
+        cut = dt.datetime.fromisoformat(self.data_cutoff)
+        y = self.report_year
+        if cut.tzinfo is not None:
+            raise ValueError(f"data_cutoff {self.data_cutoff} has a time zone; write it in China Standard Time "
+                             f"without an offset, e.g. {y}-06-30")
+        if cut < dt.datetime(y, 1, 1):
+            raise ValueError(f"data_cutoff {self.data_cutoff} is before report_year {y} starts ({y}-01-01), so "
+                             f"every figure of {y} would be empty; give a cut-off from {y}-01-01 to {y}-12-31 "
+                             f"23:59:59, or change report_year")
+        if cut > dt.datetime(y, 12, 31, 23, 59, 59):
+            raise ValueError(f"data_cutoff {self.data_cutoff} is after report_year {y} ends; give a cut-off from "
+                             f"{y}-01-01 to {y}-12-31 23:59:59 (a date means its first moment, 00:00), or change "
+                             f"report_year")
+        return self
+
     @property
     def comparison(self) -> int:
         return self.comparison_year if self.comparison_year is not None else self.report_year - 1
@@ -180,6 +203,8 @@ def _explain(err: ValidationError, source: str) -> str:
             guess = difflib.get_close_matches(key, fields, 1)
             hint = f" (did you mean {guess[0]!r}?)" if guess else ""
             lines.append(f"  {key}: unknown parameter{hint}\n    fix: remove it or use one of: {', '.join(fields)}")
+        elif not e["loc"]:  # a rule across parameters: its message names them and the fix, not the whole file
+            lines.append(f"  {e['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(f"  {key} = {e.get('input')!r}: {e['msg']}\n    fix: {_fix(key)}")
     return "\n".join(lines)

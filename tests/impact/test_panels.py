@@ -179,6 +179,41 @@ def test_panels_same_from_tables_left_on_disk(bundled_both, outcome):
     np.testing.assert_allclose(a["y"], b["y"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("outcome", ["on_time_rate", "log_time_to_close", "real_estate_petitions_per_10k",
+                                     "activities_per_1k"])
+def test_panels_as_of_a_cutoff_same_on_disk(bundled_both, outcome):
+    """With a data cut-off both paths see the same data as of it; the report year's on-time rate counts only the
+    events due by the cut-off, and a per-resident count drops the cut-off's partial year."""
+    import numpy as np
+
+    eager, lazy = bundled_both
+    a = outcome_panel(eager, outcome, data_cutoff="2024-06-30")
+    b = outcome_panel(lazy, outcome, data_cutoff="2024-06-30")
+    pd.testing.assert_frame_equal(a.drop(columns="y"), b.drop(columns="y"), check_exact=False, rtol=1e-12)
+    np.testing.assert_allclose(a["y"], b["y"], rtol=1e-12)
+    whole = outcome_panel(eager, outcome)
+    if outcome in ("real_estate_petitions_per_10k", "activities_per_1k"):
+        assert a["year"].max() == 2023 and whole["year"].max() == 2024
+    else:
+        assert a["year"].max() == 2024 and a.loc[a["year"] == 2024, "n"].sum() < whole.loc[whole["year"] == 2024,
+                                                                                             "n"].sum()
+    # earlier years do not move
+    before = a[a["year"] < 2024].reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, whole[whole["year"] < 2024].reset_index(drop=True))
+
+
+def test_on_time_panel_as_of_a_cutoff_hand_count(bundled_both):
+    eager, _ = bundled_both
+    ev = eager["grid_events"]
+    cut = pd.Timestamp("2024-06-30")
+    due = (ev["deadline_at"].dt.year == 2024) & (ev["deadline_at"] <= cut) & (ev["reported_at"] <= cut)
+    on_time = due & ev["closed_at"].notna() & (ev["closed_at"] <= ev["deadline_at"]) & (ev["closed_at"] <= cut)
+    p = outcome_panel(eager, "on_time_rate", data_cutoff=cut)
+    p24 = p[p["year"] == 2024]
+    assert p24["n"].sum() == pytest.approx(due.sum(), rel=1e-12)
+    assert (p24["y"] * p24["n"]).sum() == pytest.approx(on_time.sum(), rel=1e-9)
+
+
 def test_outcome_without_an_on_disk_path_says_so(bundled_both):
     _, lazy = bundled_both
     with pytest.raises(ValueError, match="too large"):

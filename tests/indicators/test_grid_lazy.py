@@ -58,6 +58,21 @@ def test_subset_and_cutoff_same_from_duckdb(both, cutoff):
                                                                                      subset))
 
 
+@pytest.mark.parametrize("cutoff", ["2024-06-30", "2024-01-15 08:00:00"])
+def test_district_cutoff_same_from_duckdb(both, cutoff):
+    # every figure as of a cut-off inside the year (reported, closed, due, callbacks, repeats): both paths agree
+    eager, lazy = both
+    a, b = grid.grid_indicators(dict(eager), YEAR, cutoff), grid.grid_indicators(dict(lazy), YEAR, cutoff)
+    _same(a, b)
+    for f in (grid.events_closed, grid.callback_outcomes):
+        _same(f(eager["grid_events"], YEAR, data_cutoff=cutoff), f(lazy["grid_events"], YEAR, data_cutoff=cutoff))
+    _same(grid.event_rates(eager["grid_events"], eager["population"], YEAR, data_cutoff=cutoff),
+          grid.event_rates(lazy["grid_events"], lazy["population"], YEAR, data_cutoff=cutoff))
+    # and the cut-off did move them: fewer events than in the whole year
+    key = (a["indicator"] == "grid.events_reported.count") & (a["community_id"] == "district") & (a["group"] == "")
+    assert 0 < a.loc[key, "value"].item() < (eager["grid_events"]["reported_at"].dt.year == YEAR).sum()
+
+
 def test_curves_same_from_duckdb(both):
     eager, lazy = both
     a = grid.time_to_close_curves(eager["grid_events"], YEAR)
@@ -74,3 +89,22 @@ def test_events_closed_headline_from_duckdb(both):
     ec = grid.events_closed(lazy["grid_events"], YEAR)
     assert ec.loc[(ec["indicator"] == "grid.events_closed.count") & (ec["community_id"] == "district"),
                   "value"].item() == 16295
+
+
+def test_kept_code_lineage_same_from_duckdb(both):
+    """A split where C01 keeps its code (C44 takes 40 % from 2024-07-01): events of C01 before it are shared out,
+    later ones stay, and DuckDB's counts by era agree with the DataFrame path."""
+    eager, lazy = both
+    extra = pd.DataFrame({"from_id": ["C01", "C01"], "to_id": ["C01", "C44"], "effective_date": "2024-07-01",
+                          "pop_share": [0.6, 0.4]})
+    lin = pd.concat([eager["community_lineage"].astype(object), extra], ignore_index=True)
+    e, z = {**eager, "community_lineage": lin}, {**lazy, "community_lineage": lin}
+    a, b = grid.grid_indicators(e, YEAR), grid.grid_indicators(z, YEAR)
+    _same(a, b)
+    ev = eager["grid_events"]
+    own = ev[(ev["community_id"] == "C01") & (ev["reported_at"].dt.year == YEAR)]
+    before = int((own["reported_at"] < pd.Timestamp("2024-07-01")).sum())
+    rep = a[(a["indicator"] == "grid.events_reported.count") & (a["group"] == "")].set_index("community_id")["value"]
+    assert rep["C01"] == pytest.approx(len(own) - before + 0.6 * before, abs=1e-9)
+    assert rep["C44"] == pytest.approx(0.4 * before, abs=1e-9)
+    assert rep["district"] == (ev["reported_at"].dt.year == YEAR).sum()

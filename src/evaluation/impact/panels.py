@@ -19,10 +19,18 @@ The definitions follow ``docs/conventions.md`` and the generator's ``truth.json`
 * per-resident rates (petitions per 10,000, activities per 1,000, registered volunteers per 100): divided by
   ``population.resident_pop`` of the same community and year, only over the years the source table covers (a year
   before the first record is missing, not zero: activities are recorded from 2018 only).
+
+With a data cut-off (``data_cutoff``) the panels see the data as they stood at the cut-off, as the indicators do
+(``docs/conventions.md``): records dated after it (events reported, petitions received, activities held, volunteers
+registered) are left out, a closing after it has not happened, the on-time rate counts only the events due by the
+cut-off (one due later and still open is not yet late), and the per-resident rates of counts (petitions, activities)
+drop the year the cut-off falls in when it ends before that year does, since part of a year's count over a whole
+year's residents would read as a fall. Survey waves carry no date and are kept.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -53,13 +61,23 @@ def adoption_cohorts(rollout: pd.DataFrame, component: str = "jinlin_model") -> 
 
 
 def legacy_parents(lineage: pd.DataFrame | None) -> pd.Series:
-    """Legacy community of each current one (``to_id`` -> ``from_id``; the largest ``pop_share`` if several)."""
+    """Legacy community of each current one: the community it was created from (``to_id`` -> ``from_id``; the
+    largest ``pop_share`` if several), followed up a chain to the first one (C44, split off C01 in 2023, which came
+    from L01 in 2020, has L01). A community that keeps its code through a split is not its own parent."""
     if lineage is None or not len(lineage):
         return pd.Series(dtype="object", name="legacy_id")
     lin = lineage.assign(pop_share=pd.to_numeric(lineage["pop_share"]), to_id=lineage["to_id"].astype(str),
                          from_id=lineage["from_id"].astype(str))
+    lin = lin[lin["from_id"] != lin["to_id"]]
     lin = lin.sort_values(["to_id", "pop_share", "from_id"], ascending=[True, False, True], kind="stable")
-    return lin.drop_duplicates("to_id").set_index("to_id")["from_id"].rename("legacy_id")
+    parent = lin.drop_duplicates("to_id").set_index("to_id")["from_id"]
+    root = parent.copy()
+    for _ in range(len(parent)):  # a chain is at most as long as the lineage (the validation refuses cycles)
+        up = root.map(parent)
+        if up.isna().all():
+            break
+        root = up.where(up.notna(), root)
+    return root.rename("legacy_id")
 
 
 def _year(s: pd.Series) -> pd.Series:
@@ -78,31 +96,46 @@ _LAZY_SQL: dict[str, tuple[str, list[str]]] = {
         SELECT community_id, year(deadline_at) AS year,
                sum(CASE WHEN closed_at IS NOT NULL AND closed_at <= deadline_at THEN 1 ELSE 0 END)::DOUBLE AS num,
                count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
-        FROM {t} WHERE deadline_at IS NOT NULL AND year(deadline_at) <= (SELECT max(year(reported_at)) FROM {t})
+        FROM {t} WHERE deadline_at IS NOT NULL {cut:deadline_at} {cut:reported_at}
+            AND year(deadline_at) <= (SELECT max(year(reported_at)) FROM {t} WHERE true {cut:reported_at})
         GROUP BY ALL""", _EVENT_COLUMNS),
     "log_time_to_close": ("""
         SELECT community_id, year(reported_at) AS year,
                sum(ln(greatest((epoch(closed_at) - epoch(reported_at)) / 3600, 1 / 60))) AS num,
                count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
-        FROM {t} WHERE closed_at IS NOT NULL GROUP BY ALL""", _EVENT_COLUMNS),
+        FROM {t} WHERE closed_at IS NOT NULL {cut:closed_at} {cut:reported_at} GROUP BY ALL""", _EVENT_COLUMNS),
     "real_estate_petitions_per_10k": ("""
         SELECT community_id, year(received_date) AS year, 1e4 * count(*) AS num, 0.0 AS den, count(*)::DOUBLE AS n
-        FROM {t} WHERE real_estate_related = 1 GROUP BY ALL""", ["community_id", "received_date", "real_estate_related"]),
+        FROM {t} WHERE real_estate_related = 1 {cut:received_date} GROUP BY ALL""", ["community_id", "received_date", "real_estate_related"]),
     "activities_per_1k": ("""
         SELECT community_id, year(date) AS year, 1e3 * count(*) AS num, 0.0 AS den, count(*)::DOUBLE AS n
-        FROM {t} GROUP BY ALL""", ["community_id", "date"]),
+        FROM {t} WHERE true {cut:date} GROUP BY ALL""", ["community_id", "date"]),
 }
 
 
-def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
-    """Numerator ``num`` and denominator ``den`` per recorded community_id and year."""
+def _with_cutoff(sql: str, cut: pd.Timestamp | None) -> str:
+    """``sql`` with each ``{cut:column}`` made ``AND column <= <cut-off>`` (nothing without a cut-off)."""
+    stamp = "" if cut is None else f"TIMESTAMP '{cut:%Y-%m-%d %H:%M:%S.%f}'"
+    return re.sub(r"\{cut:(\w+)\}", lambda m: "" if cut is None else f"AND {m.group(1)} <= {stamp}", sql)
+
+
+def _upto(values: pd.Series, cut: pd.Timestamp | None) -> pd.Series:
+    """True where a date is on or before the cut-off (everywhere without one); a missing date is kept."""
+    if cut is None:
+        return pd.Series(True, index=values.index)
+    d = _time(values)
+    return (d.isna() | (d <= cut)).astype(bool)
+
+
+def _parts(tables: Mapping[str, pd.DataFrame], outcome: str, cut: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Numerator ``num`` and denominator ``den`` per recorded community_id and year, as of the cut-off ``cut``."""
     source = tables.get(OUTCOMES.get(outcome, ""))
     if is_lazy(source):
         if outcome not in _LAZY_SQL:
             raise ValueError(f"{OUTCOMES[outcome]} is too large to hold in memory and outcome {outcome!r} has no "
                              "on-disk path; use a community subset or convert it to a smaller export")
         sql, columns = _LAZY_SQL[outcome]
-        frame = source.query(sql, columns=columns)
+        frame = source.query(_with_cutoff(sql, cut), columns=columns)
         frame = frame.assign(community_id=frame["community_id"].astype(str), year=frame["year"].astype(int))
         return frame.groupby(["community_id", "year"], as_index=False)[["num", "den", "n"]].sum()
     if outcome in ("satisfaction_index", "participation_rate"):
@@ -114,31 +147,35 @@ def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
                               "num": (w * y)[ok], "den": w[ok], "n": 1.0})[ok]
     elif outcome == "on_time_rate":
         e = tables["grid_events"]
+        e = e[_upto(e["reported_at"], cut)]
         last = _year(e["reported_at"]).max()
         deadline, closed = _time(e["deadline_at"]), _time(e["closed_at"])
         due = _year(deadline)
-        # events due after the last reported year are only partly in the table (reported late in the last year)
-        keep = deadline.notna() & (due <= last)
+        # events due after the last reported year are only partly in the table (reported late in the last year);
+        # with a cut-off, an event due after it is not yet late (nor on time): left out
+        keep = deadline.notna() & (due <= last) & _upto(e["deadline_at"], cut)
         on_time = (closed.notna() & (closed <= deadline))[keep]
         frame = pd.DataFrame({"community_id": e["community_id"][keep], "year": due[keep],
                               "num": on_time.astype(float), "den": 1.0, "n": 1.0})
     elif outcome == "log_time_to_close":
         e = tables["grid_events"]
-        e = e[e["closed_at"].notna()]
+        e = e[e["closed_at"].notna() & _upto(e["closed_at"], cut) & _upto(e["reported_at"], cut)]
         hours = (_time(e["closed_at"]) - _time(e["reported_at"])).dt.total_seconds() / 3600
         frame = pd.DataFrame({"community_id": e["community_id"], "year": _year(e["reported_at"]),
                               "num": np.log(hours.clip(lower=1 / 60)), "den": 1.0, "n": 1.0})
     elif outcome == "real_estate_petitions_per_10k":
         p = tables["petitions"]
-        p = p[p["real_estate_related"] == 1]
+        p = p[(p["real_estate_related"] == 1) & _upto(p["received_date"], cut)]
         frame = pd.DataFrame({"community_id": p["community_id"], "year": _year(p["received_date"]),
                               "num": 1e4, "den": 0.0, "n": 1.0})
     elif outcome == "activities_per_1k":
         a = tables["activities"]
+        a = a[_upto(a["date"], cut)]
         frame = pd.DataFrame({"community_id": a["community_id"], "year": _year(a["date"]),
                               "num": 1e3, "den": 0.0, "n": 1.0})
     elif outcome == "volunteer_rate":
         v = tables["volunteers"]
+        v = v[_upto(v["registered"], cut)]
         reg = _year(v["registered"])
         years = range(int(reg.min()), int(reg.max()) + 1)
         # Registered volunteers are a stock: everyone registered by the end of the year counts.
@@ -151,7 +188,8 @@ def _parts(tables: Mapping[str, pd.DataFrame], outcome: str) -> pd.DataFrame:
 
 
 def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Sequence[int] | None = None,
-                  communities: Sequence[str] | None = None, component: str = "jinlin_model") -> pd.DataFrame:
+                  communities: Sequence[str] | None = None, component: str = "jinlin_model",
+                  data_cutoff=None) -> pd.DataFrame:
     """A balanced-as-possible panel of the current communities for one outcome of :data:`OUTCOMES`.
 
     Parameters
@@ -164,6 +202,8 @@ def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Seque
         Keep only these years / current communities.
     component : str
         ``programme_rollout.component`` whose first start year is the cohort.
+    data_cutoff : str or Timestamp, optional
+        See the module docstring; default none (every record in the tables).
 
     Returns
     -------
@@ -175,7 +215,11 @@ def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Seque
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}; known: {', '.join(OUTCOMES)}")
-    parts = _parts(tables, outcome)
+    cut = None if data_cutoff is None else pd.Timestamp(data_cutoff)
+    parts = _parts(tables, outcome, cut)
+    if parts["den"].eq(0).all() and outcome != "volunteer_rate" and cut is not None and \
+            cut < pd.Timestamp(year=cut.year, month=12, day=31, hour=23, minute=59, second=59):
+        parts = parts[parts["year"] < cut.year]  # the cut-off's year holds only part of a year's count
     if parts["den"].eq(0).all():  # a per-resident rate: the denominator is the population
         pop = tables["population"][["community_id", "year", "resident_pop"]].rename(columns={"resident_pop": "den"})
         pop = pop.assign(num=0.0, n=0.0, year=pop["year"].astype(int), community_id=pop["community_id"].astype(str))
@@ -185,7 +229,8 @@ def outcome_panel(tables: Mapping[str, pd.DataFrame], outcome: str, years: Seque
         parts = parts.groupby(["community_id", "year"], as_index=False)[["num", "den", "n"]].sum()
     lineage = tables.get("community_lineage")
     if lineage is not None and len(lineage):
-        parts = carry_to_current(parts, lineage, counts=("num", "den", "n"))
+        # a year is carried when it ends before a split: the year a split takes effect stays with its recorder
+        parts = carry_to_current(parts, lineage, counts=("num", "den", "n"), date_column="year")
     else:
         parts["carried"] = False
     parts["den_carried"] = parts["den"].where(parts["carried"], 0.0)
@@ -237,7 +282,7 @@ def attach_covariates(panel: pd.DataFrame, tables: Mapping[str, pd.DataFrame], n
                 **{name: pd.to_numeric(pop[name], errors="coerce")})
             lineage = tables.get("community_lineage")
             if lineage is not None and len(lineage):
-                part = carry_to_current(part, lineage, counts=(name,))
+                part = carry_to_current(part, lineage, counts=(name,), date_column="year")
             part = part.groupby(["community_id", "year"], as_index=False)[name].sum(min_count=1)
             out = out.merge(part, on=["community_id", "year"], how="left")
         elif comm is not None and name in comm.columns and name != "community_id":

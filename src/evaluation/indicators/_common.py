@@ -4,6 +4,12 @@ community subsets and population denominators.
 Every indicator function returns the same tidy layout (:data:`RESULT_COLUMNS`), so notebooks can stack, filter and
 render results without knowing which module made them. The definitions here are the ones pinned in
 ``docs/conventions.md`` ("Active at the end of Y" means start ≤ Y-12-31 and end empty or > Y-12-31).
+
+The data cut-off (``data_cutoff``) makes every figure see the data as they stood at the cut-off: a record dated after
+it is not in the data, and an end (closing, dissolution, leaving) after it has not happened yet. So "in year Y" means
+in Y and on or before the cut-off (:func:`in_year`), and "active at the end of Y" means active at the earlier of
+Y-12-31 and the cut-off (:func:`active_at_year_end`). :func:`cutoff_of` gives the cut-off of a report year (its last
+second by default) and refuses one before the year starts.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ __all__ = [
     "RESULT_COLUMNS",
     "DISTRICT",
     "year_end",
+    "default_cutoff",
+    "cutoff_of",
     "as_datetime",
     "as_number",
     "active_at_year_end",
@@ -45,6 +53,31 @@ def year_end(year: int) -> pd.Timestamp:
     return pd.Timestamp(year=int(year), month=12, day=31)
 
 
+def default_cutoff(report_year: int) -> pd.Timestamp:
+    """The data cut-off of ``docs/conventions.md``: the last second of the report year."""
+    return pd.Timestamp(year=int(report_year), month=12, day=31, hour=23, minute=59, second=59)
+
+
+def cutoff_of(report_year: int, data_cutoff=None) -> pd.Timestamp:
+    """The cut-off of ``report_year``'s figures: ``data_cutoff`` (a date reads as its first moment, 00:00) or, when
+    None, :func:`default_cutoff`.
+
+    A cut-off before 1 January of the report year would leave the year without data, every figure of it 0 or empty:
+    refused. A cut-off after the year's end is accepted here (the trend of a community profile reads earlier years as
+    of a later cut-off); the run parameters refuse it for the report year itself.
+    """
+    if data_cutoff is None:
+        return default_cutoff(report_year)
+    cut = pd.Timestamp(data_cutoff)
+    if cut.tzinfo is not None:
+        raise ValueError(f"data cut-off {data_cutoff!r} has a time zone; write it in local time (China Standard "
+                         "Time) without an offset, e.g. 2024-06-30")
+    if cut < pd.Timestamp(year=int(report_year), month=1, day=1):
+        raise ValueError(f"data cut-off {cut:%Y-%m-%d %H:%M:%S} is before the start of report year {report_year}; "
+                         f"give a cut-off on or after {report_year}-01-01")
+    return cut
+
+
 def as_datetime(values: pd.Series) -> pd.Series:
     """Dates as datetime64 whatever the loader or a test fixture handed over (strings, dates, datetimes)."""
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -63,13 +96,17 @@ def present(values: pd.Series) -> pd.Series:
     return txt.map(lambda v: isinstance(v, str) and v.strip() != "" or (not isinstance(v, str) and pd.notna(v)))
 
 
-def active_at_year_end(frame: pd.DataFrame, start: str, end: str | None, year: int) -> pd.Series:
+def active_at_year_end(frame: pd.DataFrame, start: str, end: str | None, year: int,
+                       cutoff: pd.Timestamp | str | None = None) -> pd.Series:
     """Rows active at the end of ``year``: ``start`` ≤ Y-12-31 and (``end`` empty or > Y-12-31).
 
-    A row whose start is missing counts as active from the beginning (registers often lack old start dates); a
-    missing ``end`` column means nothing has ended.
+    With a ``cutoff`` before the year's end, rows active at the cut-off instead: started on or before it and not
+    ended by it (an end after the cut-off had not happened yet). A row whose start is missing counts as active from
+    the beginning (registers often lack old start dates); a missing ``end`` column means nothing has ended.
     """
     cut = year_end(year)
+    if cutoff is not None and pd.Timestamp(cutoff) < cut:
+        cut = pd.Timestamp(cutoff)
     if start in frame.columns:
         s = as_datetime(frame[start])
         started = s.isna() | (s <= cut)
@@ -83,9 +120,13 @@ def active_at_year_end(frame: pd.DataFrame, start: str, end: str | None, year: i
     return (started & running).astype(bool)
 
 
-def in_year(values: pd.Series, year: int) -> pd.Series:
-    """True where a date falls in calendar ``year``."""
-    return (as_datetime(values).dt.year == int(year)).fillna(False).astype(bool)
+def in_year(values: pd.Series, year: int, cutoff: pd.Timestamp | str | None = None) -> pd.Series:
+    """True where a date falls in calendar ``year`` (and, with a ``cutoff``, on or before it)."""
+    d = as_datetime(values)
+    ok = d.dt.year == int(year)
+    if cutoff is not None:
+        ok = ok & (d <= pd.Timestamp(cutoff))
+    return ok.fillna(False).astype(bool)
 
 
 def subset_communities(frame: pd.DataFrame, communities: Sequence[str] | None,

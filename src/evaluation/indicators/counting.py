@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._common import DISTRICT, population_by_community, result_row, tidy
+from ._common import DISTRICT, as_datetime, population_by_community, result_row, tidy
 from .intervals import poisson_exact_interval
-from .lineage import carry_to_current
+from .lineage import carry_to_current, continuing_ids, record_era
 
 __all__ = ["count_by_community"]
 
@@ -29,7 +29,8 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
                        per: float = 1000.0, distinct: str | None = None, weight: str | None = None,
                        communities: Sequence[str] | None = None, poisson_ci: bool = False,
                        confidence: float = 0.95, what: str = "records", unit: str = "count",
-                       group: str = "", lineage: pd.DataFrame | None = None) -> pd.DataFrame:
+                       group: str = "", lineage: pd.DataFrame | None = None,
+                       date: str | None = None) -> pd.DataFrame:
     """Count ``records`` (already filtered to those that count) per community and for the district.
 
     Parameters
@@ -67,6 +68,10 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
         their community counts are split over the current communities by ``pop_share`` (so they may be
         fractional) and the note says so. District totals never change. Without it legacy ids stay as their own
         rows.
+    date : str, optional
+        The column with each record's date (when its community code was given: report, registration, meeting…).
+        Needed when a community keeps its code through a split (rows before the split are shared out, rows after
+        it stay; :mod:`evaluation.indicators.lineage`).
 
     Returns
     -------
@@ -92,7 +97,28 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
         total = float(len(recs))
     by = by.reindex(ids, fill_value=0).astype("float64")
     carried: set[str] = set()
-    if lineage is not None and len(lineage) and by.index.isin(lineage["from_id"].astype(str)).any():
+    dated = lineage is not None and len(lineage) and continuing_ids(lineage) and date is not None \
+        and date in recs.columns
+    if dated and by.index.isin(lineage["from_id"].astype(str)).any():
+        # a community keeping its code through a split: its records are carried or not by their date, so they are
+        # counted by (community, era) first (an era groups the records every split treats alike)
+        recs["_era"] = record_era(recs["community_id"], as_datetime(recs[date]), lineage)
+        keys = [recs["community_id"], recs["_era"]]
+        if weight is not None:
+            by_era = vals.groupby(keys, dropna=False).sum()
+        elif distinct is not None:
+            by_era = recs.groupby(keys, dropna=False)[distinct].nunique()
+        else:
+            by_era = recs.groupby(keys, dropna=False).size()
+        frame = by_era.astype("float64").rename("n").rename_axis(["community_id", "_era"]).reset_index()
+        frame = carry_to_current(frame, lineage, counts=["n"], date_column="_era")
+        carried = set(frame.loc[frame["carried"], "community_id"])
+        by = frame.groupby("community_id")["n"].sum()
+        ids = sorted(set(by.index) | set(pop.index))
+        if communities is not None:
+            ids = [c for c in ids if c in {str(x) for x in communities}]
+        by = by.reindex(ids, fill_value=0).astype("float64")
+    elif lineage is not None and len(lineage) and by.index.isin(lineage["from_id"].astype(str)).any():
         frame = carry_to_current(by.rename("n").rename_axis("community_id").reset_index(), lineage, counts=["n"])
         carried = set(frame.loc[frame["carried"], "community_id"])
         by = frame.groupby("community_id")["n"].sum()

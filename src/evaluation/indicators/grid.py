@@ -11,7 +11,13 @@
 - Repeat events: an event reported within ``window_days`` after a closed event in the same grid and category, a
   sign that the first closing did not solve the problem.
 
-The data cut-off defaults to ``<report_year>-12-31 23:59:59`` (``docs/conventions.md``).
+The data cut-off defaults to ``<report_year>-12-31 23:59:59`` (``docs/conventions.md``). Every figure sees the events
+as they stood at the cut-off: an event reported after it is not in the data, and a closing after it has not happened
+(the event is open, censored at the cut-off). So the events reported, closed, closed on callback and repeated are
+those of the year up to the cut-off, and the on-time rate counts the events whose deadline in the year had passed by
+the cut-off: an event due after the cut-off and still open is not yet late, and leaving out only those would keep the
+early closers of the not-yet-due events in the rate and bias it upwards, so every event due after the cut-off is
+left out of the on-time rate.
 
 Every function takes the grid events as a DataFrame or, for a region too large for memory, as the
 :class:`~evaluation.data.lazy.ParquetTable` the loader leaves on disk. For the latter the counts behind each figure
@@ -32,8 +38,10 @@ import numpy as np
 import pandas as pd
 
 from ..data.lazy import ParquetTable, connect, is_lazy, sql_string
-from ._common import DISTRICT, as_datetime, in_year, result_row, subset_communities, tidy
+from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, in_year, result_row, subset_communities, \
+    tidy
 from .counting import count_by_community
+from .lineage import continuing_ids, splits
 from .intervals import wilson_interval
 from .survival import ConfType, kaplan_meier, kaplan_meier_counts, km_quantiles, km_quantiles_grouped
 
@@ -53,13 +61,15 @@ __all__ = [
 CALLBACK_OUTCOMES = ("satisfied", "basically", "dissatisfied", "not_reached")
 
 
-def default_cutoff(report_year: int) -> pd.Timestamp:
-    """The data cut-off of ``docs/conventions.md``: the last second of the report year."""
-    return pd.Timestamp(year=int(report_year), month=12, day=31, hour=23, minute=59, second=59)
-
-
 def _cutoff(report_year: int, data_cutoff) -> pd.Timestamp:
-    return default_cutoff(report_year) if data_cutoff is None else pd.Timestamp(data_cutoff)
+    return cutoff_of(report_year, data_cutoff)
+
+
+def _period(report_year: int, cutoff: pd.Timestamp) -> str:
+    """"2024", or "2024 up to the cut-off …" when the cut-off falls inside the year (labels of the default stay)."""
+    if cutoff >= default_cutoff(report_year):
+        return f"{report_year}"
+    return f"{report_year} up to the cut-off {cutoff:%Y-%m-%d %H:%M}"
 
 
 def _closed_by(events: pd.DataFrame, cutoff: pd.Timestamp) -> pd.Series:
@@ -92,16 +102,36 @@ def _ids_as_text(out: pd.DataFrame) -> pd.DataFrame:
 _PARTS = ("closed", "reported", "closure", "on_time", "time", "callback", "repeat")
 
 
+def _era_sql(lineage: pd.DataFrame | None) -> str:
+    """For the counts carried by the lineage: a stand-in ``reported_at`` that places each event of a community
+    keeping its code through a split before or after it (as :func:`evaluation.indicators.lineage.record_era`), NULL
+    for the others, whose events are carried alike whatever their date."""
+    keep = continuing_ids(lineage)
+    if not keep:
+        return "CAST(NULL AS TIMESTAMP)"
+    sp = splits(lineage)
+    cases = []
+    for cid in sorted(keep):
+        eff = sorted(pd.Timestamp(e) for e in sp.loc[sp["from_id"] == cid, "effective_date"].unique())
+        inner = " ".join(f"WHEN reported_at < {_ts(e)} THEN {_ts(e - pd.Timedelta(days=1))}" for e in eff)
+        cases.append(f"WHEN community_id = {sql_string(cid)} THEN CASE {inner} ELSE {_ts(eff[-1])} END")
+    return f"CASE {' '.join(cases)} ELSE CAST(NULL AS TIMESTAMP) END"
+
+
 def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, communities: Sequence[str] | None,
-                 parts: Collection[str], window: pd.Timedelta | None = None) -> dict[str, pd.DataFrame]:
+                 parts: Collection[str], window: pd.Timedelta | None = None,
+                 lineage: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The counts behind the figures named in ``parts`` (see :data:`_PARTS`), from one read of the Parquet files.
 
     The rows that can enter a figure of the year (reported, due or closed in it, or closed within ``window`` before
     it: the earlier event of a repeat) are typed once into a DuckDB temporary table; each
     count is a query over that table with the same conditions as over the whole file, so the counts are those of
     the whole file. Returns one DataFrame per part (``time`` gives three dicts of arrays, ``time_district``,
-    ``time_community`` and ``time_category``: events by group and hours to close, in that order).
+    ``time_community`` and ``time_category``: events by group and hours to close, in that order). The counts the
+    lineage carries (``closed``, ``reported``) also come by era of ``reported_at`` when a community keeps its code
+    through a split (:func:`_era_sql`).
     """
+    era = _era_sql(lineage)
     y = int(report_year)
     closed = _closed_by_sql(cutoff)
     where = _in_communities(communities)
@@ -119,13 +149,15 @@ def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, c
                         "closed_at") if c in events]
     queries: dict[str, str] = {}
     if "closed" in parts:
-        queries["closed"] = f"SELECT community_id, count(*) AS n FROM ev WHERE status = 'closed' " \
+        queries["closed"] = f"SELECT community_id, {era} AS reported_at, count(*) AS n FROM ev WHERE {closed} " \
                             f"AND year(closed_at) = {y} GROUP BY ALL"
     if "reported" in parts:
-        queries["reported"] = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS n " \
-                              f"FROM ev WHERE year(reported_at) = {y} GROUP BY ALL"
+        queries["reported"] = f"SELECT community_id, CAST(category AS VARCHAR) AS category, {era} AS reported_at, " \
+                              f"count(*) AS n " \
+                              f"FROM ev WHERE year(reported_at) = {y} AND reported_at <= {_ts(cutoff)} GROUP BY ALL"
     flag = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS trials, " \
-           f"sum(CAST({{flag}} AS INTEGER)) AS successes FROM ev WHERE {where} AND year({{date}}) = {y} GROUP BY ALL"
+           f"sum(CAST({{flag}} AS INTEGER)) AS successes FROM ev WHERE {where} AND year({{date}}) = {y} " \
+           f"AND {{date}} <= {_ts(cutoff)} GROUP BY ALL"
     if "closure" in parts:
         queries["closure"] = flag.format(flag=closed, date="reported_at")
     if "on_time" in parts and has_due:
@@ -148,7 +180,7 @@ def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, c
             f"CASE WHEN callback IN ({', '.join(sql_string(o) for o in CALLBACK_OUTCOMES)}) THEN callback " \
             "ELSE 'no_record' END"
         queries["callback"] = f"SELECT community_id, {outcome} AS outcome, count(*) AS n FROM ev " \
-                              f"WHERE {where} AND status = 'closed' AND year(closed_at) = {y} GROUP BY ALL"
+                              f"WHERE {where} AND {closed} AND year(closed_at) = {y} GROUP BY ALL"
     if "repeat" in parts and has_grid:
         if window is None:
             raise ValueError("the repeat counts need the window")
@@ -159,7 +191,8 @@ def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, c
             WITH closings AS (SELECT grid_id, CAST(category AS VARCHAR) AS category, closed_at AS closed_c
                               FROM ev WHERE grid_id IS NOT NULL AND {closed}),
                  target AS (SELECT community_id, grid_id, CAST(category AS VARCHAR) AS category, reported_at
-                            FROM ev WHERE grid_id IS NOT NULL AND year(reported_at) = {y} AND {where})
+                            FROM ev WHERE grid_id IS NOT NULL AND year(reported_at) = {y}
+                                AND reported_at <= {_ts(cutoff)} AND {where})
             SELECT t.community_id, t.category, count(*) AS trials,
                    sum(CASE WHEN c.closed_c IS NOT NULL
                             AND epoch_us(t.reported_at) - epoch_us(c.closed_c) <= {micros} THEN 1 ELSE 0 END)
@@ -221,52 +254,66 @@ def time_to_close_data(events: pd.DataFrame, data_cutoff) -> pd.DataFrame:
 
 def events_closed(events: pd.DataFrame, report_year: int, population: pd.DataFrame | None = None,
                   communities: Sequence[str] | None = None, per: float = 10000.0,
-                  lineage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Events with ``status == closed`` and ``closed_at`` in ``report_year`` (办结). Key: ``grid.events_closed.count``."""
+                  lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
+    """Events with ``status == closed`` and ``closed_at`` in ``report_year`` and on or before the data cut-off (办结).
+    Key: ``grid.events_closed.count``."""
+    cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
-        agg = _lazy_counts(events, report_year, default_cutoff(report_year), None, ("closed",))["closed"]
-        return _closed_from(agg, report_year, population, communities, per, lineage)
-    closed = events[(events["status"].astype(str) == "closed") & in_year(events["closed_at"], report_year)]
+        agg = _lazy_counts(events, report_year, cutoff, None, ("closed",), lineage=lineage)["closed"]
+        return _closed_from(agg, report_year, population, communities, per, lineage, cutoff)
+    closed = events[_closed_by(events, cutoff) & in_year(events["closed_at"], report_year)]
     return count_by_community(closed, "grid.events_closed", report_year, population, per=per,
-                              communities=communities, what="events closed in the year", lineage=lineage)
+                              communities=communities, what=_what("events closed in the year", report_year, cutoff),
+                              lineage=lineage, date="reported_at")
+
+
+def _what(words: str, report_year: int, cutoff: pd.Timestamp) -> str:
+    return words if cutoff >= default_cutoff(report_year) else f"{words} up to the cut-off {cutoff:%Y-%m-%d %H:%M}"
 
 
 def _closed_from(agg: pd.DataFrame, report_year: int, population: pd.DataFrame | None,
-                        communities: Sequence[str] | None, per: float, lineage: pd.DataFrame | None
-                        ) -> pd.DataFrame:
+                 communities: Sequence[str] | None, per: float, lineage: pd.DataFrame | None,
+                 cutoff: pd.Timestamp) -> pd.DataFrame:
     return count_by_community(agg, "grid.events_closed", report_year, population, per=per, weight="n",
-                              communities=communities, what="events closed in the year", lineage=lineage)
+                              communities=communities, what=_what("events closed in the year", report_year, cutoff),
+                              lineage=lineage, date="reported_at")
 
 
 def event_rates(events: pd.DataFrame, population: pd.DataFrame | None, report_year: int,
                 communities: Sequence[str] | None = None, confidence: float = 0.95, per: float = 10000.0,
-                by_category: bool = True, lineage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Events reported in ``report_year`` per 10,000 residents, overall and by category, exact Poisson intervals.
+                by_category: bool = True, lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
+    """Events reported in ``report_year`` (up to the data cut-off) per 10,000 residents, overall and by category,
+    exact Poisson intervals.
 
     Key: ``grid.events_reported.count`` / ``.per_10k``; ``group`` holds the category (empty for all categories).
     """
+    cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
         # one row per community and category, counted by DuckDB; summing the weight n counts the events
-        rep = _lazy_counts(events, report_year, default_cutoff(report_year), None, ("reported",))["reported"]
-        return _rates_from(rep, "n", population, report_year, communities, confidence, per, by_category, lineage)
-    rep = events[in_year(events["reported_at"], report_year)]
-    return _rates_from(rep, None, population, report_year, communities, confidence, per, by_category, lineage)
+        rep = _lazy_counts(events, report_year, cutoff, None, ("reported",), lineage=lineage)["reported"]
+        return _rates_from(rep, "n", population, report_year, communities, confidence, per, by_category, lineage,
+                           cutoff)
+    rep = events[in_year(events["reported_at"], report_year, cutoff)]
+    return _rates_from(rep, None, population, report_year, communities, confidence, per, by_category, lineage, cutoff)
 
 
 def _rates_from(rep: pd.DataFrame, weight: str | None, population: pd.DataFrame | None, report_year: int,
                 communities: Sequence[str] | None, confidence: float, per: float, by_category: bool,
-                lineage: pd.DataFrame | None) -> pd.DataFrame:
+                lineage: pd.DataFrame | None, cutoff: pd.Timestamp) -> pd.DataFrame:
     """:func:`event_rates` from the events reported in the year (or their counts, ``weight`` naming the count)."""
     parts = [count_by_community(rep, "grid.events_reported", report_year, population, per=per,
                                 communities=communities, poisson_ci=True, confidence=confidence,
-                                what="events reported in the year", lineage=lineage, weight=weight)]
+                                what=_what("events reported in the year", report_year, cutoff), lineage=lineage,
+                                date="reported_at",
+                                weight=weight)]
     if by_category:
         cats = rep["category"].astype(str)
         for cat in sorted(cats.unique()):
             parts.append(count_by_community(rep[cats == cat], "grid.events_reported",
                                             report_year, population, per=per, communities=communities,
                                             poisson_ci=True, confidence=confidence, group=cat,
-                                            what=f"events reported in the year, category {cat}", lineage=lineage,
+                                            what=_what(f"events reported in the year, category {cat}",
+                                                       report_year, cutoff), lineage=lineage, date="reported_at",
                                             weight=weight))
     return pd.concat(parts, ignore_index=True)
 
@@ -303,9 +350,11 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
                   by_category: bool = True) -> pd.DataFrame:
     """Closure rate and on-time rate with Wilson intervals.
 
-    - ``grid.closure_rate.share``: events reported in Y closed by the data cut-off / events reported in Y.
-    - ``grid.on_time_rate.share``: events whose ``deadline_at`` falls in Y that were closed by the deadline (and by
-      the cut-off) / events due in Y. Events without a deadline are left out of this denominator.
+    - ``grid.closure_rate.share``: events reported in Y (up to the data cut-off) closed by the cut-off / events
+      reported in Y up to the cut-off.
+    - ``grid.on_time_rate.share``: events whose ``deadline_at`` falls in Y and had passed by the cut-off that were
+      closed by the deadline (and by the cut-off) / those events. Events without a deadline, and events due after the
+      cut-off (open ones are not yet late), are left out of this denominator.
     """
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
@@ -315,10 +364,10 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
     ev["community_id"] = ev["community_id"].astype(str)
     ev["category"] = ev["category"].astype(str)
     ev["_closed"] = _closed_by(ev, cutoff).astype(int)
-    rep = _flag_counts(ev[in_year(ev["reported_at"], report_year)], "_closed")
+    rep = _flag_counts(ev[in_year(ev["reported_at"], report_year, cutoff)], "_closed")
     due_counts = None
     if "deadline_at" in ev.columns:
-        due = ev[in_year(ev["deadline_at"], report_year)].copy()
+        due = ev[in_year(ev["deadline_at"], report_year, cutoff)].copy()
         closed = as_datetime(due["closed_at"])
         due["_on_time"] = ((due["_closed"] == 1) & (closed <= as_datetime(due["deadline_at"]))).astype(int)
         due_counts = _flag_counts(due, "_on_time")
@@ -328,11 +377,12 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
 def _closure_from(rep: pd.DataFrame, due: pd.DataFrame | None, report_year: int, cutoff: pd.Timestamp,
                   confidence: float, by_category: bool) -> pd.DataFrame:
     """:func:`closure_rates` from counts by community and category (``due`` None without deadlines)."""
-    rows = _wilson_rows(rep, "grid.closure_rate.share", int(report_year), f"events reported in {report_year}",
+    period = _period(report_year, cutoff)
+    rows = _wilson_rows(rep, "grid.closure_rate.share", int(report_year), f"events reported in {period}",
                         f"closed by the cut-off {cutoff:%Y-%m-%d %H:%M}; Wilson CI", confidence, by_category)
     if due is not None:
         rows += _wilson_rows(due, "grid.on_time_rate.share", int(report_year),
-                             f"events with a deadline in {report_year}", "closed by deadline_at; Wilson CI",
+                             f"events with a deadline in {period}", "closed by deadline_at; Wilson CI",
                              confidence, by_category)
     return tidy(rows)
 
@@ -470,29 +520,30 @@ def time_to_close_curves(events: pd.DataFrame, report_year: int, data_cutoff=Non
 
 
 def callback_outcomes(events: pd.DataFrame, report_year: int, communities: Sequence[str] | None = None,
-                      confidence: float = 0.95) -> pd.DataFrame:
-    """Callback (回访) results of events closed in ``report_year``.
+                      confidence: float = 0.95, data_cutoff=None) -> pd.DataFrame:
+    """Callback (回访) results of events closed in ``report_year`` (up to the data cut-off).
 
     - ``grid.callback.<outcome>.share`` for satisfied, basically, dissatisfied, not_reached and ``no_record``
       (closed events without a callback entry), each over all events closed in Y, so they add up to 1;
     - ``grid.callback.satisfaction_rate``: (satisfied + basically) / residents reached (satisfied + basically +
       dissatisfied), Wilson interval; read it next to ``not_reached.share``.
     """
+    cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
-        counts = _lazy_counts(events, report_year, default_cutoff(report_year), communities,
-                              ("callback",))["callback"]
-        return _callback_from(counts, report_year, confidence)
+        counts = _lazy_counts(events, report_year, cutoff, communities, ("callback",))["callback"]
+        return _callback_from(counts, report_year, confidence, cutoff)
     ev = subset_communities(events, communities)
-    closed = ev[(ev["status"].astype(str) == "closed") & in_year(ev["closed_at"], report_year)].copy()
+    closed = ev[_closed_by(ev, cutoff) & in_year(ev["closed_at"], report_year)].copy()
     closed["community_id"] = closed["community_id"].astype(str)
     cb = closed["callback"].astype("object") if "callback" in closed.columns else \
         pd.Series(np.nan, index=closed.index)
     closed["outcome"] = cb.where(cb.isin(CALLBACK_OUTCOMES), "no_record")
     counts = closed.groupby(["community_id", "outcome"]).size().rename("n").reset_index()
-    return _callback_from(counts, report_year, confidence)
+    return _callback_from(counts, report_year, confidence, cutoff)
 
 
-def _callback_from(counts: pd.DataFrame, report_year: int, confidence: float) -> pd.DataFrame:
+def _callback_from(counts: pd.DataFrame, report_year: int, confidence: float,
+                   cutoff: pd.Timestamp) -> pd.DataFrame:
     """:func:`callback_outcomes` from closed events by community and outcome."""
     table = counts.pivot_table(index="community_id", columns="outcome", values="n", aggfunc="sum", fill_value=0)
     table = table.reindex(columns=[*CALLBACK_OUTCOMES, "no_record"], fill_value=0).astype("int64")
@@ -502,7 +553,7 @@ def _callback_from(counts: pd.DataFrame, report_year: int, confidence: float) ->
     reached = sat + table["dissatisfied"]
     specs = [(f"grid.callback.{o}.share", table[o], total) for o in (*CALLBACK_OUTCOMES, "no_record")]
     specs.append(("grid.callback.satisfaction_rate", sat, reached))
-    share_label, share_note = f"events closed in {report_year}", "Wilson CI"
+    share_label, share_note = f"events closed in {_period(report_year, cutoff)}", "Wilson CI"
     rate_label = "residents reached at callback (not_reached excluded)"
     rate_note = "(satisfied + basically) / reached; Wilson CI; see not_reached.share"
     # one vectorised Wilson call per key: communities × keys rows
@@ -534,14 +585,14 @@ def repeat_events(events: pd.DataFrame, report_year: int, window_days: float = 3
     window = pd.Timedelta(days=window_days)
     if is_lazy(events):
         counts = _lazy_counts(events, report_year, cutoff, communities, ("repeat",), window)["repeat"]
-        return _repeat_from(counts, report_year, window_days, confidence)
+        return _repeat_from(counts, report_year, window_days, confidence, cutoff)
     ev = events[events["grid_id"].notna()].copy()
     ev["grid_id"] = ev["grid_id"].astype(str)
     ev["category"] = ev["category"].astype(str)
     ev["community_id"] = ev["community_id"].astype(str)
     ev["_rep"] = as_datetime(ev["reported_at"])
     ev["_closed_at"] = as_datetime(ev["closed_at"]).where(_closed_by(ev, cutoff))
-    target = subset_communities(ev[in_year(ev["reported_at"], report_year)], communities).copy()
+    target = subset_communities(ev[in_year(ev["reported_at"], report_year, cutoff)], communities).copy()
     closings = ev[ev["_closed_at"].notna()].sort_values("_closed_at")
     lookup = {k: g["_closed_at"].to_numpy() for k, g in closings.groupby(["grid_id", "category"])}
     flags = np.zeros(len(target), dtype=int)
@@ -553,13 +604,14 @@ def repeat_events(events: pd.DataFrame, report_year: int, window_days: float = 3
         if j >= 0 and (rep - pd.Timestamp(times[j])) <= window:
             flags[i] = 1
     target["_repeat"] = flags
-    return _repeat_from(_flag_counts(target, "_repeat"), report_year, window_days, confidence)
+    return _repeat_from(_flag_counts(target, "_repeat"), report_year, window_days, confidence, cutoff)
 
 
-def _repeat_from(counts: pd.DataFrame, report_year: int, window_days: float, confidence: float) -> pd.DataFrame:
+def _repeat_from(counts: pd.DataFrame, report_year: int, window_days: float, confidence: float,
+                 cutoff: pd.Timestamp) -> pd.DataFrame:
     """:func:`repeat_events` from repeats (successes) and events (trials) by community and category."""
     return tidy(_wilson_rows(counts, "grid.repeat_events.share", report_year,
-                             f"events reported in {report_year} with a grid_id",
+                             f"events reported in {_period(report_year, cutoff)} with a grid_id",
                              f"same grid and category within {window_days:g} days after a closed event; Wilson CI",
                              confidence, by_category=True))
 
@@ -575,21 +627,22 @@ def grid_indicators(tables: dict[str, pd.DataFrame], report_year: int, data_cuto
     ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
     if is_lazy(ev):
         cutoff, window_days = _cutoff(report_year, data_cutoff), 30.0
-        c = _lazy_counts(ev, report_year, cutoff, communities, _PARTS, pd.Timedelta(days=window_days))
-        parts = [_closed_from(c["closed"], report_year, pop, communities, 10000.0, lin),
-                 _rates_from(c["reported"], "n", pop, report_year, communities, confidence, 10000.0, True, lin),
+        c = _lazy_counts(ev, report_year, cutoff, communities, _PARTS, pd.Timedelta(days=window_days), lin)
+        parts = [_closed_from(c["closed"], report_year, pop, communities, 10000.0, lin, cutoff),
+                 _rates_from(c["reported"], "n", pop, report_year, communities, confidence, 10000.0, True, lin,
+                             cutoff),
                  _closure_from(c["closure"], c.get("on_time"), report_year, cutoff, confidence, True),
                  _time_rows(_quantiles_from_counts(c, ("community_id", "category"), (0.25, 0.5, 0.75), confidence,
                                                    "log"), report_year, cutoff, "log"),
-                 _callback_from(c["callback"], report_year, confidence)]
+                 _callback_from(c["callback"], report_year, confidence, cutoff)]
         if "repeat" in c:
-            parts.append(_repeat_from(c["repeat"], report_year, window_days, confidence))
+            parts.append(_repeat_from(c["repeat"], report_year, window_days, confidence, cutoff))
         return pd.concat(parts, ignore_index=True)
-    parts = [events_closed(ev, report_year, pop, communities, lineage=lin),
-             event_rates(ev, pop, report_year, communities, confidence, lineage=lin),
+    parts = [events_closed(ev, report_year, pop, communities, lineage=lin, data_cutoff=data_cutoff),
+             event_rates(ev, pop, report_year, communities, confidence, lineage=lin, data_cutoff=data_cutoff),
              closure_rates(ev, report_year, data_cutoff, communities, confidence),
              time_to_close(ev, report_year, data_cutoff, communities, confidence=confidence),
-             callback_outcomes(ev, report_year, communities, confidence),
+             callback_outcomes(ev, report_year, communities, confidence, data_cutoff=data_cutoff),
              repeat_events(ev, report_year, data_cutoff=data_cutoff, communities=communities,
                            confidence=confidence)]
     return pd.concat(parts, ignore_index=True)

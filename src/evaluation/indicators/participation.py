@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, in_memory, in_year, \
+from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, cutoff_of, in_memory, in_year, \
     population_by_community, present, result_row, subset_communities, tidy, year_end
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
 from .intervals import wilson_interval
-from .lineage import carry_to_current
+from .lineage import carry_to_current, continuing_ids, record_era
 
 __all__ = [
     "GOVERNMENT_LABELS",
@@ -53,17 +53,19 @@ GOVERNMENT_LABELS = ("government", "政府", "gov", "street_office", "街道", "
                      "社区党委", "residents_committee", "居委会", "社区居委会")
 
 
-def _registered(volunteers: pd.DataFrame, year: int, communities: Sequence[str] | None) -> pd.DataFrame:
+def _registered(volunteers: pd.DataFrame, year: int, communities: Sequence[str] | None,
+                data_cutoff=None) -> pd.DataFrame:
     v = subset_communities(volunteers, communities)
-    v = v[active_at_year_end(v, "registered", None, year)].copy()
+    v = v[active_at_year_end(v, "registered", None, year, cutoff_of(year, data_cutoff))].copy()
     v["community_id"] = v["community_id"].astype(str)
     v["person_key"] = v["person_key"].astype(str)
     return v
 
 
-def _hours_in_window(service_hours_: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Service records in the 12 months to the end of ``year``."""
-    end = year_end(year)
+def _hours_in_window(service_hours_: pd.DataFrame, year: int, data_cutoff=None) -> pd.DataFrame:
+    """Service records in the 12 months to the end of ``year``, or to the data cut-off when that comes first (a
+    rolling year, so that a figure as of a cut-off stays comparable with a whole year's)."""
+    end = min(year_end(year), cutoff_of(year, data_cutoff))
     d = as_datetime(service_hours_["date"])
     h = service_hours_[(d > end - pd.DateOffset(years=1)) & (d <= end)].copy()
     h["person_key"] = h["person_key"].astype(str)
@@ -73,17 +75,19 @@ def _hours_in_window(service_hours_: pd.DataFrame, year: int) -> pd.DataFrame:
 
 def volunteer_rates(volunteers: pd.DataFrame, service_hours_: pd.DataFrame | None, population: pd.DataFrame | None,
                     report_year: int, communities: Sequence[str] | None = None,
-                    confidence: float = 0.95, lineage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Registered volunteers per 100 residents and the share active in the 12 months to the end of the year.
+                    confidence: float = 0.95, lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
+    """Registered volunteers per 100 residents and the share active in the 12 months to the end of the year (both as
+    of the data cut-off when it comes first: registered by it, active in the 12 months to it).
 
     Keys: ``participation.volunteers_registered.count`` / ``.per_100`` (census) and
     ``participation.volunteers_active.share`` (active / registered, Wilson interval).
     """
-    reg = _registered(volunteers, report_year, communities)
+    reg = _registered(volunteers, report_year, communities, data_cutoff)
     out = [count_by_community(reg, "participation.volunteers_registered", report_year, population, per=100.0,
-                              communities=communities, what="volunteers registered by year end", lineage=lineage)]
+                              communities=communities, what="volunteers registered by year end", lineage=lineage,
+                              date="registered")]
     if service_hours_ is not None:
-        active_keys = set(_hours_in_window(service_hours_, report_year)["person_key"])
+        active_keys = set(_hours_in_window(service_hours_, report_year, data_cutoff)["person_key"])
         reg["_active"] = reg["person_key"].isin(active_keys).astype(int)
         rows = []
         for cid, g in [(c, g) for c, g in reg.groupby("community_id")] + [(DISTRICT, reg)]:
@@ -126,8 +130,9 @@ def cluster_bootstrap_ratio(numerator, denominator, n_resamples: int = 2000, con
 def service_hours(volunteers: pd.DataFrame, service_hours_: pd.DataFrame, population: pd.DataFrame | None,
                   report_year: int, communities: Sequence[str] | None = None, n_resamples: int = 2000,
                   seed: int = 20240101, confidence: float = 0.95,
-                  lineage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Service hours in the 12 months to year end per resident, per registered and per active volunteer.
+                  lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
+    """Service hours in the 12 months to year end (or to the data cut-off when it comes first) per resident, per
+    registered and per active volunteer.
 
     Hours are attributed to the volunteer's community. Community rows are point values; the district rows carry a
     cluster bootstrap over communities (percentile interval, seeded, so reruns give the same numbers). Keys:
@@ -141,21 +146,29 @@ def service_hours(volunteers: pd.DataFrame, service_hours_: pd.DataFrame, popula
     per-resident rate.
     """
     carry = lineage is not None and len(lineage) > 0
-    reg = _registered(volunteers, report_year, None if carry else communities)
-    h = _hours_in_window(service_hours_, report_year)
-    h = h.merge(reg[["person_key", "community_id"]], on="person_key", how="inner")
+    reg = _registered(volunteers, report_year, None if carry else communities, data_cutoff)
+    h = _hours_in_window(service_hours_, report_year, data_cutoff)
+    # a community keeping its code through a split: its volunteers are carried or not by their registration date,
+    # so they are summed by (community, era) first (lineage.record_era)
+    dated = carry and bool(continuing_ids(lineage))
+    keys = ["community_id", "_era"] if dated else ["community_id"]
+    if dated:
+        reg["_era"] = record_era(reg["community_id"], as_datetime(reg["registered"]), lineage)
+    h = h.merge(reg[["person_key", *keys]], on="person_key", how="inner")
     pop = population_by_community(population, report_year, communities)
     per_c = pd.DataFrame({
-        "hours": h.groupby("community_id")["hours"].sum(),
-        "registered": reg.groupby("community_id").size(),
-        "active": h.groupby("community_id")["person_key"].nunique(),
+        "hours": h.groupby(keys, dropna=False)["hours"].sum(),
+        "registered": reg.groupby(keys, dropna=False).size(),
+        "active": h.groupby(keys, dropna=False)["person_key"].nunique(),
     }).fillna(0.0).astype("float64")
     carried: set[str] = set()
-    if carry and per_c.index.isin(lineage["from_id"].astype(str)).any():
-        frame = carry_to_current(per_c.rename_axis("community_id").reset_index(), lineage,
-                                 counts=["hours", "registered", "active"])
+    if carry and per_c.index.get_level_values("community_id").isin(lineage["from_id"].astype(str)).any():
+        frame = carry_to_current(per_c.rename_axis(keys).reset_index(), lineage,
+                                 counts=["hours", "registered", "active"], date_column="_era" if dated else None)
         carried = set(frame.loc[frame["carried"], "community_id"])
         per_c = frame.groupby("community_id")[["hours", "registered", "active"]].sum()
+    elif dated:
+        per_c = per_c.groupby(level="community_id").sum()
     ids = sorted(set(per_c.index) | set(pop.index))
     if communities is not None:
         ids = [c for c in ids if c in {str(x) for x in communities}]
@@ -199,27 +212,28 @@ _ACTIVITY_COLUMNS = ("community_id", "date", "activity_type", "attendance", "org
 
 def activity_person_times(activities: pd.DataFrame, population: pd.DataFrame | None, report_year: int,
                           communities: Sequence[str] | None = None, per: float = 100.0,
-                          lineage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Activities held in the year and their attendance in person-times (visits, not people).
+                          lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
+    """Activities held in the year (up to the data cut-off) and their attendance in person-times (visits, not
+    people).
 
     Keys: ``participation.activities.count`` / ``.per_1k`` and ``participation.attendance.person_times`` /
     ``.person_times_per_100`` (per 100 residents) / ``.person_times_per_community``.
     """
     activities = in_memory(activities, _ACTIVITY_COLUMNS)
-    act = activities[in_year(activities["date"], report_year)]
+    act = activities[in_year(activities["date"], report_year, cutoff_of(report_year, data_cutoff))]
     return pd.concat([
         count_by_community(act, "participation.activities", report_year, population, per=1000.0,
-                           communities=communities, what="activities held in the year", lineage=lineage),
+                           communities=communities, what="activities held in the year", lineage=lineage, date="date"),
         count_by_community(act, "participation.attendance", report_year, population, per=per,
                            weight="attendance", unit="person_times", communities=communities,
                            what="attendance in person-times (one person attending twice counts twice)",
-                           lineage=lineage),
+                           lineage=lineage, date="date"),
     ], ignore_index=True)
 
 
 def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None, by: str = "activity_type",
                        communities: Sequence[str] | None = None, reference: str | None = None,
-                       confidence: float = 0.95) -> pd.DataFrame:
+                       confidence: float = 0.95, data_cutoff=None) -> pd.DataFrame:
     """Mean attendance (person-times) per activity for each level of ``by``, from an NB2 GLM.
 
     The negative binomial absorbs the overdispersion of attendance (a few large events), which a Poisson model
@@ -228,7 +242,7 @@ def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None,
     """
     act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
     if report_year is not None:
-        act = act[in_year(act["date"], report_year)]
+        act = act[in_year(act["date"], report_year, cutoff_of(report_year, data_cutoff))]
     fit = fit_negative_binomial(act, "attendance", [by], reference=None if reference is None else {by: reference},
                                 confidence=confidence)
     means = predict_group_means(fit, by)
@@ -245,7 +259,7 @@ def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None,
 
 def co_organised_share(activities: pd.DataFrame, report_year: int, communities: Sequence[str] | None = None,
                        confidence: float = 0.95,
-                       government_labels: Sequence[str] = GOVERNMENT_LABELS) -> pd.DataFrame:
+                       government_labels: Sequence[str] = GOVERNMENT_LABELS, data_cutoff=None) -> pd.DataFrame:
     """Share of activities co-organised (多元共治): non-empty ``co_organisers`` or a non-government ``organiser_type``.
 
     "Government" is any of ``government_labels`` (by default also the community's party branch and residents'
@@ -255,7 +269,7 @@ def co_organised_share(activities: pd.DataFrame, report_year: int, communities: 
     intervals.
     """
     act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
-    act = act[in_year(act["date"], report_year)].copy()
+    act = act[in_year(act["date"], report_year, cutoff_of(report_year, data_cutoff))].copy()
     act["community_id"] = act["community_id"].astype(str)
     co = present(act["co_organisers"]) if "co_organisers" in act.columns else pd.Series(False, index=act.index)
     if "organiser_type" in act.columns:
@@ -280,8 +294,10 @@ def co_organised_share(activities: pd.DataFrame, report_year: int, communities: 
 
 
 def organisations_active(organisations: pd.DataFrame, population: pd.DataFrame | None, report_year: int,
-                         communities: Sequence[str] | None = None, lineage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """CSOs, volunteer teams and community funds active at the end of the year; fund inflows and leverage.
+                         communities: Sequence[str] | None = None, lineage: pd.DataFrame | None = None,
+                         data_cutoff=None) -> pd.DataFrame:
+    """CSOs, volunteer teams and community funds active at the end of the year (or at the data cut-off when it comes
+    first); fund inflows and leverage.
 
     Keys: ``participation.csos_active.count`` / ``.per_10k`` / ``.per_community`` (CSO density),
     ``participation.volunteer_teams_active.count``, ``participation.community_funds.count``,
@@ -289,17 +305,19 @@ def organisations_active(organisations: pd.DataFrame, population: pd.DataFrame |
     the optional column ``government_seed_cny`` is present, ``participation.fund_leverage.ratio`` = Σ funds raised /
     Σ government seed money (how many yuan of social money each yuan of seed money drew in).
     """
-    org = organisations[active_at_year_end(organisations, "founded", "dissolved", report_year)]
+    org = organisations[active_at_year_end(organisations, "founded", "dissolved", report_year,
+                                           cutoff_of(report_year, data_cutoff))]
     typ = org["org_type"].astype(str)
     parts = [
         count_by_community(org[typ == "cso"], "participation.csos_active", report_year, population, per=10000.0,
-                           communities=communities, what="CSOs active at year end", lineage=lineage),
+                           communities=communities, what="CSOs active at year end", lineage=lineage, date="founded"),
         count_by_community(org[typ == "volunteer_team"], "participation.volunteer_teams_active", report_year,
                            population, per=10000.0, communities=communities,
-                           what="volunteer teams active at year end", lineage=lineage),
+                           what="volunteer teams active at year end", lineage=lineage, date="founded"),
         count_by_community(org[typ == "community_fund"], "participation.community_funds", report_year,
                            population, per=10000.0,
-                           communities=communities, what="community funds active at year end", lineage=lineage),
+                           communities=communities, what="community funds active at year end", lineage=lineage,
+                           date="founded"),
     ]
     funds = subset_communities(org[typ == "community_fund"], communities)
     if "funds_raised_cny" in funds.columns:
@@ -324,23 +342,27 @@ def organisations_active(organisations: pd.DataFrame, population: pd.DataFrame |
 
 def participation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
                              communities: Sequence[str] | None = None, confidence: float = 0.95,
-                             n_resamples: int = 2000, seed: int = 20240101) -> pd.DataFrame:
-    """Every participation indicator the available tables allow, stacked in the tidy layout."""
+                             n_resamples: int = 2000, seed: int = 20240101, data_cutoff=None) -> pd.DataFrame:
+    """Every participation indicator the available tables allow, stacked in the tidy layout, as of the data cut-off
+    (default: the end of ``report_year``)."""
+    cut = cutoff_of(report_year, data_cutoff)
     pop, lin = tables.get("population"), tables.get("community_lineage")
     parts = []
     if "volunteers" in tables:
         parts.append(volunteer_rates(tables["volunteers"], tables.get("service_hours"), pop, report_year,
-                                     communities, confidence, lineage=lin))
+                                     communities, confidence, lineage=lin, data_cutoff=cut))
         if "service_hours" in tables:
             parts.append(service_hours(tables["volunteers"], tables["service_hours"], pop, report_year,
-                                       communities, n_resamples, seed, confidence, lineage=lin))
+                                       communities, n_resamples, seed, confidence, lineage=lin, data_cutoff=cut))
     if "activities" in tables:
         act = in_memory(tables["activities"], _ACTIVITY_COLUMNS)  # read once if left on disk
-        parts.append(activity_person_times(act, pop, report_year, communities, lineage=lin))
-        parts.append(co_organised_share(act, report_year, communities, confidence))
-        in_y = act[in_year(act["date"], report_year)]
+        parts.append(activity_person_times(act, pop, report_year, communities, lineage=lin, data_cutoff=cut))
+        parts.append(co_organised_share(act, report_year, communities, confidence, data_cutoff=cut))
+        in_y = act[in_year(act["date"], report_year, cut)]
         if len(in_y) and in_y["activity_type"].nunique() > 1:
-            parts.append(attendance_by_type(act, report_year, communities=communities, confidence=confidence))
+            parts.append(attendance_by_type(act, report_year, communities=communities, confidence=confidence,
+                                            data_cutoff=cut))
     if "organisations" in tables:
-        parts.append(organisations_active(tables["organisations"], pop, report_year, communities, lineage=lin))
+        parts.append(organisations_active(tables["organisations"], pop, report_year, communities, lineage=lin,
+                                          data_cutoff=cut))
     return pd.concat(parts, ignore_index=True) if parts else tidy([])

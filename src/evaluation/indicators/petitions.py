@@ -29,14 +29,15 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from ._common import DISTRICT, as_datetime, as_number, in_memory, in_year, population_by_community, result_row, \
-    subset_communities, tidy
+from ._common import DISTRICT, as_datetime, as_number, cutoff_of, default_cutoff, in_memory, in_year, \
+    population_by_community, result_row, subset_communities, tidy
 from .counting import count_by_community
 from .intervals import RateRatio, describe_change, rate_ratio_exact
 
 __all__ = [
     "petition_counts",
     "yoy_rate_ratio",
+    "comparison_cutoff",
     "real_estate_change",
     "monthly_series",
     "ITSFit",
@@ -59,8 +60,11 @@ def _real_estate(petitions: pd.DataFrame) -> pd.Series:
 def petition_counts(petitions: pd.DataFrame, population: pd.DataFrame | None, years: Sequence[int],
                     communities: Sequence[str] | None = None, by_category: bool = True,
                     confidence: float = 0.95, per: float = 10000.0,
-                    lineage: pd.DataFrame | None = None) -> pd.DataFrame:
+                    lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
     """Petitions received per year, overall, real-estate related and by category, with exact Poisson intervals.
+
+    With ``data_cutoff``, petitions received after it are not in the data (the year of the cut-off counts only the
+    petitions up to it).
 
     Keys: ``petitions.received.count`` / ``.per_10k`` (``group`` = category, empty for all) and
     ``petitions.real_estate.count`` / ``.per_10k``. Rows dated before the 2020 split carry legacy communities.
@@ -68,35 +72,42 @@ def petition_counts(petitions: pd.DataFrame, population: pd.DataFrame | None, ye
     petitions = in_memory(petitions, _COLUMNS)
     parts = []
     for year in years:
-        rec = petitions[in_year(petitions["received_date"], year)]
+        rec = petitions[in_year(petitions["received_date"], year, None if data_cutoff is None else
+                                cutoff_of(year, data_cutoff))]
         kw = dict(per=per, communities=communities, poisson_ci=True, confidence=confidence)
         parts.append(count_by_community(rec, "petitions.received", year, population, what="petitions received",
-                                        **kw, lineage=lineage))
+                                        **kw, lineage=lineage, date="received_date"))
         if "real_estate_related" in rec.columns:
             parts.append(count_by_community(rec[_real_estate(rec)], "petitions.real_estate", year, population,
-                                            what="real-estate petitions received", **kw, lineage=lineage))
+                                            what="real-estate petitions received", **kw, lineage=lineage,
+                                            date="received_date"))
         if by_category:
             for cat in sorted(rec["category"].astype(str).unique()):
                 parts.append(count_by_community(rec[rec["category"].astype(str) == cat], "petitions.received",
                                                 year, population, group=cat,
-                                                what=f"petitions received, category {cat}", **kw, lineage=lineage))
+                                                what=f"petitions received, category {cat}", **kw, lineage=lineage,
+                                                date="received_date"))
     return pd.concat(parts, ignore_index=True) if parts else tidy([])
 
 
 def yoy_rate_ratio(petitions: pd.DataFrame, report_year: int, comparison_year: int | None = None,
                    population: pd.DataFrame | None = None, communities: Sequence[str] | None = None,
-                   real_estate_only: bool = True, confidence: float = 0.95) -> RateRatio:
+                   real_estate_only: bool = True, confidence: float = 0.95, data_cutoff=None) -> RateRatio:
     """This year's petitions against the comparison year's, as a rate ratio with the exact conditional interval.
 
     Without ``population`` the exposures are equal, so the ratio compares the counts (the article's −34.48 %);
-    with it, each count is divided by that year's resident population.
+    with it, each count is divided by that year's resident population. With a ``data_cutoff`` inside the report
+    year, the report year counts the petitions from 1 January to the cut-off and the comparison year the same part
+    of its year (1 January to the same date and time), so that half a year is not compared with a whole one
+    (:func:`comparison_cutoff`).
     """
     comparison_year = report_year - 1 if comparison_year is None else comparison_year
     p = subset_communities(in_memory(petitions, _COLUMNS), communities)
     if real_estate_only:
         p = p[_real_estate(p)]
-    x = int(in_year(p["received_date"], report_year).sum())
-    y = int(in_year(p["received_date"], comparison_year).sum())
+    cut = cutoff_of(report_year, data_cutoff)
+    x = int(in_year(p["received_date"], report_year, cut).sum())
+    y = int(in_year(p["received_date"], comparison_year, comparison_cutoff(report_year, comparison_year, cut)).sum())
     tx = ty = 1.0
     if population is not None:
         # communities differ across the 2020 split, so the district population is the comparable exposure
@@ -109,9 +120,19 @@ def yoy_rate_ratio(petitions: pd.DataFrame, report_year: int, comparison_year: i
     return rate_ratio_exact(x, y, tx, ty, confidence)
 
 
+def comparison_cutoff(report_year: int, comparison_year: int, cutoff: pd.Timestamp) -> pd.Timestamp:
+    """The comparison year's counterpart of a report-year cut-off: the same date and time ``report_year −
+    comparison_year`` years earlier (29 February becomes 28 February), or the end of the comparison year when the
+    cut-off is at or after the report year's end."""
+    cutoff = pd.Timestamp(cutoff)
+    if cutoff >= default_cutoff(report_year):
+        return default_cutoff(comparison_year)
+    return cutoff - pd.DateOffset(years=int(report_year) - int(comparison_year))
+
+
 def real_estate_change(petitions: pd.DataFrame, report_year: int, comparison_year: int | None = None,
                        population: pd.DataFrame | None = None, communities: Sequence[str] | None = None,
-                       confidence: float = 0.95, language: str = "en") -> pd.DataFrame:
+                       confidence: float = 0.95, language: str = "en", data_cutoff=None) -> pd.DataFrame:
     """Real-estate petitions this year and last, and the change with its exact interval and caveat.
 
     Rows: ``petitions.real_estate.count``, ``.count_prev``, ``.yoy_change`` (count / count_prev − 1; its interval
@@ -120,7 +141,10 @@ def real_estate_change(petitions: pd.DataFrame, report_year: int, comparison_yea
     """
     comparison_year = report_year - 1 if comparison_year is None else comparison_year
     petitions = in_memory(petitions, _COLUMNS)
-    rr = yoy_rate_ratio(petitions, report_year, comparison_year, None, communities, True, confidence)
+    rr = yoy_rate_ratio(petitions, report_year, comparison_year, None, communities, True, confidence, data_cutoff)
+    cut = cutoff_of(report_year, data_cutoff)
+    prev = f"{comparison_year}" if cut >= default_cutoff(report_year) else \
+        f"{comparison_year} up to {comparison_cutoff(report_year, comparison_year, cut):%m-%d %H:%M} (as the cut-off)"
     what = "real-estate petitions" if language == "en" else "涉地产信访件"
     rows = [
         result_row("petitions.real_estate.count", DISTRICT, report_year, rr.count, n=rr.count,
@@ -129,21 +153,22 @@ def real_estate_change(petitions: pd.DataFrame, report_year: int, comparison_yea
                    note="census of petition records"),
         result_row("petitions.real_estate.yoy_change", DISTRICT, report_year, rr.change, ci_low=rr.change_ci[0],
                    ci_high=rr.change_ci[1], n=rr.count, denominator=rr.count_ref,
-                   denominator_label=f"real-estate petitions in {comparison_year}",
+                   denominator_label=f"real-estate petitions in {prev}",
                    note=describe_change(rr, what=what, language=language)),
     ]
     if population is not None:
-        rp = yoy_rate_ratio(petitions, report_year, comparison_year, population, communities, True, confidence)
+        rp = yoy_rate_ratio(petitions, report_year, comparison_year, population, communities, True, confidence,
+                            data_cutoff)
         rows.append(result_row("petitions.real_estate.rate_ratio_per_resident", DISTRICT, report_year, rp.ratio,
                                ci_low=rp.ci_low, ci_high=rp.ci_high, n=rp.count, denominator=rp.count_ref,
-                               denominator_label=f"rate in {comparison_year} (resident_pop {rp.exposure_ref:.0f})",
+                               denominator_label=f"rate in {prev} (resident_pop {rp.exposure_ref:.0f})",
                                note=describe_change(rp, what=what, language=language)))
     return tidy(rows)
 
 
 def monthly_series(petitions: pd.DataFrame, population: pd.DataFrame, start: str | None = None,
                    end: str | None = None, communities: Sequence[str] | None = None,
-                   real_estate_only: bool = True) -> pd.DataFrame:
+                   real_estate_only: bool = True, data_cutoff=None) -> pd.DataFrame:
     """Monthly petition counts with a population exposure, for an interrupted time series.
 
     Each year's resident population (summed over the communities, so the 2020 split does not matter) is placed at
@@ -158,6 +183,9 @@ def monthly_series(petitions: pd.DataFrame, population: pd.DataFrame, start: str
         petition (of any kind), so that months without cases count as zeros.
     communities : sequence of str, optional
     real_estate_only : bool
+    data_cutoff : str or Timestamp, optional
+        Petitions received after it are not in the data, and the series ends at the last whole month on or before it
+        (a month cut short would read as a fall).
 
     Returns
     -------
@@ -165,6 +193,12 @@ def monthly_series(petitions: pd.DataFrame, population: pd.DataFrame, start: str
         ``month`` (first day), ``count``, ``population``, ``days``, ``exposure`` (person-years).
     """
     petitions = in_memory(petitions, _COLUMNS)
+    if data_cutoff is not None:
+        cut = pd.Timestamp(data_cutoff)
+        petitions = petitions[as_datetime(petitions["received_date"]) <= cut]
+        # the last month whose every moment is on or before the cut-off
+        whole = (cut + pd.Timedelta(seconds=1)).to_period("M") - 1
+        end = str(whole) if end is None or pd.Period(end, "M") > whole else end
     p = subset_communities(petitions, communities)
     if real_estate_only:
         p = p[_real_estate(p)]

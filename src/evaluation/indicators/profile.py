@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._common import DISTRICT, as_datetime, in_memory, tidy
+from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, in_memory, in_year, tidy
 from .grid import callback_outcomes, closure_rates, event_rates, repeat_events, time_to_close
 from .organisation import organisation_indicators
 from .participation import participation_indicators
+from .petitions import comparison_cutoff
 
 __all__ = [
     "PROFILE_INDICATORS",
@@ -96,21 +97,27 @@ def current_communities(communities: pd.DataFrame) -> pd.DataFrame:
 
 
 def source_community(lineage: pd.DataFrame | None, community_id: str, year: int) -> str | None:
-    """Whose figures describe ``community_id`` in ``year``: itself, or before its creation its one parent.
+    """Whose figures describe ``community_id`` in ``year``: itself, or before its creation its one parent (that
+    parent's source in turn, up a chain of splits).
 
     Returns ``None`` when the community was formed from several legacy communities (no single parent's figure can
     stand for it) and ``year`` is before the split.
     """
     if lineage is None or len(lineage) == 0:
         return community_id
-    rows = lineage[lineage["to_id"].astype(str) == str(community_id)]
+    # the rows that created the community: a split that keeps its code (C01 -> C01) does not
+    rows = lineage[(lineage["to_id"].astype(str) == str(community_id))
+                   & (lineage["from_id"].astype(str) != str(community_id))]
     if rows.empty:
         return community_id
     effective = as_datetime(rows["effective_date"]).dt.year.min()
     if pd.isna(effective) or int(year) >= int(effective):
         return community_id
     parents = rows["from_id"].astype(str).unique()
-    return str(parents[0]) if len(parents) == 1 else None
+    if len(parents) != 1:
+        return None
+    # up a chain: before its parent existed, the parent's own source (C44 from C01 in 2023, C01 from L01 in 2020)
+    return source_community(lineage, str(parents[0]), year)
 
 
 def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, data_cutoff=None,
@@ -124,20 +131,22 @@ def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, dat
     because the district figure and the community's rank need them all.
     """
     tables = dict(tables)
-    parts = [organisation_indicators(tables, report_year, confidence=confidence),
+    cut = cutoff_of(report_year, data_cutoff)
+    parts = [organisation_indicators(tables, report_year, confidence=confidence, data_cutoff=cut),
              participation_indicators(tables, report_year, confidence=confidence, n_resamples=n_resamples,
-                                      seed=seed)]
+                                      seed=seed, data_cutoff=cut)]
     if "grid_events" in tables:
         ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
-        parts += [event_rates(ev, pop, report_year, confidence=confidence, by_category=False, lineage=lin),
-                  closure_rates(ev, report_year, data_cutoff, confidence=confidence, by_category=False)]
+        parts += [event_rates(ev, pop, report_year, confidence=confidence, by_category=False, lineage=lin,
+                              data_cutoff=cut),
+                  closure_rates(ev, report_year, cut, confidence=confidence, by_category=False)]
         # a region's events may stay on disk: the grid functions read them there; only the report dates come here
-        if (as_datetime(in_memory(ev, ["reported_at"])["reported_at"]).dt.year == int(report_year)).any():
-            parts.append(time_to_close(ev, report_year, data_cutoff, by=("community_id",), confidence=confidence))
+        if in_year(in_memory(ev, ["reported_at"])["reported_at"], report_year, cut).any():
+            parts.append(time_to_close(ev, report_year, cut, by=("community_id",), confidence=confidence))
         if "callback" in ev.columns:
-            parts.append(callback_outcomes(ev, report_year, confidence=confidence))
+            parts.append(callback_outcomes(ev, report_year, confidence=confidence, data_cutoff=cut))
         if "grid_id" in ev.columns:
-            parts.append(repeat_events(ev, report_year, data_cutoff=data_cutoff, confidence=confidence))
+            parts.append(repeat_events(ev, report_year, data_cutoff=cut, confidence=confidence))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else tidy([])
 
@@ -252,7 +261,8 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
     first_year : int, optional
         Default: the first year with events or a survey wave.
     data_cutoff : str or Timestamp, optional
-        Censoring time of the on-time rate (default: end of ``last_year``).
+        The data cut-off (default: end of ``last_year``): events reported after it are left out of every year, the
+        on-time rate counts the events due by it, and a year it cuts short gets no events-per-resident point.
     confidence : float
 
     Returns
@@ -261,10 +271,8 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
         ``measure``, ``year``, ``area`` (``community`` | ``district``), ``source_id``, ``carried``, ``value``,
         ``ci_low``, ``ci_high``, ``n``.
     """
-    from .grid import default_cutoff
-
     lineage = tables.get("community_lineage")
-    cutoff = default_cutoff(last_year) if data_cutoff is None else pd.Timestamp(data_cutoff)
+    cutoff = cutoff_of(last_year, data_cutoff)
     ev, pop, survey = tables.get("grid_events"), tables.get("population"), tables.get("survey_responses")
     seen = []
     if ev is not None and len(ev):
@@ -293,8 +301,9 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
     for year in range(int(first_year), int(last_year) + 1):
         source = source_community(lineage, community_id, year)
         if ev is not None and len(ev):
-            if pop is not None:
-                r = event_rates(ev, pop, year, confidence=confidence, by_category=False)
+            # a year cut short by the cut-off would read as a fall in events per resident: no point for it
+            if pop is not None and cutoff >= default_cutoff(year):
+                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff)
                 add("events_per_10k", year, r[r["indicator"] == "grid.events_reported.per_10k"], source)
             if "deadline_at" in ev.columns:
                 r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False)
@@ -364,9 +373,12 @@ def survey_profile(responses: pd.DataFrame, community_id: str, wave: int,
 
 def category_counts(records: pd.DataFrame, community_id: str, date_column: str, report_year: int,
                     comparison_year: int | None = None, category: str = "category",
-                    total_label: str = "All") -> pd.DataFrame:
+                    total_label: str = "All", data_cutoff=None) -> pd.DataFrame:
     """Records (events, petitions) by category: the community's this year and in the comparison year, and the
     district's this year, with a total row labelled ``total_label``.
+
+    With a ``data_cutoff`` inside the report year, this year counts the records up to the cut-off and the comparison
+    year the same part of its year (:func:`evaluation.indicators.petitions.comparison_cutoff`).
 
     Every category seen in the district in either year gets a row (zeros included), so a missing row cannot hint
     at a count; the notebook withholds small counts with :func:`suppressed_counts`.
@@ -378,7 +390,12 @@ def category_counts(records: pd.DataFrame, community_id: str, date_column: str, 
     """
     comparison_year = int(report_year) - 1 if comparison_year is None else int(comparison_year)
     records = in_memory(records, ["community_id", date_column, category])  # only these columns of a table on disk
-    year = as_datetime(records[date_column]).dt.year
+    cut = cutoff_of(report_year, data_cutoff)
+    dates = as_datetime(records[date_column])
+    kept = ((dates.dt.year == int(report_year)) & (dates <= cut)) | \
+        ((dates.dt.year == comparison_year) & (dates <= comparison_cutoff(report_year, comparison_year, cut)))
+    # a record outside both periods gets no year, so it is counted nowhere
+    year = dates.dt.year.where(kept)
     cat = records[category].astype("object").where(records[category].notna(), "").astype(str)
     own = records["community_id"].astype(str) == str(community_id)
     cats = sorted(set(cat[year.isin([report_year, comparison_year])]))

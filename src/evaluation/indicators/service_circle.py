@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import BallTree
 
-from ._common import DISTRICT, active_at_year_end, as_number, result_row, subset_communities, tidy
+from ._common import DISTRICT, active_at_year_end, as_number, cutoff_of, result_row, subset_communities, tidy
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -52,12 +52,14 @@ SENSITIVITY_DISTANCES_M = (500.0, 800.0, 1000.0)
 LEVELS = ("district", "street", "community", "estate")
 
 
-def stations_open(stations: pd.DataFrame, report_year: int) -> pd.DataFrame:
-    """Stations open at the end of ``report_year`` by level (the "1+3+43+N" network).
+def stations_open(stations: pd.DataFrame, report_year: int, data_cutoff=None) -> pd.DataFrame:
+    """Stations open at the end of ``report_year`` (or at the data cut-off when it comes first) by level (the
+    "1+3+43+N" network).
 
     Keys: ``service_circle.stations.<level>.count`` and ``service_circle.stations.total.count``.
     """
-    open_ = stations[active_at_year_end(stations, "opened", "closed", report_year)]
+    at = cutoff_of(report_year, data_cutoff)
+    open_ = stations[active_at_year_end(stations, "opened", "closed", report_year, at)]
     counts = open_["level"].astype(str).value_counts()
     rows = [result_row(f"service_circle.stations.{lv}.count", DISTRICT, report_year, float(counts.get(lv, 0)),
                        group=lv, n=float(counts.get(lv, 0)), note="census of stations open at year end")
@@ -68,8 +70,10 @@ def stations_open(stations: pd.DataFrame, report_year: int) -> pd.DataFrame:
 
 
 def nearest_station(points: pd.DataFrame, stations: pd.DataFrame, report_year: int,
-                    detour_factor: float = DEFAULT_DETOUR_FACTOR, levels: Sequence[str] | None = None) -> pd.DataFrame:
-    """For each residential point, the nearest station open at the end of ``report_year``.
+                    detour_factor: float = DEFAULT_DETOUR_FACTOR, levels: Sequence[str] | None = None,
+                    data_cutoff=None) -> pd.DataFrame:
+    """For each residential point, the nearest station open at the end of ``report_year`` (or at the data cut-off
+    when it comes first).
 
     Parameters
     ----------
@@ -90,7 +94,8 @@ def nearest_station(points: pd.DataFrame, stations: pd.DataFrame, report_year: i
     """
     if detour_factor < 1:
         raise ValueError("the detour factor cannot be below 1: no walk is shorter than the straight line")
-    st = stations[active_at_year_end(stations, "opened", "closed", report_year)]
+    at = cutoff_of(report_year, data_cutoff)
+    st = stations[active_at_year_end(stations, "opened", "closed", report_year, at)]
     if levels is not None:
         st = st[st["level"].astype(str).isin(list(levels))]
     out = points[["point_id", "community_id", "lat", "lon", "residents"]].copy()
@@ -125,7 +130,7 @@ def _coverage_rows(near: pd.DataFrame, distance_m: float, year: int, group: str,
 
 def service_coverage(points: pd.DataFrame, stations: pd.DataFrame, report_year: int, distance_m: float = 1000.0,
                      detour_factor: float = DEFAULT_DETOUR_FACTOR, by_level: bool = True,
-                     communities: Sequence[str] | None = None) -> pd.DataFrame:
+                     communities: Sequence[str] | None = None, data_cutoff=None) -> pd.DataFrame:
     """Share of residents within walking distance ``distance_m`` of an open station, by community and level.
 
     Key: ``service_circle.coverage.share``; ``group`` is empty for any station and the level name for coverage by
@@ -133,12 +138,13 @@ def service_coverage(points: pd.DataFrame, stations: pd.DataFrame, report_year: 
     """
     pts = subset_communities(points, communities)
     note = f"walk = great-circle × {detour_factor:g}, within {distance_m:g} m; census of residential points"
-    rows = _coverage_rows(nearest_station(pts, stations, report_year, detour_factor), distance_m, report_year, "",
-                          note)
+    rows = _coverage_rows(nearest_station(pts, stations, report_year, detour_factor, data_cutoff=data_cutoff),
+                          distance_m, report_year, "", note)
     if by_level:
         present_levels = stations["level"].astype(str).unique()
         for lv in [v for v in LEVELS if v in present_levels]:
-            rows += _coverage_rows(nearest_station(pts, stations, report_year, detour_factor, levels=[lv]),
+            rows += _coverage_rows(nearest_station(pts, stations, report_year, detour_factor, levels=[lv],
+                                                   data_cutoff=data_cutoff),
                                    distance_m, report_year, lv, note + f"; {lv} stations only")
     return tidy(rows)
 
@@ -146,7 +152,7 @@ def service_coverage(points: pd.DataFrame, stations: pd.DataFrame, report_year: 
 def coverage_sensitivity(points: pd.DataFrame, stations: pd.DataFrame, report_year: int,
                          distances_m: Sequence[float] = SENSITIVITY_DISTANCES_M,
                          detour_factors: Sequence[float] = (1.0, 1.2, DEFAULT_DETOUR_FACTOR, 1.5),
-                         communities: Sequence[str] | None = None) -> pd.DataFrame:
+                         communities: Sequence[str] | None = None, data_cutoff=None) -> pd.DataFrame:
     """District coverage over a grid of distances and detour factors.
 
     Returns
@@ -155,7 +161,7 @@ def coverage_sensitivity(points: pd.DataFrame, stations: pd.DataFrame, report_ye
         ``distance_m``, ``detour_factor``, ``coverage`` (share of residents), ``residents_covered``, ``residents``.
     """
     pts = subset_communities(points, communities)
-    base = nearest_station(pts, stations, report_year, 1.0)
+    base = nearest_station(pts, stations, report_year, 1.0, data_cutoff=data_cutoff)
     total = float(base["residents"].sum())
     rows = []
     for f in detour_factors:
@@ -172,7 +178,8 @@ def coverage_sensitivity(points: pd.DataFrame, stations: pd.DataFrame, report_ye
 
 def uncovered_points(points: pd.DataFrame, stations: pd.DataFrame, report_year: int, distance_m: float = 1000.0,
                      detour_factor: float = DEFAULT_DETOUR_FACTOR,
-                     communities: Sequence[str] | None = None) -> pd.DataFrame:
+                     communities: Sequence[str] | None = None, data_cutoff=None) -> pd.DataFrame:
     """Residential points beyond walking distance ``distance_m`` of every open station, farthest first (for a map)."""
-    near = nearest_station(subset_communities(points, communities), stations, report_year, detour_factor)
+    near = nearest_station(subset_communities(points, communities), stations, report_year, detour_factor,
+                           data_cutoff=data_cutoff)
     return near[near["walk_m"] > distance_m].sort_values("walk_m", ascending=False).reset_index(drop=True)
