@@ -125,6 +125,18 @@ def test_altered_article_changes_exactly_three_verdicts(text, district, result):
     assert set(auth["strength"]) == {"weak"} and "18295件" in auth["statement_zh"].iloc[0]
 
 
+def test_a_cut_off_run_audits_the_figures_as_of_the_cut_off(text, district, result):
+    from evaluation.indicators import headline_figures
+
+    res = audit(text, district.tables, 2024, data_cutoff="2024-06-30")
+    cut = headline_figures(dict(district.tables), 2024, "2024-06-30")
+    closed = res.verdicts.set_index("raw").loc["16295件"]
+    assert closed["computed"] == cut["grid.events_closed.count"]["value"]
+    assert closed["computed"] < 16295 / 2 + 1000        # half a year of closures, not the whole year's
+    assert closed["verdict"] == "contradicted"
+    assert result.verdicts.set_index("raw").loc["16295件", "verdict"] == "supported"
+
+
 def test_consistency_findings_are_attached(result):
     c = result.consistency
     assert {"person_times", "denominator", "coverage", "small_numbers"} <= set(c["check"])

@@ -66,7 +66,7 @@ def table_hashes(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
 def audit(text: str, tables: Mapping[str, pd.DataFrame], report_year: int,
           data_hashes: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None, *,
           rules: pd.DataFrame | None = None, results: Mapping[str, Mapping[str, Any]] | None = None,
-          criteria: pd.DataFrame | None = None, near_tolerance: float = 0.05) -> AuditResult:
+          criteria: pd.DataFrame | None = None, near_tolerance: float = 0.05, data_cutoff=None) -> AuditResult:
     """Audit the figures of a submission against a district's data.
 
     Parameters
@@ -88,6 +88,9 @@ def audit(text: str, tables: Mapping[str, pd.DataFrame], report_year: int,
         figures take precedence on shared keys.
     near_tolerance : float
         Width of 近 (see :func:`~evaluation.claims.extract.extract_claims`).
+    data_cutoff : str or Timestamp, optional
+        The run's data cut-off: the recomputed figures see the data as they stood then (default: the end of the
+        report year), the same figures the other notebooks report.
 
     Returns
     -------
@@ -95,7 +98,7 @@ def audit(text: str, tables: Mapping[str, pd.DataFrame], report_year: int,
     """
     claims = extract_claims(text, report_year=report_year, near_tolerance=near_tolerance)
     matched = match_claims(claims, rules, overrides)
-    figures = audit_figures(tables, report_year)
+    figures = audit_figures(tables, report_year, data_cutoff)
     hashes = dict(data_hashes) if data_hashes is not None else table_hashes(tables)
     verdicts = verdict_claims(matched, figures, hashes, report_year)
     consistency = check_consistency(claims)

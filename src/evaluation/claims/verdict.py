@@ -86,12 +86,14 @@ def _valid_on(communities: pd.DataFrame, day: pd.Timestamp) -> int:
     return int(ok.sum())
 
 
-def context_figures(tables: Mapping[str, pd.DataFrame], report_year: int) -> dict[str, dict[str, Any]]:
+def context_figures(tables: Mapping[str, pd.DataFrame], report_year: int,
+                    data_cutoff=None) -> dict[str, dict[str, Any]]:
     """Figures a submission states about the district itself, which :func:`headline_figures` does not give.
 
     * ``data.population.resident``: Σ ``population.resident_pop`` in the report year, with ``by_year`` for every
       year in the table (the from-end of 常住人口从10年前……).
-    * ``data.communities.current``: communities valid on 31 December of the report year.
+    * ``data.communities.current``: communities valid on 31 December of the report year, or on the day of the data
+      cut-off when one is given (a community that opens after the cut-off is not yet in the data).
     * ``data.communities.legacy``: communities valid the day before the earliest ``community_lineage``
       effective date (原来的10个社区).
     """
@@ -106,7 +108,10 @@ def context_figures(tables: Mapping[str, pd.DataFrame], report_year: int) -> dic
             out["data.population.resident"] = {"value": by_year[y], "by_year": by_year}
     com = tables.get("communities")
     if com is not None and len(com):
-        out["data.communities.current"] = {"value": _valid_on(com, pd.Timestamp(year=y, month=12, day=31))}
+        day = pd.Timestamp(year=y, month=12, day=31)
+        if data_cutoff is not None:
+            day = min(day, pd.Timestamp(data_cutoff).normalize())
+        out["data.communities.current"] = {"value": _valid_on(com, day)}
         lin = tables.get("community_lineage")
         if lin is not None and len(lin) and "effective_date" in lin.columns:
             first = _dates(lin["effective_date"]).min()
@@ -115,12 +120,14 @@ def context_figures(tables: Mapping[str, pd.DataFrame], report_year: int) -> dic
     return out
 
 
-def audit_figures(tables: Mapping[str, pd.DataFrame], report_year: int) -> dict[str, dict[str, Any]]:
-    """The headline figures (:func:`evaluation.indicators.headline_figures`) plus :func:`context_figures`."""
+def audit_figures(tables: Mapping[str, pd.DataFrame], report_year: int,
+                  data_cutoff=None) -> dict[str, dict[str, Any]]:
+    """The headline figures (:func:`evaluation.indicators.headline_figures`) plus :func:`context_figures`, both as
+    the data stood at ``data_cutoff`` (default: the end of the report year)."""
     from evaluation.indicators import headline_figures
 
-    out = dict(headline_figures(dict(tables), report_year))
-    out.update(context_figures(tables, report_year))
+    out = dict(headline_figures(dict(tables), report_year, data_cutoff))
+    out.update(context_figures(tables, report_year, data_cutoff))
     return out
 
 
