@@ -125,13 +125,23 @@ def lineage_summary(lineage: pd.DataFrame) -> dict[str, object]:
 def survey_completion(survey: pd.DataFrame, planned_n: int, lineage: pd.DataFrame | None = None) -> pd.DataFrame:
     """Respondents per community and wave against the planned sample size.
 
-    The plan is ``planned_n`` per current community; a legacy community that was later split (``lineage``) was
-    planned for the sample of all its successors, ``planned_n`` × the number of communities it became.
+    The plan is ``planned_n`` per current community; a community that was split after the wave (``lineage``, a
+    split effective in a later year than the wave) was planned for the sample of all its successors,
+    ``planned_n`` × the number of communities it became. A community that keeps its code after a split (a lineage row
+    to itself) is planned for itself alone in the waves from the split on.
     """
     g = survey.groupby(["wave", "community_id"]).size().rename("respondents").reset_index()
-    children = lineage.groupby("from_id")["to_id"].nunique() if lineage is not None and len(lineage) else None
-    g["planned"] = planned_n if children is None else \
-        planned_n * g["community_id"].map(children).fillna(1).astype(int)
+    g["planned"] = planned_n
+    if lineage is not None and len(lineage):
+        # Without dates every split counts as later than every wave (legacy rows are the only ones it can hold).
+        year = pd.to_datetime(lineage["effective_date"]).dt.year if "effective_date" in lineage else float("inf")
+        lin = lineage.assign(_year=year,
+                             from_id=lineage["from_id"].astype(str), to_id=lineage["to_id"].astype(str))
+        wave = pd.to_numeric(g["wave"], errors="coerce")
+        for i, (w, c) in enumerate(zip(wave, g["community_id"].astype(str))):
+            later = lin[(lin["from_id"] == c) & (lin["_year"] > w)]
+            if len(later):
+                g.loc[g.index[i], "planned"] = planned_n * later["to_id"].nunique()
     g["completion"] = g["respondents"] / g["planned"]
     return g
 
