@@ -128,3 +128,13 @@ def test_a_narrower_protection_width_withholds_less():
     assert (narrow == PRIMARY).sum() == 2 and (narrow == SECONDARY).sum() == 0  # 4 and 3: each in [3, 4]
     assert audit_protection(counts, narrow, protection=1)["protected"].all()
     assert not audit_protection(counts, narrow)["protected"].all()
+
+
+def test_counts_that_are_not_whole_numbers_do_not_make_the_audit_infeasible():
+    # Weighted cases (4.5 respondents) are "<5" too; the markers' bounds must still hold the true table.
+    counts = pd.Series([4.5, 4.5, 30.0], index=list("abc"))  # a + b = 9 > 4 + 4
+    pattern = suppression_pattern(counts, 5, margins=True)
+    assert (pattern[["a", "b"]] == PRIMARY).all()
+    audit = audit_protection(counts, pattern)
+    assert audit["protected"].all()
+    assert (audit["lower"] <= audit["value"]).all() and (audit["value"] <= audit["upper"]).all()

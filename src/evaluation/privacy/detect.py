@@ -5,7 +5,7 @@ a trailing bracketed remark such as ``（必填）`` removed). The vocabulary is
 because substrings would flag ``name_zh`` (a community's name) or ``unit_name`` (a partner organisation).
 
 A column whose header is not in the vocabulary is personal by content when at least ``min_share`` of its non-empty
-values are, as a whole, a mobile number, a valid resident ID number or an e-mail address
+values are, as a whole, a mobile or landline number, an ID-shaped number or an e-mail address
 (:mod:`evaluation.privacy.patterns`). Free-text columns that merely *contain* such numbers are not personal columns:
 they are masked (:mod:`evaluation.privacy.masking`), not dropped.
 
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .patterns import is_email, is_mobile_number, is_valid_resident_id, looks_like_name
+from .patterns import is_email, is_id_shaped, is_landline, is_mobile_number, looks_like_name
 
 __all__ = ["PERSONAL_HEADERS", "header_kind", "detect_personal_columns", "value_strings", "LABEL_COLUMNS",
            "label_findings", "label_problems", "metadata_problems"]
@@ -56,9 +56,14 @@ PERSONAL_HEADERS: dict[str, frozenset[str]] = {
 _HEADER_INDEX = {h: kind for kind, headers in PERSONAL_HEADERS.items() for h in headers}
 _BRACKETED_TAIL = re.compile(r"\s*[(（\[【].*?[)）\]】]\s*$")
 
+def _is_phone(value: str) -> bool:
+    return is_mobile_number(value) or is_landline(value)
+
+
+# ID-shaped rather than valid: a column of ID numbers with typos in the check digit is still a column of ID numbers.
 _CONTENT_TESTS: dict[str, Callable[[str], bool]] = {
-    "id_number": is_valid_resident_id,
-    "phone": is_mobile_number,
+    "id_number": is_id_shaped,
+    "phone": _is_phone,
     "email": is_email,
 }
 _KIND_TESTS: dict[str, Callable[[str], bool]] = {**_CONTENT_TESTS, "name": looks_like_name}

@@ -55,6 +55,7 @@ __all__ = [
     "is_valid_resident_id",
     "is_mobile_number",
     "is_id_shaped",
+    "is_landline",
     "is_email",
     "looks_like_name",
     "find_personal_data",
@@ -218,6 +219,11 @@ def is_mobile_number(value: str) -> bool:
     v = to_ascii(str(value)).strip()
     m = _PHONE_RE.fullmatch(v)
     return m is not None
+
+
+def is_landline(value: str) -> bool:
+    """Whether the whole of ``value`` (after stripping) is one landline number (area code and subscriber number)."""
+    return _LANDLINE_RE.fullmatch(to_ascii(str(value)).strip()) is not None
 
 
 def is_email(value: str) -> bool:

@@ -261,11 +261,16 @@ class _Rule:
         full = self.primary_box[1] - self.primary_box[0]
         self.width = full if protection is None else min(float(protection), full)
 
-    def box(self, status: np.ndarray) -> np.ndarray:
+    def box(self, status: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Bounds per position that the markers imply; widened to hold ``values`` where the counts are not whole
+        numbers (a weighted 4.5 is "<5" too), so the true table always stays feasible."""
         out = np.zeros((len(status), 2))
         out[:, 1] = np.inf
         out[status == 1] = self.primary_box
         out[status == 2, 0] = self.secondary_low
+        if values is not None:
+            out[:, 0] = np.minimum(out[:, 0], values)
+            out[:, 1] = np.maximum(out[:, 1], values)
         return out
 
     def failing(self, lay: _Layout, status: np.ndarray) -> list[int]:
@@ -273,7 +278,7 @@ class _Rule:
         primaries = np.flatnonzero(status == 1)
         if not len(primaries) or self.width <= 0 or not lay.lines:
             return []
-        var, lower, upper = _intervals(lay, status > 0, self.box(status), only=primaries)
+        var, lower, upper = _intervals(lay, status > 0, self.box(status, lay.values), only=primaries)
         return [int(p) for p, lo, hi in zip(var, lower, upper)
                 if p in primaries and hi - lo < self.width - 1e-9]
 
@@ -477,7 +482,7 @@ def feasible_intervals(counts: pd.DataFrame | pd.Series, pattern: pd.DataFrame |
         ``upper`` (``inf`` when unbounded).
     """
     lay, status, labels_r, labels_c = _withheld_status(counts, pattern, margins_name)
-    box = _Rule(min_cell, suppress_zeros, None).box(status) if min_cell is not None else None
+    box = _Rule(min_cell, suppress_zeros, None).box(status, lay.values) if min_cell is not None else None
     var, lower, upper = _intervals(lay, status > 0, box)
     names = np.array(["", PRIMARY, SECONDARY], dtype=object)
     return pd.DataFrame({"row": [labels_r[p] for p in var], "column": [labels_c[p] for p in var],
