@@ -61,8 +61,10 @@ def test_no_valid_id_is_missed(number, before, after):
 
 @settings(max_examples=200)
 @given(invalid_checksum_ids(), boundary, boundary)
-def test_an_id_with_a_wrong_check_character_is_not_found(number, before, after):
-    assert find_personal_data(before + number + after) == []
+def test_an_id_with_a_wrong_check_character_is_still_found(number, before, after):
+    # Issue 13, point 7: anything ID-shaped is personal data, whatever its check character.
+    text = before + number + after
+    assert [(m.kind, text[m.start:m.end]) for m in find_personal_data(text)] == [("id_number", number)]
 
 
 @settings(max_examples=300)

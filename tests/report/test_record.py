@@ -59,7 +59,60 @@ def test_tidy_rows_become_records():
         "value": [0.8, 12.5, 0.7], "se": [None, 0.4, None], "ci_low": [0.78, 11.7, 0.6], "ci_high": [0.82, 13.3, 0.8],
         "n": [1000, 500, 30],
     })
-    rec = tidy_to_records(frame)
+    frame["denominator"] = [1250, 400000, 40]
+    frame.loc[1, "group"] = "sanitation"
+    rec = tidy_to_records(frame, min_cell=5)
     assert rec == {"grid.on_time_rate.share": {"value": 0.8, "ci_low": 0.78, "ci_high": 0.82, "n": 1000},
                    "grid.events_reported.per_10k.sanitation": {"value": 12.5, "se": 0.4, "ci_low": 11.7,
                                                                "ci_high": 13.3, "n": 500}}
+
+
+def _petitions(counts: dict[str, int]):
+    import pandas as pd
+
+    groups = ["", *counts]
+    n = [sum(counts.values()), *counts.values()]
+    return pd.DataFrame({"indicator": "petitions.received.count", "community_id": "district", "group": groups,
+                         "year": 2024, "value": [float(x) for x in n], "se": None, "ci_low": None, "ci_high": None,
+                         "n": n, "denominator": None, "denominator_label": "", "note": ""})
+
+
+def test_small_breakdown_counts_are_withheld_in_results_json_as_in_the_tables():
+    from evaluation.report.record import tidy_to_records
+
+    # Issue 13: results.json published petitions.received.count.land_compensation = 4 (n=4) beside "<5" in HTML.
+    rec = tidy_to_records(_petitions({"labour": 70, "land_compensation": 4, "environment": 31, "other": 12}),
+                          min_cell=5)
+    assert rec["petitions.received.count.land_compensation"] == {"value": None, "suppressed": "primary"}
+    # the total is published, so one more category is withheld (the smallest that can hide the 4 in [0, 4])
+    assert rec["petitions.received.count.other"] == {"value": None, "suppressed": "secondary"}
+    assert rec["petitions.received.count"]["value"] == 117
+    assert rec["petitions.received.count.labour"]["value"] == 70
+    text = results_json(rec)
+    assert '"value": 4' not in text and '"n": 4' not in text
+    # the same pattern as the report's table of the same counts
+    import pandas as pd
+
+    from evaluation.privacy.suppression import suppression_pattern
+
+    pattern = suppression_pattern(pd.Series({"labour": 70, "land_compensation": 4, "environment": 31, "other": 12},
+                                            dtype=float), 5, margins=True)
+    assert {k for k, v in pattern.items() if v} == {k.rsplit(".", 1)[1] for k, v in rec.items()
+                                                   if v.get("suppressed")}
+
+
+def test_keys_are_built_from_codes_only():
+    from evaluation.report.record import tidy_to_records
+
+    frame = _petitions({"labour": 70, "wxid_wang1958": 40, "Zhang San": 30, "土地征收": 20, "138.1234.5678": 10})
+    with pytest.warns(UserWarning, match="4 breakdown figure"):
+        rec = tidy_to_records(frame, min_cell=5)
+    assert sorted(rec) == ["petitions.received.count", "petitions.received.count.labour"]
+
+
+@pytest.mark.parametrize("key", ["petitions.received.count.wxid_wang1958", "x.count.13812345678",
+                                 "x.count.110105194912310021", "x.y.138.1234.5678"])
+def test_a_key_shaped_like_personal_data_is_refused_and_not_quoted(key):
+    with pytest.raises(ValueError, match="personal data") as e:
+        _payload(key, 1)
+    assert key.rsplit(".", 1)[1] not in str(e.value)

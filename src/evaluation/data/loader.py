@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from ..errors import DataValidationError, Problem
+from ..privacy.detect import label_problems, metadata_problems
 from . import contract
 from .lazy import DEFAULT_LAZY_ROWS, LAZY_TABLES, ParquetTable, parquet_parts, parquet_rows, parquet_schema
 from .parsing import date_window
@@ -232,6 +233,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
         if any(p.severity == "error" for p in header_problems):
             continue
         frame, dropped_cols = _pseudonymise(frame, t, salt, seen)
+        problems += label_problems(frame, t.name, path.name, first, seen)  # issue 13.7: no personal data in labels
         if dropped_cols:
             dropped[t.name] = dropped_cols
         frame, cell_problems, rec = coerce_table(frame, t, path.name, first, window)
@@ -244,6 +246,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
     in_memory = {k: v for k, v in tables.items() if isinstance(v, pd.DataFrame)}
     problems += cross_table_problems(in_memory, {k: v.file for k, v in files.items()},
                                      {k: v.first_data_row for k, v in files.items()})
+    problems += metadata_problems(metadata, METADATA_FILE, seen)  # issue 13.7: the district name is on every page
     if any(p.severity == "error" for p in problems):
         return None, problems
     district = District(folder.resolve(), MappingProxyType(tables), MappingProxyType(files), metadata,

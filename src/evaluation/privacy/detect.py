@@ -5,21 +5,26 @@ a trailing bracketed remark such as ``（必填）`` removed). The vocabulary is
 because substrings would flag ``name_zh`` (a community's name) or ``unit_name`` (a partner organisation).
 
 A column whose header is not in the vocabulary is personal by content when at least ``min_share`` of its non-empty
-values are, as a whole, a mobile number, a valid resident ID number or an e-mail address
+values are, as a whole, a mobile or landline number, an ID-shaped number or an e-mail address
 (:mod:`evaluation.privacy.patterns`). Free-text columns that merely *contain* such numbers are not personal columns:
 they are masked (:mod:`evaluation.privacy.masking`), not dropped.
+
+Label columns (:data:`LABEL_COLUMNS`: categories, types, unit and place names) are screened on loading by
+:func:`label_problems`: their values become table labels and results.json keys, so personal data there is refused.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from .patterns import is_email, is_mobile_number, is_valid_resident_id, looks_like_name
+from .patterns import is_email, is_id_shaped, is_landline, is_mobile_number, looks_like_name
 
-__all__ = ["PERSONAL_HEADERS", "header_kind", "detect_personal_columns", "value_strings"]
+__all__ = ["PERSONAL_HEADERS", "header_kind", "detect_personal_columns", "value_strings", "LABEL_COLUMNS",
+           "label_findings", "label_problems", "metadata_problems"]
 
 PersonalKind = str  # "name" | "phone" | "id_number" | "email"
 
@@ -51,9 +56,14 @@ PERSONAL_HEADERS: dict[str, frozenset[str]] = {
 _HEADER_INDEX = {h: kind for kind, headers in PERSONAL_HEADERS.items() for h in headers}
 _BRACKETED_TAIL = re.compile(r"\s*[(（\[【].*?[)）\]】]\s*$")
 
+def _is_phone(value: str) -> bool:
+    return is_mobile_number(value) or is_landline(value)
+
+
+# ID-shaped rather than valid: a column of ID numbers with typos in the check digit is still a column of ID numbers.
 _CONTENT_TESTS: dict[str, Callable[[str], bool]] = {
-    "id_number": is_valid_resident_id,
-    "phone": is_mobile_number,
+    "id_number": is_id_shaped,
+    "phone": _is_phone,
     "email": is_email,
 }
 _KIND_TESTS: dict[str, Callable[[str], bool]] = {**_CONTENT_TESTS, "name": looks_like_name}
@@ -153,3 +163,134 @@ def detect_personal_columns(df: pd.DataFrame, min_share: float = 0.5) -> pd.Data
     out = pd.DataFrame(rows, columns=["column", "kind", "reason", "share_matched", "n_values"])
     return out.astype({"column": "object", "kind": "str", "reason": "str", "share_matched": "float64",
                        "n_values": "int64"})
+
+
+# --- label columns: values that become table labels, chart labels or results.json keys -------------------------
+
+LABEL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "communities": ("name_zh", "street", "community_type"),
+    "programme_rollout": ("component",),
+    "survey_responses": ("stratum", "psu"),
+    "activities": ("activity_type", "organiser_type", "co_organisers", "target_group"),
+    "organisations": ("org_type",),
+    "grid_events": ("category", "source"),
+    "petitions": ("category", "channel"),
+    "pairings": ("unit_name",),
+    "committee_members": ("source_unit",),
+    "grid_staff": ("department",),
+    "district_panel": ("name_zh",),
+}
+"""Columns whose values are shown as labels (table rows, chart ticks) or end up in results.json keys, per table.
+
+A label column holds codes or the names of places and organisations, never people. A value there that looks like
+personal data (a phone number, an ID-shaped number, a WeChat id, a labelled name, or any value of a personal column
+seen on loading) is refused on loading rather than masked: a masked category would silently merge with others.
+"""
+METADATA_LABELS: tuple[str, ...] = ("name", "notice", "district", "district_name", "title")
+
+
+def label_findings(frame: pd.DataFrame, columns: Sequence[str], known_values: Iterable[str] = ()) -> pd.DataFrame:
+    """Values of label columns that look like personal data.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A table as loaded (contract column names).
+    columns : sequence of str
+        The label columns to screen (those missing from ``frame`` are skipped).
+    known_values : iterable of str
+        Raw values of the personal columns seen so far (:func:`~evaluation.privacy.scan.collect_personal_values`):
+        a name is only recognisable as a name because it stands in a 姓名 column somewhere.
+
+    Returns
+    -------
+    DataFrame
+        ``position`` (0-based row position in ``frame``), ``column``, ``kind`` (as in
+        :func:`~evaluation.privacy.patterns.find_personal_data`, or ``known_value``) and ``masked``, the value with
+        every personal part masked to its first character (:func:`~evaluation.privacy.masking.mask_value`), so an
+        error message can quote it.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"category": ["sanitation", "wxid_wang1958", "联系人：张三"]})
+    >>> label_findings(df, ["category"])[["position", "kind", "masked"]].values.tolist()
+    [[1, 'wechat', 'w************'], [2, 'name', '联系人：张*']]
+    """
+    from .masking import mask_value, names_pattern
+    from .patterns import find_personal_data
+
+    known = names_pattern(v for v in known_values if isinstance(v, str) and len(v.strip()) >= 2)
+    rows = []
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        s = frame[col]
+        text = s.astype("string").fillna("")
+        # Each distinct value is checked once: label columns repeat a handful of codes over many rows.
+        for value in pd.unique(text[text != ""]):
+            spans = [(m.start, m.end, m.kind) for m in find_personal_data(value)]
+            if known is not None:
+                spans += [(m.start(), m.end(), "known_value") for m in known.finditer(value)
+                          if not any(a < m.end() and m.start() < b for a, b, _ in spans)]
+            if not spans:
+                continue
+            masked, last = [], 0
+            for a, b, _ in sorted(spans):
+                if a < last:
+                    continue
+                masked += [value[last:a], mask_value(value[a:b])]
+                last = b
+            masked.append(value[last:])
+            kind = sorted(spans)[0][2]
+            for pos in np.flatnonzero((text == value).to_numpy()):
+                rows.append((int(pos), col, kind, "".join(masked)))
+    out = pd.DataFrame(rows, columns=["position", "column", "kind", "masked"])
+    return out.sort_values(["position", "column"], ignore_index=True)
+
+
+def label_problems(frame: pd.DataFrame, table: str, file: str, first_row: int = 2,
+                   known_values: Iterable[str] = ()) -> list:
+    """Loader hook: an error :class:`~evaluation.errors.Problem` per label value that looks like personal data.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table after its headers are mapped (and its personal columns pseudonymised).
+    table : str
+        Contract table name; its label columns are :data:`LABEL_COLUMNS` ``[table]``.
+    file : str
+        File name, for the message.
+    first_row : int
+        Spreadsheet row number of the frame's first row (2 for CSV and Excel, whose header is row 1).
+    known_values : iterable of str
+        Raw personal values seen on loading.
+
+    Returns
+    -------
+    list of Problem
+        Rule ``personal_data_in_label``; the message quotes the value masked, never in clear.
+    """
+    from ..errors import Problem
+
+    found = label_findings(frame, LABEL_COLUMNS.get(table, ()), known_values)
+    return [Problem(file, first_row + int(r.position), r.column, "error", "personal_data_in_label",
+                    f"{r.masked!r} looks like personal data ({r.kind}); this column is shown as a label in the "
+                    f"report and in results.json",
+                    "replace the value by the category or organisation code it stands for; personal data belongs "
+                    "only in the personal columns (姓名, 手机号, 身份证号), which are pseudonymised on loading")
+            for r in found.itertuples(index=False)]
+
+
+def metadata_problems(metadata: Mapping[str, object], file: str = "dataset.yaml",
+                      known_values: Iterable[str] = ()) -> list:
+    """Loader hook: the district's name and notice in ``dataset.yaml`` (shown on every page) must hold no personal
+    data; one error :class:`~evaluation.errors.Problem` per offending entry, its value masked."""
+    from ..errors import Problem
+
+    keys = [k for k in METADATA_LABELS if isinstance(metadata.get(k), str)]
+    frame = pd.DataFrame({k: [metadata[k]] for k in keys})
+    found = label_findings(frame, keys, known_values)
+    return [Problem(file, None, r.column, "error", "personal_data_in_label",
+                    f"{r.masked!r} looks like personal data ({r.kind}); it is printed on every page of the report",
+                    f"write the district's official name in {r.column}: no person's name, phone, WeChat or ID number")
+            for r in found.itertuples(index=False)]

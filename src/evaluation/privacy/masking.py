@@ -1,10 +1,12 @@
 """Masking of personal data inside free text (event descriptions, survey comments).
 
-Free text is kept for analysis (categories, keywords), but the phone numbers, ID numbers and e-mail addresses that
-residents write into it are replaced by placeholders: ``[手机号]``, ``[身份证号]``, ``[邮箱]``, and names known from the
-table's own personal columns by ``[姓名]``. The placeholders contain no digit and no ``@``, so masking twice gives the
-same text as masking once. Counts such as 16295, dates such as 20241231, 17- or 19-digit numbers and 18-digit numbers
-whose check character is wrong are left alone (see :mod:`evaluation.privacy.patterns`).
+Free text is kept for analysis (categories, keywords), but the phone numbers, landlines, ID-shaped numbers, e-mail
+addresses, WeChat ids and labelled names (``姓名：张三``) that residents write into it are replaced by placeholders:
+``[手机号]``, ``[电话]``, ``[身份证号]``, ``[邮箱]``, ``[微信号]``, ``[姓名]``; names known from the table's own personal
+columns become ``[姓名]`` too. The placeholders contain no digit, no ``@`` and no CJK name after a label, so masking
+twice gives the same text as masking once. Counts such as 16295, dates such as 20241231 and 17- or 19-digit numbers
+are left alone; an 18-digit number shaped like an ID number is masked even when its check character is wrong (see
+:mod:`evaluation.privacy.patterns`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from .patterns import find_personal_data
 
 __all__ = ["PLACEHOLDERS", "mask_text", "mask_free_text", "mask_value", "names_pattern"]
 
-PLACEHOLDERS: dict[str, str] = {"phone": "[手机号]", "id_number": "[身份证号]", "email": "[邮箱]", "name": "[姓名]"}
+PLACEHOLDERS: dict[str, str] = {"phone": "[手机号]", "landline": "[电话]", "id_number": "[身份证号]", "email": "[邮箱]",
+                                "wechat": "[微信号]", "name": "[姓名]"}
 
 
 def mask_value(value: str) -> str:
@@ -52,7 +55,7 @@ def names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def mask_text(s: str, names: Iterable[str] | re.Pattern[str] | None = ()) -> str:
-    """Replace phone numbers, valid resident ID numbers and e-mail addresses in ``s`` by placeholders.
+    """Replace the personal data that :func:`~evaluation.privacy.patterns.find_personal_data` finds by placeholders.
 
     Parameters
     ----------

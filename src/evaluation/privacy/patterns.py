@@ -11,9 +11,26 @@ province code and the birth date are all valid, so counts, timestamps and order 
 The older 15-digit numbers (before 1999) carry no checksum and are indistinguishable from counts; they are not
 detected by shape (a column named 身份证号 is still detected by its header).
 
-Mobile numbers are 11 digits ``1[3-9]xxxxxxxxx`` (MIIT numbering plan), optionally preceded by ``+86``/``86`` and
-optionally grouped 3-4-4 by a space or a dash. A number is never taken out of a longer run of digits or out of the
+Mobile numbers are 11 digits ``1[3-9]xxxxxxxxx`` (MIIT numbering plan), optionally preceded by ``+86``/``86``/
+``0086``/``(+86)`` and optionally grouped 3-4-4 by spaces, a dash or a dot, with spaces around the dash allowed
+(``138 - 1234 - 5678``, ``138.1234.5678``). A number is never taken out of a longer run of digits or out of the
 decimals of a number, so ``0.13812345678`` and a 17-digit count are not phone numbers.
+
+Landlines (``landline``) are a trunk prefix 0, a two- or three-digit area code and a 7- or 8-digit subscriber number:
+``0752-1234567``, ``(0752)1234567``, ``010 12345678`` or run together, ``075212345678``.
+
+"ID-shaped" numbers are masked even when their check character is wrong, because a typo in the last digit leaves the
+other 17 digits identifying a person: 18 characters (17 digits and a digit or ``X``) or the 15 digits of the older
+numbers (before 1999: area, ``YYMMDD``, sequence), with a known province code and a birth date that exists. Valid
+numbers are of course ``id_number`` too.
+
+WeChat ids (``wechat``): ``wxid_…`` wherever it stands, and an id (6–20 letters, digits, ``_`` or ``-``, starting
+with a letter, as WeChat requires) after ``微信``/``微信号``/``WeChat ID``. Names (``name``): two to four CJK
+characters, or capitalised Latin words, after a name label such as ``姓名：``, ``联系人 ``, ``Name:``. A name
+without such a label cannot be told from any other word by its shape; the scanner finds those by the known values.
+
+Digits inside a run of 32 or more hexadecimal characters (a SHA-256 or HMAC digest in a manifest) are not
+personal data.
 
 Full-width digits (``１３８…``), the full-width plus and dashes typed by Chinese input methods are matched too: the text
 is mapped one character to one character onto ASCII before matching, so the spans refer to the original string.
@@ -37,13 +54,15 @@ __all__ = [
     "resident_id_check_char",
     "is_valid_resident_id",
     "is_mobile_number",
+    "is_id_shaped",
+    "is_landline",
     "is_email",
     "looks_like_name",
     "find_personal_data",
     "to_ascii",
 ]
 
-Kind = Literal["phone", "id_number", "email"]
+Kind = Literal["phone", "landline", "id_number", "email", "wechat", "name"]
 
 PROVINCE_CODES: frozenset[str] = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
@@ -59,17 +78,38 @@ _FULLWIDTH.update({ord("Ｘ"): ord("X"), ord("ｘ"): ord("x"), ord("＋"): ord("
                    ord("（"): ord("("), ord("）"): ord(")"), ord("＠"): ord("@"), ord("．"): ord(".")})
 
 _SEP = r"[ \-]?"
+_PSEP = r"(?:[ \t]*[\-.][ \t]*|[ \t]+)?"   # 138-1234-5678, 138 - 1234 - 5678, 138.1234.5678, 138 1234 5678
 _PHONE_RE = re.compile(
     r"(?<![0-9.])"                          # not the tail of a longer number or the decimals of one
-    r"(?:(?:\+?86|\(\+?86\))[ \-]?)?"       # optional country code
-    rf"1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}"
+    r"(?:(?:\+?86|0086|\(\+?86\))[ \t]*[\-.]?[ \t]*)?"   # optional country code
+    rf"1[3-9][0-9]{_PSEP}[0-9]{{4}}{_PSEP}[0-9]{{4}}"
     r"(?![0-9]|\.[0-9])",                   # not the head of a longer number
 )
-_ID_RE = re.compile(
+_LANDLINE_RE = re.compile(
     r"(?<![0-9.])"
-    rf"[1-8][0-9]{{5}}{_SEP}[0-9]{{8}}{_SEP}[0-9]{{3}}[0-9Xx]"
+    r"(?:\(0[1-9][0-9]{1,2}\)[ \t]*|0[1-9][0-9]{1,2}(?:[ \t]*-[ \t]*|[ \t]+)?)"
+    r"[0-9]{7,8}"
     r"(?![0-9]|\.[0-9])",
 )
+_DATE8 = r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_DATE6 = r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_ID_SHAPE_RE = re.compile(
+    r"(?<![0-9.])"
+    rf"(?:[1-8][0-9]{{5}}{_SEP}{_DATE8}{_SEP}[0-9]{{3}}[0-9Xx]|[1-8][0-9]{{5}}{_DATE6}[0-9]{{3}})"
+    r"(?![0-9]|\.[0-9])",
+)
+_WXID_RE = re.compile(r"(?<![A-Za-z0-9])wxid_[A-Za-z0-9_\-]{3,}", re.IGNORECASE)
+_WECHAT_CTX_RE = re.compile(
+    r"(?:微信号|微信账号|微信[:：]|(?<![A-Za-z])(?:WeChat|Weixin)(?:[ _]?ID)?[ \t]*[:：]|(?<![A-Za-z])(?:VX|vx|wx)[:：])"
+    r"[ \t]*[:：]?[ \t]*([A-Za-z][A-Za-z0-9_\-]{5,19})(?![A-Za-z0-9_\-])")
+_NAME_LABELS_ZH = ("姓名", "名字", "真实姓名", "联系人", "户主", "申请人", "信访人", "反映人", "当事人", "上报人",
+                   "报告人", "志愿者", "受访者", "居民", "网格员")
+_NAME_CTX_RE = re.compile(
+    r"(?:(?:" + "|".join(sorted(_NAME_LABELS_ZH, key=len, reverse=True)) + r")(?:[ \t]*[:：][ \t]*|[ \t]+|是|为)"
+    r"([\u3400-\u9fff\uf900-\ufaff]{2,4}(?:[·•][\u3400-\u9fff]{1,8})*)(?![\u3400-\u9fff\uf900-\ufaff])"
+    r"|(?<![A-Za-z])(?:[Ff]ull [Nn]ame|Name|Contact(?: [Pp]erson)?|Resident|Petitioner|Applicant)[ \t]*[:：][ \t]*"
+    r"([A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,2})(?![A-Za-z]))")
+_HEX_RUN_RE = re.compile(r"[0-9A-Fa-f]{32,}")
 _EMAIL_RE = re.compile(
     r"(?<![A-Za-z0-9._%+\-])"
     r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+([A-Za-z]{2,24})"
@@ -152,11 +192,38 @@ def is_valid_resident_id(value: str, today: _dt.date | None = None) -> bool:
     return resident_id_check_char(v[:17]) == v[17].upper()
 
 
+def is_id_shaped(value: str, today: _dt.date | None = None) -> bool:
+    """Whether ``value`` is shaped like a resident ID number, whatever its check character.
+
+    18 characters (17 digits and a digit or ``X``) with a known province code and an existing birth date, or the
+    15 digits of a first-generation number (area, ``YYMMDD``, sequence) with a known province code and an existing
+    date. Spaces and dashes between the digits are ignored.
+
+    Examples
+    --------
+    >>> is_id_shaped("110105194912310021"), is_id_shaped("110105491231002"), is_id_shaped("123456789012345")
+    (True, True, False)
+    """
+    v = to_ascii(str(value)).strip().replace(" ", "").replace("-", "")
+    if v[:2] not in PROVINCE_CODES or not v[:-1].isascii() or not v[:-1].isdigit():
+        return False
+    if len(v) == 18:
+        return (v[17].isdigit() or v[17] in "Xx") and _plausible_birth_date(v[6:14], today)
+    if len(v) == 15:
+        return v.isdigit() and _plausible_birth_date("19" + v[6:12], today)
+    return False
+
+
 def is_mobile_number(value: str) -> bool:
     """Whether the whole of ``value`` (after stripping) is one mainland mobile number."""
     v = to_ascii(str(value)).strip()
     m = _PHONE_RE.fullmatch(v)
     return m is not None
+
+
+def is_landline(value: str) -> bool:
+    """Whether the whole of ``value`` (after stripping) is one landline number (area code and subscriber number)."""
+    return _LANDLINE_RE.fullmatch(to_ascii(str(value)).strip()) is not None
 
 
 def is_email(value: str) -> bool:
@@ -178,10 +245,11 @@ def looks_like_name(value: str) -> bool:
 
 
 def find_personal_data(text: str, today: _dt.date | None = None) -> list[Match]:
-    """Find every e-mail address, valid resident ID number and mobile number in ``text``.
+    """Find every e-mail address, ID-shaped number, mobile number, landline, WeChat id and labelled name in ``text``.
 
     Matches never overlap. E-mail addresses win over the numbers they contain (``13812345678@qq.com`` is one
-    e-mail address), ID numbers over phone numbers. Returned in order of position.
+    e-mail address), WeChat ids next, then ID numbers, phone numbers, landlines and names. Returned in order of
+    position.
 
     Parameters
     ----------
@@ -225,16 +293,35 @@ def _find_once(t: str, today: _dt.date | None) -> list[Match]:
     for m in _EMAIL_RE.finditer(t):
         if m.group(1).lower() not in _NOT_TLDS:
             take("email", *m.span())
-    if _DIGIT_RE.search(t):
-        pos = 0
-        while (m := _ID_RE.search(t, pos)) is not None:
-            # An invalid candidate must not hide a valid number that starts inside it, so step one character on.
-            if free(*m.span()) and is_valid_resident_id(m.group(0), today):
-                take("id_number", *m.span())
-                pos = m.end()
-            else:
-                pos = m.start() + 1
-        for m in _PHONE_RE.finditer(t):
+    if "wxid_" in t.lower():
+        for m in _WXID_RE.finditer(t):
             if free(*m.span()):
-                take("phone", *m.span())
+                take("wechat", *m.span())
+    for m in _WECHAT_CTX_RE.finditer(t):
+        if free(*m.span(1)):
+            take("wechat", *m.span(1))
+    if _DIGIT_RE.search(t):
+        hexruns = [h.span() for h in _HEX_RUN_RE.finditer(t)]
+
+        def in_digest(s: int, e: int) -> bool:
+            return any(a <= s and e <= b for a, b in hexruns)
+
+        pos = 0
+        while (m := _ID_SHAPE_RE.search(t, pos)) is not None:
+            # An invalid candidate must not hide a valid number that starts inside it, so step one character on.
+            s_, e_ = m.span()
+            ok = is_id_shaped(m.group(0), today)
+            if free(s_, e_) and ok and not in_digest(s_, e_):
+                take("id_number", s_, e_)
+                pos = e_
+            else:
+                pos = s_ + 1
+        for rx, kind in ((_PHONE_RE, "phone"), (_LANDLINE_RE, "landline")):
+            for m in rx.finditer(t):
+                if free(*m.span()) and not in_digest(*m.span()):
+                    take(kind, *m.span())
+    for m in _NAME_CTX_RE.finditer(t):
+        g = 1 if m.group(1) is not None else 2
+        if free(*m.span(g)):
+            take("name", *m.span(g))
     return found

@@ -11,8 +11,17 @@ out. The rule is applied in two steps, repeated until nothing changes:
 2. every withheld cell that can be worked out exactly from all published cells and totals together, with counts
    non-negative, gets one more cell withheld in one of its lines. Such cells exist even when every line has two
    withheld entries: a bridge between two cycles of withheld cells, or zeros in a line whose residual is zero.
-   They are found with one LP and one SVD (``_exact_cells``); :func:`feasible_intervals` reports the full LP
-   bounds of each withheld cell for an audit.
+   They are found with one LP and one SVD (``_exact_cells``);
+3. the attacker's LP audit (Hundepool et al. 2012, §4.2–4.3; Cox 1980): for every primary cell, the smallest and
+   largest value it can take over all tables that agree with every published cell and total, given what the markers
+   themselves say: a primary cell ``<5`` lies in [0, 4] ([1, 4] when zeros are published), a complementary cell
+   ``—`` in [5, ∞) (zeros are primary; [0, ∞) when zeros are published). The feasible interval of every primary cell
+   must be at least the *protection width* wide; by default the width is the whole of [0, ``min_cell`` − 1], so the
+   published table says nothing about a small cell beyond its marker. A cell that fails gets one more cell withheld
+   in one of its lines, preferably the smallest one that is at least ``min_cell`` + width (a complementary cell
+   that small could not move far enough to hide the primary one), and the audit is run again.
+   This is the case of two small cells of 4 in a line whose published residual is 8: each is "<5", and together
+   they must be 4 and 4.
 
 A total of 0 published outside the table tells every cell of its line by itself; nothing inside the table can hide
 them. Put such totals inside the table (then they are small cells and withheld too).
@@ -23,7 +32,8 @@ unimodular: the LP bounds are integers and are the bounds an intruder with integ
 Written here rather than taken from a library: the R package sdcTable (and tau-ARGUS) solve the optimal problem but
 are not available in this environment and are far heavier than a report table of 43 communities needs; no Python
 package of comparable standing exists. The heuristic is not optimal (it may withhold more than needed), but the
-guarantee that matters, no withheld cell is derivable, is checked by the LP audit itself.
+guarantees that matter, no withheld cell is derivable and no small cell is narrowed beyond its marker, are checked
+by the LP audit itself (:func:`audit_protection`).
 
 Representation. :func:`suppress_table` returns the table with withheld cells replaced by strings: ``"<5"`` (``<`` +
 ``min_cell``) for primary cells and ``"—"`` for complementary ones. Strings survive every route to a reader (HTML,
@@ -52,6 +62,7 @@ __all__ = [
     "SUPPRESSION_NOTE",
     "suppression_pattern",
     "feasible_intervals",
+    "audit_protection",
     "suppress_table",
     "suppress_series",
     "format_suppressed",
@@ -120,8 +131,13 @@ def _one_way(counts: np.ndarray, total: float | None, with_line: bool) -> _Layou
 
 # --- the algorithm -------------------------------------------------------------------------------------------
 
-def _intervals(lay: _Layout, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """LP bounds (lower, upper) of every withheld position given the published ones; upper may be inf."""
+def _intervals(lay: _Layout, withheld: np.ndarray, box: np.ndarray | None = None,
+               only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LP bounds (lower, upper) of every withheld position given the published ones; upper may be inf.
+
+    ``box`` (positions × 2, upper may be inf) holds what the markers say about each withheld position; default
+    [0, inf). ``only`` limits the LPs to those positions (others get NaN).
+    """
     var = np.flatnonzero(withheld)
     col_of = {p: k for k, p in enumerate(var)}
     rows, rhs = [], []
@@ -138,21 +154,29 @@ def _intervals(lay: _Layout, withheld: np.ndarray) -> tuple[np.ndarray, np.ndarr
                 b -= sign * lay.values[p]
         rows.append(coef)
         rhs.append(b)
-    lower = np.zeros(len(var))
-    upper = np.full(len(var), np.inf)
+    if box is None:
+        bounds = [(0.0, None)] * len(var)
+    else:
+        bounds = [(float(box[p, 0]), None if np.isinf(box[p, 1]) else float(box[p, 1])) for p in var]
+    lower = np.array([b[0] for b in bounds], dtype=float)
+    upper = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=float)
+    if only is not None:
+        keep = np.isin(var, only)
+        lower[~keep] = np.nan
+        upper[~keep] = np.nan
     if not rows:
         return var, lower, upper
     a_eq, b_eq = np.array(rows), np.array(rhs)
     for k in range(len(var)):
-        if not a_eq[:, k].any():
+        if not a_eq[:, k].any() or (only is not None and var[k] not in only):
             continue
         obj = np.zeros(len(var))
         obj[k] = 1.0
-        lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
         if lo.status == 2 or hi.status == 2:
             raise ValueError("the published totals are inconsistent with the cells (no feasible table)")
-        lower[k] = lo.fun if lo.status == 0 else 0.0
+        lower[k] = lo.fun if lo.status == 0 else bounds[k][0]
         upper[k] = -hi.fun if hi.status == 0 else np.inf
     return var, lower, upper
 
@@ -213,19 +237,58 @@ def _exact_cells(lay: _Layout, withheld: np.ndarray) -> list[int]:
     return [int(p) for p in var[fixed]]
 
 
-def _candidate(lay: _Layout, positions: np.ndarray, withheld: np.ndarray) -> int | None:
-    """The cell to withhold next among ``positions``: smallest positive interior cell, then zeros, then totals."""
+def _candidate(lay: _Layout, positions: np.ndarray, withheld: np.ndarray, big: float = 0.0) -> int | None:
+    """The cell to withhold next among ``positions``: smallest positive interior cell, then zeros, then totals.
+
+    With ``big`` > 0, cells of at least ``big`` come first (the smallest of them): a complementary cell must be
+    able to move far enough to hide a primary one.
+    """
     free = [p for p in positions if not withheld[p] and not lay.fixed[p]]
     if not free:
         return None
-    return min(free, key=lambda p: (bool(lay.is_total[p]), lay.values[p] <= 0, lay.values[p], p))
+    return min(free, key=lambda p: (bool(lay.is_total[p]), lay.values[p] < big, lay.values[p] <= 0,
+                                     lay.values[p], p))
 
 
-def _protect(lay: _Layout, primary: np.ndarray) -> np.ndarray:
+class _Rule:
+    """What a reader of the published table knows about withheld cells, and the protection required."""
+
+    def __init__(self, min_cell: float, suppress_zeros: bool, protection: float | None):
+        self.min_cell = float(min_cell)
+        self.suppress_zeros = suppress_zeros
+        self.primary_box = (0.0 if suppress_zeros else 1.0, max(0.0, np.ceil(self.min_cell) - 1.0))
+        self.secondary_low = self.min_cell if suppress_zeros else 0.0
+        full = self.primary_box[1] - self.primary_box[0]
+        self.width = full if protection is None else min(float(protection), full)
+
+    def box(self, status: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Bounds per position that the markers imply; widened to hold ``values`` where the counts are not whole
+        numbers (a weighted 4.5 is "<5" too), so the true table always stays feasible."""
+        out = np.zeros((len(status), 2))
+        out[:, 1] = np.inf
+        out[status == 1] = self.primary_box
+        out[status == 2, 0] = self.secondary_low
+        if values is not None:
+            out[:, 0] = np.minimum(out[:, 0], values)
+            out[:, 1] = np.maximum(out[:, 1], values)
+        return out
+
+    def failing(self, lay: _Layout, status: np.ndarray) -> list[int]:
+        """Primary positions whose feasible interval is narrower than the protection width (the LP audit)."""
+        primaries = np.flatnonzero(status == 1)
+        if not len(primaries) or self.width <= 0 or not lay.lines:
+            return []
+        var, lower, upper = _intervals(lay, status > 0, self.box(status, lay.values), only=primaries)
+        return [int(p) for p, lo, hi in zip(var, lower, upper)
+                if p in primaries and hi - lo < self.width - 1e-9]
+
+
+def _protect(lay: _Layout, primary: np.ndarray, rule: _Rule | None = None) -> np.ndarray:
     """Status per position: 0 published, 1 primary, 2 secondary."""
     status = primary.astype(int)
     if not lay.lines:
         return status
+    big = 0.0 if rule is None else rule.secondary_low + rule.width
     while True:
         withheld = status > 0
         added = False
@@ -240,15 +303,20 @@ def _protect(lay: _Layout, primary: np.ndarray) -> np.ndarray:
         if added:
             continue
         exact = _exact_cells(lay, withheld)
-        if not exact:
-            return status
-        p = exact[0]
-        options = [c for i in lay.lines_of[p] if (c := _candidate(lay, lay.entries(i), withheld)) is not None]
+        if exact:
+            p, pool = exact[0], 0.0
+        else:
+            weak = rule.failing(lay, status) if rule is not None else []
+            if not weak:
+                return status
+            p, pool = weak[0], big
+        options = [c for i in lay.lines_of[p] if (c := _candidate(lay, lay.entries(i), withheld, pool)) is not None]
         if not options:
-            options = [c for c in [_candidate(lay, np.arange(len(lay.values)), withheld)] if c is not None]
+            options = [c for c in [_candidate(lay, np.arange(len(lay.values)), withheld, pool)] if c is not None]
         if not options:
             return status  # everything that can be withheld is withheld
-        status[min(options, key=lambda c: (bool(lay.is_total[c]), lay.values[c] <= 0, lay.values[c], c))] = 2
+        status[min(options, key=lambda c: (bool(lay.is_total[c]), lay.values[c] < pool, lay.values[c] <= 0,
+                                           lay.values[c], c))] = 2
 
 
 def _primary(values: np.ndarray, min_cell: float, suppress_zeros: bool) -> np.ndarray:
@@ -310,7 +378,8 @@ def _status_frame(lay: _Layout, status: np.ndarray, counts: pd.DataFrame, inner:
 
 
 def suppression_pattern(counts: pd.DataFrame | pd.Series, min_cell: int = 5, margins: bool = False, *,
-                        margins_name: Sequence[str] = MARGIN_NAMES, suppress_zeros: bool = True) -> pd.DataFrame:
+                        margins_name: Sequence[str] = MARGIN_NAMES, suppress_zeros: bool = True,
+                        protection: float | None = None) -> pd.DataFrame:
     """Which cells of a table of counts to withhold.
 
     Parameters
@@ -329,12 +398,20 @@ def suppression_pattern(counts: pd.DataFrame | pd.Series, min_cell: int = 5, mar
         Labels of margin rows and columns.
     suppress_zeros : bool
         Whether zero cells count as small.
+    protection : float, optional
+        Protection width: the feasible interval of every primary cell, given everything published and what the
+        markers say (see the module docstring, step 3), must be at least this wide. Default: the whole range a
+        marker allows, ``min_cell`` − 1 (``min_cell`` − 2 when zeros are published), so that the margins tell a
+        reader nothing the marker does not. Capped at that range.
 
     Returns
     -------
     DataFrame or Series
-        Same shape as ``counts``: ``""`` (published), ``"primary"`` or ``"secondary"``.
+        Same shape as ``counts``: ``""`` (published), ``"primary"`` or ``"secondary"``. Where the protection cannot
+        be reached (a small total published outside the table) every cell that may be withheld is withheld;
+        :func:`audit_protection` shows what a reader can still infer.
     """
+    rule = _Rule(min_cell, suppress_zeros, protection)
     if isinstance(counts, pd.Series):
         name = [n for n in counts.index if n in set(margins_name)]
         inner = counts.drop(index=name)
@@ -343,7 +420,7 @@ def suppression_pattern(counts: pd.DataFrame | pd.Series, min_cell: int = 5, mar
         if margins and total is not None:
             _check_margin(np.array([total]), np.array([x.sum()]), "total")
         lay = _one_way(x, total, with_line=margins)
-        status = _protect(lay, _primary(lay.values, min_cell, suppress_zeros) & ~lay.fixed)
+        status = _protect(lay, _primary(lay.values, min_cell, suppress_zeros) & ~lay.fixed, rule)
         labels = np.array(["", PRIMARY, SECONDARY], dtype=object)
         out = pd.Series("", index=counts.index, dtype=object, name=counts.name)
         out.loc[inner.index] = labels[status[:len(x)]]
@@ -351,35 +428,103 @@ def suppression_pattern(counts: pd.DataFrame | pd.Series, min_cell: int = 5, mar
             out.loc[name[0]] = labels[status[-1]]
         return out
     lay, inner, mrow, mcol = _layout_of(counts, margins, margins_name)
-    status = _protect(lay, _primary(lay.values, min_cell, suppress_zeros) & ~lay.fixed)
+    status = _protect(lay, _primary(lay.values, min_cell, suppress_zeros) & ~lay.fixed, rule)
     return _status_frame(lay, status, counts, inner, mrow, mcol)
 
 
-def feasible_intervals(counts: pd.DataFrame, pattern: pd.DataFrame, *,
-                       margins_name: Sequence[str] = MARGIN_NAMES) -> pd.DataFrame:
+def _withheld_status(counts: pd.DataFrame | pd.Series, pattern: pd.DataFrame | pd.Series,
+                     margins_name: Sequence[str]):
+    """Layout of ``counts`` (totals outside the table taken as published), status per position, and labels."""
+    if isinstance(counts, pd.Series):
+        name = [n for n in counts.index if n in set(margins_name)]
+        inner = counts.drop(index=name)
+        lay = _one_way(inner.to_numpy(float), float(counts[name[0]]) if name else None, with_line=True)
+        flat = [*pattern.loc[inner.index].to_numpy(object), pattern.loc[name[0]] if name else ""]
+        labels_r = [*inner.index, name[0] if name else None]
+        labels_c = [counts.name] * len(labels_r)
+    else:
+        lay, inner, mrow, mcol = _layout_of(counts, True, margins_name)
+        r, c = inner.shape
+        flat = [*pattern.loc[inner.index, inner.columns].to_numpy(object).ravel(),
+                *(pattern.loc[inner.index, mcol].to_numpy(object) if mcol is not None else np.full(r, "")),
+                *(pattern.loc[mrow, inner.columns].to_numpy(object) if mrow is not None else np.full(c, "")),
+                pattern.loc[mrow, mcol] if (mrow is not None and mcol is not None) else ""]
+        labels_c = [*np.tile(np.asarray(inner.columns, dtype=object), r), *[mcol] * r, *inner.columns, mcol]
+        labels_r = [*np.repeat(np.asarray(inner.index, dtype=object), c), *inner.index, *[mrow] * c, mrow]
+    code = {"": 0, PRIMARY: 1, SECONDARY: 2}
+    status = np.array([code[str(x)] for x in flat])
+    return lay, status, labels_r, labels_c
+
+
+def feasible_intervals(counts: pd.DataFrame | pd.Series, pattern: pd.DataFrame | pd.Series, *,
+                       margins_name: Sequence[str] = MARGIN_NAMES, min_cell: int | None = None,
+                       suppress_zeros: bool = True) -> pd.DataFrame:
     """What an intruder can infer about each withheld cell from the published cells and totals.
 
-    Linear-programming bounds of each withheld cell over all non-negative tables that agree with every published
-    cell and total (totals outside the table are taken as published).
+    Linear-programming bounds of each withheld cell over all tables that agree with every published cell and total
+    (totals outside the table are taken as published): the "attacker's LP" of Hundepool et al. (2012, §4.3).
+
+    Parameters
+    ----------
+    counts, pattern
+        The true counts and the pattern of :func:`suppression_pattern` (two-way, or one-way Series).
+    min_cell : int, optional
+        When given, the intruder also knows what the markers say: a primary cell lies in [0, ``min_cell`` − 1]
+        ([1, …] if zeros are published), a complementary one in [``min_cell``, ∞) ([0, ∞) if zeros are published).
+        Without it, only that counts are non-negative.
+    suppress_zeros : bool
+        As in :func:`suppression_pattern`.
 
     Returns
     -------
     DataFrame
-        ``row``, ``column``, ``value`` (the true count), ``lower``, ``upper`` (``inf`` when unbounded).
+        ``row``, ``column``, ``status`` (``primary`` | ``secondary``), ``value`` (the true count), ``lower``,
+        ``upper`` (``inf`` when unbounded).
     """
-    lay, inner, mrow, mcol = _layout_of(counts, True, margins_name)
-    r, c = inner.shape
-    flat = pattern.loc[inner.index, inner.columns].to_numpy(object).ravel()
-    parts = [flat]
-    parts.append(pattern.loc[inner.index, mcol].to_numpy(object) if mcol is not None else np.full(r, ""))
-    parts.append(pattern.loc[mrow, inner.columns].to_numpy(object) if mrow is not None else np.full(c, ""))
-    parts.append(np.array([pattern.loc[mrow, mcol] if (mrow is not None and mcol is not None) else ""]))
-    withheld = np.concatenate(parts) != ""
-    var, lower, upper = _intervals(lay, withheld)
-    labels_c = [*np.tile(np.asarray(inner.columns, dtype=object), r), *[mcol] * r, *inner.columns, mcol]
-    labels_r = [*np.repeat(np.asarray(inner.index, dtype=object), c), *inner.index, *[mrow] * c, mrow]
+    lay, status, labels_r, labels_c = _withheld_status(counts, pattern, margins_name)
+    box = _Rule(min_cell, suppress_zeros, None).box(status, lay.values) if min_cell is not None else None
+    var, lower, upper = _intervals(lay, status > 0, box)
+    names = np.array(["", PRIMARY, SECONDARY], dtype=object)
     return pd.DataFrame({"row": [labels_r[p] for p in var], "column": [labels_c[p] for p in var],
-                         "value": lay.values[var], "lower": lower, "upper": upper})
+                         "status": names[status[var]], "value": lay.values[var], "lower": lower, "upper": upper})
+
+
+def audit_protection(counts: pd.DataFrame | pd.Series, pattern: pd.DataFrame | pd.Series, min_cell: int = 5, *,
+                     margins_name: Sequence[str] = MARGIN_NAMES, suppress_zeros: bool = True,
+                     protection: float | None = None) -> pd.DataFrame:
+    """The LP audit of a suppression pattern: is every primary cell's feasible interval at least the protection width?
+
+    Parameters
+    ----------
+    counts, pattern, min_cell, margins_name, suppress_zeros, protection
+        As in :func:`suppression_pattern` and :func:`feasible_intervals` (with the markers' bounds).
+
+    Returns
+    -------
+    DataFrame
+        The primary cells: ``row``, ``column``, ``value``, ``lower``, ``upper``, ``width`` (``upper − lower``),
+        ``required`` (the protection width) and ``protected`` (``width >= required``).
+
+    Examples
+    --------
+    Two small cells of 4 in a row whose total 20 is published beside a published 12 (issue 13, C03): "<5" says each
+    is at most 4, so both must be 4, unless another cell is withheld with them.
+
+    >>> counts = pd.DataFrame({"a": [4, 30], "b": [4, 30], "c": [12, 30]}, index=["C03", "C04"])
+    >>> naive = pd.DataFrame({"a": ["primary", ""], "b": ["primary", ""], "c": ["", ""]}, index=counts.index)
+    >>> audit_protection(counts, naive)[["lower", "upper", "protected"]].values.tolist()
+    [[4.0, 4.0, False], [4.0, 4.0, False]]
+    >>> bool(audit_protection(counts, suppression_pattern(counts, 5, margins=True))["protected"].all())
+    True
+    """
+    rule = _Rule(min_cell, suppress_zeros, protection)
+    found = feasible_intervals(counts, pattern, margins_name=margins_name, min_cell=min_cell,
+                               suppress_zeros=suppress_zeros)
+    out = found[found["status"] == PRIMARY].drop(columns="status").reset_index(drop=True)
+    out["width"] = out["upper"] - out["lower"]
+    out["required"] = rule.width
+    out["protected"] = out["width"] >= rule.width - 1e-9
+    return out
 
 
 def _markers(min_cell: int, primary_marker: str | None, secondary_marker: str) -> dict[str, str]:

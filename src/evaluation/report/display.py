@@ -13,12 +13,21 @@ __all__ = ["table_view"]
 
 def table_view(df: pd.DataFrame, lang: str, formats: Mapping[str, str] | None = None,
                caption: str | None = None) -> "pd.io.formats.style.Styler":
-    """A display-ready Styler: catalogue column names, no index, given number formats, missing shown as '—'."""
+    """A display-ready Styler: catalogue column names, no index, given number formats, missing shown as '—'.
+
+    Every cell, column label and the caption are HTML-escaped (``Styler.format(escape="html")``): the cells hold
+    text from the district's exports (categories, names of units and communities), which must show as text.
+    """
+    import html
+
     out = df.reset_index(drop=True)
     fmts = {c: f for c, f in (formats or {}).items() if c in out.columns}
     renamed = columns(list(out.columns), lang)
-    styler = out.rename(columns=renamed).style.hide(axis="index")
-    styler = styler.format({renamed[c]: f for c, f in fmts.items()}, na_rep="—")
+    out = out.rename(columns=renamed)
+    styler = out.style.hide(axis="index")
+    styler = styler.format(na_rep="—", escape="html")  # the columns without a number format
+    styler = styler.format({renamed[c]: f for c, f in fmts.items()}, na_rep="—", escape="html")
+    styler = styler.format_index(escape="html", axis=1)
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption))
     return styler

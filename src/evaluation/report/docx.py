@@ -133,7 +133,9 @@ def render_docx(html_path: str | Path, out_path: str | Path, lang: str = "zh") -
 
     pandoc is the binary that ``pypandoc-binary`` installs, called directly so that its warnings can be read: a chart
     pandoc could not fetch raises instead of silently leaving a hole, and the document must hold as many pictures as
-    the HTML has ``<img>``. pandoc's warnings that it has no Chinese translation of "Table"/"Abstract" are expected
+    the HTML has ``<img>``. pandoc runs with ``--sandbox`` (pandoc >= 2.15: no file but those on the command line, no
+    network) and ``--resource-path`` set to the report's folder, so an ``<img src="http://…">`` that reached the HTML
+    is never fetched (issue 13, point 6: a remote image is a beacon that tells a third party who opened the data). pandoc's warnings that it has no Chinese translation of "Table"/"Abstract" are expected
     (it ships zh-Hans only, and ``zh-Hans`` is not a language tag Word knows) and are dropped.
 
     Parameters
@@ -165,7 +167,7 @@ def render_docx(html_path: str | Path, out_path: str | Path, lang: str = "zh") -
     with tempfile.TemporaryDirectory(prefix="jinlin-docx-") as tmp:
         ref = reference_docx(Path(tmp) / "reference.docx", lang)
         partial = Path(tmp) / "report.docx"
-        cmd = [_pandoc(), "--from", "html", "--to", "docx", "--reference-doc", str(ref),
+        cmd = [_pandoc(), "--sandbox", "--from", "html", "--to", "docx", "--reference-doc", str(ref),
                "--metadata", f"lang={'zh-CN' if lang == 'zh' else 'en-GB'}",
                "--resource-path", str(html_path.parent), "--output", str(partial), str(html_path)]
         done = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=600)

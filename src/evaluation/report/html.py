@@ -1,7 +1,9 @@
 """Render executed notebooks as one self-contained HTML report: code hidden, table of contents, no CDN.
 
 nbconvert's ``basic`` template gives the cell bodies without any ``<script src=…>``; this module wraps them in a page
-with inline CSS and a table of contents built from the headings, so the report opens offline.
+with inline CSS and a table of contents built from the headings, so the report opens offline. The body is cleaned with
+an allow-list (:func:`evaluation.report.escape.sanitize_html`) before it is wrapped: data text is escaped where it
+enters (Markdown and tables), and whatever slipped through still cannot run script or fetch anything.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 
 import nbformat
 
+from .escape import sanitize_html
 from .record import MIME
 
 __all__ = ["report_notebook", "render_html"]
@@ -70,12 +73,13 @@ def render_html(notebooks: Sequence[nbformat.NotebookNode], title: str, lang: st
     merged = report_notebook(notebooks)
     merged.cells = list(lead) + merged.cells
     body, _ = exporter.from_notebook_node(merged)
+    body = sanitize_html(body)
     used: set[str] = set()
     toc: list[tuple[int, str, str]] = []
 
     def anchor(m: re.Match[str]) -> str:
         level, attrs, inner = m.group(1), m.group(2), m.group(3)
-        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
+        text = html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip()
         slug = _slug(text, used)
         toc.append((int(level), text, slug))
         attrs = re.sub(r'\s*id="[^"]*"', "", attrs)

@@ -221,7 +221,14 @@ _load_sections()
 
 
 def t(key: str, lang: str, /, **fmt: object) -> str:
-    """The catalogue text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``."""
+    """The catalogue text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``.
+
+    String values are escaped for Markdown and HTML (:func:`~evaluation.report.escape.markdown_text`): the texts are
+    shown as Markdown, and the values (district, community and unit names, codes) come from the data.
+    """
+    from .escape import markdown_text
+
+    fmt = {k: markdown_text(v) if isinstance(v, str) else v for k, v in fmt.items()}
     try:
         entry = CATALOGUE[key]
     except KeyError:

@@ -28,10 +28,16 @@ def cjk_font_path() -> Path:
 
 
 def use_style() -> str:
-    """Register the CJK font and set the project's chart style; return the family name in use."""
+    """Register the CJK font and set the project's chart style; return the family name in use.
+
+    Also makes every pandas ``Styler`` of the session HTML-escape its cells and labels (``styler.format.escape``),
+    so a table styled directly in a notebook cannot carry markup from the data into the report.
+    """
     import matplotlib as mpl
+    import pandas as pd
     from matplotlib import font_manager
 
+    pd.set_option("styler.format.escape", "html")
     path = cjk_font_path()
     font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=str(path)).get_name()

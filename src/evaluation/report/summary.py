@@ -12,6 +12,7 @@ from typing import Any
 
 import nbformat
 
+from .escape import markdown_text
 from .i18n import t
 
 __all__ = ["HEADLINES", "summary_rows", "summary_cell"]
@@ -48,7 +49,7 @@ def _fmt(fmt: str, v: Any) -> str:
     try:
         return fmt.format(v)
     except (TypeError, ValueError):
-        return str(v)
+        return markdown_text(v)  # a recorded text, not a number: it goes into Markdown as literal text
 
 
 def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tuple[str, str, str, str]]:
