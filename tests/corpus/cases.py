@@ -331,6 +331,9 @@ HOSTILE: tuple[Case, ...] = (
     Case("truncated_parquet_file", "unreadable_file", "grid_events.parquet", None, None,
          after_write=_truncate("grid_events")),
     Case("csv_named_parquet", "unreadable_file", "grid_events.parquet", None, None, after_write=_csv_named_parquet),
+    # a label column of a table left on disk is screened too (its values become table rows and results.json keys)
+    Case("wechat_id_in_parquet_category", "personal_data_in_label", "grid_events.parquet", 2, "category",
+         _set("grid_events", 1, "category", "wxid_wang1958"), after_write=_parquet("grid_events")),
     Case("lineage_second_split", "lineage_second_split", "community_lineage.csv", 7, "effective_date",
          _lineage([("C01", "C01", "2023-01-01", 0.7), ("C01", "C04", "2023-01-01", 0.3),
                    ("C01", "C01", "2024-01-01", 0.8), ("C01", "C05", "2024-01-01", 0.2)],

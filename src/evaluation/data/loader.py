@@ -21,6 +21,7 @@ service-hour records whose reading into pandas takes minutes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +31,10 @@ import pandas as pd
 import yaml
 
 from ..errors import DataValidationError, Problem
-from ..privacy.detect import label_problems, metadata_problems
+from ..privacy.detect import LABEL_COLUMNS, label_problems, metadata_problems
 from . import contract
-from .lazy import DEFAULT_LAZY_ROWS, LAZY_TABLES, ParquetTable, parquet_parts, parquet_rows, parquet_schema
+from .lazy import (DEFAULT_LAZY_ROWS, LAZY_TABLES, ParquetTable, connect, parquet_parts, parquet_rows,
+                   parquet_schema, sql_string)
 from .parsing import date_window
 from .readers import find_table_file, map_headers, read_table_file, sha256_file
 from .schemas import check_table, coerce_table
@@ -145,6 +147,32 @@ def _lazy_table(t: contract.Table, path: Path, report: StreamReport) -> ParquetT
     return ParquetTable(t, parts, sources, report.rows)
 
 
+def _lazy_label_problems(lazy: ParquetTable, file: str, seen) -> list[Problem]:
+    """The label columns of a table left on disk, screened as the in-memory ones are (issue 13.7).
+
+    Label columns hold few distinct values (categories, channels), so DuckDB gives each distinct value with the first
+    row it stands on and :func:`~evaluation.privacy.detect.label_problems` judges them; the row is the one within its
+    Parquet file (the first data row is 1, as for in-memory Parquet)."""
+    cols = [c for c in LABEL_COLUMNS.get(lazy.name, ()) if c in lazy.columns and lazy.text_source(c) is not None]
+    if not cols:
+        return []
+    files = ", ".join(sql_string(str(p)) for p in lazy.paths)
+    problems: list[Problem] = []
+    con = connect()
+    try:
+        for c in cols:
+            src = lazy.text_source(c)
+            first = con.execute(
+                f"SELECT {src} AS v, min(file_row_number) AS r FROM read_parquet([{files}], file_row_number=true) "
+                f"WHERE {src} IS NOT NULL GROUP BY 1 ORDER BY 2").fetch_df()
+            frame = pd.DataFrame({c: first["v"].astype(str).to_numpy()})
+            for p in label_problems(frame, lazy.name, file, 0, seen):
+                problems.append(dataclasses.replace(p, row=int(first["r"].iloc[p.row]) + 1))
+    finally:
+        con.close()
+    return problems
+
+
 def _streamed(t: contract.Table, path: Path, lazy_rows: int | None, known: list[str] | None, window
               ) -> tuple[StreamReport | None, bool]:
     """Stream-validate ``path`` when it is large; the report (or None) and whether the table may stay on disk."""
@@ -217,6 +245,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
             if may_stay and report.canonical:
                 problems += report.summary()  # warnings only
                 lazy = _lazy_table(t, path, report)
+                problems += _lazy_label_problems(lazy, path.name, seen)
                 tables[t.name] = lazy
                 recoded.update({f"{t.name}.{k}": v for k, v in report.recoded.items()})
                 if report.personal:
