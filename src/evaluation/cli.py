@@ -26,7 +26,7 @@ _EPILOG = textwrap.dedent("""\
       jinlin audit data/submissions/daya_bay_2024.md --data data/synthetic --format json
       jinlin profiles --workers 2                 one profile per community → reports/profiles-default/
       jinlin rerun reports/default/manifest.json -p data_cutoff=2024-06-30
-      jinlin diff reports/default reports/default-rerun-1a2b3c4d
+      jinlin diff reports/default reports/default-rerun-1a2b3c4d --html diffs/cutoff.html
       jinlin sweep params/robustness.yaml --workers 2
       jinlin docx reports/default
       jinlin dictionary                           rewrite data/dictionary.{en,zh}.md from the contract
@@ -230,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[common], help="run the evaluation notebooks and publish the report",
                        description="Validate the parameters and the data, execute every notebook with papermill and "
                                    "publish reports/<paramset>/ (report.html, results.json, manifest.json, the "
-                                   "executed notebooks). The previous report is replaced only if the run succeeds.")
+                                   "executed notebooks). The previous report is replaced only if the run succeeds, "
+                                   "in one atomic step. With -p overrides the run writes its own folder, "
+                                   "reports/<paramset>+<key=value…>/, and leaves reports/<paramset>/ alone.")
     p.add_argument("--params", default="params/default.yaml", metavar="FILE",
                    help="parameter file (default params/default.yaml); the report folder is named after it")
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
@@ -250,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rerun", parents=[common], help="re-run a past report with changed parameters",
                        description="Re-execute the run recorded in MANIFEST with its parameters plus -p overrides, "
                                    "into reports/<paramset>-rerun-<hash>/. Refuses if the data files differ from "
-                                   "the manifest's hashes, unless --accept-changed-data.")
+                                   "the manifest's hashes, unless --accept-changed-data, and refuses a manifest "
+                                   "edited by hand (its params_sha256 no longer matches).")
     p.add_argument("manifest", metavar="MANIFEST", help="reports/<run>/manifest.json (or the report folder)")
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="override one parameter, e.g. -p data_cutoff=2024-06-30 (repeatable)")
