@@ -281,3 +281,36 @@ def test_failed_notebook_message_masks_what_it_quotes(setup, monkeypatch):
     msg = str(e.value)
     assert "张桂兰" not in msg and "13912345678" not in msg and "[姓名]" in msg
     assert str(out_root / "mini.failed") in msg and "unchanged" in msg
+
+
+@pytest.mark.notebook
+def test_sigkill_of_a_real_jinlin_run_keeps_the_report_and_the_next_run_cleans_up(tmp_path):
+    """`jinlin run` of one notebook, killed with SIGKILL (with its kernel) while the notebook runs."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "notebooks").symlink_to(ROOT / "notebooks")
+    folder = write_tables(tmp_path / "d", mini_tables())
+    params = root / "kill.yaml"
+    params.write_text(f"data_dir: {folder}\nlanguage: en\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n",
+                      encoding="utf-8")
+    previous = root / "reports" / "kill"
+    previous.mkdir(parents=True)
+    for name in ("report.html", "results.json", "manifest.json"):
+        (previous / name).write_text(f"previous {name}", encoding="utf-8")
+    env = {**os.environ, "JINLIN_ROOT": str(root), "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "evaluation.cli", "run", "--params", str(params)]
+    proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while not list((root / "reports").glob(".kill.tmp-*/00_data_quality.ipynb")) and time.time() < deadline:
+        time.sleep(0.1)  # papermill writes the notebook as soon as the kernel runs it
+    assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+    os.killpg(proc.pid, signal.SIGKILL)  # the run and its kernel, as kill -9 of the process group
+    proc.communicate(timeout=60)
+    assert {p.name: p.read_text() for p in previous.iterdir()} == {
+        n: f"previous {n}" for n in ("report.html", "results.json", "manifest.json")}
+    assert len(list((root / "reports").glob(".kill.tmp-*"))) == 1
+    r = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in (root / "reports").iterdir()) == ["kill"]
+    assert json.loads((previous / "results.json").read_text())["results"]["data.rows.grid_events"]["value"] == 3
