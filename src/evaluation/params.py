@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .config import PARAMS_DIR
 from .errors import ParameterError
 
-__all__ = ["RunParams", "load_params", "load_yaml_strict", "parse_override", "check_run_name", "run_name",
-           "NOTEBOOK_ORDER", "PROFILE_NOTEBOOK"]
+__all__ = ["RunParams", "load_params", "load_yaml_strict", "read_yaml_text", "parse_override", "check_run_name",
+           "run_name", "NOTEBOOK_ORDER", "PROFILE_NOTEBOOK"]
 
 PROFILE_NOTEBOOK = "60_community_profile"
 NOTEBOOK_ORDER = (
@@ -286,7 +286,8 @@ def run_name(paramset: str, overrides: dict[str, Any] | None) -> str:
     return f"{paramset}+{safe}"
 
 
-def _read_text(path: Path) -> str:
+def read_yaml_text(path: Path) -> str:
+    """The text of a YAML file, refused with the line and byte when it is not UTF-8 (a binary file, say)."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")
@@ -310,7 +311,7 @@ def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None
         raise ParameterError(f"parameter file {path} is not a file\nfix: give a file such as params/default.yaml")
     paramset = check_run_name(path.stem, f"parameter file {path}")
     try:
-        text = _read_text(path)
+        text = read_yaml_text(path)
     except OSError as e:
         raise ParameterError(f"parameter file {path} cannot be read: {e.strerror}\n"
                              "fix: check that it exists and that you may read it") from None

@@ -39,7 +39,8 @@ from .runfiles import read_run_file
 from ..params import RunParams, check_run_name, load_params
 from .runner import RunResult, manifest_checksum, run
 
-__all__ = ["DataChange", "RerunResult", "rerun", "data_changes", "overrides_hash", "read_manifest", "verify_manifest"]
+__all__ = ["DataChange", "RerunResult", "rerun", "data_changes", "overrides_hash", "read_manifest",
+           "verify_manifest"]
 
 _PREFIX = 12  # hash characters shown to a person: enough to tell two files apart at a glance
 
