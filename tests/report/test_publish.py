@@ -162,6 +162,18 @@ def test_kill_between_the_fallback_renames_is_repaired_by_the_next_run(setup, tm
     assert _published(out_root) == "third" and sorted(p.name for p in out_root.iterdir()) == ["mini"]
 
 
+def test_clean_stale_spares_live_runs_of_other_names(tmp_path):
+    dead, live = 999999999, os.getppid()
+    for n in (f".other.tmp-{dead}", f".other.tmp-{live}", f".mine.tmp-{live}", f".gone.old-{dead}", "mine",
+              f".kept.old-{dead}", "kept", "x.tmp-1"):
+        (tmp_path / n).mkdir()
+    removed = {p.name for p in clean_stale(tmp_path, "mine")}
+    # of its own name, any other pid is left over (it holds the lock); of other names, only dead processes'
+    assert removed == {f".other.tmp-{dead}", f".mine.tmp-{live}", f".gone.old-{dead}", f".kept.old-{dead}"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".other.tmp-{live}", "gone", "kept", "mine",
+                                                                 "x.tmp-1"])
+
+
 def test_publish_exchanges_in_one_step(tmp_path, monkeypatch):
     final, new = tmp_path / "r", tmp_path / ".r.tmp-1"
     final.mkdir()
@@ -234,7 +246,7 @@ def test_blocked_run_masks_failed_folder_and_message(setup, monkeypatch):
         fake_execute(names, p, out_dir)
         nb = out_dir / f"{names[0]}.ipynb"
         data = json.loads(nb.read_text(encoding="utf-8"))
-        data["cells"][0]["source"] = f"联系人 {name}，电话 {phone}，邻居 {neighbour}"
+        data["cells"][0]["source"] = f"联系人 {name}，电话 {phone}，邻居 {neighbour}，另有 赵铁柱"
         data["cells"][0]["metadata"] = {name: "key"}  # a personal value in a JSON key, shown in the place
         nb.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         return {n: 0.0 for n in names}
@@ -244,7 +256,7 @@ def test_blocked_run_masks_failed_folder_and_message(setup, monkeypatch):
     with pytest.raises(RunFailed, match="personal data") as e:
         run(params, out_root=out_root)
     msg = str(e.value)
-    for v in known:
+    for v in known | {"赵铁柱"}:  # nor a neighbouring name the scanner does not know: no excerpt is quoted
         assert v not in msg
     failed = out_root / "mini.failed"
     assert failed.is_dir() and not (out_root / "mini").exists()

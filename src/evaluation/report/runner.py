@@ -15,7 +15,7 @@ The order of a run (issue: "A fresh clone runs the whole evaluation"):
 A run with ``-p`` overrides publishes to its own folder, ``reports/<paramset>+<overrides>``
 (:func:`evaluation.params.run_name`), never to ``reports/<paramset>``. The reports folder must be writable: that is
 checked before the data are read, not after the notebooks ran. A run killed with SIGKILL leaves its temporary folder
-``reports/.<run>.tmp-<pid>``; the next run of the same name removes it once it holds the lock (:func:`clean_stale`).
+``reports/.<run>.tmp-<pid>``; the next run removes it once it holds its lock (:func:`clean_stale`).
 """
 
 from __future__ import annotations
@@ -110,23 +110,29 @@ _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)")
 
 
 def clean_stale(out_root: Path, name: str) -> list[Path]:
-    """Remove what killed runs of ``name`` left in ``out_root``; return what was removed or restored.
+    """Remove what killed runs left in ``out_root``; return what was removed or restored.
 
     Call it only while holding :func:`output_lock` for ``name``: no other run of that name can then be writing, so
     every ``.<name>.tmp-<pid>`` of another process is left over from a run that died (SIGKILL, power cut), even if
-    its pid has since been reused. A ``.<name>.old-<pid>`` is the previous report moved aside by the non-atomic
-    fallback of :func:`publish_folder`; if the kill came before the new report took its place, it is put back.
+    its pid has since been reused. Temporary folders of other runs are removed when their process is gone. A
+    ``.<run>.old-<pid>`` is a previous report moved aside by the non-atomic fallback of :func:`publish_folder`; if
+    the kill came before the new report took its place, it is put back, else deleted.
     """
     done: list[Path] = []
-    final = out_root / name
     for entry in sorted(out_root.iterdir()) if out_root.is_dir() else ():
         m = _LEFTOVER.fullmatch(entry.name)
-        if not m or m["name"] != name or int(m["pid"]) == os.getpid():
+        if not m or int(m["pid"]) == os.getpid():
             continue
-        if m["kind"] == "old" and not os.path.lexists(final):
-            entry.rename(final)
-        else:
-            _discard(entry)
+        if m["name"] != name and _alive(int(m["pid"])):
+            continue  # possibly another run at work
+        final = out_root / m["name"]
+        try:
+            if m["kind"] == "old" and not os.path.lexists(final):
+                entry.rename(final)
+            else:
+                _discard(entry)
+        except OSError:  # another run cleaning the same leftover at the same moment
+            continue
         done.append(entry)
     return done
 
