@@ -124,3 +124,16 @@ def test_run_names_from_overrides_are_safe_and_distinct():
     long = run_name("d", {"communities": [f"C{i:02d}" for i in range(60)]})
     for name in (a, b, long):
         assert check_run_name(name, "t") == name
+
+
+def test_unique_key_loader_keeps_plain_yaml_and_refuses_duplicates():
+    import datetime as dt
+
+    import yaml
+
+    from evaluation.params import DuplicateKeyError, UniqueKeyLoader
+
+    assert yaml.load("a: 2024-06-30\nb: yes\n", Loader=UniqueKeyLoader) == {"a": dt.date(2024, 6, 30), "b": True}
+    with pytest.raises(DuplicateKeyError) as e:
+        yaml.load("name: x\nsynthetic: true\nname: y\n", Loader=UniqueKeyLoader)
+    assert (e.value.key, e.value.first, e.value.second) == ("name", 1, 3)

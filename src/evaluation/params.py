@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .config import PARAMS_DIR
 from .errors import ParameterError
 
-__all__ = ["RunParams", "load_params", "load_yaml_strict", "read_yaml_text", "parse_override", "check_run_name",
-           "run_name", "NOTEBOOK_ORDER", "PROFILE_NOTEBOOK"]
+__all__ = ["RunParams", "load_params", "load_yaml_strict", "read_yaml_text", "UniqueKeyLoader", "DuplicateKeyError",
+           "parse_override", "check_run_name", "run_name", "NOTEBOOK_ORDER", "PROFILE_NOTEBOOK"]
 
 PROFILE_NOTEBOOK = "60_community_profile"
 NOTEBOOK_ORDER = (
@@ -34,17 +34,20 @@ NOTEBOOK_ORDER = (
 )
 
 
-class _DuplicateKey(yaml.YAMLError):
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping key given twice in one YAML mapping; ``first`` and ``second`` are 1-based line numbers."""
+
     def __init__(self, key: Any, first: int, second: int):
         super().__init__(f"key {key!r} appears twice (line {first} and line {second})")
         self.key, self.first, self.second = key, first, second
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-like scalars: only true/false are booleans; no octal, no sexagesimal, no dates.
+class UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (:class:`DuplicateKeyError`), with both lines.
 
-    A key given twice in one mapping is refused: PyYAML keeps the last value silently, so a parameter file with
-    ``min_cell: 5`` near the top and ``min_cell: 1`` further down would publish cells of 1 without a word.
+    PyYAML keeps the last value silently, so a file with ``min_cell: 5`` near the top and ``min_cell: 1`` further
+    down would publish cells of 1 without a word. Keys merged in with ``<<`` may be overridden: that is what merging
+    is for. Usable for any YAML the package reads (``yaml.load(text, Loader=UniqueKeyLoader)``).
     """
 
     def construct_mapping(self, node, deep=False):
@@ -52,7 +55,7 @@ class _StrictLoader(yaml.SafeLoader):
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue  # keys merged in with << may be overridden: that is what merging is for
+                    continue
                 key = self.construct_object(key_node, deep=True)
                 try:
                     first = seen.get(key)
@@ -60,9 +63,13 @@ class _StrictLoader(yaml.SafeLoader):
                     continue
                 line = key_node.start_mark.line + 1
                 if first is not None:
-                    raise _DuplicateKey(key, first, line)
+                    raise DuplicateKeyError(key, first, line)
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+class _StrictLoader(UniqueKeyLoader):
+    """UniqueKeyLoader with YAML 1.2-like scalars: only true/false are booleans; no octal, no sexagesimal, no dates."""
 
 
 _StrictLoader.yaml_implicit_resolvers = {
@@ -84,7 +91,7 @@ def load_yaml_strict(text: str, source: str = "<string>") -> Any:
     """Parse YAML without the YAML 1.1 traps; raise :class:`ParameterError` with the line on a syntax error."""
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader derives from SafeLoader
-    except _DuplicateKey as e:
+    except DuplicateKeyError as e:
         raise ParameterError(f"{source}, line {e.second}: the key {e.key!r} is given twice (first on line {e.first}); "
                              "YAML would keep only the last value\nfix: keep one of the two lines.") from None
     except yaml.YAMLError as e:
