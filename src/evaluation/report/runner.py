@@ -516,5 +516,6 @@ def _scan(folder: Path, known_values: frozenset[str], skip: set[str] = frozenset
         raise RunFailed(
             f"personal data found in the outputs; nothing was published.\n{len(f)} finding(s) in "
             f"{f['file'].nunique()} file(s) (file | place | kind):\n" + "\n".join(lines + more)
-            + f"\nfix: remove the personal values from the columns named in {folder}/SCAN.txt (masked there), "
-            "or report the notebook that prints them") from None
+            + f"\nfix: {folder}/SCAN.txt lists the same places, and the folder keeps the outputs with the values "
+            "masked; remove the personal values from the input columns they come from (categories, types, unit or "
+            "district names), or report the notebook that prints them") from None
