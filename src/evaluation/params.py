@@ -242,17 +242,19 @@ def parse_override(item: str) -> tuple[str, Any]:
 # A run's folder name becomes a path under reports/: no separators, no leading dot (the runner's temporary and lock
 # files start with one), not "." or "..", and not the name of another run's failed folder or lock.
 _RUN_NAME = re.compile(r"[\w][\w.+=,@-]*")
-_RUN_NAME_MAX = 120
+_RUN_NAME_MAX = 120  # characters of a name built from overrides, before the hash takes over
+_RUN_NAME_BYTES = 230  # of any run name: a file name holds 255 bytes, less ".", ".tmp-<pid>" or ".failed"
 
 
 def check_run_name(name: str, source: str) -> str:
     """Return ``name`` if it is safe as a folder name under ``reports/``, else raise :class:`ParameterError`."""
     bad = (not isinstance(name, str) or not _RUN_NAME.fullmatch(name) or set(name) <= {"."}
-           or name.endswith((".failed", ".lock")) or len(name) > _RUN_NAME_MAX)
+           or name.endswith((".failed", ".lock")) or len(name.encode("utf-8")) > _RUN_NAME_BYTES)
     if bad:
         raise ParameterError(
-            f"{source}: {name!r} cannot name a report folder under reports/ (it must be 1-{_RUN_NAME_MAX} letters, "
-            "digits or . _ - + = , @, start with a letter or digit, and not end in .failed or .lock)\n"
+            f"{source}: {name!r} cannot name a report folder under reports/ (it must be letters, digits or "
+            f". _ - + = , @, at most {_RUN_NAME_BYTES} bytes, start with a letter or digit, and not end in .failed "
+            "or .lock)\n"
             "fix: rename the parameter file (e.g. params/my_district.yaml) or give another name")
     return name
 
