@@ -202,9 +202,18 @@ def test_override_run_writes_its_own_folder(setup, monkeypatch):
     assert r.out_dir == out_root / "mini+data_cutoff=2024-06-30"
     assert _published(out_root) == "base" and _published(out_root, r.out_dir.name) == "override"
     manifest = json.loads((r.out_dir / "manifest.json").read_text())
-    assert manifest["overrides"] == {"data_cutoff": "2024-06-30"} and manifest["paramset"] == "mini"
-    assert manifest["run"] == r.out_dir.name and manifest["command"].endswith("-p data_cutoff=2024-06-30")
+    assert manifest["overrides"] == {"data_cutoff": "2024-06-30"} and manifest["paramset"] == r.out_dir.name
+    assert manifest["params_file"].endswith("mini.yaml")
+    assert manifest["command"].endswith("-p data_cutoff=2024-06-30")
     assert manifest["params_sha256"] == runner.manifest_checksum(manifest)
+    # a re-run of the override run gets its own folder too, and may not take the parameter set's
+    from evaluation.report.rerun import rerun
+
+    again = rerun(r.out_dir, {"language": "zh"})
+    assert again.out_dir.name.startswith("mini+data_cutoff=2024-06-30-rerun-")
+    with pytest.raises(JinlinError, match="would replace"):
+        rerun(r.out_dir, {"language": "zh"}, name="mini")
+    assert _published(out_root) == "base"
 
 
 def test_unwritable_reports_folder_is_refused_before_the_run(setup, monkeypatch):

@@ -201,7 +201,8 @@ def rerun(manifest_path: str | Path, overrides: Mapping[str, Any] | None = None,
     overrides = dict(overrides or {})
     name = check_run_name(name, "--name") if name else f"{manifest['paramset']}-rerun-{overrides_hash(overrides)}"
     out_root = Path(out_root) if out_root is not None else manifest_path.resolve().parent.parent
-    if name == manifest["paramset"] or (out_root / name).resolve() == manifest_path.resolve().parent:
+    own = {manifest["paramset"], Path(str(manifest.get("params_file") or "")).stem}
+    if name in own or (out_root / name).resolve() == manifest_path.resolve().parent:
         raise JinlinError(f"the re-run would replace the run it re-runs ({manifest_path.parent}) or the report of its "
                           f"parameter set ({out_root / manifest['paramset']})\n"
                           "fix: give another --name, or leave it out")

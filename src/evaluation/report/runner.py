@@ -439,9 +439,9 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
             (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
             render_docx(tmp / "report.html", tmp / "report.docx", params.language)
             finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            manifest = build_manifest(params, paramset, Path(params_file or "params/default.yaml"), district,
+            # "paramset" names the run's folder (as a re-run's default name builds on it); params_file the file
+            manifest = build_manifest(params, folder_name, Path(params_file or "params/default.yaml"), district,
                                       timings, started, finished)
-            manifest["run"] = folder_name
             manifest["overrides"] = json.loads(json.dumps(overrides, default=str))
             if overrides:
                 manifest["command"] += "".join(f" -p {k}={v}" for k, v in sorted(manifest["overrides"].items()))
