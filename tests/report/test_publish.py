@@ -162,16 +162,19 @@ def test_kill_between_the_fallback_renames_is_repaired_by_the_next_run(setup, tm
     assert _published(out_root) == "third" and sorted(p.name for p in out_root.iterdir()) == ["mini"]
 
 
-def test_clean_stale_spares_live_runs_of_other_names(tmp_path):
-    dead, live = 999999999, os.getppid()
-    for n in (f".other.tmp-{dead}", f".other.tmp-{live}", f".mine.tmp-{live}", f".gone.old-{dead}", "mine",
-              f".kept.old-{dead}", "kept", "x.tmp-1"):
+def test_clean_stale_spares_runs_of_other_names_that_hold_their_lock(tmp_path):
+    live = os.getppid()
+    for n in (".other.tmp-11", f".busy.tmp-{live}", f".mine.tmp-{live}", ".gone.old-12", "mine", ".kept.old-13",
+              "kept", "x.tmp-1", ".dead.tmp-999999999"):
         (tmp_path / n).mkdir()
+    (tmp_path / ".busy.lock").write_text(str(live))
+    (tmp_path / ".dead.lock").write_text("999999999")  # left by a killed run
     removed = {p.name for p in clean_stale(tmp_path, "mine")}
-    # of its own name, any other pid is left over (it holds the lock); of other names, only dead processes'
-    assert removed == {f".other.tmp-{dead}", f".mine.tmp-{live}", f".gone.old-{dead}", f".kept.old-{dead}"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".other.tmp-{live}", "gone", "kept", "mine",
-                                                                 "x.tmp-1"])
+    # of its own name, any other pid is left over (this run holds the lock); of other names, those not locked by
+    # a live process
+    assert removed == {".other.tmp-11", f".mine.tmp-{live}", ".gone.old-12", ".kept.old-13", ".dead.tmp-999999999"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".busy.tmp-{live}", ".busy.lock", ".dead.lock",
+                                                                 "gone", "kept", "mine", "x.tmp-1"])
 
 
 def test_publish_exchanges_in_one_step(tmp_path, monkeypatch):

@@ -114,17 +114,20 @@ def clean_stale(out_root: Path, name: str) -> list[Path]:
 
     Call it only while holding :func:`output_lock` for ``name``: no other run of that name can then be writing, so
     every ``.<name>.tmp-<pid>`` of another process is left over from a run that died (SIGKILL, power cut), even if
-    its pid has since been reused. Temporary folders of other runs are removed when their process is gone. A
-    ``.<run>.old-<pid>`` is a previous report moved aside by the non-atomic fallback of :func:`publish_folder`; if
-    the kill came before the new report took its place, it is put back, else deleted.
+    its pid has since been reused. A run holds its lock from before it creates its temporary folder until after the
+    folder is gone, so the temporary folders of another run name are left over when that name has no lock, or a
+    lock whose process is gone (the test :func:`output_lock` uses to take over a stale lock); with a live lock they
+    are left alone. A ``.<run>.old-<pid>`` is a previous report
+    moved aside by the non-atomic fallback of :func:`publish_folder`; if the kill came before the new report took
+    its place, it is put back, else deleted.
     """
     done: list[Path] = []
     for entry in sorted(out_root.iterdir()) if out_root.is_dir() else ():
         m = _LEFTOVER.fullmatch(entry.name)
         if not m or int(m["pid"]) == os.getpid():
             continue
-        if m["name"] != name and _alive(int(m["pid"])):
-            continue  # possibly another run at work
+        if m["name"] != name and _lock_holder(out_root / f".{m['name']}.lock") is not None:
+            continue  # another run at work
         final = out_root / m["name"]
         try:
             if m["kind"] == "old" and not os.path.lexists(final):
@@ -135,6 +138,17 @@ def clean_stale(out_root: Path, name: str) -> list[Path]:
             continue
         done.append(entry)
     return done
+
+
+def _lock_holder(lock: Path) -> int | None:
+    """The live process holding ``lock``, or None when there is no lock or its process is gone."""
+    try:
+        pid = int(lock.read_text().strip() or 0)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return -1  # unreadable or being written: assume someone holds it
+    return pid if pid and _alive(pid) else None
 
 
 def _alive(pid: int) -> bool:
