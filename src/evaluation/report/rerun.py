@@ -12,8 +12,9 @@ manifest's parameters to a temporary YAML file and passes the overrides separate
 :func:`evaluation.params.load_params` exactly like ``jinlin run -p``. After publishing, the new ``manifest.json`` gains
 a ``rerun`` section (source manifest, overrides, data check, notes) and its ``command`` becomes the re-run command.
 
-A manifest edited by hand is refused (:func:`verify_manifest`): the runner stores ``params_sha256``, a sha256 (base32) over the
-canonical JSON of the manifest's ``paramset``, ``params`` and ``data``, and a re-run recomputes it. This is tamper
+A manifest edited by hand is refused (:func:`verify_manifest`): the runner stores ``params_sha256``, a sha256
+(base32) over the canonical JSON of the manifest's ``paramset``, ``params`` and ``data``, and a re-run recomputes
+it. This is tamper
 evidence, not authentication: it catches ``min_cell`` turned from 5 to 1 in an editor, not someone who recomputes
 the hash. A ``paramset`` that is not a plain folder name (``../x``, ``a/b``) is refused as well.
 """
