@@ -102,7 +102,8 @@ def verify_manifest(manifest: Mapping[str, Any], path: str | Path) -> None:
                           "jinlin run")
     check_run_name(paramset, f"{path}: paramset")
     if not isinstance(manifest.get("params"), dict) or not isinstance(manifest.get("data"), dict):
-        raise JinlinError(f"{path}: params and data must be mappings\nfix: give the manifest.json written by jinlin run")
+        raise JinlinError(f"{path}: params and data must be mappings\n"
+                          "fix: give the manifest.json written by jinlin run")
     stored = manifest.get("params_sha256")
     if stored is None:
         raise JinlinError(f"{path} has no params_sha256, so a hand edit of its parameters could not be told apart "
