@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 from conftest import ROOT, mini_tables, write_tables
 
@@ -68,3 +70,93 @@ def test_plain_papermill_with_the_default_parameter_file(tmp_path):
                         "-k", "python3", "--no-progress-bar"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "data.rows.grid_events" in out.read_text(encoding="utf-8")
+
+
+def _error(capsys, argv: list[str]) -> str:
+    assert main(argv) == 1
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err + out.out
+    return out.err
+
+
+def test_binary_and_badly_named_params_files_exit_1(tmp_path, capsys):
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    err = _error(capsys, ["run", "--params", str(binary)])
+    assert str(binary) in err and "UTF-8" in err and "fix:" in err
+    dots = tmp_path / "..yaml"
+    dots.write_text("language: en\n", encoding="utf-8")
+    err = _error(capsys, ["run", "--params", str(dots)])
+    assert "cannot name a report folder" in err and "fix:" in err
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("min_cell: 5\nmin_cell: 1\n", encoding="utf-8")
+    assert "'min_cell' is given twice" in _error(capsys, ["run", "--params", str(dup)])
+
+
+def test_unwritable_reports_folder_is_refused_before_the_data_are_read(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "notebooks").symlink_to(ROOT / "notebooks")
+    (root / "reports").write_text("a file where the reports folder should be")
+    params = root / "p.yaml"
+    params.write_text(f"data_dir: {tmp_path / 'no-such-district'}\nnotebooks: [00_data_quality]\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "evaluation.cli", "run", "--params", str(params)], capture_output=True,
+                       text=True, cwd=root, timeout=120, env={**os.environ, "JINLIN_ROOT": str(root)})
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    # refused for the reports folder, before the (missing) district was even looked at
+    assert f"the reports folder {root / 'reports'} cannot be written" in r.stderr and "fix:" in r.stderr
+
+
+def test_generate_refuses_a_non_empty_folder_unless_forced(tmp_path, capsys):
+    target = tmp_path / "exports"
+    target.mkdir()
+    (target / "grid_events.csv").write_text("real data", encoding="utf-8")
+    err = _error(capsys, ["generate", str(target)])
+    assert "not empty (grid_events.csv)" in err and "--force" in err
+    assert (target / "grid_events.csv").read_text(encoding="utf-8") == "real data"
+    assert "is a file" in _error(capsys, ["generate", str(target / "grid_events.csv")])
+    assert main(["generate", str(target), "--force"]) == 0
+    assert (target / "dataset.yaml").exists()
+
+
+def _results(path: Path, results: dict) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "results.json").write_text(json.dumps({"results": results}), encoding="utf-8")
+    return path
+
+
+def test_diff_malformed_entries_and_html_folder(tmp_path, capsys):
+    good = _results(tmp_path / "a", {"x.count": {"value": 3, "n": 3}, "claims.c1": {"value": "supported"}})
+    bad = _results(tmp_path / "b", {"x.count": {"value": 3, "se": "big"}, "y": {"se": 1.0}, "z": 7})
+    err = _error(capsys, ["diff", str(good), str(bad)])
+    assert f"{bad / 'results.json'}: 3 malformed entries" in err
+    assert "x.count, field se: \"big\" is not a number" in err and "y: no value field" in err
+    assert "z: the entry is int 7, not a mapping" in err and "fix:" in err
+    out = tmp_path / "new" / "folder" / "diff.html"
+    assert main(["diff", str(good), str(good), "--html", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert "is a folder" in _error(capsys, ["diff", str(good), str(good), "--html", str(tmp_path)])
+
+
+def test_docx_with_a_bad_manifest_exit_1(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "report.html").write_text("<html><body><p>x</p></body></html>", encoding="utf-8")
+    err = _error(capsys, ["docx", str(run)])
+    assert "manifest.json does not exist" in err and "--lang" in err
+    (run / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert "is not valid JSON" in _error(capsys, ["docx", str(run)])
+    (run / "manifest.json").write_text('{"params": {}}', encoding="utf-8")
+    assert "no params.language" in _error(capsys, ["docx", str(run)])
+    assert "does not exist" in _error(capsys, ["docx", str(tmp_path / "nowhere")])
+
+
+def test_audit_binary_md_and_non_zip_docx_exit_1(tmp_path, capsys, mini_district):
+    md = tmp_path / "s.md"
+    md.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    err = _error(capsys, ["audit", str(md), "--data", str(mini_district)])
+    assert f"{md} is not a text file" in err and "fix:" in err
+    docx = tmp_path / "s.docx"
+    docx.write_text("not a zip", encoding="utf-8")
+    err = _error(capsys, ["audit", str(docx), "--data", str(mini_district)])
+    assert f"{docx} is not a Word .docx file" in err and "fix:" in err

@@ -94,3 +94,68 @@ def test_cutoff_outside_the_report_year_is_refused(tmp_path, cutoff, words):
 def test_cutoff_inside_the_report_year_is_accepted(tmp_path, cutoff):
     params, _ = load_params(_write(tmp_path, f"report_year: 2024\ndata_cutoff: '{cutoff}'\n"))
     assert params.cutoff == cutoff
+
+
+def test_duplicated_key_is_refused_with_both_lines(tmp_path):
+    with pytest.raises(ParameterError) as e:
+        load_params(_write(tmp_path, "min_cell: 5\nlanguage: en\nmin_cell: 1\n"))
+    msg = str(e.value)
+    assert "'min_cell' is given twice (first on line 1)" in msg and "line 3" in msg and "fix:" in msg
+
+
+def test_duplicated_key_in_a_nested_mapping_is_refused():
+    with pytest.raises(ParameterError, match="'a' is given twice"):
+        load_yaml_strict("outer:\n  a: 1\n  a: 2\n")
+    # a merge key may be overridden: that is what merging is for
+    assert load_yaml_strict("x: &b {p: 1}\ny:\n  <<: *b\n  p: 2\n") == {"x": {"p": 1}, "y": {"p": 2}}
+
+
+def test_binary_params_file_is_refused_with_the_place(tmp_path):
+    p = tmp_path / "bin.yaml"
+    p.write_bytes(b"language: en\n\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(ParameterError) as e:
+        load_params(p)
+    assert str(p) in str(e.value) and "line 2" in str(e.value) and "UTF-8" in str(e.value)
+    p.write_bytes(b"language: en\x00\x01\n")  # valid UTF-8, but control characters
+    with pytest.raises(ParameterError, match="not valid YAML"):
+        load_params(p)
+
+
+@pytest.mark.parametrize("filename", ["..yaml", ".yaml", "x.failed.yaml", "a b.yaml"])
+def test_unsafe_paramset_names_are_refused(tmp_path, filename):
+    p = tmp_path / filename
+    p.write_text("language: en\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="cannot name a report folder"):
+        load_params(p)
+
+
+def test_a_folder_is_not_a_params_file(tmp_path):
+    with pytest.raises(ParameterError, match="is not a file"):
+        load_params(tmp_path)
+
+
+def test_run_names_from_overrides_are_safe_and_distinct():
+    from evaluation.params import check_run_name, run_name
+
+    assert run_name("default", {}) == "default"
+    assert run_name("default", {"data_cutoff": "2024-06-30"}) == "default+data_cutoff=2024-06-30"
+    assert run_name("default", {"notebooks": ["00_data_quality"], "language": "en"}) == \
+        "default+language=en+notebooks=00_data_quality"
+    a, b = run_name("d", {"data_dir": "../x y"}), run_name("d", {"data_dir": "../x_y"})
+    assert a != b and "/" not in a and " " not in a  # sanitising would merge them; the hash keeps them apart
+    long = run_name("d", {"communities": [f"C{i:02d}" for i in range(60)]})
+    for name in (a, b, long):
+        assert check_run_name(name, "t") == name
+
+
+def test_unique_key_loader_keeps_plain_yaml_and_refuses_duplicates():
+    import datetime as dt
+
+    import yaml
+
+    from evaluation.params import DuplicateKeyError, UniqueKeyLoader
+
+    assert yaml.load("a: 2024-06-30\nb: yes\n", Loader=UniqueKeyLoader) == {"a": dt.date(2024, 6, 30), "b": True}
+    with pytest.raises(DuplicateKeyError) as e:
+        yaml.load("name: x\nsynthetic: true\nname: y\n", Loader=UniqueKeyLoader)
+    assert (e.value.key, e.value.first, e.value.second) == ("name", 1, 3)

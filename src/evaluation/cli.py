@@ -26,7 +26,7 @@ _EPILOG = textwrap.dedent("""\
       jinlin audit data/submissions/daya_bay_2024.md --data data/synthetic --format json
       jinlin profiles --workers 2                 one profile per community → reports/profiles-default/
       jinlin rerun reports/default/manifest.json -p data_cutoff=2024-06-30
-      jinlin diff reports/default reports/default-rerun-1a2b3c4d
+      jinlin diff reports/default reports/default-rerun-1a2b3c4d --html diffs/cutoff.html
       jinlin sweep params/robustness.yaml --workers 2
       jinlin docx reports/default
       jinlin dictionary                           rewrite data/dictionary.{en,zh}.md from the contract
@@ -52,7 +52,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    out = Path(args.folder)
+    from .synthetic.write import check_output_folder
+
+    out = check_output_folder(args.folder, force=args.force)
     if args.scale is not None:
         from .synthetic.region import write_region
 
@@ -115,8 +117,18 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     df = diff_runs(args.run_a, args.run_b, alpha=args.alpha)
     print(diff_table_text(df, only_changed=not args.all), end="")
     if args.html:
-        Path(args.html).write_text(diff_html(df, f"{args.run_a} vs {args.run_b}", only_changed=not args.all),
-                                   encoding="utf-8")
+        # A missing folder is created, as -o options commonly do; a folder in place of the file is refused.
+        out = Path(args.html)
+        if out.is_dir():
+            raise JinlinError(f"--html {out} is a folder\nfix: give a file name, e.g. {out / 'diff.html'}")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(diff_html(df, f"{args.run_a} vs {args.run_b}", only_changed=not args.all),
+                           encoding="utf-8")
+        except OSError as e:
+            raise JinlinError(f"cannot write --html {out}: {e.strerror or e}\n"
+                              "fix: give a file in a folder you may write") from None
+        print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -129,16 +141,29 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_docx(args: argparse.Namespace) -> int:
-    import json
-
     from .report.docx import render_docx
 
     html = Path(args.run) / "report.html" if Path(args.run).is_dir() else Path(args.run)
-    manifest = html.parent / "manifest.json"
-    lang = args.lang or (json.loads(manifest.read_text(encoding="utf-8"))["params"]["language"]
-                         if manifest.exists() else "zh")
+    if not html.is_file():
+        raise JinlinError(f"{html} does not exist\nfix: give a report folder (reports/<run>) or its report.html")
+    lang = args.lang or _manifest_language(html.parent / "manifest.json")
     print(f"wrote {render_docx(html, args.output or html.with_suffix('.docx'), lang)}")
     return 0
+
+
+def _manifest_language(manifest: Path) -> str:
+    """The run's language from its manifest; refused with the fix when the manifest is missing or malformed."""
+    from .report.runfiles import read_run_file
+
+    fix = "or give the language with --lang zh|en"
+    try:
+        body = read_run_file(manifest, "manifest.json",
+                             lambda m: isinstance(m, dict) and isinstance(m.get("params"), dict)
+                             and m["params"].get("language") in ("zh", "en"),
+                             "not a run manifest: it has no params.language of zh or en")
+    except JinlinError as e:
+        raise JinlinError(f"{e}, {fix}") from None
+    return body["params"]["language"]
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
@@ -198,12 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20241231, metavar="N", help="random seed (default 20241231)")
     p.add_argument("--scale", type=int, metavar="N",
                    help="number of communities of a synthetic region (default: the 43-community district)")
+    p.add_argument("--force", action="store_true",
+                   help="write into DIR even if it is not empty (files of the same names are overwritten)")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("run", parents=[common], help="run the evaluation notebooks and publish the report",
                        description="Validate the parameters and the data, execute every notebook with papermill and "
                                    "publish reports/<paramset>/ (report.html, results.json, manifest.json, the "
-                                   "executed notebooks). The previous report is replaced only if the run succeeds.")
+                                   "executed notebooks). The previous report is replaced only if the run succeeds, "
+                                   "in one atomic step. With -p overrides the run writes its own folder, "
+                                   "reports/<paramset>+<key=value…>/, and leaves reports/<paramset>/ alone.")
     p.add_argument("--params", default="params/default.yaml", metavar="FILE",
                    help="parameter file (default params/default.yaml); the report folder is named after it")
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
@@ -223,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rerun", parents=[common], help="re-run a past report with changed parameters",
                        description="Re-execute the run recorded in MANIFEST with its parameters plus -p overrides, "
                                    "into reports/<paramset>-rerun-<hash>/. Refuses if the data files differ from "
-                                   "the manifest's hashes, unless --accept-changed-data.")
+                                   "the manifest's hashes, unless --accept-changed-data, and refuses a manifest "
+                                   "edited by hand (its params_sha256 no longer matches).")
     p.add_argument("manifest", metavar="MANIFEST", help="reports/<run>/manifest.json (or the report folder)")
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="override one parameter, e.g. -p data_cutoff=2024-06-30 (repeatable)")
@@ -255,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Convert reports/<run>/report.html to Word with pandoc (Chinese fonts set).")
     p.add_argument("run", metavar="RUN", help="a report folder or its report.html")
     p.add_argument("-o", "--output", metavar="FILE", help="the .docx to write (default: next to report.html)")
-    p.add_argument("--lang", choices=["zh", "en"], help="document language (default: the run's)")
+    p.add_argument("--lang", choices=["zh", "en"],
+                   help="document language (default: the run's, from its manifest.json)")
     p.set_defaults(func=_cmd_docx)
 
     p = sub.add_parser("audit", parents=[common], help="check a case-award submission's figures against the data",
@@ -297,6 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # a file that vanished, a folder not writable, a full disk: fixable by the user
+        if args.debug:
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}\nfix: check that the path exists, that you may read and write it, "
+              "and that the disk has space; --debug shows where it happened", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .config import PARAMS_DIR
 from .errors import ParameterError
 
-__all__ = ["RunParams", "load_params", "load_yaml_strict", "parse_override", "NOTEBOOK_ORDER", "PROFILE_NOTEBOOK"]
+__all__ = ["RunParams", "load_params", "load_yaml_strict", "read_yaml_text", "UniqueKeyLoader", "DuplicateKeyError",
+           "parse_override", "check_run_name", "run_name", "NOTEBOOK_ORDER", "PROFILE_NOTEBOOK"]
 
 PROFILE_NOTEBOOK = "60_community_profile"
 NOTEBOOK_ORDER = (
@@ -33,8 +34,42 @@ NOTEBOOK_ORDER = (
 )
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-like scalars: only true/false are booleans; no octal, no sexagesimal, no dates."""
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping key given twice in one YAML mapping; ``first`` and ``second`` are 1-based line numbers."""
+
+    def __init__(self, key: Any, first: int, second: int):
+        super().__init__(f"key {key!r} appears twice (line {first} and line {second})")
+        self.key, self.first, self.second = key, first, second
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (:class:`DuplicateKeyError`), with both lines.
+
+    PyYAML keeps the last value silently, so a file with ``min_cell: 5`` near the top and ``min_cell: 1`` further
+    down would publish cells of 1 without a word. Keys merged in with ``<<`` may be overridden: that is what merging
+    is for. Usable for any YAML the package reads (``yaml.load(text, Loader=UniqueKeyLoader)``).
+    """
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key; SafeConstructor reports it itself
+                    continue
+                line = key_node.start_mark.line + 1
+                if first is not None:
+                    raise DuplicateKeyError(key, first, line)
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+class _StrictLoader(UniqueKeyLoader):
+    """UniqueKeyLoader with YAML 1.2-like scalars: only true/false are booleans; no octal, no sexagesimal, no dates."""
 
 
 _StrictLoader.yaml_implicit_resolvers = {
@@ -56,6 +91,9 @@ def load_yaml_strict(text: str, source: str = "<string>") -> Any:
     """Parse YAML without the YAML 1.1 traps; raise :class:`ParameterError` with the line on a syntax error."""
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader derives from SafeLoader
+    except DuplicateKeyError as e:
+        raise ParameterError(f"{source}, line {e.second}: the key {e.key!r} is given twice (first on line {e.first}); "
+                             "YAML would keep only the last value\nfix: keep one of the two lines.") from None
     except yaml.YAMLError as e:
         raise ParameterError(f"{source}: not valid YAML: {e}\nfix: correct the syntax on that line.") from None
 
@@ -226,17 +264,99 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key.strip(), load_yaml_strict(value, f"override {key}")
 
 
+# A run's folder name becomes a path under reports/: no separators, no leading dot (the runner's temporary and lock
+# files start with one), not "." or "..", and not the name of another run's failed folder or lock.
+_RUN_NAME = re.compile(r"[\w][\w.+=,@-]*")
+_RUN_NAME_MAX = 120  # characters of a name built from overrides, before the hash takes over
+_RUN_NAME_BYTES = 230  # of any run name: a file name holds 255 bytes, less ".", ".tmp-<pid>" or ".failed"
+
+
+def check_run_name(name: str, source: str) -> str:
+    """Return ``name`` if it is safe as a folder name under ``reports/``, else raise :class:`ParameterError`."""
+    bad = (not isinstance(name, str) or not _RUN_NAME.fullmatch(name) or set(name) <= {"."}
+           or name.endswith((".failed", ".lock")) or len(name.encode("utf-8")) > _RUN_NAME_BYTES)
+    if bad:
+        raise ParameterError(
+            f"{source}: {name!r} cannot name a report folder under reports/ (it must be letters, digits or "
+            f". _ - + = , @, at most {_RUN_NAME_BYTES} bytes, start with a letter or digit, and not end in .failed "
+            "or .lock)\n"
+            "fix: rename the parameter file (e.g. params/my_district.yaml) or give another name")
+    return name
+
+
+def _override_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_override_text(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{_override_text(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+    return str(value)
+
+
+def run_name(paramset: str, overrides: dict[str, Any] | None) -> str:
+    """The report folder of a run: ``paramset`` alone, or with the overrides appended so it never replaces it.
+
+    ``default`` with ``-p data_cutoff=2024-06-30`` gives ``default+data_cutoff=2024-06-30``. Characters that are
+    unsafe in a folder name become ``_``; when that loses information (two override sets could give one name) or the
+    name grows long, an 8-hex sha256 of the overrides' canonical JSON is appended, so distinct overrides never share
+    a folder. The manifest records the overrides themselves.
+    """
+    if not overrides:
+        return paramset
+    import hashlib
+    import json
+
+    parts = [f"{k}={_override_text(v)}" for k, v in sorted(overrides.items())]
+    readable = "+".join(parts)
+    safe = "+".join(re.sub(r"[^\w.=,@-]+", "_", p) for p in parts)
+    digest = hashlib.sha256(json.dumps(overrides, sort_keys=True, ensure_ascii=False, default=str)
+                            .encode("utf-8")).hexdigest()[:8]
+    room = _RUN_NAME_MAX - len(paramset) - 1
+    if safe != readable or len(safe) > room:
+        safe = f"{safe[: room - 9].rstrip('_.')}-{digest}"
+    return f"{paramset}+{safe}"
+
+
+def read_yaml_text(path: Path) -> str:
+    """The text of a YAML file, refused with the line and byte when it is not UTF-8 (a binary file, say)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ParameterError(
+            f"{path}, line {line}: not a text parameter file (byte 0x{data[e.start]:02x} at offset {e.start} is not "
+            "UTF-8)\nfix: give a YAML file of key: value lines saved as UTF-8, such as params/default.yaml") from None
+
+
 def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> tuple[RunParams, str]:
-    """Load and validate a parameter file (plus overrides); return the params and the parameter-set name."""
+    """Load and validate a parameter file (plus overrides); return the params and the parameter-set name.
+
+    The name is the file's stem and must be safe as a folder name (:func:`check_run_name`); a duplicated key, a
+    binary file or a file that is not a mapping is refused with the file (and line) named.
+    """
     path = Path(path) if path is not None else PARAMS_DIR / "default.yaml"
     if not path.exists():
         raise ParameterError(f"parameter file {path} does not exist\nfix: give a file such as params/default.yaml")
-    raw = load_yaml_strict(path.read_text(encoding="utf-8"), str(path)) or {}
+    if not path.is_file():
+        raise ParameterError(f"parameter file {path} is not a file\nfix: give a file such as params/default.yaml")
+    paramset = check_run_name(path.stem, f"parameter file {path}")
+    try:
+        text = read_yaml_text(path)
+    except OSError as e:
+        raise ParameterError(f"parameter file {path} cannot be read: {e.strerror}\n"
+                             "fix: check that it exists and that you may read it") from None
+    raw = load_yaml_strict(text, str(path))
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        raise ParameterError(f"{path}: must be a mapping of key: value lines")
+        raise ParameterError(f"{path}: must be a mapping of key: value lines\n"
+                             "fix: write one parameter per line, e.g. language: en")
     raw.update(overrides or {})
     try:
         params = RunParams.model_validate(raw)
     except ValidationError as e:
         raise ParameterError(_explain(e, str(path))) from None
-    return params, path.stem
+    return params, paramset

@@ -152,3 +152,53 @@ def test_worker_scan_fails_a_community_whose_outputs_hold_personal_data(tmp_path
     leak = run_profile("C02", {}, str(out), "t", "zh", 60, frozenset({"张三丰"}), notebook=str(nb))
     assert leak["status"] == "failed" and "personal data" in leak["error"] and "张三丰" not in leak["error"]
     assert not (out / "C02.html").exists() and not (out / "C02.ipynb").exists()
+
+
+def _snapshot_spy(community_id, parameters, out_dir, *rest):
+    """Stand-in for one community's run that records what it was given to read (workers=1: in this process)."""
+    import stat
+
+    data = Path(parameters["data_dir"])
+    seen = {"data_dir": str(data), "mode": stat.S_IMODE(data.stat().st_mode),
+            "columns": {p.stem: list(pd.read_parquet(p).columns) for p in data.glob("*.parquet")}}
+    Path(out_dir, f"{community_id}.seen.json").write_text(json.dumps(seen), encoding="utf-8")
+    return {"community_id": community_id, "status": "ok", "seconds": 0.0, "error": None, "results": {},
+            "scanned": []}
+
+
+def test_snapshot_is_private_outside_reports_without_personal_or_free_text_columns(tmp_path, monkeypatch):
+    import tempfile
+
+    t = mini_tables()
+    t["grid_events"]["description"] = ["楼道堆物", "邻里纠纷", "路灯不亮"]
+    t["survey_responses"]["comment"] = "很好"
+    folder = write_tables(tmp_path / "d", t)
+    params = tmp_path / "mini.yaml"
+    params.write_text(f"data_dir: {folder}\nlanguage: en\n", encoding="utf-8")
+    monkeypatch.setattr(profiles_mod, "run_profile", _snapshot_spy)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "systmp"))
+    (tmp_path / "systmp").mkdir()
+    stale = tmp_path / "systmp" / "jinlin-snapshot-999999999-abc"  # left by a killed run (no such process)
+    stale.mkdir()
+    (stale / "survey_responses.parquet").write_bytes(b"old")
+    out_root = tmp_path / "reports"
+    result = profiles(params, workers=1, out_root=out_root, progress=False)
+    seen = json.loads((result.out_dir / "C01.seen.json").read_text(encoding="utf-8"))
+    data = Path(seen["data_dir"])
+    assert data.parent == tmp_path / "systmp" and out_root not in data.parents
+    assert seen["mode"] == 0o700
+    assert "description" not in seen["columns"]["grid_events"] and "category" in seen["columns"]["grid_events"]
+    assert "comment" not in seen["columns"]["survey_responses"] and "q_overall" in seen["columns"]["survey_responses"]
+    # removed at the end, and the stale one of the killed run too
+    assert list((tmp_path / "systmp").iterdir()) == []
+    assert sorted(p.name for p in out_root.iterdir()) == ["profiles-mini"]
+
+
+def test_profiles_with_overrides_write_their_own_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(profiles_mod, "run_profile", _snapshot_spy)
+    out_root = tmp_path / "reports"
+    base = profiles(_params(tmp_path), workers=1, out_root=out_root, progress=False, communities=["C01"])
+    other = profiles(_params(tmp_path), {"report_year": 2023}, workers=1, out_root=out_root, progress=False,
+                     communities=["C01"])
+    assert base.out_dir.name == "profiles-mini" and other.out_dir.name == "profiles-mini+report_year=2023"
+    assert json.loads((other.out_dir / "manifest.json").read_text())["overrides"] == {"report_year": 2023}

@@ -149,6 +149,7 @@ def test_rerun_drops_a_parameter_the_code_no_longer_has(original):
     path = first.out_dir / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["params"]["retired_option"] = "x"
+    manifest["params_sha256"] = runner.manifest_checksum(manifest)  # as an older version would have written it
     path.write_text(json.dumps(manifest), encoding="utf-8")
     result = rerun(path, {})
     assert any("retired_option='x'" in n for n in result.notes)
@@ -172,6 +173,50 @@ def test_read_manifest_rejects_other_files(tmp_path):
         read_manifest(tmp_path)
     with pytest.raises(JinlinError, match="does not exist"):
         read_manifest(tmp_path / "nope" / "manifest.json")
+
+
+def test_rerun_refuses_a_hand_edited_manifest(original, monkeypatch):
+    first, _ = original
+    monkeypatch.setattr(runner, "execute_notebooks", lambda *a, **k: pytest.fail("must not run"))
+    path = first.out_dir / "manifest.json"
+    text = path.read_text(encoding="utf-8")
+    manifest = json.loads(text)
+    assert manifest["params"]["min_cell"] == 7
+    manifest["params"]["min_cell"] = 1
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(JinlinError, match="was edited after the run") as e:
+        rerun(path, {})
+    assert "-p key=value" in str(e.value)
+    del manifest["params_sha256"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(JinlinError, match="has no params_sha256"):
+        rerun(path, {})
+
+
+@pytest.mark.parametrize("paramset", ["../outside", "a/b", "..", ""])
+def test_rerun_refuses_a_paramset_that_escapes(original, monkeypatch, paramset):
+    first, _ = original
+    monkeypatch.setattr(runner, "execute_notebooks", lambda *a, **k: pytest.fail("must not run"))
+    path = first.out_dir / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["paramset"] = paramset
+    manifest["params_sha256"] = runner.manifest_checksum(manifest)  # even with a matching hash
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ParameterError, match="cannot name a report folder"):
+        rerun(path, {})
+    with pytest.raises(ParameterError, match="cannot name a report folder"):
+        rerun(first.out_dir, {}, name="../x")
+
+
+def test_rerun_never_replaces_the_parameter_set_report(original):
+    first, _ = original
+    before = (first.out_dir / "results.json").read_bytes()
+    result = rerun(first.out_dir, {"language": "en"})
+    assert result.out_dir.name.startswith("mini-rerun-") and result.out_dir != first.out_dir
+    assert (first.out_dir / "results.json").read_bytes() == before
+    with pytest.raises(JinlinError, match="would replace"):
+        rerun(result.out_dir, {"language": "zh"}, name="mini")
+    assert read_manifest(result.out_dir)["params_sha256"] == runner.manifest_checksum(read_manifest(result.out_dir))
 
 
 @pytest.mark.slow

@@ -247,3 +247,19 @@ def test_parallel_and_sequential_paths_give_identical_results(tmp_path):
     assert (table.drop_duplicates("variant")["status"] == "ok").all()
     swept = next((tmp_path / "swept").rglob("base/results.json"))
     assert swept.read_bytes() == (direct.out_dir / "results.json").read_bytes()
+
+
+def test_sweep_file_binary_duplicate_key_and_dot_variant_are_refused(tmp_path):
+    from evaluation.errors import ParameterError
+    from evaluation.report.sweep import load_sweep
+
+    p = tmp_path / "s.yaml"
+    p.write_bytes(b"base: params/default.yaml\n\xff\xfe\x00")
+    with pytest.raises(ParameterError, match="UTF-8"):
+        load_sweep(p)
+    p.write_text("base: params/default.yaml\nbase: params/other.yaml\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="'base' is given twice"):
+        load_sweep(p)
+    p.write_text("base: params/default.yaml\nvariants:\n  - name: ..\n    language: en\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="variant 1 needs a name"):
+        load_sweep(p)

@@ -129,16 +129,33 @@ def read_submission(path: str | Path) -> str:
         raise JinlinError(f"Submission not found: {p}")
     suffix = p.suffix.lower()
     if suffix == ".docx":
-        text = _read_docx(p)
+        import zipfile
+
+        fix = "fix: open it in Word or WPS and save it again as .docx, or save it as .txt"
+        if not zipfile.is_zipfile(p):
+            raise JinlinError(f"{p} is not a Word .docx file (a .docx is a zip archive; this one is not)\n{fix}")
+        try:
+            text = _read_docx(p)
+        except Exception as e:  # noqa: BLE001 - python-docx raises many types on a damaged package
+            raise JinlinError(f"{p} cannot be read as a Word document ({type(e).__name__}: {e})\n{fix}") from None
         return normalise_submission(text)
     if suffix not in (".md", ".markdown", ".txt", ".text"):
         raise JinlinError(f"Unsupported submission type {suffix!r} for {p.name}: use .md, .txt or .docx "
                           "(save a .doc or .pdf as .docx first).")
     raw = p.read_bytes()
+    def binary(where: str) -> JinlinError:
+        return JinlinError(f"{p} is not a text file (it holds binary data: {where})\n"
+                           "fix: give the submission as UTF-8 or GBK text (.md/.txt) or as .docx")
+
+    if b"\x00" in raw:
+        raise binary(f"a NUL byte at offset {raw.index(bytes(1))}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("gb18030")
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as e:
+            raise binary(f"byte offset {e.start} is neither UTF-8 nor GB18030") from None
     text = normalise_submission(text)
     if suffix in (".md", ".markdown"):
         text = strip_markdown(text)

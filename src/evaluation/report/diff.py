@@ -29,7 +29,8 @@ from scipy.stats import norm
 
 from .runfiles import read_run_file
 
-__all__ = ["diff_results", "diff_runs", "read_results", "diff_table_text", "diff_html", "DIFF_COLUMNS"]
+__all__ = ["diff_results", "diff_runs", "read_results", "check_results", "diff_table_text", "diff_html",
+           "DIFF_COLUMNS"]
 
 DIFF_COLUMNS = ("key", "value_a", "value_b", "abs_change", "rel_change", "ci_low_a", "ci_high_a", "ci_low_b",
                 "ci_high_b", "significant_a", "significant_b", "changed", "sign_changed", "significance_changed",
@@ -136,10 +137,52 @@ def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = 0.05
     return df
 
 
+_NUMERIC_FIELDS = ("se", "ci_low", "ci_high", "n")
+_SHOWN_PROBLEMS = 20
+
+
+def check_results(body: Mapping[str, Any], source: str) -> None:
+    """Refuse a results mapping whose entries a comparison would misread, naming each key, field and the fix.
+
+    Every entry must be a mapping with a ``value`` (any JSON value: a number, a verdict text, null for a withheld
+    figure); ``se``, ``ci_low``, ``ci_high`` and ``n``, where present, must be numbers or null. A figure written as
+    text (``"0.5"``) is refused rather than read as a number, and a missing value rather than read as null.
+    """
+    from ..errors import JinlinError
+
+    problems: list[str] = []
+    for key, entry in _body(body).items():
+        if not isinstance(entry, Mapping):
+            problems.append(f"  {key}: the entry is {type(entry).__name__} {_short(entry)}, not a mapping "
+                            '{"value": …, "se": …}')
+            continue
+        if "value" not in entry:
+            problems.append(f"  {key}: no value field (fields: {', '.join(map(str, entry)) or 'none'})")
+        for field in _NUMERIC_FIELDS:
+            v = entry.get(field)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                problems.append(f"  {key}, field {field}: {_short(v)} is not a number")
+    if problems:
+        more = len(problems) - _SHOWN_PROBLEMS
+        shown = problems[:_SHOWN_PROBLEMS] + ([f"  … and {more} more"] if more > 0 else [])
+        raise JinlinError(f"{source}: {len(problems)} malformed entr{'y' if len(problems) == 1 else 'ies'}:\n"
+                          + "\n".join(shown) + "\nfix: compare the results.json files written by jinlin run; if "
+                          "one was edited, restore it (each entry is {\"value\": …} with numeric se, ci_low, "
+                          "ci_high and n)")
+
+
+def _short(v: Any) -> str:
+    text = json.dumps(v, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
 def read_results(run: str | Path) -> dict[str, Any]:
-    """The ``results.json`` body of a run, given its report folder or the file itself."""
-    return read_run_file(run, "results.json", lambda b: isinstance(b, dict) and isinstance(b.get("results"), dict),
+    """The ``results.json`` body of a run, given its report folder or the file itself; malformed entries refused."""
+    body = read_run_file(run, "results.json", lambda b: isinstance(b, dict) and isinstance(b.get("results"), dict),
                          'not a results file: it has no "results" mapping')
+    path = Path(run) / "results.json" if Path(run).is_dir() else Path(run)
+    check_results(body, str(path))
+    return body
 
 
 def diff_runs(run_a_dir: str | Path, run_b_dir: str | Path, alpha: float = 0.05) -> pd.DataFrame:

@@ -7,12 +7,15 @@ The order of a run, as :func:`evaluation.report.runner.run` does it:
    for, before any kernel starts;
 2. take the lock on the output folder (:func:`~evaluation.report.runner.output_lock`) and work in a temporary
    folder beside it;
-3. write a Parquet snapshot of the district's typed tables into the temporary folder, once. Loading the CSV exports
-   of the bundled district takes ~5–8 s, most of it parsing dates and numbers from text; the snapshot holds the
-   tables already typed, validated and pseudonymised, so each notebook's ``load_district`` on it takes ~2 s. It is a
-   plain district folder (one file per contract table plus ``dataset.yaml``): the notebook needs nothing special to
-   read it, and still runs on the original ``data_dir`` when started by hand. The snapshot is deleted before
-   publishing;
+3. write a Parquet snapshot of the district's typed tables, once, into a private temporary folder outside
+   ``reports/`` (``$TMPDIR/jinlin-snapshot-<pid>-…``, mode 700). Loading the CSV exports of the bundled district
+   takes ~5–8 s, most of it parsing dates and numbers from text; the snapshot holds the tables already typed,
+   validated and pseudonymised, so each notebook's ``load_district`` on it takes ~2 s. It holds only the contract
+   columns a profile can use: no personal column and no free-text column (``comment``, ``description``), and no
+   column outside the contract. It is a plain district folder (one file per contract table plus ``dataset.yaml``):
+   the notebook needs nothing special to read it, and still runs on the original ``data_dir`` when started by hand.
+   The snapshot is deleted at the end, whatever happens; one left by a killed run (its pid gone) is deleted by the
+   next ``jinlin profiles``;
 4. execute the notebook once per community through papermill's Python API (kernel ``python3``, explicit timeout) in
    a process pool (``concurrent.futures`` with the ``spawn`` start method: kernels, ZMQ sockets and threads do not
    survive ``fork`` reliably). A kernel that fails to start (parallel starts sometimes collide on a ZMQ port,
@@ -25,8 +28,11 @@ The order of a run, as :func:`evaluation.report.runner.run` does it:
    and a finding there publishes nothing), then swap the temporary folder in for the old one
    (:func:`~evaluation.report.runner.publish_folder`). One community's failure does not stop the others and does not
    stop publishing: it is listed in the result, on the index page and on the command line, and ``jinlin profiles``
-   exits 1. An interruption or a scan finding keeps the old folder and leaves the work in
-   ``reports/profiles-<paramset>.failed/``.
+   exits 1. An interruption or a scan finding keeps the old folder and leaves the work, masked
+   (:func:`~evaluation.report.runner.quarantine`), in ``reports/profiles-<run>.failed/``.
+
+``<run>`` is the parameter set's name, with the ``-p`` overrides appended when there are any
+(:func:`evaluation.params.run_name`).
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ import html
 import json
 import multiprocessing
 import os
+import re
 import shutil
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -46,23 +54,37 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 import yaml
 
 from ..config import NOTEBOOKS_DIR, REPORTS_DIR, resolve
 from ..data.loader import METADATA_FILE, District, read_district
 from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
 from ..indicators.profile import current_communities
-from ..params import PROFILE_NOTEBOOK, load_params
+from ..params import PROFILE_NOTEBOOK, load_params, run_name
 from .html import render_html
 from .i18n import t
 from .record import normalise_value, read_records
-from .runner import interruptible, publish_folder, build_manifest, notebook_parameters, output_lock
+from .runner import (
+    _alive,
+    _discard,
+    build_manifest,
+    check_writable,
+    interruptible,
+    mask_message,
+    notebook_parameters,
+    output_lock,
+    publish_folder,
+    quarantine,
+)
 
 __all__ = ["ProfileOutcome", "ProfilesResult", "profiles", "run_profile", "write_snapshot", "index_html",
-           "select_communities", "KERNEL", "SNAPSHOT_DIR"]
+           "select_communities", "snapshot_columns", "make_snapshot_dir", "clean_stale_snapshots", "KERNEL",
+           "SNAPSHOT_PREFIX"]
 
 KERNEL = "python3"
-SNAPSHOT_DIR = ".snapshot"
+SNAPSHOT_PREFIX = "jinlin-snapshot-"
+_SNAPSHOT_NAME = re.compile(re.escape(SNAPSHOT_PREFIX) + r"(\d+)-")
 _OK, _FAILED = "ok", "failed"
 
 
@@ -122,14 +144,28 @@ def select_communities(listing: Any, wanted: Sequence[str] | None) -> list[str]:
     return [c for c in known if c in set(wanted)]
 
 
+def snapshot_columns(name: str, columns: Sequence[str]) -> list[str]:
+    """The columns of table ``name`` a snapshot keeps: the contract's, except personal and free-text ones."""
+    from ..data import contract
+
+    try:
+        spec = {c.name: c for c in contract.table(name).columns}
+    except (KeyError, ValueError):
+        return []
+    return [c for c in columns if c in spec and not spec[c].personal and spec[c].kind != "text"]
+
+
 def write_snapshot(district: District, folder: Path) -> Path:
     """Write the district's typed tables as Parquet plus its ``dataset.yaml`` into ``folder`` (a district folder).
 
-    The tables are those :func:`~evaluation.data.load_district` returned (typed, validated, pseudonymised), so
-    loading the snapshot gives the same frames without parsing text again.
+    The tables are those :func:`~evaluation.data.load_district` returned (typed, validated, pseudonymised), with
+    only :func:`snapshot_columns`, so loading the snapshot gives the same frames, minus what a profile must not see,
+    without parsing text again.
     """
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in district.tables.items():
+        if isinstance(frame, pd.DataFrame):
+            frame = frame[snapshot_columns(name, list(frame.columns))]
         frame.to_parquet(folder / f"{name}.parquet", index=False)
     meta = dict(district.metadata)
     meta["files"] = {name: f"{name}.parquet" for name in district.tables}
@@ -137,6 +173,28 @@ def write_snapshot(district: District, folder: Path) -> Path:
     meta["snapshot_of"] = str(district.folder)
     (folder / METADATA_FILE).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=True), encoding="utf-8")
     return folder
+
+
+def clean_stale_snapshots(root: Path | None = None) -> list[Path]:
+    """Delete snapshot folders in ``root`` (default the system temporary folder) whose process is gone."""
+    root = Path(root) if root is not None else Path(tempfile.gettempdir())
+    removed: list[Path] = []
+    for entry in root.glob(f"{SNAPSHOT_PREFIX}*"):
+        m = _SNAPSHOT_NAME.match(entry.name)
+        try:
+            mine = entry.is_dir() and not entry.is_symlink() and entry.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if m and mine and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def make_snapshot_dir(root: Path | None = None) -> Path:
+    """A new private folder (mode 700) for this process's snapshot, after removing stale ones."""
+    clean_stale_snapshots(root)
+    return Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-", dir=root))
 
 
 def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, title: str, language: str,
@@ -194,7 +252,10 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
         except PersonalDataLeak as e:
             dst.unlink(missing_ok=True)
             page.unlink(missing_ok=True)
-            return failed(f"personal data found in the outputs; they were deleted.\n{e}")
+            # place and kind only: an excerpt could show a neighbouring value the scanner did not recognise
+            where = "\n".join(f"  {Path(r.file).name} | {r.location} | {r.kind}"
+                              for r in e.findings.head(20).itertuples(index=False))
+            return failed(f"personal data found in the outputs; they were deleted.\n{where}")
         scanned = [dst.name, page.name]
     return {"community_id": community_id, "status": _OK, "seconds": round(time.perf_counter() - t0, 3),
             "error": None, "results": results, "scanned": scanned}
@@ -278,13 +339,9 @@ def index_html(outcomes: Sequence[ProfileOutcome], language: str, paramset: str,
 
 def _scan_files(folder: Path, skip: set[str], known_values: frozenset[str]) -> None:
     """Refuse to publish if a file of ``folder`` other than ``skip`` holds personal data (as the runner's scan)."""
-    from ..privacy import PersonalDataLeak, assert_clean
+    from .runner import _scan
 
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix() not in skip)
-    try:
-        assert_clean(files, known_values=known_values)
-    except PersonalDataLeak as e:
-        raise RunFailed(f"personal data found in the outputs; nothing was published.\n{e}") from None
+    _scan(folder, known_values, skip)
 
 
 def _plain_notice(district: District, language: str) -> str:
@@ -325,7 +382,10 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
         raise ParameterError(f"workers must be at least 1 (got {workers})")
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t_start = time.perf_counter()
-    params, paramset = load_params(params_file, dict(overrides or {}))
+    overrides = dict(overrides or {})
+    params, paramset = load_params(params_file, overrides)
+    out_root = Path(out_root) if out_root is not None else REPORTS_DIR
+    check_writable(out_root)
     data_dir = resolve(params.data_dir)
     district, problems = read_district(data_dir)
     if district is None:
@@ -338,25 +398,31 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
     src = NOTEBOOKS_DIR / f"{PROFILE_NOTEBOOK}.ipynb"
     declared = notebook_parameters(src)
     values = params.model_dump()
-    name = f"profiles-{paramset}"
-    out_root = Path(out_root) if out_root is not None else REPORTS_DIR
+    name = f"profiles-{run_name(paramset, overrides)}"
     final, failed_dir = out_root / name, out_root / f"{name}.failed"
+    known = district.personal_values
     with output_lock(out_root, name), interruptible():
         tmp = out_root / f".{name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        snap: Path | None = None
         try:
-            data = write_snapshot(district, tmp / SNAPSHOT_DIR) if snapshot else data_dir
+            if snapshot:
+                snap = make_snapshot_dir()
+                data = write_snapshot(district, snap)
+            else:
+                data = data_dir
             inject = {k: values[k] for k in declared if k in values and k != "community_id"}
             inject["data_dir"] = str(data)
             title = t("profile.index.title", params.language)
             jobs = [(cid, inject, str(tmp), f"{names[cid]} · {title}", params.language, params.execution_timeout,
-                     district.personal_values) for cid in chosen]
+                     known) for cid in chosen]
             done = _execute(jobs, workers, progress)
-            if snapshot:
-                shutil.rmtree(data, ignore_errors=True)
+            if snap is not None:
+                _discard(snap)
             outcomes = tuple(ProfileOutcome(cid, names[cid], done[cid]["status"], done[cid]["seconds"],
-                                            done[cid]["error"], done[cid]["results"]) for cid in chosen)
+                                            done[cid]["error"] and mask_message(done[cid]["error"], known),
+                                            done[cid]["results"]) for cid in chosen)
             (tmp / "index.html").write_text(index_html(outcomes, params.language, paramset, params.report_year,
                                                        _plain_notice(district, params.language)), encoding="utf-8")
             body = {"communities": {o.community_id: {"status": o.status, "error": o.error,
@@ -367,24 +433,31 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
             manifest = build_manifest(params, paramset, Path(params_file or "params/default.yaml"), district,
                                       {o.community_id: o.seconds for o in outcomes}, started,
                                       datetime.now(timezone.utc).isoformat(timespec="seconds"))
-            manifest.update(notebook=PROFILE_NOTEBOOK, workers=workers, snapshot=snapshot,
+            manifest.update(notebook=PROFILE_NOTEBOOK, workers=workers, snapshot=snapshot, run=name,
+                            overrides=json.loads(json.dumps(overrides, default=str)),
                             failed={o.community_id: o.error for o in outcomes if o.status != _OK},
-                            command=f"jinlin profiles --params {manifest['params_file']} --workers {workers}")
+                            command=f"jinlin profiles --params {manifest['params_file']} --workers {workers}"
+                                    + "".join(f" -p {k}={v}" for k, v in sorted(overrides.items())))
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
                                                + "\n", encoding="utf-8")
             # the workers scanned their own notebook and page; the rest (index, results, failed notebooks) here
             clean = {f for res in done.values() for f in res.get("scanned", ())}
-            _scan_files(tmp, clean, district.personal_values)
+            _scan_files(tmp, clean, known)
         except BaseException as e:
-            shutil.rmtree(failed_dir, ignore_errors=True)
-            shutil.rmtree(tmp / SNAPSHOT_DIR, ignore_errors=True)
-            if tmp.exists():
-                tmp.rename(failed_dir)
+            try:
+                quarantine(tmp, failed_dir, known)
+            except Exception:  # noqa: BLE001 - an unmasked folder must not stay; the run's own error is reported
+                _discard(tmp)
+                _discard(failed_dir)
             if isinstance(e, KeyboardInterrupt):
                 raise RunFailed(f"the profiles run was interrupted; what had run is in {failed_dir}.") from None
             if isinstance(e, RunFailed):
-                raise RunFailed(f"{e}\nthe profiles are in {failed_dir}; {final} is unchanged.") from None
+                msg = mask_message(str(e).replace(str(tmp), str(failed_dir)), known)
+                raise RunFailed(f"{msg}\nthe profiles are in {failed_dir}; {final} is unchanged.") from None
             raise
+        finally:
+            if snap is not None:
+                _discard(snap)
         publish_folder(tmp, final)
-        shutil.rmtree(failed_dir, ignore_errors=True)
+        _discard(failed_dir)
     return ProfilesResult(final, outcomes, round(time.perf_counter() - t_start, 3), workers)

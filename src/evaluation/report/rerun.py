@@ -11,6 +11,12 @@ The runner takes a parameter *file*; the manifest holds the parameters as a mapp
 manifest's parameters to a temporary YAML file and passes the overrides separately, so they are validated by
 :func:`evaluation.params.load_params` exactly like ``jinlin run -p``. After publishing, the new ``manifest.json`` gains
 a ``rerun`` section (source manifest, overrides, data check, notes) and its ``command`` becomes the re-run command.
+
+A manifest edited by hand is refused (:func:`verify_manifest`): the runner stores ``params_sha256``, a sha256
+(base32) over the canonical JSON of the manifest's ``paramset``, ``params`` and ``data``, and a re-run recomputes
+it. This is tamper
+evidence, not authentication: it catches ``min_cell`` turned from 5 to 1 in an editor, not someone who recomputes
+the hash. A ``paramset`` that is not a plain folder name (``../x``, ``a/b``) is refused as well.
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from ..data import contract
 from ..data.readers import find_table_file, sha256_file
 from ..errors import JinlinError, ParameterError
 from .runfiles import read_run_file
-from ..params import RunParams, load_params
-from .runner import RunResult, run
+from ..params import RunParams, check_run_name, load_params
+from .runner import RunResult, manifest_checksum, run
 
-__all__ = ["DataChange", "RerunResult", "rerun", "data_changes", "overrides_hash", "read_manifest"]
+__all__ = ["DataChange", "RerunResult", "rerun", "data_changes", "overrides_hash", "read_manifest",
+           "verify_manifest"]
 
 _PREFIX = 12  # hash characters shown to a person: enough to tell two files apart at a glance
 
@@ -85,6 +92,27 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return read_run_file(path, "manifest.json",
                          lambda m: isinstance(m, dict) and {"params", "data", "paramset"} <= set(m),
                          "not a run manifest (no params/data/paramset)")
+
+
+def verify_manifest(manifest: Mapping[str, Any], path: str | Path) -> None:
+    """Refuse a manifest whose parameters, parameter-set name or data list differ from what the run wrote."""
+    paramset = manifest.get("paramset")
+    if not isinstance(paramset, str):
+        raise JinlinError(f"{path}: paramset must be a name, not {paramset!r}\nfix: give the manifest.json written by "
+                          "jinlin run")
+    check_run_name(paramset, f"{path}: paramset")
+    if not isinstance(manifest.get("params"), dict) or not isinstance(manifest.get("data"), dict):
+        raise JinlinError(f"{path}: params and data must be mappings\n"
+                          "fix: give the manifest.json written by jinlin run")
+    stored = manifest.get("params_sha256")
+    if stored is None:
+        raise JinlinError(f"{path} has no params_sha256, so a hand edit of its parameters could not be told apart "
+                          "(it was written by an older jinlin, or the field was removed)\n"
+                          "fix: run the parameter set again with jinlin run --params, then re-run from that manifest")
+    if stored != manifest_checksum(dict(manifest)):
+        raise JinlinError(f"{path} was edited after the run: its paramset, params or data no longer match its "
+                          "params_sha256\nfix: restore the manifest the run wrote, and give changed parameters "
+                          "as -p key=value instead of editing the manifest")
 
 
 def overrides_hash(overrides: Mapping[str, Any]) -> str:
@@ -171,11 +199,14 @@ def rerun(manifest_path: str | Path, overrides: Mapping[str, Any] | None = None,
     if manifest_path.is_dir():
         manifest_path = manifest_path / "manifest.json"
     manifest = read_manifest(manifest_path)
+    verify_manifest(manifest, manifest_path)
     overrides = dict(overrides or {})
-    name = name or f"{manifest['paramset']}-rerun-{overrides_hash(overrides)}"
+    name = check_run_name(name, "--name") if name else f"{manifest['paramset']}-rerun-{overrides_hash(overrides)}"
     out_root = Path(out_root) if out_root is not None else manifest_path.resolve().parent.parent
-    if (out_root / name).resolve() == manifest_path.resolve().parent:
-        raise JinlinError(f"the re-run would replace the run it re-runs ({manifest_path.parent})\n"
+    own = {manifest["paramset"], Path(str(manifest.get("params_file") or "")).stem}
+    if name in own or (out_root / name).resolve() == manifest_path.resolve().parent:
+        raise JinlinError(f"the re-run would replace the run it re-runs ({manifest_path.parent}) or the report of its "
+                          f"parameter set ({out_root / manifest['paramset']})\n"
                           "fix: give another --name, or leave it out")
 
     # A parameter the code no longer has cannot be passed on; without this the re-run would be a dead end whose

@@ -7,14 +7,28 @@ The order of a run (issue: "A fresh clone runs the whole evaluation"):
    failed kernel start), showing progress;
 4. collect the recorded figures into ``results.json``, render the HTML report, write ``manifest.json``;
 5. scan every artefact for personal data;
-6. swap the temporary folder in for the old report. On any failure the old report stays as it was, and the failed
-   notebook is kept in ``reports/<paramset>.failed/`` with its error visible.
+6. swap the temporary folder in for the old report in one atomic step (:func:`publish_folder`). On any failure the
+   old report stays as it was, and the failed notebook is kept in ``reports/<run>.failed/`` with its error visible,
+   after the same privacy scan as a published report, with every personal value found masked
+   (:func:`quarantine`).
+
+A run with ``-p`` overrides publishes to its own folder, ``reports/<paramset>+<overrides>``
+(:func:`evaluation.params.run_name`), never to ``reports/<paramset>``. The reports folder must be writable: that is
+checked before the data are read, not after the notebooks ran. A run killed with SIGKILL leaves its temporary folder
+``reports/.<run>.tmp-<pid>``; the next run removes it once it holds its lock (:func:`clean_stale`).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import ctypes
+import errno
+import hashlib
+import json
 import os
+import re
+import tempfile
 import shutil
 import signal
 import subprocess
@@ -30,14 +44,15 @@ import nbformat
 from ..config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, resolve
 from ..data.loader import District, read_district
 from ..errors import DataValidationError, JinlinError, RunFailed
-from ..params import RunParams, load_params
+from ..params import RunParams, check_run_name, load_params, run_name
 from .docx import render_docx
 from .html import render_html
 from .summary import summary_cell
 from .record import read_records, results_json
 
 __all__ = ["RunResult", "run", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock",
-           "publish_folder", "interruptible", "git_commit", "package_versions"]
+           "publish_folder", "interruptible", "git_commit", "package_versions", "manifest_checksum", "clean_stale",
+           "check_writable", "quarantine", "mask_message"]
 
 KERNEL = "python3"
 # Parameters the runner supplies itself (not from the parameter file): the figures recorded by earlier notebooks.
@@ -86,9 +101,55 @@ def output_lock(out_root: Path, name: str) -> Iterator[Path]:
     try:
         os.write(fd, str(os.getpid()).encode())
         os.close(fd)
+        clean_stale(out_root, name)
         yield lock
     finally:
         lock.unlink(missing_ok=True)
+
+
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)")
+
+
+def clean_stale(out_root: Path, name: str) -> list[Path]:
+    """Remove what killed runs left in ``out_root``; return what was removed or restored.
+
+    Call it only while holding :func:`output_lock` for ``name``: no other run of that name can then be writing, so
+    every ``.<name>.tmp-<pid>`` of another process is left over from a run that died (SIGKILL, power cut), even if
+    its pid has since been reused. A run holds its lock from before it creates its temporary folder until after the
+    folder is gone, so the temporary folders of another run name are left over when that name has no lock, or a
+    lock whose process is gone (the test :func:`output_lock` uses to take over a stale lock); with a live lock they
+    are left alone. A ``.<run>.old-<pid>`` is a previous report
+    moved aside by the non-atomic fallback of :func:`publish_folder`; if the kill came before the new report took
+    its place, it is put back, else deleted.
+    """
+    done: list[Path] = []
+    for entry in sorted(out_root.iterdir()) if out_root.is_dir() else ():
+        m = _LEFTOVER.fullmatch(entry.name)
+        if not m or int(m["pid"]) == os.getpid():
+            continue
+        if m["name"] != name and _lock_holder(out_root / f".{m['name']}.lock") is not None:
+            continue  # another run at work
+        final = out_root / m["name"]
+        try:
+            if m["kind"] == "old" and not os.path.lexists(final):
+                entry.rename(final)
+            else:
+                _discard(entry)
+        except OSError:  # another run cleaning the same leftover at the same moment
+            continue
+        done.append(entry)
+    return done
+
+
+def _lock_holder(lock: Path) -> int | None:
+    """The live process holding ``lock``, or None when there is no lock or its process is gone."""
+    try:
+        pid = int(lock.read_text().strip() or 0)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return -1  # unreadable or being written: assume someone holds it
+    return pid if pid and _alive(pid) else None
 
 
 def _alive(pid: int) -> bool:
@@ -214,41 +275,173 @@ def build_manifest(params: RunParams, paramset: str, params_file: Path, district
     }
 
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where that is unavailable.
+
+    Neither path is ever missing: a reader sees the old folder or the new one, and a kill at any instant leaves both.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # glibc before 2.28, musl
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # a file system without exchange support
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _discard(path: Path) -> None:
+    """Delete a replaced or left-over run folder (a separate function so a test can kill the process here)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def publish_folder(tmp: Path, final: Path) -> None:
-    """Swap ``tmp`` in for ``final``; the old report is removed only once the new one is in place."""
+    """Put ``tmp`` in place of ``final`` in one atomic step, then delete the old report.
+
+    With no old report this is one ``rename``. Otherwise the two folders are exchanged with ``renameat2``
+    (``RENAME_EXCHANGE``): ``final`` is the old report until that call and the new one after it, with no instant in
+    between, and the old report, now at ``tmp``, is deleted afterwards (a kill before the deletion leaves it as a
+    temporary folder that the next run removes). Where the file system cannot exchange (not Linux, or e.g. some
+    network file systems), the old report is first renamed to ``.<name>.old-<pid>``; a kill between the two renames
+    then leaves it there, and the next run of the same name puts it back (:func:`clean_stale`).
+    """
+    if not os.path.lexists(final):
+        tmp.rename(final)
+        return
+    if _exchange(tmp, final):
+        _discard(tmp)
+        return
     old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        final.rename(old)
+    final.rename(old)
     try:
         tmp.rename(final)
     except OSError:
-        if old.exists():
-            old.rename(final)
+        old.rename(final)
         raise
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+    _discard(old)
+
+
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of what a re-run trusts in a manifest: ``paramset``, ``params`` and ``data``.
+
+    Canonical: keys sorted, no spaces, UTF-8. This is tamper *evidence*, not authentication: it shows that the
+    manifest was edited by hand after the run, but anyone who edits it can also recompute the hash.
+
+    The digest is written in base32 (RFC 4648, upper case, no padding: 52 characters of A-Z and 2-7), not hex: about
+    1 hex digest in 300 holds a run of digits that the privacy scan takes for a mobile number (and separators do not
+    help, since phones written 138-1234-5678 are found too), which would block the run. Base32 has no 0, 1, 8 or 9,
+    so it can hold no mobile or landline number.
+    """
+    body = {k: manifest.get(k) for k in ("paramset", "params", "data")}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return base64.b32encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii").rstrip("=")
+
+
+def check_writable(out_root: Path) -> None:
+    """Refuse, before any work, a reports folder that cannot be created or written."""
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".jinlin-write-check-", dir=out_root)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise JinlinError(f"the reports folder {out_root} cannot be written: {e.strerror or e}\n"
+                          f"fix: make {out_root} writable (or free disk space), then run again; nothing was run"
+                          ) from None
+
+
+def mask_message(text: str, known_values: frozenset[str] | set[str]) -> str:
+    """``text`` with every personal value masked: phone, ID and e-mail shapes and the inputs' known values."""
+    from ..privacy import mask_text
+    from ..privacy.masking import names_pattern
+
+    return mask_text(text, names_pattern(v for v in known_values if len(str(v).strip()) >= 2))
+
+
+_TEXT_ARTEFACTS = frozenset({".ipynb", ".html", ".htm", ".json", ".md", ".txt", ".csv", ".tsv", ".svg", ".xml",
+                             ".log", ".yaml", ".yml"})
+
+
+def quarantine(tmp: Path, failed: Path, known_values: frozenset[str]) -> list[str]:
+    """Move a failed run's folder to ``failed`` and mask the personal data in it, as publishing would scan it.
+
+    Text artefacts (notebooks, HTML, JSON, Markdown, CSV) are rewritten with every phone, ID or e-mail shape and
+    every known personal value of the inputs replaced by a placeholder (:func:`evaluation.privacy.mask_text`). The
+    folder is then scanned (:func:`evaluation.privacy.scan_artefacts`); a file in which anything is still found
+    (an image, a Word file, a file that cannot be read) is deleted. ``SCAN.txt`` lists what was masked or deleted,
+    by file, place and kind, never the value. Returns the deleted files' names.
+    """
+    from ..privacy import mask_text, scan_artefacts
+    from ..privacy.masking import names_pattern
+
+    _discard(failed)
+    if not tmp.exists():
+        return []
+    tmp.rename(failed)
+    pattern = names_pattern(v for v in known_values if len(str(v).strip()) >= 2)
+    masked: list[str] = []
+    for f in sorted(p for p in failed.rglob("*") if p.is_file()):
+        if f.suffix.lower() not in _TEXT_ARTEFACTS:
+            continue
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue  # the scan below flags it as unscannable, and it is deleted
+        out = mask_text(text, pattern)
+        if out != text:
+            f.write_text(out, encoding="utf-8")
+            masked.append(f.relative_to(failed).as_posix())
+    findings = scan_artefacts(failed, known_values)
+    deleted: list[str] = []
+    for name in sorted(set(findings["file"])):
+        Path(name).unlink(missing_ok=True)
+        deleted.append(Path(name).relative_to(failed).as_posix())
+    lines = ["This folder is the work of a failed run, scanned for personal data like a published report.",
+             "Masked (personal values replaced by placeholders): " + (", ".join(masked) or "none"),
+             "Deleted (personal data that could not be masked):"]
+    lines += [f"  {mask_message(r.file, known_values)} | {mask_message(r.location, known_values)} | {r.kind}"
+              for r in findings.itertuples(index=False)] or ["  none"]
+    (failed / "SCAN.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return deleted
 
 
 def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None = None,
         out_root: Path | None = None, progress: Callable[[str], None] | None = None,
         name: str | None = None) -> RunResult:
-    """Run a parameter set end to end and publish ``reports/<paramset>/``; see the module docstring."""
-    import json
+    """Run a parameter set end to end and publish ``reports/<run>/``; see the module docstring.
+
+    ``<run>`` is ``name`` if given, else the parameter set's name with the overrides appended
+    (:func:`evaluation.params.run_name`), so an override run never replaces the report of its parameter set.
+    """
     from datetime import datetime, timezone
 
+    overrides = dict(overrides or {})
     params, paramset = load_params(params_file, overrides)
-    paramset = name or paramset
+    folder_name = check_run_name(name, "report folder name") if name else run_name(paramset, overrides)
     out_root = out_root or REPORTS_DIR
     _preflight(params)
+    check_writable(out_root)
     data_dir = resolve(params.data_dir)
     district, problems = read_district(data_dir)
     if district is None:
         raise DataValidationError(problems, str(data_dir))
-    final = out_root / paramset
-    failed = out_root / f"{paramset}.failed"
+    final = out_root / folder_name
+    failed = out_root / f"{folder_name}.failed"
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with output_lock(out_root, paramset), interruptible():
-        tmp = out_root / f".{paramset}.tmp-{os.getpid()}"
+    with output_lock(out_root, folder_name), interruptible():
+        tmp = out_root / f".{folder_name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
@@ -262,26 +455,34 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
             (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
             render_docx(tmp / "report.html", tmp / "report.docx", params.language)
             finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            manifest = build_manifest(params, paramset, Path(params_file or "params/default.yaml"), district,
+            # "paramset" names the run's folder (as a re-run's default name builds on it); params_file the file
+            manifest = build_manifest(params, folder_name, Path(params_file or "params/default.yaml"), district,
                                       timings, started, finished)
+            manifest["overrides"] = json.loads(json.dumps(overrides, default=str))
+            if overrides:
+                manifest["command"] += "".join(f" -p {k}={v}" for k, v in sorted(manifest["overrides"].items()))
+            manifest["params_sha256"] = manifest_checksum(manifest)
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
                                                + "\n", encoding="utf-8")
             _scan(tmp, district.personal_values)
         except BaseException as e:
-            shutil.rmtree(failed, ignore_errors=True)
-            if tmp.exists():
-                tmp.rename(failed)
+            _quarantine_or_delete(tmp, failed, district.personal_values)
             kept = f"The previous report{' in ' + str(final) if final.exists() else ''} is unchanged."
+
+            def masked(text: str) -> str:
+                return mask_message(text.replace(str(tmp), str(failed)), district.personal_values)
+
             if isinstance(e, RunFailed):
-                raise RunFailed(str(e).replace(str(tmp), str(failed)) + "\n" + kept) from None
+                raise RunFailed(masked(str(e)) + "\n" + kept) from None
             if isinstance(e, KeyboardInterrupt):
                 raise RunFailed(f"the run was interrupted; what had run is in {failed}.\n{kept}") from None
             if isinstance(e, OSError):  # a full disk, a permission, a vanished folder
-                raise RunFailed(f"writing the report failed: {e}\nwhat was written is in {failed}.\n{kept}\n"
-                                f"fix: free disk space or check the permissions of {out_root}, then run again") from None
+                raise RunFailed(masked(f"writing the report failed: {e}\nwhat was written is in {failed}.\n{kept}\n"
+                                       f"fix: free disk space or check the permissions of {out_root}, then run again")
+                                ) from None
             raise
         publish_folder(tmp, final)
-        shutil.rmtree(failed, ignore_errors=True)
+        _discard(failed)
     return RunResult(final, records, timings)
 
 
@@ -299,11 +500,38 @@ def _preflight(params: RunParams) -> None:
             raise ParameterError(f"notebook {name} is missing from {NOTEBOOKS_DIR}")
 
 
-def _scan(folder: Path, known_values: frozenset[str]) -> None:
-    """Refuse to publish if any artefact holds a personal value from the inputs, or anything shaped like one."""
+def _quarantine_or_delete(tmp: Path, failed: Path, known_values: frozenset[str]) -> None:
+    # If masking itself fails (or a second Ctrl-C lands in it), an unmasked folder must not stay on disk.
+    try:
+        quarantine(tmp, failed, known_values)
+    except Exception:  # noqa: BLE001 - the run's own error is the one to report
+        _discard(tmp)
+        _discard(failed)
+    except BaseException:
+        _discard(tmp)
+        _discard(failed)
+        raise
+
+
+def _scan(folder: Path, known_values: frozenset[str], skip: set[str] = frozenset()) -> None:
+    """Refuse to publish if any artefact holds a personal value from the inputs, or anything shaped like one.
+
+    The message names each finding by file, place and kind only. The scanner's excerpts are left out: they mask the
+    values it found, but a neighbouring personal value it did not recognise would be printed in clear.
+    """
     from ..privacy import PersonalDataLeak, assert_clean
 
     try:
-        assert_clean(sorted(p for p in folder.rglob("*") if p.is_file()), known_values=known_values)
+        assert_clean(sorted(p for p in folder.rglob("*")
+                            if p.is_file() and p.relative_to(folder).as_posix() not in skip), known_values=known_values)
     except PersonalDataLeak as e:
-        raise RunFailed(f"personal data found in the outputs; nothing was published.\n{e}") from None
+        f = e.findings
+        lines = [f"  {Path(r.file).relative_to(folder).as_posix()} | {r.location} | {r.kind}"
+                 for r in f.head(50).itertuples(index=False)]
+        more = [f"  … and {len(f) - 50} more"] if len(f) > 50 else []
+        raise RunFailed(
+            f"personal data found in the outputs; nothing was published.\n{len(f)} finding(s) in "
+            f"{f['file'].nunique()} file(s) (file | place | kind):\n" + "\n".join(lines + more)
+            + f"\nfix: {folder}/SCAN.txt lists the same places, and the folder keeps the outputs with the values "
+            "masked; remove the personal values from the input columns they come from (categories, types, unit or "
+            "district names), or report the notebook that prints them") from None

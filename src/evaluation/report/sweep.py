@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..config import PROJECT_ROOT, REPORTS_DIR
 from ..errors import JinlinError, ParameterError
-from ..params import load_params, load_yaml_strict
+from ..params import load_params, load_yaml_strict, read_yaml_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -95,7 +95,7 @@ class SweepSpec(BaseModel):
     def _variants(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for i, item in enumerate(v, 1):
             name = item.get("name")
-            if not isinstance(name, str) or not _NAME.match(name):
+            if not isinstance(name, str) or not _NAME.match(name) or set(name) <= {"."}:
                 raise ValueError(f"variant {i} needs a name of letters, digits, '_', '-', '.' (got {name!r})")
         return v
 
@@ -132,7 +132,7 @@ def load_sweep(spec_path: str | Path) -> SweepSpec:
     path = Path(spec_path)
     if not path.is_file():
         raise ParameterError(f"sweep file {path} does not exist\nfix: give a file such as params/robustness.yaml")
-    raw = load_yaml_strict(path.read_text(encoding="utf-8"), str(path)) or {}
+    raw = load_yaml_strict(read_yaml_text(path), str(path)) or {}
     if not isinstance(raw, dict):
         raise ParameterError(f"{path}: must be a mapping with base:, grid: and/or variants:")
     try:

@@ -65,6 +65,25 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.10g")
 
 
+def check_output_folder(out_dir: str | Path, force: bool = False) -> Path:
+    """Refuse to generate into a folder that holds anything, unless ``force``: it may hold a district's real exports.
+
+    Raises :class:`~evaluation.errors.JinlinError` naming the folder, a few of its entries and the fix.
+    """
+    from ..errors import JinlinError
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise JinlinError(f"{out} is a file, not a folder\nfix: give a new or empty folder to generate into")
+    entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if entries and not force:
+        shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+        raise JinlinError(f"{out} is not empty ({shown}); generating would overwrite files of the same names, "
+                          "which may be a district's real exports\n"
+                          f"fix: give a new or empty folder, or add --force to overwrite what is in {out}")
+    return out
+
+
 def write_district(district: SyntheticDistrict, out_dir: str | Path,
                    formats: Mapping[str, str] | None = None) -> list[Path]:
     """Write every table, ``truth.json``, ``dataset.yaml`` and ``README.md`` into ``out_dir``; return the paths.
