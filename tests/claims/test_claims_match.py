@@ -146,3 +146,6 @@ def test_overrides_that_select_nothing_or_are_malformed_fail(tmp_path):
     (tmp_path / "claims.yaml").write_text("pin: []\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown section"):
         load_overrides(tmp_path / "claims.yaml")
+    (tmp_path / "claims.yaml").write_text("ignore: [F001]\nignore: [F002]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2: the key 'ignore' is given twice"):
+        load_overrides(tmp_path / "claims.yaml")

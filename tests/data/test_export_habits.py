@@ -83,6 +83,16 @@ def test_cutoff_of_dataset_yaml_bounds_the_dates(tmp_path):
     assert "2025-06-30" in hits[0].message and "data_cutoff" in hits[0].fix
 
 
+def test_dataset_yaml_with_a_key_given_twice_is_refused(tmp_path):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    (folder / "dataset.yaml").write_text("name: 甲区\ndata_cutoff: '2024-12-31'\ndata_cutoff: '2024-06-30'\n",
+                                         encoding="utf-8")
+    district, problems = read_district(folder)
+    hit = [p for p in problems if p.rule == "duplicate_key"]
+    assert district is None and [(p.file, p.row, p.column) for p in hit] == [("dataset.yaml", 3, "data_cutoff")]
+    assert "line 2" in hit[0].message and "keep one" in hit[0].fix
+
+
 def _with_activities(tmp_path, co: list[str]) -> pd.DataFrame:
     t = mini_tables()
     n = len(co)

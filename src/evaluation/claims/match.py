@@ -133,7 +133,13 @@ def load_overrides(path: str | Path) -> dict[str, list]:
         ``{"pins": [ {claim?, raw?, contains?, indicator}, … ], "ignore": [ {claim?, raw?, contains?}, … ]}``;
         a bare string in ``ignore`` is a claim id (F012) or else a raw text.
     """
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    from evaluation.params import DuplicateKeyError, UniqueKeyLoader
+
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}  # noqa: S506 (safe)
+    except DuplicateKeyError as e:
+        raise ValueError(f"{path}, line {e.second}: the key {e.key!r} is given twice (first on line {e.first}); "
+                         "keep one of the two lines") from None
     if not isinstance(data, Mapping):
         raise ValueError(f"{path}: expected a mapping with 'pins' and/or 'ignore'")
     unknown = set(data) - {"pins", "ignore"}

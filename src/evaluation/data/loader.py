@@ -102,8 +102,15 @@ def _read_metadata(folder: Path) -> tuple[dict, list[Problem]]:
     path = folder / METADATA_FILE
     if not path.exists():
         return {}, []
+    from ..params import DuplicateKeyError, UniqueKeyLoader
+
     try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        meta = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}  # noqa: S506 (safe)
+    except DuplicateKeyError as e:
+        # the last value would win silently: a wrong data_cutoff or name without a word
+        return {}, [Problem(METADATA_FILE, e.second, str(e.key), "error", "duplicate_key",
+                            f"the key {e.key!r} is given twice (first on line {e.first})",
+                            "keep one of the two lines")]
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         return {}, [Problem(METADATA_FILE, None, None, "error", "bad_metadata", f"cannot be read ({e})",
                             "fix the YAML syntax or delete the file")]
