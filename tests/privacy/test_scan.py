@@ -169,6 +169,13 @@ def test_unscannable_files_are_flagged_unless_skipped(tmp_path):
         scan_artefacts(tmp_path / "missing.html")
 
 
+@pytest.mark.parametrize("content", [b"not a zip at all", b"PK\x03\x04" + bytes(64)])
+def test_a_damaged_docx_is_flagged_not_raised(tmp_path, content):
+    (tmp_path / "report.docx").write_bytes(content)
+    f = scan_artefacts(tmp_path)
+    assert f[["file", "location", "kind"]].values.tolist()[0][1:] == ["whole file", "unscannable"]
+
+
 def test_a_file_name_can_leak_too(tmp_path):
     (tmp_path / f"回访_{NAME}.txt").write_text("ok", encoding="utf-8")
     assert scan_artefacts(tmp_path, KNOWN)[["location", "kind"]].values.tolist() == [["file name", "known_value"]]

@@ -311,6 +311,12 @@ def _csv_units(text: str) -> Iterator[Unit]:
             yield f"row {r} column {name}", cell
 
 
+try:  # python-docx raises its own error (not a zipfile one) for a damaged or foreign package
+    from docx.opc.exceptions import OpcError as _DocxError
+except ImportError:  # pragma: no cover - python-docx is a dependency
+    _DocxError = ValueError
+
+
 def _docx_units(path: Path) -> Iterator[Unit]:
     from docx import Document
 
@@ -481,7 +487,7 @@ def scan_artefacts(paths: Iterable[str | Path] | str | Path, known_values: Itera
                         continue
                     seen.add((kind, value))
                     rows.append((name, location, kind, excerpt))
-        except (UnicodeDecodeError, zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        except (UnicodeDecodeError, zipfile.BadZipFile, ValueError, KeyError, OSError, _DocxError) as exc:
             if unscannable == "flag":
                 rows.append((name, "whole file", "unscannable", f"cannot be read as text: {type(exc).__name__}"))
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
