@@ -119,12 +119,14 @@ def normalise_identifier(value: object, kind: str) -> str | None:
     """Canonical form of an identifier before hashing.
 
     NFKC (full-width digits become ASCII), upper case (``x`` → ``X`` in ID numbers, Latin names case-blind),
-    whitespace and dashes removed; for phone numbers also brackets and a leading ``+86``/``86`` country code.
+    whitespace and dashes removed; for phone numbers also brackets, dots and a leading ``+86``/``86`` country code.
     Integer-valued floats lose their ``.0`` (spreadsheets turn phone numbers into floats). Empty → None.
 
     Examples
     --------
     >>> normalise_identifier("+86 138-1234-5678", "phone")
+    '13812345678'
+    >>> normalise_identifier("138.1234.5678", "phone")
     '13812345678'
     >>> normalise_identifier(" 11010519491231002x ", "id_number")
     '11010519491231002X'
@@ -136,7 +138,8 @@ def normalise_identifier(value: object, kind: str) -> str | None:
     v = unicodedata.normalize("NFKC", str(value)).strip().upper()
     v = "".join(ch for ch in v if not ch.isspace() and ch not in "-‐‑–—")
     if kind == "phone":
-        v = v.replace("(", "").replace(")", "")
+        # 138.1234.5678 and (0752)1234567 are the same numbers as 13812345678 and 07521234567
+        v = v.replace("(", "").replace(")", "").replace(".", "")
         if v.startswith("+"):
             v = v[1:]
         if len(v) == 13 and v.startswith("86") and v.isdigit():
