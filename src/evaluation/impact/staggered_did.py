@@ -6,16 +6,21 @@
 the influence function of the aggregation, including the term for the estimated group-share weights (as
 ``did::aggte``). Inference is analytic (``did``'s ``bstrap = FALSE``) or the multiplier bootstrap with
 Rademacher weights (as ``did``'s ``mboot``, via BMisc's Rademacher draws), which also gives the sup-t critical
-value of the simultaneous (uniform) band; with ``cluster=`` the weights are drawn per cluster and the
-influence function is averaged within clusters first (``did``'s ``clustervars``).
+value of the simultaneous (uniform) band; with ``cluster=`` one weight is drawn per cluster and multiplies the
+cluster's SUM of the influence function (``did``'s ``clustervars``; Callaway & Sant'Anna 2021, Remark 10), so
+with Rademacher weights the bootstrap variance is exactly the cluster-robust (CR0) sandwich. Averaging within
+clusters instead, as ``did`` once did, gives small clusters the weight of large ones; with unequal clusters the
+95 % intervals then covered far less than 95 % in simulation.
 
 Departures from ``did`` (documented, deliberate):
 
 * Unbalanced panels with ``panel=True`` are estimated cell by cell on the units observed in both periods of
   the 2x2 comparison (``did`` would either drop incomplete units, or with ``allow_unbalanced_panel`` switch to
   the repeated cross-section estimator). A balanced panel gives exactly ``did``'s numbers.
-* With ``se="analytic"`` and ``cluster=`` the influence function is summed within clusters (a CR0 sandwich);
-  ``did`` ignores ``clustervars`` without the bootstrap.
+* With ``se="analytic"`` and ``cluster=`` the influence function is summed within clusters (a CR0 sandwich with
+  normal critical values, the default); ``did`` ignores ``clustervars`` without the bootstrap. With
+  ``small_sample=True`` the variance is scaled by G/(G-1) and the critical values (pointwise and overall) are
+  those of Student's t with G-1 degrees of freedom (the usual CR1 few-cluster correction, Cameron & Miller 2015).
 * The bootstrap draws one matrix of multipliers (seeded by ``seed``) and reuses it for ATT(g,t) and every
   aggregation, so the results are reproducible; ``did`` redraws for each call.
 
@@ -23,6 +28,8 @@ References
 ----------
 Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
 *Journal of Econometrics* 225(2), 200-230.
+Cameron, A. C. and Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *Journal of Human
+Resources* 50(2), 317-372.
 Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences estimators.
 *Journal of Econometrics* 219(1), 101-122.
 """
@@ -68,14 +75,20 @@ class StaggeredDiDResult:
     multipliers: np.ndarray | None = field(repr=False)
     alpha: float = 0.05
     settings: dict = field(default_factory=dict)
+    small_sample: bool = False
 
     @property
     def n_units(self) -> int:
         return self.influence.shape[0]
 
+    @property
+    def pointwise_critical_value(self) -> float:
+        """Normal 1 - alpha/2 quantile, or Student's t with G - 1 df under ``small_sample`` clustering."""
+        return _pointwise_crit(self.alpha, self.cluster_codes, self.small_sample)
+
     # -- inference helpers ---------------------------------------------------------------------------------
     def _se_and_crit(self, inf: np.ndarray) -> tuple[np.ndarray, float]:
-        return _inference(inf, self.cluster_codes, self.multipliers, self.alpha)
+        return _inference(inf, self.cluster_codes, self.multipliers, self.alpha, self.small_sample)
 
     def aggregate(self, type: str = "simple", min_e: float = -np.inf, max_e: float = np.inf) -> pd.DataFrame:
         """Aggregate ATT(g,t) as ``did::aggte``.
@@ -116,7 +129,7 @@ class StaggeredDiDResult:
         pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in glist}
         pg = np.array([pg_by_g[g] for g in grp])
         unit_g = self.unit_cohort
-        z = stats.norm.ppf(1 - self.alpha / 2)
+        z = self.pointwise_critical_value
 
         def wif(keep: np.ndarray) -> np.ndarray:
             # influence of estimating the weights pg[keep] / sum(pg[keep])
@@ -219,29 +232,38 @@ def _cluster_sum(inf: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def _pointwise_crit(alpha: float, codes: np.ndarray | None, small_sample: bool) -> float:
+    if small_sample and codes is not None:
+        return float(stats.t.ppf(1 - alpha / 2, int(codes.max())))  # G - 1 degrees of freedom
+    return float(stats.norm.ppf(1 - alpha / 2))
+
+
 def _inference(inf: np.ndarray, codes: np.ndarray | None, mult: np.ndarray | None,
-               alpha: float) -> tuple[np.ndarray, float]:
-    """Standard errors and the uniform critical value for the columns of an influence-function matrix."""
+               alpha: float, small_sample: bool = False) -> tuple[np.ndarray, float]:
+    """Standard errors and the uniform critical value for the columns of an influence-function matrix.
+
+    The estimate's deviation is ``(1/n) sum_i psi_i``; with clusters it is ``(1/n) sum_c S_c`` with ``S_c`` the
+    cluster sums, so the analytic variance is ``sum_c S_c^2 / n^2`` and a bootstrap draw is
+    ``(1/n) sum_c v_c S_c`` (one multiplier per cluster).
+    """
     n = inf.shape[0]
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = _pointwise_crit(alpha, codes, small_sample)
+    sums = _cluster_sum(inf, codes)
     if mult is None:
-        se = np.sqrt(np.sum(_cluster_sum(inf, codes) ** 2, axis=0)) / n
+        se = np.sqrt(np.sum(sums ** 2, axis=0)) / n
+        if small_sample and codes is not None:
+            g = sums.shape[0]
+            se = se * np.sqrt(g / (g - 1)) if g > 1 else np.full_like(se, np.nan)
         se = np.where(se <= _TINY_SE, np.nan, se)
         return se, z
-    if codes is None:
-        nc = n
-        bres = np.sqrt(n) * (mult.T @ inf) / n
-    else:
-        counts = np.bincount(codes)
-        nc = counts.size
-        cm = _cluster_sum(inf, codes) / counts[:, None]
-        bres = np.sqrt(nc) * (mult.T @ cm) / nc
+    # bres is sqrt(n) times the estimate's bootstrap deviation, as did's mboot scales it
+    bres = (mult.T @ sums) / np.sqrt(n)
     # did's mboot: IQR-based scale, sup-t over non-degenerate columns
     q75, q25 = _quantile_type1(bres, 0.75), _quantile_type1(bres, 0.25)
     bsig = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     degenerate = np.sum(bres**2, axis=0) <= _TINY_SE
     bsig = np.where((bsig <= _TINY_SE) | degenerate, np.nan, bsig)
-    se = bsig / np.sqrt(nc)
+    se = bsig / np.sqrt(n)
     valid = ~np.isnan(bsig)
     if not valid.any():
         return se, z
@@ -278,6 +300,7 @@ def staggered_did(
     alpha: float = 0.05,
     panel: bool = True,
     weights: str | None = None,
+    small_sample: bool = False,
 ) -> StaggeredDiDResult:
     """Group-time ATTs of Callaway & Sant'Anna (2021), as ``did::att_gt``.
 
@@ -312,6 +335,9 @@ def staggered_did(
         ``allow_unbalanced_panel``).
     weights : str, optional
         Column of sampling weights (constant within unit for panels).
+    small_sample : bool
+        With ``cluster=`` and analytic SEs: scale the variance by G/(G-1) and use Student's t with G-1 df for
+        the critical values (default False: CR0 with normal critical values, as ``did``).
 
     Returns
     -------
@@ -476,8 +502,8 @@ def staggered_did(
         rng = np.random.default_rng(seed)
         n_draw = n if cluster_codes is None else int(cluster_codes.max() + 1)
         mult = rng.choice(np.array([-1.0, 1.0]), size=(n_draw, n_boot))
-    se_gt, crit = _inference(inf, cluster_codes, mult, alpha)
-    analytic_se, _ = _inference(inf, cluster_codes, None, alpha)
+    se_gt, crit = _inference(inf, cluster_codes, mult, alpha, small_sample)
+    analytic_se, _ = _inference(inf, cluster_codes, None, alpha, small_sample)
     if mult is not None:
         # did keeps the analytic NA pattern (zero-variance cells) when bootstrapping
         se_gt = np.where(np.isnan(analytic_se), np.nan, se_gt)
@@ -502,7 +528,8 @@ def staggered_did(
 
     settings = dict(outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, method=method,
                     covariates=covariates, anticipation=anticipation, base_period=base_period, se=se,
-                    n_boot=n_boot if se == "bootstrap" else None, cluster=cluster, seed=seed, panel=is_panel)
+                    n_boot=n_boot if se == "bootstrap" else None, cluster=cluster, seed=seed, panel=is_panel,
+                    small_sample=bool(small_sample))
     return StaggeredDiDResult(att_gt=tab, pretest=pretest, critical_value=crit, influence=inf,
                               unit_cohort=unit_cohort, unit_weight=unit_w, cluster_codes=cluster_codes,
-                              multipliers=mult, alpha=alpha, settings=settings)
+                              multipliers=mult, alpha=alpha, settings=settings, small_sample=bool(small_sample))
