@@ -21,12 +21,19 @@
 4. **Pre-test**: Wald test that the remaining pre-treatment ATT(g,t) are jointly zero. With a singular covariance
    (cells that are exact mirror images of each other, or more cells than clusters) ``did`` returns nothing; here the
    generalised Wald statistic with the Moore-Penrose inverse and ``df = rank`` is used (Moore 1977; Andrews 1987),
-   which equals ``did``'s statistic when the covariance is regular.
+   which equals ``did``'s statistic when the covariance is regular. The pre-test is *reported, not used as a gate*:
+   conditioning on passing a low-powered pre-test distorts inference (Roth 2022). Beside it,
+   :func:`pretrend_power_slopes` gives the slope of a linear pre-trend the test would detect with 50 % and 80 %
+   power, so a reader sees which trends "passing" does not rule out.
 5. **TWFE** static and event-study benchmarks and the Goodman-Bacon decomposition on the same window.
 6. **Sensitivity**: relative-magnitude bounds (:func:`evaluation.impact.sensitivity.relative_magnitude_bounds`) per
    post event time, and for the headline ATT: a weighted mean of post cells whose violations are each at most
    ``Mbar * S`` is off by at most ``Mbar * S`` too, so the same bound applies to it.
-7. **Conclusion code** (:data:`CONCLUSIONS`) and caveat flags (:data:`FLAGS`), which the notebook turns into words.
+7. **Conclusion code** (:data:`CONCLUSIONS`, rules in :func:`decide`) and caveat flags (:data:`FLAGS`), which the
+   notebook turns into words. Several outcomes are tested at once, so :func:`adjust_multiplicity` replaces each
+   outcome's p-value by its Holm-adjusted one across the DiD outcomes of the run (Holm 1979), re-decides the
+   conclusions with it, and marks the outcomes outside ``primary`` (default :data:`PRIMARY_OUTCOMES`, one per
+   domain) as secondary: their verdicts are worded as exploratory.
 
 References
 ----------
@@ -37,6 +44,10 @@ Moore, D. S. (1977). Generalized inverses, Wald's method, and the construction o
 72(357), 131-137. Andrews, D. W. K. (1987). Asymptotic results for generalized Wald tests. *Econometric Theory* 3,
 348-358.
 Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. *J. Econometrics* 225(2).
+Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel trends. *American Economic
+Review: Insights* 4(3), 305-322.
+Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of Statistics* 6(2),
+65-70.
 """
 
 from __future__ import annotations
@@ -47,7 +58,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from evaluation.impact.bacon import bacon_decomposition
 from evaluation.impact.sensitivity import relative_magnitude_bounds
@@ -55,10 +66,19 @@ from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, s
 from evaluation.impact.twfe import TWFEResult, twfe, twfe_event_study
 
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
-           "controls_by_year", "truth_frame", "CONCLUSIONS", "FLAGS", "FEW_CONTROLS"]
+           "pretrend_power_slopes", "holm", "decide", "adjust_multiplicity", "controls_by_year", "truth_frame",
+           "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS"]
 
-#: Conclusion codes, from the strongest statement to none.
-CONCLUSIONS = ("clear", "sensitive", "pretrend", "inconclusive", "not_identified")
+#: Conclusion codes, from the strongest statement to none (rules in :func:`decide`).
+CONCLUSIONS = ("clear", "sensitive", "not_after_adjustment", "inconclusive", "not_identified")
+#: Domain of each outcome of :data:`evaluation.impact.panels.OUTCOMES`.
+DOMAINS = {"satisfaction_index": "views", "participation_rate": "participation", "volunteer_rate": "participation",
+           "activities_per_1k": "participation", "on_time_rate": "services", "log_time_to_close": "services",
+           "real_estate_petitions_per_10k": "petitions"}
+#: Default pre-specified (primary) outcomes, one per domain: residents' own verdict (satisfaction), the services'
+#: headline standard (events closed on time), residents' own participation rather than counts of activities or
+#: registrations the programme itself produces, and the petitions the model is meant to head off.
+PRIMARY_OUTCOMES = ("satisfaction_index", "participation_rate", "on_time_rate", "real_estate_petitions_per_10k")
 #: Caveat flags that may accompany any conclusion.
 FLAGS = ("window_truncated", "few_controls", "single_cohort_tail", "carried_pre_periods", "no_pretest",
          "twfe_differs")
@@ -81,6 +101,7 @@ class ImpactSummary:
     event_study: pd.DataFrame
     critical_value: float
     pretest: PretestResult | None
+    pretest_power_slopes: dict
     twfe: TWFEResult
     twfe_event_study: pd.DataFrame
     bacon: pd.DataFrame | None
@@ -92,6 +113,11 @@ class ImpactSummary:
     conclusion: str
     flags: tuple[str, ...]
     did: StaggeredDiDResult = field(repr=False)
+    p_value: float = np.nan
+    p_adjusted: float = np.nan
+    n_tests: int = 1
+    primary: bool = True
+    alpha: float = 0.05
 
 
 def identification_window(panel: pd.DataFrame, time: str = "year", cohort: str = "first_treat",
@@ -177,6 +203,122 @@ def generalised_pretest(result: StaggeredDiDResult, rtol: float = 1e-8) -> Prete
     return PretestResult(w, df, float(stats.chi2.sf(w, df)))
 
 
+def pretrend_power_slopes(result: StaggeredDiDResult, periods: Sequence[float],
+                          powers: Sequence[float] = (0.5, 0.8),
+                          base_period: str = "varying", anticipation: int = 0,
+                          rtol: float = 1e-8) -> dict[float, float]:
+    """Slope of a linear pre-trend that :func:`generalised_pretest` detects with each power (Roth 2022's question).
+
+    A differential trend ``delta_t = gamma * t`` shifts each pre-treatment ATT(g,t) by ``gamma * (t - b)``, with
+    ``b`` the cell's base period (from ``periods``, the panel's periods). The Wald statistic is then non-central chi-square with ``df = rank V`` and
+    non-centrality ``gamma^2 d' V^+ d``; the slope returned for a power ``p`` solves
+    ``P(chi2_df(lambda) > chi2_df,1-alpha) = p``. Roth's ``pretrends`` package asks the same question of the test
+    that rejects when any pre-period coefficient is individually significant; this uses the test the report shows.
+    Empty without pre-treatment cells; ``inf`` when the test cannot see a linear trend at all.
+
+    References
+    ----------
+    Roth, J. (2022). Pretest with caution. *AER: Insights* 4(3), 305-322.
+    """
+    tab = result.att_gt
+    pre = np.flatnonzero((tab["group"] > tab["time"]).to_numpy() & tab["estimate"].notna().to_numpy()
+                         & tab["se"].notna().to_numpy())
+    if pre.size == 0:
+        return {}
+    base = _base_period(tab.iloc[pre], np.sort(np.asarray(periods, dtype=float)), base_period, anticipation)
+    d = tab["time"].to_numpy(float)[pre] - base
+    inf = result.influence[:, pre]
+    if result.cluster_codes is not None:
+        summed = np.zeros((int(result.cluster_codes.max()) + 1, pre.size))
+        np.add.at(summed, result.cluster_codes, inf)
+        inf = summed
+    v = inf.T @ inf / result.n_units**2
+    vals, vecs = np.linalg.eigh(v)
+    keep = vals > rtol * max(vals.max(), 0.0)
+    if not keep.any():
+        return {}
+    df = int(keep.sum())
+    proj = vecs[:, keep].T @ d
+    unit_nc = float(np.sum(proj**2 / vals[keep]))
+    crit = stats.chi2.ppf(1 - result.alpha, df)
+    out = {}
+    for p in powers:
+        if unit_nc <= 0:
+            out[float(p)] = np.inf
+            continue
+        lam = optimize.brentq(lambda x: stats.ncx2.sf(crit, df, x) - p, 1e-10, 1e4) if p > result.alpha else 0.0
+        out[float(p)] = float(np.sqrt(lam / unit_nc))
+    return out
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN entries are left out of the family and stay NaN).
+
+    References
+    ----------
+    Holm, S. (1979). *Scandinavian Journal of Statistics* 6(2), 65-70.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.size
+    order = ok[np.argsort(p[ok], kind="stable")]
+    running = 0.0
+    for i, j in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[j]))
+        out[j] = running
+    return out
+
+
+def decide(ci_low: float, ci_high: float, p_adjusted: float, alpha: float, breakdown: float, mbar: float) -> str:
+    """The conclusion code from the evidence, in this order.
+
+    * ``not_identified``: no estimate (NaN interval);
+    * ``inconclusive``: the interval includes 0;
+    * ``not_after_adjustment``: the interval excludes 0 but the Holm-adjusted p-value is not below ``alpha``;
+    * ``clear``: significant after adjustment, and the Rambachan-Roth breakdown value is at least ``mbar`` (the
+      robust interval still excludes 0 when post-adoption departures from parallel trends may be ``mbar`` times the
+      pre-adoption ones);
+    * ``sensitive``: significant after adjustment, but the breakdown value is below ``mbar`` or unknown (no
+      pre-period to scale departures by). The pre-test is deliberately not an input (Roth 2022).
+    """
+    if not (np.isfinite(ci_low) and np.isfinite(ci_high)):
+        return "not_identified"
+    if ci_low <= 0 <= ci_high:
+        return "inconclusive"
+    if not p_adjusted < alpha:
+        return "not_after_adjustment"
+    return "clear" if breakdown >= mbar else "sensitive"  # NaN breakdown compares False
+
+
+def adjust_multiplicity(summaries: Mapping[str, ImpactSummary],
+                        primary: Sequence[str] | None = None) -> dict[str, ImpactSummary]:
+    """Holm-adjust the ATT p-values across the outcomes, re-decide each conclusion, and mark primary outcomes.
+
+    Parameters
+    ----------
+    summaries : mapping of outcome -> ImpactSummary
+        The DiD outcomes of one run (the family of the adjustment).
+    primary : list of str, optional
+        The pre-specified outcomes (default :data:`PRIMARY_OUTCOMES`); the others are secondary, their verdicts
+        exploratory.
+
+    References
+    ----------
+    Holm (1979); see the module docstring.
+    """
+    names = list(summaries)
+    prim = set(PRIMARY_OUTCOMES if primary is None else primary)
+    adj = holm([summaries[n].p_value for n in names])
+    m = int(np.isfinite([summaries[n].p_value for n in names]).sum())
+    out = {}
+    for n, pa in zip(names, adj):
+        s = summaries[n]
+        code = decide(s.ci_low, s.ci_high, pa, s.alpha, s.breakdown_mbar, s.mbar)
+        out[n] = replace(s, p_adjusted=float(pa), n_tests=m, primary=n in prim, conclusion=code)
+    return out
+
+
 def controls_by_year(panel: pd.DataFrame, unit: str = "community_id", time: str = "year",
                      cohort: str = "first_treat", anticipation: int = 0) -> pd.DataFrame:
     """Per period: communities already treated, and the not-yet-treated (or never-treated) ones left to compare.
@@ -259,6 +401,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
         carried_years = sorted(all_carried.index[all_carried.to_numpy()].tolist())
     res, n_masked = mask_pre_cells(res, periods, carried_years, base_period, anticipation)
     pretest = generalised_pretest(res)
+    power_slopes = pretrend_power_slopes(res, periods, (0.5, 0.8), base_period, anticipation) if pretest else {}
 
     tab = res.att_gt
     post = tab[(tab["group"] <= tab["time"]) & tab["estimate"].notna()]
@@ -283,9 +426,9 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     if post.empty:
         empty = pd.DataFrame(columns=["event_time", "estimate", "se", "ci_low", "ci_high", "n_cohorts"])
         return ImpactSummary(outcome, np.nan, np.nan, np.nan, np.nan, res.n_units, int(periods[0]),
-                             int(periods[-1]), empty, res.critical_value, pretest, tw, tw_es, bacon,
+                             int(periods[-1]), empty, res.critical_value, pretest, power_slopes, tw, tw_es, bacon,
                              pd.DataFrame(), mbar, np.nan, (np.nan, np.nan), controls, "not_identified",
-                             tuple(flags), res)
+                             tuple(flags), res, alpha=alpha)
 
     simple = res.aggregate("simple").iloc[0]
     dyn = res.aggregate("dynamic")
@@ -322,17 +465,12 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     if not lo <= tw.estimate <= hi:
         flags.append("twfe_differs")
 
-    if pretest is not None and pretest.p_value < alpha:
-        conclusion = "pretrend"
-    elif lo <= 0 <= hi:
-        conclusion = "inconclusive"
-    elif not (bd >= mbar):  # NaN (no pre-periods to bound with) counts as not shown robust
-        conclusion = "sensitive"
-    else:
-        conclusion = "clear"
+    # the p-value that matches the pointwise normal interval of the headline
+    p_value = float(2 * stats.norm.sf(abs(att / se))) if se > 0 else np.nan
+    conclusion = decide(lo, hi, p_value, alpha, bd, mbar)
     return ImpactSummary(outcome, att, se, lo, hi, res.n_units, int(periods[0]), int(periods[-1]),
-                         es, crit, pretest, tw, tw_es, bacon, sens, float(mbar), bd, robust, controls, conclusion,
-                         tuple(flags), res)
+                         es, crit, pretest, power_slopes, tw, tw_es, bacon, sens, float(mbar), bd, robust, controls,
+                         conclusion, tuple(flags), res, p_value=p_value, p_adjusted=p_value, alpha=alpha)
 
 
 def truth_frame(truth: Mapping[str, Mapping[str, object]], outcome: str) -> pd.DataFrame:
