@@ -90,6 +90,62 @@ class StaggeredDiDResult:
     def _se_and_crit(self, inf: np.ndarray) -> tuple[np.ndarray, float]:
         return _inference(inf, self.cluster_codes, self.multipliers, self.alpha, self.small_sample)
 
+    def _dynamic_parts(self, min_e: float = -np.inf, max_e: float = np.inf):
+        """Event-time labels, estimates and influence functions of the dynamic aggregation (``did::aggte``)."""
+        tab = self.att_gt
+        ok = tab["estimate"].notna().to_numpy()
+        att = tab["estimate"].to_numpy()[ok]
+        grp = tab["group"].to_numpy()[ok].astype(float)
+        tt = tab["time"].to_numpy()[ok].astype(float)
+        inf = self.influence[:, ok]
+        w = self.unit_weight
+        pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in np.unique(grp)}
+        pg = np.array([pg_by_g[g] for g in grp])
+        e_all = tt - grp
+        eseq = np.sort(np.unique(e_all))
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        ests, fs = [], []
+        for e in eseq:
+            keep = np.flatnonzero(e_all == e)
+            wk = pg[keep] / pg[keep].sum()
+            ind = np.column_stack([w * (self.unit_cohort == grp[k]) - pg[k] for k in keep])
+            s = pg[keep].sum()
+            wif = ind / s - np.outer(ind.sum(axis=1), pg[keep] / s**2)
+            ests.append(float(np.sum(att[keep] * wk)))
+            fs.append(inf[:, keep] @ wk + wif @ att[keep])
+        return [int(e) if float(e).is_integer() else e for e in eseq], ests, fs
+
+    def event_study_coefficients(self, min_e: float = -np.inf, max_e: float = np.inf
+                                 ) -> tuple[pd.DataFrame, np.ndarray]:
+        """The event study's coefficients and their covariance from the influence functions.
+
+        Event times whose coefficient is a normalisation (the reference period of the universal base: estimate 0
+        with a zero influence function) or missing are left out, as ``HonestDiD`` expects.
+
+        Returns
+        -------
+        (DataFrame, ndarray)
+            ``event_time, estimate`` in increasing event time, and ``Sigma = sum_c S_c S_c' / n^2`` with ``S_c`` the
+            influence functions summed within clusters (units without clusters; scaled by G/(G-1) under
+            ``small_sample``). The covariance is analytic also when the SEs are bootstrapped.
+
+        References
+        ----------
+        Callaway & Sant'Anna (2021), section 4; Rambachan & Roth (2023), section 6 (inputs to the sensitivity
+        analysis).
+        """
+        labels, ests, fs = self._dynamic_parts(min_e, max_e)
+        fmat = np.column_stack(fs) if fs else np.zeros((self.n_units, 0))
+        sums = _cluster_sum(fmat, self.cluster_codes)
+        var = np.sum(sums**2, axis=0)
+        keep = np.flatnonzero(np.isfinite(ests) & (var > _TINY_SE**2 * self.n_units**2))
+        sums = sums[:, keep]
+        sigma = sums.T @ sums / self.n_units**2
+        if self.small_sample and self.cluster_codes is not None and sums.shape[0] > 1:
+            sigma = sigma * sums.shape[0] / (sums.shape[0] - 1)
+        frame = pd.DataFrame({"event_time": [labels[i] for i in keep], "estimate": [ests[i] for i in keep]})
+        return frame, sigma
+
     def aggregate(self, type: str = "simple", min_e: float = -np.inf, max_e: float = np.inf) -> pd.DataFrame:
         """Aggregate ATT(g,t) as ``did::aggte``.
 
@@ -153,16 +209,7 @@ class StaggeredDiDResult:
             return _agg_frame("term", ["overall"], [est], se, z, z)
 
         if type == "dynamic":
-            e_all = tt - grp
-            eseq = np.sort(np.unique(e_all))
-            eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-            ests, fs = [], []
-            for e in eseq:
-                keep = np.flatnonzero(e_all == e)
-                est, f = combine(keep, True)
-                ests.append(est)
-                fs.append(f)
-            labels = [int(e) for e in eseq]
+            labels, ests, fs = self._dynamic_parts(min_e, max_e)
         elif type == "group":
             ests, fs, labels = [], [], []
             for g in glist:

@@ -17,7 +17,7 @@
    interval of the simple ATT covered the truth in 92-100 % of the districts). This is a deliberate departure from
    ``did``. The pre-test on the remaining cells is still somewhat oversized (it rejected in 8-21 % of those
    districts at 5 %, plausibly because neighbours from one legacy community stay alike after the split), so a
-   ``pretrend`` verdict with p just under alpha deserves a second look rather than a dismissal of the estimate.
+   pre-test p just under alpha deserves a second look rather than a dismissal of the estimate.
 4. **Pre-test**: Wald test that the remaining pre-treatment ATT(g,t) are jointly zero. With a singular covariance
    (cells that are exact mirror images of each other, or more cells than clusters) ``did`` returns nothing; here the
    generalised Wald statistic with the Moore-Penrose inverse and ``df = rank`` is used (Moore 1977; Andrews 1987),
@@ -26,9 +26,11 @@
    :func:`pretrend_power_slopes` gives the slope of a linear pre-trend the test would detect with 50 % and 80 %
    power, so a reader sees which trends "passing" does not rule out.
 5. **TWFE** static and event-study benchmarks and the Goodman-Bacon decomposition on the same window.
-6. **Sensitivity**: relative-magnitude bounds (:func:`evaluation.impact.sensitivity.relative_magnitude_bounds`) per
-   post event time, and for the headline ATT: a weighted mean of post cells whose violations are each at most
-   ``Mbar * S`` is off by at most ``Mbar * S`` too, so the same bound applies to it.
+6. **Sensitivity**: Rambachan & Roth's relative magnitudes (Delta^RM, conditional / least-favourable hybrid
+   confidence sets, :func:`evaluation.impact.honest.honest_did`) for the headline ATT itself (a weighted sum of the
+   post-period event-study coefficients, :func:`headline_weights`), on the universal-base event study, with the
+   breakdown Mbar at which the robust set first includes 0 (:func:`rr_sensitivity`). The event study shown is the
+   universal-base one too, so its pre- and post-period points are on one scale.
 7. **Conclusion code** (:data:`CONCLUSIONS`, rules in :func:`decide`) and caveat flags (:data:`FLAGS`), which the
    notebook turns into words. Several outcomes are tested at once, so :func:`adjust_multiplicity` replaces each
    outcome's p-value by its Holm-adjusted one across the DiD outcomes of the run (Holm 1979), re-decides the
@@ -61,12 +63,12 @@ import pandas as pd
 from scipy import optimize, stats
 
 from evaluation.impact.bacon import bacon_decomposition
-from evaluation.impact.sensitivity import relative_magnitude_bounds
+from evaluation.impact.honest import breakdown_m, honest_did
 from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, staggered_did
 from evaluation.impact.twfe import TWFEResult, twfe, twfe_event_study
 
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
-           "pretrend_power_slopes", "holm", "decide", "adjust_multiplicity", "controls_by_year", "truth_frame",
+           "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "holm", "decide", "adjust_multiplicity", "controls_by_year", "truth_frame",
            "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS"]
 
 #: Conclusion codes, from the strongest statement to none (rules in :func:`decide`).
@@ -319,6 +321,63 @@ def adjust_multiplicity(summaries: Mapping[str, ImpactSummary],
     return out
 
 
+def headline_weights(result: StaggeredDiDResult, event_times: Sequence[int]) -> np.ndarray:
+    """Weights ``w_e`` with ``sum_e w_e beta_e`` = the simple ATT (``did::aggte(type = "simple")``).
+
+    The simple ATT weights each post-treatment cell by its cohort's share; the dynamic coefficient ``beta_e`` is the
+    same weighted mean over the cells at event time e, so ``w_e`` = the cohort-share mass at e over the total.
+    """
+    tab = result.att_gt
+    ok = (tab["group"] <= tab["time"]) & tab["estimate"].notna()
+    shares = {g: float(np.mean(result.unit_weight * (result.unit_cohort == g))) for g in tab.loc[ok, "group"]}
+    mass = tab[ok].assign(e=lambda d: d["time"] - d["group"], w=lambda d: d["group"].map(shares)) \
+        .groupby("e")["w"].sum()
+    w = np.array([float(mass.get(e, 0.0)) for e in event_times])
+    return w / w.sum()
+
+
+def rr_sensitivity(result: StaggeredDiDResult, mbar: float, alpha: float,
+                   grid: Sequence[float] = (0.5, 1.0, 2.0)) -> tuple[pd.DataFrame, float, tuple[float, float]]:
+    """Rambachan-Roth relative-magnitudes sensitivity of the headline (simple) ATT.
+
+    Runs :func:`evaluation.impact.honest.honest_did` (Delta^RM, C-LF) on the event-study coefficients of a
+    universal-base result (:meth:`StaggeredDiDResult.event_study_coefficients`): the pre-periods are the event times
+    -2, -3, ... down to the first gap (e = -1 is the reference), the post-periods 0, 1, ..., and the target is the
+    simple ATT, ``sum_e w_e beta_e`` (:func:`headline_weights`).
+
+    Returns
+    -------
+    (DataFrame, float, (float, float))
+        ``m, lb, ub, method`` for ``grid`` and ``mbar``; the breakdown Mbar (:func:`evaluation.impact.honest.
+        breakdown_m`, to 0.01); the robust interval at ``mbar``. An empty frame, NaN and (NaN, NaN) without a
+        pre-period before the reference.
+    """
+    coef, sigma = result.event_study_coefficients()
+    e = coef["event_time"].to_numpy(dtype=float)
+    pre = []
+    k = -2.0
+    while k in e:
+        pre.append(k)
+        k -= 1
+    post = []
+    k = 0.0
+    while k in e:
+        post.append(k)
+        k += 1
+    if not pre or not post:
+        return pd.DataFrame(columns=["m", "lb", "ub", "method"]), np.nan, (np.nan, np.nan)
+    order = sorted(pre) + post
+    idx = [int(np.flatnonzero(e == v)[0]) for v in order]
+    b = coef["estimate"].to_numpy(dtype=float)[idx]
+    sig = sigma[np.ix_(idx, idx)]
+    w = headline_weights(result, post)
+    ms = sorted(set(float(x) for x in grid) | {float(mbar)})
+    table = honest_did(b, sig, len(pre), len(post), "relative_magnitude", ms, w, alpha)
+    bd = breakdown_m(b, sig, len(pre), len(post), "relative_magnitude", w, alpha, tol=0.01)
+    row = table[table["m"] == float(mbar)].iloc[0]
+    return table.assign(num_pre=len(pre), num_post=len(post)), bd, (float(row["lb"]), float(row["ub"]))
+
+
 def controls_by_year(panel: pd.DataFrame, unit: str = "community_id", time: str = "year",
                      cohort: str = "first_treat", anticipation: int = 0) -> pd.DataFrame:
     """Per period: communities already treated, and the not-yet-treated (or never-treated) ones left to compare.
@@ -335,13 +394,6 @@ def controls_by_year(panel: pd.DataFrame, unit: str = "community_id", time: str 
         rows.append((int(t), int(np.sum((g > 0) & (g <= t))), int(np.sum(g > t + anticipation)),
                      int(np.sum(g == 0))))
     return pd.DataFrame(rows, columns=["year", "treated", "not_yet_treated", "never_treated"])
-
-
-def _pre_frame(event_study: pd.DataFrame, overall: tuple[float, float]) -> pd.DataFrame:
-    es = event_study[event_study["event_time"] != "overall"]
-    pre = es[pd.to_numeric(es["event_time"]) < 0][["event_time", "estimate", "se"]]
-    return pd.concat([pre, pd.DataFrame({"event_time": [0], "estimate": [overall[0]], "se": [overall[1]]})],
-                     ignore_index=True)
 
 
 def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet", method: str = "dr",
@@ -374,8 +426,10 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     -------
     ImpactSummary
         ``event_study``: event_time, estimate, se, ci_low, ci_high (simultaneous band for the event times),
-        n_cohorts; ``sensitivity``: the bounds per post event time plus a row ``overall``; ``controls``:
-        :func:`controls_by_year` over the window.
+        n_cohorts, on the universal base period (reference e = -1: estimate 0, no SE); ``sensitivity``: the
+        Rambachan-Roth sets of the headline ATT (:func:`rr_sensitivity`); ``breakdown_mbar`` and ``robust_ci`` from
+        it; ``controls``: :func:`controls_by_year` over the window; ``p_value`` of the headline (normal), with
+        ``p_adjusted = p_value`` until :func:`adjust_multiplicity` sets the Holm value.
 
     References
     ----------
@@ -431,25 +485,29 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
                              tuple(flags), res, alpha=alpha)
 
     simple = res.aggregate("simple").iloc[0]
-    dyn = res.aggregate("dynamic")
-    counts = tab[tab["estimate"].notna()].assign(e=lambda d: d["time"] - d["group"]).groupby("e")["group"].nunique()
-    dyn["n_cohorts"] = [np.nan if e == "overall" else int(counts.get(e, 0)) for e in dyn["event_time"]]
-    crit = float(dyn.attrs.get("critical_value", res.critical_value))
     att, se = float(simple["estimate"]), float(simple["se"])
-
-    es = dyn[dyn["event_time"] != "overall"].reset_index(drop=True)
-    has_pre = (pd.to_numeric(es["event_time"]) < 0).any() and es.loc[
-        pd.to_numeric(es["event_time"]) < 0, "estimate"].notna().any()
-    if has_pre:
-        sens = relative_magnitude_bounds(es, mbar, alpha)
-        over = relative_magnitude_bounds(_pre_frame(dyn, (att, se)), mbar, alpha).iloc[[0]]
-        over = over.assign(event_time="overall")
-        sens = pd.concat([sens.astype({"event_time": object}), over], ignore_index=True)
-        bd = float(over["breakdown_mbar"].iloc[0])
-        robust = (float(over["ci_low"].iloc[0]), float(over["ci_high"].iloc[0]))
+    # the event study is shown and bounded on the universal base period (every coefficient against the year before
+    # adoption), whatever base the ATT(g,t) table uses: with the varying base the pre-period coefficients are
+    # one-period changes and the post-period ones cumulative, two scales on one axis
+    if base_period == "universal":
+        res_u = res
     else:
-        sens, bd, robust = pd.DataFrame(), np.nan, (np.nan, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            res_u = staggered_did(data, outcome=y, unit=unit, time=time, cohort=cohort, control=control,
+                                  method=method, covariates=covs or None, anticipation=anticipation,
+                                  base_period="universal", se="bootstrap" if n_boot > 0 else "analytic",
+                                  n_boot=max(n_boot, 1), seed=seed, alpha=alpha)
+        res_u, _ = mask_pre_cells(res_u, periods, carried_years, "universal", anticipation)
+    dyn = res_u.aggregate("dynamic")
+    tab_u = res_u.att_gt
+    counts = tab_u[tab_u["estimate"].notna()].assign(e=lambda d: d["time"] - d["group"]) \
+        .groupby("e")["group"].nunique()
+    dyn["n_cohorts"] = [np.nan if e == "overall" else int(counts.get(e, 0)) for e in dyn["event_time"]]
+    crit = float(dyn.attrs.get("critical_value", res_u.critical_value))
+    es = dyn[dyn["event_time"] != "overall"].reset_index(drop=True)
 
+    sens, bd, robust = rr_sensitivity(res_u, mbar, alpha)
     identified_years = sorted(post["time"].unique())
     ctrl = controls.set_index("year").loc[identified_years]
     if control == "notyet":
