@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from evaluation.impact.summary import decide
 from evaluation.report.record import read_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +44,18 @@ def test_recorded_keys_and_truth_inside_ci(executed):
         # the dynamic keys are the event times truth.json knows (identified through 2023: e0..e3)
         dyn = sorted(k for k in rec if k.startswith(f"impact.{o}.dynamic."))
         assert dyn == sorted(k for k in truth if k.startswith(f"impact.{o}.dynamic."))
-        for k in ("twfe", "pretest_p", "breakdown_mbar", "conclusion"):
+        for k in ("twfe", "pretest_p", "breakdown_mbar", "conclusion", "p_value", "role"):
             assert f"impact.{o}.{k}" in rec
         assert 0 <= rec[f"impact.{o}.pretest_p"]["value"] <= 1
-        assert rec[f"impact.{o}.conclusion"]["value"] in ("clear", "sensitive", "pretrend", "inconclusive")
+        assert 0 < rec[f"impact.{o}.pretest_p"]["mdt50"] < rec[f"impact.{o}.pretest_p"]["mdt80"]
+        # the verdict follows from the recorded evidence by the documented rules (the pre-test is no input)
+        p = rec[f"impact.{o}.p_value"]
+        assert p["n_tests"] == len(OUTCOMES) and p["value"] <= p["p_holm"] <= 1
+        bd = rec[f"impact.{o}.breakdown_mbar"]
+        assert bd["method"].startswith("Rambachan-Roth") and bd["mbar"] == 1.0
+        assert rec[f"impact.{o}.conclusion"]["value"] == decide(att["ci_low"], att["ci_high"], p["p_holm"], 0.05,
+                                                                 bd["value"], 1.0)
+        assert rec[f"impact.{o}.role"]["value"] == "primary"  # both are primary outcomes by default
     # only the outcomes asked for
     assert not any(k.startswith("impact.volunteer_rate") for k in rec)
 
