@@ -86,8 +86,14 @@ def test_district_synthetic_control_section(executed):
             assert rec[k]["n"] == 21
         assert 0 < rec[f"impact.district.{o}.p_value"]["value"] <= 1
         assert rec[f"impact.district.{o}.conclusion"]["value"] in ("stands_out", "not_distinguishable", "poor_fit")
+        pv = rec[f"impact.district.{o}.p_value"]
+        assert pv["value"] <= pv["p_holm"] <= 1 and 0 <= pv["n_smaller"] <= pv["n"] - 1
+        # 21 districts and 2 outcomes: a Holm-adjusted p-value cannot go below 2/21 > 0.05, so at the run's 95 %
+        # nothing can stand out, whatever the gap
+        if rec[f"impact.district.{o}.conclusion"]["value"] != "poor_fit":
+            assert rec[f"impact.district.{o}.conclusion"]["value"] == "not_distinguishable"
     assert rec["impact.district.on_time_rate.p_value"]["value"] <= 0.10
     assert not any(k.startswith("impact.district.real_estate") for k in rec)
     text = json.dumps(executed, ensure_ascii=False)
     assert "District-wide: synthetic control" in text and "大亚湾区" in text
-    assert "Placebo test" in text
+    assert "Placebo test" in text and "placebo districts'" in text and "cannot go below 0.095" in text
