@@ -95,3 +95,25 @@ def test_pretrend_power_slopes_hand_case():
         power = stats.norm.sf(z - slope / sigma) + stats.norm.cdf(-z - slope / sigma)
         assert power == pytest.approx(p, abs=1e-6)
     assert out[0.5] == pytest.approx(z * sigma, rel=1e-3)
+
+
+def test_few_controls_share_and_att_without_those_cells():
+    from evaluation.impact.staggered_did import staggered_did
+    from evaluation.impact.summary import few_controls_share
+
+    panel = _toy()
+    res = staggered_did(panel, "y", "community_id", "year", "first_treat", control="notyet", method="reg")
+    tab = res.att_gt
+    post = tab[tab["group"] <= tab["time"]]
+    # hand rule: say 2020 and 2021 have too few comparison units; cohorts are equal-sized, so the share is the
+    # number of post cells in those years over all post cells
+    n_ctrl = {t: (5 if t >= 2020 else 30) for t in range(2015, 2022)}
+    share, (est, lo, hi) = few_controls_share(res, n_ctrl, 10)
+    assert share == pytest.approx((post["time"] >= 2020).mean())
+    keep = post[post["time"] < 2020]
+    assert est == pytest.approx(keep["estimate"].mean())   # equal cohorts: a plain mean of the kept cells
+    assert lo < est < hi
+    none_share, headline = few_controls_share(res, {t: 30 for t in range(2015, 2022)}, 10)
+    assert none_share == 0 and headline[0] == pytest.approx(res.aggregate("simple")["estimate"].iloc[0])
+    all_share, nothing = few_controls_share(res, {t: 1 for t in range(2015, 2022)}, 10)
+    assert all_share == 1 and np.isnan(nothing[0])

@@ -97,3 +97,15 @@ def test_district_synthetic_control_section(executed):
     text = json.dumps(executed, ensure_ascii=False)
     assert "District-wide: synthetic control" in text and "大亚湾区" in text
     assert "Placebo test" in text and "placebo districts'" in text and "cannot go below 0.095" in text
+
+
+@pytest.mark.notebook
+def test_few_controls_flag_states_weight_and_att_without(executed):
+    rec = read_records([executed])
+    text = json.dumps(executed)
+    for o in OUTCOMES:
+        wo = rec[f"impact.{o}.att_without_few_controls"]
+        # the 2023 cells are compared with 4 not-yet-treated communities only: a real share of the headline weight
+        assert 0 < wo["weight_share"] < 1 and wo["threshold"] == 10
+        assert wo["ci_low"] < wo["value"] < wo["ci_high"]
+        assert f"{wo['weight_share']:.0%} of the overall effect's weight" in text

@@ -68,7 +68,7 @@ from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, s
 from evaluation.impact.twfe import TWFEResult, twfe, twfe_event_study
 
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
-           "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "holm", "decide", "adjust_multiplicity", "controls_by_year", "truth_frame",
+           "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "few_controls_share", "holm", "decide", "adjust_multiplicity", "controls_by_year", "truth_frame",
            "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS"]
 
 #: Conclusion codes, from the strongest statement to none (rules in :func:`decide`).
@@ -84,7 +84,8 @@ PRIMARY_OUTCOMES = ("satisfaction_index", "participation_rate", "on_time_rate", 
 #: Caveat flags that may accompany any conclusion.
 FLAGS = ("window_truncated", "few_controls", "single_cohort_tail", "carried_pre_periods", "no_pretest",
          "twfe_differs")
-#: Fewer not-yet-treated comparison communities than this in an identified year is "few".
+#: Fewer comparison communities than this in a post-treatment cell is "few" (the flag reports the headline weight
+#: on such cells and the ATT without them).
 FEW_CONTROLS = 10
 
 
@@ -115,6 +116,8 @@ class ImpactSummary:
     conclusion: str
     flags: tuple[str, ...]
     did: StaggeredDiDResult = field(repr=False)
+    few_controls_share: float = 0.0
+    att_without_few_controls: tuple[float, float, float] = (np.nan, np.nan, np.nan)
     p_value: float = np.nan
     p_adjusted: float = np.nan
     n_tests: int = 1
@@ -378,6 +381,32 @@ def rr_sensitivity(result: StaggeredDiDResult, mbar: float, alpha: float,
     return table.assign(num_pre=len(pre), num_post=len(post)), bd, (float(row["lb"]), float(row["ub"]))
 
 
+def few_controls_share(result: StaggeredDiDResult, n_controls: Mapping[float, int], threshold: int = FEW_CONTROLS
+                       ) -> tuple[float, tuple[float, float, float]]:
+    """Share of the simple ATT's weight on post-treatment cells compared with fewer than ``threshold`` units, and the
+    simple ATT (estimate, ci_low, ci_high) re-aggregated without those cells.
+
+    ``n_controls`` maps each period to the size of the comparison group of its post-treatment cells (not-yet- plus
+    never-treated units, or never-treated ones). The weights are ``did``'s: cohort shares over the post cells.
+    Returns (0, headline) when no cell is short of controls and NaNs when every cell is.
+    """
+    tab = result.att_gt
+    post = ((tab["group"] <= tab["time"]) & tab["estimate"].notna()).to_numpy()
+    shares = {g: float(np.mean(result.unit_weight * (result.unit_cohort == g))) for g in tab["group"]}
+    w = np.array([shares[g] for g in tab["group"]]) * post
+    few = post & np.array([n_controls.get(t, n_controls.get(float(t), 0)) < threshold for t in tab["time"]])
+    share = float(w[few].sum() / w.sum()) if w.sum() > 0 else np.nan
+    if share == 0:
+        r = result.aggregate("simple").iloc[0]
+        return 0.0, (float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
+    if not (post & ~few).any():
+        return share, (np.nan, np.nan, np.nan)
+    masked = tab.copy()
+    masked.loc[few, ["estimate", "se", "ci_low", "ci_high"]] = np.nan
+    r = replace(result, att_gt=masked).aggregate("simple").iloc[0]
+    return share, (float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
+
+
 def controls_by_year(panel: pd.DataFrame, unit: str = "community_id", time: str = "year",
                      cohort: str = "first_treat", anticipation: int = 0) -> pd.DataFrame:
     """Per period: communities already treated, and the not-yet-treated (or never-treated) ones left to compare.
@@ -514,7 +543,8 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
         n_ctrl = ctrl["not_yet_treated"] + ctrl["never_treated"]
     else:  # never treated within the window (with a truncated window: the last wave)
         n_ctrl = pd.Series(int((data.drop_duplicates(unit)[cohort] == 0).sum()), index=ctrl.index)
-    if int(n_ctrl.min()) < FEW_CONTROLS:
+    few_share, without_few = few_controls_share(res, n_ctrl.to_dict(), FEW_CONTROLS)
+    if few_share > 0:
         flags.append("few_controls")
     last_e = es[pd.to_numeric(es["event_time"]) >= 0].dropna(subset=["estimate"]).iloc[-1]
     if last_e["n_cohorts"] == 1:
@@ -528,7 +558,8 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     conclusion = decide(lo, hi, p_value, alpha, bd, mbar)
     return ImpactSummary(outcome, att, se, lo, hi, res.n_units, int(periods[0]), int(periods[-1]),
                          es, crit, pretest, power_slopes, tw, tw_es, bacon, sens, float(mbar), bd, robust, controls,
-                         conclusion, tuple(flags), res, p_value=p_value, p_adjusted=p_value, alpha=alpha)
+                         conclusion, tuple(flags), res, few_controls_share=few_share,
+                         att_without_few_controls=without_few, p_value=p_value, p_adjusted=p_value, alpha=alpha)
 
 
 def truth_frame(truth: Mapping[str, Mapping[str, object]], outcome: str) -> pd.DataFrame:
