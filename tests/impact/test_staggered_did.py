@@ -153,8 +153,44 @@ def test_never_treated_required(mpdta):
     d = mpdta[mpdta["first.treat"] > 0]
     with pytest.raises(ValueError, match="never-treated"):
         fit(d, control="never")
-    res = fit(d, control="notyet")  # cohorts 2004 and 2006 still have 2007 as not-yet-treated controls
+    with pytest.warns(UserWarning, match="no never-treated units"):
+        res = fit(d, control="notyet")  # cohorts 2004 and 2006 still have 2007 as not-yet-treated controls
     assert res.att_gt["estimate"].notna().any()
+
+
+def test_no_never_treated_applies_dids_rule(mpdta):
+    # did (pre_process_did): without never-treated units the periods from max(g) - anticipation on are dropped and
+    # the last cohort is the comparison group; the same as doing it by hand
+    d = mpdta[mpdta["first.treat"] > 0]
+    with pytest.warns(UserWarning, match="from 2007 on are dropped"):
+        auto = fit(d, control="notyet", method="dr")
+    by_hand = d[d["year"] < 2007].assign(**{"first.treat": lambda x: x["first.treat"].where(x["first.treat"] < 2007, 0)})
+    manual = fit(by_hand, control="notyet", method="dr")
+    pd.testing.assert_frame_equal(auto.att_gt, manual.att_gt)
+    assert auto.att_gt["time"].max() == 2006 and set(auto.att_gt["group"]) == {2004, 2006}
+    with pytest.warns(UserWarning, match="from 2006 on"):
+        fit(d, control="notyet", anticipation=1)
+
+
+def test_overlap_failure_blanks_the_cell_not_the_call(mpdta):
+    # a covariate that all but determines membership of the 2004 cohort: its cells fail did's 0.999 overlap check
+    rng = np.random.default_rng(0)
+    units = mpdta.drop_duplicates("countyreal")[["countyreal", "first.treat"]]
+    x = pd.Series(12.0 * (units["first.treat"] == 2004).to_numpy() + rng.normal(size=len(units)),
+                  index=units["countyreal"].to_numpy())
+    d = mpdta.assign(x=mpdta["countyreal"].map(x))
+    with pytest.warns(UserWarning, match="overlap fails"):
+        res = fit(d, control="never", method="dr", cov=["x"])
+    tab = res.att_gt
+    assert tab.loc[tab["group"] == 2004, "estimate"].isna().all()
+    assert tab.loc[tab["group"] != 2004, "estimate"].notna().all()
+    # the aggregation leaves the NA cells out: the simple ATT weights only the 2006 and 2007 cells
+    post = tab[(tab["group"] <= tab["time"]) & tab["estimate"].notna()]
+    sizes = d.drop_duplicates("countyreal")["first.treat"].value_counts()
+    w = post["group"].map(sizes).to_numpy(dtype=float)
+    simple = res.aggregate("simple").iloc[0]
+    assert simple["estimate"] == pytest.approx(np.average(post["estimate"], weights=w))
+    assert np.isfinite(simple["se"])
 
 
 def test_collinear_covariates_clear_message(mpdta):

@@ -21,6 +21,12 @@ Departures from ``did`` (documented, deliberate):
   normal critical values, the default); ``did`` ignores ``clustervars`` without the bootstrap. With
   ``small_sample=True`` the variance is scaled by G/(G-1) and the critical values (pointwise and overall) are
   those of Student's t with G-1 degrees of freedom (the usual CR1 few-cluster correction, Cameron & Miller 2015).
+* Without never-treated units (``control="notyet"``) ``did``'s rule applies, with a warning: the periods from
+  the last cohort's first period (less ``anticipation``) on are dropped, and that cohort is the comparison group.
+  ``control="never"`` then raises, as ``did`` stops ("no available never-treated group").
+* A cell whose propensity score reaches 0.999 (or separates the groups) is NA and left out of the aggregations,
+  with a warning, as ``did::att_gt`` does; here the check is made where a propensity score is fitted (``dr``,
+  ``ipw``).
 * The bootstrap draws one matrix of multipliers (seeded by ``seed``) and reuses it for ATT(g,t) and every
   aggregation, so the results are reproducible; ``did`` redraws for each call.
 
@@ -44,7 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.impact.drdid import ESTIMATION_METHODS, did_panel, did_repeated_cross_section
+from evaluation.impact.drdid import ESTIMATION_METHODS, OverlapError, did_panel, did_repeated_cross_section
 
 __all__ = ["staggered_did", "StaggeredDiDResult", "PretestResult"]
 
@@ -445,6 +451,19 @@ def staggered_did(
             "control='never' needs never-treated units and there are none "
             "(use control='notyet' to compare with not-yet-treated cohorts)"
         )
+    if not (df["_g"] == 0).any():
+        # did's rule (pre_process_did) without never-treated units: drop the periods from max(g) - anticipation on,
+        # and the last cohort, never treated within what is left, becomes the comparison group
+        g_last = float(glist[-1])
+        df = df[df["_t"] < g_last - anticipation].copy()
+        df.loc[df["_g"] == g_last, "_g"] = 0.0
+        warnings.warn(f"no never-treated units: periods from {_as_int(g_last - anticipation)} on are dropped and the "
+                      f"cohort first treated in {_as_int(g_last)} serves as the comparison group (did's rule)",
+                      stacklevel=2)
+        tvals = np.sort(df["_t"].unique())
+        glist = np.sort(df.loc[df["_g"] > 0, "_g"].unique())
+        if glist.size == 0 or tvals.size < 2:
+            raise ValueError("without never-treated units, did's rule leaves no treated cohort to estimate")
 
     # unit-level bookkeeping: the influence function lives on units (panel) or ids/rows (cross-sections)
     if unit is not None:
@@ -466,6 +485,7 @@ def staggered_did(
 
     rows = []
     inf_cols = []
+    no_overlap: list[str] = []
     tidx_list = range(1, len(tvals)) if base_period == "varying" else range(len(tvals))
     if is_panel:
         wide_y = df.pivot(index="_u", columns="_t", values=outcome).reindex(index=range(n), columns=tvals)
@@ -512,7 +532,13 @@ def staggered_did(
                 if covariates:
                     x = np.column_stack([np.ones(idx.size)] + [xm[idx, early_i] for xm in xmats])
                 wv = wmat[idx, early_i] if wmat is not None else None
-                res = did_panel(ymat[idx, ti], ymat[idx, bi], treat_g[idx].astype(float), x, wv, method, label)
+                try:
+                    res = did_panel(ymat[idx, ti], ymat[idx, bi], treat_g[idx].astype(float), x, wv, method, label)
+                except OverlapError:
+                    no_overlap.append(label)
+                    rows.append((g, t_now, np.nan, int(post_cell)))
+                    inf_cols.append(np.zeros(n))
+                    continue
                 f = np.zeros(n)
                 # rescale to the full sample: the cell uses n1 of the n units
                 f[idx] = res.influence * (n / idx.size)
@@ -534,14 +560,24 @@ def staggered_did(
                     x = np.column_stack([np.ones(len(sub))] + [sub[c].to_numpy(dtype=float) for c in covariates])
                 wv = sub[weights].to_numpy(dtype=float) if weights else None
                 post_ind = (sub["_t"].to_numpy() == t_now).astype(float)
-                res = did_repeated_cross_section(sub[outcome].to_numpy(dtype=float), post_ind,
-                                                 (ug[sel] == g).astype(float), x, wv, method, label)
+                try:
+                    res = did_repeated_cross_section(sub[outcome].to_numpy(dtype=float), post_ind,
+                                                     (ug[sel] == g).astype(float), x, wv, method, label)
+                except OverlapError:
+                    no_overlap.append(label)
+                    rows.append((g, t_now, np.nan, int(post_cell)))
+                    inf_cols.append(np.zeros(n))
+                    continue
                 n_obs = len(df) if unit is None else n
                 f = np.zeros(n)
                 np.add.at(f, sub["_u"].to_numpy(), res.influence * (n_obs / len(sub)))
             rows.append((g, t_now, res.att, int(post_cell)))
             inf_cols.append(f)
 
+    if no_overlap:
+        warnings.warn(f"overlap fails (a propensity score reaches 0.999, or separation) in {len(no_overlap)} cell(s); "
+                      f"their ATT(g,t) is NA and left out of the aggregations, as did::att_gt: "
+                      f"{'; '.join(no_overlap)}", stacklevel=2)
     inf = np.column_stack(inf_cols)
     tab = pd.DataFrame(rows, columns=["group", "time", "estimate", "post"])
     mult = None
