@@ -56,7 +56,6 @@ __all__ = ["honest_did", "breakdown_m", "KINDS", "TARGETS"]
 
 KINDS = ("relative_magnitude", "smoothness")
 TARGETS = ("first", "average")
-_TOL = 1e-9
 
 
 def _check(betahat, sigma, num_pre: int, num_post: int, kind: str, target, alpha: float):
@@ -151,8 +150,7 @@ def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.
     g = verts[jhat]                                             # (n_theta, m)
     sg = g @ sig_y                                              # Sigma gamma
     var_b = np.sum(sg * g, axis=1)
-    accept = np.ones(theta.size, dtype=bool)
-    accept &= ~(eta > lf_cv)                                    # first stage: least-favourable test at kappa
+    accept = ~(eta > lf_cv)                                     # first stage: least-favourable test at kappa
     ok = var_b > np.finfo(float).eps
     # degenerate direction: reject when eta > 0 (as HonestDiD)
     accept[~ok] &= ~(eta[~ok] > 0)
@@ -185,7 +183,6 @@ def _truncnorm_quantile(p: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     out = np.where(lo >= hi, lo, 0.0)
     ok = lo < hi
     if ok.any():
-        # the upper tail on the log scale stays accurate far out (stats.truncnorm is exact there too)
         out[ok] = stats.truncnorm.ppf(p, lo[ok], hi[ok])
     return out
 
