@@ -117,3 +117,24 @@ def test_few_controls_share_and_att_without_those_cells():
     assert none_share == 0 and headline[0] == pytest.approx(res.aggregate("simple")["estimate"].iloc[0])
     all_share, nothing = few_controls_share(res, {t: 1 for t in range(2015, 2022)}, 10)
     assert all_share == 1 and np.isnan(nothing[0])
+
+
+def test_rr_sensitivity_reference_moves_with_anticipation():
+    from evaluation.impact.staggered_did import staggered_did
+    from evaluation.impact.summary import headline_weights, rr_sensitivity
+
+    panel = _toy()
+    for a in (0, 1):
+        res = staggered_did(panel, "y", "community_id", "year", "first_treat", control="notyet", method="reg",
+                            base_period="universal", anticipation=a)
+        table, bd, robust = rr_sensitivity(res, 1.0, 0.05, anticipation=a)
+        assert table["num_pre"].iloc[0] >= 1 and np.isfinite(bd) and robust[0] < robust[1]
+        # anticipation periods are post-periods of the sensitivity analysis, with no weight in the headline
+        assert table["num_post"].iloc[0] == 4 + a
+        w = headline_weights(res, list(range(-a, 4)))
+        assert w[:a].sum() == 0 and w.sum() == pytest.approx(1.0)
+    # the weights rebuild the simple ATT from the event-study coefficients
+    es, _ = res.event_study_coefficients()
+    post = es[es["event_time"] >= 0]
+    w = headline_weights(res, post["event_time"].tolist())
+    assert float(w @ post["estimate"]) == pytest.approx(res.aggregate("simple")["estimate"].iloc[0])

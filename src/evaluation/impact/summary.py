@@ -340,13 +340,15 @@ def headline_weights(result: StaggeredDiDResult, event_times: Sequence[int]) -> 
 
 
 def rr_sensitivity(result: StaggeredDiDResult, mbar: float, alpha: float,
-                   grid: Sequence[float] = (0.5, 1.0, 2.0)) -> tuple[pd.DataFrame, float, tuple[float, float]]:
+                   grid: Sequence[float] = (0.5, 1.0, 2.0), anticipation: int = 0
+                   ) -> tuple[pd.DataFrame, float, tuple[float, float]]:
     """Rambachan-Roth relative-magnitudes sensitivity of the headline (simple) ATT.
 
     Runs :func:`evaluation.impact.honest.honest_did` (Delta^RM, C-LF) on the event-study coefficients of a
-    universal-base result (:meth:`StaggeredDiDResult.event_study_coefficients`): the pre-periods are the event times
-    -2, -3, ... down to the first gap (e = -1 is the reference), the post-periods 0, 1, ..., and the target is the
-    simple ATT, ``sum_e w_e beta_e`` (:func:`headline_weights`).
+    universal-base result (:meth:`StaggeredDiDResult.event_study_coefficients`): the reference is
+    e = -1 - anticipation, the pre-periods the event times below it down to the first gap, the post-periods those
+    above it (anticipation periods included, with no weight in the target), and the target is the simple ATT,
+    ``sum_e w_e beta_e`` (:func:`headline_weights`).
 
     Returns
     -------
@@ -357,13 +359,14 @@ def rr_sensitivity(result: StaggeredDiDResult, mbar: float, alpha: float,
     """
     coef, sigma = result.event_study_coefficients()
     e = coef["event_time"].to_numpy(dtype=float)
+    ref = -1.0 - anticipation
     pre = []
-    k = -2.0
+    k = ref - 1
     while k in e:
         pre.append(k)
         k -= 1
     post = []
-    k = 0.0
+    k = ref + 1
     while k in e:
         post.append(k)
         k += 1
@@ -536,7 +539,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     crit = float(dyn.attrs.get("critical_value", res_u.critical_value))
     es = dyn[dyn["event_time"] != "overall"].reset_index(drop=True)
 
-    sens, bd, robust = rr_sensitivity(res_u, mbar, alpha)
+    sens, bd, robust = rr_sensitivity(res_u, mbar, alpha, anticipation=anticipation)
     identified_years = sorted(post["time"].unique())
     ctrl = controls.set_index("year").loc[identified_years]
     if control == "notyet":
