@@ -124,7 +124,8 @@ def test_placebo_p_value_small_on_bundled_seed(bundled_panel):
 def test_placebos_get_the_same_optimisation(monkeypatch):
     import importlib
 
-    sc = importlib.import_module("evaluation.impact.synthetic_control")  # the package re-exports a function of that name
+    # the package re-exports a function under the module's name
+    sc = importlib.import_module("evaluation.impact.synthetic_control")
     dscm = importlib.import_module("evaluation.impact.district_scm")
     calls = []
     real = sc.synthetic_control

@@ -164,7 +164,8 @@ def test_no_never_treated_applies_dids_rule(mpdta):
     d = mpdta[mpdta["first.treat"] > 0]
     with pytest.warns(UserWarning, match="from 2007 on are dropped"):
         auto = fit(d, control="notyet", method="dr")
-    by_hand = d[d["year"] < 2007].assign(**{"first.treat": lambda x: x["first.treat"].where(x["first.treat"] < 2007, 0)})
+    by_hand = d[d["year"] < 2007].assign(
+        **{"first.treat": lambda x: x["first.treat"].where(x["first.treat"] < 2007, 0)})
     manual = fit(by_hand, control="notyet", method="dr")
     pd.testing.assert_frame_equal(auto.att_gt, manual.att_gt)
     assert auto.att_gt["time"].max() == 2006 and set(auto.att_gt["group"]) == {2004, 2006}

@@ -1,5 +1,6 @@
 """Programme-impact estimators: staggered DiD (Callaway & Sant'Anna), naive TWFE benchmarks and the
-Goodman-Bacon decomposition, Rambachan-Roth parallel-trends sensitivity, synthetic control and interrupted time series."""
+Goodman-Bacon decomposition, Rambachan-Roth parallel-trends sensitivity, synthetic control and interrupted time
+series."""
 
 from evaluation.impact.bacon import bacon_decomposition
 from evaluation.impact.district_scm import DistrictSCMResult, default_predictors, district_synthetic_control

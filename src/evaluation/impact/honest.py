@@ -188,7 +188,7 @@ def _truncnorm_quantile(p: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 class _RMPiece:
-    """One polyhedron Delta^RM_{s,sign}: the vertices and the least-favourable critical value, fixed for a theta grid."""
+    """One polyhedron Delta^RM_{s,sign}: its dual vertices and least-favourable critical value (fixed over theta)."""
 
     def __init__(self, b, sig, num_pre, num_post, l, mbar, s, positive, alpha, kappa, n_sims, seed):
         a = _a_rm(num_pre, num_post, mbar, s, positive)

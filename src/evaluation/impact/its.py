@@ -8,10 +8,10 @@ with ``level_t = 1`` from the intervention on (step change), ``slope_t = (time -
 level_t`` (change in trend; the tutorial's ``I(time-36):smokban``) and seasonality. With a slope term, exp(b2) is the
 level change extrapolated back to the last pre-intervention time (where slope_t would be 0), not the rate ratio at
 the first post-intervention period, which is exp(b2 + b3) (slope_t = 1 there, periods being consecutive); without
-one, exp(b2) is the rate ratio throughout. Seasonality is modelled as Fourier pairs (``tsModel::harmonic(month, K, period)``) or period
-dummies. Families: ``poisson``; ``quasipoisson`` (Poisson estimates, SEs scaled by the Pearson dispersion,
-as R's ``family = quasipoisson``); ``negbin`` (NB2 with theta by maximum likelihood and SEs at the estimated
-theta, as ``MASS::glm.nb``). Fitting is statsmodels' GLM (IRLS, tight tolerance).
+one, exp(b2) is the rate ratio throughout. Seasonality is modelled as Fourier pairs
+(``tsModel::harmonic(month, K, period)``) or period dummies. Families: ``poisson``; ``quasipoisson`` (Poisson
+estimates, SEs scaled by the Pearson dispersion, as R's ``family = quasipoisson``); ``negbin`` (NB2 with theta by
+maximum likelihood and SEs at the estimated theta, as ``MASS::glm.nb``). Fitting is statsmodels' GLM (IRLS, tight tolerance).
 
 References
 ----------

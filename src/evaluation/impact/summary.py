@@ -68,7 +68,8 @@ from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, s
 from evaluation.impact.twfe import TWFEResult, twfe, twfe_event_study
 
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
-           "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "few_controls_share", "holm", "decide", "adjust_multiplicity", "controls_by_year", "truth_frame",
+           "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "few_controls_share", "holm", "decide",
+           "adjust_multiplicity", "controls_by_year", "truth_frame",
            "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS"]
 
 #: Conclusion codes, from the strongest statement to none (rules in :func:`decide`).
@@ -215,9 +216,9 @@ def pretrend_power_slopes(result: StaggeredDiDResult, periods: Sequence[float],
     """Slope of a linear pre-trend that :func:`generalised_pretest` detects with each power (Roth 2022's question).
 
     A differential trend ``delta_t = gamma * t`` shifts each pre-treatment ATT(g,t) by ``gamma * (t - b)``, with
-    ``b`` the cell's base period (from ``periods``, the panel's periods). The Wald statistic is then non-central chi-square with ``df = rank V`` and
-    non-centrality ``gamma^2 d' V^+ d``; the slope returned for a power ``p`` solves
-    ``P(chi2_df(lambda) > chi2_df,1-alpha) = p``. Roth's ``pretrends`` package asks the same question of the test
+    ``b`` the cell's base period (from ``periods``, the panel's periods). The Wald statistic is then non-central
+    chi-square with ``df = rank V`` and non-centrality ``gamma^2 d' V^+ d``; the slope returned for a power ``p``
+    solves ``P(chi2_df(lambda) > chi2_df,1-alpha) = p``. Roth's ``pretrends`` package asks the same question of the test
     that rejects when any pre-period coefficient is individually significant; this uses the test the report shows.
     Empty without pre-treatment cells; ``inf`` when the test cannot see a linear trend at all.
 
