@@ -140,3 +140,39 @@ def test_placebos_get_the_same_optimisation(monkeypatch):
     district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t",
                                n_random_starts=3, seed=11)
     assert len(calls) == 8 and set(calls) == {(3, 11)}  # the treated unit and its 7 placebos alike
+
+
+def test_intervals_invert_the_placebo_test():
+    # 8 units: 7 placebos; at alpha = 0.25 the district's rank p-value must exceed 0.25, i.e. at least one placebo
+    # at least as large (k = floor(8 * 0.25 - 1) + 1 = 2 -> the second largest placebo |gap|)
+    d = _hull_toy()
+    res = district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t")
+    pg = res.placebo_gaps[res.placebo_gaps["unit"] != "u0"]
+    out = res.intervals(alpha=0.25).set_index("term")
+    for year in range(14, 20):
+        c = np.sort(np.abs(pg.loc[pg["year"] == year, "gap"].to_numpy()))[::-1][1]
+        g = res.gaps.set_index("year").loc[year, "gap"]
+        assert out.loc[year, "ci_low"] == pytest.approx(g - c) and out.loc[year, "ci_high"] == pytest.approx(g + c)
+        # the ends are exactly where the test flips: just inside, p > alpha; just outside, p <= alpha
+        for theta, accepted in ((g - c + 1e-9, True), (g - c - 1e-9, False)):
+            stat = abs(g - theta)
+            p = (1 + np.sum(np.abs(pg.loc[pg["year"] == year, "gap"].to_numpy()) >= stat)) / 8
+            assert bool(p > 0.25) is accepted
+    means = pg[pg["year"] >= 14].groupby("unit")["gap"].mean().abs().sort_values(ascending=False)
+    assert out.loc["att_post", "ci_high"] - res.att_post == pytest.approx(means.iloc[1])
+    # the planted effect (-2.0) lies inside, and at alpha = 0.05 one more placebo than exist would be needed
+    assert out.loc["att_post", "ci_low"] <= -2.0 <= out.loc["att_post", "ci_high"]
+    assert np.isinf(res.intervals(alpha=0.05)["ci_low"]).all()
+
+
+def test_bundled_district_gap_intervals_cover_the_planted_truth(bundled_panel):
+    panel, truth = bundled_panel
+    inside, total = 0, 0
+    for outcome in DISTRICT_OUTCOMES:
+        res = district_synthetic_control(panel, outcome)
+        for r in res.intervals(0.05).itertuples():
+            key = f"impact.district.{outcome}." + ("att_post" if r.term == "att_post" else f"gap_{r.term}")
+            total += 1
+            inside += r.ci_low <= truth[key]["value"] <= r.ci_high
+            assert np.isfinite(r.ci_low) and r.ci_low < r.estimate < r.ci_high
+    assert total == 18 and inside / total >= 0.9

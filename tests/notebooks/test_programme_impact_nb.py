@@ -84,6 +84,9 @@ def test_district_synthetic_control_section(executed):
             tol = 3 * noise if k.endswith("att_post") else 4 * noise
             assert rec[k]["value"] == pytest.approx(truth[k]["value"], abs=tol), k
             assert rec[k]["n"] == 21
+            # every gap carries an interval (inverted placebo test) and the planted truth is inside it
+            assert rec[k]["ci_low"] < rec[k]["value"] < rec[k]["ci_high"], k
+            assert rec[k]["ci_low"] <= truth[k]["value"] <= rec[k]["ci_high"], k
         assert 0 < rec[f"impact.district.{o}.p_value"]["value"] <= 1
         assert rec[f"impact.district.{o}.conclusion"]["value"] in ("stands_out", "not_distinguishable", "poor_fit")
         pv = rec[f"impact.district.{o}.p_value"]

@@ -9,6 +9,15 @@ mean gap over the post years. Optionally, placebos whose pre-period MSPE exceeds
 are left out of the p-value (ADH 2010, figures 5-7), because a unit that cannot be reproduced before the
 intervention says nothing about the size of gaps after it.
 
+Intervals for the gaps (:meth:`DistrictSCMResult.intervals`) invert the in-space placebo test year by year (Firpo &
+Possebom 2018, section 4): under the null that the district's gap in year t is theta, its statistic |gap_t - theta|
+ranks among the placebo districts' |gap_jt| like any unit's, so the set of theta not rejected at level alpha is
+``gap_t +- c``, with c the k-th largest placebo |gap_jt| (k the smallest count of placebos at least as large that keeps
+the rank p-value above alpha); the same with the mean post-period gap gives the interval of ``att_post``. It is valid
+when the units' prediction errors are exchangeable, and wide by construction with few donors (with 20 placebos,
+c at 95 % is the largest of them). Chernozhukov, Wuthrich & Zhu's (2021) conformal intervals were not used because
+with six pre-period years their permutation p-value cannot go below 1/7; scpi (Cattaneo et al.) is not a dependency.
+
 Default predictors, when none are given: the outcome in the first, middle and last pre-period years (ADH use a few
 lagged outcomes, not all of them: with every pre-period outcome as a predictor the covariates get no weight; Kaul et
 al. 2022) and the pre-period means of log resident population, migrant share and log GDP per capita, where the panel
@@ -20,6 +29,10 @@ Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods fo
 *JASA* 105(490), 493-505.
 Abadie, A. (2021). Using synthetic controls: feasibility, data requirements, and methodological aspects. *Journal of
 Economic Literature* 59(2), 391-425.
+Firpo, S. and Possebom, V. (2018). Synthetic control method: inference, sensitivity analysis and confidence sets.
+*Journal of Causal Inference* 6(2), 20160026.
+Chernozhukov, V., Wuthrich, K. and Zhu, Y. (2021). An exact and robust conformal inference method for counterfactual
+and synthetic controls. *JASA* 116(536), 1849-1864.
 Kaul, A., Klößner, S., Pfeifer, G. and Schieler, M. (2022). Standard synthetic control methods: the case of using
 all preintervention outcomes together with covariates. *Journal of Business & Economic Statistics* 40(3), 1362-1376.
 """
@@ -101,6 +114,41 @@ class DistrictSCMResult:
     def n_units(self) -> int:
         """Units in the permutation distribution (treated unit and kept placebos)."""
         return int(self.placebo["kept"].sum())
+
+    def intervals(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Intervals for each post-year gap and for ``att_post`` by inverting the placebo test (module docstring).
+
+        Returns
+        -------
+        DataFrame
+            term (the year, or "att_post"), estimate, ci_low, ci_high; infinite ends when the level cannot be
+            reached (1 / units > alpha) or too few placebos are kept.
+
+        References
+        ----------
+        Firpo & Possebom (2018), section 4.
+        """
+        kept = self.placebo.loc[self.placebo["kept"] & ~self.placebo["is_treated"], "unit"]
+        n = len(kept) + 1
+        # reject theta when the rank p-value (1 + #{placebos with stat >= the district's}) / n is at most alpha
+        k = int(np.floor(n * alpha - 1 + 1e-12)) + 1
+        pg = self.placebo_gaps[self.placebo_gaps["unit"].isin(set(kept))]
+        post_years = self.gaps.loc[self.gaps["post"], "year"].astype(int).tolist()
+
+        def half_width(values: np.ndarray) -> float:
+            # k = 0: p >= 1/n > alpha for every theta, nothing can be rejected
+            v = np.sort(np.abs(values))[::-1]
+            return float(v[k - 1]) if 1 <= k <= v.size else float("inf")
+
+        rows = []
+        for year in post_years:
+            g = float(self.gaps.loc[self.gaps["year"] == year, "gap"].iloc[0])
+            c = half_width(pg.loc[pg["year"] == year, "gap"].to_numpy(float))
+            rows.append((year, g, g - c, g + c))
+        means = pg[pg["year"].isin(post_years)].groupby("unit")["gap"].mean().to_numpy(float)
+        c = half_width(means)
+        rows.append(("att_post", self.att_post, self.att_post - c, self.att_post + c))
+        return pd.DataFrame(rows, columns=["term", "estimate", "ci_low", "ci_high"]).astype({"term": object})
 
     @property
     def n_smaller(self) -> int:
