@@ -18,9 +18,15 @@ B, S = np.array(INPUT["betahat"]), np.array(INPUT["sigma"])
 NPRE, NPOST = INPUT["num_pre"], INPUT["num_post"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['kind']}-{c['target']}-{c['m']}")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['kind']}-{c['target']}-{c['m']}"
+                         + (f"-pre{len(c['pre_index'])}-post{len(c['post_index'])}" if "pre_index" in c else ""))
 def test_matches_honestdid_port_on_mpdta(case):
-    got = honest_did(B, S, NPRE, NPOST, case["kind"], [case["m"]], case["target"]).iloc[0]
+    if "pre_index" in case:  # a sub-design of the same event study (one pre-period, or one post-period)
+        idx = case["pre_index"] + case["post_index"]
+        b, s, npre, npost = B[idx], S[np.ix_(idx, idx)], len(case["pre_index"]), len(case["post_index"])
+    else:
+        b, s, npre, npost = B, S, NPRE, NPOST
+    got = honest_did(b, s, npre, npost, case["kind"], [case["m"]], case["target"]).iloc[0]
     assert got["method"] == case["method"]
     # the port reports grid points and simulates its critical values: a few grid steps or 1 % of the width
     tol = max(3 * case["grid_step"], 0.01 * (case["ub"] - case["lb"]))

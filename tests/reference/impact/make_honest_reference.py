@@ -10,7 +10,9 @@ Two steps, so that the reference depends on our estimator only through a committ
        /tmp/hd/bin/python tests/reference/impact/make_honest_reference.py reference
    which writes honest_mpdta_reference.json: C-LF sets under Delta^RM for Mbar in {0.5, 1, 2} and FLCIs under
    Delta^SD for M in {0, 0.01, 0.02, 0.05}, both for the first post period and for the average of the post periods,
-   with the port's grid step (its interval ends are grid points).
+   with the port's grid step (its interval ends are grid points); and C-LF sets for two sub-designs of the same
+   input (the last pre-period with all post-periods: a single pre-period; all pre-periods with the first post-period:
+   no nuisance parameter), first post period, Mbar in {0.5, 1, 2}.
 """
 
 from __future__ import annotations
@@ -71,6 +73,20 @@ def write_reference() -> None:
             cases.append({"kind": "smoothness", "target": name, "m": m, "method": "FLCI",
                           "lb": float(r["FLCI"][0]), "ub": float(r["FLCI"][1]), "grid_step": 0.0,
                           "sd_theta": sd_theta})
+    # sub-designs: (pre indices, post indices) of the input
+    for pre_idx, post_idx in (([npre - 1], list(range(npre, npre + npost))), (list(range(npre)), [npre])):
+        idx = pre_idx + post_idx
+        bs, ss = b[idx], s[np.ix_(idx, idx)]
+        l = np.eye(len(post_idx))[0]
+        sd_theta = float(np.sqrt(ss[len(pre_idx), len(pre_idx)]))
+        for mbar in MBARS:
+            ci = hd.computeConditionalCS_DeltaRM(bs, ss, len(pre_idx), len(post_idx), l_vec=l, Mbar=mbar,
+                                                 alpha=0.05, hybrid_flag="LF", gridPoints=GRID_POINTS, seed=0)
+            acc = ci[ci["accept"] == 1]["grid"]
+            step = float(ci["grid"].iloc[1] - ci["grid"].iloc[0])
+            cases.append({"kind": "relative_magnitude", "target": "first", "m": mbar, "method": "C-LF",
+                          "lb": float(acc.min()), "ub": float(acc.max()), "grid_step": step, "sd_theta": sd_theta,
+                          "pre_index": pre_idx, "post_index": post_idx})
     OUTPUT.write_text(json.dumps({
         "source": "honestdid " + md.version("honestdid") + " (Python port of R HonestDiD), "
                   "computeConditionalCS_DeltaRM(hybrid_flag='LF', gridPoints=1000, seed=0) and find_optimal_flci; "
