@@ -319,3 +319,35 @@ def test_small_sample_cluster_correction(mpdta):
     assert simple["ci_high"] - simple["estimate"] == pytest.approx(crit * simple["se"])
     # without clusters the option changes nothing
     pd.testing.assert_frame_equal(fit(d, small_sample=True).att_gt, fit(d).att_gt)
+
+
+def test_simple_influence_matches_the_aggregation(mpdta):
+    res = fit(mpdta, control="notyet", method="dr")
+    est, f = res.simple_influence()
+    simple = res.aggregate("simple").iloc[0]
+    assert est == pytest.approx(simple["estimate"])
+    assert np.sqrt(np.sum(f**2)) / res.n_units == pytest.approx(simple["se"])
+
+
+def test_joint_band_across_outcomes(mpdta):
+    from scipy import stats
+
+    from evaluation.impact.staggered_did import joint_simple_band
+
+    rng = np.random.default_rng(2)
+    other = mpdta.assign(lemp=mpdta["lemp"] + rng.normal(scale=0.3, size=len(mpdta)))
+    kw = dict(control="notyet", method="reg", se="bootstrap", n_boot=4999, seed=9)
+    a, b = fit(mpdta, **kw), fit(other, **kw)
+    # one outcome twice: the joint band is that outcome's own two-sided bootstrap band
+    crit_same, se_same = joint_simple_band([a, a])
+    _, f = a.simple_influence()
+    dev = np.abs(a.multipliers.T @ f / np.sqrt(a.n_units))
+    scale = (np.quantile(dev * np.sign(a.multipliers.T @ f), 0.75, method="inverted_cdf")
+             - np.quantile(dev * np.sign(a.multipliers.T @ f), 0.25, method="inverted_cdf")) / 1.3489795003921634
+    assert crit_same == pytest.approx(np.quantile(dev / scale, 0.95, method="inverted_cdf"))
+    assert se_same[0] == pytest.approx(a.aggregate("simple")["se"].iloc[0])
+    # two different outcomes: wider than one, narrower than Bonferroni's
+    crit_two, _ = joint_simple_band([a, b])
+    assert crit_same < crit_two < stats.norm.ppf(1 - 0.05 / 4) + 0.05
+    with pytest.raises(ValueError, match="share units and multiplier draws"):
+        joint_simple_band([a, fit(other, **{**kw, "seed": 10})])

@@ -56,6 +56,12 @@ def test_recorded_keys_and_truth_inside_ci(executed):
         assert rec[f"impact.{o}.conclusion"]["value"] == decide(att["ci_low"], att["ci_high"], p["p_holm"], 0.05,
                                                                  bd["value"], 1.0)
         assert rec[f"impact.{o}.role"]["value"] == "primary"  # both are primary outcomes by default
+    # the joint band across the two outcomes is wider than each one's own interval
+    crit = rec["impact.joint_band.critical_value"]
+    assert crit["n"] == len(OUTCOMES) and crit["value"] > 1.96
+    for o in OUTCOMES:
+        joint, att = rec[f"impact.{o}.att_joint"], rec[f"impact.{o}.att"]
+        assert joint["ci_low"] < att["ci_low"] and att["ci_high"] < joint["ci_high"]
     # only the outcomes asked for
     assert not any(k.startswith("impact.volunteer_rate") for k in rec)
 

@@ -52,7 +52,7 @@ from scipy import stats
 
 from evaluation.impact.drdid import ESTIMATION_METHODS, OverlapError, did_panel, did_repeated_cross_section
 
-__all__ = ["staggered_did", "StaggeredDiDResult", "PretestResult"]
+__all__ = ["staggered_did", "StaggeredDiDResult", "PretestResult", "joint_simple_band"]
 
 _AGG_INDEX = {"simple": "term", "dynamic": "event_time", "group": "group", "calendar": "time"}
 _TINY_SE = np.sqrt(np.finfo(float).eps) * 10
@@ -82,6 +82,7 @@ class StaggeredDiDResult:
     alpha: float = 0.05
     settings: dict = field(default_factory=dict)
     small_sample: bool = False
+    unit_ids: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_units(self) -> int:
@@ -95,6 +96,24 @@ class StaggeredDiDResult:
     # -- inference helpers ---------------------------------------------------------------------------------
     def _se_and_crit(self, inf: np.ndarray) -> tuple[np.ndarray, float]:
         return _inference(inf, self.cluster_codes, self.multipliers, self.alpha, self.small_sample)
+
+    def simple_influence(self) -> tuple[float, np.ndarray]:
+        """The simple ATT (``aggte(type = "simple")``) and its influence function, weight estimation included."""
+        tab = self.att_gt
+        ok = tab["estimate"].notna().to_numpy()
+        att = tab["estimate"].to_numpy()[ok]
+        grp = tab["group"].to_numpy()[ok].astype(float)
+        tt = tab["time"].to_numpy()[ok].astype(float)
+        inf = self.influence[:, ok]
+        w = self.unit_weight
+        pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in np.unique(grp)}
+        pg = np.array([pg_by_g[g] for g in grp])
+        keep = np.flatnonzero(grp <= tt)
+        s = pg[keep].sum()
+        ind = np.column_stack([w * (self.unit_cohort == grp[k]) - pg[k] for k in keep])
+        wif = ind / s - np.outer(ind.sum(axis=1), pg[keep] / s**2)
+        wk = pg[keep] / s
+        return float(np.sum(att[keep] * wk)), inf[:, keep] @ wk + wif @ att[keep]
 
     def _dynamic_parts(self, min_e: float = -np.inf, max_e: float = np.inf):
         """Event-time labels, estimates and influence functions of the dynamic aggregation (``did::aggte``)."""
@@ -615,4 +634,44 @@ def staggered_did(
                     small_sample=bool(small_sample))
     return StaggeredDiDResult(att_gt=tab, pretest=pretest, critical_value=crit, influence=inf,
                               unit_cohort=unit_cohort, unit_weight=unit_w, cluster_codes=cluster_codes,
-                              multipliers=mult, alpha=alpha, settings=settings, small_sample=bool(small_sample))
+                              multipliers=mult, alpha=alpha, settings=settings, small_sample=bool(small_sample),
+                              unit_ids=np.asarray(uniq))
+
+
+def joint_simple_band(results: Sequence[StaggeredDiDResult], alpha: float = 0.05) -> tuple[float, np.ndarray]:
+    """Sup-t critical value of a band covering the simple ATTs of several outcomes at once.
+
+    The results must share units (same ids, same order) and the same multiplier draws (same ``seed`` and
+    ``n_boot``), as the outcomes of one district fitted by :func:`staggered_did` do. The draws of every outcome's
+    simple ATT then come from the same multipliers, and the 1 - alpha quantile of their largest standardised
+    deviation is the critical value (the sup-t band of Montiel Olea & Plagborg-Moller 2019, here across outcomes;
+    Romano & Wolf's step-down uses the same draws).
+
+    Returns
+    -------
+    (float, ndarray)
+        The critical value and the bootstrap SEs of the simple ATTs (``att +- crit * se`` covers all of them
+        jointly with probability about 1 - alpha).
+
+    References
+    ----------
+    Montiel Olea, J. L. and Plagborg-Moller, M. (2019). Simultaneous confidence bands: theory, implementation, and
+    an application to SVARs. *Journal of Applied Econometrics* 34(1), 1-17.
+    Romano, J. P. and Wolf, M. (2005). Stepwise multiple testing as formalized data snooping. *Econometrica* 73(4),
+    1237-1282.
+    """
+    results = list(results)
+    if not results:
+        raise ValueError("no results to band")
+    first = results[0]
+    if first.multipliers is None:
+        raise ValueError("a joint band needs the multiplier bootstrap (se='bootstrap')")
+    for r in results[1:]:
+        if (r.multipliers is None or r.multipliers.shape != first.multipliers.shape
+                or not np.array_equal(r.multipliers, first.multipliers)
+                or r.unit_ids is None or first.unit_ids is None or not np.array_equal(r.unit_ids, first.unit_ids)):
+            raise ValueError("the results do not share units and multiplier draws (fit them with the same units, "
+                             "seed and n_boot)")
+    f = np.column_stack([r.simple_influence()[1] for r in results])
+    se, crit = _inference(f, first.cluster_codes, first.multipliers, alpha, first.small_sample)
+    return float(crit), se
