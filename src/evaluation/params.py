@@ -133,6 +133,9 @@ class RunParams(BaseModel):
     covariates: list[str] | None = Field(None, description="Covariates of the DiD (community-level columns)")
     n_boot: int = Field(999, ge=0, le=100000, description="Bootstrap draws: uniform bands of the impact event studies, quadrant stability of the survey IPA")
     outcomes: list[str] | None = Field(None, description="Impact outcomes; default all")
+    primary_outcomes: list[str] | None = Field(
+        None, description="Pre-specified impact outcomes (others are exploratory); default one per domain: "
+                          "satisfaction_index, participation_rate, on_time_rate, real_estate_petitions_per_10k")
     sensitivity_mbar: float = Field(1.0, ge=0, description="Relative-magnitude bound on parallel-trend violations")
     synth_outcomes: list[str] | None = Field(
         None, description="Outcomes of the district-wide synthetic control (district_panel columns); default all")
@@ -162,7 +165,7 @@ class RunParams(BaseModel):
             raise ValueError("write the date as 2020-01-01") from None
         return str(v)
 
-    @field_validator("outcomes")
+    @field_validator("outcomes", "primary_outcomes")
     @classmethod
     def _outcomes(cls, v: list[str] | None) -> list[str] | None:
         from .impact.panels import OUTCOMES

@@ -41,8 +41,11 @@ def test_toy_planted_effect_and_rank():
     assert res.rmspe_ratio == pytest.approx(res.post_rmspe / res.pre_rmspe)
     assert res.weights["weight"].sum() == pytest.approx(1.0) and len(res.weights) == 7
     assert res.pre_rmspe < res.naive_pre_rmspe
-    # with 8 units p cannot go below 0.125, so at the default 10 % level no effect can stand out
+    # with 8 units p cannot go below 0.125, so at the default 5 % level no effect can stand out
     assert res.conclusion() == "not_distinguishable" and res.conclusion(alpha=1 / 8) == "stands_out"
+    assert res.n_smaller == 7  # larger than 7 of the 7 placebos
+    # a Holm-adjusted p-value given by the caller decides instead of the unit's own
+    assert res.conclusion(alpha=1 / 8, p_value=2 / 8) == "not_distinguishable"
     # leaving out every placebo that fits worse than the treated unit leaves only the better-fitting ones
     d = _toy()
     strict = district_synthetic_control(d, "y", "u0", 14, [("y", 0, 13), ("y", 13, 13), ("x", 0, 13)],
@@ -112,7 +115,64 @@ def test_placebo_p_value_small_on_bundled_seed(bundled_panel):
     res = district_synthetic_control(panel, "on_time_rate")
     assert res.treated == "D00" and res.treatment_year == 2020
     assert res.n_units == 21 and res.p_value <= 0.10
-    assert res.conclusion() == "stands_out"
+    assert res.conclusion(alpha=0.10) == "stands_out"
     assert res.pre_rmspe < 0.5 * res.naive_pre_rmspe
     assert res.gap_last == pytest.approx(truth["impact.district.on_time_rate.gap_2024"]["value"],
                                          abs=4 * DISTRICT_OUTCOMES["on_time_rate"][2])
+
+
+def test_placebos_get_the_same_optimisation(monkeypatch):
+    import importlib
+
+    # the package re-exports a function under the module's name
+    sc = importlib.import_module("evaluation.impact.synthetic_control")
+    dscm = importlib.import_module("evaluation.impact.district_scm")
+    calls = []
+    real = sc.synthetic_control
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs.get("n_random_starts"), kwargs.get("seed")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sc, "synthetic_control", spy)
+    monkeypatch.setattr(dscm, "synthetic_control", spy)
+    d = _hull_toy()
+    district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t",
+                               n_random_starts=3, seed=11)
+    assert len(calls) == 8 and set(calls) == {(3, 11)}  # the treated unit and its 7 placebos alike
+
+
+def test_intervals_invert_the_placebo_test():
+    # 8 units: 7 placebos; at alpha = 0.25 the district's rank p-value must exceed 0.25, i.e. at least one placebo
+    # at least as large (k = floor(8 * 0.25 - 1) + 1 = 2 -> the second largest placebo |gap|)
+    d = _hull_toy()
+    res = district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t")
+    pg = res.placebo_gaps[res.placebo_gaps["unit"] != "u0"]
+    out = res.intervals(alpha=0.25).set_index("term")
+    for year in range(14, 20):
+        c = np.sort(np.abs(pg.loc[pg["year"] == year, "gap"].to_numpy()))[::-1][1]
+        g = res.gaps.set_index("year").loc[year, "gap"]
+        assert out.loc[year, "ci_low"] == pytest.approx(g - c) and out.loc[year, "ci_high"] == pytest.approx(g + c)
+        # the ends are exactly where the test flips: just inside, p > alpha; just outside, p <= alpha
+        for theta, accepted in ((g - c + 1e-9, True), (g - c - 1e-9, False)):
+            stat = abs(g - theta)
+            p = (1 + np.sum(np.abs(pg.loc[pg["year"] == year, "gap"].to_numpy()) >= stat)) / 8
+            assert bool(p > 0.25) is accepted
+    means = pg[pg["year"] >= 14].groupby("unit")["gap"].mean().abs().sort_values(ascending=False)
+    assert out.loc["att_post", "ci_high"] - res.att_post == pytest.approx(means.iloc[1])
+    # the planted effect (-2.0) lies inside, and at alpha = 0.05 one more placebo than exist would be needed
+    assert out.loc["att_post", "ci_low"] <= -2.0 <= out.loc["att_post", "ci_high"]
+    assert np.isinf(res.intervals(alpha=0.05)["ci_low"]).all()
+
+
+def test_bundled_district_gap_intervals_cover_the_planted_truth(bundled_panel):
+    panel, truth = bundled_panel
+    inside, total = 0, 0
+    for outcome in DISTRICT_OUTCOMES:
+        res = district_synthetic_control(panel, outcome)
+        for r in res.intervals(0.05).itertuples():
+            key = f"impact.district.{outcome}." + ("att_post" if r.term == "att_post" else f"gap_{r.term}")
+            total += 1
+            inside += r.ci_low <= truth[key]["value"] <= r.ci_high
+            assert np.isfinite(r.ci_low) and r.ci_low < r.estimate < r.ci_high
+    assert total == 18 and inside / total >= 0.9

@@ -86,3 +86,62 @@ def test_intervention_column_equivalent(sicily):
 def test_needs_pre_and_post(sicily):
     with pytest.raises(ValueError, match="no pre- or no post"):
         interrupted_time_series(sicily, "aces", "time", intervention_start=100, offset="stdpop")
+
+
+def test_ljung_box_matches_statsmodels(sicily):
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+
+    res = interrupted_time_series(sicily, "aces", "time", intervention_start=37, offset="stdpop",
+                                  family="quasipoisson", seasonality="fourier", season="month")
+    f = res.fitted
+    pearson = (f["observed"] - f["fitted"]) / np.sqrt(f["fitted"])
+    ref = acorr_ljungbox(pearson.to_numpy(), lags=[11])
+    assert res.autocorrelation["lags"] == 11  # min(2 * 12, 59 // 5)
+    assert res.autocorrelation["statistic"] == pytest.approx(float(ref["lb_stat"].iloc[0]), rel=1e-10)
+    assert res.autocorrelation["p_value"] == pytest.approx(float(ref["lb_pvalue"].iloc[0]), rel=1e-8)
+
+
+def test_newey_west_matches_statsmodels_hac(sicily):
+    import statsmodels.api as sm
+
+    kw = dict(offset="stdpop", family="poisson", seasonality="fourier", season="month", slope_change=True)
+    res = interrupted_time_series(sicily, "aces", "time", intervention_start=37, cov_type="newey_west", nw_lags=3,
+                                  **kw)
+    plain = interrupted_time_series(sicily, "aces", "time", intervention_start=37, **kw)
+    x = pd.concat([pd.DataFrame({"const": 1.0, "time": sicily["time"], "level": (sicily["time"] >= 37) * 1.0,
+                                 "slope": (sicily["time"] - 36).clip(lower=0) * 1.0}),
+                   fourier_terms(sicily["month"], 2, 12)], axis=1)
+    ref = sm.GLM(sicily["aces"], x, family=sm.families.Poisson(), offset=np.log(sicily["stdpop"])) \
+        .fit(cov_type="HAC", cov_kwds={"maxlags": 3, "use_correction": False}, tol=1e-13)
+    np.testing.assert_allclose(res.coefficients["se"], ref.bse.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(res.coefficients["estimate"], plain.coefficients["estimate"])
+    assert res.cov_type == "newey_west" and res.nw_lags == 3
+    assert interrupted_time_series(sicily, "aces", "time", intervention_start=37, cov_type="newey_west",
+                                   **kw).nw_lags == 3   # floor(4 (59/100)^(2/9)) = floor(3.56)
+    with pytest.raises(ValueError, match="cov_type"):
+        interrupted_time_series(sicily, "aces", "time", intervention_start=37, cov_type="hc1")
+
+
+def test_counterfactual_band_by_delta_method(sicily):
+    from scipy import stats
+
+    res = interrupted_time_series(sicily, "aces", "time", intervention_start=37, offset="stdpop",
+                                  family="quasipoisson", slope_change=True)
+    f = res.fitted.set_index("time")
+    coef = res.coefficients.set_index("term")
+    # before the intervention the counterfactual is the fit itself; its band is the fit's
+    np.testing.assert_allclose(f.loc[:36, "counterfactual"], f.loc[:36, "fitted"], rtol=1e-10)
+    assert (f["cf_low"] < f["counterfactual"]).all() and (f["counterfactual"] < f["cf_high"]).all()
+    # the band widens with the distance extrapolated
+    width = np.log(f["cf_high"] / f["cf_low"])
+    assert width.loc[59] > width.loc[37] > width.loc[20]
+    # hand delta method at t = 59 with intercept and time only (level and slope set to zero)
+    q = stats.t.ppf(0.975, 59 - 4)
+    lin = coef.loc["const", "estimate"] + 59 * coef.loc["time", "estimate"] \
+        + np.log(sicily.set_index("time").loc[59, "stdpop"])
+    var_c, var_t = coef.loc["const", "se"] ** 2, coef.loc["time", "se"] ** 2
+    assert np.exp(lin) == pytest.approx(f.loc[59, "counterfactual"])
+    half = np.log(f.loc[59, "cf_high"]) - lin
+    # the covariance of const and time is not in the table: check the half-width sits between the bounds it allows
+    lo_b, hi_b = abs(np.sqrt(var_c) - 59 * np.sqrt(var_t)), np.sqrt(var_c) + 59 * np.sqrt(var_t)
+    assert q * lo_b <= half <= q * hi_b

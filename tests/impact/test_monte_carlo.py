@@ -84,3 +84,40 @@ def test_monte_carlo_long():
     theta = truth_simple()
     cover = ((mc["cs_low"] <= theta) & (theta <= mc["cs_high"])).mean()
     assert 0.92 <= cover <= 0.98
+
+
+# --- clustered multiplier bootstrap with unequal clusters -----------------------------------------------------
+# 100 clusters of 1 to 20 units, cohorts (3, 4 or not treated in the window) drawn per cluster, cluster-by-period
+# shocks so that errors correlate within a cluster. Cohorts are equally likely, so the population simple ATT puts
+# equal weight on the five post cells: (1 + 1.5 + 2 + 1 + 1.5) / 5 = 1.4.
+CL_PERIODS = np.arange(1, 6)
+CL_TRUTH = 1.4
+
+
+def simulate_clustered(rng, n_clusters: int = 100) -> pd.DataFrame:
+    sizes = rng.choice([1, 2, 5, 10, 20], size=n_clusters)
+    cid = np.repeat(np.arange(n_clusters), sizes)
+    g = rng.choice([0, 3, 4], size=n_clusters)[cid]
+    n = cid.size
+    unit_fe = rng.normal(size=n) + rng.normal(size=n_clusters)[cid]
+    shock = rng.normal(scale=0.7, size=(n_clusters, CL_PERIODS.size))[cid]
+    exposure = CL_PERIODS[None] - g[:, None]
+    eff = np.where((g[:, None] > 0) & (exposure >= 0), 1.0 + 0.5 * exposure, 0.0)
+    y = unit_fe[:, None] + 0.2 * CL_PERIODS[None] + shock + rng.normal(size=(n, CL_PERIODS.size)) + eff
+    return pd.DataFrame({"id": np.repeat(np.arange(n), CL_PERIODS.size), "t": np.tile(CL_PERIODS, n),
+                         "g": np.repeat(g, CL_PERIODS.size), "cl": np.repeat(cid, CL_PERIODS.size),
+                         "y": y.ravel()})
+
+
+@pytest.mark.slow
+def test_cluster_bootstrap_coverage_unequal_clusters():
+    rng = np.random.default_rng(0)
+    covered = []
+    for r in range(1000):
+        d = simulate_clustered(rng)
+        res = staggered_did(d, "y", "id", "t", "g", control="notyet", method="reg", se="bootstrap", n_boot=299,
+                            cluster="cl", seed=r)
+        s = res.aggregate("simple").iloc[0]
+        covered.append(s["ci_low"] <= CL_TRUTH <= s["ci_high"])
+    # 1000 replications: a Monte Carlo SE of 0.007 around 0.95
+    assert 0.93 <= np.mean(covered) <= 0.97

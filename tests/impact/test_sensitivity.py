@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.impact.sensitivity import (anticipation_sensitivity, breakdown_mbar, pre_period_placebo,
-                                           relative_magnitude_bounds)
+from evaluation.impact.sensitivity import (anticipation_sensitivity, pre_max_level_breakdown, pre_period_placebo,
+                                           pre_max_level_bounds)
 
 Z = 1.959963984540054
 
@@ -19,7 +19,7 @@ def es_table():
 
 
 def test_hand_case_bounds():
-    out = relative_magnitude_bounds(es_table(), mbar=[0.0, 2.0])
+    out = pre_max_level_bounds(es_table(), mbar=[0.0, 2.0])
     r = out[(out.mbar == 2.0) & (out.event_time == 0)].iloc[0]
     assert r.max_pre_violation == pytest.approx(0.03)
     assert r.bound == pytest.approx(0.06)
@@ -30,26 +30,26 @@ def test_hand_case_bounds():
 
 
 def test_hand_case_breakdown():
-    b = breakdown_mbar(es_table()).set_index("event_time")["breakdown_mbar"]
+    b = pre_max_level_breakdown(es_table()).set_index("event_time")["breakdown_mbar"]
     assert b[0] == pytest.approx((0.10 - Z * 0.02) / 0.03)
     assert b[1] == pytest.approx((0.20 - Z * 0.05) / 0.03)
     # at the breakdown value the robust CI just reaches zero
     m = b[0]
-    r = relative_magnitude_bounds(es_table(), mbar=m)
+    r = pre_max_level_bounds(es_table(), mbar=m)
     assert r.loc[r.event_time == 0, "ci_low"].iloc[0] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_accumulate_and_insignificant():
     es = es_table()
     es.loc[es.event_time == 1, "estimate"] = 0.05  # |0.05| < z * 0.05: already insignificant
-    out = relative_magnitude_bounds(es, mbar=1.0, accumulate=True).set_index("event_time")
+    out = pre_max_level_bounds(es, mbar=1.0, accumulate=True).set_index("event_time")
     assert out.loc[1, "bound"] == pytest.approx(0.03 * 2)
     assert out.loc[1, "breakdown_mbar"] == 0.0
 
 
 def test_needs_pre_periods():
     with pytest.raises(ValueError, match="pre-treatment"):
-        relative_magnitude_bounds(es_table().iloc[[0, 4, 5]])
+        pre_max_level_bounds(es_table().iloc[[0, 4, 5]])
 
 
 def _panel(seed=1, pretrend=0.0, n=200):

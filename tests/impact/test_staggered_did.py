@@ -153,8 +153,45 @@ def test_never_treated_required(mpdta):
     d = mpdta[mpdta["first.treat"] > 0]
     with pytest.raises(ValueError, match="never-treated"):
         fit(d, control="never")
-    res = fit(d, control="notyet")  # cohorts 2004 and 2006 still have 2007 as not-yet-treated controls
+    with pytest.warns(UserWarning, match="no never-treated units"):
+        res = fit(d, control="notyet")  # cohorts 2004 and 2006 still have 2007 as not-yet-treated controls
     assert res.att_gt["estimate"].notna().any()
+
+
+def test_no_never_treated_applies_dids_rule(mpdta):
+    # did (pre_process_did): without never-treated units the periods from max(g) - anticipation on are dropped and
+    # the last cohort is the comparison group; the same as doing it by hand
+    d = mpdta[mpdta["first.treat"] > 0]
+    with pytest.warns(UserWarning, match="from 2007 on are dropped"):
+        auto = fit(d, control="notyet", method="dr")
+    by_hand = d[d["year"] < 2007].assign(
+        **{"first.treat": lambda x: x["first.treat"].where(x["first.treat"] < 2007, 0)})
+    manual = fit(by_hand, control="notyet", method="dr")
+    pd.testing.assert_frame_equal(auto.att_gt, manual.att_gt)
+    assert auto.att_gt["time"].max() == 2006 and set(auto.att_gt["group"]) == {2004, 2006}
+    with pytest.warns(UserWarning, match="from 2006 on"):
+        fit(d, control="notyet", anticipation=1)
+
+
+def test_overlap_failure_blanks_the_cell_not_the_call(mpdta):
+    # a covariate that all but determines membership of the 2004 cohort: its cells fail did's 0.999 overlap check
+    rng = np.random.default_rng(0)
+    units = mpdta.drop_duplicates("countyreal")[["countyreal", "first.treat"]]
+    x = pd.Series(12.0 * (units["first.treat"] == 2004).to_numpy() + rng.normal(size=len(units)),
+                  index=units["countyreal"].to_numpy())
+    d = mpdta.assign(x=mpdta["countyreal"].map(x))
+    with pytest.warns(UserWarning, match="overlap fails"):
+        res = fit(d, control="never", method="dr", cov=["x"])
+    tab = res.att_gt
+    assert tab.loc[tab["group"] == 2004, "estimate"].isna().all()
+    assert tab.loc[tab["group"] != 2004, "estimate"].notna().all()
+    # the aggregation leaves the NA cells out: the simple ATT weights only the 2006 and 2007 cells
+    post = tab[(tab["group"] <= tab["time"]) & tab["estimate"].notna()]
+    sizes = d.drop_duplicates("countyreal")["first.treat"].value_counts()
+    w = post["group"].map(sizes).to_numpy(dtype=float)
+    simple = res.aggregate("simple").iloc[0]
+    assert simple["estimate"] == pytest.approx(np.average(post["estimate"], weights=w))
+    assert np.isfinite(simple["se"])
 
 
 def test_collinear_covariates_clear_message(mpdta):
@@ -230,3 +267,87 @@ def test_anticipation_shifts_base_period(mpdta):
     manual = dy[ft == 2006].mean() - dy[ft == 0].mean()
     assert tab.loc[(2006, 2006), "estimate"] == pytest.approx(manual, abs=1e-12)
     assert 2004 not in res.att_gt["group"].to_numpy()  # 2004 - 1 = 2003 is the first period: no base left
+
+
+def _unequal_clusters(d):
+    # about 70 clusters of 1 to 16 counties: the within-cluster mean would weight a county of a singleton
+    # cluster 16 times as much as one of a 16-county cluster
+    ids = np.sort(d["countyreal"].unique())
+    sizes = []
+    while sum(sizes) < len(ids):
+        sizes.append([1, 4, 16][len(sizes) % 3])
+    lab = np.repeat(np.arange(len(sizes)), sizes)[: len(ids)]
+    return d.assign(cl=d["countyreal"].map(dict(zip(ids, lab))))
+
+
+def test_cluster_bootstrap_perturbs_cluster_sums(mpdta):
+    d = _unequal_clusters(mpdta)
+    boot = fit(d, se="bootstrap", seed=5, n_boot=499, cluster="cl")
+    # hand computation of the sum rule: one multiplier per cluster times the cluster's summed influence function
+    n = boot.n_units
+    sums = pd.DataFrame(boot.influence).groupby(boot.cluster_codes).sum().to_numpy()
+    dev = boot.multipliers.T @ sums / n
+    iqr = np.quantile(dev, 0.75, axis=0, method="inverted_cdf") - np.quantile(dev, 0.25, axis=0, method="inverted_cdf")
+    hand = iqr / (2 * 0.6744897501960817)
+    np.testing.assert_allclose(boot.att_gt["se"], hand, rtol=1e-12)
+
+
+def test_cluster_bootstrap_estimates_clustered_analytic_se(mpdta):
+    # with the sum rule the bootstrap variance is the CR0 sandwich (exactly so in expectation with Rademacher
+    # weights); the within-cluster mean it replaces gave SEs 0.9 to 3 times the sandwich on these clusters
+    d = _unequal_clusters(mpdta)
+    an = fit(d, cluster="cl")
+    boot = fit(d, se="bootstrap", seed=1, n_boot=20000, cluster="cl")
+    sums = pd.DataFrame(boot.influence).groupby(boot.cluster_codes).sum().to_numpy()
+    draws = boot.multipliers.T @ sums / boot.n_units
+    np.testing.assert_allclose(draws.std(axis=0), an.att_gt["se"], rtol=0.03)
+    # did's IQR-based scale of those draws runs a little above their SD with few, uneven clusters
+    np.testing.assert_allclose(boot.att_gt["se"], an.att_gt["se"], rtol=0.12)
+
+
+def test_small_sample_cluster_correction(mpdta):
+    d = mpdta.assign(state=mpdta["countyreal"] // 1000)
+    g = d["state"].nunique()
+    cr0 = fit(d, cluster="state")
+    cr1 = fit(d, cluster="state", small_sample=True)
+    np.testing.assert_allclose(cr1.att_gt["se"], cr0.att_gt["se"] * np.sqrt(g / (g - 1)))
+    from scipy import stats
+    crit = stats.t.ppf(0.975, g - 1)
+    assert cr1.critical_value == pytest.approx(crit)
+    np.testing.assert_allclose(cr1.att_gt["ci_high"] - cr1.att_gt["estimate"], crit * cr1.att_gt["se"])
+    simple = cr1.aggregate("simple").iloc[0]
+    assert simple["ci_high"] - simple["estimate"] == pytest.approx(crit * simple["se"])
+    # without clusters the option changes nothing
+    pd.testing.assert_frame_equal(fit(d, small_sample=True).att_gt, fit(d).att_gt)
+
+
+def test_simple_influence_matches_the_aggregation(mpdta):
+    res = fit(mpdta, control="notyet", method="dr")
+    est, f = res.simple_influence()
+    simple = res.aggregate("simple").iloc[0]
+    assert est == pytest.approx(simple["estimate"])
+    assert np.sqrt(np.sum(f**2)) / res.n_units == pytest.approx(simple["se"])
+
+
+def test_joint_band_across_outcomes(mpdta):
+    from scipy import stats
+
+    from evaluation.impact.staggered_did import joint_simple_band
+
+    rng = np.random.default_rng(2)
+    other = mpdta.assign(lemp=mpdta["lemp"] + rng.normal(scale=0.3, size=len(mpdta)))
+    kw = dict(control="notyet", method="reg", se="bootstrap", n_boot=4999, seed=9)
+    a, b = fit(mpdta, **kw), fit(other, **kw)
+    # one outcome twice: the joint band is that outcome's own two-sided bootstrap band
+    crit_same, se_same = joint_simple_band([a, a])
+    _, f = a.simple_influence()
+    dev = np.abs(a.multipliers.T @ f / np.sqrt(a.n_units))
+    scale = (np.quantile(dev * np.sign(a.multipliers.T @ f), 0.75, method="inverted_cdf")
+             - np.quantile(dev * np.sign(a.multipliers.T @ f), 0.25, method="inverted_cdf")) / 1.3489795003921634
+    assert crit_same == pytest.approx(np.quantile(dev / scale, 0.95, method="inverted_cdf"))
+    assert se_same[0] == pytest.approx(a.aggregate("simple")["se"].iloc[0])
+    # two different outcomes: wider than one, narrower than Bonferroni's
+    crit_two, _ = joint_simple_band([a, b])
+    assert crit_same < crit_two < stats.norm.ppf(1 - 0.05 / 4) + 0.05
+    with pytest.raises(ValueError, match="share units and multiplier draws"):
+        joint_simple_band([a, fit(other, **{**kw, "seed": 10})])

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from evaluation.impact.summary import decide
 from evaluation.report.record import read_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +44,24 @@ def test_recorded_keys_and_truth_inside_ci(executed):
         # the dynamic keys are the event times truth.json knows (identified through 2023: e0..e3)
         dyn = sorted(k for k in rec if k.startswith(f"impact.{o}.dynamic."))
         assert dyn == sorted(k for k in truth if k.startswith(f"impact.{o}.dynamic."))
-        for k in ("twfe", "pretest_p", "breakdown_mbar", "conclusion"):
+        for k in ("twfe", "pretest_p", "breakdown_mbar", "conclusion", "p_value", "role"):
             assert f"impact.{o}.{k}" in rec
         assert 0 <= rec[f"impact.{o}.pretest_p"]["value"] <= 1
-        assert rec[f"impact.{o}.conclusion"]["value"] in ("clear", "sensitive", "pretrend", "inconclusive")
+        assert 0 < rec[f"impact.{o}.pretest_p"]["mdt50"] < rec[f"impact.{o}.pretest_p"]["mdt80"]
+        # the verdict follows from the recorded evidence by the documented rules (the pre-test is no input)
+        p = rec[f"impact.{o}.p_value"]
+        assert p["n_tests"] == len(OUTCOMES) and p["value"] <= p["p_holm"] <= 1
+        bd = rec[f"impact.{o}.breakdown_mbar"]
+        assert bd["method"].startswith("Rambachan-Roth") and bd["mbar"] == 1.0
+        assert rec[f"impact.{o}.conclusion"]["value"] == decide(att["ci_low"], att["ci_high"], p["p_holm"], 0.05,
+                                                                 bd["value"], 1.0)
+        assert rec[f"impact.{o}.role"]["value"] == "primary"  # both are primary outcomes by default
+    # the joint band across the two outcomes is wider than each one's own interval
+    crit = rec["impact.joint_band.critical_value"]
+    assert crit["n"] == len(OUTCOMES) and crit["value"] > 1.96
+    for o in OUTCOMES:
+        joint, att = rec[f"impact.{o}.att_joint"], rec[f"impact.{o}.att"]
+        assert joint["ci_low"] < att["ci_low"] and att["ci_high"] < joint["ci_high"]
     # only the outcomes asked for
     assert not any(k.startswith("impact.volunteer_rate") for k in rec)
 
@@ -75,10 +90,31 @@ def test_district_synthetic_control_section(executed):
             tol = 3 * noise if k.endswith("att_post") else 4 * noise
             assert rec[k]["value"] == pytest.approx(truth[k]["value"], abs=tol), k
             assert rec[k]["n"] == 21
+            # every gap carries an interval (inverted placebo test) and the planted truth is inside it
+            assert rec[k]["ci_low"] < rec[k]["value"] < rec[k]["ci_high"], k
+            assert rec[k]["ci_low"] <= truth[k]["value"] <= rec[k]["ci_high"], k
         assert 0 < rec[f"impact.district.{o}.p_value"]["value"] <= 1
         assert rec[f"impact.district.{o}.conclusion"]["value"] in ("stands_out", "not_distinguishable", "poor_fit")
+        pv = rec[f"impact.district.{o}.p_value"]
+        assert pv["value"] <= pv["p_holm"] <= 1 and 0 <= pv["n_smaller"] <= pv["n"] - 1
+        # 21 districts and 2 outcomes: a Holm-adjusted p-value cannot go below 2/21 > 0.05, so at the run's 95 %
+        # nothing can stand out, whatever the gap
+        if rec[f"impact.district.{o}.conclusion"]["value"] != "poor_fit":
+            assert rec[f"impact.district.{o}.conclusion"]["value"] == "not_distinguishable"
     assert rec["impact.district.on_time_rate.p_value"]["value"] <= 0.10
     assert not any(k.startswith("impact.district.real_estate") for k in rec)
     text = json.dumps(executed, ensure_ascii=False)
     assert "District-wide: synthetic control" in text and "大亚湾区" in text
-    assert "Placebo test" in text
+    assert "Placebo test" in text and "placebo districts'" in text and "cannot go below 0.095" in text
+
+
+@pytest.mark.notebook
+def test_few_controls_flag_states_weight_and_att_without(executed):
+    rec = read_records([executed])
+    text = json.dumps(executed)
+    for o in OUTCOMES:
+        wo = rec[f"impact.{o}.att_without_few_controls"]
+        # the 2023 cells are compared with 4 not-yet-treated communities only: a real share of the headline weight
+        assert 0 < wo["weight_share"] < 1 and wo["threshold"] == 10
+        assert wo["ci_low"] < wo["value"] < wo["ci_high"]
+        assert f"{wo['weight_share']:.0%} of the overall effect's weight" in text

@@ -33,3 +33,73 @@ def test_every_headline_has_its_text():
     for h in HEADLINES:
         for lang in ("zh", "en"):
             summary_rows({h.key: {"value": 1, "ci_low": 0, "ci_high": 2}}, lang)
+
+
+def _row(results, lang, key):
+    from evaluation.report.summary import HEADLINES, caveat_for, label_for
+
+    h = next(h for h in HEADLINES if h.key == key)
+    return label_for(h, results, lang), caveat_for(h, results, lang)
+
+
+PETITIONS = "petitions.real_estate.yoy_change"
+
+
+def test_small_count_caveat_only_when_the_interval_includes_no_change():
+    clear_fall = {PETITIONS: {"value": -0.6, "ci_low": -0.72, "ci_high": -0.45}}
+    assert _row(clear_fall, "en", PETITIONS)[1] == ""
+    assert _row(clear_fall, "zh", PETITIONS)[1] == ""
+    fall = {PETITIONS: {"value": -0.3, "ci_low": -0.6, "ci_high": 0.05}}
+    assert "a fall cannot be claimed" in _row(fall, "en", PETITIONS)[1]
+    assert "不能据此断言下降" in _row(fall, "zh", PETITIONS)[1]
+    rise = {PETITIONS: {"value": 0.3, "ci_low": -0.05, "ci_high": 0.6}}
+    assert "a rise cannot be claimed" in _row(rise, "en", PETITIONS)[1]
+    assert "不能据此断言上升" in _row(rise, "zh", PETITIONS)[1]
+    assert _row({PETITIONS: {"value": -0.3}}, "en", PETITIONS)[1] == ""  # no interval: nothing to say about it
+
+
+ATT = "impact.on_time_rate.att"
+
+
+def _impact(conclusion, value=-0.05, lo=-0.07, hi=-0.03, bd=0.51, p_holm=0.001, role="primary"):
+    out = {ATT: {"value": value, "ci_low": lo, "ci_high": hi},
+           "impact.on_time_rate.breakdown_mbar": {"value": bd},
+           "impact.on_time_rate.p_value": {"value": p_holm / 2, "p_holm": p_holm},
+           "impact.on_time_rate.role": {"value": role}}
+    if conclusion:
+        out["impact.on_time_rate.conclusion"] = {"value": conclusion}
+    return out
+
+
+def test_impact_label_claims_an_effect_only_when_clear():
+    assert _row(_impact("clear", bd=1.4), "en", ATT)[0] == "Effect of the model on the on-time closure rate"
+    assert _row(_impact("clear", bd=1.4), "zh", ATT)[0] == "近邻模式对网格事件按期办结率的效应"
+    for code in ("sensitive", "not_after_adjustment", "inconclusive", "not_identified", None):
+        assert _row(_impact(code), "en", ATT)[0] == "DiD estimate (ATT): on-time closure rate"
+        assert _row(_impact(code), "zh", ATT)[0].startswith("双重差分估计（ATT）")
+
+
+def test_impact_caveats_follow_the_recorded_evidence():
+    en = _row(_impact("clear", bd=1.37), "en", ATT)[1]
+    assert en.startswith("clear effect") and "1.37 times" in en and "robust to departures" not in en
+    assert "1.37 倍" in _row(_impact("clear", bd=1.37), "zh", ATT)[1]
+    # a negative effect judged sensitive: the Chinese sentence states no direction at all
+    for value, lo, hi in ((-0.05, -0.07, -0.03), (0.05, 0.03, 0.07)):
+        zh = _row(_impact("sensitive", value, lo, hi, bd=0.51), "zh", ATT)[1]
+        assert "正向" not in zh and "负向" not in zh and "0.51" in zh
+    adj = _row(_impact("not_after_adjustment", p_holm=0.0666), "en", ATT)[1]
+    assert "Holm p = 0.067" in adj
+    assert _row(_impact("inconclusive", lo=-0.01), "en", ATT)[1] == "the interval includes zero; the data cannot tell"
+    # a secondary outcome's verdict says it is exploratory, in both languages
+    assert _row(_impact("sensitive", role="secondary"), "en", ATT)[1].startswith("exploratory outcome")
+    assert _row(_impact("sensitive", role="secondary"), "zh", ATT)[1].startswith("探索性指标")
+    assert not _row(_impact("sensitive"), "en", ATT)[1].startswith("exploratory")
+
+
+def test_no_conclusion_sentence_claims_robustness_or_a_direction():
+    from evaluation.report.i18n import CATALOGUE
+
+    for key, entry in CATALOGUE.items():
+        if key.startswith("sum.conclusion."):
+            assert "robust" not in entry["en"] and "不敏感" not in entry["zh"], key
+            assert "正向" not in entry["zh"] and "positive" not in entry["en"], key

@@ -1,12 +1,14 @@
 """Programme-impact estimators: staggered DiD (Callaway & Sant'Anna), naive TWFE benchmarks and the
-Goodman-Bacon decomposition, parallel-trends sensitivity, synthetic control and interrupted time series."""
+Goodman-Bacon decomposition, Rambachan-Roth parallel-trends sensitivity, synthetic control and interrupted time
+series."""
 
 from evaluation.impact.bacon import bacon_decomposition
 from evaluation.impact.district_scm import DistrictSCMResult, default_predictors, district_synthetic_control
 from evaluation.impact.drdid import TwoByTwo, did_panel, did_repeated_cross_section
 from evaluation.impact.its import ITSResult, fourier_terms, interrupted_time_series
-from evaluation.impact.sensitivity import (anticipation_sensitivity, breakdown_mbar, pre_period_placebo,
-                                           relative_magnitude_bounds)
+from evaluation.impact.honest import breakdown_m, honest_did
+from evaluation.impact.sensitivity import (anticipation_sensitivity, pre_max_level_bounds, pre_max_level_breakdown,
+                                           pre_period_placebo)
 from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, staggered_did
 from evaluation.impact.synthetic_control import (PlaceboResult, SyntheticControlResult, placebo_test,
                                                  synthetic_control)
@@ -17,7 +19,8 @@ __all__ = [
     "did_panel", "did_repeated_cross_section", "TwoByTwo",
     "twfe", "twfe_event_study", "treatment_indicator", "TWFEResult",
     "bacon_decomposition",
-    "relative_magnitude_bounds", "breakdown_mbar", "pre_period_placebo", "anticipation_sensitivity",
+    "honest_did", "breakdown_m",
+    "pre_max_level_bounds", "pre_max_level_breakdown", "pre_period_placebo", "anticipation_sensitivity",
     "synthetic_control", "placebo_test", "SyntheticControlResult", "PlaceboResult",
     "district_synthetic_control", "default_predictors", "DistrictSCMResult",
     "interrupted_time_series", "fourier_terms", "ITSResult",

@@ -9,6 +9,15 @@ mean gap over the post years. Optionally, placebos whose pre-period MSPE exceeds
 are left out of the p-value (ADH 2010, figures 5-7), because a unit that cannot be reproduced before the
 intervention says nothing about the size of gaps after it.
 
+Intervals for the gaps (:meth:`DistrictSCMResult.intervals`) invert the in-space placebo test year by year (Firpo &
+Possebom 2018, section 4): under the null that the district's gap in year t is theta, its statistic |gap_t - theta|
+ranks among the placebo districts' |gap_jt| like any unit's, so the set of theta not rejected at level alpha is
+``gap_t +- c``, with c the k-th largest placebo |gap_jt| (k the smallest count of placebos at least as large that keeps
+the rank p-value above alpha); the same with the mean post-period gap gives the interval of ``att_post``. It is valid
+when the units' prediction errors are exchangeable, and wide by construction with few donors (with 20 placebos,
+c at 95 % is the largest of them). Chernozhukov, Wuthrich & Zhu's (2021) conformal intervals were not used because
+with six pre-period years their permutation p-value cannot go below 1/7; scpi (Cattaneo et al.) is not a dependency.
+
 Default predictors, when none are given: the outcome in the first, middle and last pre-period years (ADH use a few
 lagged outcomes, not all of them: with every pre-period outcome as a predictor the covariates get no weight; Kaul et
 al. 2022) and the pre-period means of log resident population, migrant share and log GDP per capita, where the panel
@@ -20,6 +29,10 @@ Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods fo
 *JASA* 105(490), 493-505.
 Abadie, A. (2021). Using synthetic controls: feasibility, data requirements, and methodological aspects. *Journal of
 Economic Literature* 59(2), 391-425.
+Firpo, S. and Possebom, V. (2018). Synthetic control method: inference, sensitivity analysis and confidence sets.
+*Journal of Causal Inference* 6(2), 20160026.
+Chernozhukov, V., Wuthrich, K. and Zhu, Y. (2021). An exact and robust conformal inference method for counterfactual
+and synthetic controls. *JASA* 116(536), 1849-1864.
 Kaul, A., Klößner, S., Pfeifer, G. and Schieler, M. (2022). Standard synthetic control methods: the case of using
 all preintervention outcomes together with covariates. *Journal of Business & Economic Statistics* 40(3), 1362-1376.
 """
@@ -102,17 +115,60 @@ class DistrictSCMResult:
         """Units in the permutation distribution (treated unit and kept placebos)."""
         return int(self.placebo["kept"].sum())
 
-    def conclusion(self, alpha: float = 0.10, max_fit_share: float = 0.5) -> str:
+    def intervals(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Intervals for each post-year gap and for ``att_post`` by inverting the placebo test (module docstring).
+
+        Returns
+        -------
+        DataFrame
+            term (the year, or "att_post"), estimate, ci_low, ci_high; infinite ends when the level cannot be
+            reached (1 / units > alpha) or too few placebos are kept.
+
+        References
+        ----------
+        Firpo & Possebom (2018), section 4.
+        """
+        kept = self.placebo.loc[self.placebo["kept"] & ~self.placebo["is_treated"], "unit"]
+        n = len(kept) + 1
+        # reject theta when the rank p-value (1 + #{placebos with stat >= the district's}) / n is at most alpha
+        k = int(np.floor(n * alpha - 1 + 1e-12)) + 1
+        pg = self.placebo_gaps[self.placebo_gaps["unit"].isin(set(kept))]
+        post_years = self.gaps.loc[self.gaps["post"], "year"].astype(int).tolist()
+
+        def half_width(values: np.ndarray) -> float:
+            # k = 0: p >= 1/n > alpha for every theta, nothing can be rejected
+            v = np.sort(np.abs(values))[::-1]
+            return float(v[k - 1]) if 1 <= k <= v.size else float("inf")
+
+        rows = []
+        for year in post_years:
+            g = float(self.gaps.loc[self.gaps["year"] == year, "gap"].iloc[0])
+            c = half_width(pg.loc[pg["year"] == year, "gap"].to_numpy(float))
+            rows.append((year, g, g - c, g + c))
+        means = pg[pg["year"].isin(post_years)].groupby("unit")["gap"].mean().to_numpy(float)
+        c = half_width(means)
+        rows.append(("att_post", self.att_post, self.att_post - c, self.att_post + c))
+        return pd.DataFrame(rows, columns=["term", "estimate", "ci_low", "ci_high"]).astype({"term": object})
+
+    @property
+    def n_smaller(self) -> int:
+        """Placebo units whose post/pre RMSPE ratio is smaller than the treated unit's ("larger than k of n")."""
+        return self.n_units - self.rank
+
+    def conclusion(self, alpha: float = 0.05, max_fit_share: float = 0.5, p_value: float | None = None) -> str:
         """A conclusion code for the report: ``poor_fit``, ``stands_out`` or ``not_distinguishable``.
 
         ``poor_fit`` when the pre-period RMSPE is more than ``max_fit_share`` of the plain donor mean's (the donors
-        cannot reproduce the treated unit, ADH 2010 section 4); otherwise ``stands_out`` when the placebo p-value is
-        at most ``alpha``. The default 0.10 is not the usual 0.05 because with 20 donors the smallest attainable
-        p-value is 1/21 = 0.048, so a 5 % test would demand rank 1 exactly.
+        cannot reproduce the treated unit, ADH 2010 section 4); otherwise ``stands_out`` when the placebo p-value
+        (``p_value`` if given, e.g. the Holm-adjusted one across the outcomes of a run, else the unit's own) is at
+        most ``alpha`` -- the run's 1 - confidence. With n units the smallest attainable p-value is 1/n (and m/n after
+        Holm across m outcomes), which may exceed ``alpha``: the design then cannot show an effect at that level,
+        and the report says so rather than relaxing ``alpha``.
         """
         if not self.pre_rmspe <= max_fit_share * self.naive_pre_rmspe:
             return "poor_fit"
-        return "stands_out" if self.p_value <= alpha else "not_distinguishable"
+        p = self.p_value if p_value is None else p_value
+        return "stands_out" if p <= alpha else "not_distinguishable"
 
 
 def _with_derived(panel: pd.DataFrame) -> pd.DataFrame:
@@ -174,7 +230,7 @@ def district_synthetic_control(
         Leave placebos whose pre-period MSPE is more than this multiple of the treated unit's out of the p-value
         (ADH 2010 use 20, 5 and 2). Default: keep every placebo.
     n_random_starts, seed : int
-        Passed to the fit of the treated unit (the placebo fits use the two deterministic starts only).
+        Passed to the fit of the treated unit and to every placebo fit (the same optimisation for all).
 
     Returns
     -------
@@ -211,7 +267,10 @@ def district_synthetic_control(
         predictors = default_predictors(data, outcome, treatment_year, time)
     fit = synthetic_control(data, outcome, unit, time, treated, treatment_year, predictors, donors,
                             n_random_starts=n_random_starts, seed=seed)
-    pl = placebo_test(data, outcome, unit, time, treated, treatment_year, predictors, donors, fit=fit)
+    # placebos get the same optimisation as the treated unit: fewer starts could only leave their pre-period fit
+    # worse, their ratios smaller, and the treated unit's rank p-value biased downward
+    pl = placebo_test(data, outcome, unit, time, treated, treatment_year, predictors, donors, fit=fit,
+                      n_random_starts=n_random_starts, seed=seed)
 
     tab = pl.table.copy()
     mspe_t = fit.pre_rmspe ** 2

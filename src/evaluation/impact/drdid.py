@@ -31,12 +31,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-__all__ = ["TwoByTwo", "did_panel", "did_repeated_cross_section", "ESTIMATION_METHODS"]
+__all__ = ["TwoByTwo", "did_panel", "did_repeated_cross_section", "ESTIMATION_METHODS", "OverlapError",
+           "OVERLAP_LEVEL"]
 
 ESTIMATION_METHODS = ("dr", "ipw", "reg")
 # DRDID trims comparison units whose propensity score reaches this level (its default trim.level).
 _TRIM_LEVEL = 0.995
+#: ``did::att_gt`` gives up on a cell (ATT(g,t) = NA) when a fitted propensity score reaches this level.
+OVERLAP_LEVEL = 0.999
 _EPS = np.finfo(float).eps
+
+
+class OverlapError(ValueError):
+    """The propensity score leaves no overlap: perfect separation, or a fitted score at :data:`OVERLAP_LEVEL`."""
 
 
 @dataclass(frozen=True)
@@ -90,15 +97,18 @@ def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, what: str) -> np.ndarray
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError as exc:
-            raise ValueError(f"{what}: propensity-score model is singular (perfect prediction?)") from exc
+            raise OverlapError(f"{what}: propensity-score model is singular (perfect prediction?)") from exc
         beta = beta + step
         if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
             break
     else:
-        raise ValueError(f"{what}: propensity-score logit did not converge (perfect separation?)")
+        raise OverlapError(f"{what}: propensity-score logit did not converge (perfect separation?)")
     p = expit(x @ beta)
     if np.min(np.minimum(p, 1 - p)) < 1e-10:
-        raise ValueError(f"{what}: the propensity score separates the groups perfectly (no overlap)")
+        raise OverlapError(f"{what}: the propensity score separates the groups perfectly (no overlap)")
+    if p.max() >= OVERLAP_LEVEL:
+        raise OverlapError(f"{what}: a propensity score reaches {OVERLAP_LEVEL} (overlap fails, as did::att_gt "
+                           f"checks)")
     return p
 
 

@@ -4,17 +4,29 @@ The model (Lopez Bernal, Cummins & Gasparrini 2017) is a log-linear GLM for a co
 
     log E[y_t] = log(offset_t) + b0 + b1 * time + b2 * level_t + b3 * slope_t + seasonality_t,
 
-with ``level_t = 1`` from the intervention on (step change; exp(b2) is the rate ratio RR at the start),
-``slope_t = (time - last pre-intervention time) * level_t`` (change in trend; the tutorial's
-``I(time-36):smokban``) and seasonality as Fourier pairs (``tsModel::harmonic(month, K, period)``) or period
-dummies. Families: ``poisson``; ``quasipoisson`` (Poisson estimates, SEs scaled by the Pearson dispersion,
-as R's ``family = quasipoisson``); ``negbin`` (NB2 with theta by maximum likelihood and SEs at the estimated
-theta, as ``MASS::glm.nb``). Fitting is statsmodels' GLM (IRLS, tight tolerance).
+with ``level_t = 1`` from the intervention on (step change), ``slope_t = (time - last pre-intervention time) *
+level_t`` (change in trend; the tutorial's ``I(time-36):smokban``) and seasonality. With a slope term, exp(b2) is the
+level change extrapolated back to the last pre-intervention time (where slope_t would be 0), not the rate ratio at
+the first post-intervention period, which is exp(b2 + b3) (slope_t = 1 there, periods being consecutive); without
+one, exp(b2) is the rate ratio throughout. Seasonality is modelled as Fourier pairs
+(``tsModel::harmonic(month, K, period)``) or period dummies. Families: ``poisson``; ``quasipoisson`` (Poisson
+estimates, SEs scaled by the Pearson dispersion, as R's ``family = quasipoisson``); ``negbin`` (NB2 with theta by
+maximum likelihood and SEs at the estimated theta, as ``MASS::glm.nb``). Fitting is statsmodels' GLM (IRLS, tight tolerance).
+
+Serial correlation: the result carries the Ljung-Box test of the Pearson residuals (Ljung & Box 1978), and
+``cov_type="newey_west"`` replaces the model-based covariance by the Newey-West (Bartlett kernel, no prewhitening, no
+small-sample adjustment; R ``sandwich::NeweyWest(fit, lag, prewhite = FALSE, adjust = FALSE)``) HAC sandwich. The
+counterfactual (level and slope terms set to zero) comes with a pointwise band from the delta method on the linear
+predictor, with whichever covariance was chosen.
 
 References
 ----------
 Lopez Bernal, J., Cummins, S. and Gasparrini, A. (2017). Interrupted time series regression for the evaluation
 of public health interventions: a tutorial. *International Journal of Epidemiology* 46(1), 348-355.
+Ljung, G. M. and Box, G. E. P. (1978). On a measure of lack of fit in time series models. *Biometrika* 65(2),
+297-303.
+Newey, W. K. and West, K. D. (1987). A simple, positive semi-definite, heteroskedasticity and autocorrelation
+consistent covariance matrix. *Econometrica* 55(3), 703-708.
 Venables, W. N. and Ripley, B. D. (2002). *Modern Applied Statistics with S*, 4th ed., section 7.4 (glm.nb).
 """
 
@@ -46,7 +58,12 @@ class ITSResult:
     theta : float or None
         Negative-binomial size parameter (variance mu + mu^2/theta).
     fitted : DataFrame
-        time, observed, fitted, counterfactual (level and slope terms set to zero).
+        time, observed, fitted, counterfactual (level and slope terms set to zero), cf_low, cf_high (its pointwise
+        band at 1 - alpha).
+    autocorrelation : dict
+        Ljung-Box test of the Pearson residuals: lags, statistic, p_value.
+    cov_type : str
+        "model" or "newey_west" (with ``nw_lags``).
     """
 
     coefficients: pd.DataFrame
@@ -58,6 +75,9 @@ class ITSResult:
     deviance: float
     n: int
     fitted: pd.DataFrame = field(repr=False)
+    autocorrelation: dict = field(default_factory=dict)
+    cov_type: str = "model"
+    nw_lags: int | None = None
 
 
 def fourier_terms(x: np.ndarray | pd.Series, n_harmonics: int, period: float) -> pd.DataFrame:
@@ -95,6 +115,9 @@ def interrupted_time_series(
     slope_change: bool = False,
     intervention: str | None = None,
     alpha: float = 0.05,
+    cov_type: str = "model",
+    nw_lags: int | None = None,
+    lb_lags: int | None = None,
 ) -> ITSResult:
     """Segmented GLM for an interrupted time series (level and optional slope change).
 
@@ -118,6 +141,11 @@ def interrupted_time_series(
     slope_change : bool
         Add the change-in-slope term.
     alpha : float
+    cov_type : {"model", "newey_west"}
+        Model-based SEs (the family's, as R's ``glm``), or the Newey-West HAC sandwich with ``nw_lags`` lags
+        (default ``floor(4 (n / 100)^(2/9))``, Newey & West 1994's rule).
+    lb_lags : int, optional
+        Lags of the Ljung-Box test (default ``min(2 * period, n // 5)`` with seasonality, else ``min(10, n // 5)``).
 
     Returns
     -------
@@ -129,6 +157,8 @@ def interrupted_time_series(
     """
     if family not in ("poisson", "quasipoisson", "negbin"):
         raise ValueError("family must be 'poisson', 'quasipoisson' or 'negbin'")
+    if cov_type not in ("model", "newey_west"):
+        raise ValueError("cov_type must be 'model' or 'newey_west'")
     d = data.reset_index(drop=True)
     t = d[time].to_numpy(dtype=float)
     if intervention is not None:
@@ -176,9 +206,16 @@ def interrupted_time_series(
     else:
         res = sm.GLM(y, x, family=sm.families.Poisson(), offset=off).fit(**fit_kw)
         dispersion = 1.0
-    est, se = res.params.to_numpy(), res.bse.to_numpy()
+    n_obs = len(y)
+    if cov_type == "newey_west":
+        nw_lags = int(np.floor(4 * (n_obs / 100) ** (2 / 9))) if nw_lags is None else int(nw_lags)
+        cov = _newey_west(x.to_numpy(dtype=float), y, res.mu, res.family, nw_lags)
+    else:
+        nw_lags = None
+        cov = res.cov_params().to_numpy()
+    est, se = res.params.to_numpy(), np.sqrt(np.diag(cov))
     # R reports z for poisson / negbin and t (residual df) for quasi-Poisson
-    if family == "quasipoisson":
+    if family == "quasipoisson" and cov_type == "model":
         q = stats.t.ppf(1 - alpha / 2, res.df_resid)
         p = 2 * stats.t.sf(np.abs(est / se), res.df_resid)
     else:
@@ -193,12 +230,43 @@ def interrupted_time_series(
     xcf["level"] = 0.0
     if slope_change:
         xcf["slope"] = 0.0
-    lin_cf = xcf.to_numpy() @ est + (off if off is not None else 0.0)
-    fitted = pd.DataFrame({"time": t, "observed": y, "fitted": res.mu, "counterfactual": np.exp(lin_cf)})
+    xc = xcf.to_numpy(dtype=float)
+    lin_cf = xc @ est + (off if off is not None else 0.0)
+    se_cf = np.sqrt(np.einsum("ij,jk,ik->i", xc, cov, xc))
+    fitted = pd.DataFrame({"time": t, "observed": y, "fitted": res.mu, "counterfactual": np.exp(lin_cf),
+                           "cf_low": np.exp(lin_cf - q * se_cf), "cf_high": np.exp(lin_cf + q * se_cf)})
+    resid = (y - res.mu) / np.sqrt(res.family.variance(res.mu))
+    if lb_lags is None:
+        lb_lags = min(2 * period, n_obs // 5) if seasonality is not None else min(10, n_obs // 5)
+    autocorrelation = _ljung_box(resid, max(int(lb_lags), 1))
     return ITSResult(
         coefficients=coef,
         level_change=rows.loc["level"].to_dict(),
         slope_change=rows.loc["slope"].to_dict() if slope_change else None,
         family=family, dispersion=dispersion, theta=theta, deviance=float(res.deviance), n=len(y),
-        fitted=fitted,
+        fitted=fitted, autocorrelation=autocorrelation, cov_type=cov_type, nw_lags=nw_lags,
     )
+
+
+def _newey_west(x: np.ndarray, y: np.ndarray, mu: np.ndarray, family, lags: int) -> np.ndarray:
+    """HAC sandwich of a canonical-link GLM: bread (X' W X)^-1 with W = mu^2 / V(mu) (log link), meat the
+    Bartlett-weighted autocovariances of the scores x_t (y_t - mu_t) mu_t / V(mu_t)."""
+    v = family.variance(mu)
+    w = mu**2 / v
+    bread = np.linalg.inv((x * w[:, None]).T @ x)
+    scores = x * ((y - mu) * mu / v)[:, None]
+    meat = scores.T @ scores
+    for lag in range(1, lags + 1):
+        g = scores[lag:].T @ scores[:-lag]
+        meat += (1 - lag / (lags + 1)) * (g + g.T)
+    return bread @ meat @ bread
+
+
+def _ljung_box(resid: np.ndarray, lags: int) -> dict:
+    """Q = n (n + 2) sum_k r_k^2 / (n - k), k = 1..lags, against chi-square(lags) (Ljung & Box 1978)."""
+    r = resid - resid.mean()
+    n = r.size
+    denom = float(r @ r)
+    acf = np.array([float(r[k:] @ r[:-k]) / denom for k in range(1, lags + 1)])
+    q = float(n * (n + 2) * np.sum(acf**2 / (n - np.arange(1, lags + 1))))
+    return {"lags": int(lags), "statistic": q, "p_value": float(stats.chi2.sf(q, lags))}

@@ -1,8 +1,12 @@
 """Sensitivity of event-study estimates to violations of parallel trends, and pre-period placebo checks.
 
-``relative_magnitude_bounds`` implements a deliberately simple version of the relative-magnitudes idea of
-Rambachan & Roth (2023): the post-treatment violation of parallel trends is assumed to be at most ``Mbar``
-times the largest violation seen before treatment. Exactly what is computed, for a post-period event time k:
+``pre_max_level_bounds`` is a plug-in bound on the LEVEL of the post-treatment violation of parallel trends: it is
+assumed to be at most ``Mbar`` times the largest pre-treatment coefficient in absolute value. It is NOT the
+relative-magnitudes set Delta^RM of Rambachan & Roth (2023), which bounds the period-to-period CHANGES of the
+violation (so a violation may grow to (k + 1) Mbar S by event time k) and accounts for the sampling error of the
+pre-period coefficients; that is :func:`evaluation.impact.honest.honest_did`, which the report uses. This bound is
+kept as a quick, transparent plug-in for exploration only. Exactly what is computed, for a post-period event time
+k:
 
     S        = max over pre-treatment event times s of |beta_s|          (largest pre-period "violation")
     B_k      = Mbar * S                  (or Mbar * S * (k + 1) with ``accumulate=True``)
@@ -11,12 +15,9 @@ times the largest violation seen before treatment. Exactly what is computed, for
     Mbar*_k  = max(0, (|beta_k| - z * se_k) / (S * m_k))                  (breakdown: CI_k first touches 0;
                                                                             m_k = 1, or k + 1 if accumulating)
 
-This is the "conservative" plug-in bound: it treats S as known (no sampling error in the pre-period maximum),
-does not use the pre/post covariance, and bounds levels rather than RR's period-to-period changes. RR's
-optimal FLCI / conditional tests (R package ``HonestDiD``) are sharper; this simplified version is what the
-audit needs to say "how large would a trend violation have to be, relative to the pre-period ones, to
-overturn the finding". ``accumulate=True`` lets the violation compound with each post period, closer to
-RR's Delta^RM when violations are measured as changes.
+It treats S as known (no sampling error in the pre-period maximum) and does not use the pre/post covariance.
+``accumulate=True`` lets the violation compound with each post period (the identified set of Delta^RM when the
+pre-period coefficients are one-period changes, as with the varying base period), still without RR's inference.
 
 ``pre_period_placebo`` re-estimates the staggered DiD on pre-treatment data only, pretending each cohort
 started ``shift`` periods early (a fake adoption date): a clearly non-zero placebo ATT signals differential
@@ -39,7 +40,7 @@ from scipy import stats
 
 from evaluation.impact.staggered_did import staggered_did
 
-__all__ = ["relative_magnitude_bounds", "breakdown_mbar", "pre_period_placebo", "anticipation_sensitivity"]
+__all__ = ["pre_max_level_bounds", "pre_max_level_breakdown", "pre_period_placebo", "anticipation_sensitivity"]
 
 
 def _split(event_study: pd.DataFrame, index: str):
@@ -52,10 +53,12 @@ def _split(event_study: pd.DataFrame, index: str):
     return pre, post
 
 
-def relative_magnitude_bounds(event_study: pd.DataFrame, mbar: float | Sequence[float] = 1.0,
+def pre_max_level_bounds(event_study: pd.DataFrame, mbar: float | Sequence[float] = 1.0,
                               alpha: float = 0.05, index: str = "event_time",
                               accumulate: bool = False) -> pd.DataFrame:
-    """Identified sets and robust CIs for post-period event-study effects under relative-magnitude bounds.
+    """Plug-in sets and CIs for post-period effects when the violation's level is at most Mbar x the largest pre one.
+
+    Not Rambachan-Roth's Delta^RM (see the module docstring and :func:`evaluation.impact.honest.honest_did`).
 
     Parameters
     ----------
@@ -76,7 +79,7 @@ def relative_magnitude_bounds(event_study: pd.DataFrame, mbar: float | Sequence[
 
     References
     ----------
-    Rambachan & Roth (2023), section 2.4 (relative magnitudes); simplification described in the module.
+    The idea of Rambachan & Roth (2023), section 2.4, simplified as described in the module (not their method).
     """
     pre, post = _split(event_study, index)
     s = float(np.nanmax(np.abs(pre["estimate"].to_numpy(dtype=float))))
@@ -105,16 +108,17 @@ def _breakdown(est: float, se: float, unit_bound: float, z: float) -> float:
     return margin / unit_bound
 
 
-def breakdown_mbar(event_study: pd.DataFrame, alpha: float = 0.05, index: str = "event_time",
+def pre_max_level_breakdown(event_study: pd.DataFrame, alpha: float = 0.05, index: str = "event_time",
                    accumulate: bool = False) -> pd.DataFrame:
-    """Smallest Mbar at which each post-period robust CI includes zero (0 if already insignificant).
+    """Smallest Mbar at which each post-period CI of :func:`pre_max_level_bounds` includes zero (0 if already
+    insignificant). Not Rambachan-Roth's breakdown value (:func:`evaluation.impact.honest.breakdown_m`).
 
     Returns
     -------
     DataFrame
         event_time, estimate, se, breakdown_mbar.
     """
-    out = relative_magnitude_bounds(event_study, 0.0, alpha, index, accumulate)
+    out = pre_max_level_bounds(event_study, 0.0, alpha, index, accumulate)
     return out[["event_time", "estimate", "se", "breakdown_mbar"]]
 
 

@@ -6,16 +6,27 @@
 the influence function of the aggregation, including the term for the estimated group-share weights (as
 ``did::aggte``). Inference is analytic (``did``'s ``bstrap = FALSE``) or the multiplier bootstrap with
 Rademacher weights (as ``did``'s ``mboot``, via BMisc's Rademacher draws), which also gives the sup-t critical
-value of the simultaneous (uniform) band; with ``cluster=`` the weights are drawn per cluster and the
-influence function is averaged within clusters first (``did``'s ``clustervars``).
+value of the simultaneous (uniform) band; with ``cluster=`` one weight is drawn per cluster and multiplies the
+cluster's SUM of the influence function (``did``'s ``clustervars``; Callaway & Sant'Anna 2021, Remark 10), so
+with Rademacher weights the bootstrap variance is exactly the cluster-robust (CR0) sandwich. Averaging within
+clusters instead, as ``did`` once did, gives small clusters the weight of large ones; with unequal clusters the
+95 % intervals then covered far less than 95 % in simulation.
 
 Departures from ``did`` (documented, deliberate):
 
 * Unbalanced panels with ``panel=True`` are estimated cell by cell on the units observed in both periods of
   the 2x2 comparison (``did`` would either drop incomplete units, or with ``allow_unbalanced_panel`` switch to
   the repeated cross-section estimator). A balanced panel gives exactly ``did``'s numbers.
-* With ``se="analytic"`` and ``cluster=`` the influence function is summed within clusters (a CR0 sandwich);
-  ``did`` ignores ``clustervars`` without the bootstrap.
+* With ``se="analytic"`` and ``cluster=`` the influence function is summed within clusters (a CR0 sandwich with
+  normal critical values, the default); ``did`` ignores ``clustervars`` without the bootstrap. With
+  ``small_sample=True`` the variance is scaled by G/(G-1) and the critical values (pointwise and overall) are
+  those of Student's t with G-1 degrees of freedom (the usual CR1 few-cluster correction, Cameron & Miller 2015).
+* Without never-treated units (``control="notyet"``) ``did``'s rule applies, with a warning: the periods from
+  the last cohort's first period (less ``anticipation``) on are dropped, and that cohort is the comparison group.
+  ``control="never"`` then raises, as ``did`` stops ("no available never-treated group").
+* A cell whose propensity score reaches 0.999 (or separates the groups) is NA and left out of the aggregations,
+  with a warning, as ``did::att_gt`` does; here the check is made where a propensity score is fitted (``dr``,
+  ``ipw``).
 * The bootstrap draws one matrix of multipliers (seeded by ``seed``) and reuses it for ATT(g,t) and every
   aggregation, so the results are reproducible; ``did`` redraws for each call.
 
@@ -23,6 +34,8 @@ References
 ----------
 Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
 *Journal of Econometrics* 225(2), 200-230.
+Cameron, A. C. and Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *Journal of Human
+Resources* 50(2), 317-372.
 Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences estimators.
 *Journal of Econometrics* 219(1), 101-122.
 """
@@ -37,9 +50,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.impact.drdid import ESTIMATION_METHODS, did_panel, did_repeated_cross_section
+from evaluation.impact.drdid import ESTIMATION_METHODS, OverlapError, did_panel, did_repeated_cross_section
 
-__all__ = ["staggered_did", "StaggeredDiDResult", "PretestResult"]
+__all__ = ["staggered_did", "StaggeredDiDResult", "PretestResult", "joint_simple_band"]
 
 _AGG_INDEX = {"simple": "term", "dynamic": "event_time", "group": "group", "calendar": "time"}
 _TINY_SE = np.sqrt(np.finfo(float).eps) * 10
@@ -68,14 +81,95 @@ class StaggeredDiDResult:
     multipliers: np.ndarray | None = field(repr=False)
     alpha: float = 0.05
     settings: dict = field(default_factory=dict)
+    small_sample: bool = False
+    unit_ids: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_units(self) -> int:
         return self.influence.shape[0]
 
+    @property
+    def pointwise_critical_value(self) -> float:
+        """Normal 1 - alpha/2 quantile, or Student's t with G - 1 df under ``small_sample`` clustering."""
+        return _pointwise_crit(self.alpha, self.cluster_codes, self.small_sample)
+
     # -- inference helpers ---------------------------------------------------------------------------------
     def _se_and_crit(self, inf: np.ndarray) -> tuple[np.ndarray, float]:
-        return _inference(inf, self.cluster_codes, self.multipliers, self.alpha)
+        return _inference(inf, self.cluster_codes, self.multipliers, self.alpha, self.small_sample)
+
+    def simple_influence(self) -> tuple[float, np.ndarray]:
+        """The simple ATT (``aggte(type = "simple")``) and its influence function, weight estimation included."""
+        tab = self.att_gt
+        ok = tab["estimate"].notna().to_numpy()
+        att = tab["estimate"].to_numpy()[ok]
+        grp = tab["group"].to_numpy()[ok].astype(float)
+        tt = tab["time"].to_numpy()[ok].astype(float)
+        inf = self.influence[:, ok]
+        w = self.unit_weight
+        pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in np.unique(grp)}
+        pg = np.array([pg_by_g[g] for g in grp])
+        keep = np.flatnonzero(grp <= tt)
+        s = pg[keep].sum()
+        ind = np.column_stack([w * (self.unit_cohort == grp[k]) - pg[k] for k in keep])
+        wif = ind / s - np.outer(ind.sum(axis=1), pg[keep] / s**2)
+        wk = pg[keep] / s
+        return float(np.sum(att[keep] * wk)), inf[:, keep] @ wk + wif @ att[keep]
+
+    def _dynamic_parts(self, min_e: float = -np.inf, max_e: float = np.inf):
+        """Event-time labels, estimates and influence functions of the dynamic aggregation (``did::aggte``)."""
+        tab = self.att_gt
+        ok = tab["estimate"].notna().to_numpy()
+        att = tab["estimate"].to_numpy()[ok]
+        grp = tab["group"].to_numpy()[ok].astype(float)
+        tt = tab["time"].to_numpy()[ok].astype(float)
+        inf = self.influence[:, ok]
+        w = self.unit_weight
+        pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in np.unique(grp)}
+        pg = np.array([pg_by_g[g] for g in grp])
+        e_all = tt - grp
+        eseq = np.sort(np.unique(e_all))
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        ests, fs = [], []
+        for e in eseq:
+            keep = np.flatnonzero(e_all == e)
+            wk = pg[keep] / pg[keep].sum()
+            ind = np.column_stack([w * (self.unit_cohort == grp[k]) - pg[k] for k in keep])
+            s = pg[keep].sum()
+            wif = ind / s - np.outer(ind.sum(axis=1), pg[keep] / s**2)
+            ests.append(float(np.sum(att[keep] * wk)))
+            fs.append(inf[:, keep] @ wk + wif @ att[keep])
+        return [int(e) if float(e).is_integer() else e for e in eseq], ests, fs
+
+    def event_study_coefficients(self, min_e: float = -np.inf, max_e: float = np.inf
+                                 ) -> tuple[pd.DataFrame, np.ndarray]:
+        """The event study's coefficients and their covariance from the influence functions.
+
+        Event times whose coefficient is a normalisation (the reference period of the universal base: estimate 0
+        with a zero influence function) or missing are left out, as ``HonestDiD`` expects.
+
+        Returns
+        -------
+        (DataFrame, ndarray)
+            ``event_time, estimate`` in increasing event time, and ``Sigma = sum_c S_c S_c' / n^2`` with ``S_c`` the
+            influence functions summed within clusters (units without clusters; scaled by G/(G-1) under
+            ``small_sample``). The covariance is analytic also when the SEs are bootstrapped.
+
+        References
+        ----------
+        Callaway & Sant'Anna (2021), section 4; Rambachan & Roth (2023), section 6 (inputs to the sensitivity
+        analysis).
+        """
+        labels, ests, fs = self._dynamic_parts(min_e, max_e)
+        fmat = np.column_stack(fs) if fs else np.zeros((self.n_units, 0))
+        sums = _cluster_sum(fmat, self.cluster_codes)
+        var = np.sum(sums**2, axis=0)
+        keep = np.flatnonzero(np.isfinite(ests) & (var > _TINY_SE**2 * self.n_units**2))
+        sums = sums[:, keep]
+        sigma = sums.T @ sums / self.n_units**2
+        if self.small_sample and self.cluster_codes is not None and sums.shape[0] > 1:
+            sigma = sigma * sums.shape[0] / (sums.shape[0] - 1)
+        frame = pd.DataFrame({"event_time": [labels[i] for i in keep], "estimate": [ests[i] for i in keep]})
+        return frame, sigma
 
     def aggregate(self, type: str = "simple", min_e: float = -np.inf, max_e: float = np.inf) -> pd.DataFrame:
         """Aggregate ATT(g,t) as ``did::aggte``.
@@ -116,7 +210,7 @@ class StaggeredDiDResult:
         pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in glist}
         pg = np.array([pg_by_g[g] for g in grp])
         unit_g = self.unit_cohort
-        z = stats.norm.ppf(1 - self.alpha / 2)
+        z = self.pointwise_critical_value
 
         def wif(keep: np.ndarray) -> np.ndarray:
             # influence of estimating the weights pg[keep] / sum(pg[keep])
@@ -140,16 +234,7 @@ class StaggeredDiDResult:
             return _agg_frame("term", ["overall"], [est], se, z, z)
 
         if type == "dynamic":
-            e_all = tt - grp
-            eseq = np.sort(np.unique(e_all))
-            eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-            ests, fs = [], []
-            for e in eseq:
-                keep = np.flatnonzero(e_all == e)
-                est, f = combine(keep, True)
-                ests.append(est)
-                fs.append(f)
-            labels = [int(e) for e in eseq]
+            labels, ests, fs = self._dynamic_parts(min_e, max_e)
         elif type == "group":
             ests, fs, labels = [], [], []
             for g in glist:
@@ -219,29 +304,38 @@ def _cluster_sum(inf: np.ndarray, codes: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def _pointwise_crit(alpha: float, codes: np.ndarray | None, small_sample: bool) -> float:
+    if small_sample and codes is not None:
+        return float(stats.t.ppf(1 - alpha / 2, int(codes.max())))  # G - 1 degrees of freedom
+    return float(stats.norm.ppf(1 - alpha / 2))
+
+
 def _inference(inf: np.ndarray, codes: np.ndarray | None, mult: np.ndarray | None,
-               alpha: float) -> tuple[np.ndarray, float]:
-    """Standard errors and the uniform critical value for the columns of an influence-function matrix."""
+               alpha: float, small_sample: bool = False) -> tuple[np.ndarray, float]:
+    """Standard errors and the uniform critical value for the columns of an influence-function matrix.
+
+    The estimate's deviation is ``(1/n) sum_i psi_i``; with clusters it is ``(1/n) sum_c S_c`` with ``S_c`` the
+    cluster sums, so the analytic variance is ``sum_c S_c^2 / n^2`` and a bootstrap draw is
+    ``(1/n) sum_c v_c S_c`` (one multiplier per cluster).
+    """
     n = inf.shape[0]
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = _pointwise_crit(alpha, codes, small_sample)
+    sums = _cluster_sum(inf, codes)
     if mult is None:
-        se = np.sqrt(np.sum(_cluster_sum(inf, codes) ** 2, axis=0)) / n
+        se = np.sqrt(np.sum(sums ** 2, axis=0)) / n
+        if small_sample and codes is not None:
+            g = sums.shape[0]
+            se = se * np.sqrt(g / (g - 1)) if g > 1 else np.full_like(se, np.nan)
         se = np.where(se <= _TINY_SE, np.nan, se)
         return se, z
-    if codes is None:
-        nc = n
-        bres = np.sqrt(n) * (mult.T @ inf) / n
-    else:
-        counts = np.bincount(codes)
-        nc = counts.size
-        cm = _cluster_sum(inf, codes) / counts[:, None]
-        bres = np.sqrt(nc) * (mult.T @ cm) / nc
+    # bres is sqrt(n) times the estimate's bootstrap deviation, as did's mboot scales it
+    bres = (mult.T @ sums) / np.sqrt(n)
     # did's mboot: IQR-based scale, sup-t over non-degenerate columns
     q75, q25 = _quantile_type1(bres, 0.75), _quantile_type1(bres, 0.25)
     bsig = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     degenerate = np.sum(bres**2, axis=0) <= _TINY_SE
     bsig = np.where((bsig <= _TINY_SE) | degenerate, np.nan, bsig)
-    se = bsig / np.sqrt(nc)
+    se = bsig / np.sqrt(n)
     valid = ~np.isnan(bsig)
     if not valid.any():
         return se, z
@@ -278,6 +372,7 @@ def staggered_did(
     alpha: float = 0.05,
     panel: bool = True,
     weights: str | None = None,
+    small_sample: bool = False,
 ) -> StaggeredDiDResult:
     """Group-time ATTs of Callaway & Sant'Anna (2021), as ``did::att_gt``.
 
@@ -312,6 +407,9 @@ def staggered_did(
         ``allow_unbalanced_panel``).
     weights : str, optional
         Column of sampling weights (constant within unit for panels).
+    small_sample : bool
+        With ``cluster=`` and analytic SEs: scale the variance by G/(G-1) and use Student's t with G-1 df for
+        the critical values (default False: CR0 with normal critical values, as ``did``).
 
     Returns
     -------
@@ -372,6 +470,19 @@ def staggered_did(
             "control='never' needs never-treated units and there are none "
             "(use control='notyet' to compare with not-yet-treated cohorts)"
         )
+    if not (df["_g"] == 0).any():
+        # did's rule (pre_process_did) without never-treated units: drop the periods from max(g) - anticipation on,
+        # and the last cohort, never treated within what is left, becomes the comparison group
+        g_last = float(glist[-1])
+        df = df[df["_t"] < g_last - anticipation].copy()
+        df.loc[df["_g"] == g_last, "_g"] = 0.0
+        warnings.warn(f"no never-treated units: periods from {_as_int(g_last - anticipation)} on are dropped and the "
+                      f"cohort first treated in {_as_int(g_last)} serves as the comparison group (did's rule)",
+                      stacklevel=2)
+        tvals = np.sort(df["_t"].unique())
+        glist = np.sort(df.loc[df["_g"] > 0, "_g"].unique())
+        if glist.size == 0 or tvals.size < 2:
+            raise ValueError("without never-treated units, did's rule leaves no treated cohort to estimate")
 
     # unit-level bookkeeping: the influence function lives on units (panel) or ids/rows (cross-sections)
     if unit is not None:
@@ -393,6 +504,7 @@ def staggered_did(
 
     rows = []
     inf_cols = []
+    no_overlap: list[str] = []
     tidx_list = range(1, len(tvals)) if base_period == "varying" else range(len(tvals))
     if is_panel:
         wide_y = df.pivot(index="_u", columns="_t", values=outcome).reindex(index=range(n), columns=tvals)
@@ -439,7 +551,13 @@ def staggered_did(
                 if covariates:
                     x = np.column_stack([np.ones(idx.size)] + [xm[idx, early_i] for xm in xmats])
                 wv = wmat[idx, early_i] if wmat is not None else None
-                res = did_panel(ymat[idx, ti], ymat[idx, bi], treat_g[idx].astype(float), x, wv, method, label)
+                try:
+                    res = did_panel(ymat[idx, ti], ymat[idx, bi], treat_g[idx].astype(float), x, wv, method, label)
+                except OverlapError:
+                    no_overlap.append(label)
+                    rows.append((g, t_now, np.nan, int(post_cell)))
+                    inf_cols.append(np.zeros(n))
+                    continue
                 f = np.zeros(n)
                 # rescale to the full sample: the cell uses n1 of the n units
                 f[idx] = res.influence * (n / idx.size)
@@ -461,14 +579,24 @@ def staggered_did(
                     x = np.column_stack([np.ones(len(sub))] + [sub[c].to_numpy(dtype=float) for c in covariates])
                 wv = sub[weights].to_numpy(dtype=float) if weights else None
                 post_ind = (sub["_t"].to_numpy() == t_now).astype(float)
-                res = did_repeated_cross_section(sub[outcome].to_numpy(dtype=float), post_ind,
-                                                 (ug[sel] == g).astype(float), x, wv, method, label)
+                try:
+                    res = did_repeated_cross_section(sub[outcome].to_numpy(dtype=float), post_ind,
+                                                     (ug[sel] == g).astype(float), x, wv, method, label)
+                except OverlapError:
+                    no_overlap.append(label)
+                    rows.append((g, t_now, np.nan, int(post_cell)))
+                    inf_cols.append(np.zeros(n))
+                    continue
                 n_obs = len(df) if unit is None else n
                 f = np.zeros(n)
                 np.add.at(f, sub["_u"].to_numpy(), res.influence * (n_obs / len(sub)))
             rows.append((g, t_now, res.att, int(post_cell)))
             inf_cols.append(f)
 
+    if no_overlap:
+        warnings.warn(f"overlap fails (a propensity score reaches 0.999, or separation) in {len(no_overlap)} cell(s); "
+                      f"their ATT(g,t) is NA and left out of the aggregations, as did::att_gt: "
+                      f"{'; '.join(no_overlap)}", stacklevel=2)
     inf = np.column_stack(inf_cols)
     tab = pd.DataFrame(rows, columns=["group", "time", "estimate", "post"])
     mult = None
@@ -476,8 +604,8 @@ def staggered_did(
         rng = np.random.default_rng(seed)
         n_draw = n if cluster_codes is None else int(cluster_codes.max() + 1)
         mult = rng.choice(np.array([-1.0, 1.0]), size=(n_draw, n_boot))
-    se_gt, crit = _inference(inf, cluster_codes, mult, alpha)
-    analytic_se, _ = _inference(inf, cluster_codes, None, alpha)
+    se_gt, crit = _inference(inf, cluster_codes, mult, alpha, small_sample)
+    analytic_se, _ = _inference(inf, cluster_codes, None, alpha, small_sample)
     if mult is not None:
         # did keeps the analytic NA pattern (zero-variance cells) when bootstrapping
         se_gt = np.where(np.isnan(analytic_se), np.nan, se_gt)
@@ -502,7 +630,48 @@ def staggered_did(
 
     settings = dict(outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, method=method,
                     covariates=covariates, anticipation=anticipation, base_period=base_period, se=se,
-                    n_boot=n_boot if se == "bootstrap" else None, cluster=cluster, seed=seed, panel=is_panel)
+                    n_boot=n_boot if se == "bootstrap" else None, cluster=cluster, seed=seed, panel=is_panel,
+                    small_sample=bool(small_sample))
     return StaggeredDiDResult(att_gt=tab, pretest=pretest, critical_value=crit, influence=inf,
                               unit_cohort=unit_cohort, unit_weight=unit_w, cluster_codes=cluster_codes,
-                              multipliers=mult, alpha=alpha, settings=settings)
+                              multipliers=mult, alpha=alpha, settings=settings, small_sample=bool(small_sample),
+                              unit_ids=np.asarray(uniq))
+
+
+def joint_simple_band(results: Sequence[StaggeredDiDResult], alpha: float = 0.05) -> tuple[float, np.ndarray]:
+    """Sup-t critical value of a band covering the simple ATTs of several outcomes at once.
+
+    The results must share units (same ids, same order) and the same multiplier draws (same ``seed`` and
+    ``n_boot``), as the outcomes of one district fitted by :func:`staggered_did` do. The draws of every outcome's
+    simple ATT then come from the same multipliers, and the 1 - alpha quantile of their largest standardised
+    deviation is the critical value (the sup-t band of Montiel Olea & Plagborg-Moller 2019, here across outcomes;
+    Romano & Wolf's step-down uses the same draws).
+
+    Returns
+    -------
+    (float, ndarray)
+        The critical value and the bootstrap SEs of the simple ATTs (``att +- crit * se`` covers all of them
+        jointly with probability about 1 - alpha).
+
+    References
+    ----------
+    Montiel Olea, J. L. and Plagborg-Moller, M. (2019). Simultaneous confidence bands: theory, implementation, and
+    an application to SVARs. *Journal of Applied Econometrics* 34(1), 1-17.
+    Romano, J. P. and Wolf, M. (2005). Stepwise multiple testing as formalized data snooping. *Econometrica* 73(4),
+    1237-1282.
+    """
+    results = list(results)
+    if not results:
+        raise ValueError("no results to band")
+    first = results[0]
+    if first.multipliers is None:
+        raise ValueError("a joint band needs the multiplier bootstrap (se='bootstrap')")
+    for r in results[1:]:
+        if (r.multipliers is None or r.multipliers.shape != first.multipliers.shape
+                or not np.array_equal(r.multipliers, first.multipliers)
+                or r.unit_ids is None or first.unit_ids is None or not np.array_equal(r.unit_ids, first.unit_ids)):
+            raise ValueError("the results do not share units and multiplier draws (fit them with the same units, "
+                             "seed and n_boot)")
+    f = np.column_stack([r.simple_influence()[1] for r in results])
+    se, crit = _inference(f, first.cluster_codes, first.multipliers, alpha, first.small_sample)
+    return float(crit), se

@@ -17,16 +17,25 @@
    interval of the simple ATT covered the truth in 92-100 % of the districts). This is a deliberate departure from
    ``did``. The pre-test on the remaining cells is still somewhat oversized (it rejected in 8-21 % of those
    districts at 5 %, plausibly because neighbours from one legacy community stay alike after the split), so a
-   ``pretrend`` verdict with p just under alpha deserves a second look rather than a dismissal of the estimate.
+   pre-test p just under alpha deserves a second look rather than a dismissal of the estimate.
 4. **Pre-test**: Wald test that the remaining pre-treatment ATT(g,t) are jointly zero. With a singular covariance
    (cells that are exact mirror images of each other, or more cells than clusters) ``did`` returns nothing; here the
    generalised Wald statistic with the Moore-Penrose inverse and ``df = rank`` is used (Moore 1977; Andrews 1987),
-   which equals ``did``'s statistic when the covariance is regular.
+   which equals ``did``'s statistic when the covariance is regular. The pre-test is *reported, not used as a gate*:
+   conditioning on passing a low-powered pre-test distorts inference (Roth 2022). Beside it,
+   :func:`pretrend_power_slopes` gives the slope of a linear pre-trend the test would detect with 50 % and 80 %
+   power, so a reader sees which trends "passing" does not rule out.
 5. **TWFE** static and event-study benchmarks and the Goodman-Bacon decomposition on the same window.
-6. **Sensitivity**: relative-magnitude bounds (:func:`evaluation.impact.sensitivity.relative_magnitude_bounds`) per
-   post event time, and for the headline ATT: a weighted mean of post cells whose violations are each at most
-   ``Mbar * S`` is off by at most ``Mbar * S`` too, so the same bound applies to it.
-7. **Conclusion code** (:data:`CONCLUSIONS`) and caveat flags (:data:`FLAGS`), which the notebook turns into words.
+6. **Sensitivity**: Rambachan & Roth's relative magnitudes (Delta^RM, conditional / least-favourable hybrid
+   confidence sets, :func:`evaluation.impact.honest.honest_did`) for the headline ATT itself (a weighted sum of the
+   post-period event-study coefficients, :func:`headline_weights`), on the universal-base event study, with the
+   breakdown Mbar at which the robust set first includes 0 (:func:`rr_sensitivity`). The event study shown is the
+   universal-base one too, so its pre- and post-period points are on one scale.
+7. **Conclusion code** (:data:`CONCLUSIONS`, rules in :func:`decide`) and caveat flags (:data:`FLAGS`), which the
+   notebook turns into words. Several outcomes are tested at once, so :func:`adjust_multiplicity` replaces each
+   outcome's p-value by its Holm-adjusted one across the DiD outcomes of the run (Holm 1979), re-decides the
+   conclusions with it, and marks the outcomes outside ``primary`` (default :data:`PRIMARY_OUTCOMES`, one per
+   domain) as secondary: their verdicts are worded as exploratory.
 
 References
 ----------
@@ -37,6 +46,10 @@ Moore, D. S. (1977). Generalized inverses, Wald's method, and the construction o
 72(357), 131-137. Andrews, D. W. K. (1987). Asymptotic results for generalized Wald tests. *Econometric Theory* 3,
 348-358.
 Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing. *J. Econometrics* 225(2).
+Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel trends. *American Economic
+Review: Insights* 4(3), 305-322.
+Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of Statistics* 6(2),
+65-70.
 """
 
 from __future__ import annotations
@@ -47,22 +60,33 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from evaluation.impact.bacon import bacon_decomposition
-from evaluation.impact.sensitivity import relative_magnitude_bounds
+from evaluation.impact.honest import breakdown_m, honest_did
 from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, staggered_did
 from evaluation.impact.twfe import TWFEResult, twfe, twfe_event_study
 
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
-           "controls_by_year", "truth_frame", "CONCLUSIONS", "FLAGS", "FEW_CONTROLS"]
+           "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "few_controls_share", "holm", "decide",
+           "adjust_multiplicity", "controls_by_year", "truth_frame",
+           "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS"]
 
-#: Conclusion codes, from the strongest statement to none.
-CONCLUSIONS = ("clear", "sensitive", "pretrend", "inconclusive", "not_identified")
+#: Conclusion codes, from the strongest statement to none (rules in :func:`decide`).
+CONCLUSIONS = ("clear", "sensitive", "not_after_adjustment", "inconclusive", "not_identified")
+#: Domain of each outcome of :data:`evaluation.impact.panels.OUTCOMES`.
+DOMAINS = {"satisfaction_index": "views", "participation_rate": "participation", "volunteer_rate": "participation",
+           "activities_per_1k": "participation", "on_time_rate": "services", "log_time_to_close": "services",
+           "real_estate_petitions_per_10k": "petitions"}
+#: Default pre-specified (primary) outcomes, one per domain: residents' own verdict (satisfaction), the services'
+#: headline standard (events closed on time), residents' own participation rather than counts of activities or
+#: registrations the programme itself produces, and the petitions the model is meant to head off.
+PRIMARY_OUTCOMES = ("satisfaction_index", "participation_rate", "on_time_rate", "real_estate_petitions_per_10k")
 #: Caveat flags that may accompany any conclusion.
 FLAGS = ("window_truncated", "few_controls", "single_cohort_tail", "carried_pre_periods", "no_pretest",
          "twfe_differs")
-#: Fewer not-yet-treated comparison communities than this in an identified year is "few".
+#: Fewer comparison communities than this in a post-treatment cell is "few" (the flag reports the headline weight
+#: on such cells and the ATT without them).
 FEW_CONTROLS = 10
 
 
@@ -81,6 +105,7 @@ class ImpactSummary:
     event_study: pd.DataFrame
     critical_value: float
     pretest: PretestResult | None
+    pretest_power_slopes: dict
     twfe: TWFEResult
     twfe_event_study: pd.DataFrame
     bacon: pd.DataFrame | None
@@ -92,6 +117,13 @@ class ImpactSummary:
     conclusion: str
     flags: tuple[str, ...]
     did: StaggeredDiDResult = field(repr=False)
+    few_controls_share: float = 0.0
+    att_without_few_controls: tuple[float, float, float] = (np.nan, np.nan, np.nan)
+    p_value: float = np.nan
+    p_adjusted: float = np.nan
+    n_tests: int = 1
+    primary: bool = True
+    alpha: float = 0.05
 
 
 def identification_window(panel: pd.DataFrame, time: str = "year", cohort: str = "first_treat",
@@ -177,6 +209,208 @@ def generalised_pretest(result: StaggeredDiDResult, rtol: float = 1e-8) -> Prete
     return PretestResult(w, df, float(stats.chi2.sf(w, df)))
 
 
+def pretrend_power_slopes(result: StaggeredDiDResult, periods: Sequence[float],
+                          powers: Sequence[float] = (0.5, 0.8),
+                          base_period: str = "varying", anticipation: int = 0,
+                          rtol: float = 1e-8) -> dict[float, float]:
+    """Slope of a linear pre-trend that :func:`generalised_pretest` detects with each power (Roth 2022's question).
+
+    A differential trend ``delta_t = gamma * t`` shifts each pre-treatment ATT(g,t) by ``gamma * (t - b)``, with
+    ``b`` the cell's base period (from ``periods``, the panel's periods). The Wald statistic is then non-central
+    chi-square with ``df = rank V`` and non-centrality ``gamma^2 d' V^+ d``; the slope returned for a power ``p``
+    solves ``P(chi2_df(lambda) > chi2_df,1-alpha) = p``. Roth's ``pretrends`` package asks the same question of the test
+    that rejects when any pre-period coefficient is individually significant; this uses the test the report shows.
+    Empty without pre-treatment cells; ``inf`` when the test cannot see a linear trend at all.
+
+    References
+    ----------
+    Roth, J. (2022). Pretest with caution. *AER: Insights* 4(3), 305-322.
+    """
+    tab = result.att_gt
+    pre = np.flatnonzero((tab["group"] > tab["time"]).to_numpy() & tab["estimate"].notna().to_numpy()
+                         & tab["se"].notna().to_numpy())
+    if pre.size == 0:
+        return {}
+    base = _base_period(tab.iloc[pre], np.sort(np.asarray(periods, dtype=float)), base_period, anticipation)
+    d = tab["time"].to_numpy(float)[pre] - base
+    inf = result.influence[:, pre]
+    if result.cluster_codes is not None:
+        summed = np.zeros((int(result.cluster_codes.max()) + 1, pre.size))
+        np.add.at(summed, result.cluster_codes, inf)
+        inf = summed
+    v = inf.T @ inf / result.n_units**2
+    vals, vecs = np.linalg.eigh(v)
+    keep = vals > rtol * max(vals.max(), 0.0)
+    if not keep.any():
+        return {}
+    df = int(keep.sum())
+    proj = vecs[:, keep].T @ d
+    unit_nc = float(np.sum(proj**2 / vals[keep]))
+    crit = stats.chi2.ppf(1 - result.alpha, df)
+    out = {}
+    for p in powers:
+        if unit_nc <= 0:
+            out[float(p)] = np.inf
+            continue
+        lam = optimize.brentq(lambda x: stats.ncx2.sf(crit, df, x) - p, 1e-10, 1e4) if p > result.alpha else 0.0
+        out[float(p)] = float(np.sqrt(lam / unit_nc))
+    return out
+
+
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN entries are left out of the family and stay NaN).
+
+    References
+    ----------
+    Holm, S. (1979). *Scandinavian Journal of Statistics* 6(2), 65-70.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.size
+    order = ok[np.argsort(p[ok], kind="stable")]
+    running = 0.0
+    for i, j in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[j]))
+        out[j] = running
+    return out
+
+
+def decide(ci_low: float, ci_high: float, p_adjusted: float, alpha: float, breakdown: float, mbar: float) -> str:
+    """The conclusion code from the evidence, in this order.
+
+    * ``not_identified``: no estimate (NaN interval);
+    * ``inconclusive``: the interval includes 0;
+    * ``not_after_adjustment``: the interval excludes 0 but the Holm-adjusted p-value is not below ``alpha``;
+    * ``clear``: significant after adjustment, and the Rambachan-Roth breakdown value is at least ``mbar`` (the
+      robust interval still excludes 0 when post-adoption departures from parallel trends may be ``mbar`` times the
+      pre-adoption ones);
+    * ``sensitive``: significant after adjustment, but the breakdown value is below ``mbar`` or unknown (no
+      pre-period to scale departures by). The pre-test is deliberately not an input (Roth 2022).
+    """
+    if not (np.isfinite(ci_low) and np.isfinite(ci_high)):
+        return "not_identified"
+    if ci_low <= 0 <= ci_high:
+        return "inconclusive"
+    if not p_adjusted < alpha:
+        return "not_after_adjustment"
+    return "clear" if breakdown >= mbar else "sensitive"  # NaN breakdown compares False
+
+
+def adjust_multiplicity(summaries: Mapping[str, ImpactSummary],
+                        primary: Sequence[str] | None = None) -> dict[str, ImpactSummary]:
+    """Holm-adjust the ATT p-values across the outcomes, re-decide each conclusion, and mark primary outcomes.
+
+    Parameters
+    ----------
+    summaries : mapping of outcome -> ImpactSummary
+        The DiD outcomes of one run (the family of the adjustment).
+    primary : list of str, optional
+        The pre-specified outcomes (default :data:`PRIMARY_OUTCOMES`); the others are secondary, their verdicts
+        exploratory.
+
+    References
+    ----------
+    Holm (1979); see the module docstring.
+    """
+    names = list(summaries)
+    prim = set(PRIMARY_OUTCOMES if primary is None else primary)
+    adj = holm([summaries[n].p_value for n in names])
+    m = int(np.isfinite([summaries[n].p_value for n in names]).sum())
+    out = {}
+    for n, pa in zip(names, adj):
+        s = summaries[n]
+        code = decide(s.ci_low, s.ci_high, pa, s.alpha, s.breakdown_mbar, s.mbar)
+        out[n] = replace(s, p_adjusted=float(pa), n_tests=m, primary=n in prim, conclusion=code)
+    return out
+
+
+def headline_weights(result: StaggeredDiDResult, event_times: Sequence[int]) -> np.ndarray:
+    """Weights ``w_e`` with ``sum_e w_e beta_e`` = the simple ATT (``did::aggte(type = "simple")``).
+
+    The simple ATT weights each post-treatment cell by its cohort's share; the dynamic coefficient ``beta_e`` is the
+    same weighted mean over the cells at event time e, so ``w_e`` = the cohort-share mass at e over the total.
+    """
+    tab = result.att_gt
+    ok = (tab["group"] <= tab["time"]) & tab["estimate"].notna()
+    shares = {g: float(np.mean(result.unit_weight * (result.unit_cohort == g))) for g in tab.loc[ok, "group"]}
+    mass = tab[ok].assign(e=lambda d: d["time"] - d["group"], w=lambda d: d["group"].map(shares)) \
+        .groupby("e")["w"].sum()
+    w = np.array([float(mass.get(e, 0.0)) for e in event_times])
+    return w / w.sum()
+
+
+def rr_sensitivity(result: StaggeredDiDResult, mbar: float, alpha: float,
+                   grid: Sequence[float] = (0.5, 1.0, 2.0), anticipation: int = 0
+                   ) -> tuple[pd.DataFrame, float, tuple[float, float]]:
+    """Rambachan-Roth relative-magnitudes sensitivity of the headline (simple) ATT.
+
+    Runs :func:`evaluation.impact.honest.honest_did` (Delta^RM, C-LF) on the event-study coefficients of a
+    universal-base result (:meth:`StaggeredDiDResult.event_study_coefficients`): the reference is
+    e = -1 - anticipation, the pre-periods the event times below it down to the first gap, the post-periods those
+    above it (anticipation periods included, with no weight in the target), and the target is the simple ATT,
+    ``sum_e w_e beta_e`` (:func:`headline_weights`).
+
+    Returns
+    -------
+    (DataFrame, float, (float, float))
+        ``m, lb, ub, method`` for ``grid`` and ``mbar``; the breakdown Mbar (:func:`evaluation.impact.honest.
+        breakdown_m`, to 0.01); the robust interval at ``mbar``. An empty frame, NaN and (NaN, NaN) without a
+        pre-period before the reference.
+    """
+    coef, sigma = result.event_study_coefficients()
+    e = coef["event_time"].to_numpy(dtype=float)
+    ref = -1.0 - anticipation
+    pre = []
+    k = ref - 1
+    while k in e:
+        pre.append(k)
+        k -= 1
+    post = []
+    k = ref + 1
+    while k in e:
+        post.append(k)
+        k += 1
+    if not pre or not post:
+        return pd.DataFrame(columns=["m", "lb", "ub", "method"]), np.nan, (np.nan, np.nan)
+    order = sorted(pre) + post
+    idx = [int(np.flatnonzero(e == v)[0]) for v in order]
+    b = coef["estimate"].to_numpy(dtype=float)[idx]
+    sig = sigma[np.ix_(idx, idx)]
+    w = headline_weights(result, post)
+    ms = sorted(set(float(x) for x in grid) | {float(mbar)})
+    table = honest_did(b, sig, len(pre), len(post), "relative_magnitude", ms, w, alpha)
+    bd = breakdown_m(b, sig, len(pre), len(post), "relative_magnitude", w, alpha, tol=0.01)
+    row = table[table["m"] == float(mbar)].iloc[0]
+    return table.assign(num_pre=len(pre), num_post=len(post)), bd, (float(row["lb"]), float(row["ub"]))
+
+
+def few_controls_share(result: StaggeredDiDResult, n_controls: Mapping[float, int], threshold: int = FEW_CONTROLS
+                       ) -> tuple[float, tuple[float, float, float]]:
+    """Share of the simple ATT's weight on post-treatment cells compared with fewer than ``threshold`` units, and the
+    simple ATT (estimate, ci_low, ci_high) re-aggregated without those cells.
+
+    ``n_controls`` maps each period to the size of the comparison group of its post-treatment cells (not-yet- plus
+    never-treated units, or never-treated ones). The weights are ``did``'s: cohort shares over the post cells.
+    Returns (0, headline) when no cell is short of controls and NaNs when every cell is.
+    """
+    tab = result.att_gt
+    post = ((tab["group"] <= tab["time"]) & tab["estimate"].notna()).to_numpy()
+    shares = {g: float(np.mean(result.unit_weight * (result.unit_cohort == g))) for g in tab["group"]}
+    w = np.array([shares[g] for g in tab["group"]]) * post
+    few = post & np.array([n_controls.get(t, n_controls.get(float(t), 0)) < threshold for t in tab["time"]])
+    share = float(w[few].sum() / w.sum()) if w.sum() > 0 else np.nan
+    if share == 0:
+        r = result.aggregate("simple").iloc[0]
+        return 0.0, (float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
+    if not (post & ~few).any():
+        return share, (np.nan, np.nan, np.nan)
+    masked = tab.copy()
+    masked.loc[few, ["estimate", "se", "ci_low", "ci_high"]] = np.nan
+    r = replace(result, att_gt=masked).aggregate("simple").iloc[0]
+    return share, (float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]))
+
+
 def controls_by_year(panel: pd.DataFrame, unit: str = "community_id", time: str = "year",
                      cohort: str = "first_treat", anticipation: int = 0) -> pd.DataFrame:
     """Per period: communities already treated, and the not-yet-treated (or never-treated) ones left to compare.
@@ -193,13 +427,6 @@ def controls_by_year(panel: pd.DataFrame, unit: str = "community_id", time: str 
         rows.append((int(t), int(np.sum((g > 0) & (g <= t))), int(np.sum(g > t + anticipation)),
                      int(np.sum(g == 0))))
     return pd.DataFrame(rows, columns=["year", "treated", "not_yet_treated", "never_treated"])
-
-
-def _pre_frame(event_study: pd.DataFrame, overall: tuple[float, float]) -> pd.DataFrame:
-    es = event_study[event_study["event_time"] != "overall"]
-    pre = es[pd.to_numeric(es["event_time"]) < 0][["event_time", "estimate", "se"]]
-    return pd.concat([pre, pd.DataFrame({"event_time": [0], "estimate": [overall[0]], "se": [overall[1]]})],
-                     ignore_index=True)
 
 
 def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet", method: str = "dr",
@@ -232,8 +459,10 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     -------
     ImpactSummary
         ``event_study``: event_time, estimate, se, ci_low, ci_high (simultaneous band for the event times),
-        n_cohorts; ``sensitivity``: the bounds per post event time plus a row ``overall``; ``controls``:
-        :func:`controls_by_year` over the window.
+        n_cohorts, on the universal base period (reference e = -1: estimate 0, no SE); ``sensitivity``: the
+        Rambachan-Roth sets of the headline ATT (:func:`rr_sensitivity`); ``breakdown_mbar`` and ``robust_ci`` from
+        it; ``controls``: :func:`controls_by_year` over the window; ``p_value`` of the headline (normal), with
+        ``p_adjusted = p_value`` until :func:`adjust_multiplicity` sets the Holm value.
 
     References
     ----------
@@ -259,6 +488,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
         carried_years = sorted(all_carried.index[all_carried.to_numpy()].tolist())
     res, n_masked = mask_pre_cells(res, periods, carried_years, base_period, anticipation)
     pretest = generalised_pretest(res)
+    power_slopes = pretrend_power_slopes(res, periods, (0.5, 0.8), base_period, anticipation) if pretest else {}
 
     tab = res.att_gt
     post = tab[(tab["group"] <= tab["time"]) & tab["estimate"].notna()]
@@ -283,37 +513,42 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     if post.empty:
         empty = pd.DataFrame(columns=["event_time", "estimate", "se", "ci_low", "ci_high", "n_cohorts"])
         return ImpactSummary(outcome, np.nan, np.nan, np.nan, np.nan, res.n_units, int(periods[0]),
-                             int(periods[-1]), empty, res.critical_value, pretest, tw, tw_es, bacon,
+                             int(periods[-1]), empty, res.critical_value, pretest, power_slopes, tw, tw_es, bacon,
                              pd.DataFrame(), mbar, np.nan, (np.nan, np.nan), controls, "not_identified",
-                             tuple(flags), res)
+                             tuple(flags), res, alpha=alpha)
 
     simple = res.aggregate("simple").iloc[0]
-    dyn = res.aggregate("dynamic")
-    counts = tab[tab["estimate"].notna()].assign(e=lambda d: d["time"] - d["group"]).groupby("e")["group"].nunique()
-    dyn["n_cohorts"] = [np.nan if e == "overall" else int(counts.get(e, 0)) for e in dyn["event_time"]]
-    crit = float(dyn.attrs.get("critical_value", res.critical_value))
     att, se = float(simple["estimate"]), float(simple["se"])
-
-    es = dyn[dyn["event_time"] != "overall"].reset_index(drop=True)
-    has_pre = (pd.to_numeric(es["event_time"]) < 0).any() and es.loc[
-        pd.to_numeric(es["event_time"]) < 0, "estimate"].notna().any()
-    if has_pre:
-        sens = relative_magnitude_bounds(es, mbar, alpha)
-        over = relative_magnitude_bounds(_pre_frame(dyn, (att, se)), mbar, alpha).iloc[[0]]
-        over = over.assign(event_time="overall")
-        sens = pd.concat([sens.astype({"event_time": object}), over], ignore_index=True)
-        bd = float(over["breakdown_mbar"].iloc[0])
-        robust = (float(over["ci_low"].iloc[0]), float(over["ci_high"].iloc[0]))
+    # the event study is shown and bounded on the universal base period (every coefficient against the year before
+    # adoption), whatever base the ATT(g,t) table uses: with the varying base the pre-period coefficients are
+    # one-period changes and the post-period ones cumulative, two scales on one axis
+    if base_period == "universal":
+        res_u = res
     else:
-        sens, bd, robust = pd.DataFrame(), np.nan, (np.nan, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            res_u = staggered_did(data, outcome=y, unit=unit, time=time, cohort=cohort, control=control,
+                                  method=method, covariates=covs or None, anticipation=anticipation,
+                                  base_period="universal", se="bootstrap" if n_boot > 0 else "analytic",
+                                  n_boot=max(n_boot, 1), seed=seed, alpha=alpha)
+        res_u, _ = mask_pre_cells(res_u, periods, carried_years, "universal", anticipation)
+    dyn = res_u.aggregate("dynamic")
+    tab_u = res_u.att_gt
+    counts = tab_u[tab_u["estimate"].notna()].assign(e=lambda d: d["time"] - d["group"]) \
+        .groupby("e")["group"].nunique()
+    dyn["n_cohorts"] = [np.nan if e == "overall" else int(counts.get(e, 0)) for e in dyn["event_time"]]
+    crit = float(dyn.attrs.get("critical_value", res_u.critical_value))
+    es = dyn[dyn["event_time"] != "overall"].reset_index(drop=True)
 
+    sens, bd, robust = rr_sensitivity(res_u, mbar, alpha, anticipation=anticipation)
     identified_years = sorted(post["time"].unique())
     ctrl = controls.set_index("year").loc[identified_years]
     if control == "notyet":
         n_ctrl = ctrl["not_yet_treated"] + ctrl["never_treated"]
     else:  # never treated within the window (with a truncated window: the last wave)
         n_ctrl = pd.Series(int((data.drop_duplicates(unit)[cohort] == 0).sum()), index=ctrl.index)
-    if int(n_ctrl.min()) < FEW_CONTROLS:
+    few_share, without_few = few_controls_share(res, n_ctrl.to_dict(), FEW_CONTROLS)
+    if few_share > 0:
         flags.append("few_controls")
     last_e = es[pd.to_numeric(es["event_time"]) >= 0].dropna(subset=["estimate"]).iloc[-1]
     if last_e["n_cohorts"] == 1:
@@ -322,17 +557,13 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     if not lo <= tw.estimate <= hi:
         flags.append("twfe_differs")
 
-    if pretest is not None and pretest.p_value < alpha:
-        conclusion = "pretrend"
-    elif lo <= 0 <= hi:
-        conclusion = "inconclusive"
-    elif not (bd >= mbar):  # NaN (no pre-periods to bound with) counts as not shown robust
-        conclusion = "sensitive"
-    else:
-        conclusion = "clear"
+    # the p-value that matches the pointwise normal interval of the headline
+    p_value = float(2 * stats.norm.sf(abs(att / se))) if se > 0 else np.nan
+    conclusion = decide(lo, hi, p_value, alpha, bd, mbar)
     return ImpactSummary(outcome, att, se, lo, hi, res.n_units, int(periods[0]), int(periods[-1]),
-                         es, crit, pretest, tw, tw_es, bacon, sens, float(mbar), bd, robust, controls, conclusion,
-                         tuple(flags), res)
+                         es, crit, pretest, power_slopes, tw, tw_es, bacon, sens, float(mbar), bd, robust, controls,
+                         conclusion, tuple(flags), res, few_controls_share=few_share,
+                         att_without_few_controls=without_few, p_value=p_value, p_adjusted=p_value, alpha=alpha)
 
 
 def truth_frame(truth: Mapping[str, Mapping[str, object]], outcome: str) -> pd.DataFrame:

@@ -2,6 +2,11 @@
 
 It reads only ``results.json`` figures (so it says nothing a notebook did not record) and takes every word from the
 translation catalogue. A figure that a run did not record is left out rather than shown empty.
+
+Every caveat is chosen from the figure it sits beside (:func:`caveat_for`): the small-count caveat only when the
+interval includes no change, and worded for a rise or a fall; an impact estimate carries the sentence of its recorded
+conclusion code, with the breakdown value it rests on, and "exploratory" when its outcome is secondary; its label
+says "Effect of the model on ..." only when the conclusion is ``clear``, and "DiD estimate (ATT)" otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import nbformat
 from .escape import markdown_text
 from .i18n import t
 
-__all__ = ["HEADLINES", "summary_rows", "summary_cell"]
+__all__ = ["HEADLINES", "summary_rows", "summary_cell", "caveat_for", "label_for"]
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,19 @@ class Headline:
     label: str  # catalogue key
     fmt: str  # number format of value and interval
     caveat: str = ""  # catalogue key of a caveat shown with the figure
+    estimate_label: str = ""  # catalogue key of the label when the figure is not a clear effect (impact rows)
 
 
 HEADLINES: tuple[Headline, ...] = (
     Headline("survey.satisfaction_index.mean", "sum.satisfaction", "{:.1f}"),
     Headline("survey.migrant_gap.index", "sum.migrant_gap", "{:+.1f}"),
-    Headline("impact.satisfaction_index.att", "sum.att_satisfaction", "{:+.2f}", "sum.caveat_impact"),
-    Headline("impact.on_time_rate.att", "sum.att_on_time", "{:+.1%}", "sum.caveat_impact"),
-    Headline("impact.log_time_to_close.att", "sum.att_time_to_close", "{:+.3f}", "sum.caveat_impact"),
-    Headline("impact.participation_rate.att", "sum.att_participation", "{:+.1%}", "sum.caveat_impact"),
+    Headline("impact.satisfaction_index.att", "sum.att_satisfaction", "{:+.2f}", "sum.caveat_impact",
+             "sum.did_satisfaction"),
+    Headline("impact.on_time_rate.att", "sum.att_on_time", "{:+.1%}", "sum.caveat_impact", "sum.did_on_time"),
+    Headline("impact.log_time_to_close.att", "sum.att_time_to_close", "{:+.3f}", "sum.caveat_impact",
+             "sum.did_time_to_close"),
+    Headline("impact.participation_rate.att", "sum.att_participation", "{:+.1%}", "sum.caveat_impact",
+             "sum.did_participation"),
     Headline("grid.events_closed.count", "sum.events_closed", "{:,.0f}"),
     Headline("grid.on_time_rate.share", "sum.on_time", "{:.1%}"),
     Headline("grid.time_to_close.median_hours", "sum.median_hours", "{:.1f}"),
@@ -52,6 +61,45 @@ def _fmt(fmt: str, v: Any) -> str:
         return markdown_text(v)  # a recorded text, not a number: it goes into Markdown as literal text
 
 
+def _includes_zero(r: Mapping[str, Any]) -> bool | None:
+    lo, hi = r.get("ci_low"), r.get("ci_high")
+    if lo is None or hi is None:
+        return None
+    return lo <= 0 <= hi
+
+
+def caveat_for(h: Headline, results: Mapping[str, Mapping[str, Any]], lang: str) -> str:
+    """The caveat of one headline, chosen from its own figures (empty when none applies)."""
+    r = results[h.key]
+    if h.key.startswith("impact.") and h.key.endswith(".att"):
+        stem = h.key[: -len(".att")]
+        conclusion = results.get(stem + ".conclusion", {}).get("value")
+        if not conclusion:
+            return t(h.caveat, lang) if h.caveat else ""
+        bd = results.get(stem + ".breakdown_mbar", {}).get("value")
+        p = results.get(stem + ".p_value", {})
+        text = t(f"sum.conclusion.{conclusion}", lang, bd="—" if bd is None else f"{bd:.2f}",
+                 p="—" if p.get("p_holm") is None else f"{p['p_holm']:.3f}")
+        if results.get(stem + ".role", {}).get("value") == "secondary":
+            text = t("sum.exploratory", lang) + text
+        return text
+    if h.caveat == "sum.caveat_small_counts":
+        # the claim "the interval includes no change" is made only when it does, and for the direction shown
+        if not _includes_zero(r):
+            return ""
+        return t("sum.caveat_small_counts_rise" if r["value"] > 0 else "sum.caveat_small_counts", lang)
+    return t(h.caveat, lang) if h.caveat else ""
+
+
+def label_for(h: Headline, results: Mapping[str, Mapping[str, Any]], lang: str) -> str:
+    """The finding's label: an effect of the model only when the recorded conclusion is ``clear``."""
+    if h.estimate_label:
+        conclusion = results.get(h.key[: -len(".att")] + ".conclusion", {}).get("value")
+        if conclusion != "clear":
+            return t(h.estimate_label, lang)
+    return t(h.label, lang)
+
+
 def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tuple[str, str, str, str]]:
     """``(finding, value, interval, caveat)`` for each headline the run recorded."""
     rows = []
@@ -62,12 +110,7 @@ def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tu
         interval = ""
         if r.get("ci_low") is not None and r.get("ci_high") is not None:
             interval = f"{_fmt(h.fmt, r['ci_low'])} – {_fmt(h.fmt, r['ci_high'])}"
-        caveat = t(h.caveat, lang) if h.caveat else ""
-        if h.key.startswith("impact.") and h.key.endswith(".att"):
-            conclusion = results.get(h.key[: -len(".att")] + ".conclusion", {}).get("value")
-            if conclusion:
-                caveat = t(f"sum.conclusion.{conclusion}", lang)
-        rows.append((t(h.label, lang), _fmt(h.fmt, r["value"]), interval, caveat))
+        rows.append((label_for(h, results, lang), _fmt(h.fmt, r["value"]), interval, caveat_for(h, results, lang)))
     return rows
 
 
