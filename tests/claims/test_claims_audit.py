@@ -186,6 +186,11 @@ def test_evidence_strength_rules():
     assert s("survey.*") == "some"            # a level is never strong
     assert s("verdicts") == "missing"         # nothing checked
     assert s("text:mechanisms") == "weak"
+    # An interval clear of 0 is strong evidence only when the run's verdict on that outcome is clear.
+    for verdict, strength in [("clear", "strong"), ("sensitive", "some"), ("not_after_adjustment", "some")]:
+        item = evidence_strength("impact.a.att:+", empty, {**res, "impact.a.conclusion": {"value": verdict}})
+        assert item["strength"] == strength
+        assert (verdict == "clear") != ("multiplicity adjustment" in item["weakness_en"])
 
 
 def test_verdict_item_thresholds():

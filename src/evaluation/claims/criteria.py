@@ -20,8 +20,11 @@ verdicts       missing: no figure could be checked. weak: any figure contradicte
                ≥ 80 % of the countable figures checked. some: otherwise. A figure within sampling error counts as
                checked but not supported.
 effect (±)     missing: no matching key. strong: at least half the matching keys have a 95 % interval wholly on
-               the improving side of 0. some: at least one point estimate on the improving side. weak: otherwise
-               (every estimate points the wrong way).
+               the improving side of 0 *and*, where the run recorded one (``impact.<outcome>.conclusion``), a
+               conclusion of ``clear`` (significant after the Holm adjustment and robust in the Rambachan–Roth
+               sensitivity analysis; notebook 40). An interval clear of 0 whose conclusion is not ``clear`` counts
+               as pointing the right way only. some: at least one point estimate on the improving side. weak:
+               otherwise (every estimate points the wrong way).
 level          missing: no matching key with a value. some: otherwise (a level alone shows no change and no cause,
                so it is never strong).
 text           some: the text names at least one mechanism; weak: none.
@@ -130,12 +133,24 @@ def _names(keys: list[str], pattern: str) -> str:
     return "、".join(keys) if len(keys) <= 2 else f"{pattern}（{len(keys)}项）"
 
 
+def _conclusion(key: str, results: Mapping[str, Any]) -> str | None:
+    """The run's recorded verdict on the outcome of an effect key (``impact.<outcome>.conclusion``), if any."""
+    parts = key.split(".")
+    if len(parts) < 3 or parts[0] != "impact":
+        return None
+    rec = results.get(f"impact.{parts[1]}.conclusion")
+    if rec is None:
+        return None
+    v = rec.get("value") if isinstance(rec, Mapping) else rec
+    return None if v is None else str(v)
+
+
 def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
     keys = _keys(pattern, results)
     if not keys:
         return ("missing", f"{pattern}：无结果", f"{pattern}: no result",
                 f"缺少效果估计 {pattern}", f"no effect estimate {pattern}")
-    clear, unsure, no_ci, wrong = [], [], [], []
+    clear, unsure, no_ci, wrong, not_shown = [], [], [], [], []
     for k in keys:
         r = results[k]
         v = _value(r)
@@ -146,10 +161,10 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
         elif lo is None or hi is None:
             no_ci.append(k)
         elif sign * lo > 0 and sign * hi > 0:
-            clear.append(k)
+            (clear if _conclusion(k, results) in (None, "clear") else not_shown).append(k)
         else:
             unsure.append(k)
-    right = unsure + no_ci
+    right = unsure + no_ci + not_shown
     zh = f"{pattern}：{len(keys)}项估计中{len(clear)}项显著改善、{len(right)}项方向正确但未显示显著、{len(wrong)}项方向相反"
     en = (f"{pattern}: of {len(keys)} estimate(s), {len(clear)} improve with a 95% interval clear of 0, "
           f"{len(right)} point the right way without shown significance, {len(wrong)} point the wrong way")
@@ -163,6 +178,10 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
     if unsure:
         weak_zh.append(f"{_names(unsure, pattern)} 的置信区间包含0")
         weak_en.append(f"the interval of {_names(unsure, pattern).replace('、', ', ')} includes 0")
+    if not_shown:
+        weak_zh.append(f"{_names(not_shown, pattern)} 的区间虽不含0，但经多重比较校正或敏感性分析后结论不稳健")
+        weak_en.append(f"the interval of {_names(not_shown, pattern).replace('、', ', ')} excludes 0, but the "
+                       "conclusion does not hold after the multiplicity adjustment or the sensitivity analysis")
     if no_ci:
         weak_zh.append(f"{_names(no_ci, pattern)} 没有置信区间")
         weak_en.append(f"{_names(no_ci, pattern).replace('、', ', ')} come(s) without an interval")
