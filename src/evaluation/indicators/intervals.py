@@ -28,7 +28,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 __all__ = ["wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change",
-           "INTERVALS", "check_interval", "cluster_proportion", "cluster_ratio", "binomial_central_p"]
+           "INTERVALS", "check_interval", "cluster_label", "cluster_proportion", "cluster_ratio", "binomial_central_p"]
 
 # "cluster": communities as PSUs (the default: district figures read as the propensity of a process);
 # "iid": Wilson / Garwood / Greenwood over the pooled records (a census reading of the year's counts)
@@ -46,6 +46,11 @@ def check_interval(interval: str) -> str:
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(map(repr, INTERVALS))}, got {interval!r}")
     return interval
+
+
+def cluster_label(clusters: int) -> str:
+    """The words a note gives for a community-cluster interval, e.g. "CI with 43 communities as clusters, t(42)"."""
+    return f"CI with {clusters} communities as clusters, t({max(clusters - 1, 0)})"
 
 
 def _cluster_arrays(numerators, denominators) -> tuple[np.ndarray, np.ndarray]:

@@ -13,12 +13,17 @@ computed here because statsmodels does them differently from R, and the package'
 
 Both are checked against ``survfit`` and ``quantile.survfit`` in tests/reference/indicators.
 
+Greenwood's variance treats the units as independent. Events cluster within communities (a community that closes
+slowly closes most of its events slowly), so for a district quantile :func:`km_quantiles_cluster_bootstrap`
+resamples whole communities instead (percentile interval; Field & Welsh 2007).
+
 References
 ----------
 Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete observations. JASA 53, 457–481.
 Greenwood, M. (1926). The natural duration of cancer. Reports on Public Health and Medical Subjects 33.
 Brookmeyer, R. & Crowley, J. (1982). A confidence interval for the median survival time. Biometrics 38, 29–41.
 Therneau, T. M. (2024). *A Package for Survival Analysis in R*, ``survfit`` and ``quantile.survfit``.
+Field, C. A. & Welsh, A. H. (2007). Bootstrapping clustered data. *JRSS B* 69, 369–390.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from scipy import stats
 from statsmodels.duration.survfunc import SurvfuncRight
 
 __all__ = ["kaplan_meier", "kaplan_meier_counts", "km_quantiles", "km_quantiles_counts",
-           "km_quantiles_grouped"]
+           "km_quantiles_grouped", "km_quantiles_cluster_bootstrap"]
 
 ConfType = Literal["log", "log-log", "plain"]
 _TOL = float(np.sqrt(np.finfo(float).eps))  # R's quantile.survfit default tolerance
@@ -354,3 +359,88 @@ def km_quantiles_grouped(group, time, n_event, n_total, probs: Sequence[float] =
     return pd.DataFrame(cols, columns=["group", *_QUANTILE_COLUMNS]).astype(
         {"prob": "float64", "quantile": "float64", "ci_low": "float64", "ci_high": "float64", "n": "int64",
          "n_event": "int64"})
+
+
+def km_quantiles_cluster_bootstrap(cluster, time, n_event, n_total, probs: Sequence[float] = (0.25, 0.5, 0.75),
+                                   confidence: float = 0.95, n_resamples: int = 1000, seed: int = 20241231
+                                   ) -> pd.DataFrame:
+    """Kaplan–Meier quantiles over units clustered in communities, with a community-cluster bootstrap interval.
+
+    The quantiles are those of :func:`km_quantiles_counts` on the pooled counts (R's ``quantile.survfit`` rule).
+    Their interval resamples the G communities with replacement (each drawn community brings all its events) and
+    reads the quantile off each resample's Kaplan–Meier curve by the same rule; the limits are the α/2 and 1 − α/2
+    percentiles of the resampled quantiles. A resample whose curve never reaches the level counts as beyond the
+    follow-up (+∞), so a limit that falls among those draws is NaN, as a Greenwood limit is where the band never
+    reaches the level. Seeded: the same inputs and seed give the same limits.
+
+    Parameters
+    ----------
+    cluster : array_like
+        Community of each row.
+    time, n_event, n_total : array_like
+        Counts by community and time (rows of a community need not be adjacent; a time may repeat across
+        communities, not within one).
+    probs, confidence
+        As :func:`km_quantiles`.
+    n_resamples : int
+        Bootstrap resamples.
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`km_quantiles` (``ci_low`` and ``ci_high`` the bootstrap limits) and ``clusters``.
+
+    References
+    ----------
+    Field, C. A. & Welsh, A. H. (2007). Bootstrapping clustered data. *JRSS B* 69, 369–390.
+    Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*, §3.8 (clustered data). CUP.
+    """
+    probs = _check_probs(probs)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    if n_resamples < 1:
+        raise ValueError("n_resamples must be at least 1")
+    codes = pd.factorize(np.asarray(cluster, dtype=object), sort=True)[0]
+    t = np.asarray(time, dtype="float64")
+    d = np.asarray(n_event, dtype="float64")
+    m = np.asarray(n_total, dtype="float64")
+    if not (codes.shape == t.shape == d.shape == m.shape):
+        raise ValueError("cluster, time, n_event and n_total must have the same length")
+    if np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("times must be finite and non-negative")
+    if np.any(d < 0) or np.any(d > m):
+        raise ValueError("n_event must lie between 0 and n_total")
+    times, inv = np.unique(t, return_inverse=True)
+    n_t = len(times)
+
+    def quantiles(weight: np.ndarray | None) -> list[float]:
+        dw = d if weight is None else d * weight
+        mw = m if weight is None else m * weight
+        dt = np.bincount(inv, weights=dw, minlength=n_t)
+        mt = np.bincount(inv, weights=mw, minlength=n_t)
+        present = mt > 0
+        if not np.any(dt > 0):
+            return [np.nan] * len(probs)
+        tt, dd, mm = times[present], dt[present], mt[present]
+        et, _, _, sp = _product_limit(tt, dd, mm)
+        return _quantile_values(et, [sp], float(tt.max()), probs)[0]
+
+    g = int(codes.max()) + 1 if len(codes) else 0
+    point = quantiles(None)
+    lo = hi = [np.nan] * len(probs)
+    if g >= 2:
+        rng = np.random.default_rng(seed)
+        draws = np.empty((n_resamples, len(probs)))
+        for b in range(n_resamples):
+            w = np.bincount(rng.integers(0, g, g), minlength=g).astype("float64")
+            draws[b] = quantiles(w[codes])
+        draws = np.where(np.isnan(draws), np.inf, draws)
+        a = (1 - confidence) / 2
+        with np.errstate(invalid="ignore"):  # inf − inf between two draws beyond the follow-up: NaN, as wanted
+            lims = np.quantile(draws, [a, 1 - a], axis=0, method="linear")
+        lims = np.where(np.isfinite(lims), lims, np.nan)
+        lo, hi = lims[0].tolist(), lims[1].tolist()
+    return pd.DataFrame({"prob": probs, "quantile": point, "ci_low": lo, "ci_high": hi,
+                         "n": [int(m.sum())] * len(probs), "n_event": [int(d.sum())] * len(probs),
+                         "clusters": [g] * len(probs)})
