@@ -52,7 +52,7 @@ from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, in_year, 
     tidy
 from .counting import count_by_community
 from .lineage import continuing_ids, splits
-from .intervals import check_interval, cluster_label, cluster_proportion, wilson_interval
+from .intervals import check_interval, district_share, wilson_interval
 from .survival import ConfType, kaplan_meier, kaplan_meier_counts, km_quantiles, km_quantiles_cluster_bootstrap, \
     km_quantiles_grouped
 
@@ -375,8 +375,8 @@ def _district_share(successes, trials, confidence: float, note: str) -> tuple[fl
     """SE, limits and note of a district share with the communities as clusters
     (:func:`evaluation.indicators.intervals.cluster_proportion`); "Wilson CI" in ``note`` becomes the cluster
     wording."""
-    r = cluster_proportion(successes, trials, confidence)
-    return r["se"], r["ci_low"], r["ci_high"], note.replace("Wilson CI", cluster_label(r["clusters"]))
+    r = district_share(successes, trials, confidence, note)
+    return r["se"], r["ci_low"], r["ci_high"], r["note"]
 
 
 def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,

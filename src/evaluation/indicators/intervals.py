@@ -28,7 +28,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 __all__ = ["wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change",
-           "INTERVALS", "check_interval", "cluster_label", "cluster_proportion", "cluster_ratio", "binomial_central_p"]
+           "INTERVALS", "check_interval", "cluster_label", "cluster_proportion", "district_share", "cluster_ratio", "binomial_central_p"]
 
 # "cluster": communities as PSUs (the default: district figures read as the propensity of a process);
 # "iid": Wilson / Garwood / Greenwood over the pooled records (a census reading of the year's counts)
@@ -51,6 +51,15 @@ def check_interval(interval: str) -> str:
 def cluster_label(clusters: int) -> str:
     """The words a note gives for a community-cluster interval, e.g. "CI with 43 communities as clusters, t(42)"."""
     return f"CI with {clusters} communities as clusters, t({max(clusters - 1, 0)})"
+
+
+def district_share(successes, trials, confidence: float, note: str) -> dict:
+    """SE, limits and note of a district share with the communities as clusters (:func:`cluster_proportion`;
+    one value per community in ``successes`` and ``trials``): "Wilson CI" in ``note`` becomes the cluster wording
+    (:func:`cluster_label`). Keys ``se``, ``ci_low``, ``ci_high``, ``note``."""
+    r = cluster_proportion(successes, trials, confidence)
+    return {"se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+            "note": note.replace("Wilson CI", cluster_label(r["clusters"]))}
 
 
 def _cluster_arrays(numerators, denominators) -> tuple[np.ndarray, np.ndarray]:
