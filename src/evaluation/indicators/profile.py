@@ -284,8 +284,12 @@ def _domain_means(responses: pd.DataFrame, wave: int, variables: Sequence[str], 
 
 
 def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_year: int,
-                    first_year: int | None = None, data_cutoff=None, confidence: float = 0.95) -> pd.DataFrame:
+                    first_year: int | None = None, data_cutoff=None, confidence: float = 0.95,
+                    interval: str = "cluster") -> pd.DataFrame:
     """The community's and the district's events per 10,000 residents, on-time rate and satisfaction index by year.
+
+    The district's event rate and on-time rate take the communities as clusters (``interval="cluster"``, default;
+    ``"iid"``: Garwood and Wilson), as in :mod:`evaluation.indicators.grid`; the community's keep Garwood and Wilson.
 
     - ``events_per_10k``: events reported in the year per 10,000 residents of that year, exact Poisson (Garwood)
       interval (:func:`evaluation.indicators.grid.event_rates`); ``n`` = events.
@@ -311,6 +315,7 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
         The data cut-off (default: end of ``last_year``): events reported after it are left out of every year, the
         on-time rate counts the events due by it, and a year it cuts short gets no events-per-resident point.
     confidence : float
+    interval : {"cluster", "iid"}
 
     Returns
     -------
@@ -350,10 +355,11 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
         if ev is not None and len(ev):
             # a year cut short by the cut-off would read as a fall in events per resident: no point for it
             if pop is not None and cutoff >= default_cutoff(year):
-                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff)
+                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff,
+                                interval=interval)
                 add("events_per_10k", year, r[r["indicator"] == "grid.events_reported.per_10k"], source)
             if "deadline_at" in ev.columns:
-                r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False)
+                r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False, interval=interval)
                 r = r[r["indicator"] == "grid.on_time_rate.share"].assign(n=lambda f: f["denominator"])
                 add("on_time_rate", year, r, source)
         if survey is not None and (pd.to_numeric(survey["wave"]) == year).any():
