@@ -112,10 +112,15 @@ def test_district_shares_and_meetings_take_communities_as_clusters(tables, popul
     assert (p["se"], p["ci_low"], p["ci_high"]) == pytest.approx((want["se"], want["ci_low"], want["ci_high"]))
     assert "communities as clusters" in p["note"]
     m = joint_meetings(tables["joint_meetings"], 2024, population)
-    counts = m[(m["indicator"] == "organisation.joint_meetings.count") & (m["community_id"] != "district")]
-    total = cluster_ratio(counts["value"], np.full(len(counts), 1 / len(counts)))
+    rates = m[(m["indicator"] == "organisation.joint_meetings.per_1k") & (m["community_id"] != "district")]
+    rate = cluster_ratio(rates["n"], rates["denominator"], per=1000)
+    r1k = _val(m, "organisation.joint_meetings.per_1k")
+    assert (r1k["se"], r1k["ci_low"], r1k["ci_high"]) == pytest.approx((rate["se"], rate["ci_low"], rate["ci_high"]))
+    # the count: the ratio estimate of a total over the 35,000 residents; the mean per community: that over 3
     r = _val(m, "organisation.joint_meetings.count")
-    assert (r["se"], r["ci_high"]) == pytest.approx((total["se"], total["ci_high"]))
+    assert (r["se"], r["ci_high"]) == pytest.approx((rate["se"] * 35, rate["ci_high"] * 35))
+    per_c = _val(m, "organisation.joint_meetings.per_community")
+    assert per_c["value"] == pytest.approx(1.0) and per_c["ci_high"] == pytest.approx(rate["ci_high"] * 35 / 3)
     iid = _val(joint_meetings(tables["joint_meetings"], 2024, population, interval="iid"),
                "organisation.joint_meetings.count")
     assert iid["value"] == r["value"] and "Poisson exact" in iid["note"]

@@ -59,8 +59,9 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
     interval : {"cluster", "iid"}
         The district's intervals (with ``poisson_ci``). ``"cluster"`` (default): the records cluster within
         communities, so the district count, rate and mean per community get the interval of a ratio with the
-        communities as PSUs (:func:`evaluation.indicators.intervals.cluster_ratio`, t(G−1), R ``svyratio``),
-        which carries the between-community variation; a Garwood interval would assume one common rate
+        communities as PSUs (:func:`evaluation.indicators.intervals.cluster_ratio`, t(G−1), R ``svyratio``;
+        the count as the rate's interval times the residents, the ratio estimate of a total, or without residents
+        the total of the community counts, R ``svytotal``), which carries the between-community variation; a Garwood interval would assume one common rate
         everywhere. ``"iid"``: Garwood, the census reading. A district count of distinct values, or one with records
         in communities without population, keeps Garwood (its community counts do not add up to it).
     confidence : float
@@ -156,8 +157,6 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
     community_counts = counts[:-1]
     if poisson_ci and interval == "cluster" and len(ids) >= 2 and np.isclose(community_counts.sum(), total):
         g = len(ids)
-        tot = cluster_ratio(community_counts, np.full(g, 1.0 / g), confidence)
-        count_ci["se"][-1], count_ci["ci_low"][-1], count_ci["ci_high"][-1] = tot["se"], tot["ci_low"], tot["ci_high"]
         cluster_note = f"{what}; {cluster_label(g)}"
         with np.errstate(invalid="ignore"):
             community_pops = np.where(np.isfinite(pops[:-1]) & (pops[:-1] > 0), pops[:-1], 0.0)
@@ -165,10 +164,17 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
             rate = cluster_ratio(community_counts, community_pops, confidence, per=per)
             rate_ci["se"][-1], rate_ci["ci_low"][-1], rate_ci["ci_high"][-1] = rate["se"], rate["ci_low"], \
                 rate["ci_high"]
+            # the count as the ratio estimate of a total over the known residents (Cochran 1977, §6.2): the
+            # rate's interval times the residents, so that communities' differing sizes are not read as chance
+            scale = float(community_pops.sum()) / per
+            tot = {k: rate[k] * scale for k in ("se", "ci_low", "ci_high")}
         else:
+            # no residents to scale by: the total of the community counts (R svytotal with ids = ~community)
+            tot = cluster_ratio(community_counts, np.full(g, 1.0 / g), confidence)
             cluster_note = f"{what}; count and mean per community {cluster_label(g)}, rate Poisson exact CI"
-        if n_units == g:
-            per_unit = cluster_ratio(community_counts, np.ones(g), confidence)
+        count_ci["se"][-1], count_ci["ci_low"][-1], count_ci["ci_high"][-1] = tot["se"], tot["ci_low"], tot["ci_high"]
+        if n_units == g:  # the mean per community is the count over G: the count's interval over G
+            per_unit = {k: tot[k] / g for k in ("se", "ci_low", "ci_high")}
     legacy = "; includes legacy-community records split by pop_share"
     rows = []
     for i, cid in enumerate(cids):
