@@ -116,3 +116,16 @@ def test_binomial_central_p_bounds():
     assert binomial_central_p(0, 5, 0.5) == pytest.approx(2 * 0.5 ** 5)
     with pytest.raises(ValueError):
         binomial_central_p(6, 5, 0.5)
+
+
+def test_cluster_proportion_equals_the_survey_engine_with_communities_as_psus(events):
+    # the same design through evaluation.survey.SurveyDesign (ids = community, no weights), from record-level data
+    from evaluation.survey import SurveyDesign
+
+    d = SurveyDesign(events.assign(w=1.0), ids="community_id", weights="w")
+    ci = d.ciprop("y").iloc[0]
+    g = events.groupby("community_id")["y"]
+    got = cluster_proportion(g.sum(), g.size())
+    assert got["proportion"] == pytest.approx(float(ci["estimate"]), rel=1e-12)
+    assert got["se"] == pytest.approx(float(ci["se"]), rel=1e-9)
+    assert [got["ci_low"], got["ci_high"]] == pytest.approx([float(ci["ci_low"]), float(ci["ci_high"])], rel=1e-9)
