@@ -40,3 +40,20 @@ def test_census_counts_have_no_interval_and_skip_rates_without_population():
     rate = out[out["indicator"] == "organisation.paired_units.per_1k"]
     assert rate["community_id"].tolist() == ["C01", "district"]  # C02 has no population row: no rate
     assert rate["value"].tolist() == [1.0, 1.5]  # the district rate counts every record
+
+
+def test_district_count_without_residents_is_the_cluster_total():
+    from evaluation.indicators.counting import count_by_community
+    from evaluation.indicators.intervals import cluster_ratio, poisson_exact_interval
+
+    recs = pd.DataFrame({"community_id": ["A"] * 2 + ["B"] * 9 + ["C"] * 4 + ["D"] * 5})
+    out = count_by_community(recs, "x.events", 2024, poisson_ci=True)
+    d = out[(out["indicator"] == "x.events.count") & (out["community_id"] == "district")].iloc[0]
+    want = cluster_ratio([2, 9, 4, 5], [0.25] * 4)   # R svytotal(~y, svydesign(ids = ~community))
+    assert d["value"] == 20 and (d["se"], d["ci_low"], d["ci_high"]) == pytest.approx(
+        (want["se"], want["ci_low"], want["ci_high"]))
+    m = out[out["indicator"] == "x.events.per_community"].iloc[0]
+    assert m["value"] == 5 and m["ci_high"] == pytest.approx(want["ci_high"] / 4)
+    iid = count_by_community(recs, "x.events", 2024, poisson_ci=True, interval="iid")
+    d = iid[(iid["indicator"] == "x.events.count") & (iid["community_id"] == "district")].iloc[0]
+    assert d["ci_high"] == pytest.approx(poisson_exact_interval(20).iloc[0]["ci_high"])

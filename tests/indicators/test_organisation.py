@@ -56,7 +56,7 @@ def test_joint_meetings_with_poisson_interval(tables, population):
 
 
 def test_worker_rates_state_denominator_and_wilson(tables, population):
-    out = community_workers(tables["community_workers"], 2024, population)
+    out = community_workers(tables["community_workers"], 2024, population, interval="iid")
     assert _val(out, "organisation.community_workers.count")["value"] == 5
     p = _val(out, "organisation.workers_promoted.rate")
     assert (p["n"], p["denominator"]) == (3, 5)
@@ -100,3 +100,27 @@ def test_legacy_register_rows_are_split_by_lineage(tables, population):
     assert _val(out, "organisation.part_time_committee_members.count")["value"] == 5
     # per community divides by the communities with a population, not by legacy ids
     assert _val(out, "organisation.part_time_committee_members.per_community")["denominator"] == 3
+
+
+def test_district_shares_and_meetings_take_communities_as_clusters(tables, population):
+    from evaluation.indicators.intervals import cluster_proportion, cluster_ratio
+
+    out = community_workers(tables["community_workers"], 2024, population)
+    rows = out[(out["indicator"] == "organisation.workers_promoted.rate") & (out["community_id"] != "district")]
+    want = cluster_proportion(rows["n"], rows["denominator"])
+    p = _val(out, "organisation.workers_promoted.rate")
+    assert (p["se"], p["ci_low"], p["ci_high"]) == pytest.approx((want["se"], want["ci_low"], want["ci_high"]))
+    assert "communities as clusters" in p["note"]
+    m = joint_meetings(tables["joint_meetings"], 2024, population)
+    rates = m[(m["indicator"] == "organisation.joint_meetings.per_1k") & (m["community_id"] != "district")]
+    rate = cluster_ratio(rates["n"], rates["denominator"], per=1000)
+    r1k = _val(m, "organisation.joint_meetings.per_1k")
+    assert (r1k["se"], r1k["ci_low"], r1k["ci_high"]) == pytest.approx((rate["se"], rate["ci_low"], rate["ci_high"]))
+    # the count: the ratio estimate of a total over the 35,000 residents; the mean per community: that over 3
+    r = _val(m, "organisation.joint_meetings.count")
+    assert (r["se"], r["ci_high"]) == pytest.approx((rate["se"] * 35, rate["ci_high"] * 35))
+    per_c = _val(m, "organisation.joint_meetings.per_community")
+    assert per_c["value"] == pytest.approx(1.0) and per_c["ci_high"] == pytest.approx(rate["ci_high"] * 35 / 3)
+    iid = _val(joint_meetings(tables["joint_meetings"], 2024, population, interval="iid"),
+               "organisation.joint_meetings.count")
+    assert iid["value"] == r["value"] and "Poisson exact" in iid["note"]

@@ -134,3 +134,20 @@ def test_service_hours_carry_legacy_volunteers(tables, population):
     sub = service_hours(vols, hours, population, 2024, communities=["C01"], n_resamples=300, lineage=lineage)
     assert _val(sub, "participation.service_hours.per_capita")["value"] == pytest.approx(11 / 10000)
     assert set(sub["community_id"]) == {"C01", "district"}
+
+
+def test_district_shares_take_communities_as_clusters(tables, population):
+    from evaluation.indicators.intervals import cluster_proportion, wilson_interval
+
+    for out, key in ((co_organised_share(tables["activities"], 2024), "participation.co_organised.share"),
+                     (volunteer_rates(tables["volunteers"], tables["service_hours"], population, 2024),
+                      "participation.volunteers_active.share")):
+        rows = out[(out["indicator"] == key) & (out["community_id"] != "district")]
+        want = cluster_proportion(rows["n"], rows["denominator"])
+        d = _val(out, key)
+        assert (d["se"], d["ci_low"], d["ci_high"]) == pytest.approx(
+            (want["se"], want["ci_low"], want["ci_high"]), nan_ok=True)
+        assert "communities as clusters" in d["note"]
+    iid = _val(co_organised_share(tables["activities"], 2024, interval="iid"), "participation.co_organised.share")
+    w = wilson_interval(2, 5).iloc[0]
+    assert (iid["ci_low"], iid["ci_high"]) == pytest.approx((w["ci_low"], w["ci_high"]))

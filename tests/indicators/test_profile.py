@@ -74,6 +74,31 @@ def test_community_vs_district_picks_rows_and_ranks_like_r():
     assert c03["cases"] == 3.0 and c03["rank"] == 1
 
 
+def test_community_vs_district_gives_a_rank_set_never_a_bare_rank():
+    frame = _tidy_fixture()
+    # C01 (8 ± 1) and C03 (8 ± 1) tie and stand well above C02 (2 ± 1): C01 is 1st or 2nd of 3
+    rate = community_vs_district(frame, "C01", keys=["grid.events_reported.per_10k"],
+                                 peers=["C01", "C02", "C03"]).iloc[0]
+    assert (rate["rank_low"], rate["rank"], rate["rank_high"]) == (1, 1, 2)
+    c02 = community_vs_district(frame, "C02", keys=["grid.events_reported.per_10k"],
+                                peers=["C01", "C02", "C03"]).iloc[0]
+    assert (c02["rank_low"], c02["rank"], c02["rank_high"]) == (3, 3, 3)
+    # census figures (no SE, no interval) rank exactly, ties aside
+    rows = [result_row("organisation.community_workers.per_1k", cid, 2024, v)
+            for cid, v in (("C01", 3.0), ("C02", 1.0), ("C03", 3.0), ("district", 2.0))]
+    census = community_vs_district(tidy(rows), "C02", keys=["organisation.community_workers.per_1k"]).iloc[0]
+    assert (census["rank_low"], census["rank_high"]) == (3, 3)
+    tied = community_vs_district(tidy(rows), "C01", keys=["organisation.community_workers.per_1k"]).iloc[0]
+    assert (tied["rank_low"], tied["rank_high"]) == (1, 2)
+    # many close communities with wide intervals: the set spans several places
+    rng = np.random.default_rng(0)
+    rows = [result_row("grid.closure_rate.share", f"C{i:02d}", 2024, v, se=0.05, ci_low=v - 0.098, ci_high=v + 0.098)
+            for i, v in enumerate(rng.uniform(0.80, 0.90, 20))]
+    rows.append(result_row("grid.closure_rate.share", "district", 2024, 0.85))
+    wide = community_vs_district(tidy(rows), "C05", keys=["grid.closure_rate.share"]).iloc[0]
+    assert wide["rank_high"] - wide["rank_low"] >= 10 and wide["rank_low"] <= wide["rank"] <= wide["rank_high"]
+
+
 def test_mask_small_blanks_figures_below_min_cell():
     f = pd.DataFrame({"value": [1.0, 2.0, 3.0], "ci_low": [0.5, 1.5, 2.5], "ci_high": [2.0, 3.0, 4.0],
                       "n": [4.0, 5.0, np.nan]})

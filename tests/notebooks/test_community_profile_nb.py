@@ -76,6 +76,12 @@ def test_profile_of_one_bundled_community_matches_a_recount(tmp_path):
     n_pet = int(((pet["community_id"] == cid) & (pd.to_datetime(pet["received_date"]).dt.year == year)).sum())
     assert rec["profile.petitions.count"]["value"] == (n_pet if n_pet >= 5 else None)
     assert "Community profile" in text and "社区画像" not in text  # language switched every heading
+    # ranks come with their confidence set (Mogstad et al. 2024), never bare
+    for key in ("profile.events_reported.per_10k", "profile.on_time_rate.share"):
+        r = rec[key]
+        assert r["rank_low"] <= r["rank"] <= r["rank_high"] <= 43, key
+    assert rec["profile.on_time_rate.share"]["rank_high"] > rec["profile.on_time_rate.share"]["rank_low"]
+    assert "confidence set" in text and "communities as clusters" in text
 
 
 @pytest.mark.notebook

@@ -98,3 +98,17 @@ def test_english_community_subset(tmp_path):
     assert rec["participation.activities.count"]["value"] == n
     assert "organisation.workers_promoted.rate" in rec and "numerator" not in rec["organisation.workers_promoted.rate"]
     assert np.isfinite(rec["participation.service_hours.per_capita"]["value"])
+
+
+@pytest.mark.notebook
+def test_district_shares_take_communities_as_clusters(default_run):
+    from scipy import stats
+
+    rec, text = default_run
+    assert "把社区作为整群" in text
+    co = rec["participation.co_organised.share"]
+    p = co["value"]
+    n = co["n"] / p   # n is the count of co-organised activities
+    iid_half = stats.norm.ppf(0.975) * np.sqrt(p * (1 - p) / n)
+    # activities cluster within communities: wider than the iid (Wilson) interval, design effect above 1
+    assert (co["ci_high"] - co["ci_low"]) / 2 > iid_half

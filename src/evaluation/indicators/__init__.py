@@ -5,8 +5,9 @@ DataFrame (columns: indicator, community_id, group, year, value, se, ci_low, ci_
 denominator_label, note) or a small frozen result. :func:`headline_figures` returns the headline keys of
 ``docs/conventions.md``.
 
-Modules: :mod:`.intervals` (Wilson, Garwood, exact rate ratio), :mod:`.counts` (NB2 regression), :mod:`.survival`
-(Kaplan–Meier as R ``survfit``), :mod:`.organisation`, :mod:`.participation`, :mod:`.grid`, :mod:`.petitions`,
+Modules: :mod:`.intervals` (Wilson, Garwood, exact rate ratio, community-cluster shares and ratios),
+:mod:`.counts` (NB2 regression), :mod:`.survival` (Kaplan–Meier as R ``survfit``, community-cluster bootstrap),
+:mod:`.ranks` (confidence sets for ranks), :mod:`.organisation`, :mod:`.participation`, :mod:`.grid`, :mod:`.petitions`,
 :mod:`.service_circle`, :mod:`.lineage`, :mod:`.headline`.
 """
 
@@ -15,18 +16,22 @@ from .counts import NBFit, fit_negative_binomial, predict_group_means
 from .grid import (callback_outcomes, closure_rates, event_rates, events_closed, grid_indicators, repeat_events,
                    time_to_close)
 from .headline import HEADLINE_KEYS, headline_figures
-from .intervals import RateRatio, describe_change, poisson_exact_interval, rate_ratio_exact, wilson_interval
+from .intervals import RateRatio, cluster_proportion, cluster_ratio, describe_change, poisson_exact_interval, \
+    rate_ratio_exact, wilson_interval
 from .lineage import carry_to_current
 from .organisation import organisation_indicators
 from .participation import participation_indicators
 from .petitions import fit_its, monthly_series, petition_counts, real_estate_change, yoy_rate_ratio
 from .service_circle import coverage_sensitivity, service_coverage, stations_open, uncovered_points
-from .survival import kaplan_meier, km_quantiles
+from .ranks import rank_intervals
+from .survival import kaplan_meier, km_quantiles, km_quantiles_cluster_bootstrap
 
 __all__ = [
     "RESULT_COLUMNS", "HEADLINE_KEYS", "headline_figures",
     "wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change",
+    "cluster_proportion", "cluster_ratio", "rank_intervals",
     "NBFit", "fit_negative_binomial", "predict_group_means", "kaplan_meier", "km_quantiles",
+    "km_quantiles_cluster_bootstrap",
     "organisation_indicators", "participation_indicators", "grid_indicators",
     "events_closed", "event_rates", "closure_rates", "time_to_close", "callback_outcomes", "repeat_events",
     "petition_counts", "yoy_rate_ratio", "real_estate_change", "monthly_series", "fit_its",

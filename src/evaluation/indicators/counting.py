@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import DISTRICT, as_datetime, population_by_community, result_row, tidy
-from .intervals import poisson_exact_interval
+from .intervals import check_interval, cluster_label, cluster_ratio, poisson_exact_interval
 from .lineage import carry_to_current, continuing_ids, record_era
 
 __all__ = ["count_by_community"]
@@ -22,7 +22,7 @@ _CENSUS_NOTE = "census of register records; no sampling uncertainty"
 
 
 def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    return {c: frame[c].to_numpy() for c in frame.columns}
+    return {c: frame[c].to_numpy(copy=True) for c in frame.columns}  # writable: district limits are replaced
 
 
 def count_by_community(records: pd.DataFrame, base: str, year: int, population: pd.DataFrame | None = None, *,
@@ -30,7 +30,7 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
                        communities: Sequence[str] | None = None, poisson_ci: bool = False,
                        confidence: float = 0.95, what: str = "records", unit: str = "count",
                        group: str = "", lineage: pd.DataFrame | None = None,
-                       date: str | None = None) -> pd.DataFrame:
+                       date: str | None = None, interval: str = "cluster") -> pd.DataFrame:
     """Count ``records`` (already filtered to those that count) per community and for the district.
 
     Parameters
@@ -54,7 +54,16 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
     communities : sequence of str, optional
         Community subset; by default every community with records or with population in ``year``.
     poisson_ci : bool
-        Attach exact (Garwood) Poisson intervals to counts and rates.
+        Attach intervals to counts and rates: exact (Garwood) Poisson intervals for each community and, with
+        ``interval="iid"``, for the district too.
+    interval : {"cluster", "iid"}
+        The district's intervals (with ``poisson_ci``). ``"cluster"`` (default): the records cluster within
+        communities, so the district count, rate and mean per community get the interval of a ratio with the
+        communities as PSUs (:func:`evaluation.indicators.intervals.cluster_ratio`, t(G−1), R ``svyratio``;
+        the count as the rate's interval times the residents, the ratio estimate of a total, or without residents
+        the total of the community counts, R ``svytotal``), which carries the between-community variation; a Garwood interval would assume one common rate
+        everywhere. ``"iid"``: Garwood, the census reading. A district count of distinct values, or one with records
+        in communities without population, keeps Garwood (its community counts do not add up to it).
     confidence : float
     what : str
         Words for the note, e.g. "paired units".
@@ -142,11 +151,35 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
     # one vectorised call per kind of interval (not one per community: thousands of communities in a region)
     count_ci = _columns(poisson_exact_interval(counts, 1.0, confidence)) if poisson_ci else None
     rate_ci = _columns(poisson_exact_interval(counts, np.where(has_rate, pops, 1.0), confidence, per=per))
+    check_interval(interval)
+    per_unit = None
+    cluster_note = note
+    community_counts = counts[:-1]
+    if poisson_ci and interval == "cluster" and len(ids) >= 2 and np.isclose(community_counts.sum(), total):
+        g = len(ids)
+        cluster_note = f"{what}; {cluster_label(g)}"
+        with np.errstate(invalid="ignore"):
+            community_pops = np.where(np.isfinite(pops[:-1]) & (pops[:-1] > 0), pops[:-1], 0.0)
+        if has_rate[-1] and not np.any((community_pops == 0) & (community_counts > 0)):
+            rate = cluster_ratio(community_counts, community_pops, confidence, per=per)
+            rate_ci["se"][-1], rate_ci["ci_low"][-1], rate_ci["ci_high"][-1] = rate["se"], rate["ci_low"], \
+                rate["ci_high"]
+            # the count as the ratio estimate of a total over the known residents (Cochran 1977, §6.2): the
+            # rate's interval times the residents, so that communities' differing sizes are not read as chance
+            scale = float(community_pops.sum()) / per
+            tot = {k: rate[k] * scale for k in ("se", "ci_low", "ci_high")}
+        else:
+            # no residents to scale by: the total of the community counts (R svytotal with ids = ~community)
+            tot = cluster_ratio(community_counts, np.full(g, 1.0 / g), confidence)
+            cluster_note = f"{what}; count and mean per community {cluster_label(g)}, rate Poisson exact CI"
+        count_ci["se"][-1], count_ci["ci_low"][-1], count_ci["ci_high"][-1] = tot["se"], tot["ci_low"], tot["ci_high"]
+        if n_units == g:  # the mean per community is the count over G: the count's interval over G
+            per_unit = {k: tot[k] / g for k in ("se", "ci_low", "ci_high")}
     legacy = "; includes legacy-community records split by pop_share"
     rows = []
     for i, cid in enumerate(cids):
         count = float(counts[i])
-        note_c = note + (legacy if cid in carried else "")
+        note_c = (cluster_note if cid == DISTRICT else note) + (legacy if cid in carried else "")
         rows.append(result_row(f"{base}.{unit}", cid, year, count, group=group, n=count,
                                ci_low=None if count_ci is None else count_ci["ci_low"][i],
                                ci_high=None if count_ci is None else count_ci["ci_high"][i],
@@ -161,9 +194,14 @@ def count_by_community(records: pd.DataFrame, base: str, year: int, population: 
                                    ci_high=rate_ci["ci_high"][i] if poisson_ci else None, note=note_c))
     if n_units:
         r = poisson_exact_interval(total, n_units, confidence).iloc[0]
+        r_note = note
+        if per_unit is not None:
+            r = {"rate": r["rate"], "se": per_unit["se"], "ci_low": per_unit["ci_low"],
+                 "ci_high": per_unit["ci_high"]}
+            r_note = f"{what}; {cluster_label(len(ids))}"
         rows.append(result_row(f"{base}.{unit}_per_community" if unit != "count" else f"{base}.per_community",
                                DISTRICT, year, r["rate"], group=group, n=total, denominator=n_units,
                                denominator_label="communities", se=r["se"] if poisson_ci else None,
                                ci_low=r["ci_low"] if poisson_ci else None,
-                               ci_high=r["ci_high"] if poisson_ci else None, note=note))
+                               ci_high=r["ci_high"] if poisson_ci else None, note=r_note))
     return tidy(rows)

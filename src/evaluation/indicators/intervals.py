@@ -7,6 +7,13 @@
   total x1 + x2, x1 is binomial with p = R·T1 / (R·T1 + T2), so the Clopper–Pearson interval for p maps onto R
   (the method of R's ``poisson.test`` for two samples; Lehmann & Romano, *Testing Statistical Hypotheses*, §4.5).
 
+- District figures over events, activities or people that cluster within communities: communities as primary
+  sampling units (:func:`cluster_proportion`, :func:`cluster_ratio`). The share is the ratio Σy/Σn with the
+  linearisation (cluster-robust) SE of a one-stage cluster design and t(G−1) limits, as R
+  ``svyciprop(~y, svydesign(ids = ~community, data = d))`` (logit method) and ``svyratio``. The report reads these
+  figures as the propensity of a process, so the interval carries the between-community variation; the iid
+  interval (Wilson, Garwood) stays available as ``interval="iid"``, the census reading of the same counts.
+
 Counts as small as 58 → 38 petitions give a wide interval for the ratio; :func:`describe_change` says in plain words
 whether the change can be told apart from no change at all.
 """
@@ -20,13 +27,164 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-__all__ = ["wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change"]
+__all__ = ["wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change",
+           "INTERVALS", "check_interval", "cluster_label", "cluster_proportion", "district_share", "cluster_ratio", "binomial_central_p"]
+
+# "cluster": communities as PSUs (the default: district figures read as the propensity of a process);
+# "iid": Wilson / Garwood / Greenwood over the pooled records (a census reading of the year's counts)
+INTERVALS = ("cluster", "iid")
 
 
 def _check_confidence(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
     return float(confidence)
+
+
+def check_interval(interval: str) -> str:
+    """``interval`` if it names a known kind (:data:`INTERVALS`), else a ValueError saying which exist."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(map(repr, INTERVALS))}, got {interval!r}")
+    return interval
+
+
+def cluster_label(clusters: int) -> str:
+    """The words a note gives for a community-cluster interval, e.g. "CI with 43 communities as clusters, t(42)"."""
+    return f"CI with {clusters} communities as clusters, t({max(clusters - 1, 0)})"
+
+
+def district_share(successes, trials, confidence: float, note: str) -> dict:
+    """SE, limits and note of a district share with the communities as clusters (:func:`cluster_proportion`;
+    one value per community in ``successes`` and ``trials``): "Wilson CI" in ``note`` becomes the cluster wording
+    (:func:`cluster_label`). Keys ``se``, ``ci_low``, ``ci_high``, ``note``."""
+    r = cluster_proportion(successes, trials, confidence)
+    return {"se": r["se"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+            "note": note.replace("Wilson CI", cluster_label(r["clusters"]))}
+
+
+def _cluster_arrays(numerators, denominators) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(numerators, dtype="float64").ravel()
+    x = np.asarray(denominators, dtype="float64").ravel()
+    if y.shape != x.shape:
+        raise ValueError("numerators and denominators must have one value per cluster each")
+    if np.any(~np.isfinite(y)) or np.any(~np.isfinite(x)):
+        raise ValueError("cluster totals must be finite")
+    return y, x
+
+
+def _linearised_se(y: np.ndarray, x: np.ndarray, ratio: float) -> float:
+    """SE of Σy/Σx over G clusters drawn with replacement: √(G/(G−1) Σ (y_g − R·x_g)²) / Σx (Lumley 2010, §2.3)."""
+    g = len(y)
+    z = y - ratio * x
+    z = z - z.mean()  # zero already up to rounding; centring keeps the sum of squares exact, as R's svyrecvar
+    return float(np.sqrt(g / (g - 1) * np.sum(z * z)) / x.sum())
+
+
+def cluster_proportion(successes, trials, confidence: float = 0.95) -> dict:
+    """A proportion over records clustered in G communities, communities as PSUs, with the logit interval.
+
+    p = Σ successes / Σ trials; SE by linearisation of the ratio with the communities as primary sampling units
+    (cluster-robust, the G/(G−1) factor of a with-replacement first stage); limits
+    expit(logit p ± t(G−1)·SE / (p(1−p))). This is R's
+    ``svyciprop(~y, svydesign(ids = ~community, data = d), method = "logit")`` with its default
+    ``df = degf(design)`` = G − 1, and the SE is ``svymean``'s.
+
+    Parameters
+    ----------
+    successes, trials : array_like
+        One value per community (cluster): the records with the flag and all records. Communities with no records
+        may be included (they add nothing).
+    confidence : float
+
+    Returns
+    -------
+    dict
+        ``proportion``, ``se``, ``ci_low``, ``ci_high``, ``df`` (G − 1), ``clusters`` (G, communities with records).
+        With fewer than two such communities no SE can be estimated: NaN. Where p is 0 or 1 the logit interval
+        does not exist and the SE is 0: the limits are NaN (no interval is better than a zero-width one).
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, §2.3 and §2.4.1 (svyciprop). Wiley.
+    Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for proportions with small expected number of
+    positive counts estimated from survey data. *Survey Methodology* 24, 193–201.
+
+    Examples
+    --------
+    >>> r = cluster_proportion([9, 5, 1], [10, 10, 10])
+    >>> round(r["proportion"], 4), round(r["se"], 4), r["df"]
+    (0.5, 0.2309, 2)
+    """
+    conf = _check_confidence(confidence)
+    y, x = _cluster_arrays(successes, trials)
+    if np.any(x < 0) or np.any(y < 0) or np.any(y > x):
+        raise ValueError("successes must lie between 0 and trials in every cluster")
+    keep = x > 0
+    y, x = y[keep], x[keep]
+    g = len(x)
+    out = {"proportion": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "df": max(g - 1, 0),
+           "clusters": g}
+    if g == 0:
+        return out
+    p = float(y.sum() / x.sum())
+    out["proportion"] = p
+    if g < 2:
+        return out
+    se = _linearised_se(y, x, p)
+    out["se"] = se
+    if 0 < p < 1 and se > 0:
+        t = float(stats.t.ppf(0.5 + conf / 2, g - 1))
+        half = t * se / (p * (1 - p))
+        eta = np.log(p / (1 - p))
+        out["ci_low"] = float(1 / (1 + np.exp(-(eta - half))))
+        out["ci_high"] = float(1 / (1 + np.exp(-(eta + half))))
+    return out
+
+
+def cluster_ratio(numerators, denominators, confidence: float = 0.95, per: float = 1.0) -> dict:
+    """A ratio of totals over G communities, communities as PSUs: Σy/Σx · per, linearisation SE, t(G−1) limits.
+
+    A district rate (events per 10,000 residents: y = events, x = residents of each community), a mean per
+    community (x = 1) or, with x = 1/G, a total. The limits are R ± t(G−1)·SE, R's
+    ``confint(svyratio(~y, ~x, svydesign(ids = ~community, data = d)), df = degf(d))``, except that a lower limit
+    below 0 is set to 0 (a count or rate cannot be negative).
+
+    Parameters
+    ----------
+    numerators, denominators : array_like
+        One value per community.
+    confidence : float
+    per : float
+        Scale of the ratio (10,000 for a rate per 10,000 residents).
+
+    Returns
+    -------
+    dict
+        ``ratio``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``clusters``; SE and limits NaN with fewer than two
+        communities.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, §2.3 (ratio estimation). Wiley.
+    Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed., §6.9 (variance of the ratio estimate). Wiley.
+    """
+    conf = _check_confidence(confidence)
+    y, x = _cluster_arrays(numerators, denominators)
+    g = len(x)
+    out = {"ratio": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "df": max(g - 1, 0),
+           "clusters": g}
+    if g == 0 or x.sum() <= 0:
+        return out
+    r = float(y.sum() / x.sum())
+    out["ratio"] = r * per
+    if g < 2:
+        return out
+    se = _linearised_se(y, x, r) * per
+    t = float(stats.t.ppf(0.5 + conf / 2, g - 1))
+    out["se"] = se
+    out["ci_low"] = max(0.0, r * per - t * se) if r >= 0 else r * per - t * se
+    out["ci_high"] = r * per + t * se
+    return out
 
 
 def wilson_interval(successes, trials, confidence: float = 0.95) -> pd.DataFrame:
@@ -118,7 +276,8 @@ class RateRatio:
     """Rate ratio of two Poisson counts with exposures, with its exact conditional interval.
 
     ``ratio`` = (count / exposure) / (count_ref / exposure_ref); ``change`` = ratio − 1 (e.g. −0.3448 for 58 → 38
-    with equal exposures); ``p_value`` tests ratio = 1 (two-sided, as R's ``binom.test``).
+    with equal exposures); ``p_value`` tests ratio = 1 (two-sided, central: twice the smaller tail, so that it
+    agrees with the interval).
     """
 
     count: int
@@ -150,8 +309,11 @@ def rate_ratio_exact(count: int, count_ref: int, exposure: float = 1.0, exposure
     """Rate ratio of two Poisson counts, exact conditional (binomial, Clopper–Pearson) interval.
 
     Conditional on n = count + count_ref, count ~ Binomial(n, π) with π = R·T / (R·T + T_ref). The Clopper–Pearson
-    limits (π_L, π_U) give R = π/(1−π) · T_ref/T. This is what R's ``poisson.test(c(x, x_ref), c(T, T_ref))``
-    reports.
+    limits (π_L, π_U) give R = π/(1−π) · T_ref/T. This is the interval R's ``poisson.test(c(x, x_ref), c(T, T_ref))``
+    reports. The p-value is the central one of the same conditional test (:func:`binomial_central_p`), not R's
+    ``minlike`` p-value: the Clopper–Pearson interval inverts two one-sided tests at α/2, so only the central
+    p-value agrees with it (p < α exactly when the interval excludes a ratio of 1); ``minlike`` can call a change
+    significant whose interval includes no change, or the reverse, when the counts are small.
 
     Parameters
     ----------
@@ -184,11 +346,35 @@ def rate_ratio_exact(count: int, count_ref: int, exposure: float = 1.0, exposure
     p0 = exposure / (exposure + exposure_ref)
     test = stats.binomtest(x, n, p0)
     ci = test.proportion_ci(confidence_level=conf, method="exact")
+    p_value = binomial_central_p(x, n, p0)
     lo = ci.low / (1 - ci.low) * scale if ci.low < 1 else np.inf
     hi = ci.high / (1 - ci.high) * scale if ci.high < 1 else np.inf
     ratio = (x / exposure) / (y / exposure_ref) if y > 0 else np.inf
     return RateRatio(x, float(exposure), y, float(exposure_ref), float(ratio), float(lo), float(hi),
-                     float(test.pvalue), conf)
+                     p_value, conf)
+
+
+def binomial_central_p(x: int, n: int, p0: float) -> float:
+    """Central two-sided p-value of the exact binomial test of π = p0: min(1, 2·min(P(X ≤ x), P(X ≥ x))).
+
+    The test the Clopper–Pearson interval inverts: for every p0, p < α exactly when p0 lies outside the
+    (1 − α) interval (Fay 2010; R ``exactci::binom.exact(tsmethod = "central")``). R's ``binom.test`` and
+    ``poisson.test`` report the ``minlike`` p-value instead (the sum of the probabilities not above P(X = x)),
+    which can disagree with their own interval near the edge.
+
+    References
+    ----------
+    Fay, M. P. (2010). Two-sided exact tests and matching confidence intervals for discrete data. *The R Journal*
+    2(1), 53–58.
+    """
+    x, n = int(x), int(n)
+    if not 0 <= x <= n:
+        raise ValueError("x must lie between 0 and n")
+    if not 0 <= p0 <= 1:
+        raise ValueError("p0 must lie in [0, 1]")
+    lower = float(stats.binom.cdf(x, n, p0))
+    upper = float(stats.binom.sf(x - 1, n, p0))
+    return min(1.0, 2.0 * min(lower, upper))
 
 
 def describe_change(rr: RateRatio, *, what: str = "the count", language: str = "en", digits: int = 1) -> str:

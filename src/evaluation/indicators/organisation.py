@@ -19,7 +19,7 @@ import pandas as pd
 from ._common import DISTRICT, active_at_year_end, as_number, cutoff_of, in_year, result_row, subset_communities, \
     tidy
 from .counting import count_by_community
-from .intervals import wilson_interval
+from .intervals import check_interval, district_share, wilson_interval
 
 __all__ = [
     "paired_units",
@@ -91,16 +91,20 @@ def committee_members(members: pd.DataFrame, report_year: int, population: pd.Da
 def joint_meetings(meetings: pd.DataFrame, report_year: int, population: pd.DataFrame | None = None,
                    communities: Sequence[str] | None = None, per: float = 1000.0,
                    confidence: float = 0.95, lineage: pd.DataFrame | None = None,
-                   data_cutoff=None) -> pd.DataFrame:
+                   data_cutoff=None, interval: str = "cluster") -> pd.DataFrame:
     """Joint meetings (联席会议) held in ``report_year`` and the issues they resolved.
 
     Meetings are read as a process rate (meetings per community-year), so counts and rates get exact Poisson
-    intervals. Keys: ``organisation.joint_meetings.count`` and ``organisation.issues_resolved.count``.
+    intervals. Keys: ``organisation.joint_meetings.count`` and ``organisation.issues_resolved.count``. The district's
+    intervals (meetings, and the share of issues resolved) take the communities as clusters with
+    ``interval="cluster"`` (default), or are Garwood and Wilson with ``"iid"``.
     """
+    check_interval(interval)
     m = meetings[in_year(meetings["date"], report_year, cutoff_of(report_year, data_cutoff))]
     out = [count_by_community(m, "organisation.joint_meetings", report_year, population, per=per,
                               communities=communities, poisson_ci=True, confidence=confidence,
-                              what="joint meetings held in the year", lineage=lineage, date="date")]
+                              what="joint meetings held in the year", lineage=lineage, date="date",
+                              interval=interval)]
     if "issues_resolved" in m.columns:
         out.append(count_by_community(m, "organisation.issues_resolved", report_year, population, per=per,
                                       weight="issues_resolved", communities=communities,
@@ -109,20 +113,28 @@ def joint_meetings(meetings: pd.DataFrame, report_year: int, population: pd.Data
         raised = as_number(m["issues_raised"]).fillna(0).sum()
         solved = as_number(m["issues_resolved"]).fillna(0).sum()
         if raised > 0 and solved <= raised:
-            w = wilson_interval(solved, raised, confidence).iloc[0]
+            w = dict(wilson_interval(solved, raised, confidence).iloc[0])
+            w["note"] = "Wilson CI"
+            cid = m["community_id"].astype(str)
+            by_solved = as_number(m["issues_resolved"]).fillna(0).groupby(cid).sum()
+            by_raised = as_number(m["issues_raised"]).fillna(0).groupby(cid).sum()
+            # a community with more resolved than raised (issues carried over) has no share of its own: Wilson
+            if interval == "cluster" and (by_solved <= by_raised).all():
+                w.update(district_share(by_solved, by_raised, confidence, w["note"]))
             out.append(tidy([result_row("organisation.issues_resolved.share", DISTRICT, report_year,
                                         w["proportion"], se=w["se"], ci_low=w["ci_low"], ci_high=w["ci_high"],
                                         n=solved, denominator=raised,
                                         denominator_label="issues raised at joint meetings in the year",
-                                        note="Wilson CI")]))
+                                        note=w["note"])]))
     return pd.concat(out, ignore_index=True)
 
 
 def community_workers(workers: pd.DataFrame, report_year: int, population: pd.DataFrame | None = None,
                       communities: Sequence[str] | None = None, promotion_window: int = 3,
                       confidence: float = 0.95, per: float = 1000.0,
-                 lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
-    """Community workers active at the end of the year; promotion and certification rates with Wilson intervals.
+                 lineage: pd.DataFrame | None = None, data_cutoff=None, interval: str = "cluster") -> pd.DataFrame:
+    """Community workers active at the end of the year; promotion and certification rates with Wilson intervals
+    (for the district the communities as clusters with ``interval="cluster"``, the default).
 
     Promotion rate = active workers whose ``promoted_year`` lies in [Y − window + 1, Y] / active workers (the
     convention's window is 3 years: [Y−2, Y]); certification rate = active workers with ``certified == 1`` / active
@@ -135,6 +147,7 @@ def community_workers(workers: pd.DataFrame, report_year: int, population: pd.Da
     """
     if promotion_window < 1:
         raise ValueError("promotion_window must be at least 1 year")
+    check_interval(interval)
     cut = cutoff_of(report_year, data_cutoff)
     act = workers[active_at_year_end(workers, "hired", "left", report_year, cut)].copy()
     act = subset_communities(act, communities)
@@ -154,10 +167,14 @@ def community_workers(workers: pd.DataFrame, report_year: int, population: pd.Da
                              f"promoted in {first}–{report_year}; Wilson CI"),
                             ("_certified", "organisation.workers_certified.rate", "certified == 1; Wilson CI")):
         for cid, g in groups:
-            w = wilson_interval(int(g[flag].sum()), len(g), confidence).iloc[0]
+            w = dict(wilson_interval(int(g[flag].sum()), len(g), confidence).iloc[0])
+            w["note"] = note
+            if cid == DISTRICT and interval == "cluster":
+                by = g.groupby("community_id")[flag]
+                w.update(district_share(by.sum(), by.size(), confidence, note))
             rows.append(result_row(key, cid, report_year, w["proportion"], se=w["se"], ci_low=w["ci_low"],
                                    ci_high=w["ci_high"], n=w["successes"], denominator=len(g),
-                                   denominator_label=label, note=note))
+                                   denominator_label=label, note=w["note"]))
     out.append(tidy(rows))
     return pd.concat(out, ignore_index=True)
 
@@ -184,14 +201,16 @@ def grid_staff(staff: pd.DataFrame, report_year: int, population: pd.DataFrame |
 
 def organisation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
                             communities: Sequence[str] | None = None, confidence: float = 0.95,
-                            promotion_window: int = 3, data_cutoff=None) -> pd.DataFrame:
+                            promotion_window: int = 3, data_cutoff=None, interval: str = "cluster") -> pd.DataFrame:
     """Every organisation indicator the available tables allow, stacked in the tidy layout, as of the data cut-off
     (default: the end of ``report_year``).
 
     Register rows still keyed by legacy communities are split over the current ones by ``community_lineage`` in
     the community counts (see :func:`evaluation.indicators.counting.count_by_community`); the proportions keep
-    them as their own rows. District figures are unaffected.
+    them as their own rows. District figures are unaffected. ``interval`` ("cluster" or "iid") chooses the district
+    intervals of the shares and of the joint meetings (:func:`joint_meetings`, :func:`community_workers`).
     """
+    check_interval(interval)
     pop, lin = tables.get("population"), tables.get("community_lineage")
     parts = []
     if "pairings" in tables:
@@ -205,11 +224,11 @@ def organisation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
                                        data_cutoff=data_cutoff))
     if "joint_meetings" in tables:
         parts.append(joint_meetings(tables["joint_meetings"], report_year, pop, communities, confidence=confidence,
-                                    lineage=lin, data_cutoff=data_cutoff))
+                                    lineage=lin, data_cutoff=data_cutoff, interval=interval))
     if "community_workers" in tables:
         parts.append(community_workers(tables["community_workers"], report_year, pop, communities,
                                        promotion_window=promotion_window, confidence=confidence, lineage=lin,
-                                       data_cutoff=data_cutoff))
+                                       data_cutoff=data_cutoff, interval=interval))
     if "grid_staff" in tables:
         parts.append(grid_staff(tables["grid_staff"], report_year, pop, communities, lineage=lin,
                                 data_cutoff=data_cutoff))

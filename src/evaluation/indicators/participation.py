@@ -31,7 +31,7 @@ from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, cutof
     population_by_community, present, result_row, subset_communities, tidy, year_end
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
-from .intervals import wilson_interval
+from .intervals import check_interval, district_share, wilson_interval
 from .lineage import carry_to_current, continuing_ids, record_era
 
 __all__ = [
@@ -75,13 +75,16 @@ def _hours_in_window(service_hours_: pd.DataFrame, year: int, data_cutoff=None) 
 
 def volunteer_rates(volunteers: pd.DataFrame, service_hours_: pd.DataFrame | None, population: pd.DataFrame | None,
                     report_year: int, communities: Sequence[str] | None = None,
-                    confidence: float = 0.95, lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
+                    confidence: float = 0.95, lineage: pd.DataFrame | None = None, data_cutoff=None,
+                    interval: str = "cluster") -> pd.DataFrame:
     """Registered volunteers per 100 residents and the share active in the 12 months to the end of the year (both as
     of the data cut-off when it comes first: registered by it, active in the 12 months to it).
 
     Keys: ``participation.volunteers_registered.count`` / ``.per_100`` (census) and
-    ``participation.volunteers_active.share`` (active / registered, Wilson interval).
+    ``participation.volunteers_active.share`` (active / registered, Wilson interval; for the district the
+    communities as clusters with ``interval="cluster"``, the default, as volunteers cluster within communities).
     """
+    check_interval(interval)
     reg = _registered(volunteers, report_year, communities, data_cutoff)
     out = [count_by_community(reg, "participation.volunteers_registered", report_year, population, per=100.0,
                               communities=communities, what="volunteers registered by year end", lineage=lineage,
@@ -91,12 +94,16 @@ def volunteer_rates(volunteers: pd.DataFrame, service_hours_: pd.DataFrame | Non
         reg["_active"] = reg["person_key"].isin(active_keys).astype(int)
         rows = []
         for cid, g in [(c, g) for c, g in reg.groupby("community_id")] + [(DISTRICT, reg)]:
-            w = wilson_interval(int(g["_active"].sum()), len(g), confidence).iloc[0]
+            w = dict(wilson_interval(int(g["_active"].sum()), len(g), confidence).iloc[0])
+            w["note"] = "≥1 service record in the 12 months to year end; Wilson CI"
+            if cid == DISTRICT and interval == "cluster":
+                by = g.groupby(g["community_id"].astype(str))["_active"]
+                w.update(district_share(by.sum(), by.size(), confidence, w["note"]))
             rows.append(result_row("participation.volunteers_active.share", cid, report_year, w["proportion"],
                                    se=w["se"], ci_low=w["ci_low"], ci_high=w["ci_high"], n=w["successes"],
                                    denominator=len(g),
                                    denominator_label=f"volunteers registered by the end of {report_year}",
-                                   note="≥1 service record in the 12 months to year end; Wilson CI"))
+                                   note=w["note"]))
         out.append(tidy(rows))
     return pd.concat(out, ignore_index=True)
 
@@ -259,15 +266,18 @@ def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None,
 
 def co_organised_share(activities: pd.DataFrame, report_year: int, communities: Sequence[str] | None = None,
                        confidence: float = 0.95,
-                       government_labels: Sequence[str] = GOVERNMENT_LABELS, data_cutoff=None) -> pd.DataFrame:
+                       government_labels: Sequence[str] = GOVERNMENT_LABELS, data_cutoff=None,
+                       interval: str = "cluster") -> pd.DataFrame:
     """Share of activities co-organised (多元共治): non-empty ``co_organisers`` or a non-government ``organiser_type``.
 
     "Government" is any of ``government_labels`` (by default also the community's party branch and residents'
     committee; see :data:`GOVERNMENT_LABELS`). A missing ``organiser_type`` does not make an activity co-organised.
     Keys: ``participation.co_organised.share`` and ``participation.co_organisers_listed.share`` (non-empty
     ``co_organisers`` alone, which does not depend on how organiser types are labelled), both with Wilson
-    intervals.
+    intervals for communities; the district's take the communities as clusters (``interval="cluster"``, the
+    default: activities cluster within communities) or Wilson (``"iid"``).
     """
+    check_interval(interval)
     act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
     act = act[in_year(act["date"], report_year, cutoff_of(report_year, data_cutoff))].copy()
     act["community_id"] = act["community_id"].astype(str)
@@ -286,10 +296,14 @@ def co_organised_share(activities: pd.DataFrame, report_year: int, communities: 
                             ("_listed", "participation.co_organisers_listed.share",
                              "co_organisers non-empty; Wilson CI")):
         for cid, g in [(c, g) for c, g in act.groupby("community_id")] + [(DISTRICT, act)]:
-            w = wilson_interval(int(g[flag].sum()), len(g), confidence).iloc[0]
+            w = dict(wilson_interval(int(g[flag].sum()), len(g), confidence).iloc[0])
+            w["note"] = note
+            if cid == DISTRICT and interval == "cluster":
+                by = g.groupby(g["community_id"].astype(str))[flag]
+                w.update(district_share(by.sum(), by.size(), confidence, note))
             rows.append(result_row(key, cid, report_year, w["proportion"], se=w["se"], ci_low=w["ci_low"],
                                    ci_high=w["ci_high"], n=w["successes"], denominator=len(g),
-                                   denominator_label=f"activities held in {report_year}", note=note))
+                                   denominator_label=f"activities held in {report_year}", note=w["note"]))
     return tidy(rows)
 
 
@@ -342,22 +356,25 @@ def organisations_active(organisations: pd.DataFrame, population: pd.DataFrame |
 
 def participation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
                              communities: Sequence[str] | None = None, confidence: float = 0.95,
-                             n_resamples: int = 2000, seed: int = 20240101, data_cutoff=None) -> pd.DataFrame:
+                             n_resamples: int = 2000, seed: int = 20240101, data_cutoff=None,
+                             interval: str = "cluster") -> pd.DataFrame:
     """Every participation indicator the available tables allow, stacked in the tidy layout, as of the data cut-off
-    (default: the end of ``report_year``)."""
+    (default: the end of ``report_year``). ``interval`` ("cluster" or "iid") chooses the district shares'
+    intervals (:func:`volunteer_rates`, :func:`co_organised_share`)."""
     cut = cutoff_of(report_year, data_cutoff)
     pop, lin = tables.get("population"), tables.get("community_lineage")
     parts = []
     if "volunteers" in tables:
         parts.append(volunteer_rates(tables["volunteers"], tables.get("service_hours"), pop, report_year,
-                                     communities, confidence, lineage=lin, data_cutoff=cut))
+                                     communities, confidence, lineage=lin, data_cutoff=cut, interval=interval))
         if "service_hours" in tables:
             parts.append(service_hours(tables["volunteers"], tables["service_hours"], pop, report_year,
                                        communities, n_resamples, seed, confidence, lineage=lin, data_cutoff=cut))
     if "activities" in tables:
         act = in_memory(tables["activities"], _ACTIVITY_COLUMNS)  # read once if left on disk
         parts.append(activity_person_times(act, pop, report_year, communities, lineage=lin, data_cutoff=cut))
-        parts.append(co_organised_share(act, report_year, communities, confidence, data_cutoff=cut))
+        parts.append(co_organised_share(act, report_year, communities, confidence, data_cutoff=cut,
+                                        interval=interval))
         in_y = act[in_year(act["date"], report_year, cut)]
         if len(in_y) and in_y["activity_type"].nunique() > 1:
             parts.append(attendance_by_type(act, report_year, communities=communities, confidence=confidence,

@@ -4,7 +4,7 @@ its events and petitions by category (notebook ``60_community_profile``).
 Nothing here estimates anything new. The figures come from the indicator modules (:mod:`.organisation`,
 :mod:`.participation`, :mod:`.grid`) and the survey engine (:func:`evaluation.survey.wave.wave_design` and
 ``SurveyDesign.by``, R ``svyby``); this module picks one community's rows, puts the district's beside them, ranks the
-community among its peers, and states for every figure how many cases it rests on, so the notebook can withhold
+community among its peers with a confidence set for its rank (:mod:`.ranks`, never a bare rank), and states for every figure how many cases it rests on, so the notebook can withhold
 cells below ``min_cell`` (:mod:`evaluation.privacy.suppression`).
 
 Before the 2020 split the current communities did not exist: their trend before then is the figure of the legacy
@@ -17,6 +17,8 @@ References
 Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, ch. 2–3 (domain means). Wiley.
 Garwood, F. (1936). Fiducial limits for the Poisson distribution. *Biometrika* 28, 437–442.
 Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. *JASA* 22, 209–212.
+Mogstad, M., Romano, J. P., Shaikh, A. M. & Wilhelm, D. (2024). Inference for ranks with applications to mobility
+across neighbourhoods and academic achievement across countries. *Review of Economic Studies* 91(1), 476–518.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .grid import callback_outcomes, closure_rates, event_rates, repeat_events, 
 from .organisation import organisation_indicators
 from .participation import participation_indicators
 from .petitions import comparison_cutoff
+from .ranks import rank_intervals, se_from_interval
 
 __all__ = [
     "PROFILE_INDICATORS",
@@ -121,32 +124,36 @@ def source_community(lineage: pd.DataFrame | None, community_id: str, year: int)
 
 
 def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, data_cutoff=None,
-                       confidence: float = 0.95, n_resamples: int = 2000, seed: int = 20240101) -> pd.DataFrame:
+                       confidence: float = 0.95, n_resamples: int = 2000, seed: int = 20240101,
+                       interval: str = "cluster") -> pd.DataFrame:
     """The indicators a profile shows, for every community and the district, in the tidy layout.
 
     Organisation and participation indicators as :func:`organisation_indicators` and
     :func:`participation_indicators` compute them; grid-event indicators as :func:`grid_indicators` does, without
     the by-category breakdowns (a profile compares totals; the categories are counted in :func:`category_counts`),
     which would make each profile notebook a second slower. Every community is computed, not only the profiled one,
-    because the district figure and the community's rank need them all.
+    because the district figure and the community's rank need them all. ``interval`` chooses the district rows'
+    intervals ("cluster", default: communities as clusters; "iid": Wilson, Garwood, Greenwood).
     """
     tables = dict(tables)
     cut = cutoff_of(report_year, data_cutoff)
-    parts = [organisation_indicators(tables, report_year, confidence=confidence, data_cutoff=cut),
+    parts = [organisation_indicators(tables, report_year, confidence=confidence, data_cutoff=cut, interval=interval),
              participation_indicators(tables, report_year, confidence=confidence, n_resamples=n_resamples,
-                                      seed=seed, data_cutoff=cut)]
+                                      seed=seed, data_cutoff=cut, interval=interval)]
     if "grid_events" in tables:
         ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
         parts += [event_rates(ev, pop, report_year, confidence=confidence, by_category=False, lineage=lin,
-                              data_cutoff=cut),
-                  closure_rates(ev, report_year, cut, confidence=confidence, by_category=False)]
+                              data_cutoff=cut, interval=interval),
+                  closure_rates(ev, report_year, cut, confidence=confidence, by_category=False, interval=interval)]
         # a region's events may stay on disk: the grid functions read them there; only the report dates come here
         if in_year(in_memory(ev, ["reported_at"])["reported_at"], report_year, cut).any():
-            parts.append(time_to_close(ev, report_year, cut, by=("community_id",), confidence=confidence))
+            parts.append(time_to_close(ev, report_year, cut, by=("community_id",), confidence=confidence,
+                                       interval=interval, seed=seed))
         if "callback" in ev.columns:
-            parts.append(callback_outcomes(ev, report_year, confidence=confidence, data_cutoff=cut))
+            parts.append(callback_outcomes(ev, report_year, confidence=confidence, data_cutoff=cut,
+                                           interval=interval))
         if "grid_id" in ev.columns:
-            parts.append(repeat_events(ev, report_year, data_cutoff=cut, confidence=confidence))
+            parts.append(repeat_events(ev, report_year, data_cutoff=cut, confidence=confidence, interval=interval))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else tidy([])
 
@@ -158,8 +165,9 @@ def _cases(indicator: str, n: float, denominator: float) -> float:
 
 def community_vs_district(indicators: pd.DataFrame, community_id: str,
                           keys: Sequence[str] = PROFILE_INDICATORS,
-                          peers: Sequence[str] | None = None) -> pd.DataFrame:
-    """One community's indicators beside the district's, with its rank among its peers.
+                          peers: Sequence[str] | None = None, confidence: float = 0.95,
+                          seed: int = 20241231) -> pd.DataFrame:
+    """One community's indicators beside the district's, with its rank among its peers and a confidence set for it.
 
     Parameters
     ----------
@@ -170,6 +178,10 @@ def community_vs_district(indicators: pd.DataFrame, community_id: str,
         Indicators to show, in this order; keys without a district row are left out.
     peers : sequence of str, optional
         Communities to rank among (default: every community with a row for the key, legacy ones included).
+    confidence : float
+        Level of the rank's confidence set.
+    seed : int
+        Seed of the max-t draws of :func:`evaluation.indicators.ranks.rank_intervals`.
 
     Returns
     -------
@@ -178,7 +190,15 @@ def community_vs_district(indicators: pd.DataFrame, community_id: str,
         cases behind the community's figure: the denominator of a share, the count otherwise; 0 when the community
         has no figure), ``district_value``, ``district_ci_low``, ``district_ci_high``, ``difference`` (community −
         district), ``peers_median``, ``rank`` (1 = highest value, ties share the best rank, as R
-        ``rank(-x, ties.method = "min")``) and ``n_peers`` (peers with a value).
+        ``rank(-x, ties.method = "min")``), ``rank_low`` and ``rank_high`` (the marginal confidence set for the
+        community's rank, Mogstad et al. 2024, max-t: the places it cannot be told apart from) and ``n_peers``
+        (peers with a value).
+
+    The rank set takes each peer's SE from its interval ((high − low) / 2z, so that a share of 0 or 1 keeps the
+    width of its Wilson interval), else its ``se``. A figure without SE or interval is a census (register counts,
+    service hours per resident): its rank is exact, and only ties widen its set. A figure with an interval missing
+    one limit (a median time to close whose band never reaches ½) has no usable SE: that peer is compared with
+    nobody.
     """
     rows = indicators[indicators["group"].astype(str) == ""]
     rows = rows.assign(community_id=rows["community_id"].astype(str))
@@ -198,9 +218,10 @@ def community_vs_district(indicators: pd.DataFrame, community_id: str,
             peer_rows = peer_rows[peer_rows["community_id"].isin(peer_set)]
         vals = peer_rows["value"].to_numpy(dtype="float64")
         vals = vals[np.isfinite(vals)]
-        rank = np.nan
+        rank = rank_low = rank_high = np.nan
         if np.isfinite(value) and len(vals):
             rank = float(stats.rankdata(-np.append(vals, value), method="min")[-1])
+            rank_low, rank_high = _rank_set(peer_rows, str(community_id), c, confidence, seed)
         out.append({
             "indicator": key,
             "community_value": value,
@@ -213,11 +234,37 @@ def community_vs_district(indicators: pd.DataFrame, community_id: str,
             "difference": value - float(d["value"]),
             "peers_median": float(np.median(vals)) if len(vals) else np.nan,
             "rank": rank,
+            "rank_low": rank_low,
+            "rank_high": rank_high,
             "n_peers": int(len(vals)),
         })
     cols = ["indicator", "community_value", "community_ci_low", "community_ci_high", "cases", "district_value",
-            "district_ci_low", "district_ci_high", "difference", "peers_median", "rank", "n_peers"]
+            "district_ci_low", "district_ci_high", "difference", "peers_median", "rank", "rank_low", "rank_high",
+            "n_peers"]
     return pd.DataFrame(out, columns=cols)
+
+
+def _peer_se(rows: pd.DataFrame, confidence: float) -> np.ndarray:
+    """SE of each peer's figure for the rank set (see :func:`community_vs_district`): from the interval, else the
+    ``se`` column, 0 for a census figure (no SE, no limits), NaN when only one limit exists."""
+    lo = rows["ci_low"].to_numpy(dtype="float64")
+    hi = rows["ci_high"].to_numpy(dtype="float64")
+    se = rows["se"].to_numpy(dtype="float64")
+    from_ci = se_from_interval(lo, hi, confidence)
+    census = np.isnan(se) & np.isnan(lo) & np.isnan(hi)
+    return np.where(np.isfinite(from_ci), from_ci, np.where(census, 0.0, se))
+
+
+def _rank_set(peer_rows: pd.DataFrame, community_id: str, own, confidence: float, seed: int) -> tuple[float, float]:
+    """The community's marginal rank set among ``peer_rows`` (itself included once)."""
+    rows = peer_rows[peer_rows["community_id"] != community_id]
+    if own is not None:
+        rows = pd.concat([rows, own.to_frame().T], ignore_index=True)
+    rows = rows[np.isfinite(rows["value"].to_numpy(dtype="float64"))]
+    ranks = rank_intervals(rows["value"].to_numpy(dtype="float64"), _peer_se(rows, confidence), confidence,
+                           seed=seed, n_draws=4000)
+    last = ranks.iloc[-1]
+    return float(last["rank_low"]), float(last["rank_high"])
 
 
 def _domain_means(responses: pd.DataFrame, wave: int, variables: Sequence[str], confidence: float
@@ -237,8 +284,12 @@ def _domain_means(responses: pd.DataFrame, wave: int, variables: Sequence[str], 
 
 
 def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_year: int,
-                    first_year: int | None = None, data_cutoff=None, confidence: float = 0.95) -> pd.DataFrame:
+                    first_year: int | None = None, data_cutoff=None, confidence: float = 0.95,
+                    interval: str = "cluster") -> pd.DataFrame:
     """The community's and the district's events per 10,000 residents, on-time rate and satisfaction index by year.
+
+    The district's event rate and on-time rate take the communities as clusters (``interval="cluster"``, default;
+    ``"iid"``: Garwood and Wilson), as in :mod:`evaluation.indicators.grid`; the community's keep Garwood and Wilson.
 
     - ``events_per_10k``: events reported in the year per 10,000 residents of that year, exact Poisson (Garwood)
       interval (:func:`evaluation.indicators.grid.event_rates`); ``n`` = events.
@@ -264,6 +315,7 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
         The data cut-off (default: end of ``last_year``): events reported after it are left out of every year, the
         on-time rate counts the events due by it, and a year it cuts short gets no events-per-resident point.
     confidence : float
+    interval : {"cluster", "iid"}
 
     Returns
     -------
@@ -303,10 +355,11 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
         if ev is not None and len(ev):
             # a year cut short by the cut-off would read as a fall in events per resident: no point for it
             if pop is not None and cutoff >= default_cutoff(year):
-                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff)
+                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff,
+                                interval=interval)
                 add("events_per_10k", year, r[r["indicator"] == "grid.events_reported.per_10k"], source)
             if "deadline_at" in ev.columns:
-                r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False)
+                r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False, interval=interval)
                 r = r[r["indicator"] == "grid.on_time_rate.share"].assign(n=lambda f: f["denominator"])
                 add("on_time_rate", year, r, source)
         if survey is not None and (pd.to_numeric(survey["wave"]) == year).any():
