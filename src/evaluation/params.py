@@ -125,6 +125,10 @@ class RunParams(BaseModel):
     weighting: Literal["none", "poststratify", "rake"] = Field("rake", description="Survey weighting method")
     weighting_dimensions: list[Literal["sex", "age_group", "hukou"]] = Field(
         ["sex", "age_group", "hukou"], description="Margins raked to, within each community")
+    # 10, 30, 60: district intervals over events, activities and people
+    interval: Literal["cluster", "iid"] = Field(
+        "cluster", description="District intervals: communities as clusters (the figure read as the propensity of a "
+                               "process, the default) or iid (a census reading, Wilson/Garwood/Greenwood)")
     # 40: programme impact
     control_group: Literal["notyet", "never"] = Field("notyet", description="Comparison group of the staggered DiD")
     did_method: Literal["dr", "ipw", "reg"] = Field("dr", description="Estimator of each 2x2 comparison")
