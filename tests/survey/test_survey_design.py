@@ -8,7 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scipy import stats
+
 from evaluation.survey import SurveyDesign
+
+from .conftest import REF_DIR, assert_matches
 
 LONELY_CSV = Path(__file__).resolve().parents[1] / "reference" / "survey" / "apiclus1_lonely.csv"
 DESIGNS = ["strat", "clus1", "clus1_nofpc", "clus2", "clus2_w", "srs"]
@@ -121,3 +125,60 @@ def test_design_errors(api):
         SurveyDesign(api["srs"], lonely_psu="nope")
     with pytest.raises(ValueError, match="only one primary"):
         SurveyDesign(api["srs"].assign(one=1), ids="one")
+
+
+# ------------------------------------------------------------------------------------- issue 15: agree with R
+@pytest.mark.parametrize("name", ["clus1", "strat", "clus2_w"])
+def test_domain_intervals_use_t_with_the_domain_degrees_of_freedom(designs, ref15, check, name):
+    key = {"clus1": "clus1_stype", "strat": "strat_stype", "clus2_w": "clus2_stype"}[name]
+    e = ref15["domain_t"][key]
+    got = designs[name].by("api00", "stype", df="domain")
+    assert got["stype"].tolist() == e["level"]
+    assert got["df"].tolist() == e["df"]
+    check(got, e, cols=("estimate", "se", "ci_low", "ci_high"))
+    # The default stays R's confint(svyby(...)): normal quantiles, no df column.
+    z = designs[name].by("api00", "stype")
+    assert "df" not in z and np.all(z["ci_high"] - z["ci_low"] < got["ci_high"] - got["ci_low"])
+
+
+def test_domain_intervals_with_the_whole_design_degrees_of_freedom(designs, ref15):
+    got = designs["clus1"].by("api00", "stype", df="design")
+    assert (got["df"] == ref15["domain_t"]["clus1_design_df"]["degf"]).all()
+    crit = stats.t.ppf(0.975, 14)
+    np.testing.assert_allclose(got["ci_high"] - got["estimate"], crit * got["se"], rtol=1e-12)
+    with pytest.raises(ValueError, match="df must be"):
+        designs["clus1"].by("api00", "stype", df="t")
+
+
+def test_domain_of_one_psu_has_no_t_interval(designs):
+    got = designs["clus1"].by("api00", "dnum", df="domain")
+    assert (got["df"] == 0).all() and got["ci_low"].isna().all()
+
+
+def test_ciprop_with_missing_values_uses_the_whole_design_df(ref15):
+    df = pd.read_csv(REF_DIR / "apiclus1_na.csv")
+    d = SurveyDesign(df, ids="dnum", weights="pw", fpc="fpc")
+    e = ref15["ciprop_na"]
+    assert d.degf() == e["degf"]
+    for method in ("logit", "mean"):
+        got = d.ciprop("sch_wide_yes", method=method, na_rm=True)
+        assert_matches(got, e[method], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+def test_deff_is_missing_when_weights_sum_below_n_or_one_unit(api, ref15):
+    small = api["strat"].assign(w=api["strat"]["pw"] / 100)
+    d = SurveyDesign(small, strata="stype", weights="w")
+    got = d.mean("api00")
+    assert_matches(got, ref15["deff"]["weights_below_n"], cols=("estimate", "se", "ci_low", "ci_high"))
+    assert np.isnan(got["deff"].iloc[0]) and ref15["deff"]["weights_below_n"]["deff"] == "NA"
+    assert np.isnan(d.total("api00")["deff"].iloc[0]) and np.isnan(d.proportion("stype")["deff"]).all()
+    # One unit in a domain: its SRS variance is undefined, so is the design effect (not 0).
+    one = api["strat"].assign(dom=np.where(np.arange(len(api["strat"])) == 0, "single", "rest"))
+    by = SurveyDesign(one, strata="stype", weights="pw", fpc="fpc").by("api00", "dom")
+    assert np.isnan(by.loc[by["dom"] == "single", "deff"]).all()
+    assert np.isfinite(by.loc[by["dom"] == "rest", "deff"]).all()
+
+
+def test_fewer_fpc_columns_than_stages_is_refused(api):
+    with pytest.raises(ValueError, match="1 column\\(s\\) for a 2-stage design"):
+        SurveyDesign(api["clus2"], ids=["dnum", "snum"], fpc="fpc1")

@@ -50,3 +50,15 @@ def test_bootstrap_scale_and_agreement(designs, ref):
 def test_jk1_refuses_stratified(designs):
     with pytest.raises(ValueError, match="stratified"):
         designs["strat"].replicate("JK1")
+
+
+def test_replicates_where_a_domain_is_empty_are_dropped_with_a_warning(designs, ref15):
+    r = designs["clus1"].replicate("JK1")
+    e = ref15["replicate_domain"]
+    with pytest.warns(UserWarning, match="replicates gave NA results and were discarded"):
+        got = r.by("api00", "dnum")
+    assert got["dnum"].astype(str).tolist() == e["level"]
+    np.testing.assert_allclose(got["estimate"], e["estimate"], rtol=1e-12)
+    # Each district is one PSU: the only replicate without it is dropped, the rest agree exactly (R: SE 0, not NA).
+    np.testing.assert_allclose(got["se"], e["se"], atol=1e-9)
+    assert np.isfinite(got["ci_low"]).all()

@@ -15,7 +15,8 @@ Conventions (all as R ``survey`` 4.1.1 does them)
   ``nest=True`` makes stage-1 ids unique within strata; otherwise a PSU id found in two strata is an error.
 * ``fpc``: population sizes per stage (values > 1) or sampling fractions (all ≤ 1), per stratum. Without ``fpc`` the
   variance is the with-replacement first-stage ("ultimate cluster") one. Without ``weights`` they come from the fpc.
-  With fewer fpc columns than stages the later stages are treated as completely enumerated (no variance).
+  A design with fewer fpc columns than stages is refused (as R does): a missing population size would silently
+  read as a census of that stage.
 * Domains and ``na_rm=True`` keep every unit in the design and zero the contribution of the others, which equals R's
   subsetting (R keeps the number of sampled PSUs per stratum, so absent PSUs count as zero totals).
 * Confidence intervals: mean, total, ratio, proportion and ``by`` use normal quantiles (``confint.svystat`` has
@@ -43,6 +44,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import stats
 
 from evaluation.survey.estimators import QUANTILE_RULES, critical_value, wald_table
 from evaluation.survey.variance import (
@@ -80,6 +82,18 @@ def _levels(values: pd.Series) -> list:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [c for c in values.cat.categories if (values == c).any()]
     return sorted(values.dropna().unique().tolist())
+
+
+def _deff(v: np.ndarray | float, vsrs: np.ndarray | float, big_w, nobs) -> np.ndarray:
+    """Design effect v / v_srs, NaN where it is not defined.
+
+    The without-replacement SRS variance needs Σw ≥ n (a population at least as large as the sample) and at least
+    two units; otherwise R's ``svymean(deff = TRUE)`` has no meaningful reference (a negative or 0/0 ratio), so NaN.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.asarray(v, dtype=float) / np.asarray(vsrs, dtype=float)
+    bad = (np.asarray(big_w, dtype=float) < np.asarray(nobs, dtype=float)) | (np.asarray(nobs) < 2)
+    return np.where(bad, np.nan, out)
 
 
 class SurveyDesign:
@@ -167,16 +181,20 @@ class SurveyDesign:
             sampsize_rows.append(n_sampled[s])
 
         popsize_rows: list[np.ndarray] = []
+        if fpc_cols and len(fpc_cols) < n_stages:
+            # R's svydesign refuses this too: a missing stage-k population size cannot be told from a census.
+            raise ValueError(
+                f"fpc has {len(fpc_cols)} column(s) for a {n_stages}-stage design: give one population size (or "
+                f"sampling fraction) per stage, e.g. fpc=[...] with {n_stages} columns; for a completely enumerated "
+                "later stage repeat the number of sampled units there"
+            )
         if fpc_cols:
             vals = np.column_stack([data[c].to_numpy(dtype=float) for c in fpc_cols])
             is_pop = np.any(vals > 1)
             if is_pop != bool(np.all(vals >= 1)):
                 raise ValueError("Must have all fpc>=1 or all fpc<=1")
             for k in range(n_stages):
-                if k < len(fpc_cols):
-                    pop = vals[:, k] if is_pop else sampsize_rows[k] / vals[:, k]
-                else:
-                    pop = sampsize_rows[k].astype(float)  # later stages completely enumerated
+                pop = vals[:, k] if is_pop else sampsize_rows[k] / vals[:, k]
                 if np.any(pop < sampsize_rows[k]):
                     raise ValueError("FPC implies >100% sampling in some strata")
                 popsize_rows.append(pop)
@@ -270,6 +288,15 @@ class SurveyDesign:
         st = self._stages.stages[0]
         return int(len(np.unique(st.cluster[act])) - len(np.unique(self._row_strata[0][act])))
 
+    def _domain_degf(self, d: np.ndarray, n_dom: int) -> np.ndarray:
+        """``degf`` of each domain's subset design (R ``degf(subset(design, d == k))``), domains coded 0..n_dom-1."""
+        act = (d >= 0) & (self._weights != 0)
+        cl, st = self._stages.stages[0].cluster[act], self._row_strata[0][act]
+        dk = d[act]
+        n_psu = np.bincount(np.unique(np.column_stack([dk, cl]), axis=0)[:, 0], minlength=n_dom)
+        n_str = np.bincount(np.unique(np.column_stack([dk, st]), axis=0)[:, 0], minlength=n_dom)
+        return (n_psu - n_str).astype(float)
+
     def _prepare(self, var: str, na_rm: bool) -> tuple[np.ndarray, np.ndarray, bool]:
         y = self._numeric(var)
         miss = np.isnan(y)
@@ -282,7 +309,8 @@ class SurveyDesign:
         """(svyvar, nobs, Σw) of ``y`` in the domain where ``w`` > 0 (R's ``svyvar`` with n/(n-1))."""
         nobs = int(np.count_nonzero(w))
         big_w = w.sum()
-        var = np.sum(w * (y - est) ** 2) / big_w * nobs / (nobs - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):  # one unit: undefined (NaN), as R's svyvar
+            var = np.sum(w * (y - est) ** 2) / big_w * nobs / (nobs - 1)
         return var, nobs, big_w
 
     # ------------------------------------------------------------------ estimators
@@ -298,8 +326,7 @@ class SurveyDesign:
         v = self._vcov(z, ok & (w != 0))[0, 0]
         svar, nobs, _ = self._srs_var(w, y, est)
         vsrs = svar * (big_w - nobs) / (big_w * nobs)
-        with np.errstate(invalid="ignore", divide="ignore"):  # deff is 0/0 for a constant variable
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)  # also 0/0 (NaN) for a constant variable
         return wald_table([est], [np.sqrt(v)], level, deff=[deff], labels={"variable": [var]})
 
     def total(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
@@ -313,8 +340,7 @@ class SurveyDesign:
         big_w = w.sum()
         svar, nobs, _ = self._srs_var(w, y, est / big_w)
         vsrs = svar * big_w**2 * (big_w - nobs) / (big_w * nobs)
-        with np.errstate(invalid="ignore", divide="ignore"):  # deff is 0/0 for a constant variable
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)
         return wald_table([est], [np.sqrt(v)], level, deff=[deff], labels={"variable": [var]})
 
     def ratio(self, num: str, den: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
@@ -333,8 +359,7 @@ class SurveyDesign:
         big_w = w.sum()
         svar, nobs, _ = self._srs_var(w, resid, np.sum(w * resid) / big_w)
         vsrs = svar * big_w**2 * (big_w - nobs) / (big_w * nobs)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)
         return wald_table([r], [np.sqrt(v)], level, deff=[deff], labels={"numerator": [num], "denominator": [den]})
 
     def proportion(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
@@ -353,11 +378,11 @@ class SurveyDesign:
         z = w[:, None] * (ind - est) / big_w
         vc = self._vcov(z, ok & (w != 0))
         nobs = int(np.count_nonzero(w))
-        svar = (w @ (ind - est) ** 2) / big_w * nobs / (nobs - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            svar = (w @ (ind - est) ** 2) / big_w * nobs / (nobs - 1)
         vsrs = svar * (big_w - nobs) / (big_w * nobs)
         v = np.diag(vc)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)
         return wald_table(est, np.sqrt(np.maximum(v, 0)), level, deff=deff, labels={"variable": [var] * len(levels), "level": levels})
 
     def quantile(
@@ -411,8 +436,8 @@ class SurveyDesign:
         """
         m = self.mean(var, na_rm=na_rm, level=level)
         p, se, deff = float(m.estimate[0]), float(m.se[0]), float(m.deff[0])
-        y, ok, _ = self._prepare(var, na_rm)
-        crit = critical_value(level, self.degf(ok))
+        # R's svyciprop takes df = degf(design) of the design it is given, missing values included.
+        crit = critical_value(level, self.degf())
         if p in (0.0, 1.0) or not np.isfinite(p):
             # The logit interval is degenerate (R's GLM does not converge there); report the point.
             lo, hi = p, p
@@ -436,12 +461,22 @@ class SurveyDesign:
         denominator: str | None = None,
         na_rm: bool = False,
         level: float = 0.95,
+        df: Literal["normal", "domain", "design"] = "normal",
     ) -> pd.DataFrame:
         """Domain estimates (R ``svyby``), one row per domain (and level, for proportions).
 
         Domain variances keep the full design (zero contributions outside the domain), which is the correct domain
         variance and equals R's subsetting. Empty domains are dropped.
+
+        ``df`` sets the interval's critical value: ``"normal"`` is R's ``confint(svyby(...))`` (z); ``"domain"`` is
+        t with the domain's own design degrees of freedom, R ``confint(svymean(~y, subset(design, dom)), df =
+        degf(subset(design, dom)))``: #PSUs − #strata among the domain's units (respondents missing ``var``
+        included, as ``degf`` of the subset counts them); ``"design"`` is t with ``degf(design)`` of the whole
+        design. With ``"domain"`` or ``"design"`` a column ``df`` is added. A domain of one PSU per stratum has
+        0 degrees of freedom and no interval (NaN).
         """
+        if df not in ("normal", "domain", "design"):
+            raise ValueError("df must be 'normal', 'domain' or 'design'")
         by_cols = _as_list(by)
         frame = self.data[by_cols]
         valid = ~frame.isna().any(axis=1).to_numpy()
@@ -527,17 +562,26 @@ class SurveyDesign:
         for j in range(n_lev):
             rv = resid_for_deff[:, j]
             mu = np.bincount(dr, weights=wr * rv, minlength=n_dom) / big_w
-            svar[:, j] = (np.bincount(dr, weights=wr * (rv - mu[dr]) ** 2, minlength=n_dom) / big_w
-                          * nobs / (nobs - 1))[:]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                svar[:, j] = (np.bincount(dr, weights=wr * (rv - mu[dr]) ** 2, minlength=n_dom) / big_w
+                              * nobs / (nobs - 1))
         if stat == "mean" or stat == "proportion":
             vsrs = svar * ((big_w - nobs) / (big_w * nobs))[:, None]
         else:
             vsrs = svar * (big_w**2 * (big_w - nobs) / (big_w * nobs))[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            deff = se**2 / vsrs
+        deff = _deff(se**2, vsrs, big_w[:, None], nobs[:, None])
 
         out = keys.loc[np.repeat(np.arange(n_dom), n_lev)].reset_index(drop=True)
         table = wald_table(est.ravel(), se.ravel(), level, deff=None if stat == "ratio" else deff.ravel())
+        if df != "normal":
+            dfs = self._domain_degf(d, n_dom) if df == "domain" else np.full(n_dom, float(self.degf()))
+            dfs = np.repeat(dfs, n_lev)
+            a = 1 - (1 - level) / 2
+            with np.errstate(invalid="ignore"):
+                crit = np.where(dfs > 0, stats.t.ppf(a, np.maximum(dfs, 1)), np.nan)
+            table["ci_low"] = table["estimate"] - crit * table["se"]
+            table["ci_high"] = table["estimate"] + crit * table["se"]
+            table.insert(len(table.columns) - 1, "df", dfs.astype(int))
         if stat == "proportion":
             out.insert(len(by_cols), "level", levels * n_dom)
         out.insert(len(by_cols), "variable", var if stat != "ratio" else f"{var}/{denominator}")
@@ -559,12 +603,21 @@ class SurveyDesign:
         return rake(self, margins, tol=tol, max_iter=max_iter)
 
     def calibrate(
-        self, formula: str, population: pd.Series | Mapping[str, float], calfun: str = "linear"
+        self, formula: str, population: pd.Series | Mapping[str, float], calfun: str = "linear",
+        bounds: tuple[float, float] = (-np.inf, np.inf), trim: tuple[float, float] | None = None,
+        epsilon: float = 1e-7, max_iter: int = 50, force: bool = False,
     ) -> SurveyDesign:
-        """Linearly calibrated (GREG) design (R ``calibrate``); see :func:`evaluation.survey.calibration.calibrate`."""
+        """Calibrated design (R ``calibrate``); see :func:`evaluation.survey.calibration.calibrate`."""
         from evaluation.survey.calibration import calibrate
 
-        return calibrate(self, formula, population, calfun=calfun)
+        return calibrate(self, formula, population, calfun=calfun, bounds=bounds, trim=trim, epsilon=epsilon,
+                         max_iter=max_iter, force=force)
+
+    def trim_weights(self, upper: float = np.inf, lower: float = -np.inf, strict: bool = False) -> SurveyDesign:
+        """Trimmed weights (R ``trimWeights``); see :func:`evaluation.survey.calibration.trim_weights`."""
+        from evaluation.survey.calibration import trim_weights
+
+        return trim_weights(self, upper=upper, lower=lower, strict=strict)
 
     def replicate(self, method: Literal["JK1", "bootstrap"] = "JK1", n_reps: int = 50, seed: int | None = None):
         """Replicate-weight design (R ``as.svrepdesign``); see :func:`evaluation.survey.replicate.as_replicate`."""

@@ -13,7 +13,8 @@ full-sample estimate (``mse = True``).
   R's exported replicate factors through :class:`ReplicateDesign` directly.
 
 Estimates: mean, total, ratio, by (domain means/totals) with ``estimate, se, ci_low, ci_high`` (normal intervals,
-as ``confint`` on an R ``svrepstat``). ``deff`` is not computed for replicate designs.
+as ``confint`` on an R ``svrepstat``). ``deff`` is not computed for replicate designs. A replicate in which a domain
+has zero weight is dropped from that domain's variance with a warning, as R does.
 
 References
 ----------
@@ -81,10 +82,28 @@ class ReplicateDesign:
         return self._factors.shape[1]
 
     def _variance(self, reps: np.ndarray, full: np.ndarray) -> np.ndarray:
-        """R ``svrVar`` for a (replicates × statistics) matrix."""
-        centre = full if self.mse else reps[self.rscales > 0].mean(axis=0)
-        dev = reps - centre
-        return self.scale * np.sum(self.rscales[:, None] * dev**2, axis=0)
+        """R ``svrVar`` for a (replicates × statistics) matrix, one statistic at a time.
+
+        A replicate in which a statistic is undefined (a domain with zero weight in that replicate, e.g. the one
+        PSU of the domain dropped by the jackknife) is left out of that statistic's variance with a warning, as R
+        ``svrVar`` (``na.action = na.omit``) does; ``scale`` is kept.
+        """
+        reps = np.atleast_2d(np.asarray(reps, dtype=float))
+        full = np.broadcast_to(np.asarray(full, dtype=float), (reps.shape[1],))
+        out = np.empty(reps.shape[1])
+        dropped = 0
+        for j in range(reps.shape[1]):
+            ok = np.isfinite(reps[:, j])
+            if not ok.any():
+                out[j] = np.nan
+                continue
+            dropped = max(dropped, int((~ok).sum()))
+            th, rs = reps[ok, j], self.rscales[ok]
+            centre = full[j] if self.mse else th[rs > 0].mean()
+            out[j] = self.scale * np.sum(rs * (th - centre) ** 2)
+        if dropped:
+            warnings.warn(f"{dropped} replicates gave NA results and were discarded.", UserWarning, stacklevel=3)
+        return out
 
     def _table(self, est, var, level, labels) -> pd.DataFrame:
         crit = critical_value(level)
@@ -113,7 +132,8 @@ class ReplicateDesign:
             return num_full, num_rep
         den_full = (self._w * x) @ ind
         den_rep = (self._repw * x[:, None]).T @ ind
-        return num_full / den_full, num_rep / den_rep
+        with np.errstate(invalid="ignore", divide="ignore"):  # a domain empty in a replicate: NaN, dropped later
+            return num_full / den_full, num_rep / den_rep
 
     def mean(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
         y, ok = self._y(var, na_rm)
