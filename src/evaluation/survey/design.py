@@ -20,10 +20,14 @@ Conventions (all as R ``survey`` 4.1.1 does them)
 * Domains and ``na_rm=True`` keep every unit in the design and zero the contribution of the others, which equals R's
   subsetting (R keeps the number of sampled PSUs per stratum, so absent PSUs count as zero totals).
 * Confidence intervals: mean, total, ratio, proportion and ``by`` use normal quantiles (``confint.svystat`` has
-  ``df = Inf``); ``quantile`` (Woodruff, ``interval.type = "mean"``, survey 4.1's default) and ``ciprop`` use t with
+  ``df = Inf``), or for ``by`` t with each domain's own ``degf`` (``df="domain"``, R ``confint(..., df =
+  degf(subset(design, domain)))``); ``quantile`` (Woodruff, ``interval.type = "mean"``, survey 4.1's default) and ``ciprop`` use t with
   ``degf(design)`` degrees of freedom; ``glm`` uses t with ``degf + 1 - p``.
 * ``deff`` is R's ``deff = TRUE``: design variance over the variance under simple random sampling without replacement
   of the same number of units from a population of size Σw.
+* Lonely PSUs with missing values (``na_rm=True``) and in domains: a stratum is "present" when it holds a unit of
+  the analysed subpopulation, and R's NA/0 results follow (checked for every policy with missing values in the
+  randomized differential test, ``tests/survey/test_survey_differential.py``).
 * ``lonely_psu`` is R's ``options(survey.lonely.psu)``: "fail", "remove", "certainty" (a lonely stratum adds nothing
   at its stage), "adjust" (its PSU total is centred at zero rather than at the stratum mean) or "average" (the
   other strata's variance is scaled up by #strata / #estimable strata).
@@ -432,7 +436,9 @@ class SurveyDesign:
 
         ``"logit"`` is R's default: a Wald interval for logit(p) from the intercept-only quasi-binomial survey GLM,
         whose SE is exactly SE(p̂)/(p̂(1−p̂)); ``"mean"`` is a Wald interval on the proportion itself. ``se`` and
-        ``deff`` are those of the mean, as R reports.
+        ``deff`` are those of the mean, as R reports. The degrees of freedom are ``degf`` of the whole design, also
+        with ``na_rm=True`` (R's ``df = degf(design)``). With 1 degree of freedom R's logit interval degenerates to
+        (0, NaN) through a double-precision round trip in ``confint.svyglm``; ours is the exact t(1) interval.
         """
         m = self.mean(var, na_rm=na_rm, level=level)
         p, se, deff = float(m.estimate[0]), float(m.se[0]), float(m.deff[0])
