@@ -625,6 +625,18 @@ class SurveyDesign:
 
         return trim_weights(self, upper=upper, lower=lower, strict=strict)
 
+    def table(self, rows: str, cols: str | None = None, total: float | None = None) -> pd.DataFrame:
+        """Weighted cross-table (R ``svytable``); see :func:`evaluation.survey.tables.svytable`."""
+        from evaluation.survey.tables import svytable
+
+        return svytable(self, rows, cols, total=total)
+
+    def chisq(self, rows: str, cols: str, statistic: Literal["F", "Chisq"] = "F") -> pd.DataFrame:
+        """Rao–Scott test of association (R ``svychisq``); see :func:`evaluation.survey.tables.svychisq`."""
+        from evaluation.survey.tables import svychisq
+
+        return svychisq(self, rows, cols, statistic=statistic)
+
     def replicate(self, method: Literal["JK1", "bootstrap"] = "JK1", n_reps: int = 50, seed: int | None = None):
         """Replicate-weight design (R ``as.svrepdesign``); see :func:`evaluation.survey.replicate.as_replicate`."""
         from evaluation.survey.replicate import as_replicate

@@ -136,6 +136,21 @@ ref$trend <- list(
                p_value = unname(summary(fit)$coefficients["wave", 4]), df = fit$df.residual)
 )
 
+# ---- svytable and svychisq (Rao-Scott)
+chisq <- function(x) list(statistic = unname(x$statistic), parameter = unname(x$parameter),
+                          p_value = unname(x$p.value))
+tab <- function(t) list(values = as.vector(unclass(t)), rows = rownames(t), cols = colnames(t))
+ref$chisq <- list(
+  clus1_schwide_stype_F = chisq(svychisq(~sch.wide + stype, dclus1)),
+  clus1_schwide_stype_Chisq = chisq(svychisq(~sch.wide + stype, dclus1, statistic = "Chisq")),
+  strat_stype_awards_F = chisq(svychisq(~stype + awards, dstrat)),
+  clus2_stype_both_F = chisq(svychisq(~stype + both, dclus2)),
+  calibrated_F = chisq(svychisq(~sch.wide + stype, cal$linear_bounded)),
+  na_F = chisq(svychisq(~sch_wide_yes + stype, dna))
+)
+ref$svytable <- list(clus1_schwide_stype = tab(svytable(~sch.wide + stype, dclus1)),
+                     clus1_stype = list(values = as.vector(svytable(~stype, dclus1))))
+
 # ---- the raked wave of make_wave_reference.R: community intervals with the community's degf
 ws <- read.csv(file.path(out_dir, "wave_sample.csv"), stringsAsFactors = FALSE)
 wm <- read.csv(file.path(out_dir, "wave_margins.csv"), stringsAsFactors = FALSE)
