@@ -182,3 +182,43 @@ def test_deff_is_missing_when_weights_sum_below_n_or_one_unit(api, ref15):
 def test_fewer_fpc_columns_than_stages_is_refused(api):
     with pytest.raises(ValueError, match="1 column\\(s\\) for a 2-stage design"):
         SurveyDesign(api["clus2"], ids=["dnum", "snum"], fpc="fpc1")
+
+
+# ------------------------------------------------------------ svyciprop methods, svyvar, total of a factor
+@pytest.mark.parametrize("method", ["xlogit", "asin", "beta", "mean", "logit"])
+def test_ciprop_methods_match_r(api, designs, ref15, method):
+    e = ref15["ciprop_methods"][method]
+    clus1 = designs["clus1"]
+    strat = designs["strat"].with_columns(awards_yes=(api["strat"]["awards"] == "Yes").astype(float))
+    na = SurveyDesign(pd.read_csv(REF_DIR / "apiclus1_na.csv"), ids="dnum", weights="pw", fpc="fpc")
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert_matches(clus1.ciprop("sch_wide_yes", method=method), e["clus1"], cols=cols)
+    assert_matches(strat.ciprop("awards_yes", method=method), e["strat"], cols=cols)
+    assert_matches(na.ciprop("sch_wide_yes", method=method, na_rm=True), e["na"], cols=cols)
+
+
+def test_ciprop_refuses_an_unknown_method(designs):
+    with pytest.raises(ValueError, match="method must be"):
+        designs["clus1"].ciprop("sch_wide_yes", method="likelihood")
+
+
+@pytest.mark.parametrize("name", ["clus1", "strat", "clus2_w"])
+def test_svyvar_matches_r(designs, ref15, name):
+    key = {"clus1": "clus1", "strat": "strat", "clus2_w": "clus2"}[name]
+    assert_matches(designs[name].variance("api00"), ref15["svyvar"][key], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+def test_svyvar_with_missing_values_matches_r(ref15):
+    na = SurveyDesign(pd.read_csv(REF_DIR / "apiclus1_na.csv"), ids="dnum", weights="pw", fpc="fpc")
+    assert_matches(na.variance("sch_wide_yes", na_rm=True), ref15["svyvar"]["na"],
+                   cols=("estimate", "se", "ci_low", "ci_high"))
+    assert np.isnan(na.variance("sch_wide_yes")["estimate"].iloc[0])
+
+
+def test_total_of_a_factor_matches_r(designs, ref15):
+    got = designs["clus1"].total("stype")
+    assert got["level"].tolist() == ["E", "H", "M"]
+    assert_matches(got, ref15["total_factor"]["clus1_stype"])
+    got = designs["strat"].total("awards")
+    assert got["level"].tolist() == ["No", "Yes"]
+    assert_matches(got, ref15["total_factor"]["strat_awards"])

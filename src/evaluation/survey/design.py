@@ -333,8 +333,49 @@ class SurveyDesign:
         deff = _deff(v, vsrs, big_w, nobs)  # also 0/0 (NaN) for a constant variable
         return wald_table([est], [np.sqrt(v)], level, deff=[deff], labels={"variable": [var]})
 
+    def variance(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+        """Population variance of ``var`` (R ``svyvar``): the design-based mean of (y − ȳ)² · n/(n−1).
+
+        n is the number of units with non-zero weight in the design — with ``na_rm`` those missing ``var`` included,
+        as R survey 4.1.1 counts them; the SE treats ȳ as fixed, as R does (the mean's own variability enters only
+        at second order). ``deff`` is not defined (NaN).
+        """
+        y, ok, has_na = self._prepare(var, na_rm)
+        if has_na:
+            return wald_table([np.nan], [np.nan], level, labels={"variable": [var]})
+        w = self._weights * ok
+        n = int(np.count_nonzero(self._weights))
+        if n < 2:
+            return wald_table([np.nan], [np.nan], level, labels={"variable": [var]})
+        ybar = np.sum(w * y) / w.sum()
+        dev2 = np.where(ok, (y - ybar) ** 2 * n / (n - 1), np.nan)
+        out = self.with_columns(_svyvar=dev2).mean("_svyvar", na_rm=True, level=level)
+        out["variable"] = var
+        out["deff"] = np.nan
+        return out
+
     def total(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
-        """Design-based (Horvitz–Thompson) total (R ``svytotal(deff = TRUE)``)."""
+        """Design-based (Horvitz–Thompson) total (R ``svytotal(deff = TRUE)``).
+
+        For a categorical (non-numeric) variable, the estimated number of units at each level (R ``svytotal`` on a
+        factor), one row per level with a ``level`` column.
+        """
+        col = self.data[var]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            levels = _levels(col)
+            miss = col.isna().to_numpy()
+            if miss.any() and not na_rm:
+                nan = [np.nan] * len(levels)
+                return wald_table(nan, nan, level, deff=nan, labels={"variable": [var] * len(levels),
+                                                                     "level": levels})
+            cols = {f"_lev{i}": np.where(miss, np.nan, (col == lev).to_numpy(dtype=float))
+                    for i, lev in enumerate(levels)}
+            d = self.with_columns(**cols)
+            parts = [d.total(c, na_rm=na_rm, level=level) for c in cols]
+            out = pd.concat(parts, ignore_index=True)
+            out["variable"] = var
+            out.insert(1, "level", levels)
+            return out
         y, ok, has_na = self._prepare(var, na_rm)
         if has_na:
             return wald_table([np.nan], [np.nan], level, deff=[np.nan], labels={"variable": [var]})
@@ -430,31 +471,49 @@ class SurveyDesign:
         return out
 
     def ciprop(
-        self, var: str, method: Literal["logit", "mean"] = "logit", na_rm: bool = False, level: float = 0.95
+        self, var: str, method: Literal["logit", "xlogit", "mean", "asin", "beta"] = "logit", na_rm: bool = False,
+        level: float = 0.95,
     ) -> pd.DataFrame:
         """Confidence interval for a proportion (R ``svyciprop``), t with ``degf(design)`` degrees of freedom.
 
         ``"logit"`` is R's default: a Wald interval for logit(p) from the intercept-only quasi-binomial survey GLM,
-        whose SE is exactly SE(p̂)/(p̂(1−p̂)); ``"mean"`` is a Wald interval on the proportion itself. ``se`` and
-        ``deff`` are those of the mean, as R reports. The degrees of freedom are ``degf`` of the whole design, also
-        with ``na_rm=True`` (R's ``df = degf(design)``). With 1 degree of freedom R's logit interval degenerates to
-        (0, NaN) through a double-precision round trip in ``confint.svyglm``; ours is the exact t(1) interval.
+        whose SE is exactly SE(p̂)/(p̂(1−p̂)); ``"xlogit"`` is the same interval by the delta method (R computes it
+        without the GLM; the numbers are equal); ``"mean"`` is a Wald interval on the proportion itself; ``"asin"``
+        a Wald interval on asin(√p) (SE(p̂)/(2√(p̂(1−p̂)))); ``"beta"`` is Korn & Graubard's (1998) Clopper–Pearson
+        interval with the effective sample size p̂(1−p̂)/Var(p̂) scaled by (t_{n−1}/t_degf)², n the design's rows.
+        ``se`` and ``deff`` are those of the mean, as R reports. The degrees of freedom are ``degf`` of the whole
+        design, also with ``na_rm=True`` (R's ``df = degf(design)``). With 1 degree of freedom R's logit interval
+        degenerates to (0, NaN) through a double-precision round trip in ``confint.svyglm``; ours is the exact t(1)
+        interval. R's ``"likelihood"`` method is not implemented.
+
+        Reference: Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for proportions with small expected
+        number of positive counts estimated from survey data. *Survey Methodology* 24, 193–201.
         """
+        if method not in ("logit", "xlogit", "mean", "asin", "beta"):
+            raise ValueError("method must be 'logit', 'xlogit', 'mean', 'asin' or 'beta'")
         m = self.mean(var, na_rm=na_rm, level=level)
         p, se, deff = float(m.estimate[0]), float(m.se[0]), float(m.deff[0])
         # R's svyciprop takes df = degf(design) of the design it is given, missing values included.
-        crit = critical_value(level, self.degf())
+        df = self.degf()
+        crit = critical_value(level, df)
         if p in (0.0, 1.0) or not np.isfinite(p):
             # The logit interval is degenerate (R's GLM does not converge there); report the point.
             lo, hi = p, p
-        elif method == "logit":
+        elif method in ("logit", "xlogit"):
             b = np.log(p / (1 - p))
             se_b = se / (p * (1 - p))
             lo, hi = (1 / (1 + np.exp(-(b + s * crit * se_b))) for s in (-1, 1))
         elif method == "mean":
             lo, hi = p - crit * se, p + crit * se
+        elif method == "asin":
+            a = np.arcsin(np.sqrt(p))
+            se_a = se / (2 * np.sqrt(p * (1 - p)))
+            lo, hi = (np.sin(a + s * crit * se_a) ** 2 for s in (-1, 1))
         else:
-            raise ValueError("method must be 'logit' or 'mean'")
+            alpha = 1 - level
+            n_eff = p * (1 - p) / se**2 * (stats.t.ppf(alpha / 2, len(self.data) - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+            lo = float(stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1))
+            hi = float(stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)))
         return pd.DataFrame(
             {"variable": [var], "estimate": [p], "se": [se], "ci_low": [lo], "ci_high": [hi], "deff": [deff]}
         )

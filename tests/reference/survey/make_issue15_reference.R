@@ -92,6 +92,20 @@ ref$ciprop_na <- list(
   mean = ciprop(svyciprop(~sch_wide_yes, dna, method = "mean", na.rm = TRUE))
 )
 
+ref$ciprop_methods <- list()
+for (m in c("xlogit", "asin", "beta", "mean", "logit")) {
+  ref$ciprop_methods[[m]] <- list(
+    clus1 = ciprop(svyciprop(~I(sch.wide == "Yes"), dclus1, method = m)),
+    strat = ciprop(svyciprop(~I(awards == "Yes"), dstrat, method = m)),
+    na = ciprop(svyciprop(~sch_wide_yes, dna, method = m, na.rm = TRUE)))
+}
+
+# ---- svyvar and the total of a factor
+ref$svyvar <- list(clus1 = stat(svyvar(~api00, dclus1)), strat = stat(svyvar(~api00, dstrat)),
+                   na = stat(svyvar(~sch_wide_yes, dna, na.rm = TRUE)), clus2 = stat(svyvar(~api00, dclus2)))
+ref$total_factor <- list(clus1_stype = stat(svytotal(~stype, dclus1, deff = TRUE)),
+                         strat_awards = stat(svytotal(~awards, dstrat, deff = TRUE)))
+
 # ---- design effects that are not defined
 dsmall <- svydesign(id = ~1, strata = ~stype, weights = ~I(pw / 100), data = apistrat)
 ref$deff <- list(weights_below_n = stat(suppressWarnings(svymean(~api00, dsmall, deff = TRUE))))
