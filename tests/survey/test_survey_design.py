@@ -222,3 +222,32 @@ def test_total_of_a_factor_matches_r(designs, ref15):
     got = designs["strat"].total("awards")
     assert got["level"].tolist() == ["No", "Yes"]
     assert_matches(got, ref15["total_factor"]["strat_awards"])
+
+
+# ------------------------------------------------------------------ domains as subset designs (quantile, ciprop, GLM)
+def test_quantile_and_ciprop_by_domain_match_r(designs, ref15):
+    e = ref15["domains"]
+    q = designs["clus1"].by_subset("api00", "stype", "quantile", q=[0.25, 0.5])
+    for lev in ("E", "H", "M"):
+        assert_matches(q[q["stype"] == lev], e["quantile"][lev], cols=("estimate", "se", "ci_low", "ci_high"))
+    p = designs["clus1"].by_subset("sch_wide_yes", "stype", "ciprop")
+    for lev in ("E", "H", "M"):
+        assert_matches(p[p["stype"] == lev], e["ciprop"][lev], cols=("estimate", "se", "ci_low", "ci_high"))
+    with pytest.raises(ValueError, match="stat must be"):
+        designs["clus1"].by_subset("api00", "stype", "mean")
+
+
+def test_glm_on_a_domain_is_the_subset_design(designs, api, ref15):
+    e = ref15["domains"]
+    clus1, strat = designs["clus1"], designs["strat"]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    fit = clus1.subset(api["clus1"]["stype"] == "E").glm("api00 ~ ell + meals")
+    assert_matches(fit, e["glm_E"], cols=cols)
+    assert fit["df"].iloc[0] == e["glm_E"]["df"]
+    assert_matches(strat.subset(api["strat"]["stype"] == "H").glm("api00 ~ ell + meals"), e["glm_strat_H"], cols=cols)
+    fit = strat.subset(api["strat"]["stype"] != "M").glm("sch_wide_yes ~ api99", family="binomial")
+    assert_matches(fit, e["glm_binomial_M"], cols=cols, rtol=1e-6)  # R's IRLS stops at a relative 1e-8 deviance
+    with pytest.raises(ValueError, match="empty"):
+        clus1.subset(np.zeros(len(clus1.data), dtype=bool))
+    with pytest.raises(ValueError, match="one value per row"):
+        clus1.subset(np.ones(3, dtype=bool))

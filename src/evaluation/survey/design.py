@@ -652,6 +652,35 @@ class SurveyDesign:
         out.insert(len(by_cols), "variable", var if stat != "ratio" else f"{var}/{denominator}")
         return pd.concat([out, table], axis=1)
 
+    def subset(self, mask: np.ndarray | pd.Series) -> SurveyDesign:
+        """The design restricted to a domain (R ``subset(design, ...)``): units outside keep their place in the
+        design with weight 0, so variances keep every sampled PSU and stratum (the correct domain variance),
+        ``degf`` counts the domain's PSUs, and a GLM on the result is R's ``svyglm(..., design = subset(...))``."""
+        keep = np.asarray(mask, dtype=bool)
+        if keep.shape != (len(self.data),):
+            raise ValueError(f"the domain mask must have one value per row ({len(self.data)}), got {keep.shape}")
+        if not keep.any():
+            raise ValueError("the domain is empty")
+        new = copy.copy(self)
+        new._weights = np.where(keep, self._weights, 0.0)
+        return new
+
+    def by_subset(
+        self, var: str, by: str, stat: Literal["quantile", "ciprop"] = "quantile", **kwargs
+    ) -> pd.DataFrame:
+        """Quantiles or proportion intervals by domain, each on the domain's subset design (R ``svyby(...,
+        svyquantile)`` / ``svyby(..., svyciprop)``): the t degrees of freedom are each domain's own ``degf``."""
+        if stat not in ("quantile", "ciprop"):
+            raise ValueError("stat must be 'quantile' or 'ciprop'")
+        col = self.data[by]
+        parts = []
+        for lev in _levels(col):
+            sub = self.subset((col == lev).fillna(False).to_numpy())
+            res = getattr(sub, stat)(var, **kwargs)
+            res.insert(0, by, lev)
+            parts.append(res)
+        return pd.concat(parts, ignore_index=True)
+
     # ------------------------------------------------------------------ calibration, replicates, models
     def poststratify(
         self, by: str | Sequence[str], population: pd.Series | Mapping, partial: bool = False

@@ -106,6 +106,26 @@ ref$svyvar <- list(clus1 = stat(svyvar(~api00, dclus1)), strat = stat(svyvar(~ap
 ref$total_factor <- list(clus1_stype = stat(svytotal(~stype, dclus1, deff = TRUE)),
                          strat_awards = stat(svytotal(~awards, dstrat, deff = TRUE)))
 
+# ---- quantile, ciprop and GLM on domains (subset designs)
+qsub <- function(d) {
+  q <- svyquantile(~api00, d, c(0.25, 0.5), ci = TRUE)[[1]]
+  list(estimate = unname(q[, 1]), ci_low = unname(q[, 2]), ci_high = unname(q[, 3]), se = unname(q[, 4]))
+}
+glm_stat <- function(g) {
+  ci <- confint(g)
+  list(term = names(coef(g)), estimate = unname(coef(g)), se = unname(SE(g)),
+       ci_low = unname(ci[, 1]), ci_high = unname(ci[, 2]), df = g$df.residual)
+}
+ref$domains <- list(
+  quantile = lapply(c(E = "E", H = "H", M = "M"), function(l) qsub(subset(dclus1, stype == l))),
+  ciprop = lapply(c(E = "E", H = "H", M = "M"), function(l)
+    ciprop(svyciprop(~I(sch.wide == "Yes"), subset(dclus1, stype == l)))),
+  glm_E = glm_stat(svyglm(api00 ~ ell + meals, subset(dclus1, stype == "E"))),
+  glm_strat_H = glm_stat(svyglm(api00 ~ ell + meals, subset(dstrat, stype == "H"))),
+  glm_binomial_M = glm_stat(svyglm(I(sch.wide == "Yes") ~ api99, subset(dstrat, stype != "M"),
+                                   family = quasibinomial))
+)
+
 # ---- design effects that are not defined
 dsmall <- svydesign(id = ~1, strata = ~stype, weights = ~I(pw / 100), data = apistrat)
 ref$deff <- list(weights_below_n = stat(suppressWarnings(svymean(~api00, dsmall, deff = TRUE))))
