@@ -62,3 +62,39 @@ def test_replicates_where_a_domain_is_empty_are_dropped_with_a_warning(designs, 
     # Each district is one PSU: the only replicate without it is dropped, the rest agree exactly (R: SE 0, not NA).
     np.testing.assert_allclose(got["se"], e["se"], atol=1e-9)
     assert np.isfinite(got["ci_low"]).all()
+
+
+@pytest.mark.parametrize("key", ["strat", "strat_mse", "stratclus", "clus1_jk1_mse"])
+def test_jkn_and_mse_match_r(designs, api, ref15, check, key):
+    from evaluation.survey import SurveyDesign
+
+    if key.startswith("strat"):
+        design = designs["strat"] if key != "stratclus" else SurveyDesign(
+            api["strat"], ids="dnum", strata="stype", weights="pw", nest=True)
+        r = design.replicate("JKn", mse=key.endswith("mse"))
+    else:
+        r = designs["clus1"].replicate("JK1", mse=True)
+    e = ref15["jkn"][key]
+    assert r.scale == pytest.approx(e["scale"], rel=1e-12)
+    np.testing.assert_allclose(r.rscales, e["rscales"], rtol=1e-12)
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    check(r.mean("api00"), e["mean_api00"], cols=cols)
+    check(r.total("enroll"), e["total_enroll"], cols=cols)
+    check(r.by("api00", "awards"), e["by_awards"], cols=cols)
+
+
+def test_jackknife_types_follow_the_stratification(designs, api):
+    from evaluation.survey.replicate import jkn_factors
+
+    with pytest.raises(ValueError, match="unstratified"):
+        designs["clus1"].replicate("JKn")
+    with pytest.raises(ValueError, match="JK1 for a stratified"):
+        designs["strat"].replicate("JK1")
+    strata = np.array([1, 1, 2, 3, 3])
+    psu = np.array([1, 2, 3, 4, 5])
+    with pytest.raises(ValueError, match="only one PSU"):
+        jkn_factors(strata, psu)
+    f, rs, scale = jkn_factors(strata, psu, lonely_psu="average")
+    assert f.shape == (5, 4) and scale == pytest.approx(5 / 4)
+    f, rs, scale = jkn_factors(strata, psu, lonely_psu="adjust")
+    assert f.shape == (5, 5) and rs[2] == pytest.approx(2 / 3) and list(f[:, 2]) == [1.5, 1.5, 0, 1.5, 1.5]

@@ -7,6 +7,8 @@ full-sample estimate (``mse = True``).
 
 * JK1 (unstratified designs only, as in R): replicate j drops PSU j and multiplies the others by n/(n−1);
   ``scale = f (n−1)/n`` with ``f = (N−n)/N`` from the first-stage fpc, so the fpc is carried as R does.
+* JKn (stratified designs, R ``jknweights``): replicate (h, j) drops PSU j of stratum h, the stratum's other PSUs
+  get n_h/(n_h−1); ``rscales`` = f_h (n_h−1)/n_h, ``scale`` = 1.
 * Bootstrap (Canty & Davison 1999, R ``bootweights``): in each stratum n_h PSUs are drawn with replacement (without
   replacement from N_h copies when a first-stage population size is known); the factor is the number of draws;
   ``scale = n̄/((n̄−1)(R−1))`` with n̄ the harmonic mean of n_h. Our random numbers are not R's, so the R test feeds
@@ -35,7 +37,7 @@ import pandas as pd
 from evaluation.survey.design import SurveyDesign
 from evaluation.survey.estimators import critical_value
 
-__all__ = ["ReplicateDesign", "as_replicate", "jk1_factors", "bootstrap_factors"]
+__all__ = ["ReplicateDesign", "as_replicate", "jk1_factors", "jkn_factors", "bootstrap_factors"]
 
 
 class ReplicateDesign:
@@ -176,6 +178,54 @@ def jk1_factors(psu: np.ndarray) -> np.ndarray:
     return (psu[:, None] != uniq[None, :]) * (n / (n - 1))
 
 
+def jkn_factors(strata: np.ndarray, psu: np.ndarray, popsize: np.ndarray | None = None,
+                lonely_psu: str = "fail") -> tuple[np.ndarray, np.ndarray, float]:
+    """Stratified delete-one-PSU jackknife (R ``jknweights``): factors, per-replicate ``rscales`` and ``scale``.
+
+    Replicate (h, j) drops PSU j of stratum h and multiplies the stratum's other PSUs by n_h/(n_h − 1); units of
+    other strata keep factor 1. ``rscales`` = f_h (n_h − 1)/n_h with f_h = (N_h − n_h)/N_h from a first-stage
+    population size (1 without). Strata and PSUs are taken in order of appearance, as R does. A one-PSU stratum
+    follows ``lonely_psu``: "fail" raises, "remove"/"certainty" give it no replicate, "average" also scales the
+    variance by #PSUs / #replicates, "adjust" gives it one replicate that zeroes the stratum and multiplies every
+    other unit by H/(H − 1) with rscale (H − 1)/H.
+    """
+    strata = np.asarray(strata)
+    psu = np.asarray(psu)
+    s_codes, s_uniq = pd.factorize(strata)
+    p_codes, p_uniq = pd.factorize(psu)
+    n_strata = len(s_uniq)
+    first = np.unique(p_codes, return_index=True)[1]
+    psu_stratum = s_codes[first]
+    cols, rscales = [], []
+    for h in range(n_strata):
+        members = np.flatnonzero(psu_stratum == h)
+        n_h = len(members)
+        in_h = s_codes == h
+        if popsize is None:
+            f = 1.0
+        else:
+            pops = np.unique(np.asarray(popsize, dtype=float)[in_h])
+            if len(pops) > 1:
+                raise ValueError("More than one fpc value given")
+            f = (pops[0] - n_h) / pops[0]
+        if n_h == 1 and f != 0:
+            if lonely_psu == "fail":
+                raise ValueError(f"Stratum {s_uniq[h]} has only one PSU (choose a lonely_psu policy)")
+            if lonely_psu == "adjust":
+                cols.append(np.where(in_h, 0.0, n_strata / (n_strata - 1)))
+                rscales.append((n_strata - 1) / n_strata)
+            continue
+        for j in members:
+            cols.append(np.where(in_h, np.where(p_codes == j, 0.0, n_h / (n_h - 1)), 1.0))
+            rscales.append(f * (n_h - 1) / n_h)
+    if not cols:
+        raise ValueError("All strata were exhaustively sampled: you have the whole population")
+    scale = 1.0
+    if lonely_psu == "average" and len(cols) < len(p_uniq):
+        scale = len(p_uniq) / len(cols)
+    return np.column_stack(cols), np.array(rscales), scale
+
+
 def bootstrap_factors(
     strata: np.ndarray, psu: np.ndarray, n_reps: int, popsize: np.ndarray | None, rng: np.random.Generator
 ) -> np.ndarray:
@@ -199,9 +249,14 @@ def bootstrap_factors(
 
 
 def as_replicate(
-    design: SurveyDesign, method: Literal["JK1", "bootstrap"] = "JK1", n_reps: int = 50, seed: int | None = None
+    design: SurveyDesign, method: Literal["JK1", "JKn", "bootstrap"] = "JK1", n_reps: int = 50,
+    seed: int | None = None, mse: bool = False,
 ) -> ReplicateDesign:
-    """Convert a linearisation design into replicate weights (R ``as.svrepdesign``), carrying the first-stage fpc."""
+    """Convert a linearisation design into replicate weights (R ``as.svrepdesign``), carrying the first-stage fpc.
+
+    ``"JK1"`` needs an unstratified design and ``"JKn"`` a stratified one (R refuses the other way round too);
+    ``mse=True`` centres the replicates at the full-sample estimate (R ``mse = TRUE``).
+    """
     if design.is_calibrated:
         raise ValueError("replicate weights of a calibrated design would not be recalibrated; convert first")
     st = design._stages.stages[0]
@@ -220,7 +275,14 @@ def as_replicate(
             if len(np.unique(pop)) > 1:
                 raise ValueError("More than one fpc value given")
             f = (pop[0] - n) / pop[0]
-        return ReplicateDesign(design.data, design._weights, factors, scale=f * (n - 1) / n, method="JK1")
+        return ReplicateDesign(design.data, design._weights, factors, scale=f * (n - 1) / n, method="JK1", mse=mse)
+    if method == "JKn":
+        if not design.has_strata:
+            raise ValueError("Must use JK1 or bootstrap for an unstratified design")
+        factors, rscales, scale = jkn_factors(design.data[design.spec["strata"][0]].to_numpy(), psu, pop,
+                                              design.lonely_psu)
+        return ReplicateDesign(design.data, design._weights, factors, scale=scale, rscales=rscales, mse=mse,
+                               method="JKn")
     if method == "bootstrap":
         rng = np.random.default_rng(seed)
         strata = design._row_strata[0]
@@ -228,6 +290,7 @@ def as_replicate(
         n_h = np.bincount(st.cluster_stratum)
         nbar = 1 / np.mean(1 / n_h[n_h > 0])
         return ReplicateDesign(
-            design.data, design._weights, factors, scale=nbar / ((nbar - 1) * (n_reps - 1)), method="bootstrap"
+            design.data, design._weights, factors, scale=nbar / ((nbar - 1) * (n_reps - 1)), method="bootstrap",
+            mse=mse,
         )
-    raise ValueError("method must be 'JK1' or 'bootstrap'")
+    raise ValueError("method must be 'JK1', 'JKn' or 'bootstrap'")

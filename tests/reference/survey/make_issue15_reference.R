@@ -126,6 +126,24 @@ ref$domains <- list(
                                    family = quasibinomial))
 )
 
+# ---- JKn replicate weights, mse
+rep_stat <- function(r) list(
+  scale = r$scale, rscales = unname(r$rscales),
+  mean_api00 = stat(svymean(~api00, r)), total_enroll = stat(svytotal(~enroll, r)),
+  by_awards = {
+    b <- svyby(~api00, ~awards, r, svymean)
+    ci <- confint(b)
+    list(level = as.character(b$awards), estimate = unname(coef(b)), se = unname(SE(b)),
+         ci_low = unname(ci[, 1]), ci_high = unname(ci[, 2]))
+  })
+dstratclus <- svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)
+ref$jkn <- list(
+  strat = rep_stat(as.svrepdesign(dstrat, type = "JKn")),
+  strat_mse = rep_stat(as.svrepdesign(dstrat, type = "JKn", mse = TRUE)),
+  stratclus = rep_stat(as.svrepdesign(dstratclus, type = "JKn")),
+  clus1_jk1_mse = rep_stat(as.svrepdesign(dclus1, type = "JK1", mse = TRUE))
+)
+
 # ---- design effects that are not defined
 dsmall <- svydesign(id = ~1, strata = ~stype, weights = ~I(pw / 100), data = apistrat)
 ref$deff <- list(weights_below_n = stat(suppressWarnings(svymean(~api00, dsmall, deff = TRUE))))
