@@ -251,3 +251,11 @@ def test_glm_on_a_domain_is_the_subset_design(designs, api, ref15):
         clus1.subset(np.zeros(len(clus1.data), dtype=bool))
     with pytest.raises(ValueError, match="one value per row"):
         clus1.subset(np.ones(3, dtype=bool))
+
+
+@pytest.mark.parametrize("rule", ["school", "hf2", "hf4", "hf5", "hf6", "hf8", "hf9", "shahvaish"])
+def test_quantile_rules_match_r(designs, ref15, rule):
+    e = ref15["qrules"][rule]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert_matches(designs["strat"].quantile("api00", [0.1, 0.5, 0.9], rule=rule), e["strat"], cols=cols)
+    assert_matches(designs["clus1"].quantile("enroll", [0.25, 0.5], rule=rule), e["clus1"], cols=cols)

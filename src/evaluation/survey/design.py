@@ -434,14 +434,15 @@ class SurveyDesign:
         self,
         var: str,
         q: float | Sequence[float] = 0.5,
-        rule: Literal["math", "hf7"] = "math",
+        rule: str = "math",
         na_rm: bool = False,
         level: float = 0.95,
     ) -> pd.DataFrame:
         """Weighted quantiles with Woodruff confidence intervals (R ``svyquantile``, survey 4.1 defaults).
 
         The interval for the CDF at the estimated quantile is Wald with t(``degf``) quantiles
-        (``interval.type = "mean"``); it is mapped back through the same quantile ``rule``; ``se`` is the interval
+        (``interval.type = "mean"``); it is mapped back through the same quantile ``rule`` (R's ``qrule``: "math" =
+        "hf1", "school" = "hf2", "hf4"–"hf9", "shahvaish"); ``se`` is the interval
         width over 2t, as R reports it. ``deff`` is not defined for quantiles (NaN).
         """
         if rule not in QUANTILE_RULES:

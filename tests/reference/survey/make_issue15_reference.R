@@ -144,6 +144,14 @@ ref$jkn <- list(
   clus1_jk1_mse = rep_stat(as.svrepdesign(dclus1, type = "JK1", mse = TRUE))
 )
 
+# ---- svyquantile qrules
+ref$qrules <- lapply(c(school = "school", hf2 = "hf2", hf4 = "hf4", hf5 = "hf5", hf6 = "hf6", hf8 = "hf8",
+                       hf9 = "hf9", shahvaish = "shahvaish"), function(rule) list(
+  strat = { q <- svyquantile(~api00, dstrat, c(0.1, 0.5, 0.9), ci = TRUE, qrule = rule)[[1]]
+            list(estimate = unname(q[, 1]), ci_low = unname(q[, 2]), ci_high = unname(q[, 3]), se = unname(q[, 4])) },
+  clus1 = { q <- svyquantile(~enroll, dclus1, c(0.25, 0.5), ci = TRUE, qrule = rule)[[1]]
+            list(estimate = unname(q[, 1]), ci_low = unname(q[, 2]), ci_high = unname(q[, 3]), se = unname(q[, 4])) }))
+
 # ---- design effects that are not defined
 dsmall <- svydesign(id = ~1, strata = ~stype, weights = ~I(pw / 100), data = apistrat)
 ref$deff <- list(weights_below_n = stat(suppressWarnings(svymean(~api00, dsmall, deff = TRUE))))
