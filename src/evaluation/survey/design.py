@@ -726,12 +726,13 @@ class SurveyDesign:
 
         return svychisq(self, rows, cols, statistic=statistic)
 
-    def replicate(self, method: Literal["JK1", "JKn", "bootstrap"] = "JK1", n_reps: int = 50, seed: int | None = None,
-                  mse: bool = False):
+    def replicate(self, method: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"] = "JK1", n_reps: int = 50,
+                  seed: int | None = None, mse: bool = False, fay_rho: float = 0.0, hadamard: np.ndarray | None = None):
         """Replicate-weight design (R ``as.svrepdesign``); see :func:`evaluation.survey.replicate.as_replicate`."""
         from evaluation.survey.replicate import as_replicate
 
-        return as_replicate(self, method=method, n_reps=n_reps, seed=seed, mse=mse)
+        return as_replicate(self, method=method, n_reps=n_reps, seed=seed, mse=mse, fay_rho=fay_rho,
+                            hadamard=hadamard)
 
     def glm(self, formula: str, family: Literal["gaussian", "binomial"] = "gaussian", level: float = 0.95):
         """Survey GLM (R ``svyglm``); see :func:`evaluation.survey.models.svyglm`."""

@@ -37,7 +37,8 @@ import pandas as pd
 from evaluation.survey.design import SurveyDesign
 from evaluation.survey.estimators import critical_value
 
-__all__ = ["ReplicateDesign", "as_replicate", "jk1_factors", "jkn_factors", "bootstrap_factors"]
+__all__ = ["ReplicateDesign", "as_replicate", "jk1_factors", "jkn_factors", "brr_factors", "sylvester_hadamard",
+           "bootstrap_factors"]
 
 
 class ReplicateDesign:
@@ -226,6 +227,59 @@ def jkn_factors(strata: np.ndarray, psu: np.ndarray, popsize: np.ndarray | None 
     return np.column_stack(cols), np.array(rscales), scale
 
 
+def sylvester_hadamard(min_rows: int) -> np.ndarray:
+    """The Sylvester Hadamard matrix (±1) of the smallest order 2^k ≥ ``min_rows``."""
+    h = np.ones((1, 1))
+    while h.shape[0] < min_rows:
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+def brr_factors(strata: np.ndarray, psu: np.ndarray, fay_rho: float = 0.0,
+                hadamard: np.ndarray | None = None) -> np.ndarray:
+    """Balanced repeated replication (and Fay's variant) for two PSUs per stratum (R ``brrweights``).
+
+    Strata are numbered in sorted order of their labels and the two PSUs of a stratum in order of appearance, as R
+    does; in replicate r stratum k keeps its first or second PSU by row k + 1 of the Hadamard matrix (R maps its
+    first value to "first PSU out"), with factor 2 − ρ for the PSU kept and ρ for the other. ``hadamard`` defaults
+    to the Sylvester matrix of order ≥ #strata + 1; R's default ``hadamard()`` can be another matrix of that
+    order (pass it, as R's ``hadamard.matrix``, to reproduce R's replicates exactly; the variance is the same
+    estimator either way). Strata with other than two PSUs are refused (R's ``small``/``large`` options are not
+    implemented).
+    """
+    strata = np.asarray(strata).astype(str)
+    psu = np.asarray(psu)
+    p_codes, p_uniq = pd.factorize(psu)
+    first = np.unique(p_codes, return_index=True)[1]
+    psu_stratum = strata[first]
+    labels = sorted(set(psu_stratum))
+    sizes = {s: int(np.sum(psu_stratum == s)) for s in labels}
+    bad = {s: n for s, n in sizes.items() if n != 2}
+    if bad:
+        raise ValueError(f"BRR needs exactly two PSUs per stratum; these strata have {bad}")
+    h = sylvester_hadamard(len(labels) + 1) if hadamard is None else np.asarray(hadamard)
+    if h.shape[0] < len(labels) + 1:
+        raise ValueError("the Hadamard matrix needs at least #strata + 1 rows")
+    values = pd.unique(h.ravel(order="F"))
+    if len(values) != 2:
+        raise ValueError("the Hadamard matrix must have exactly two distinct values")
+    h01 = np.where(h == values[0], 0, 1)
+    k_of_psu = np.array([labels.index(s) for s in psu_stratum])
+    order_in_stratum = np.zeros(len(p_uniq), dtype=int)
+    for s in labels:
+        members = np.flatnonzero(psu_stratum == s)  # in order of appearance
+        order_in_stratum[members[1]] = 1
+    # weights[:, 0] is 0 for the first PSU and 1 for the second; weights[:, 1] the reverse.
+    w = np.column_stack([order_in_stratum, 1 - order_in_stratum]).astype(float)
+    factors = np.empty((len(p_uniq), h.shape[1]))
+    for r in range(h.shape[1]):
+        col = h01[1 + k_of_psu, r]
+        wa = w[np.arange(len(p_uniq)), col]
+        wb = w[np.arange(len(p_uniq)), 1 - col]
+        factors[:, r] = wa * (2 - fay_rho) + wb * fay_rho
+    return factors[p_codes]
+
+
 def bootstrap_factors(
     strata: np.ndarray, psu: np.ndarray, n_reps: int, popsize: np.ndarray | None, rng: np.random.Generator
 ) -> np.ndarray:
@@ -249,13 +303,14 @@ def bootstrap_factors(
 
 
 def as_replicate(
-    design: SurveyDesign, method: Literal["JK1", "JKn", "bootstrap"] = "JK1", n_reps: int = 50,
-    seed: int | None = None, mse: bool = False,
+    design: SurveyDesign, method: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"] = "JK1", n_reps: int = 50,
+    seed: int | None = None, mse: bool = False, fay_rho: float = 0.0, hadamard: np.ndarray | None = None,
 ) -> ReplicateDesign:
     """Convert a linearisation design into replicate weights (R ``as.svrepdesign``), carrying the first-stage fpc.
 
     ``"JK1"`` needs an unstratified design and ``"JKn"`` a stratified one (R refuses the other way round too);
-    ``mse=True`` centres the replicates at the full-sample estimate (R ``mse = TRUE``).
+    ``mse=True`` centres the replicates at the full-sample estimate (R ``mse = TRUE``). ``"BRR"`` and ``"Fay"``
+    (with ``fay_rho``) need two PSUs per stratum, see :func:`brr_factors`; scale 1 / (R (1 − ρ)²), no fpc.
     """
     if design.is_calibrated:
         raise ValueError("replicate weights of a calibrated design would not be recalibrated; convert first")
@@ -283,6 +338,17 @@ def as_replicate(
                                               design.lonely_psu)
         return ReplicateDesign(design.data, design._weights, factors, scale=scale, rscales=rscales, mse=mse,
                                method="JKn")
+    if method in ("BRR", "Fay"):
+        if not design.has_strata:
+            raise ValueError("Must use JK1 or bootstrap for an unstratified design")
+        rho = fay_rho if method == "Fay" else 0.0
+        if method == "Fay" and not 0 < rho < 1:
+            raise ValueError("Fay's method needs 0 < fay_rho < 1")
+        factors = brr_factors(design.data[design.spec["strata"][0]].to_numpy(), psu, rho, hadamard)
+        if pop is not None:
+            warnings.warn("Finite population correction dropped in conversion", UserWarning, stacklevel=2)
+        return ReplicateDesign(design.data, design._weights, factors,
+                               scale=1 / (factors.shape[1] * (1 - rho) ** 2), mse=mse, method=method)
     if method == "bootstrap":
         rng = np.random.default_rng(seed)
         strata = design._row_strata[0]
@@ -293,4 +359,4 @@ def as_replicate(
             design.data, design._weights, factors, scale=nbar / ((nbar - 1) * (n_reps - 1)), method="bootstrap",
             mse=mse,
         )
-    raise ValueError("method must be 'JK1', 'JKn' or 'bootstrap'")
+    raise ValueError("method must be 'JK1', 'JKn', 'BRR', 'Fay' or 'bootstrap'")

@@ -152,6 +152,23 @@ ref$qrules <- lapply(c(school = "school", hf2 = "hf2", hf4 = "hf4", hf5 = "hf5",
   clus1 = { q <- svyquantile(~enroll, dclus1, c(0.25, 0.5), ci = TRUE, qrule = rule)[[1]]
             list(estimate = unname(q[, 1]), ci_low = unname(q[, 2]), ci_high = unname(q[, 3]), se = unname(q[, 4])) }))
 
+# ---- BRR and Fay on a paired design (two PSUs per stratum), with the Sylvester Hadamard matrix
+paired <- apistrat
+paired$pair <- paste(paired$stype, paired$awards, sep = "_")
+paired$half <- ave(seq_len(nrow(paired)), paired$pair, FUN = function(i) rep(1:2, length.out = length(i)))
+paired$psu_id <- paste(paired$pair, paired$half, sep = "_")
+write.csv(paired[, c("pair", "psu_id", "pw", "api00", "enroll", "awards", "stype")],
+          file.path(out_dir, "apistrat_paired.csv"), row.names = FALSE)
+dpaired <- svydesign(id = ~psu_id, strata = ~pair, weights = ~pw, data = paired)
+sylvester <- matrix(1)
+while (nrow(sylvester) < length(unique(paired$pair)) + 1) sylvester <- rbind(cbind(sylvester, sylvester),
+                                                                             cbind(sylvester, -sylvester))
+ref$brr <- list(
+  brr = rep_stat(as.svrepdesign(dpaired, type = "BRR", hadamard.matrix = sylvester)),
+  fay = rep_stat(as.svrepdesign(dpaired, type = "Fay", fay.rho = 0.3, hadamard.matrix = sylvester)),
+  fay_mse = rep_stat(as.svrepdesign(dpaired, type = "Fay", fay.rho = 0.5, hadamard.matrix = sylvester, mse = TRUE))
+)
+
 # ---- design effects that are not defined
 dsmall <- svydesign(id = ~1, strata = ~stype, weights = ~I(pw / 100), data = apistrat)
 ref$deff <- list(weights_below_n = stat(suppressWarnings(svymean(~api00, dsmall, deff = TRUE))))
