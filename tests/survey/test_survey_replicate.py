@@ -122,3 +122,22 @@ def test_brr_needs_two_psus_per_stratum(designs):
         designs["strat"].replicate("Fay", fay_rho=0.0)
     with pytest.raises(ValueError, match="unstratified"):
         designs["clus1"].replicate("BRR")
+
+
+@pytest.mark.parametrize("key", ["jk1_clus1", "jkn_strat"])
+def test_proportion_ciprop_glm_and_degf_on_replicate_designs_match_r(designs, ref15, check, key):
+    r = designs["clus1"].replicate("JK1") if key == "jk1_clus1" else designs["strat"].replicate("JKn")
+    e = ref15["replicate_more"][key]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert r.degf() == e["degf"]
+    got = r.proportion("stype")
+    assert got["level"].tolist() == ["E", "H", "M"]
+    check(got, e["prop_stype"], cols=cols)
+    for method in ("logit", "xlogit", "mean"):
+        # R's logit goes through glm.fit on every replicate (relative convergence 1e-8): 1e-6 there.
+        check(r.ciprop("sch_wide_yes", method=method), e["ciprop"][method], cols=cols,
+              rtol=1e-6 if method == "logit" else 1e-8)
+    fit = r.glm("api00 ~ ell + meals")
+    check(fit, e["glm"], cols=cols)
+    assert fit["df"].iloc[0] == e["glm"]["df"]
+    check(r.glm("sch_wide_yes ~ api99", family="binomial"), e["glm_binomial"], cols=cols, rtol=1e-6)

@@ -14,8 +14,9 @@ full-sample estimate (``mse = True``).
   ``scale = n̄/((n̄−1)(R−1))`` with n̄ the harmonic mean of n_h. Our random numbers are not R's, so the R test feeds
   R's exported replicate factors through :class:`ReplicateDesign` directly.
 
-Estimates: mean, total, ratio, by (domain means/totals) with ``estimate, se, ci_low, ci_high`` (normal intervals,
-as ``confint`` on an R ``svrepstat``). ``deff`` is not computed for replicate designs. A replicate in which a domain
+Estimates: mean, total, ratio, proportion, by (domain means/totals) with ``estimate, se, ci_low, ci_high`` (normal
+intervals, as ``confint`` on an R ``svrepstat``); ``ciprop`` and ``glm`` with t on the replicate ``degf`` (rank of
+the replicate weights − 1, as R). ``deff`` is not computed for replicate designs. A replicate in which a domain
 has zero weight is dropped from that domain's variance with a warning, as R does.
 
 References
@@ -33,6 +34,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 
 from evaluation.survey.design import SurveyDesign
 from evaluation.survey.estimators import critical_value
@@ -170,6 +172,106 @@ class ReplicateDesign:
         est, reps = self._domain_stat(y, np.ones_like(y), ok, codes, len(keys), stat)
         table = self._table(est, self._variance(reps, est), level, {"variable": [var] * len(keys)})
         return pd.concat([keys, table], axis=1)
+
+
+    def degf(self) -> int:
+        """Design degrees of freedom: rank of the replicate weights − 1 (R ``degf.svyrep.design``, tolerance 1e-5)."""
+        q, r, _ = scipy.linalg.qr(self._repw, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(r))
+        return int(np.sum(diag > 1e-5 * diag.max())) - 1
+
+    def proportion(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+        """Share of each level of a categorical variable (R ``svymean`` on a factor), replicate variance."""
+        col = self.data[var]
+        levels = [c for c in col.cat.categories if (col == c).any()] if isinstance(col.dtype, pd.CategoricalDtype) \
+            else sorted(col.dropna().unique().tolist())
+        ok = col.notna().to_numpy() if na_rm else np.ones(len(col), dtype=bool)
+        if not na_rm and col.isna().any():
+            nan = [np.nan] * len(levels)
+            return self._table(np.array(nan), np.array(nan), level, {"variable": [var] * len(levels), "level": levels})
+        ind = np.column_stack([(col == lev).fillna(False).to_numpy(dtype=float) for lev in levels]) * ok[:, None]
+        w = self._w * ok
+        est = (w @ ind) / w.sum()
+        repw = self._repw * ok[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps = (repw.T @ ind) / repw.sum(axis=0)[:, None]
+        return self._table(est, self._variance(reps, est), level, {"variable": [var] * len(levels), "level": levels})
+
+    def ciprop(self, var: str, method: str = "logit", na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+        """Confidence interval for a proportion on a replicate design (R ``svyciprop``), t with :meth:`degf`.
+
+        ``"logit"``: R fits the intercept-only quasi-binomial GLM to every replicate, i.e. the replicate variance
+        of logit(p̂_r); ``"xlogit"``: delta method on the replicate SE of p̂; ``"mean"``: Wald on p̂. ``se`` is the
+        replicate SE of p̂, as R reports.
+        """
+        if method not in ("logit", "xlogit", "mean"):
+            raise ValueError("method must be 'logit', 'xlogit' or 'mean'")
+        y, ok = self._y(var, na_rm)
+        if not na_rm and np.isnan(pd.to_numeric(self.data[var]).to_numpy(dtype=float, na_value=np.nan)).any():
+            return self._table(np.array([np.nan]), np.array([np.nan]), level, {"variable": [var]})
+        est, reps = self._domain_stat(y, np.ones_like(y), ok, np.zeros(len(y), dtype=np.int64), 1, "mean")
+        p = float(est[0])
+        se = float(np.sqrt(self._variance(reps, est)[0]))
+        from scipy import stats
+
+        crit = float(stats.t.ppf(1 - (1 - level) / 2, self.degf()))
+        if p in (0.0, 1.0):
+            lo = hi = p
+        elif method == "mean":
+            lo, hi = p - crit * se, p + crit * se
+        else:
+            b = np.log(p / (1 - p))
+            if method == "logit":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    b_reps = np.log(reps / (1 - reps))
+                se_b = float(np.sqrt(self._variance(b_reps, np.array([b]))[0]))
+            else:
+                se_b = se / (p * (1 - p))
+            lo, hi = (1 / (1 + np.exp(-(b + sgn * crit * se_b))) for sgn in (-1, 1))
+        return pd.DataFrame({"variable": [var], "estimate": [p], "se": [se], "ci_low": [lo], "ci_high": [hi]})
+
+    def glm(self, formula: str, family: Literal["gaussian", "binomial"] = "gaussian", level: float = 0.95,
+            tol: float = 1e-12, max_iter: int = 100) -> pd.DataFrame:
+        """Survey GLM with replicate-weight variance (R ``svyglm`` on a replicate design): the model is refitted
+        with every replicate's weights; t interval on ``degf + 1 − p`` degrees of freedom (R ``confint``).
+
+        Returns ``term, estimate, se, ci_low, ci_high, statistic, p_value, df``.
+        """
+        import patsy
+        from scipy import stats
+
+        yy, xx = patsy.dmatrices(formula, self.data, NA_action=patsy.NAAction(NA_types=[]), return_type="dataframe")
+        if yy.shape[1] == 2 and str(yy.columns[1]).endswith("[True]"):
+            yy = yy.iloc[:, [1]]
+        ok = ~(yy.isna().any(axis=1) | xx.isna().any(axis=1)).to_numpy()
+        y = np.where(ok, yy.iloc[:, 0].to_numpy(dtype=float), 0.0)
+        x = np.where(ok[:, None], xx.to_numpy(dtype=float), 0.0)
+
+        def fit(w: np.ndarray) -> np.ndarray:
+            w = w * ok
+            if family == "gaussian":
+                xtw = x.T * w
+                return np.linalg.solve(xtw @ x, xtw @ y)
+            beta = np.zeros(x.shape[1])
+            for _ in range(max_iter):
+                mu = 1 / (1 + np.exp(-(x @ beta)))
+                step = np.linalg.solve((x.T * (w * mu * (1 - mu))) @ x, x.T @ (w * (y - mu)))
+                beta = beta + step
+                if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+                    break
+            return beta
+
+        if family not in ("gaussian", "binomial"):
+            raise ValueError("family must be 'gaussian' or 'binomial'")
+        beta = fit(self._w)
+        betas = np.vstack([fit(self._repw[:, r]) for r in range(self.n_replicates)])
+        se = np.sqrt(self._variance(betas, beta))
+        df = self.degf() + 1 - len(beta)
+        crit = float(stats.t.ppf(1 - (1 - level) / 2, df))
+        tstat = beta / se
+        return pd.DataFrame({"term": list(xx.columns), "estimate": beta, "se": se, "ci_low": beta - crit * se,
+                             "ci_high": beta + crit * se, "statistic": tstat,
+                             "p_value": 2 * stats.t.sf(np.abs(tstat), df), "df": df})
 
 
 def jk1_factors(psu: np.ndarray) -> np.ndarray:

@@ -169,6 +169,18 @@ ref$brr <- list(
   fay_mse = rep_stat(as.svrepdesign(dpaired, type = "Fay", fay.rho = 0.5, hadamard.matrix = sylvester, mse = TRUE))
 )
 
+# ---- estimators on replicate designs
+rep_more <- function(r) list(
+  degf = degf(r),
+  prop_stype = stat(svymean(~stype, r)),
+  ciprop = lapply(c(logit = "logit", xlogit = "xlogit", mean = "mean"), function(m)
+    ciprop(svyciprop(~I(sch.wide == "Yes"), r, method = m))),
+  glm = glm_stat(svyglm(api00 ~ ell + meals, r)),
+  glm_binomial = glm_stat(svyglm(I(sch.wide == "Yes") ~ api99, r, family = quasibinomial))
+)
+ref$replicate_more <- list(jk1_clus1 = rep_more(as.svrepdesign(dclus1, type = "JK1")),
+                           jkn_strat = rep_more(as.svrepdesign(dstrat, type = "JKn")))
+
 # ---- design effects that are not defined
 dsmall <- svydesign(id = ~1, strata = ~stype, weights = ~I(pw / 100), data = apistrat)
 ref$deff <- list(weights_below_n = stat(suppressWarnings(svymean(~api00, dsmall, deff = TRUE))))
