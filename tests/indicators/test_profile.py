@@ -142,6 +142,12 @@ def _by_hand(df: pd.DataFrame, y: pd.Series, domain: pd.Series) -> tuple[float, 
     return est, float(np.sqrt(var)), int(ok.sum())
 
 
+def _t_domain(df: pd.DataFrame, domain: pd.Series) -> float:
+    """Critical value of a community interval: t with the community's PSUs minus strata (R degf of the subset)."""
+    sub = df[domain]
+    return float(stats.t.ppf(0.975, sub["psu"].nunique() - sub["stratum"].nunique()))
+
+
 def _index(df: pd.DataFrame) -> pd.Series:
     return 100 * (df[list(SERVICE_ITEMS)].mean(axis=1) - 1) / 4
 
@@ -157,8 +163,9 @@ def test_survey_profile_matches_the_linearisation_by_hand():
         row = out[out["item"] == item].iloc[0]
         est, se, n = _by_hand(w24, y, w24["community_id"] == "C02")
         assert row["community_mean"] == pytest.approx(est, rel=1e-10)
-        assert row["community_ci_low"] == pytest.approx(est - Z * se, rel=1e-9)
-        assert row["community_ci_high"] == pytest.approx(est + Z * se, rel=1e-9)
+        crit = _t_domain(w24, w24["community_id"] == "C02")
+        assert row["community_ci_low"] == pytest.approx(est - crit * se, rel=1e-9)
+        assert row["community_ci_high"] == pytest.approx(est + crit * se, rel=1e-9)
         assert row["respondents"] == n
         est_d, se_d, _ = _by_hand(w24, y, pd.Series(True, index=w24.index))
         assert row["district_mean"] == pytest.approx(est_d, rel=1e-10)
@@ -213,7 +220,7 @@ def test_community_trend_against_garwood_and_wilson_and_the_parent_before_the_sp
         est, se, n = _by_hand(w, _index(w), w["community_id"] == src)
         r = mine[mine["measure"] == "satisfaction_index"].iloc[0]
         assert r["value"] == pytest.approx(est, rel=1e-10) and r["n"] == n
-        assert r["ci_high"] - r["value"] == pytest.approx(Z * se, rel=1e-9)
+        assert r["ci_high"] - r["value"] == pytest.approx(_t_domain(w, w["community_id"] == src) * se, rel=1e-9)
     dist = out[(out["area"] == "district") & (out["measure"] == "events_per_10k") & (out["year"] == 2019)].iloc[0]
     assert dist["value"] == pytest.approx((ev["reported_at"].dt.year == 2019).sum() / 25000 * 1e4)
     # C03 came from two legacy communities: no figure of its own before 2020

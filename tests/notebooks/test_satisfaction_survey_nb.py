@@ -92,6 +92,27 @@ def test_weighted_mean_recovers_the_truth(district_dir: Path, tmp_path: Path):
     assert rec["survey.suppressed.cells"]["value"] == 0
     assert "居民满意度调查" in text and "总体真值" in text
 
+    # "Keeps rising" is tested: the sentence shown is the one trend_verdict picks from the recorded tests.
+    from evaluation.report import t
+    from evaluation.survey.wave import trend_verdict
+
+    tr = rec["survey.satisfaction_index.trend"]
+    changes = pd.DataFrame([{"difference": rec[f"survey.satisfaction_index.change_{w}"]["value"],
+                             "p_value": rec[f"survey.satisfaction_index.change_{w}"]["p_value"]} for w in (2023, 2024)])
+    slope = pd.DataFrame([{"estimate": tr["value"], "p_value": tr["p_value"]}])
+    assert tr["verdict"] == trend_verdict(changes, slope)
+    assert tr["ci_low"] < tr["value"] < tr["ci_high"] and tr["df"] > 0
+    sentence = t(f"survey.trend_claim.{tr['verdict']}", "zh", first=2022, last=2024, slope=tr["value"],
+                 lo=tr["ci_low"], hi=tr["ci_high"], level=0.95, p=tr["p_value"])
+    assert sentence in text
+    # Differences of independent waves: SE² adds up.
+    m22, m23 = rec["survey.satisfaction_index.mean_2022"], rec["survey.satisfaction_index.mean_2023"]
+    c23 = rec["survey.satisfaction_index.change_2023"]
+    assert c23["value"] == pytest.approx(m23["value"] - m22["value"], rel=1e-8)
+    assert c23["se"] == pytest.approx(np.hypot(m22["se"], m23["se"]), rel=1e-8)
+    g = rec["survey.weighting.g_max"]
+    assert 0 < g["g_min"] <= g["value"]
+
 
 def test_design_weights_only_in_english(district_dir: Path, tmp_path: Path):
     rec, text = _run(tmp_path, data_dir=str(district_dir), survey_waves=[2024], weighting="none", language="en",

@@ -67,3 +67,9 @@ def designs(api) -> dict[str, SurveyDesign]:
 @pytest.fixture(scope="session")
 def check():
     return assert_matches
+
+
+@pytest.fixture(scope="session")
+def ref15() -> dict:
+    """Issue-15 reference values (tests/reference/survey/make_issue15_reference.R)."""
+    return json.loads((REF_DIR / "issue15_reference.json").read_text())

@@ -8,7 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scipy import stats
+
 from evaluation.survey import SurveyDesign
+
+from .conftest import REF_DIR, assert_matches
 
 LONELY_CSV = Path(__file__).resolve().parents[1] / "reference" / "survey" / "apiclus1_lonely.csv"
 DESIGNS = ["strat", "clus1", "clus1_nofpc", "clus2", "clus2_w", "srs"]
@@ -121,3 +125,137 @@ def test_design_errors(api):
         SurveyDesign(api["srs"], lonely_psu="nope")
     with pytest.raises(ValueError, match="only one primary"):
         SurveyDesign(api["srs"].assign(one=1), ids="one")
+
+
+# ------------------------------------------------------------------------------------- issue 15: agree with R
+@pytest.mark.parametrize("name", ["clus1", "strat", "clus2_w"])
+def test_domain_intervals_use_t_with_the_domain_degrees_of_freedom(designs, ref15, check, name):
+    key = {"clus1": "clus1_stype", "strat": "strat_stype", "clus2_w": "clus2_stype"}[name]
+    e = ref15["domain_t"][key]
+    got = designs[name].by("api00", "stype", df="domain")
+    assert got["stype"].tolist() == e["level"]
+    assert got["df"].tolist() == e["df"]
+    check(got, e, cols=("estimate", "se", "ci_low", "ci_high"))
+    # The default stays R's confint(svyby(...)): normal quantiles, no df column.
+    z = designs[name].by("api00", "stype")
+    assert "df" not in z and np.all(z["ci_high"] - z["ci_low"] < got["ci_high"] - got["ci_low"])
+
+
+def test_domain_intervals_with_the_whole_design_degrees_of_freedom(designs, ref15):
+    got = designs["clus1"].by("api00", "stype", df="design")
+    assert (got["df"] == ref15["domain_t"]["clus1_design_df"]["degf"]).all()
+    crit = stats.t.ppf(0.975, 14)
+    np.testing.assert_allclose(got["ci_high"] - got["estimate"], crit * got["se"], rtol=1e-12)
+    with pytest.raises(ValueError, match="df must be"):
+        designs["clus1"].by("api00", "stype", df="t")
+
+
+def test_domain_of_one_psu_has_no_t_interval(designs):
+    got = designs["clus1"].by("api00", "dnum", df="domain")
+    assert (got["df"] == 0).all() and got["ci_low"].isna().all()
+
+
+def test_ciprop_with_missing_values_uses_the_whole_design_df(ref15):
+    df = pd.read_csv(REF_DIR / "apiclus1_na.csv")
+    d = SurveyDesign(df, ids="dnum", weights="pw", fpc="fpc")
+    e = ref15["ciprop_na"]
+    assert d.degf() == e["degf"]
+    for method in ("logit", "mean"):
+        got = d.ciprop("sch_wide_yes", method=method, na_rm=True)
+        assert_matches(got, e[method], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+def test_deff_is_missing_when_weights_sum_below_n_or_one_unit(api, ref15):
+    small = api["strat"].assign(w=api["strat"]["pw"] / 100)
+    d = SurveyDesign(small, strata="stype", weights="w")
+    got = d.mean("api00")
+    assert_matches(got, ref15["deff"]["weights_below_n"], cols=("estimate", "se", "ci_low", "ci_high"))
+    assert np.isnan(got["deff"].iloc[0]) and ref15["deff"]["weights_below_n"]["deff"] == "NA"
+    assert np.isnan(d.total("api00")["deff"].iloc[0]) and np.isnan(d.proportion("stype")["deff"]).all()
+    # One unit in a domain: its SRS variance is undefined, so is the design effect (not 0).
+    one = api["strat"].assign(dom=np.where(np.arange(len(api["strat"])) == 0, "single", "rest"))
+    by = SurveyDesign(one, strata="stype", weights="pw", fpc="fpc").by("api00", "dom")
+    assert np.isnan(by.loc[by["dom"] == "single", "deff"]).all()
+    assert np.isfinite(by.loc[by["dom"] == "rest", "deff"]).all()
+
+
+def test_fewer_fpc_columns_than_stages_is_refused(api):
+    with pytest.raises(ValueError, match="1 column\\(s\\) for a 2-stage design"):
+        SurveyDesign(api["clus2"], ids=["dnum", "snum"], fpc="fpc1")
+
+
+# ------------------------------------------------------------ svyciprop methods, svyvar, total of a factor
+@pytest.mark.parametrize("method", ["xlogit", "asin", "beta", "mean", "logit"])
+def test_ciprop_methods_match_r(api, designs, ref15, method):
+    e = ref15["ciprop_methods"][method]
+    clus1 = designs["clus1"]
+    strat = designs["strat"].with_columns(awards_yes=(api["strat"]["awards"] == "Yes").astype(float))
+    na = SurveyDesign(pd.read_csv(REF_DIR / "apiclus1_na.csv"), ids="dnum", weights="pw", fpc="fpc")
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert_matches(clus1.ciprop("sch_wide_yes", method=method), e["clus1"], cols=cols)
+    assert_matches(strat.ciprop("awards_yes", method=method), e["strat"], cols=cols)
+    assert_matches(na.ciprop("sch_wide_yes", method=method, na_rm=True), e["na"], cols=cols)
+
+
+def test_ciprop_refuses_an_unknown_method(designs):
+    with pytest.raises(ValueError, match="method must be"):
+        designs["clus1"].ciprop("sch_wide_yes", method="likelihood")
+
+
+@pytest.mark.parametrize("name", ["clus1", "strat", "clus2_w"])
+def test_svyvar_matches_r(designs, ref15, name):
+    key = {"clus1": "clus1", "strat": "strat", "clus2_w": "clus2"}[name]
+    assert_matches(designs[name].variance("api00"), ref15["svyvar"][key], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+def test_svyvar_with_missing_values_matches_r(ref15):
+    na = SurveyDesign(pd.read_csv(REF_DIR / "apiclus1_na.csv"), ids="dnum", weights="pw", fpc="fpc")
+    assert_matches(na.variance("sch_wide_yes", na_rm=True), ref15["svyvar"]["na"],
+                   cols=("estimate", "se", "ci_low", "ci_high"))
+    assert np.isnan(na.variance("sch_wide_yes")["estimate"].iloc[0])
+
+
+def test_total_of_a_factor_matches_r(designs, ref15):
+    got = designs["clus1"].total("stype")
+    assert got["level"].tolist() == ["E", "H", "M"]
+    assert_matches(got, ref15["total_factor"]["clus1_stype"])
+    got = designs["strat"].total("awards")
+    assert got["level"].tolist() == ["No", "Yes"]
+    assert_matches(got, ref15["total_factor"]["strat_awards"])
+
+
+# ------------------------------------------------------------------ domains as subset designs (quantile, ciprop, GLM)
+def test_quantile_and_ciprop_by_domain_match_r(designs, ref15):
+    e = ref15["domains"]
+    q = designs["clus1"].by_subset("api00", "stype", "quantile", q=[0.25, 0.5])
+    for lev in ("E", "H", "M"):
+        assert_matches(q[q["stype"] == lev], e["quantile"][lev], cols=("estimate", "se", "ci_low", "ci_high"))
+    p = designs["clus1"].by_subset("sch_wide_yes", "stype", "ciprop")
+    for lev in ("E", "H", "M"):
+        assert_matches(p[p["stype"] == lev], e["ciprop"][lev], cols=("estimate", "se", "ci_low", "ci_high"))
+    with pytest.raises(ValueError, match="stat must be"):
+        designs["clus1"].by_subset("api00", "stype", "mean")
+
+
+def test_glm_on_a_domain_is_the_subset_design(designs, api, ref15):
+    e = ref15["domains"]
+    clus1, strat = designs["clus1"], designs["strat"]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    fit = clus1.subset(api["clus1"]["stype"] == "E").glm("api00 ~ ell + meals")
+    assert_matches(fit, e["glm_E"], cols=cols)
+    assert fit["df"].iloc[0] == e["glm_E"]["df"]
+    assert_matches(strat.subset(api["strat"]["stype"] == "H").glm("api00 ~ ell + meals"), e["glm_strat_H"], cols=cols)
+    fit = strat.subset(api["strat"]["stype"] != "M").glm("sch_wide_yes ~ api99", family="binomial")
+    assert_matches(fit, e["glm_binomial_M"], cols=cols, rtol=1e-6)  # R's IRLS stops at a relative 1e-8 deviance
+    with pytest.raises(ValueError, match="empty"):
+        clus1.subset(np.zeros(len(clus1.data), dtype=bool))
+    with pytest.raises(ValueError, match="one value per row"):
+        clus1.subset(np.ones(3, dtype=bool))
+
+
+@pytest.mark.parametrize("rule", ["school", "hf2", "hf4", "hf5", "hf6", "hf8", "hf9", "shahvaish"])
+def test_quantile_rules_match_r(designs, ref15, rule):
+    e = ref15["qrules"][rule]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert_matches(designs["strat"].quantile("api00", [0.1, 0.5, 0.9], rule=rule), e["strat"], cols=cols)
+    assert_matches(designs["clus1"].quantile("enroll", [0.25, 0.5], rule=rule), e["clus1"], cols=cols)

@@ -22,6 +22,9 @@ from evaluation.survey.wave import (
     wave_design,
     wave_estimates,
     weighted_design,
+    pooled_trend,
+    trend_verdict,
+    wave_differences,
     weighting_summary,
     with_weights,
 )
@@ -48,7 +51,8 @@ def margins() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def raked(sample, margins):
-    return weighted_design(sample, margins, 2024, "rake")
+    # min_respondents=1: the R script collapses only the empty cell (C05 60p).
+    return weighted_design(sample, margins, 2024, "rake", min_respondents=1)
 
 
 def _stat(frame: pd.DataFrame, ref: dict, cols=("estimate", "se", "ci_low", "ci_high", "deff")) -> None:
@@ -171,7 +175,7 @@ def test_margin_targets_keys(margins):
 
 
 # ----------------------------------------------------------------------------------------------------- estimates
-def test_wave_estimates_match_r_by_community(raked, wave_ref):
+def test_wave_estimates_match_r_by_community(raked, wave_ref, ref15):
     est = wave_estimates(raked, ["satisfaction_index"], top2=["q_committee"])
     assert set(est["statistic"]) == {"mean", "top2"}
     idx = est[(est.variable == "satisfaction_index") & (est.statistic == "mean")]
@@ -179,10 +183,15 @@ def test_wave_estimates_match_r_by_community(raked, wave_ref):
     dom = idx[idx.community_id != "district"]
     ref = wave_ref["rake"]["by_index_community"]
     assert dom["community_id"].tolist() == ref["level"]
-    _stat(dom, ref)
+    _stat(dom, ref, cols=("estimate", "se", "deff"))
+    # Community intervals: t with the community's degf (10 buildings, 1 stratum: 9), R confint(df = degf(subset)).
+    _stat(dom, ref15["wave_domain_t"]["index"], cols=("estimate", "se", "ci_low", "ci_high"))
+    assert ref15["wave_domain_t"]["index"]["df"] == [9] * len(dom)
     t2 = est[(est.variable == "q_committee") & (est.statistic == "top2")]
     _stat(t2[t2.community_id == "district"], wave_ref["rake"]["mean_top2_committee"])
-    _stat(t2[t2.community_id != "district"], wave_ref["rake"]["by_top2_community"])
+    _stat(t2[t2.community_id != "district"], wave_ref["rake"]["by_top2_community"], cols=("estimate", "se", "deff"))
+    _stat(t2[t2.community_id != "district"], ref15["wave_domain_t"]["top2_committee"],
+          cols=("estimate", "se", "ci_low", "ci_high"))
     n = raked.design.data.groupby("community_id")["q_committee"].count()
     assert t2.set_index("community_id")["n"].drop("district").to_dict() == n.to_dict()
 
@@ -264,3 +273,104 @@ def test_bundled_district_raked_mean_covers_the_truth_and_unweighted_does_not():
     assert r["ci_low"] <= truth <= r["ci_high"]
     assert u["ci_low"] > truth
     assert u["estimate"] - truth > 1.5 * abs(r["estimate"] - truth)
+
+
+# ------------------------------------------------------------------------------- trend: "keeps rising" (issue 15)
+@pytest.fixture(scope="module")
+def trend_waves():
+    s = pd.read_csv(REF_DIR / "wave_trend_sample.csv")
+    return [wave_design(s, w) for w in (2022, 2023, 2024)]
+
+
+def test_wave_differences_match_r(trend_waves, ref15):
+    e = ref15["trend"]
+    got = wave_differences(list(reversed(trend_waves)))  # order of the input does not matter
+    assert got[["wave_from", "wave_to"]].values.tolist() == [[2022, 2023], [2023, 2024]]
+    for i, want in enumerate(e["differences"]):
+        for col in ("difference", "se", "p_value"):
+            assert got[col].iloc[i] == pytest.approx(want[col], rel=RTOL), col
+    np.testing.assert_allclose(got["mean_from"], [m["estimate"] for m in e["means"][:2]], rtol=RTOL)
+    np.testing.assert_allclose(got["ci_high"] - got["difference"], 1.959963984540054 * got["se"], rtol=1e-12)
+
+
+def test_pooled_trend_matches_svyglm_on_the_stacked_waves(trend_waves, ref15):
+    e = ref15["trend"]["slope"]
+    got = pooled_trend(trend_waves).iloc[0]
+    for col in ("estimate", "se", "ci_low", "ci_high", "p_value"):
+        assert got[col] == pytest.approx(e[col], rel=RTOL), col
+    assert got["df"] == e["df"] and got["n_waves"] == 3 and (got["first_wave"], got["last_wave"]) == (2022, 2024)
+    with pytest.raises(ValueError, match="two waves"):
+        pooled_trend(trend_waves[:1])
+
+
+def _diffs(*rows):
+    return pd.DataFrame(rows, columns=["difference", "p_value"])
+
+
+def _slope(estimate, p):
+    return pd.DataFrame([{"estimate": estimate, "p_value": p}])
+
+
+@pytest.mark.parametrize("diffs, slope, verdict", [
+    (_diffs(), None, "single_wave"),
+    (_diffs((2.0, 0.01), (1.5, 0.03)), _slope(1.7, 0.001), "rising_every_wave"),
+    (_diffs((2.0, 0.01), (0.3, 0.60)), _slope(1.1, 0.01), "rising"),
+    (_diffs((4.0, 0.001), (-2.0, 0.02)), _slope(0.9, 0.04), "rising_with_setback"),
+    (_diffs((2.0, 0.01), (1.5, 0.03)), _slope(1.7, 0.06), "no_change"),
+    (_diffs((-2.0, 0.01), (-1.5, 0.03)), _slope(-1.7, 0.001), "falling"),
+])
+def test_trend_verdict_follows_the_tests(diffs, slope, verdict):
+    assert trend_verdict(diffs, slope) == verdict
+
+
+def test_trend_verdict_on_the_reference_waves_is_no_change(trend_waves):
+    diffs = wave_differences(trend_waves)
+    assert trend_verdict(diffs, pooled_trend(trend_waves)) == "no_change"
+
+
+def test_every_trend_verdict_has_a_sentence_in_both_languages():
+    from typing import get_args
+
+    from evaluation.report import t
+    from evaluation.survey.wave import TrendVerdict
+
+    for verdict in get_args(TrendVerdict):
+        for lang in ("zh", "en"):
+            text = t(f"survey.trend_claim.{verdict}", lang, first=2018, last=2024, slope=1.2, lo=0.5, hi=1.9,
+                     level=0.95, p=0.01)
+            assert text and "survey.trend_claim" not in text
+
+
+# ------------------------------------------------------------------- minimum cell, bounded weighting (issue 15)
+def test_default_minimum_cell_collapses_small_cells(sample, margins):
+    from evaluation.survey.wave import MIN_CELL
+
+    assert MIN_CELL == 10
+    wd = weighted_design(sample, margins, 2024)
+    levels = wd.design.data
+    for dim in wd.dimensions:
+        counts = levels[f"m_{dim}"].value_counts()
+        # Every cell has at least MIN_CELL respondents unless its dimension was reduced to the community total.
+        small = counts[counts < MIN_CELL]
+        assert all("+" in cell.split("|")[1] or levels["community_id"].eq(cell.split("|")[0]).sum() < MIN_CELL
+                   for cell in small.index), small
+    strict = weighted_design(sample, margins, 2024, min_respondents=25)
+    assert len(strict.collapsed) > len(wd.collapsed)
+    assert (strict.design.data["m_sex"].value_counts() >= 25).all()
+
+
+def test_bounded_weighting_keeps_g_inside_and_meets_the_margins(sample, margins):
+    free = weighted_design(sample, margins, 2024)
+    bounded = weighted_design(sample, margins, 2024, bounds=(0.3, 3.0))
+    g = bounded.design.weights.to_numpy() / bounded.design.data["base_weight"].to_numpy()
+    assert g.min() > 0.3 - 1e-9 and g.max() < 3.0 + 1e-9
+    for dim in bounded.dimensions:
+        col = f"m_{dim}"
+        got = bounded.design.weights.groupby(bounded.design.data[col].to_numpy()).sum()
+        want = free.design.weights.groupby(free.design.data[col].to_numpy()).sum()
+        np.testing.assert_allclose(got.sort_index(), want.sort_index(), rtol=1e-6)
+    summary = weighting_summary([free, bounded])
+    assert summary["g_min"].iloc[1] >= 0.3 - 1e-9 and summary["g_max"].iloc[1] <= 3.0 + 1e-9
+    assert summary["g_max"].iloc[0] > summary["g_max"].iloc[1]
+    with pytest.raises(ValueError, match="wave 2024: the margins cannot be met"):
+        weighted_design(sample, margins, 2024, bounds=(0.97, 1.03))

@@ -9,7 +9,16 @@ anything correlated with the calibration variables.
 * :func:`rake` — R ``rake``: iterated post-stratification on each margin until the largest change of the weighted
   cross-table of all margin variables is below ``tol`` (absolute, or ``tol`` × Σw when ``tol`` < 1). The variance
   uses R's fixed ten sweeps of margin-wise residualisation.
-* :func:`calibrate` — R ``calibrate(calfun = "linear")`` without bounds (``regcalibrate``): g = 1 + xᵀ T⁻¹(t_x − t̂_x).
+* :func:`calibrate` — R ``calibrate``: unbounded linear calibration is R's ``regcalibrate`` (g = 1 + xᵀ T⁻¹(t_x −
+  t̂_x)); otherwise the generalised raking of Deville & Särndal (1992), R's ``grake``: Newton steps on the
+  Lagrange multipliers η with g = 1 + F⁻¹(xᵀη), for ``calfun`` "linear" (truncated to ``bounds``), "raking"
+  (g = exp(xᵀη) truncated to ``bounds``) or "logit" (g between finite ``bounds``), stopping when every
+  |misfit| / (1 + |t_x|) < ``epsilon``; ``trim`` then moves g into ``trim`` and spreads the trimmed weight over
+  the others in proportion to their weights (R's ``trim =``). The variance uses the same GREG residuals for every
+  calfun, as R does (asymptotically equivalent, Deville & Särndal 1992, result 2).
+* :func:`trim_weights` — R ``trimWeights``: weights outside [lower, upper] are set to the bound and the trimmed
+  total is shared equally among the others (optionally repeated until none is outside, ``strict``); the design's
+  calibration residuals are kept as they were.
 
 References
 ----------
@@ -19,17 +28,19 @@ Lumley, T. (2010). *Complex Surveys*, ch. 7. Wiley.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import patsy
+import scipy.linalg
 
 from evaluation.survey.design import SurveyDesign
 from evaluation.survey.variance import CalibrationStep
 
-__all__ = ["CalibrationWarning", "poststratify", "rake", "calibrate"]
+__all__ = ["CalibrationWarning", "poststratify", "rake", "calibrate", "trim_weights", "CALFUNS", "calibrate_matrix"]
 
 
 class CalibrationWarning(UserWarning):
@@ -144,10 +155,111 @@ def rake(
     return design._derive(w, CalibrationStep("rake", margins=tuple(sweeps)))
 
 
+def _clip_linear(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    return np.minimum(np.maximum(u + 1, bounds[0]), bounds[1]) - 1
+
+
+def _d_linear(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    return ((u < bounds[1] - 1) & (u > bounds[0] - 1)).astype(float)
+
+
+def _logit_parts(bounds: tuple[float, float]) -> tuple[float, float, float]:
+    lo, hi = bounds
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError("calfun='logit' needs finite bounds=(L, U) with L < 1 < U")
+    if not lo < 1 < hi:
+        raise ValueError(f"calfun='logit' needs bounds L < 1 < U, got {bounds}")
+    return lo, hi, (hi - lo) / ((hi - 1) * (1 - lo))
+
+
+def _fm1_logit(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi, a = _logit_parts(bounds)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(a * u)
+        return (lo * (hi - 1) + hi * (1 - lo) * e) / (hi - 1 + (1 - lo) * e) - 1
+
+
+def _d_logit(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi, a = _logit_parts(bounds)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(a * u)
+        den = hi - 1 + (1 - lo) * e
+        return hi * (1 - lo) * e * a / den - (lo * (hi - 1) + hi * (1 - lo) * e) * ((1 - lo) * e * a) / den**2
+
+
+def _fm1_raking(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.minimum(np.maximum(np.exp(u), bounds[0]), bounds[1]) - 1
+
+
+def _d_raking(u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    # R's cal.raking compares u (not exp(u)) with the bounds − 1 here; kept so the iterations are R's.
+    with np.errstate(over="ignore"):
+        return np.where((u < bounds[1] - 1) & (u > bounds[0] - 1), np.exp(u), 0.0)
+
+
+# calfun -> (F⁻¹(u) − 1, dF⁻¹/du), R's cal.linear, cal.raking and cal.logit.
+CALFUNS = {"linear": (_clip_linear, _d_linear), "raking": (_fm1_raking, _d_raking), "logit": (_fm1_logit, _d_logit)}
+
+
+def _grake(x: np.ndarray, w: np.ndarray, target: np.ndarray, calfun: str, bounds: tuple[float, float],
+           epsilon: float, max_iter: int) -> tuple[np.ndarray, float | None]:
+    """R ``survey:::grake``: g-weights and, when it stopped without converging, the misfit reached."""
+    fm1, dfm1 = CALFUNS[calfun]
+    sample_total = x.T @ w
+    # R rescales weights that are far below the totals (every total > 20 × its estimate) before iterating, and
+    # multiplies g back afterwards; the bounds then apply to the rescaled weights, as R warns.
+    scales = target / sample_total
+    scale = float(np.mean(scales)) if np.min(scales) > 20 else None
+    if scale is not None:
+        if np.isfinite(bounds).any():
+            warnings.warn(f"Bounds were set but will be interpreted after rescaling by {scale:.3g}",
+                          CalibrationWarning, stacklevel=3)
+        w = w * scale
+        sample_total = sample_total * scale
+    eta = np.zeros(x.shape[1])
+    xeta = x @ eta
+    deriv = dfm1(xeta, bounds)
+    it = 1
+    failed = None
+    while True:
+        tmat = (x * (w * deriv)[:, None]).T @ x
+        misfit = target - sample_total - x.T @ (w * fm1(xeta, bounds))
+        # R uses MASS::ginv(Tmat, tol = 256 eps): a pseudo-inverse, so collinear columns are harmless.
+        deta = np.linalg.pinv(tmat, rcond=256 * np.finfo(float).eps) @ misfit
+        eta = eta + deta
+        xeta = x @ eta
+        g = 1 + fm1(xeta, bounds)
+        deriv = dfm1(xeta, bounds)
+        while it < max_iter and not (np.all(np.isfinite(g)) and np.all(np.isfinite(deriv))):
+            it += 1
+            deta = deta / 2
+            eta = eta - deta
+            xeta = x @ eta
+            g = 1 + fm1(xeta, bounds)
+            deriv = dfm1(xeta, bounds)
+        misfit = target - sample_total - x.T @ (w * fm1(xeta, bounds))
+        if np.all(np.abs(misfit) / (1 + np.abs(target)) < epsilon):
+            break
+        it += 1
+        if it > max_iter:
+            failed = float(np.max(np.abs(misfit) / (1 + np.abs(target))))
+            break
+    return g * (scale if scale is not None else 1.0), failed
+
+
 def calibrate(
-    design: SurveyDesign, formula: str, population: pd.Series | Mapping[str, float], calfun: str = "linear"
+    design: SurveyDesign,
+    formula: str,
+    population: pd.Series | Mapping[str, float],
+    calfun: str = "linear",
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    trim: tuple[float, float] | None = None,
+    epsilon: float = 1e-7,
+    max_iter: int = 50,
+    force: bool = False,
 ) -> SurveyDesign:
-    """Linear (GREG) calibration to population totals of the columns of a model matrix (R ``calibrate``).
+    """Calibration to population totals of the columns of a model matrix (R ``calibrate``, Deville & Särndal).
 
     Parameters
     ----------
@@ -157,10 +269,24 @@ def calibrate(
         Population totals keyed by the model-matrix column names (``"Intercept"`` — or R's ``"(Intercept)"`` —,
         ``"stype[T.H]"``, ``"api99"``…).
     calfun
-        Only ``"linear"`` (unbounded), R's ``regcalibrate``.
+        ``"linear"`` (GREG; truncated linear with ``bounds``), ``"raking"`` (multiplicative, g = exp(xᵀη), truncated to ``bounds``) or
+        ``"logit"`` (g kept inside finite ``bounds``), R's ``cal.linear``, ``cal.raking`` and ``cal.logit``.
+    bounds
+        ``(L, U)`` for the g-weights (the ratio of calibrated to input weights), R's ``bounds``.
+    trim
+        ``(lo, hi)``: after calibrating, g-weights outside are set to the limit and the difference spread over the
+        others in proportion to their weights (R's ``trim``); the totals then no longer match exactly.
+    epsilon, max_iter
+        Convergence (every |misfit| / (1 + |total|) below ``epsilon``) and iteration limit, R's defaults.
+    force
+        Return the last iterate when it did not converge, with a :class:`CalibrationWarning` (R ``force = TRUE``);
+        otherwise that is an error (``ValueError``).
     """
-    if calfun != "linear":
-        raise ValueError("only calfun='linear' is implemented")
+    if calfun not in CALFUNS:
+        raise ValueError(f"calfun must be one of {tuple(CALFUNS)}, got {calfun!r}")
+    lo, hi = float(bounds[0]), float(bounds[1])
+    if not lo <= 1 <= hi:
+        raise ValueError(f"bounds must satisfy L <= 1 <= U, got {bounds}")
     mm = patsy.dmatrix(formula, design.data, NA_action=patsy.NAAction(NA_types=[]), return_type="dataframe")
     if mm.isna().any().any():
         raise ValueError("missing values in calibration variables")
@@ -169,14 +295,92 @@ def calibrate(
     extra = [k for k in pop if k not in mm.columns]
     if missing or extra:
         raise ValueError(f"population totals do not match the model matrix: missing {missing}, unknown {extra}")
-    x = mm.to_numpy(dtype=float)
-    target = np.array([pop[c] for c in mm.columns])
+    return calibrate_matrix(design, mm.to_numpy(dtype=float), np.array([pop[c] for c in mm.columns]), calfun=calfun,
+                            bounds=(lo, hi), trim=trim, epsilon=epsilon, max_iter=max_iter, force=force)
+
+
+def calibrate_matrix(
+    design: SurveyDesign,
+    x: np.ndarray,
+    target: np.ndarray,
+    calfun: str = "linear",
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    trim: tuple[float, float] | None = None,
+    epsilon: float = 1e-7,
+    max_iter: int = 50,
+    force: bool = False,
+) -> SurveyDesign:
+    """:func:`calibrate` on a ready model matrix ``x`` (n × p) and its population totals ``target`` (p).
+
+    Redundant columns (e.g. cell indicators of several margins that each add up to the same total) are harmless:
+    the Newton step uses a pseudo-inverse, as R's ``grake`` does with ``MASS::ginv``, and the variance projects on
+    the column space found by a rank-revealing QR (R ``qr``, tolerance 1e-7).
+    """
+    if calfun not in CALFUNS:
+        raise ValueError(f"calfun must be one of {tuple(CALFUNS)}, got {calfun!r}")
+    lo, hi = float(bounds[0]), float(bounds[1])
+    x = np.asarray(x, dtype=float)
+    target = np.asarray(target, dtype=float)
     w = design._weights
     sample_total = x.T @ w
     keep = ~((sample_total == 0) & (target == 0) & np.all(x == 0, axis=0))
     x, target, sample_total = x[:, keep], target[keep], sample_total[keep]
     whalf = np.sqrt(w)
-    tmat = (x * w[:, None]).T @ x
-    g = 1 + x @ np.linalg.solve(tmat, target - sample_total)
-    q, _ = np.linalg.qr(x * whalf[:, None])
-    return design._derive(w * g, CalibrationStep("greg", q=q, weights=g * whalf))
+    if calfun == "linear" and np.isinf(lo) and np.isinf(hi):
+        tmat = (x * w[:, None]).T @ x
+        g = 1 + x @ np.linalg.solve(tmat, target - sample_total)
+    else:
+        g, failed = _grake(x, w, target, calfun, (lo, hi), epsilon, max_iter)
+        if trim is not None:
+            trimmed = _trim_g(g, w, trim)
+            if not np.array_equal(trimmed, g):
+                g, failed = trimmed, None  # R clears the failure once it has trimmed
+        if failed is not None:
+            msg = f"Calibration failed to converge: misfit {failed:.3g} after {max_iter} iterations"
+            if not force:
+                raise ValueError(msg + " (widen bounds, collapse sparse cells, or force=True)")
+            warnings.warn(msg, CalibrationWarning, stacklevel=2)
+    q, r, _ = scipy.linalg.qr(x * whalf[:, None], mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int(np.sum(diag > 1e-7 * diag.max())) if len(diag) else 0
+    return design._derive(w * g, CalibrationStep("greg", q=q[:, :rank], weights=g * whalf))
+
+
+def _trim_g(g: np.ndarray, w: np.ndarray, trim: tuple[float, float]) -> np.ndarray:
+    """R ``calibrate(trim = )``: clip g, give the trimmed weight to the others in proportion to their weight."""
+    gnew = np.maximum(trim[0], np.minimum(g, trim[1]))
+    outside = (g < trim[0]) | (g > trim[1])
+    if outside.any():
+        trimmings = (g - gnew) * w
+        gnew[~outside] = gnew[~outside] + trimmings.sum() / w[~outside].sum()
+    return gnew
+
+
+def trim_weights(design: SurveyDesign, upper: float = np.inf, lower: float = -np.inf,
+                 strict: bool = False) -> SurveyDesign:
+    """Trim the analysis weights into [lower, upper] (R ``trimWeights``), keeping the total of the weights.
+
+    Weights outside are set to the bound; the trimmed amount is shared equally among the units inside (so they can
+    cross the bound again: ``strict=True`` repeats until none does). The design's calibration residuals are kept
+    unchanged, as R keeps ``postStrata``: the variance treats the trimmed weights like the calibrated ones.
+
+    Reference: Potter, F. (1990). A study of procedures to identify and trim extreme sampling weights. *Proceedings
+    of the Survey Research Methods Section*, ASA, 225–230; Lumley (2023), survey ``trimWeights``.
+    """
+    if lower > upper:
+        raise ValueError(f"lower ({lower}) is above upper ({upper})")
+    w = design._weights.copy()
+    while True:
+        outside = (w < lower) | (w > upper)
+        if not outside.any():
+            break
+        if outside.all():
+            raise ValueError("every weight is outside the trimming bounds: nothing can take the trimmed weight")
+        new = np.clip(w, lower, upper)
+        new[~outside] += (w - new).sum() / (~outside).sum()
+        w = new
+        if not strict:
+            break
+    new_design = copy.copy(design)
+    new_design._weights = w
+    return new_design

@@ -15,14 +15,19 @@ Conventions (all as R ``survey`` 4.1.1 does them)
   ``nest=True`` makes stage-1 ids unique within strata; otherwise a PSU id found in two strata is an error.
 * ``fpc``: population sizes per stage (values > 1) or sampling fractions (all ≤ 1), per stratum. Without ``fpc`` the
   variance is the with-replacement first-stage ("ultimate cluster") one. Without ``weights`` they come from the fpc.
-  With fewer fpc columns than stages the later stages are treated as completely enumerated (no variance).
+  A design with fewer fpc columns than stages is refused (as R does): a missing population size would silently
+  read as a census of that stage.
 * Domains and ``na_rm=True`` keep every unit in the design and zero the contribution of the others, which equals R's
   subsetting (R keeps the number of sampled PSUs per stratum, so absent PSUs count as zero totals).
 * Confidence intervals: mean, total, ratio, proportion and ``by`` use normal quantiles (``confint.svystat`` has
-  ``df = Inf``); ``quantile`` (Woodruff, ``interval.type = "mean"``, survey 4.1's default) and ``ciprop`` use t with
+  ``df = Inf``), or for ``by`` t with each domain's own ``degf`` (``df="domain"``, R ``confint(..., df =
+  degf(subset(design, domain)))``); ``quantile`` (Woodruff, ``interval.type = "mean"``, survey 4.1's default) and ``ciprop`` use t with
   ``degf(design)`` degrees of freedom; ``glm`` uses t with ``degf + 1 - p``.
 * ``deff`` is R's ``deff = TRUE``: design variance over the variance under simple random sampling without replacement
   of the same number of units from a population of size Σw.
+* Lonely PSUs with missing values (``na_rm=True``) and in domains: a stratum is "present" when it holds a unit of
+  the analysed subpopulation, and R's NA/0 results follow (checked for every policy with missing values in the
+  randomized differential test, ``tests/survey/test_survey_differential.py``).
 * ``lonely_psu`` is R's ``options(survey.lonely.psu)``: "fail", "remove", "certainty" (a lonely stratum adds nothing
   at its stage), "adjust" (its PSU total is centred at zero rather than at the stratum mean) or "average" (the
   other strata's variance is scaled up by #strata / #estimable strata).
@@ -43,6 +48,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy import stats
 
 from evaluation.survey.estimators import QUANTILE_RULES, critical_value, wald_table
 from evaluation.survey.variance import (
@@ -80,6 +86,18 @@ def _levels(values: pd.Series) -> list:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [c for c in values.cat.categories if (values == c).any()]
     return sorted(values.dropna().unique().tolist())
+
+
+def _deff(v: np.ndarray | float, vsrs: np.ndarray | float, big_w, nobs) -> np.ndarray:
+    """Design effect v / v_srs, NaN where it is not defined.
+
+    The without-replacement SRS variance needs Σw ≥ n (a population at least as large as the sample) and at least
+    two units; otherwise R's ``svymean(deff = TRUE)`` has no meaningful reference (a negative or 0/0 ratio), so NaN.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.asarray(v, dtype=float) / np.asarray(vsrs, dtype=float)
+    bad = (np.asarray(big_w, dtype=float) < np.asarray(nobs, dtype=float)) | (np.asarray(nobs) < 2)
+    return np.where(bad, np.nan, out)
 
 
 class SurveyDesign:
@@ -167,16 +185,20 @@ class SurveyDesign:
             sampsize_rows.append(n_sampled[s])
 
         popsize_rows: list[np.ndarray] = []
+        if fpc_cols and len(fpc_cols) < n_stages:
+            # R's svydesign refuses this too: a missing stage-k population size cannot be told from a census.
+            raise ValueError(
+                f"fpc has {len(fpc_cols)} column(s) for a {n_stages}-stage design: give one population size (or "
+                f"sampling fraction) per stage, e.g. fpc=[...] with {n_stages} columns; for a completely enumerated "
+                "later stage repeat the number of sampled units there"
+            )
         if fpc_cols:
             vals = np.column_stack([data[c].to_numpy(dtype=float) for c in fpc_cols])
             is_pop = np.any(vals > 1)
             if is_pop != bool(np.all(vals >= 1)):
                 raise ValueError("Must have all fpc>=1 or all fpc<=1")
             for k in range(n_stages):
-                if k < len(fpc_cols):
-                    pop = vals[:, k] if is_pop else sampsize_rows[k] / vals[:, k]
-                else:
-                    pop = sampsize_rows[k].astype(float)  # later stages completely enumerated
+                pop = vals[:, k] if is_pop else sampsize_rows[k] / vals[:, k]
                 if np.any(pop < sampsize_rows[k]):
                     raise ValueError("FPC implies >100% sampling in some strata")
                 popsize_rows.append(pop)
@@ -270,6 +292,15 @@ class SurveyDesign:
         st = self._stages.stages[0]
         return int(len(np.unique(st.cluster[act])) - len(np.unique(self._row_strata[0][act])))
 
+    def _domain_degf(self, d: np.ndarray, n_dom: int) -> np.ndarray:
+        """``degf`` of each domain's subset design (R ``degf(subset(design, d == k))``), domains coded 0..n_dom-1."""
+        act = (d >= 0) & (self._weights != 0)
+        cl, st = self._stages.stages[0].cluster[act], self._row_strata[0][act]
+        dk = d[act]
+        n_psu = np.bincount(np.unique(np.column_stack([dk, cl]), axis=0)[:, 0], minlength=n_dom)
+        n_str = np.bincount(np.unique(np.column_stack([dk, st]), axis=0)[:, 0], minlength=n_dom)
+        return (n_psu - n_str).astype(float)
+
     def _prepare(self, var: str, na_rm: bool) -> tuple[np.ndarray, np.ndarray, bool]:
         y = self._numeric(var)
         miss = np.isnan(y)
@@ -282,7 +313,8 @@ class SurveyDesign:
         """(svyvar, nobs, Σw) of ``y`` in the domain where ``w`` > 0 (R's ``svyvar`` with n/(n-1))."""
         nobs = int(np.count_nonzero(w))
         big_w = w.sum()
-        var = np.sum(w * (y - est) ** 2) / big_w * nobs / (nobs - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):  # one unit: undefined (NaN), as R's svyvar
+            var = np.sum(w * (y - est) ** 2) / big_w * nobs / (nobs - 1)
         return var, nobs, big_w
 
     # ------------------------------------------------------------------ estimators
@@ -298,12 +330,52 @@ class SurveyDesign:
         v = self._vcov(z, ok & (w != 0))[0, 0]
         svar, nobs, _ = self._srs_var(w, y, est)
         vsrs = svar * (big_w - nobs) / (big_w * nobs)
-        with np.errstate(invalid="ignore", divide="ignore"):  # deff is 0/0 for a constant variable
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)  # also 0/0 (NaN) for a constant variable
         return wald_table([est], [np.sqrt(v)], level, deff=[deff], labels={"variable": [var]})
 
+    def variance(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+        """Population variance of ``var`` (R ``svyvar``): the design-based mean of (y − ȳ)² · n/(n−1).
+
+        n is the number of units with non-zero weight in the design — with ``na_rm`` those missing ``var`` included,
+        as R survey 4.1.1 counts them; the SE treats ȳ as fixed, as R does (the mean's own variability enters only
+        at second order). ``deff`` is not defined (NaN).
+        """
+        y, ok, has_na = self._prepare(var, na_rm)
+        if has_na:
+            return wald_table([np.nan], [np.nan], level, labels={"variable": [var]})
+        w = self._weights * ok
+        n = int(np.count_nonzero(self._weights))
+        if n < 2:
+            return wald_table([np.nan], [np.nan], level, labels={"variable": [var]})
+        ybar = np.sum(w * y) / w.sum()
+        dev2 = np.where(ok, (y - ybar) ** 2 * n / (n - 1), np.nan)
+        out = self.with_columns(_svyvar=dev2).mean("_svyvar", na_rm=True, level=level)
+        out["variable"] = var
+        out["deff"] = np.nan
+        return out
+
     def total(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
-        """Design-based (Horvitz–Thompson) total (R ``svytotal(deff = TRUE)``)."""
+        """Design-based (Horvitz–Thompson) total (R ``svytotal(deff = TRUE)``).
+
+        For a categorical (non-numeric) variable, the estimated number of units at each level (R ``svytotal`` on a
+        factor), one row per level with a ``level`` column.
+        """
+        col = self.data[var]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            levels = _levels(col)
+            miss = col.isna().to_numpy()
+            if miss.any() and not na_rm:
+                nan = [np.nan] * len(levels)
+                return wald_table(nan, nan, level, deff=nan, labels={"variable": [var] * len(levels),
+                                                                     "level": levels})
+            cols = {f"_lev{i}": np.where(miss, np.nan, (col == lev).to_numpy(dtype=float))
+                    for i, lev in enumerate(levels)}
+            d = self.with_columns(**cols)
+            parts = [d.total(c, na_rm=na_rm, level=level) for c in cols]
+            out = pd.concat(parts, ignore_index=True)
+            out["variable"] = var
+            out.insert(1, "level", levels)
+            return out
         y, ok, has_na = self._prepare(var, na_rm)
         if has_na:
             return wald_table([np.nan], [np.nan], level, deff=[np.nan], labels={"variable": [var]})
@@ -313,8 +385,7 @@ class SurveyDesign:
         big_w = w.sum()
         svar, nobs, _ = self._srs_var(w, y, est / big_w)
         vsrs = svar * big_w**2 * (big_w - nobs) / (big_w * nobs)
-        with np.errstate(invalid="ignore", divide="ignore"):  # deff is 0/0 for a constant variable
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)
         return wald_table([est], [np.sqrt(v)], level, deff=[deff], labels={"variable": [var]})
 
     def ratio(self, num: str, den: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
@@ -333,8 +404,7 @@ class SurveyDesign:
         big_w = w.sum()
         svar, nobs, _ = self._srs_var(w, resid, np.sum(w * resid) / big_w)
         vsrs = svar * big_w**2 * (big_w - nobs) / (big_w * nobs)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)
         return wald_table([r], [np.sqrt(v)], level, deff=[deff], labels={"numerator": [num], "denominator": [den]})
 
     def proportion(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
@@ -353,25 +423,26 @@ class SurveyDesign:
         z = w[:, None] * (ind - est) / big_w
         vc = self._vcov(z, ok & (w != 0))
         nobs = int(np.count_nonzero(w))
-        svar = (w @ (ind - est) ** 2) / big_w * nobs / (nobs - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            svar = (w @ (ind - est) ** 2) / big_w * nobs / (nobs - 1)
         vsrs = svar * (big_w - nobs) / (big_w * nobs)
         v = np.diag(vc)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            deff = v / vsrs
+        deff = _deff(v, vsrs, big_w, nobs)
         return wald_table(est, np.sqrt(np.maximum(v, 0)), level, deff=deff, labels={"variable": [var] * len(levels), "level": levels})
 
     def quantile(
         self,
         var: str,
         q: float | Sequence[float] = 0.5,
-        rule: Literal["math", "hf7"] = "math",
+        rule: str = "math",
         na_rm: bool = False,
         level: float = 0.95,
     ) -> pd.DataFrame:
         """Weighted quantiles with Woodruff confidence intervals (R ``svyquantile``, survey 4.1 defaults).
 
         The interval for the CDF at the estimated quantile is Wald with t(``degf``) quantiles
-        (``interval.type = "mean"``); it is mapped back through the same quantile ``rule``; ``se`` is the interval
+        (``interval.type = "mean"``); it is mapped back through the same quantile ``rule`` (R's ``qrule``: "math" =
+        "hf1", "school" = "hf2", "hf4"–"hf9", "shahvaish"); ``se`` is the interval
         width over 2t, as R reports it. ``deff`` is not defined for quantiles (NaN).
         """
         if rule not in QUANTILE_RULES:
@@ -401,29 +472,49 @@ class SurveyDesign:
         return out
 
     def ciprop(
-        self, var: str, method: Literal["logit", "mean"] = "logit", na_rm: bool = False, level: float = 0.95
+        self, var: str, method: Literal["logit", "xlogit", "mean", "asin", "beta"] = "logit", na_rm: bool = False,
+        level: float = 0.95,
     ) -> pd.DataFrame:
         """Confidence interval for a proportion (R ``svyciprop``), t with ``degf(design)`` degrees of freedom.
 
         ``"logit"`` is R's default: a Wald interval for logit(p) from the intercept-only quasi-binomial survey GLM,
-        whose SE is exactly SE(p̂)/(p̂(1−p̂)); ``"mean"`` is a Wald interval on the proportion itself. ``se`` and
-        ``deff`` are those of the mean, as R reports.
+        whose SE is exactly SE(p̂)/(p̂(1−p̂)); ``"xlogit"`` is the same interval by the delta method (R computes it
+        without the GLM; the numbers are equal); ``"mean"`` is a Wald interval on the proportion itself; ``"asin"``
+        a Wald interval on asin(√p) (SE(p̂)/(2√(p̂(1−p̂)))); ``"beta"`` is Korn & Graubard's (1998) Clopper–Pearson
+        interval with the effective sample size p̂(1−p̂)/Var(p̂) scaled by (t_{n−1}/t_degf)², n the design's rows.
+        ``se`` and ``deff`` are those of the mean, as R reports. The degrees of freedom are ``degf`` of the whole
+        design, also with ``na_rm=True`` (R's ``df = degf(design)``). With 1 degree of freedom R's logit interval
+        degenerates to (0, NaN) through a double-precision round trip in ``confint.svyglm``; ours is the exact t(1)
+        interval. R's ``"likelihood"`` method is not implemented.
+
+        Reference: Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for proportions with small expected
+        number of positive counts estimated from survey data. *Survey Methodology* 24, 193–201.
         """
+        if method not in ("logit", "xlogit", "mean", "asin", "beta"):
+            raise ValueError("method must be 'logit', 'xlogit', 'mean', 'asin' or 'beta'")
         m = self.mean(var, na_rm=na_rm, level=level)
         p, se, deff = float(m.estimate[0]), float(m.se[0]), float(m.deff[0])
-        y, ok, _ = self._prepare(var, na_rm)
-        crit = critical_value(level, self.degf(ok))
+        # R's svyciprop takes df = degf(design) of the design it is given, missing values included.
+        df = self.degf()
+        crit = critical_value(level, df)
         if p in (0.0, 1.0) or not np.isfinite(p):
             # The logit interval is degenerate (R's GLM does not converge there); report the point.
             lo, hi = p, p
-        elif method == "logit":
+        elif method in ("logit", "xlogit"):
             b = np.log(p / (1 - p))
             se_b = se / (p * (1 - p))
             lo, hi = (1 / (1 + np.exp(-(b + s * crit * se_b))) for s in (-1, 1))
         elif method == "mean":
             lo, hi = p - crit * se, p + crit * se
+        elif method == "asin":
+            a = np.arcsin(np.sqrt(p))
+            se_a = se / (2 * np.sqrt(p * (1 - p)))
+            lo, hi = (np.sin(a + s * crit * se_a) ** 2 for s in (-1, 1))
         else:
-            raise ValueError("method must be 'logit' or 'mean'")
+            alpha = 1 - level
+            n_eff = p * (1 - p) / se**2 * (stats.t.ppf(alpha / 2, len(self.data) - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+            lo = float(stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1))
+            hi = float(stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)))
         return pd.DataFrame(
             {"variable": [var], "estimate": [p], "se": [se], "ci_low": [lo], "ci_high": [hi], "deff": [deff]}
         )
@@ -436,12 +527,22 @@ class SurveyDesign:
         denominator: str | None = None,
         na_rm: bool = False,
         level: float = 0.95,
+        df: Literal["normal", "domain", "design"] = "normal",
     ) -> pd.DataFrame:
         """Domain estimates (R ``svyby``), one row per domain (and level, for proportions).
 
         Domain variances keep the full design (zero contributions outside the domain), which is the correct domain
         variance and equals R's subsetting. Empty domains are dropped.
+
+        ``df`` sets the interval's critical value: ``"normal"`` is R's ``confint(svyby(...))`` (z); ``"domain"`` is
+        t with the domain's own design degrees of freedom, R ``confint(svymean(~y, subset(design, dom)), df =
+        degf(subset(design, dom)))``: #PSUs − #strata among the domain's units (respondents missing ``var``
+        included, as ``degf`` of the subset counts them); ``"design"`` is t with ``degf(design)`` of the whole
+        design. With ``"domain"`` or ``"design"`` a column ``df`` is added. A domain of one PSU per stratum has
+        0 degrees of freedom and no interval (NaN).
         """
+        if df not in ("normal", "domain", "design"):
+            raise ValueError("df must be 'normal', 'domain' or 'design'")
         by_cols = _as_list(by)
         frame = self.data[by_cols]
         valid = ~frame.isna().any(axis=1).to_numpy()
@@ -527,21 +628,59 @@ class SurveyDesign:
         for j in range(n_lev):
             rv = resid_for_deff[:, j]
             mu = np.bincount(dr, weights=wr * rv, minlength=n_dom) / big_w
-            svar[:, j] = (np.bincount(dr, weights=wr * (rv - mu[dr]) ** 2, minlength=n_dom) / big_w
-                          * nobs / (nobs - 1))[:]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                svar[:, j] = (np.bincount(dr, weights=wr * (rv - mu[dr]) ** 2, minlength=n_dom) / big_w
+                              * nobs / (nobs - 1))
         if stat == "mean" or stat == "proportion":
             vsrs = svar * ((big_w - nobs) / (big_w * nobs))[:, None]
         else:
             vsrs = svar * (big_w**2 * (big_w - nobs) / (big_w * nobs))[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            deff = se**2 / vsrs
+        deff = _deff(se**2, vsrs, big_w[:, None], nobs[:, None])
 
         out = keys.loc[np.repeat(np.arange(n_dom), n_lev)].reset_index(drop=True)
         table = wald_table(est.ravel(), se.ravel(), level, deff=None if stat == "ratio" else deff.ravel())
+        if df != "normal":
+            dfs = self._domain_degf(d, n_dom) if df == "domain" else np.full(n_dom, float(self.degf()))
+            dfs = np.repeat(dfs, n_lev)
+            a = 1 - (1 - level) / 2
+            with np.errstate(invalid="ignore"):
+                crit = np.where(dfs > 0, stats.t.ppf(a, np.maximum(dfs, 1)), np.nan)
+            table["ci_low"] = table["estimate"] - crit * table["se"]
+            table["ci_high"] = table["estimate"] + crit * table["se"]
+            table.insert(len(table.columns) - 1, "df", dfs.astype(int))
         if stat == "proportion":
             out.insert(len(by_cols), "level", levels * n_dom)
         out.insert(len(by_cols), "variable", var if stat != "ratio" else f"{var}/{denominator}")
         return pd.concat([out, table], axis=1)
+
+    def subset(self, mask: np.ndarray | pd.Series) -> SurveyDesign:
+        """The design restricted to a domain (R ``subset(design, ...)``): units outside keep their place in the
+        design with weight 0, so variances keep every sampled PSU and stratum (the correct domain variance),
+        ``degf`` counts the domain's PSUs, and a GLM on the result is R's ``svyglm(..., design = subset(...))``."""
+        keep = np.asarray(mask, dtype=bool)
+        if keep.shape != (len(self.data),):
+            raise ValueError(f"the domain mask must have one value per row ({len(self.data)}), got {keep.shape}")
+        if not keep.any():
+            raise ValueError("the domain is empty")
+        new = copy.copy(self)
+        new._weights = np.where(keep, self._weights, 0.0)
+        return new
+
+    def by_subset(
+        self, var: str, by: str, stat: Literal["quantile", "ciprop"] = "quantile", **kwargs
+    ) -> pd.DataFrame:
+        """Quantiles or proportion intervals by domain, each on the domain's subset design (R ``svyby(...,
+        svyquantile)`` / ``svyby(..., svyciprop)``): the t degrees of freedom are each domain's own ``degf``."""
+        if stat not in ("quantile", "ciprop"):
+            raise ValueError("stat must be 'quantile' or 'ciprop'")
+        col = self.data[by]
+        parts = []
+        for lev in _levels(col):
+            sub = self.subset((col == lev).fillna(False).to_numpy())
+            res = getattr(sub, stat)(var, **kwargs)
+            res.insert(0, by, lev)
+            parts.append(res)
+        return pd.concat(parts, ignore_index=True)
 
     # ------------------------------------------------------------------ calibration, replicates, models
     def poststratify(
@@ -559,18 +698,41 @@ class SurveyDesign:
         return rake(self, margins, tol=tol, max_iter=max_iter)
 
     def calibrate(
-        self, formula: str, population: pd.Series | Mapping[str, float], calfun: str = "linear"
+        self, formula: str, population: pd.Series | Mapping[str, float], calfun: str = "linear",
+        bounds: tuple[float, float] = (-np.inf, np.inf), trim: tuple[float, float] | None = None,
+        epsilon: float = 1e-7, max_iter: int = 50, force: bool = False,
     ) -> SurveyDesign:
-        """Linearly calibrated (GREG) design (R ``calibrate``); see :func:`evaluation.survey.calibration.calibrate`."""
+        """Calibrated design (R ``calibrate``); see :func:`evaluation.survey.calibration.calibrate`."""
         from evaluation.survey.calibration import calibrate
 
-        return calibrate(self, formula, population, calfun=calfun)
+        return calibrate(self, formula, population, calfun=calfun, bounds=bounds, trim=trim, epsilon=epsilon,
+                         max_iter=max_iter, force=force)
 
-    def replicate(self, method: Literal["JK1", "bootstrap"] = "JK1", n_reps: int = 50, seed: int | None = None):
+    def trim_weights(self, upper: float = np.inf, lower: float = -np.inf, strict: bool = False) -> SurveyDesign:
+        """Trimmed weights (R ``trimWeights``); see :func:`evaluation.survey.calibration.trim_weights`."""
+        from evaluation.survey.calibration import trim_weights
+
+        return trim_weights(self, upper=upper, lower=lower, strict=strict)
+
+    def table(self, rows: str, cols: str | None = None, total: float | None = None) -> pd.DataFrame:
+        """Weighted cross-table (R ``svytable``); see :func:`evaluation.survey.tables.svytable`."""
+        from evaluation.survey.tables import svytable
+
+        return svytable(self, rows, cols, total=total)
+
+    def chisq(self, rows: str, cols: str, statistic: Literal["F", "Chisq"] = "F") -> pd.DataFrame:
+        """Rao–Scott test of association (R ``svychisq``); see :func:`evaluation.survey.tables.svychisq`."""
+        from evaluation.survey.tables import svychisq
+
+        return svychisq(self, rows, cols, statistic=statistic)
+
+    def replicate(self, method: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"] = "JK1", n_reps: int = 50,
+                  seed: int | None = None, mse: bool = False, fay_rho: float = 0.0, hadamard: np.ndarray | None = None):
         """Replicate-weight design (R ``as.svrepdesign``); see :func:`evaluation.survey.replicate.as_replicate`."""
         from evaluation.survey.replicate import as_replicate
 
-        return as_replicate(self, method=method, n_reps=n_reps, seed=seed)
+        return as_replicate(self, method=method, n_reps=n_reps, seed=seed, mse=mse, fay_rho=fay_rho,
+                            hadamard=hadamard)
 
     def glm(self, formula: str, family: Literal["gaussian", "binomial"] = "gaussian", level: float = 0.95):
         """Survey GLM (R ``svyglm``); see :func:`evaluation.survey.models.svyglm`."""

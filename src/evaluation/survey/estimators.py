@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["qrule_math", "qrule_hf7", "QUANTILE_RULES", "critical_value", "wald_table"]
+__all__ = ["qrule_math", "qrule_hf7", "qrule_school", "qrule_hf4", "QUANTILE_RULES", "critical_value", "wald_table"]
 
 
 def qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
@@ -54,7 +54,68 @@ def qrule_hf7(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return float(np.interp(p, pk, xs))  # np.interp extrapolates with the end values, like approx(rule = 2)
 
 
-QUANTILE_RULES = {"math": qrule_math, "hf7": qrule_hf7}
+def _qs(x: np.ndarray, w: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray, int, int, float, float]:
+    """R ``survey:::qs``: sorted x, cumulative weights, the bracketing positions and the weight either side of p."""
+    keep = w != 0
+    x, w = x[keep], w[keep]
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    cumw = np.cumsum(w[order].astype(np.longdouble)).astype(float)
+    total = float(np.sum(w.astype(np.longdouble)))
+    hits = np.flatnonzero(cumw <= p * total)
+    pos = hits[-1] if len(hits) else 0
+    nxt = min(pos + 1, len(xs) - 1)
+    return xs, cumw, pos, nxt, p - cumw[pos] / total, cumw[nxt] / total - p
+
+
+def qrule_school(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """R ``qrule_school`` (= ``qrule_hf2``): the midpoint when p falls exactly on a jump of the weighted CDF."""
+    xs, _, pos, nxt, wlow, _ = _qs(x, w, p)
+    return float((xs[pos] + xs[nxt]) / 2) if wlow == 0 else float(xs[nxt])
+
+
+def qrule_hf4(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """R ``qrule_hf4``: linear interpolation of the weighted CDF between the bracketing order statistics."""
+    xs, _, pos, nxt, wlow, wup = _qs(x, w, p)
+    gamma = wlow / (wup + wlow)
+    return float(xs[pos] * (1 - gamma) + xs[nxt] * gamma)
+
+
+def _interp_rule(kind: str):
+    def rule(x: np.ndarray, w: np.ndarray, p: float) -> float:
+        keep = w != 0
+        x, w = x[keep], w[keep]
+        order = np.argsort(x, kind="stable")
+        xs, ws = x[order], w[order]
+        cumw = np.cumsum(ws.astype(np.longdouble)).astype(float)
+        n = len(xs)
+        prev = np.concatenate([[0.0], cumw[:-1]])
+        if kind == "hf5":
+            pk = (cumw - ws / 2) / cumw[-1]
+        elif kind == "hf6":
+            pk = cumw / (cumw[-1] + ws[-1])
+        elif kind == "hf8":
+            pk = (prev / 3 + cumw * 2 / 3) / (cumw[-1] + ws[-1] / 3)
+        elif kind == "hf9":
+            pk = (prev * 3 / 8 + cumw * 5 / 8) / (cumw[-1] + ws[-1] / 4)
+        else:  # shahvaish: a step function (approx(method = "constant", f = 0))
+            # As R writes it: the half-weight correction uses the raw weight w, the cumulative sum w / mean(w), so
+            # pk need not increase; approx() then sorts the points by pk and averages the x of tied pk.
+            wbar = ws / ws.mean()
+            pk = (np.cumsum(wbar) + 0.5 - ws / 2) / (n + 1)
+            frame = pd.DataFrame({"pk": pk, "x": xs}).groupby("pk", sort=True)["x"].mean()
+            grid, vals = frame.index.to_numpy(), frame.to_numpy()
+            idx = np.searchsorted(grid, p, side="right") - 1
+            return float(vals[min(max(idx, 0), len(vals) - 1)])
+        return float(np.interp(p, pk, xs))  # approx(rule = 2): the end values outside
+
+    rule.__doc__ = f"R ``qrule_{kind}`` (weighted Hyndman–Fan / Shah–Vaish rule)."
+    return rule
+
+
+QUANTILE_RULES = {"math": qrule_math, "hf1": qrule_math, "school": qrule_school, "hf2": qrule_school,
+                  "hf4": qrule_hf4, "hf5": _interp_rule("hf5"), "hf6": _interp_rule("hf6"), "hf7": qrule_hf7,
+                  "hf8": _interp_rule("hf8"), "hf9": _interp_rule("hf9"), "shahvaish": _interp_rule("shahvaish")}
 
 
 def critical_value(level: float, df: float = np.inf) -> float:

@@ -7,13 +7,17 @@ full-sample estimate (``mse = True``).
 
 * JK1 (unstratified designs only, as in R): replicate j drops PSU j and multiplies the others by n/(n−1);
   ``scale = f (n−1)/n`` with ``f = (N−n)/N`` from the first-stage fpc, so the fpc is carried as R does.
+* JKn (stratified designs, R ``jknweights``): replicate (h, j) drops PSU j of stratum h, the stratum's other PSUs
+  get n_h/(n_h−1); ``rscales`` = f_h (n_h−1)/n_h, ``scale`` = 1.
 * Bootstrap (Canty & Davison 1999, R ``bootweights``): in each stratum n_h PSUs are drawn with replacement (without
   replacement from N_h copies when a first-stage population size is known); the factor is the number of draws;
   ``scale = n̄/((n̄−1)(R−1))`` with n̄ the harmonic mean of n_h. Our random numbers are not R's, so the R test feeds
   R's exported replicate factors through :class:`ReplicateDesign` directly.
 
-Estimates: mean, total, ratio, by (domain means/totals) with ``estimate, se, ci_low, ci_high`` (normal intervals,
-as ``confint`` on an R ``svrepstat``). ``deff`` is not computed for replicate designs.
+Estimates: mean, total, ratio, proportion, by (domain means/totals) with ``estimate, se, ci_low, ci_high`` (normal
+intervals, as ``confint`` on an R ``svrepstat``); ``ciprop`` and ``glm`` with t on the replicate ``degf`` (rank of
+the replicate weights − 1, as R). ``deff`` is not computed for replicate designs. A replicate in which a domain
+has zero weight is dropped from that domain's variance with a warning, as R does.
 
 References
 ----------
@@ -30,11 +34,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 
 from evaluation.survey.design import SurveyDesign
 from evaluation.survey.estimators import critical_value
 
-__all__ = ["ReplicateDesign", "as_replicate", "jk1_factors", "bootstrap_factors"]
+__all__ = ["ReplicateDesign", "as_replicate", "jk1_factors", "jkn_factors", "brr_factors", "sylvester_hadamard",
+           "bootstrap_factors"]
 
 
 class ReplicateDesign:
@@ -81,10 +87,28 @@ class ReplicateDesign:
         return self._factors.shape[1]
 
     def _variance(self, reps: np.ndarray, full: np.ndarray) -> np.ndarray:
-        """R ``svrVar`` for a (replicates × statistics) matrix."""
-        centre = full if self.mse else reps[self.rscales > 0].mean(axis=0)
-        dev = reps - centre
-        return self.scale * np.sum(self.rscales[:, None] * dev**2, axis=0)
+        """R ``svrVar`` for a (replicates × statistics) matrix, one statistic at a time.
+
+        A replicate in which a statistic is undefined (a domain with zero weight in that replicate, e.g. the one
+        PSU of the domain dropped by the jackknife) is left out of that statistic's variance with a warning, as R
+        ``svrVar`` (``na.action = na.omit``) does; ``scale`` is kept.
+        """
+        reps = np.atleast_2d(np.asarray(reps, dtype=float))
+        full = np.broadcast_to(np.asarray(full, dtype=float), (reps.shape[1],))
+        out = np.empty(reps.shape[1])
+        dropped = 0
+        for j in range(reps.shape[1]):
+            ok = np.isfinite(reps[:, j])
+            if not ok.any():
+                out[j] = np.nan
+                continue
+            dropped = max(dropped, int((~ok).sum()))
+            th, rs = reps[ok, j], self.rscales[ok]
+            centre = full[j] if self.mse else th[rs > 0].mean()
+            out[j] = self.scale * np.sum(rs * (th - centre) ** 2)
+        if dropped:
+            warnings.warn(f"{dropped} replicates gave NA results and were discarded.", UserWarning, stacklevel=3)
+        return out
 
     def _table(self, est, var, level, labels) -> pd.DataFrame:
         crit = critical_value(level)
@@ -113,7 +137,8 @@ class ReplicateDesign:
             return num_full, num_rep
         den_full = (self._w * x) @ ind
         den_rep = (self._repw * x[:, None]).T @ ind
-        return num_full / den_full, num_rep / den_rep
+        with np.errstate(invalid="ignore", divide="ignore"):  # a domain empty in a replicate: NaN, dropped later
+            return num_full / den_full, num_rep / den_rep
 
     def mean(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
         y, ok = self._y(var, na_rm)
@@ -149,11 +174,212 @@ class ReplicateDesign:
         return pd.concat([keys, table], axis=1)
 
 
+    def degf(self) -> int:
+        """Design degrees of freedom: rank of the replicate weights − 1 (R ``degf.svyrep.design``, tolerance 1e-5)."""
+        q, r, _ = scipy.linalg.qr(self._repw, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(r))
+        return int(np.sum(diag > 1e-5 * diag.max())) - 1
+
+    def proportion(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+        """Share of each level of a categorical variable (R ``svymean`` on a factor), replicate variance."""
+        col = self.data[var]
+        levels = [c for c in col.cat.categories if (col == c).any()] if isinstance(col.dtype, pd.CategoricalDtype) \
+            else sorted(col.dropna().unique().tolist())
+        ok = col.notna().to_numpy() if na_rm else np.ones(len(col), dtype=bool)
+        if not na_rm and col.isna().any():
+            nan = [np.nan] * len(levels)
+            return self._table(np.array(nan), np.array(nan), level, {"variable": [var] * len(levels), "level": levels})
+        ind = np.column_stack([(col == lev).fillna(False).to_numpy(dtype=float) for lev in levels]) * ok[:, None]
+        w = self._w * ok
+        est = (w @ ind) / w.sum()
+        repw = self._repw * ok[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps = (repw.T @ ind) / repw.sum(axis=0)[:, None]
+        return self._table(est, self._variance(reps, est), level, {"variable": [var] * len(levels), "level": levels})
+
+    def ciprop(self, var: str, method: str = "logit", na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+        """Confidence interval for a proportion on a replicate design (R ``svyciprop``), t with :meth:`degf`.
+
+        ``"logit"``: R fits the intercept-only quasi-binomial GLM to every replicate, i.e. the replicate variance
+        of logit(p̂_r); ``"xlogit"``: delta method on the replicate SE of p̂; ``"mean"``: Wald on p̂. ``se`` is the
+        replicate SE of p̂, as R reports.
+        """
+        if method not in ("logit", "xlogit", "mean"):
+            raise ValueError("method must be 'logit', 'xlogit' or 'mean'")
+        y, ok = self._y(var, na_rm)
+        if not na_rm and np.isnan(pd.to_numeric(self.data[var]).to_numpy(dtype=float, na_value=np.nan)).any():
+            return self._table(np.array([np.nan]), np.array([np.nan]), level, {"variable": [var]})
+        est, reps = self._domain_stat(y, np.ones_like(y), ok, np.zeros(len(y), dtype=np.int64), 1, "mean")
+        p = float(est[0])
+        se = float(np.sqrt(self._variance(reps, est)[0]))
+        from scipy import stats
+
+        crit = float(stats.t.ppf(1 - (1 - level) / 2, self.degf()))
+        if p in (0.0, 1.0):
+            lo = hi = p
+        elif method == "mean":
+            lo, hi = p - crit * se, p + crit * se
+        else:
+            b = np.log(p / (1 - p))
+            if method == "logit":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    b_reps = np.log(reps / (1 - reps))
+                se_b = float(np.sqrt(self._variance(b_reps, np.array([b]))[0]))
+            else:
+                se_b = se / (p * (1 - p))
+            lo, hi = (1 / (1 + np.exp(-(b + sgn * crit * se_b))) for sgn in (-1, 1))
+        return pd.DataFrame({"variable": [var], "estimate": [p], "se": [se], "ci_low": [lo], "ci_high": [hi]})
+
+    def glm(self, formula: str, family: Literal["gaussian", "binomial"] = "gaussian", level: float = 0.95,
+            tol: float = 1e-12, max_iter: int = 100) -> pd.DataFrame:
+        """Survey GLM with replicate-weight variance (R ``svyglm`` on a replicate design): the model is refitted
+        with every replicate's weights; t interval on ``degf + 1 − p`` degrees of freedom (R ``confint``).
+
+        Returns ``term, estimate, se, ci_low, ci_high, statistic, p_value, df``.
+        """
+        import patsy
+        from scipy import stats
+
+        yy, xx = patsy.dmatrices(formula, self.data, NA_action=patsy.NAAction(NA_types=[]), return_type="dataframe")
+        if yy.shape[1] == 2 and str(yy.columns[1]).endswith("[True]"):
+            yy = yy.iloc[:, [1]]
+        ok = ~(yy.isna().any(axis=1) | xx.isna().any(axis=1)).to_numpy()
+        y = np.where(ok, yy.iloc[:, 0].to_numpy(dtype=float), 0.0)
+        x = np.where(ok[:, None], xx.to_numpy(dtype=float), 0.0)
+
+        def fit(w: np.ndarray) -> np.ndarray:
+            w = w * ok
+            if family == "gaussian":
+                xtw = x.T * w
+                return np.linalg.solve(xtw @ x, xtw @ y)
+            beta = np.zeros(x.shape[1])
+            for _ in range(max_iter):
+                mu = 1 / (1 + np.exp(-(x @ beta)))
+                step = np.linalg.solve((x.T * (w * mu * (1 - mu))) @ x, x.T @ (w * (y - mu)))
+                beta = beta + step
+                if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
+                    break
+            return beta
+
+        if family not in ("gaussian", "binomial"):
+            raise ValueError("family must be 'gaussian' or 'binomial'")
+        beta = fit(self._w)
+        betas = np.vstack([fit(self._repw[:, r]) for r in range(self.n_replicates)])
+        se = np.sqrt(self._variance(betas, beta))
+        df = self.degf() + 1 - len(beta)
+        crit = float(stats.t.ppf(1 - (1 - level) / 2, df))
+        tstat = beta / se
+        return pd.DataFrame({"term": list(xx.columns), "estimate": beta, "se": se, "ci_low": beta - crit * se,
+                             "ci_high": beta + crit * se, "statistic": tstat,
+                             "p_value": 2 * stats.t.sf(np.abs(tstat), df), "df": df})
+
+
 def jk1_factors(psu: np.ndarray) -> np.ndarray:
     """Delete-one-PSU jackknife factors: 0 for the dropped PSU, n/(n−1) elsewhere (R ``jk1weights``)."""
     uniq = pd.unique(psu)
     n = len(uniq)
     return (psu[:, None] != uniq[None, :]) * (n / (n - 1))
+
+
+def jkn_factors(strata: np.ndarray, psu: np.ndarray, popsize: np.ndarray | None = None,
+                lonely_psu: str = "fail") -> tuple[np.ndarray, np.ndarray, float]:
+    """Stratified delete-one-PSU jackknife (R ``jknweights``): factors, per-replicate ``rscales`` and ``scale``.
+
+    Replicate (h, j) drops PSU j of stratum h and multiplies the stratum's other PSUs by n_h/(n_h − 1); units of
+    other strata keep factor 1. ``rscales`` = f_h (n_h − 1)/n_h with f_h = (N_h − n_h)/N_h from a first-stage
+    population size (1 without). Strata and PSUs are taken in order of appearance, as R does. A one-PSU stratum
+    follows ``lonely_psu``: "fail" raises, "remove"/"certainty" give it no replicate, "average" also scales the
+    variance by #PSUs / #replicates, "adjust" gives it one replicate that zeroes the stratum and multiplies every
+    other unit by H/(H − 1) with rscale (H − 1)/H.
+    """
+    strata = np.asarray(strata)
+    psu = np.asarray(psu)
+    s_codes, s_uniq = pd.factorize(strata)
+    p_codes, p_uniq = pd.factorize(psu)
+    n_strata = len(s_uniq)
+    first = np.unique(p_codes, return_index=True)[1]
+    psu_stratum = s_codes[first]
+    cols, rscales = [], []
+    for h in range(n_strata):
+        members = np.flatnonzero(psu_stratum == h)
+        n_h = len(members)
+        in_h = s_codes == h
+        if popsize is None:
+            f = 1.0
+        else:
+            pops = np.unique(np.asarray(popsize, dtype=float)[in_h])
+            if len(pops) > 1:
+                raise ValueError("More than one fpc value given")
+            f = (pops[0] - n_h) / pops[0]
+        if n_h == 1 and f != 0:
+            if lonely_psu == "fail":
+                raise ValueError(f"Stratum {s_uniq[h]} has only one PSU (choose a lonely_psu policy)")
+            if lonely_psu == "adjust":
+                cols.append(np.where(in_h, 0.0, n_strata / (n_strata - 1)))
+                rscales.append((n_strata - 1) / n_strata)
+            continue
+        for j in members:
+            cols.append(np.where(in_h, np.where(p_codes == j, 0.0, n_h / (n_h - 1)), 1.0))
+            rscales.append(f * (n_h - 1) / n_h)
+    if not cols:
+        raise ValueError("All strata were exhaustively sampled: you have the whole population")
+    scale = 1.0
+    if lonely_psu == "average" and len(cols) < len(p_uniq):
+        scale = len(p_uniq) / len(cols)
+    return np.column_stack(cols), np.array(rscales), scale
+
+
+def sylvester_hadamard(min_rows: int) -> np.ndarray:
+    """The Sylvester Hadamard matrix (±1) of the smallest order 2^k ≥ ``min_rows``."""
+    h = np.ones((1, 1))
+    while h.shape[0] < min_rows:
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+def brr_factors(strata: np.ndarray, psu: np.ndarray, fay_rho: float = 0.0,
+                hadamard: np.ndarray | None = None) -> np.ndarray:
+    """Balanced repeated replication (and Fay's variant) for two PSUs per stratum (R ``brrweights``).
+
+    Strata are numbered in sorted order of their labels and the two PSUs of a stratum in order of appearance, as R
+    does; in replicate r stratum k keeps its first or second PSU by row k + 1 of the Hadamard matrix (R maps its
+    first value to "first PSU out"), with factor 2 − ρ for the PSU kept and ρ for the other. ``hadamard`` defaults
+    to the Sylvester matrix of order ≥ #strata + 1; R's default ``hadamard()`` can be another matrix of that
+    order (pass it, as R's ``hadamard.matrix``, to reproduce R's replicates exactly; the variance is the same
+    estimator either way). Strata with other than two PSUs are refused (R's ``small``/``large`` options are not
+    implemented).
+    """
+    strata = np.asarray(strata).astype(str)
+    psu = np.asarray(psu)
+    p_codes, p_uniq = pd.factorize(psu)
+    first = np.unique(p_codes, return_index=True)[1]
+    psu_stratum = strata[first]
+    labels = sorted(set(psu_stratum))
+    sizes = {s: int(np.sum(psu_stratum == s)) for s in labels}
+    bad = {s: n for s, n in sizes.items() if n != 2}
+    if bad:
+        raise ValueError(f"BRR needs exactly two PSUs per stratum; these strata have {bad}")
+    h = sylvester_hadamard(len(labels) + 1) if hadamard is None else np.asarray(hadamard)
+    if h.shape[0] < len(labels) + 1:
+        raise ValueError("the Hadamard matrix needs at least #strata + 1 rows")
+    values = pd.unique(h.ravel(order="F"))
+    if len(values) != 2:
+        raise ValueError("the Hadamard matrix must have exactly two distinct values")
+    h01 = np.where(h == values[0], 0, 1)
+    k_of_psu = np.array([labels.index(s) for s in psu_stratum])
+    order_in_stratum = np.zeros(len(p_uniq), dtype=int)
+    for s in labels:
+        members = np.flatnonzero(psu_stratum == s)  # in order of appearance
+        order_in_stratum[members[1]] = 1
+    # weights[:, 0] is 0 for the first PSU and 1 for the second; weights[:, 1] the reverse.
+    w = np.column_stack([order_in_stratum, 1 - order_in_stratum]).astype(float)
+    factors = np.empty((len(p_uniq), h.shape[1]))
+    for r in range(h.shape[1]):
+        col = h01[1 + k_of_psu, r]
+        wa = w[np.arange(len(p_uniq)), col]
+        wb = w[np.arange(len(p_uniq)), 1 - col]
+        factors[:, r] = wa * (2 - fay_rho) + wb * fay_rho
+    return factors[p_codes]
 
 
 def bootstrap_factors(
@@ -179,9 +405,15 @@ def bootstrap_factors(
 
 
 def as_replicate(
-    design: SurveyDesign, method: Literal["JK1", "bootstrap"] = "JK1", n_reps: int = 50, seed: int | None = None
+    design: SurveyDesign, method: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"] = "JK1", n_reps: int = 50,
+    seed: int | None = None, mse: bool = False, fay_rho: float = 0.0, hadamard: np.ndarray | None = None,
 ) -> ReplicateDesign:
-    """Convert a linearisation design into replicate weights (R ``as.svrepdesign``), carrying the first-stage fpc."""
+    """Convert a linearisation design into replicate weights (R ``as.svrepdesign``), carrying the first-stage fpc.
+
+    ``"JK1"`` needs an unstratified design and ``"JKn"`` a stratified one (R refuses the other way round too);
+    ``mse=True`` centres the replicates at the full-sample estimate (R ``mse = TRUE``). ``"BRR"`` and ``"Fay"``
+    (with ``fay_rho``) need two PSUs per stratum, see :func:`brr_factors`; scale 1 / (R (1 − ρ)²), no fpc.
+    """
     if design.is_calibrated:
         raise ValueError("replicate weights of a calibrated design would not be recalibrated; convert first")
     st = design._stages.stages[0]
@@ -200,7 +432,25 @@ def as_replicate(
             if len(np.unique(pop)) > 1:
                 raise ValueError("More than one fpc value given")
             f = (pop[0] - n) / pop[0]
-        return ReplicateDesign(design.data, design._weights, factors, scale=f * (n - 1) / n, method="JK1")
+        return ReplicateDesign(design.data, design._weights, factors, scale=f * (n - 1) / n, method="JK1", mse=mse)
+    if method == "JKn":
+        if not design.has_strata:
+            raise ValueError("Must use JK1 or bootstrap for an unstratified design")
+        factors, rscales, scale = jkn_factors(design.data[design.spec["strata"][0]].to_numpy(), psu, pop,
+                                              design.lonely_psu)
+        return ReplicateDesign(design.data, design._weights, factors, scale=scale, rscales=rscales, mse=mse,
+                               method="JKn")
+    if method in ("BRR", "Fay"):
+        if not design.has_strata:
+            raise ValueError("Must use JK1 or bootstrap for an unstratified design")
+        rho = fay_rho if method == "Fay" else 0.0
+        if method == "Fay" and not 0 < rho < 1:
+            raise ValueError("Fay's method needs 0 < fay_rho < 1")
+        factors = brr_factors(design.data[design.spec["strata"][0]].to_numpy(), psu, rho, hadamard)
+        if pop is not None:
+            warnings.warn("Finite population correction dropped in conversion", UserWarning, stacklevel=2)
+        return ReplicateDesign(design.data, design._weights, factors,
+                               scale=1 / (factors.shape[1] * (1 - rho) ** 2), mse=mse, method=method)
     if method == "bootstrap":
         rng = np.random.default_rng(seed)
         strata = design._row_strata[0]
@@ -208,6 +458,7 @@ def as_replicate(
         n_h = np.bincount(st.cluster_stratum)
         nbar = 1 / np.mean(1 / n_h[n_h > 0])
         return ReplicateDesign(
-            design.data, design._weights, factors, scale=nbar / ((nbar - 1) * (n_reps - 1)), method="bootstrap"
+            design.data, design._weights, factors, scale=nbar / ((nbar - 1) * (n_reps - 1)), method="bootstrap",
+            mse=mse,
         )
-    raise ValueError("method must be 'JK1' or 'bootstrap'")
+    raise ValueError("method must be 'JK1', 'JKn', 'BRR', 'Fay' or 'bootstrap'")
