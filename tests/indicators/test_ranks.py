@@ -79,3 +79,18 @@ def test_coverage_in_a_small_simulation(method):
     assert marginal_hits.min() / reps >= 0.86  # each unit's own set covers it at least 90% (less MC error)
     assert joint_hits / reps >= 0.86
     assert 1 < width / reps < 11  # informative: neither the bare rank nor the full range
+
+
+def test_peer_se_prefers_the_se_column_over_a_t_interval():
+    from scipy import stats
+
+    from evaluation.indicators.profile import _peer_se
+
+    # A community survey mean: SE 2, interval on t(9), as the survey engine gives it.
+    half = stats.t.ppf(0.975, 9) * 2.0
+    rows = pd.DataFrame({"value": [70.0, 0.5, 10.0, 3.0], "se": [2.0, np.nan, np.nan, np.nan],
+                         "ci_low": [70 - half, 0.4, np.nan, 1.0], "ci_high": [70 + half, 0.6, np.nan, np.nan]})
+    se = _peer_se(rows, 0.95)
+    assert se[0] == 2.0                                         # not 2.26 / 1.96 × 2
+    assert se[1] == pytest.approx(0.1 / stats.norm.ppf(0.975))  # no SE: from the (normal) interval
+    assert se[2] == 0.0 and np.isnan(se[3])                     # census figure; a one-sided interval
