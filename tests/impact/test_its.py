@@ -145,3 +145,92 @@ def test_counterfactual_band_by_delta_method(sicily):
     # the covariance of const and time is not in the table: check the half-width sits between the bounds it allows
     lo_b, hi_b = abs(np.sqrt(var_c) - 59 * np.sqrt(var_t)), np.sqrt(var_c) + 59 * np.sqrt(var_t)
     assert q * lo_b <= half <= q * hi_b
+
+
+DOSE = json.loads((Path(__file__).resolve().parents[1] / "reference" / "its_dose" / "its_dose.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def dose_series():
+    # the monthly petitions series of tests/reference/indicators with the adopted share R computed
+    # (tests/reference/its_dose/make_reference.R)
+    src = json.loads((Path(__file__).resolve().parents[1] / "reference" / "indicators"
+                      / "indicators_reference.json").read_text())["its"]
+    return pd.DataFrame({"count": src["count"], "time": np.arange(1, len(src["count"]) + 1, dtype=float),
+                         "share": DOSE["share"], "expo": src["exposure"],
+                         "month": [int(m[5:]) for m in src["months"]]})
+
+
+DOSE_KW = dict(offset="expo", seasonality="fourier", season="month", dose="share")
+DOSE_TERMS = {"(Intercept)": "const", "time": "time", "share": "dose", "sin1": "sin1", "sin2": "sin2",
+              "cos1": "cos1", "cos2": "cos2"}
+
+
+@pytest.mark.parametrize("family", ["quasipoisson", "negbin"])
+def test_dose_design_matches_r_glm(dose_series, family):
+    r = DOSE[family]
+    res = interrupted_time_series(dose_series, "count", "time", family=family, **DOSE_KW)
+    got = res.coefficients.set_index("term").loc[[DOSE_TERMS[t] for t in r["terms"]]]
+    # glm.nb reached its alternation limit (theta ~ 15): R's own answer is only that precise
+    tol = dict(abs=1e-8, rel=1e-7) if family == "quasipoisson" else dict(abs=1e-5, rel=1e-4)
+    np.testing.assert_allclose(got["estimate"], r["estimate"], rtol=0, atol=tol["abs"])
+    np.testing.assert_allclose(got["se"], r["se"], rtol=tol["rel"])
+    if family == "negbin":
+        assert res.theta == pytest.approx(r["theta"], rel=1e-4)
+    else:
+        assert res.dispersion == pytest.approx(r["dispersion"], rel=1e-8)
+    # the counterfactual (share 0 throughout) and its band, against predict(se.fit = TRUE) on the link scale
+    for col in ("counterfactual", "cf_low", "cf_high"):
+        np.testing.assert_allclose(res.fitted[col], r[col], rtol=tol["rel"] * 10)
+    assert res.design == "dose" and res.level_change is None and res.effect_at_start is None
+    assert res.dose_effect["rate_ratio"] == pytest.approx(np.exp(r["estimate"][2]), rel=tol["rel"])
+
+
+def test_dose_design_newey_west_matches_sandwich(dose_series):
+    res = interrupted_time_series(dose_series, "count", "time", family="quasipoisson", cov_type="newey_west",
+                                  nw_lags=DOSE["newey_west_poisson"]["lag"], **DOSE_KW)
+    ref = dict(zip(DOSE["quasipoisson"]["terms"], DOSE["newey_west_poisson"]["se"]))
+    got = res.coefficients.set_index("term")["se"]
+    for r_term, ours in DOSE_TERMS.items():
+        assert got[ours] == pytest.approx(ref[r_term], rel=1e-6), ours
+
+
+def test_dose_design_with_a_0_1_dose_is_the_level_model(sicily):
+    # a dose that jumps from 0 to 1 is the break: the same fit, the same counterfactual band
+    kw = dict(offset="stdpop", family="quasipoisson", seasonality="fourier", season="month")
+    a = interrupted_time_series(sicily, "aces", "time", intervention="smokban", **kw)
+    b = interrupted_time_series(sicily, "aces", "time", dose="smokban", **kw)
+    np.testing.assert_allclose(a.coefficients["estimate"], b.coefficients["estimate"])
+    assert b.dose_effect["rate_ratio"] == pytest.approx(a.level_change["rate_ratio"])
+    np.testing.assert_allclose(a.fitted["cf_high"], b.fitted["cf_high"])
+
+
+def test_dose_design_refuses_bad_doses(sicily):
+    with pytest.raises(ValueError, match="dose replaces the break"):
+        interrupted_time_series(sicily, "aces", "time", dose="smokban", slope_change=True)
+    with pytest.raises(ValueError, match=r"row 3: .* not a share in \[0, 1\]"):
+        interrupted_time_series(sicily.assign(d=np.r_[0, 0, 0, 1.5, np.zeros(55)]), "aces", "time", dose="d")
+    with pytest.raises(ValueError, match="exposure 0 and periods above 0"):
+        interrupted_time_series(sicily.assign(d=0.5), "aces", "time", dose="d")
+
+
+def test_effect_at_start_is_level_plus_slope(sicily):
+    from scipy import stats
+
+    kw = dict(offset="stdpop", family="poisson", seasonality="fourier", season="month")
+    res = interrupted_time_series(sicily, "aces", "time", intervention_start=37, slope_change=True, **kw)
+    c = res.coefficients.set_index("term")
+    e = res.effect_at_start
+    assert e["estimate"] == pytest.approx(c.at["level", "estimate"] + c.at["slope", "estimate"])
+    # the slope term is 1 at time 37, so the fitted / counterfactual ratio there is exp(b2 + b3)
+    f = res.fitted.set_index("time")
+    assert f.at[37, "fitted"] / f.at[37, "counterfactual"] == pytest.approx(e["rate_ratio"])
+    assert (e["rr_ci_low"], e["rr_ci_high"]) == pytest.approx(
+        tuple(np.exp(e["estimate"] + np.array([-1, 1]) * stats.norm.ppf(0.975) * e["se"])))
+    # its SE lies between the bounds the two coefficient SEs allow
+    sl, ss = c.at["level", "se"], c.at["slope", "se"]
+    assert abs(sl - ss) <= e["se"] <= sl + ss
+    # without a slope term it is the level change itself
+    plain = interrupted_time_series(sicily, "aces", "time", intervention_start=37, **kw)
+    assert plain.effect_at_start["rate_ratio"] == pytest.approx(plain.level_change["rate_ratio"])
+    assert plain.effect_at_start["se"] == pytest.approx(plain.level_change["se"])

@@ -1,4 +1,5 @@
-"""Petition counts, the year-on-year change (exact interval, plain words) and the ITS against R glm."""
+"""Petition counts, the year-on-year change (exact interval, plain words) and the ITS data (monthly series, adoption
+share) with the ITS itself, through evaluation.impact.its, against R glm."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import pandas as pd
 import pytest
 
 from evaluation.indicators.intervals import rate_ratio_exact
-from evaluation.indicators.petitions import fit_its, its_design, monthly_series, petition_counts, \
-    real_estate_change, yoy_rate_ratio
+from evaluation.indicators.petitions import adoption_share, its_finding, its_frame, monthly_series, \
+    petition_counts, real_estate_change, yoy_rate_ratio
 
 
 def _val(df, key, cid="district", group="", year=None):
@@ -60,27 +61,77 @@ def test_monthly_series_matches_r(its_inputs, ref):
     assert s["exposure"].to_numpy() == pytest.approx(ref["its"]["exposure"], rel=1e-12)
 
 
+def _its_fit(series, intervention, **kw):
+    from evaluation.impact.its import interrupted_time_series
+
+    frame = its_frame(series, np.zeros(len(series)), intervention)
+    return interrupted_time_series(frame, "count", "time", intervention="break", offset="exposure",
+                                   seasonality="fourier", season="calendar_month", slope_change=True, **kw)
+
+
 @pytest.mark.parametrize("family", ["poisson", "quasipoisson"])
-def test_its_matches_r_glm(its_inputs, ref, family):
+def test_its_through_impact_its_matches_r_glm(its_inputs, ref, family):
+    # R's design counts t from 0 and tpost from 0 at the first post month; impact.its counts time from 1 and its
+    # slope from 1 at the first post month (the tutorial's I(time - 36)), so R's post is level + slope, R's
+    # intercept const + time, and the rate ratio at the first post month (effect_at_start) is R's exp(post)
     pet, pop = its_inputs
     r = ref["its"][family]
-    fit = fit_its(monthly_series(pet, pop, "2017-01", "2024-12"), "2021-01-01", family=family)
-    terms = {"(Intercept)": "const", "t": "t", "post": "post", "tpost": "t_post", "s1": "sin1", "c1": "cos1",
-             "s2": "sin2", "c2": "cos2"}
-    coef = fit.coefficients.set_index("term").loc[[terms[t] for t in r["terms"]]]
-    assert coef["estimate"].to_numpy() == pytest.approx(r["estimate"], abs=1e-8)
-    assert coef["se"].to_numpy() == pytest.approx(r["se"], rel=1e-7)
-    assert fit.dispersion == pytest.approx(r["dispersion"], rel=1e-7)
-    assert fit.level_change == pytest.approx(np.exp(r["estimate"][2]))
-    assert fit.level_change_ci[0] < fit.level_change < fit.level_change_ci[1]
+    rr = dict(zip(r["terms"], zip(r["estimate"], r["se"])))
+    res = _its_fit(monthly_series(pet, pop, "2017-01", "2024-12"), "2021-01-01", family=family)
+    c = res.coefficients.set_index("term")
+    for ours, theirs in (("time", "t"), ("slope", "tpost"), ("sin1", "s1"), ("cos1", "c1"), ("sin2", "s2"),
+                         ("cos2", "c2")):
+        assert c.at[ours, "estimate"] == pytest.approx(rr[theirs][0], abs=1e-8), ours
+        assert c.at[ours, "se"] == pytest.approx(rr[theirs][1], rel=1e-7), ours
+    assert c.at["const", "estimate"] + c.at["time", "estimate"] == pytest.approx(rr["(Intercept)"][0], abs=1e-8)
+    assert c.at["level", "estimate"] + c.at["slope", "estimate"] == pytest.approx(rr["post"][0], abs=1e-8)
+    assert res.effect_at_start["estimate"] == pytest.approx(rr["post"][0], abs=1e-8)
+    assert res.effect_at_start["se"] == pytest.approx(rr["post"][1], rel=1e-7)
+    assert res.dispersion == pytest.approx(r["dispersion"], rel=1e-7)   # 1 for poisson, as R reports
+    e = res.effect_at_start
+    assert e["rr_ci_low"] < e["rate_ratio"] < e["rr_ci_high"]
 
 
-def test_its_design_rejects_intervention_outside_series():
-    s = pd.DataFrame({"month": pd.date_range("2020-01-01", periods=12, freq="MS")})
-    with pytest.raises(ValueError):
-        its_design(s, "2022-01-01")
-    X = its_design(s, "2020-07-01", harmonics=1)
-    assert X["t_post"].tolist() == [0] * 6 + [0, 1, 2, 3, 4, 5] and X["post"].sum() == 6
+def test_its_frame_lays_out_the_series():
+    s = pd.DataFrame({"month": pd.date_range("2020-01-01", periods=12, freq="MS"), "count": range(12),
+                      "exposure": 1.0})
+    with pytest.raises(ValueError, match="inside the series"):
+        its_frame(s, np.zeros(12), "2022-01-01")
+    f = its_frame(s, np.linspace(0, 1, 12), "2020-07-01")
+    assert f["break"].tolist() == [0] * 6 + [1] * 6
+    assert f["time"].tolist() == list(range(1, 13)) and f["calendar_month"].tolist() == list(range(1, 13))
+    assert "break" not in its_frame(s, np.zeros(12)).columns
+
+
+def test_adoption_share_matches_r(ref_dir):
+    import json
+
+    r = json.loads((ref_dir.parent / "its_dose" / "its_dose.json").read_text(encoding="utf-8"))
+    rollout = pd.read_csv(ref_dir.parent / "its_dose" / "its_rollout.csv")
+    comms = pd.read_csv(ref_dir.parent / "its_dose" / "its_communities.csv")
+    months = pd.to_datetime([m + "-01" for m in r["months"]])
+    share = adoption_share(rollout, comms, months)
+    assert share.to_numpy() == pytest.approx(r["share"], abs=1e-15)
+    # L01 (not current) adopted in 2018 and C38's 2018 row is another component: neither counts
+    assert share.iloc[:17].eq(0).all()
+
+
+def test_adoption_share_counts_the_adoption_month_and_the_cutoff():
+    rollout = pd.DataFrame({"community_id": ["A", "B", "B", "C"], "component": ["jinlin_model"] * 3 + ["other"],
+                            "start_date": ["2020-01-31", "2020-03-01", "2020-02-15", "2020-01-01"]})
+    comms = pd.DataFrame({"community_id": ["A", "B", "C", "D"], "valid_to": [None, None, None, None]})
+    months = pd.date_range("2019-12-01", periods=5, freq="MS")
+    assert adoption_share(rollout, comms, months).tolist() == [0, 0.25, 0.5, 0.5, 0.5]
+    assert adoption_share(rollout, comms, months, data_cutoff="2020-02-01").tolist() == [0, 0.25, 0.25, 0.25, 0.25]
+    bad = rollout.assign(start_date=["2020-01-31", "soon", "2020-02-15", "2020-01-01"])
+    with pytest.raises(ValueError, match="row 1, column start_date"):
+        adoption_share(bad, comms, months)
+
+
+@pytest.mark.parametrize("lo,hi,key", [(0.2, 0.9, "lower"), (1.1, 2.0, "higher"), (0.8, 1.3, "unclear"),
+                                       (0.5, 1.0, "unclear")])
+def test_its_finding_follows_the_interval(lo, hi, key):
+    assert its_finding({"rr_ci_low": lo, "rr_ci_high": hi}) == key
 
 
 def test_monthly_series_default_range_counts_empty_months(tables, population):
@@ -93,31 +144,13 @@ def test_its_curves_match_r_predict(its_inputs, ref_dir):
     # fitted and counterfactual (post = t_post = 0) counts against R glm + predict (tests/reference/its_curves)
     import json
 
-    from evaluation.indicators.petitions import its_curves
-
     with open(ref_dir.parent / "its_curves" / "its_curves.json", encoding="utf-8") as fh:
         r = json.load(fh)
     pet, pop = its_inputs
     series = monthly_series(pet, pop, "2017-01", "2024-12")
-    curves = its_curves(series, fit_its(series, r["intervention"], family="quasipoisson"), per=10000.0)
-    assert curves["month"].dt.strftime("%Y-%m").tolist() == r["months"]
+    curves = _its_fit(series, r["intervention"], family="quasipoisson").fitted
+    assert series["month"].dt.strftime("%Y-%m").tolist() == r["months"]
     assert curves["fitted"].to_numpy() == pytest.approx(r["fitted"], rel=1e-8)
     assert curves["counterfactual"].to_numpy() == pytest.approx(r["counterfactual"], rel=1e-8)
-    pre = curves["post"] == 0
+    pre = curves["intervention"] == 0
     assert curves.loc[pre, "fitted"].to_numpy() == pytest.approx(curves.loc[pre, "counterfactual"].to_numpy())
-    assert curves["observed_rate"].to_numpy() == pytest.approx(series["count"] / series["exposure"] * 1e4)
-
-
-def test_its_curves_read_the_harmonics_off_the_fit(its_inputs):
-    import dataclasses
-
-    from evaluation.indicators.petitions import its_curves
-
-    pet, pop = its_inputs
-    series = monthly_series(pet, pop, "2017-01", "2024-12")
-    one = fit_its(series, "2021-01-01", harmonics=1)
-    two = fit_its(series, "2021-01-01", harmonics=2)
-    assert not np.allclose(its_curves(series, one)["fitted"], its_curves(series, two)["fitted"])
-    renamed = one.coefficients.assign(term=one.coefficients["term"].replace({"t_post": "slope"}))
-    with pytest.raises(ValueError, match="terms"):
-        its_curves(series, dataclasses.replace(one, coefficients=renamed))

@@ -44,9 +44,58 @@ def test_petition_change_has_its_interval_and_caveat(default_run):
     assert ch["ci_low"] == pytest.approx(-0.577, abs=1e-3) and ch["ci_high"] > 0   # 58 → 38 includes no change
     assert rec["petitions.real_estate.yoy_distinguishable"]["value"] is False
     assert "无法与“没有变化”区分开" in text
-    for k in ("petitions.its.level_change", "petitions.its.slope_change"):
+    for k in ("petitions.its.adoption_rate_ratio", "petitions.its.break.level_change",
+              "petitions.its.break.slope_change"):
         assert rec[k]["ci_low"] < rec[k]["value"] < rec[k]["ci_high"]
         assert rec[k]["n"] == 132                                   # 2014-01 … 2024-12
+
+
+def _its_inputs():
+    from evaluation.data import load_district
+    from evaluation.indicators.petitions import adoption_share, its_frame, monthly_series
+
+    tables = load_district(DATA).tables
+    series = monthly_series(tables["petitions"], tables["population"], end="2024-12")
+    share = adoption_share(tables["programme_rollout"], tables["communities"], series["month"])
+    return its_frame(series, share, "2020-01-01")
+
+
+@pytest.mark.notebook
+def test_its_wording_follows_the_fitted_result(default_run):
+    from evaluation.impact.its import interrupted_time_series
+    from evaluation.indicators.petitions import its_finding
+    from evaluation.report.i18n import t
+
+    rec, text = default_run
+    frame = _its_inputs()
+    # 6 of the 43 current communities had adopted in the break month, all 43 by 2024-03
+    assert frame.loc[frame["month"] == "2020-01-01", "share"].iloc[0] == pytest.approx(6 / 43)
+    assert frame["share"].iloc[-1] == 1.0 and frame.loc[frame["month"] < "2020-01-01", "share"].eq(0).all()
+    kw = dict(time="time", offset="exposure", family="quasipoisson", seasonality="fourier", season="calendar_month")
+    res = interrupted_time_series(frame, "count", dose="share", **kw)
+    eff = res.dose_effect
+    got = rec["petitions.its.adoption_rate_ratio"]
+    assert got["value"] == pytest.approx(eff["rate_ratio"], rel=1e-9)
+    assert (got["ci_low"], got["ci_high"]) == pytest.approx((eff["rr_ci_low"], eff["rr_ci_high"]), rel=1e-9)
+    nw = interrupted_time_series(frame, "count", dose="share", cov_type="newey_west", **kw).dose_effect
+    assert got["ci_low_newey_west"] == pytest.approx(nw["rr_ci_low"], rel=1e-9)
+    finding = its_finding(eff)
+    assert got["finding"] == finding
+    # the sentence shown is the one the interval supports, with its figures, and no other finding's sentence
+    shown = t(f"svc.its_finding.{finding}", "zh", rr=f"{eff['rate_ratio']:.3f}", level="95%",
+              lo=f"{eff['rr_ci_low']:.3f}", hi=f"{eff['rr_ci_high']:.3f}")
+    assert shown in text
+    tails = {"lower": "区间整体低于 1", "higher": "区间整体高于 1", "unclear": "区间包含 1"}
+    assert tails[finding] in text
+    assert not any(tails[o] in text for o in set(tails) - {finding})
+    lb = res.autocorrelation
+    assert rec["petitions.its.ljung_box"]["value"] == pytest.approx(lb["p_value"], rel=1e-9)
+    assert ("残差存在自相关" in text) == (lb["p_value"] < 0.05)
+    # the caveat names the 2020 reorganisation (10 -> 43 communities) and COVID-19, and the break is a sensitivity
+    assert "2020-01-01 的社区调整（10 个社区调整为 43 个）" in text and "新冠疫情" in text
+    assert "敏感性分析：若按 2020-01-01 全区一次性中断（当月 6/43 个社区已推行）" in text
+    brk = interrupted_time_series(frame, "count", intervention="break", slope_change=True, **kw).effect_at_start
+    assert rec["petitions.its.break.level_change"]["value"] == pytest.approx(brk["rate_ratio"], rel=1e-9)
 
 
 @pytest.mark.notebook

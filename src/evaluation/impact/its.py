@@ -7,8 +7,17 @@ The model (Lopez Bernal, Cummins & Gasparrini 2017) is a log-linear GLM for a co
 with ``level_t = 1`` from the intervention on (step change), ``slope_t = (time - last pre-intervention time) *
 level_t`` (change in trend; the tutorial's ``I(time-36):smokban``) and seasonality. With a slope term, exp(b2) is the
 level change extrapolated back to the last pre-intervention time (where slope_t would be 0), not the rate ratio at
-the first post-intervention period, which is exp(b2 + b3) (slope_t = 1 there, periods being consecutive); without
-one, exp(b2) is the rate ratio throughout. Seasonality is modelled as Fourier pairs
+the first post-intervention period, which is exp(b2 + b3) (slope_t = 1 there, periods being consecutive; the result's
+``effect_at_start``, with its delta-method interval); without one, exp(b2) is the rate ratio throughout.
+
+Dose design (``dose=``): when an intervention is rolled out gradually (units adopting one after another), the break
+is replaced by a continuous exposure d_t in [0, 1], e.g. the share of units that have adopted,
+
+    log E[y_t] = log(offset_t) + b0 + b1 * time + b2 * d_t + seasonality_t,
+
+so exp(b2) is the rate ratio of full adoption (d = 1) against none (d = 0) at the same point of the trend, under a
+log-linear dose-response (an exposure-response ITS; Lopez Bernal, Soumerai & Gasparrini 2018 discuss gradual
+implementation). The counterfactual sets d_t = 0 throughout. Seasonality is modelled as Fourier pairs
 (``tsModel::harmonic(month, K, period)``) or period dummies. Families: ``poisson``; ``quasipoisson`` (Poisson
 estimates, SEs scaled by the Pearson dispersion, as R's ``family = quasipoisson``); ``negbin`` (NB2 with theta by
 maximum likelihood and SEs at the estimated theta, as ``MASS::glm.nb``). Fitting is statsmodels' GLM (IRLS, tight tolerance).
@@ -23,6 +32,8 @@ References
 ----------
 Lopez Bernal, J., Cummins, S. and Gasparrini, A. (2017). Interrupted time series regression for the evaluation
 of public health interventions: a tutorial. *International Journal of Epidemiology* 46(1), 348-355.
+Lopez Bernal, J., Soumerai, S. and Gasparrini, A. (2018). A methodological framework for model selection in
+interrupted time series studies. *Journal of Clinical Epidemiology* 103, 82-91.
 Ljung, G. M. and Box, G. E. P. (1978). On a measure of lack of fit in time series models. *Biometrika* 65(2),
 297-303.
 Newey, W. K. and West, K. D. (1987). A simple, positive semi-definite, heteroskedasticity and autocorrelation
@@ -50,8 +61,17 @@ class ITSResult:
     ----------
     coefficients : DataFrame
         term, estimate, se, z, p_value, ci_low, ci_high, rate_ratio, rr_ci_low, rr_ci_high.
-    level_change, slope_change : dict
-        The rows for ``level`` and ``slope`` as dicts (``slope_change`` is None without a slope term).
+    design : str
+        "break" (level / slope change at a date) or "dose" (continuous exposure).
+    level_change, slope_change : dict or None
+        The rows for ``level`` and ``slope`` as dicts (``slope_change`` is None without a slope term; both None in
+        the dose design).
+    effect_at_start : dict or None
+        Break design: the rate ratio at the first post-intervention period, exp(b2 + b3) with a slope term (exp(b2)
+        without), as estimate, se, p_value, rate_ratio, rr_ci_low, rr_ci_high (delta method, same covariance and
+        critical value as the coefficients).
+    dose_effect : dict or None
+        Dose design: the row of the ``dose`` term; its rate_ratio compares full exposure with none.
     family : str
     dispersion : float
         Pearson dispersion for quasi-Poisson, 1 otherwise.
@@ -67,7 +87,7 @@ class ITSResult:
     """
 
     coefficients: pd.DataFrame
-    level_change: dict
+    level_change: dict | None
     slope_change: dict | None
     family: str
     dispersion: float
@@ -78,6 +98,9 @@ class ITSResult:
     autocorrelation: dict = field(default_factory=dict)
     cov_type: str = "model"
     nw_lags: int | None = None
+    design: str = "break"
+    effect_at_start: dict | None = None
+    dose_effect: dict | None = None
 
 
 def fourier_terms(x: np.ndarray | pd.Series, n_harmonics: int, period: float) -> pd.DataFrame:
@@ -118,6 +141,7 @@ def interrupted_time_series(
     cov_type: str = "model",
     nw_lags: int | None = None,
     lb_lags: int | None = None,
+    dose: str | None = None,
 ) -> ITSResult:
     """Segmented GLM for an interrupted time series (level and optional slope change).
 
@@ -139,7 +163,11 @@ def interrupted_time_series(
     season : str, optional
         Season column (e.g. month 1..12); needed when ``seasonality`` is set.
     slope_change : bool
-        Add the change-in-slope term.
+        Add the change-in-slope term (break design only).
+    dose : str, optional
+        Column of a continuous exposure in [0, 1] (dose design, instead of ``intervention_start`` /
+        ``intervention``): the model has trend, ``dose`` and seasonality, and exp(b_dose) is the rate ratio of full
+        exposure against none. It needs periods with exposure 0 and periods with exposure above 0.
     alpha : float
     cov_type : {"model", "newey_west"}
         Model-based SEs (the family's, as R's ``glm``), or the Newey-West HAC sandwich with ``nw_lags`` lags
@@ -161,15 +189,29 @@ def interrupted_time_series(
         raise ValueError("cov_type must be 'model' or 'newey_west'")
     d = data.reset_index(drop=True)
     t = d[time].to_numpy(dtype=float)
-    if intervention is not None:
-        level = d[intervention].to_numpy(dtype=float)
-    elif intervention_start is not None:
-        level = (t >= intervention_start).astype(float)
+    if dose is not None:
+        if intervention is not None or intervention_start is not None or slope_change:
+            raise ValueError("dose replaces the break: give dose alone, without intervention_start, intervention "
+                             "or slope_change")
+        level = pd.to_numeric(d[dose], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(level) | (level < 0) | (level > 1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"dose column {dose!r}, row {i}: {d[dose].iloc[i]!r} is not a share in [0, 1]; "
+                             "give the exposure as a share of units (0 = none, 1 = all)")
+        if not (level == 0).any() or not (level > 0).any():
+            raise ValueError(f"dose column {dose!r} needs periods with exposure 0 and periods above 0")
+        x = pd.DataFrame({"const": 1.0, "time": t, "dose": level})
     else:
-        raise ValueError("give intervention_start or an intervention column")
-    if level.min() == level.max():
-        raise ValueError("the series has no pre- or no post-intervention period")
-    x = pd.DataFrame({"const": 1.0, "time": t, "level": level})
+        if intervention is not None:
+            level = d[intervention].to_numpy(dtype=float)
+        elif intervention_start is not None:
+            level = (t >= intervention_start).astype(float)
+        else:
+            raise ValueError("give intervention_start, an intervention column or a dose column")
+        if level.min() == level.max():
+            raise ValueError("the series has no pre- or no post-intervention period")
+        x = pd.DataFrame({"const": 1.0, "time": t, "level": level})
     if slope_change:
         last_pre = t[level == 0].max()
         x["slope"] = (t - last_pre) * level
@@ -227,24 +269,39 @@ def interrupted_time_series(
                          "rr_ci_low": np.exp(lo), "rr_ci_high": np.exp(hi)})
     rows = coef.set_index("term")
     xcf = x.copy()
-    xcf["level"] = 0.0
+    xcf["dose" if dose is not None else "level"] = 0.0
     if slope_change:
         xcf["slope"] = 0.0
     xc = xcf.to_numpy(dtype=float)
     lin_cf = xc @ est + (off if off is not None else 0.0)
     se_cf = np.sqrt(np.einsum("ij,jk,ik->i", xc, cov, xc))
     fitted = pd.DataFrame({"time": t, "observed": y, "fitted": res.mu, "counterfactual": np.exp(lin_cf),
-                           "cf_low": np.exp(lin_cf - q * se_cf), "cf_high": np.exp(lin_cf + q * se_cf)})
+                           "cf_low": np.exp(lin_cf - q * se_cf), "cf_high": np.exp(lin_cf + q * se_cf),
+                           "intervention": level})
+    at_start = None
+    if dose is None:
+        # exp(b2 + b3): slope_t is 1 at the first post period
+        g = np.zeros(len(est))
+        g[list(x.columns).index("level")] = 1.0
+        if slope_change:
+            g[list(x.columns).index("slope")] = 1.0
+        e, s_e = float(g @ est), float(np.sqrt(g @ cov @ g))
+        p_e = 2 * stats.t.sf(abs(e / s_e), res.df_resid) if family == "quasipoisson" and cov_type == "model" \
+            else 2 * stats.norm.sf(abs(e / s_e))
+        at_start = {"estimate": e, "se": s_e, "p_value": float(p_e), "rate_ratio": float(np.exp(e)),
+                    "rr_ci_low": float(np.exp(e - q * s_e)), "rr_ci_high": float(np.exp(e + q * s_e))}
     resid = (y - res.mu) / np.sqrt(res.family.variance(res.mu))
     if lb_lags is None:
         lb_lags = min(2 * period, n_obs // 5) if seasonality is not None else min(10, n_obs // 5)
     autocorrelation = _ljung_box(resid, max(int(lb_lags), 1))
     return ITSResult(
         coefficients=coef,
-        level_change=rows.loc["level"].to_dict(),
+        level_change=rows.loc["level"].to_dict() if dose is None else None,
         slope_change=rows.loc["slope"].to_dict() if slope_change else None,
         family=family, dispersion=dispersion, theta=theta, deviance=float(res.deviance), n=len(y),
         fitted=fitted, autocorrelation=autocorrelation, cov_type=cov_type, nw_lags=nw_lags,
+        design="dose" if dose is not None else "break", effect_at_start=at_start,
+        dose_effect=rows.loc["dose"].to_dict() if dose is not None else None,
     )
 
 

@@ -21,7 +21,7 @@ from .intervals import RateRatio, cluster_proportion, cluster_ratio, describe_ch
 from .lineage import carry_to_current
 from .organisation import organisation_indicators
 from .participation import participation_indicators
-from .petitions import fit_its, monthly_series, petition_counts, real_estate_change, yoy_rate_ratio
+from .petitions import adoption_share, monthly_series, petition_counts, real_estate_change, yoy_rate_ratio
 from .service_circle import coverage_sensitivity, service_coverage, stations_open, uncovered_points
 from .ranks import rank_intervals
 from .survival import kaplan_meier, km_quantiles, km_quantiles_cluster_bootstrap
@@ -34,6 +34,6 @@ __all__ = [
     "km_quantiles_cluster_bootstrap",
     "organisation_indicators", "participation_indicators", "grid_indicators",
     "events_closed", "event_rates", "closure_rates", "time_to_close", "callback_outcomes", "repeat_events",
-    "petition_counts", "yoy_rate_ratio", "real_estate_change", "monthly_series", "fit_its",
+    "petition_counts", "yoy_rate_ratio", "real_estate_change", "monthly_series", "adoption_share",
     "stations_open", "service_coverage", "coverage_sensitivity", "uncovered_points", "carry_to_current",
 ]

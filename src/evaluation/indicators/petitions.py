@@ -1,14 +1,15 @@
 """Petition indicators (信访): counts and rates per 10,000 residents, the year-on-year change as a rate ratio with its
-exact interval and a plain-words caveat, and a petition-specific interrupted time series.
+exact interval and a plain-words caveat, and the data of the petitions' interrupted time series.
 
 A fall from 58 to 38 real-estate petitions reads as −34.48 %, yet counts that small vary a lot by chance: the exact
 conditional interval for the ratio (:func:`evaluation.indicators.intervals.rate_ratio_exact`) runs from about −58 %
 to +0.3 %. The report must say so (claim C38).
 
-The interrupted time series is deliberately small: :func:`monthly_series` builds counts per month with a population
-exposure, and :func:`fit_its` fits a segmented Poisson (or quasi-Poisson) GLM with statsmodels — trend, a level
-change and a slope change at a parameterised date, Fourier seasonal terms, log exposure as offset (Bernal, Cummins &
-Gasparrini 2017). It can later be swapped for the generic ITS in ``evaluation.impact.its`` by passing it the series.
+The interrupted time series is fitted by :func:`evaluation.impact.its.interrupted_time_series` (the package's one
+ITS implementation); this module only prepares its data: :func:`monthly_series` builds counts per month with a
+population exposure, :func:`adoption_share` the share of communities that have adopted the programme by each month
+(the exposure of the model: the roll-out is gradual, so a single district-wide break is only a sensitivity analysis),
+:func:`its_frame` lays them out, and :func:`its_finding` says which wording a fitted rate ratio supports.
 
 References
 ----------
@@ -21,13 +22,9 @@ research. J. Clin. Pharm. Ther. 27, 299–309.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 from ._common import DISTRICT, as_datetime, as_number, cutoff_of, default_cutoff, in_memory, in_year, \
     population_by_community, result_row, subset_communities, tidy
@@ -40,10 +37,9 @@ __all__ = [
     "comparison_cutoff",
     "real_estate_change",
     "monthly_series",
-    "ITSFit",
-    "its_design",
-    "fit_its",
-    "its_curves",
+    "adoption_share",
+    "its_frame",
+    "its_finding",
 ]
 
 
@@ -221,115 +217,76 @@ def monthly_series(petitions: pd.DataFrame, population: pd.DataFrame, start: str
                          "population": pop_m, "days": days, "exposure": pop_m * days / 365.25})
 
 
-@dataclass(frozen=True)
-class ITSFit:
-    """A segmented-regression fit. ``level_change`` and ``slope_change`` are rate ratios (slope: per month) with
-    their intervals; ``coefficients`` is on the log scale (terms: const, t, post, t_post, sin1, cos1, …)."""
+def adoption_share(rollout: pd.DataFrame, communities: pd.DataFrame, months, component: str = "jinlin_model",
+                   data_cutoff=None) -> pd.Series:
+    """Share of the current communities that have adopted ``component`` by each month: the exposure (dose) of the
+    petitions' interrupted time series.
 
-    coefficients: pd.DataFrame
-    level_change: float
-    level_change_ci: tuple[float, float]
-    slope_change: float
-    slope_change_ci: tuple[float, float]
-    dispersion: float
-    family: str
-    n_months: int
-    intervention: pd.Timestamp
-    confidence: float
-
-
-def its_design(series: pd.DataFrame, intervention, harmonics: int = 2) -> pd.DataFrame:
-    """Design matrix of the segmented regression: const, t (months from the start), post (1 from the intervention
-    month on), t_post (months since the intervention, 0 before), and ``harmonics`` sine/cosine pairs of the
-    calendar month."""
-    month = pd.to_datetime(series["month"])
-    t = np.arange(len(series), dtype="float64")
-    post = (month >= pd.Timestamp(intervention)).to_numpy().astype("float64")
-    if post.sum() == 0 or post.sum() == len(post):
-        raise ValueError("the intervention date must fall inside the series, with months on both sides")
-    first = int(np.argmax(post))
-    X = pd.DataFrame({"const": 1.0, "t": t, "post": post, "t_post": np.maximum(0.0, t - t[first]) * post},
-                     index=series.index)
-    m = month.dt.month.to_numpy().astype("float64")
-    for k in range(1, harmonics + 1):
-        X[f"sin{k}"] = np.sin(2 * np.pi * k * m / 12)
-        X[f"cos{k}"] = np.cos(2 * np.pi * k * m / 12)
-    return X
-
-
-def fit_its(series: pd.DataFrame, intervention, family: Literal["poisson", "quasipoisson"] = "quasipoisson",
-            harmonics: int = 2, confidence: float = 0.95) -> ITSFit:
-    """Segmented Poisson / quasi-Poisson regression of monthly counts with log exposure as offset.
-
-    log E[count] = log(exposure) + β0 + β1·t + β2·post + β3·t_post + seasonal terms. ``exp(β2)`` is the level change
-    at the intervention (rate ratio), ``exp(β3)`` the change in the monthly trend. ``quasipoisson`` scales the SEs
-    by the Pearson χ²/(n − p) dispersion, as R's ``glm(family = quasipoisson)``. Intervals are Wald intervals on
-    the log scale: normal quantiles for the Poisson fit, t quantiles with n − p degrees of freedom for the
-    quasi-Poisson fit (the quasi-likelihood convention, as R's ``summary.glm`` uses t for its p-values).
-
-    References
-    ----------
-    Lopez Bernal, Cummins & Gasparrini (2017); checked against R ``glm`` in tests/reference/indicators.
-    """
-    if family not in ("poisson", "quasipoisson"):
-        raise ValueError("family must be 'poisson' or 'quasipoisson'")
-    X = its_design(series, intervention, harmonics)
-    y = series["count"].to_numpy(dtype="float64")
-    off = np.log(series["exposure"].to_numpy(dtype="float64"))
-    res = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit(
-        scale="X2" if family == "quasipoisson" else None, tol=1e-13, maxiter=100)
-    est, se = res.params.to_numpy(), res.bse.to_numpy()
-    df = len(y) - X.shape[1]
-    q = stats.t.ppf(0.5 + confidence / 2, df) if family == "quasipoisson" else stats.norm.ppf(0.5 + confidence / 2)
-    coef = pd.DataFrame({"term": list(X.columns), "estimate": est, "se": se, "ci_low": est - q * se,
-                         "ci_high": est + q * se})
-    c = coef.set_index("term")
-    return ITSFit(coef, float(np.exp(c.at["post", "estimate"])),
-                  (float(np.exp(c.at["post", "ci_low"])), float(np.exp(c.at["post", "ci_high"]))),
-                  float(np.exp(c.at["t_post", "estimate"])),
-                  (float(np.exp(c.at["t_post", "ci_low"])), float(np.exp(c.at["t_post", "ci_high"]))),
-                  float(res.scale), family, len(y), pd.Timestamp(intervention), confidence)
-
-
-def its_curves(series: pd.DataFrame, fit: ITSFit, per: float | None = None) -> pd.DataFrame:
-    """Observed, fitted and counterfactual monthly counts of a fitted interrupted time series (for the chart).
-
-    The counterfactual continues the pre-intervention level and trend with the same seasonal terms and exposure:
-    the linear predictor with ``post`` and ``t_post`` set to 0 (Lopez Bernal, Cummins & Gasparrini 2017, fig. 2).
-    The number of harmonics is read off the fit's terms.
+    A community counts as adopted from the month of its first ``start_date`` of ``component`` on (that month
+    included, as the break design counts the intervention month as treated); adoption is not undone by an
+    ``end_date``, as the staggered DiD's cohorts. The denominator is the current communities (``valid_to`` empty, or
+    every row of ``communities`` without that column); roll-out rows of other communities are not counted. With a
+    ``data_cutoff``, start dates after it are not known yet and do not count.
 
     Parameters
     ----------
-    series : DataFrame
-        The series the model was fitted to (:func:`monthly_series`).
-    fit : ITSFit
-        From :func:`fit_its` on ``series``.
-    per : float, optional
-        Also give the three series as rates per ``per`` person-years of exposure (e.g. 10,000), in columns
-        ``observed_rate``, ``fitted_rate``, ``counterfactual_rate``.
+    rollout : DataFrame
+        ``programme_rollout`` (community_id, component, start_date).
+    communities : DataFrame
+        ``communities`` (community_id, valid_to).
+    months : sequence of Timestamp or Period
+        The months of the series (e.g. ``monthly_series(...)["month"]``).
 
     Returns
     -------
-    DataFrame
-        ``month``, ``post`` (1 from the intervention on), ``observed``, ``fitted``, ``counterfactual``,
-        ``exposure`` (and the rates with ``per``).
+    Series
+        The share in [0, 1] for each month, indexed like ``months`` (positionally).
     """
-    terms = list(fit.coefficients["term"])
-    harmonics = sum(1 for t in terms if t.startswith("sin"))
-    X = its_design(series, fit.intervention, harmonics)
-    if list(X.columns) != terms:
-        raise ValueError("the fit's terms do not match the series' design; pass the series the model was fitted to")
-    beta = fit.coefficients["estimate"].to_numpy(dtype="float64")
-    off = np.log(series["exposure"].to_numpy(dtype="float64"))
-    fitted = np.exp(X.to_numpy() @ beta + off)
-    Xcf = X.copy()
-    Xcf["post"] = 0.0
-    Xcf["t_post"] = 0.0
-    counterfactual = np.exp(Xcf.to_numpy() @ beta + off)
-    out = pd.DataFrame({"month": pd.to_datetime(series["month"]).to_numpy(), "post": X["post"].to_numpy(),
-                        "observed": series["count"].to_numpy(dtype="float64"), "fitted": fitted,
-                        "counterfactual": counterfactual, "exposure": series["exposure"].to_numpy(dtype="float64")})
-    if per is not None:
-        for c in ("observed", "fitted", "counterfactual"):
-            out[f"{c}_rate"] = out[c] / out["exposure"] * per
+    current = communities.loc[communities["valid_to"].isna() | (communities["valid_to"].astype(str) == ""),
+                              "community_id"] if "valid_to" in communities.columns else communities["community_id"]
+    current = set(current.astype(str))
+    rollout = in_memory(rollout, ("community_id", "component", "start_date"))
+    if not current:
+        raise ValueError("communities: no current community (valid_to empty); the adoption share needs them")
+    rows = rollout[(rollout["component"].astype(str) == component)
+                   & rollout["community_id"].astype(str).isin(current)]
+    start = as_datetime(rows["start_date"])
+    if start.isna().any():
+        i = int(np.argmax(start.isna().to_numpy()))
+        raise ValueError(f"programme_rollout, row {rows.index[i]}, column start_date: {rows['start_date'].iloc[i]!r} "
+                         "is not a date; write it as 2021-03-01")
+    if data_cutoff is not None:
+        keep = (start <= pd.Timestamp(data_cutoff)).to_numpy()
+        rows, start = rows[keep], start[keep]
+    first = start.dt.to_period("M").groupby(rows["community_id"].astype(str).to_numpy()).min()
+    periods = pd.PeriodIndex(pd.to_datetime(pd.Series(months)).dt.to_period("M"))
+    adopted = np.array([(first <= m).sum() for m in periods], dtype="float64")
+    return pd.Series(adopted / len(current), name="adoption_share")
+
+
+def its_frame(series: pd.DataFrame, share, break_date=None) -> pd.DataFrame:
+    """The monthly series laid out for :func:`evaluation.impact.its.interrupted_time_series`: ``time`` (1, 2, … in
+    months), ``calendar_month`` (1-12, for the Fourier terms), ``share`` (the adoption share, :func:`adoption_share`)
+    and, with ``break_date``, ``break`` (1 from that month on: the single-break sensitivity analysis)."""
+    out = series.reset_index(drop=True).copy()
+    month = pd.to_datetime(out["month"])
+    out["time"] = np.arange(1, len(out) + 1, dtype="float64")
+    out["calendar_month"] = month.dt.month.astype("int64")
+    out["share"] = np.asarray(share, dtype="float64")
+    if break_date is not None:
+        post = (month >= pd.Timestamp(break_date)).astype("float64")
+        if post.sum() == 0 or post.sum() == len(post):
+            raise ValueError(f"the break date {break_date} must fall inside the series ({month.iloc[0]:%Y-%m} to "
+                             f"{month.iloc[-1]:%Y-%m}), with months on both sides")
+        out["break"] = post
     return out
+
+
+def its_finding(effect: dict) -> str:
+    """What an ITS rate ratio with its interval shows, as the suffix of the report's wording key: ``"lower"`` (the
+    whole interval below 1), ``"higher"`` (the whole interval above 1) or ``"unclear"`` (it includes 1). ``effect``
+    holds ``rr_ci_low`` and ``rr_ci_high`` (a row of :class:`evaluation.impact.its.ITSResult`)."""
+    lo, hi = float(effect["rr_ci_low"]), float(effect["rr_ci_high"])
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError("the ITS interval is not finite; no finding can be worded")
+    return "lower" if hi < 1 else "higher" if lo > 1 else "unclear"

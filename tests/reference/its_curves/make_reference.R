@@ -1,5 +1,6 @@
-# Reference values for evaluation.indicators.petitions.its_curves: fitted and counterfactual monthly counts of the
-# segmented quasi-Poisson ITS, from R glm + predict. Run from the project root:
+# Reference values for the petitions' ITS (evaluation.impact.its.interrupted_time_series on the monthly series of
+# evaluation.indicators.petitions): fitted and counterfactual monthly counts of the segmented quasi-Poisson ITS,
+# from R glm + predict. Run from the project root:
 #   Rscript tests/reference/its_curves/make_reference.R
 # It reads the monthly series that tests/reference/indicators/make_reference.R wrote (months, counts, exposure),
 # so both references describe the same data, and writes its_curves.json next to this script.
