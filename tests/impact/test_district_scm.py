@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from evaluation.config import REFERENCE_DATA_DIR
-from evaluation.impact.district_scm import PANEL_OUTCOMES, default_predictors, district_synthetic_control
+from evaluation.impact.district_scm import (PANEL_OUTCOMES, conformal_intervals, default_predictors,
+                                           district_synthetic_control)
 from evaluation.impact.synthetic_control import synthetic_control
 from evaluation.synthetic import generate_district
 from evaluation.synthetic.comparison import DISTRICT_OUTCOMES
@@ -176,3 +177,61 @@ def test_bundled_district_gap_intervals_cover_the_planted_truth(bundled_panel):
             inside += r.ci_low <= truth[key]["value"] <= r.ci_high
             assert np.isfinite(r.ci_low) and r.ci_low < r.estimate < r.ci_high
     assert total == 18 and inside / total >= 0.9
+
+
+def _cwz_p_reference(y1, y0, t0, i, theta):
+    """CWZ (2021) p-value for one post period written independently: SLSQP on the simplex, and for T* = 1 the
+    moving-block p-value is the share of the T0 + 1 absolute residuals at least as large as period i's."""
+    from scipy import optimize
+
+    rows = list(range(t0)) + [i]
+    y = y1[rows].copy()
+    y[-1] -= theta
+    x = y0[rows]
+    k = x.shape[1]
+    res = optimize.minimize(lambda w: np.sum((y - x @ w) ** 2), np.full(k, 1 / k), method="SLSQP",
+                            bounds=[(0, 1)] * k, constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}],
+                            options={"ftol": 1e-14, "maxiter": 1000})
+    u = np.abs(y - x @ res.x)
+    return np.mean(u >= u[-1] - 1e-9)
+
+
+def test_conformal_intervals_invert_the_cwz_test():
+    # 14 pre-period periods: the smallest p-value is 1/15 < 0.10, so a 90 % interval exists
+    d = _hull_toy()
+    out = conformal_intervals(d, "y", "u0", 14, alpha=0.1, unit="unit", time="t").set_index("term")
+    wide = d.pivot(index="t", columns="unit", values="y")
+    y1, y0 = wide["u0"].to_numpy(), wide.drop(columns="u0").to_numpy()
+    assert list(out.index) == list(range(14, 20)) and np.allclose(out["p_min"], 1 / 15)
+    for i in range(14, 20):
+        lo, hi = out.loc[i, "ci_low"], out.loc[i, "ci_high"]
+        assert np.isfinite(lo) and lo < out.loc[i, "estimate"] < hi
+        # the planted effect (-2.0, noise SD 0.05) lies inside
+        assert lo <= -2.0 <= hi
+        # the ends are where the independently computed test flips (a relative step of 1e-3 of the width)
+        eps = 1e-3 * (hi - lo)
+        assert _cwz_p_reference(y1, y0, 14, i, lo + eps) > 0.1 >= _cwz_p_reference(y1, y0, 14, i, lo - eps)
+        assert _cwz_p_reference(y1, y0, 14, i, hi - eps) > 0.1 >= _cwz_p_reference(y1, y0, 14, i, hi + eps)
+
+
+def test_conformal_intervals_on_bundled_district(bundled_panel):
+    # six pre-period years: p cannot go below 1/7, so at 90 % nothing can be rejected (both ends infinite) ...
+    panel, truth = bundled_panel
+    wide_open = conformal_intervals(panel, "on_time_rate", "D00", 2020, alpha=0.10)
+    assert np.allclose(wide_open["p_min"], 1 / 7)
+    assert np.isinf(wide_open[["ci_low", "ci_high"]].to_numpy()).all()
+    # ... while the 80 % intervals are finite and hold the planted gaps (15 of 15 on this seed)
+    inside, total = 0, 0
+    for outcome in DISTRICT_OUTCOMES:
+        for r in conformal_intervals(panel, outcome, "D00", 2020, alpha=0.2).itertuples():
+            assert np.isfinite(r.ci_low) and r.ci_low < r.estimate < r.ci_high
+            total += 1
+            inside += r.ci_low <= truth[f"impact.district.{outcome}.gap_{r.term}"]["value"] <= r.ci_high
+    assert total == 15 and inside / total >= 0.9
+
+
+def test_conformal_intervals_refuse_an_incomplete_series():
+    d = _hull_toy()
+    d.loc[(d["unit"] == "u0") & (d["t"] == 3), "y"] = np.nan
+    with pytest.raises(ValueError, match="complete series"):
+        conformal_intervals(d, "y", "u0", 14, unit="unit", time="t")
