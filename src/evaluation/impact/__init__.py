@@ -3,7 +3,8 @@ Goodman-Bacon decomposition, Rambachan-Roth parallel-trends sensitivity, synthet
 series."""
 
 from evaluation.impact.bacon import bacon_decomposition
-from evaluation.impact.district_scm import DistrictSCMResult, default_predictors, district_synthetic_control
+from evaluation.impact.district_scm import (DistrictSCMResult, conformal_intervals, default_predictors,
+                                           district_synthetic_control)
 from evaluation.impact.drdid import TwoByTwo, did_panel, did_repeated_cross_section
 from evaluation.impact.its import ITSResult, fourier_terms, interrupted_time_series
 from evaluation.impact.honest import breakdown_m, honest_did
@@ -22,6 +23,6 @@ __all__ = [
     "honest_did", "breakdown_m",
     "pre_max_level_bounds", "pre_max_level_breakdown", "pre_period_placebo", "anticipation_sensitivity",
     "synthetic_control", "placebo_test", "SyntheticControlResult", "PlaceboResult",
-    "district_synthetic_control", "default_predictors", "DistrictSCMResult",
+    "district_synthetic_control", "default_predictors", "DistrictSCMResult", "conformal_intervals",
     "interrupted_time_series", "fourier_terms", "ITSResult",
 ]
