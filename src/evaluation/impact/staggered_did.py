@@ -99,16 +99,24 @@ class StaggeredDiDResult:
 
     def simple_influence(self) -> tuple[float, np.ndarray]:
         """The simple ATT (``aggte(type = "simple")``) and its influence function, weight estimation included."""
+        att, grp, tt, inf, pg = self._estimated_cells()
+        return self._cohort_weighted(np.flatnonzero(grp <= tt), att, grp, inf, pg)
+
+    def _estimated_cells(self):
+        """The estimated ATT(g,t) cells: estimates, groups, times, influence functions and each cell's cohort
+        share P(G = g) (weighted)."""
         tab = self.att_gt
         ok = tab["estimate"].notna().to_numpy()
-        att = tab["estimate"].to_numpy()[ok]
         grp = tab["group"].to_numpy()[ok].astype(float)
-        tt = tab["time"].to_numpy()[ok].astype(float)
-        inf = self.influence[:, ok]
         w = self.unit_weight
         pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in np.unique(grp)}
-        pg = np.array([pg_by_g[g] for g in grp])
-        keep = np.flatnonzero(grp <= tt)
+        return (tab["estimate"].to_numpy()[ok], grp, tab["time"].to_numpy()[ok].astype(float),
+                self.influence[:, ok], np.array([pg_by_g[g] for g in grp]))
+
+    def _cohort_weighted(self, keep: np.ndarray, att, grp, inf, pg) -> tuple[float, np.ndarray]:
+        """The cohort-share weighted mean of cells ``keep`` and its influence function, the estimation of the weights
+        included (``did::aggte``'s ``wif``)."""
+        w = self.unit_weight
         s = pg[keep].sum()
         ind = np.column_stack([w * (self.unit_cohort == grp[k]) - pg[k] for k in keep])
         wif = ind / s - np.outer(ind.sum(axis=1), pg[keep] / s**2)
@@ -117,27 +125,15 @@ class StaggeredDiDResult:
 
     def _dynamic_parts(self, min_e: float = -np.inf, max_e: float = np.inf):
         """Event-time labels, estimates and influence functions of the dynamic aggregation (``did::aggte``)."""
-        tab = self.att_gt
-        ok = tab["estimate"].notna().to_numpy()
-        att = tab["estimate"].to_numpy()[ok]
-        grp = tab["group"].to_numpy()[ok].astype(float)
-        tt = tab["time"].to_numpy()[ok].astype(float)
-        inf = self.influence[:, ok]
-        w = self.unit_weight
-        pg_by_g = {g: float(np.mean(w * (self.unit_cohort == g))) for g in np.unique(grp)}
-        pg = np.array([pg_by_g[g] for g in grp])
+        att, grp, tt, inf, pg = self._estimated_cells()
         e_all = tt - grp
         eseq = np.sort(np.unique(e_all))
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
         ests, fs = [], []
         for e in eseq:
-            keep = np.flatnonzero(e_all == e)
-            wk = pg[keep] / pg[keep].sum()
-            ind = np.column_stack([w * (self.unit_cohort == grp[k]) - pg[k] for k in keep])
-            s = pg[keep].sum()
-            wif = ind / s - np.outer(ind.sum(axis=1), pg[keep] / s**2)
-            ests.append(float(np.sum(att[keep] * wk)))
-            fs.append(inf[:, keep] @ wk + wif @ att[keep])
+            est, f = self._cohort_weighted(np.flatnonzero(e_all == e), att, grp, inf, pg)
+            ests.append(est)
+            fs.append(f)
         return [int(e) if float(e).is_integer() else e for e in eseq], ests, fs
 
     def event_study_coefficients(self, min_e: float = -np.inf, max_e: float = np.inf

@@ -180,6 +180,24 @@ def mask_pre_cells(result: StaggeredDiDResult, periods: Sequence[float], drop_ye
     return replace(result, att_gt=tab), int(hit.sum())
 
 
+def _pre_cells_spectrum(result: StaggeredDiDResult, rtol: float):
+    """The estimated pre-treatment ATT(g,t) cells and the eigen-decomposition of their covariance from the influence
+    functions (summed within clusters when the fit clusters): ``(positions, eigenvalues, eigenvectors, kept)``, with
+    ``kept`` the eigenvalues above ``rtol`` × the largest (the rank the Wald test uses)."""
+    tab = result.att_gt
+    pre = np.flatnonzero((tab["group"] > tab["time"]).to_numpy() & tab["estimate"].notna().to_numpy()
+                         & tab["se"].notna().to_numpy())
+    if pre.size == 0:
+        return pre, np.empty(0), np.empty((0, 0)), np.zeros(0, dtype=bool)
+    inf = result.influence[:, pre]
+    if result.cluster_codes is not None:
+        summed = np.zeros((int(result.cluster_codes.max()) + 1, pre.size))
+        np.add.at(summed, result.cluster_codes, inf)
+        inf = summed
+    vals, vecs = np.linalg.eigh(inf.T @ inf / result.n_units**2)
+    return pre, vals, vecs, vals > rtol * max(vals.max(), 0.0)
+
+
 def generalised_pretest(result: StaggeredDiDResult, rtol: float = 1e-8) -> PretestResult | None:
     """Wald test that all (remaining) pre-treatment ATT(g,t) are zero, with a generalised inverse.
 
@@ -189,19 +207,8 @@ def generalised_pretest(result: StaggeredDiDResult, rtol: float = 1e-8) -> Prete
     Eigenvalues below ``rtol`` times the largest count as zero.
     """
     tab = result.att_gt
-    pre = np.flatnonzero((tab["group"] > tab["time"]).to_numpy() & tab["estimate"].notna().to_numpy()
-                         & tab["se"].notna().to_numpy())
-    if pre.size == 0:
-        return None
-    inf = result.influence[:, pre]
-    if result.cluster_codes is not None:
-        summed = np.zeros((int(result.cluster_codes.max()) + 1, pre.size))
-        np.add.at(summed, result.cluster_codes, inf)
-        inf = summed
-    v = inf.T @ inf / result.n_units**2
-    vals, vecs = np.linalg.eigh(v)
-    keep = vals > rtol * max(vals.max(), 0.0)
-    if not keep.any():
+    pre, vals, vecs, keep = _pre_cells_spectrum(result, rtol)
+    if pre.size == 0 or not keep.any():
         return None
     proj = vecs[:, keep].T @ tab["estimate"].to_numpy(dtype=float)[pre]
     w = float(np.sum(proj**2 / vals[keep]))
@@ -227,20 +234,11 @@ def pretrend_power_slopes(result: StaggeredDiDResult, periods: Sequence[float],
     Roth, J. (2022). Pretest with caution. *AER: Insights* 4(3), 305-322.
     """
     tab = result.att_gt
-    pre = np.flatnonzero((tab["group"] > tab["time"]).to_numpy() & tab["estimate"].notna().to_numpy()
-                         & tab["se"].notna().to_numpy())
+    pre, vals, vecs, keep = _pre_cells_spectrum(result, rtol)
     if pre.size == 0:
         return {}
     base = _base_period(tab.iloc[pre], np.sort(np.asarray(periods, dtype=float)), base_period, anticipation)
     d = tab["time"].to_numpy(float)[pre] - base
-    inf = result.influence[:, pre]
-    if result.cluster_codes is not None:
-        summed = np.zeros((int(result.cluster_codes.max()) + 1, pre.size))
-        np.add.at(summed, result.cluster_codes, inf)
-        inf = summed
-    v = inf.T @ inf / result.n_units**2
-    vals, vecs = np.linalg.eigh(v)
-    keep = vals > rtol * max(vals.max(), 0.0)
     if not keep.any():
         return {}
     df = int(keep.sum())
