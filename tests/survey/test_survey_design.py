@@ -199,7 +199,41 @@ def test_ciprop_methods_match_r(api, designs, ref15, method):
 
 def test_ciprop_refuses_an_unknown_method(designs):
     with pytest.raises(ValueError, match="method must be"):
-        designs["clus1"].ciprop("sch_wide_yes", method="likelihood")
+        designs["clus1"].ciprop("sch_wide_yes", method="wilson")
+
+
+def test_ciprop_likelihood_matches_r(api, designs, ref15b):
+    """R's profile-likelihood interval (svyciprop(method = "likelihood")): clustered, stratified, two-stage, a
+    rare outcome, missing values with equal and unequal weights, a 90% level and two domains (subset designs)."""
+    e = ref15b["ciprop_likelihood"]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    strat = designs["strat"].with_columns(awards_yes=(api["strat"]["awards"] == "Yes").astype(float),
+                                          rare=(api["strat"]["api00"] > 850).astype(float))
+    clus2 = SurveyDesign(api["clus2"].assign(both_yes=(api["clus2"]["both"] == "Yes").astype(float)),
+                         ids=["dnum", "snum"], weights="pw")
+    na = SurveyDesign(pd.read_csv(REF_DIR / "apiclus1_na.csv"), ids="dnum", weights="pw", fpc="fpc")
+    sna = api["strat"].assign(awards_yes=(api["strat"]["awards"] == "Yes").astype(float))
+    sna.loc[sna.index[1::9], "awards_yes"] = np.nan  # R: seq(2, nrow, by = 9)
+    sna_design = SurveyDesign(sna, strata="stype", weights="pw", fpc="fpc")
+    clus1 = designs["clus1"]
+    got = {
+        "clus1": clus1.ciprop("sch_wide_yes", method="likelihood"),
+        "clus1_90": clus1.ciprop("sch_wide_yes", method="likelihood", level=0.9),
+        "strat": strat.ciprop("awards_yes", method="likelihood"),
+        "clus2": clus2.ciprop("both_yes", method="likelihood"),
+        "rare": strat.ciprop("rare", method="likelihood"),
+        "na": na.ciprop("sch_wide_yes", method="likelihood", na_rm=True),
+        "strat_na": sna_design.ciprop("awards_yes", method="likelihood", na_rm=True),
+        "domain_H": clus1.subset(api["clus1"]["stype"] == "H").ciprop("sch_wide_yes", method="likelihood"),
+        "domain_strat_M": strat.subset(api["strat"]["stype"] == "M").ciprop("awards_yes", method="likelihood"),
+    }
+    for key, res in got.items():
+        # R fits the GLM by IRLS (relative deviance change 1e-8); we repeat its iterations, so 1e-8 holds.
+        assert_matches(res, e[key], cols=cols, rtol=1e-8)
+    # The profile interval is not the Wald-logit one, and it is by domain through by_subset too.
+    assert abs(got["clus1"]["ci_low"][0] - clus1.ciprop("sch_wide_yes")["ci_low"][0]) > 2e-3
+    by = clus1.by_subset("sch_wide_yes", "stype", "ciprop", method="likelihood")
+    assert_matches(by[by["stype"] == "H"], e["domain_H"], cols=cols)
 
 
 @pytest.mark.parametrize("name", ["clus1", "strat", "clus2_w"])

@@ -143,3 +143,78 @@ def wald_table(
     out["ci_high"] = estimate + crit * se
     out["deff"] = np.nan if deff is None else np.asarray(deff, dtype=float)
     return out.reset_index(drop=True)
+
+
+def _fmm_spline(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cubic spline coefficients (b, c, d) of R's ``spline(method = "fmm")`` (Forsythe, Malcolm & Moler 1977):
+    the end conditions match the third derivative of the cubic through the first (last) four points."""
+    n = len(x)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    b, c, d = np.zeros(n), np.zeros(n), np.zeros(n)
+    if n < 3:
+        b[:] = (y[1] - y[0]) / (x[1] - x[0])
+        return b, c, d
+    d[0] = x[1] - x[0]
+    c[1] = (y[1] - y[0]) / d[0]
+    for i in range(1, n - 1):
+        d[i] = x[i + 1] - x[i]
+        b[i] = 2.0 * (d[i - 1] + d[i])
+        c[i + 1] = (y[i + 1] - y[i]) / d[i]
+        c[i] = c[i + 1] - c[i]
+    b[0] = -d[0]
+    b[n - 1] = -d[n - 2]
+    c[0] = c[n - 1] = 0.0
+    if n > 3:
+        c[0] = c[2] / (x[3] - x[1]) - c[1] / (x[2] - x[0])
+        c[n - 1] = c[n - 2] / (x[n - 1] - x[n - 3]) - c[n - 3] / (x[n - 2] - x[n - 4])
+        c[0] = c[0] * d[0] * d[0] / (x[3] - x[0])
+        c[n - 1] = -c[n - 1] * d[n - 2] * d[n - 2] / (x[n - 1] - x[n - 4])
+    for i in range(1, n):
+        t = d[i - 1] / b[i - 1]
+        b[i] = b[i] - t * d[i - 1]
+        c[i] = c[i] - t * c[i - 1]
+    c[n - 1] = c[n - 1] / b[n - 1]
+    for i in range(n - 2, -1, -1):
+        c[i] = (c[i] - d[i] * c[i + 1]) / b[i]
+    b[n - 1] = (y[n - 1] - y[n - 2]) / d[n - 2] + d[n - 2] * (c[n - 2] + 2.0 * c[n - 1])
+    for i in range(n - 1):
+        b[i] = (y[i + 1] - y[i]) / d[i] - d[i] * (c[i + 1] + 2.0 * c[i])
+        d[i] = (c[i + 1] - c[i]) / d[i]
+        c[i] = 3.0 * c[i]
+    c[n - 1] = 3.0 * c[n - 1]
+    d[n - 1] = d[n - 2]
+    return b, c, d
+
+
+def _regularize(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R ``regularize.values(ties = mean)``: sort by x (stable) and average y over tied x."""
+    order = np.argsort(x, kind="stable")
+    x, y = np.asarray(x, float)[order], np.asarray(y, float)[order]
+    ux, inv = np.unique(x, return_inverse=True)
+    if len(ux) < len(x):
+        y = np.bincount(inv, weights=y) / np.bincount(inv)
+    return ux, y
+
+
+def r_spline(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R ``spline(x, y)`` with its defaults: the fmm spline evaluated at 3 × (#distinct x) equally spaced points
+    from min(x) to max(x)."""
+    x, y = _regularize(x, y)
+    n_out = 3 * len(x)
+    xout = x[0] + np.arange(n_out) * ((x[-1] - x[0]) / (n_out - 1))
+    xout[-1] = x[-1]
+    b, c, d = _fmm_spline(x, y)
+    idx = np.clip(np.searchsorted(x, xout, side="right") - 1, 0, len(x) - 1)
+    dx = xout - x[idx]
+    return xout, y[idx] + dx * (b[idx] + dx * (c[idx] + dx * d[idx]))
+
+
+def r_approx(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
+    """R ``approx(x, y, xout)``: linear interpolation after ``regularize.values``; NaN outside the range
+    (``rule = 1``)."""
+    x, y = _regularize(x, y)
+    xout = np.atleast_1d(np.asarray(xout, dtype=float))
+    out = np.interp(xout, x, y)
+    out[(xout < x[0]) | (xout > x[-1])] = np.nan
+    return out

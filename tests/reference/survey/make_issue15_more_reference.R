@@ -42,6 +42,12 @@ dclus2 <- svydesign(id = ~dnum + snum, weights = ~pw, data = apiclus2)
 na <- read.csv(file.path(out_dir, "apiclus1_na.csv"), stringsAsFactors = FALSE)
 dna <- svydesign(id = ~dnum, weights = ~pw, data = na, fpc = ~fpc)
 
+# unequal weights and missing values: the GLM's weights are normalised over all rows, its dispersion over the rest
+sna <- apistrat
+sna$awards_yes <- as.numeric(sna$awards == "Yes")
+sna$awards_yes[seq(2, nrow(sna), by = 9)] <- NA
+dsna <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = sna, fpc = ~fpc)
+
 # ---- svyciprop(method = "likelihood"): the Rao-Scott-scaled profile likelihood of the quasi-binomial GLM
 ref$ciprop_likelihood <- list(
   clus1 = ciprop(svyciprop(~I(sch_wide == "Yes"), dclus1, method = "likelihood")),
@@ -50,6 +56,7 @@ ref$ciprop_likelihood <- list(
   clus2 = ciprop(svyciprop(~I(both == "Yes"), dclus2, method = "likelihood")),
   rare = ciprop(svyciprop(~I(api00 > 850), dstrat, method = "likelihood")),
   na = ciprop(svyciprop(~sch_wide_yes, dna, method = "likelihood", na.rm = TRUE)),
+  strat_na = ciprop(svyciprop(~awards_yes, dsna, method = "likelihood", na.rm = TRUE)),
   domain_H = ciprop(svyciprop(~I(sch_wide == "Yes"), subset(dclus1, stype == "H"), method = "likelihood")),
   domain_strat_M = ciprop(svyciprop(~I(awards == "Yes"), subset(dstrat, stype == "M"), method = "likelihood"))
 )
