@@ -293,3 +293,18 @@ def test_quantile_rules_match_r(designs, ref15, rule):
     cols = ("estimate", "se", "ci_low", "ci_high")
     assert_matches(designs["strat"].quantile("api00", [0.1, 0.5, 0.9], rule=rule), e["strat"], cols=cols)
     assert_matches(designs["clus1"].quantile("enroll", [0.25, 0.5], rule=rule), e["clus1"], cols=cols)
+
+
+def test_quantile_rule_hf3_matches_r(designs, ref15b):
+    e = ref15b["qrule_hf3"]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert_matches(designs["strat"].quantile("api00", [0.1, 0.5, 0.9], rule="hf3"), e["strat"], cols=cols)
+    assert_matches(designs["clus1"].quantile("enroll", [0.25, 0.5], rule="hf3"), e["clus1"], cols=cols)
+    # Tied x and p on a jump of the weighted CDF, where hf3 differs from "math" (R's qrule_hf3 on a toy sample).
+    from evaluation.survey.estimators import qrule_hf3, qrule_math
+
+    x = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3], dtype=float)
+    w = np.array([1, 1, 1, 1, 1, 1, 1, 0, 0, 1], dtype=float)
+    got = [qrule_hf3(x, w, p) for p in e["toy_p"]]
+    assert got == e["toy"]
+    assert got != [qrule_math(x, w, p) for p in e["toy_p"]]

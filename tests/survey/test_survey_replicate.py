@@ -219,3 +219,25 @@ def test_replicate_deff_is_nan_when_the_weights_sum_below_n(api):
     r = ReplicateDesign(df, "w_small", np.ones((len(df), 3)) + np.eye(len(df), 3), scale=1.0)
     assert np.isnan(r.mean("api00", deff=True)["deff"][0])
     assert np.isfinite(r.mean("api00", deff="replace")["deff"][0])  # with replacement: no (N − n)/N, defined
+
+
+def test_jk1_over_a_stratified_sample_as_user_supplied_replicates_matches_r(api, ref15b, check):
+    """R refuses as.svrepdesign(type = "JK1") on a stratified design (so does ``replicate("JK1")``), but takes
+    delete-one-unit weights that ignore the strata through svrepdesign(type = "JK1"); so does ReplicateDesign."""
+    from evaluation.survey.replicate import jk1_factors
+
+    strat = api["strat"]
+    e = ref15b["jk1_stratified"]
+    n = len(strat)
+    r = ReplicateDesign(strat, "pw", jk1_factors(np.arange(n)), scale=(n - 1) / n, method="JK1")
+    assert r.scale == pytest.approx(e["scale"], rel=1e-15) and r.degf() == e["degf"]
+    check(r.mean("api00", deff=True), e["mean_api00"])
+    check(r.proportion("awards"), e["prop_awards"], cols=("estimate", "se", "ci_low", "ci_high"))
+    check(r.quantile("api00", 0.5), e["quantile"], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+def test_qrule_hf3_on_a_replicate_design_matches_r(designs, ref15b, check):
+    e = ref15b["qrule_hf3"]["jk1_clus1_quantile"]
+    with pytest.warns(UserWarning, match="Jackknife"):
+        got = designs["clus1"].replicate("JK1").quantile("api00", [0.25, 0.5], rule="hf3", interval_type="quantile")
+    check(got, e, cols=("estimate", "se", "ci_low", "ci_high"))

@@ -442,7 +442,7 @@ class SurveyDesign:
 
         The interval for the CDF at the estimated quantile is Wald with t(``degf``) quantiles
         (``interval.type = "mean"``); it is mapped back through the same quantile ``rule`` (R's ``qrule``: "math" =
-        "hf1", "school" = "hf2", "hf4"–"hf9", "shahvaish"); ``se`` is the interval
+        "hf1", "school" = "hf2", "hf3"–"hf9", "shahvaish"); ``se`` is the interval
         width over 2t, as R reports it. ``deff`` is not defined for quantiles (NaN).
         """
         if rule not in QUANTILE_RULES:

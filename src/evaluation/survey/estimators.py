@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["qrule_math", "qrule_hf7", "qrule_school", "qrule_hf4", "QUANTILE_RULES", "critical_value", "wald_table"]
+__all__ = ["qrule_math", "qrule_hf7", "qrule_school", "qrule_hf3", "qrule_hf4", "QUANTILE_RULES", "critical_value", "wald_table"]
 
 
 def qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
@@ -81,6 +81,18 @@ def qrule_hf4(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return float(xs[pos] * (1 - gamma) + xs[nxt] * gamma)
 
 
+def qrule_hf3(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """R ``qrule_hf3`` (weighted Hyndman–Fan type 3, nearest even order statistic): weights are first summed over
+    tied x (R ``rowsum``); when p falls exactly on a jump the lower value is taken only at an even position."""
+    keep = w != 0
+    x, w = x[keep], w[keep]
+    ux, inv = np.unique(x, return_inverse=True)
+    wsum = np.zeros(len(ux))
+    np.add.at(wsum, inv, w)  # sequential double sums in row order, as R's rowsum
+    xs, _, pos, nxt, wlow, _ = _qs(ux, wsum, p)
+    return float(xs[pos]) if wlow == 0 and (pos + 1) % 2 == 0 else float(xs[nxt])
+
+
 def _interp_rule(kind: str):
     def rule(x: np.ndarray, w: np.ndarray, p: float) -> float:
         keep = w != 0
@@ -114,7 +126,7 @@ def _interp_rule(kind: str):
 
 
 QUANTILE_RULES = {"math": qrule_math, "hf1": qrule_math, "school": qrule_school, "hf2": qrule_school,
-                  "hf4": qrule_hf4, "hf5": _interp_rule("hf5"), "hf6": _interp_rule("hf6"), "hf7": qrule_hf7,
+                  "hf3": qrule_hf3, "hf4": qrule_hf4, "hf5": _interp_rule("hf5"), "hf6": _interp_rule("hf6"), "hf7": qrule_hf7,
                   "hf8": _interp_rule("hf8"), "hf9": _interp_rule("hf9"), "shahvaish": _interp_rule("shahvaish")}
 
 

@@ -117,5 +117,28 @@ ref$replicate_deff <- lapply(reps, function(r) list(
 ))
 ref$replicate_deff$jk1_clus1$mean_acsk3_narm <- stat(svymean(~acs_k3, reps$jk1_clus1, deff = TRUE, na.rm = TRUE))
 
+# ---- qrule "hf3" (the one R 4.1.1 rule the engine lacked), linearisation and replicate designs
+q_lin <- function(d, formula, probs) {
+  q <- svyquantile(formula, d, probs, ci = TRUE, qrule = "hf3")[[1]]
+  list(estimate = unname(q[, 1]), ci_low = unname(q[, 2]), ci_high = unname(q[, 3]), se = unname(q[, 4]))
+}
+ref$qrule_hf3 <- list(strat = q_lin(dstrat, ~api00, c(0.1, 0.5, 0.9)), clus1 = q_lin(dclus1, ~enroll, c(0.25, 0.5)),
+                      jk1_clus1_quantile = quant(reps$jk1_clus1, ~api00, c(0.25, 0.5), "quantile", rule = "hf3"),
+                      # tied x, zero weights, p on jumps of the CDF at odd and even positions (binary fractions)
+                      toy = sapply(c(0.1, 0.25, 0.375, 0.5, 0.625, 0.75, 0.8), function(p)
+                        survey:::qrule_hf3(c(3, 1, 4, 1, 5, 9, 2, 6, 5, 3), c(1, 1, 1, 1, 1, 1, 1, 0, 0, 1), p)),
+                      toy_p = c(0.1, 0.25, 0.375, 0.5, 0.625, 0.75, 0.8))
+
+# ---- JK1 over a stratified sample: R refuses as.svrepdesign(type = "JK1") there, but svrepdesign() takes such
+# replicate weights (delete-one-unit, ignoring the strata) as a user-supplied JK1 design
+jk1_strat <- svrepdesign(data = apistrat, repweights = outer(seq_len(nrow(apistrat)), seq_len(nrow(apistrat)), "!=") *
+                           nrow(apistrat) / (nrow(apistrat) - 1),
+                         weights = ~pw, type = "JK1", combined.weights = FALSE,
+                         scale = (nrow(apistrat) - 1) / nrow(apistrat), rscales = 1)
+ref$jk1_stratified <- list(scale = jk1_strat$scale, degf = degf(jk1_strat),
+                           mean_api00 = stat(svymean(~api00, jk1_strat, deff = TRUE)),
+                           prop_awards = stat(svymean(~awards, jk1_strat)),
+                           quantile = quant(jk1_strat, ~api00, c(0.5), "mean"))
+
 writeLines(toJSON(ref, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "string"),
            file.path(out_dir, "issue15_more_reference.json"))
