@@ -241,3 +241,15 @@ def test_qrule_hf3_on_a_replicate_design_matches_r(designs, ref15b, check):
     with pytest.warns(UserWarning, match="Jackknife"):
         got = designs["clus1"].replicate("JK1").quantile("api00", [0.25, 0.5], rule="hf3", interval_type="quantile")
     check(got, e, cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+@pytest.mark.parametrize("key", REP_KEYS)
+def test_ciprop_asin_and_beta_on_replicate_designs_match_r(designs, api, ref, ref15b, check, key):
+    reps = _replicate_designs(designs, api, ref)
+    r = reps[key]
+    high = (r.data["api00"] > 700).astype(float)
+    r = ReplicateDesign(r.data.assign(high=high), r._w, r._factors, scale=r.scale, rscales=r.rscales, mse=r.mse,
+                        method=r.method)
+    for method in ("asin", "beta"):
+        check(r.ciprop("high", method=method), ref15b["replicate_ciprop"][key][method],
+              cols=("estimate", "se", "ci_low", "ci_high"))

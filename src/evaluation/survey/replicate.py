@@ -325,11 +325,14 @@ class ReplicateDesign:
         """Confidence interval for a proportion on a replicate design (R ``svyciprop``), t with :meth:`degf`.
 
         ``"logit"``: R fits the intercept-only quasi-binomial GLM to every replicate, i.e. the replicate variance
-        of logit(p̂_r); ``"xlogit"``: delta method on the replicate SE of p̂; ``"mean"``: Wald on p̂. ``se`` is the
-        replicate SE of p̂, as R reports.
+        of logit(p̂_r); ``"xlogit"``: delta method on the replicate SE of p̂; ``"mean"``: Wald on p̂; ``"asin"``:
+        Wald on asin(√p̂) by the delta method; ``"beta"``: Korn & Graubard's interval with the effective sample
+        size p̂(1−p̂)/Var(p̂) scaled by (t_{n−1}/t_degf)², n the design's rows (as R, and as
+        :meth:`SurveyDesign.ciprop`). ``se`` is the replicate SE of p̂, as R reports. (R's ``"likelihood"``
+        method is not offered on replicate designs here.)
         """
-        if method not in ("logit", "xlogit", "mean"):
-            raise ValueError("method must be 'logit', 'xlogit' or 'mean'")
+        if method not in ("logit", "xlogit", "mean", "asin", "beta"):
+            raise ValueError("method must be 'logit', 'xlogit', 'mean', 'asin' or 'beta'")
         y, ok = self._y(var, na_rm)
         if not na_rm and np.isnan(pd.to_numeric(self.data[var]).to_numpy(dtype=float, na_value=np.nan)).any():
             return self._table(np.array([np.nan]), np.array([np.nan]), level, {"variable": [var]})
@@ -343,6 +346,15 @@ class ReplicateDesign:
             lo = hi = p
         elif method == "mean":
             lo, hi = p - crit * se, p + crit * se
+        elif method == "asin":
+            a, se_a = np.arcsin(np.sqrt(p)), se / (2 * np.sqrt(p * (1 - p)))
+            lo, hi = (float(np.sin(a + sgn * crit * se_a) ** 2) for sgn in (-1, 1))
+        elif method == "beta":
+            alpha = 1 - level
+            n_eff = p * (1 - p) / se**2 * (stats.t.ppf(alpha / 2, len(self.data) - 1)
+                                           / stats.t.ppf(alpha / 2, self.degf())) ** 2
+            lo = float(stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1))
+            hi = float(stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)))
         else:
             b = np.log(p / (1 - p))
             if method == "logit":

@@ -140,5 +140,9 @@ ref$jk1_stratified <- list(scale = jk1_strat$scale, degf = degf(jk1_strat),
                            prop_awards = stat(svymean(~awards, jk1_strat)),
                            quantile = quant(jk1_strat, ~api00, c(0.5), "mean"))
 
+# ---- svyciprop "asin" and "beta" on replicate designs
+ref$replicate_ciprop <- lapply(reps, function(r) lapply(c(asin = "asin", beta = "beta"), function(m)
+  ciprop(svyciprop(~I(api00 > 700), r, method = m))))
+
 writeLines(toJSON(ref, digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "string"),
            file.path(out_dir, "issue15_more_reference.json"))
