@@ -253,3 +253,8 @@ def test_ciprop_asin_and_beta_on_replicate_designs_match_r(designs, api, ref, re
     for method in ("asin", "beta"):
         check(r.ciprop("high", method=method), ref15b["replicate_ciprop"][key][method],
               cols=("estimate", "se", "ci_low", "ci_high"))
+    if key == "jk1_clus1":
+        with pytest.raises(ValueError, match="not available on replicate designs"):
+            r.ciprop("high", method="likelihood")
+        with pytest.raises(ValueError, match="method must be"):
+            r.ciprop("high", method="wilson")

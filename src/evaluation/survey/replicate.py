@@ -328,9 +328,13 @@ class ReplicateDesign:
         of logit(p̂_r); ``"xlogit"``: delta method on the replicate SE of p̂; ``"mean"``: Wald on p̂; ``"asin"``:
         Wald on asin(√p̂) by the delta method; ``"beta"``: Korn & Graubard's interval with the effective sample
         size p̂(1−p̂)/Var(p̂) scaled by (t_{n−1}/t_degf)², n the design's rows (as R, and as
-        :meth:`SurveyDesign.ciprop`). ``se`` is the replicate SE of p̂, as R reports. (R's ``"likelihood"``
-        method is not offered on replicate designs here.)
+        :meth:`SurveyDesign.ciprop`). ``se`` is the replicate SE of p̂, as R reports. ``"likelihood"`` is
+        refused: R 4.1.1's profile on a replicate GLM returns NA bounds, so there is no convention to follow.
         """
+        if method == "likelihood":
+            raise ValueError("method='likelihood' is not available on replicate designs (R survey 4.1.1 gives NA "
+                             "bounds there); use it on the SurveyDesign, or choose 'logit', 'xlogit', 'mean', "
+                             "'asin' or 'beta'")
         if method not in ("logit", "xlogit", "mean", "asin", "beta"):
             raise ValueError("method must be 'logit', 'xlogit', 'mean', 'asin' or 'beta'")
         y, ok = self._y(var, na_rm)
