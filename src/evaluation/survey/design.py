@@ -472,7 +472,8 @@ class SurveyDesign:
         return out
 
     def ciprop(
-        self, var: str, method: Literal["logit", "xlogit", "mean", "asin", "beta"] = "logit", na_rm: bool = False,
+        self, var: str, method: Literal["logit", "xlogit", "mean", "asin", "beta", "likelihood"] = "logit",
+        na_rm: bool = False,
         level: float = 0.95,
     ) -> pd.DataFrame:
         """Confidence interval for a proportion (R ``svyciprop``), t with ``degf(design)`` degrees of freedom.
