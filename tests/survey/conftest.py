@@ -73,3 +73,9 @@ def check():
 def ref15() -> dict:
     """Issue-15 reference values (tests/reference/survey/make_issue15_reference.R)."""
     return json.loads((REF_DIR / "issue15_reference.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def ref15b() -> dict:
+    """Issue-15 reference values, second part (tests/reference/survey/make_issue15_more_reference.R)."""
+    return json.loads((REF_DIR / "issue15_more_reference.json").read_text())

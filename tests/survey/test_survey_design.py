@@ -199,7 +199,41 @@ def test_ciprop_methods_match_r(api, designs, ref15, method):
 
 def test_ciprop_refuses_an_unknown_method(designs):
     with pytest.raises(ValueError, match="method must be"):
-        designs["clus1"].ciprop("sch_wide_yes", method="likelihood")
+        designs["clus1"].ciprop("sch_wide_yes", method="wilson")
+
+
+def test_ciprop_likelihood_matches_r(api, designs, ref15b):
+    """R's profile-likelihood interval (svyciprop(method = "likelihood")): clustered, stratified, two-stage, a
+    rare outcome, missing values with equal and unequal weights, a 90% level and two domains (subset designs)."""
+    e = ref15b["ciprop_likelihood"]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    strat = designs["strat"].with_columns(awards_yes=(api["strat"]["awards"] == "Yes").astype(float),
+                                          rare=(api["strat"]["api00"] > 850).astype(float))
+    clus2 = SurveyDesign(api["clus2"].assign(both_yes=(api["clus2"]["both"] == "Yes").astype(float)),
+                         ids=["dnum", "snum"], weights="pw")
+    na = SurveyDesign(pd.read_csv(REF_DIR / "apiclus1_na.csv"), ids="dnum", weights="pw", fpc="fpc")
+    sna = api["strat"].assign(awards_yes=(api["strat"]["awards"] == "Yes").astype(float))
+    sna.loc[sna.index[1::9], "awards_yes"] = np.nan  # R: seq(2, nrow, by = 9)
+    sna_design = SurveyDesign(sna, strata="stype", weights="pw", fpc="fpc")
+    clus1 = designs["clus1"]
+    got = {
+        "clus1": clus1.ciprop("sch_wide_yes", method="likelihood"),
+        "clus1_90": clus1.ciprop("sch_wide_yes", method="likelihood", level=0.9),
+        "strat": strat.ciprop("awards_yes", method="likelihood"),
+        "clus2": clus2.ciprop("both_yes", method="likelihood"),
+        "rare": strat.ciprop("rare", method="likelihood"),
+        "na": na.ciprop("sch_wide_yes", method="likelihood", na_rm=True),
+        "strat_na": sna_design.ciprop("awards_yes", method="likelihood", na_rm=True),
+        "domain_H": clus1.subset(api["clus1"]["stype"] == "H").ciprop("sch_wide_yes", method="likelihood"),
+        "domain_strat_M": strat.subset(api["strat"]["stype"] == "M").ciprop("awards_yes", method="likelihood"),
+    }
+    for key, res in got.items():
+        # R fits the GLM by IRLS (relative deviance change 1e-8); we repeat its iterations, so 1e-8 holds.
+        assert_matches(res, e[key], cols=cols, rtol=1e-8)
+    # The profile interval is not the Wald-logit one, and it is by domain through by_subset too.
+    assert abs(got["clus1"]["ci_low"][0] - clus1.ciprop("sch_wide_yes")["ci_low"][0]) > 2e-3
+    by = clus1.by_subset("sch_wide_yes", "stype", "ciprop", method="likelihood")
+    assert_matches(by[by["stype"] == "H"], e["domain_H"], cols=cols)
 
 
 @pytest.mark.parametrize("name", ["clus1", "strat", "clus2_w"])
@@ -259,3 +293,18 @@ def test_quantile_rules_match_r(designs, ref15, rule):
     cols = ("estimate", "se", "ci_low", "ci_high")
     assert_matches(designs["strat"].quantile("api00", [0.1, 0.5, 0.9], rule=rule), e["strat"], cols=cols)
     assert_matches(designs["clus1"].quantile("enroll", [0.25, 0.5], rule=rule), e["clus1"], cols=cols)
+
+
+def test_quantile_rule_hf3_matches_r(designs, ref15b):
+    e = ref15b["qrule_hf3"]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert_matches(designs["strat"].quantile("api00", [0.1, 0.5, 0.9], rule="hf3"), e["strat"], cols=cols)
+    assert_matches(designs["clus1"].quantile("enroll", [0.25, 0.5], rule="hf3"), e["clus1"], cols=cols)
+    # Tied x and p on a jump of the weighted CDF, where hf3 differs from "math" (R's qrule_hf3 on a toy sample).
+    from evaluation.survey.estimators import qrule_hf3, qrule_math
+
+    x = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3], dtype=float)
+    w = np.array([1, 1, 1, 1, 1, 1, 1, 0, 0, 1], dtype=float)
+    got = [qrule_hf3(x, w, p) for p in e["toy_p"]]
+    assert got == e["toy"]
+    assert got != [qrule_math(x, w, p) for p in e["toy_p"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,119 @@ def test_proportion_ciprop_glm_and_degf_on_replicate_designs_match_r(designs, re
     check(fit, e["glm"], cols=cols)
     assert fit["df"].iloc[0] == e["glm"]["df"]
     check(r.glm("sch_wide_yes ~ api99", family="binomial"), e["glm_binomial"], cols=cols, rtol=1e-6)
+
+
+def _replicate_designs(designs, api, ref) -> dict[str, ReplicateDesign]:
+    """The replicate designs of make_issue15_more_reference.R (bootstrap: R's own replicates)."""
+    from evaluation.survey import SurveyDesign
+
+    paired = SurveyDesign(pd.read_csv(REF_DIR / "apistrat_paired.csv"), ids="psu_id", strata="pair", weights="pw")
+    e = ref["replicate"]["boot_strat"]
+    return {
+        "jk1_clus1": designs["clus1"].replicate("JK1"),
+        "jkn_strat": designs["strat"].replicate("JKn"),
+        "jkn_strat_mse": designs["strat"].replicate("JKn", mse=True),
+        "brr_paired": paired.replicate("BRR"),
+        "fay_paired": paired.replicate("Fay", fay_rho=0.3),
+        "boot_strat": ReplicateDesign(api["strat"], "pw", pd.read_csv(REF_DIR / "boot_repweights_strat.csv").to_numpy(),
+                                      scale=e["scale"], rscales=np.array(e["rscales"]), method="bootstrap"),
+    }
+
+
+REP_KEYS = ["jk1_clus1", "jkn_strat", "jkn_strat_mse", "brr_paired", "fay_paired", "boot_strat"]
+
+
+@pytest.mark.parametrize("key", REP_KEYS)
+def test_quantiles_on_replicate_designs_match_r(designs, api, ref, ref15b, check, key):
+    r = _replicate_designs(designs, api, ref)[key]
+    e = ref15b["replicate_quantile"][key]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    assert r.degf() == e["degf"]
+    for interval in ("mean", "beta", "xlogit", "asin", "quantile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the jackknife warning for interval "quantile"
+            got = r.quantile("api00", [0.1, 0.5, 0.9], interval_type=interval)
+        check(got, e[interval], cols=cols)
+    check(r.quantile("api00", [0.25, 0.75], rule="hf7"), e["hf7_mean"], cols=cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check(r.quantile("api00", [0.25, 0.75], rule="hf7", interval_type="quantile"), e["hf7_quantile"], cols=cols)
+
+
+def test_replicate_quantile_drops_missing_rows_and_warns_for_the_jackknife(designs, ref15b, check):
+    r = designs["clus1"].replicate("JK1")
+    e = ref15b["replicate_quantile"]["jk1_clus1"]
+    cols = ("estimate", "se", "ci_low", "ci_high")
+    check(r.quantile("acs_k3", 0.5, na_rm=True), e["narm_mean"], cols=cols)
+    check(r.quantile("acs_k3", 0.5, interval_type="beta", na_rm=True), e["narm_beta"], cols=cols)
+    with pytest.warns(UserWarning, match="Jackknife"):
+        check(r.quantile("acs_k3", 0.5, interval_type="quantile", na_rm=True), e["narm_quantile"], cols=cols)
+    assert r.quantile("acs_k3", 0.5)[["estimate", "se", "ci_low", "ci_high"]].isna().all(axis=None)
+    with pytest.raises(ValueError, match="interval_type"):
+        r.quantile("api00", 0.5, interval_type="score")
+
+
+@pytest.mark.parametrize("key", REP_KEYS)
+def test_deff_on_replicate_designs_matches_r(designs, api, ref, ref15b, check, key):
+    r = _replicate_designs(designs, api, ref)[key]
+    e = ref15b["replicate_deff"][key]
+    check(r.mean("api00", deff=True), e["mean_api00"])
+    check(r.total("enroll", deff=True), e["total_enroll"])
+    check(r.mean("api00", deff="replace"), e["mean_api00_replace"])
+    got = r.proportion("stype", deff=True)
+    if key in ("jkn_strat", "jkn_strat_mse", "boot_strat"):
+        # Stratified by stype: the shares do not vary across replicates; R's deff is rounding noise (~1e-27).
+        np.testing.assert_allclose(got["deff"], np.asarray(e["mean_stype"]["deff"], dtype=float), atol=1e-20)
+        check(got, e["mean_stype"], cols=("estimate", "se", "ci_low", "ci_high"))
+    else:
+        check(got, e["mean_stype"])
+    assert "deff" not in r.mean("api00").columns
+    if key == "jk1_clus1":
+        check(r.mean("acs_k3", na_rm=True, deff=True), e["mean_acsk3_narm"])
+
+
+def test_replicate_deff_is_nan_when_the_weights_sum_below_n(api):
+    df = api["srs"].copy()
+    df["w_small"] = 0.5  # Σw < n: no without-replacement SRS reference, as SurveyDesign.mean
+    r = ReplicateDesign(df, "w_small", np.ones((len(df), 3)) + np.eye(len(df), 3), scale=1.0)
+    assert np.isnan(r.mean("api00", deff=True)["deff"][0])
+    assert np.isfinite(r.mean("api00", deff="replace")["deff"][0])  # with replacement: no (N − n)/N, defined
+
+
+def test_jk1_over_a_stratified_sample_as_user_supplied_replicates_matches_r(api, ref15b, check):
+    """R refuses as.svrepdesign(type = "JK1") on a stratified design (so does ``replicate("JK1")``), but takes
+    delete-one-unit weights that ignore the strata through svrepdesign(type = "JK1"); so does ReplicateDesign."""
+    from evaluation.survey.replicate import jk1_factors
+
+    strat = api["strat"]
+    e = ref15b["jk1_stratified"]
+    n = len(strat)
+    r = ReplicateDesign(strat, "pw", jk1_factors(np.arange(n)), scale=(n - 1) / n, method="JK1")
+    assert r.scale == pytest.approx(e["scale"], rel=1e-15) and r.degf() == e["degf"]
+    check(r.mean("api00", deff=True), e["mean_api00"])
+    check(r.proportion("awards"), e["prop_awards"], cols=("estimate", "se", "ci_low", "ci_high"))
+    check(r.quantile("api00", 0.5), e["quantile"], cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+def test_qrule_hf3_on_a_replicate_design_matches_r(designs, ref15b, check):
+    e = ref15b["qrule_hf3"]["jk1_clus1_quantile"]
+    with pytest.warns(UserWarning, match="Jackknife"):
+        got = designs["clus1"].replicate("JK1").quantile("api00", [0.25, 0.5], rule="hf3", interval_type="quantile")
+    check(got, e, cols=("estimate", "se", "ci_low", "ci_high"))
+
+
+@pytest.mark.parametrize("key", REP_KEYS)
+def test_ciprop_asin_and_beta_on_replicate_designs_match_r(designs, api, ref, ref15b, check, key):
+    reps = _replicate_designs(designs, api, ref)
+    r = reps[key]
+    high = (r.data["api00"] > 700).astype(float)
+    r = ReplicateDesign(r.data.assign(high=high), r._w, r._factors, scale=r.scale, rscales=r.rscales, mse=r.mse,
+                        method=r.method)
+    for method in ("asin", "beta"):
+        check(r.ciprop("high", method=method), ref15b["replicate_ciprop"][key][method],
+              cols=("estimate", "se", "ci_low", "ci_high"))
+    if key == "jk1_clus1":
+        with pytest.raises(ValueError, match="not available on replicate designs"):
+            r.ciprop("high", method="likelihood")
+        with pytest.raises(ValueError, match="method must be"):
+            r.ciprop("high", method="wilson")

@@ -50,7 +50,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from evaluation.survey.estimators import QUANTILE_RULES, critical_value, wald_table
+from evaluation.survey.estimators import QUANTILE_RULES, critical_value, r_approx, r_spline, wald_table
 from evaluation.survey.variance import (
     CalibrationStep,
     LonelyPSU,
@@ -442,7 +442,7 @@ class SurveyDesign:
 
         The interval for the CDF at the estimated quantile is Wald with t(``degf``) quantiles
         (``interval.type = "mean"``); it is mapped back through the same quantile ``rule`` (R's ``qrule``: "math" =
-        "hf1", "school" = "hf2", "hf4"–"hf9", "shahvaish"); ``se`` is the interval
+        "hf1", "school" = "hf2", "hf3"–"hf9", "shahvaish"); ``se`` is the interval
         width over 2t, as R reports it. ``deff`` is not defined for quantiles (NaN).
         """
         if rule not in QUANTILE_RULES:
@@ -472,7 +472,8 @@ class SurveyDesign:
         return out
 
     def ciprop(
-        self, var: str, method: Literal["logit", "xlogit", "mean", "asin", "beta"] = "logit", na_rm: bool = False,
+        self, var: str, method: Literal["logit", "xlogit", "mean", "asin", "beta", "likelihood"] = "logit",
+        na_rm: bool = False,
         level: float = 0.95,
     ) -> pd.DataFrame:
         """Confidence interval for a proportion (R ``svyciprop``), t with ``degf(design)`` degrees of freedom.
@@ -485,13 +486,15 @@ class SurveyDesign:
         ``se`` and ``deff`` are those of the mean, as R reports. The degrees of freedom are ``degf`` of the whole
         design, also with ``na_rm=True`` (R's ``df = degf(design)``). With 1 degree of freedom R's logit interval
         degenerates to (0, NaN) through a double-precision round trip in ``confint.svyglm``; ours is the exact t(1)
-        interval. R's ``"likelihood"`` method is not implemented.
+        interval. ``"likelihood"`` is R's profile-likelihood interval for the quasi-binomial survey GLM
+        (``confint(svyglm, method = "likelihood")``, Lumley & Scott 2014), see :meth:`_ciprop_likelihood`.
 
-        Reference: Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for proportions with small expected
-        number of positive counts estimated from survey data. *Survey Methodology* 24, 193–201.
+        References: Korn, E. L. & Graubard, B. I. (1998). Confidence intervals for proportions with small expected
+        number of positive counts estimated from survey data. *Survey Methodology* 24, 193–201. Lumley, T. & Scott,
+        A. (2014). Tests for regression models fitted to survey data. *Aust. N. Z. J. Stat.* 56, 1–14.
         """
-        if method not in ("logit", "xlogit", "mean", "asin", "beta"):
-            raise ValueError("method must be 'logit', 'xlogit', 'mean', 'asin' or 'beta'")
+        if method not in ("logit", "xlogit", "mean", "asin", "beta", "likelihood"):
+            raise ValueError("method must be 'logit', 'xlogit', 'mean', 'asin', 'beta' or 'likelihood'")
         m = self.mean(var, na_rm=na_rm, level=level)
         p, se, deff = float(m.estimate[0]), float(m.se[0]), float(m.deff[0])
         # R's svyciprop takes df = degf(design) of the design it is given, missing values included.
@@ -506,6 +509,8 @@ class SurveyDesign:
             lo, hi = (1 / (1 + np.exp(-(b + s * crit * se_b))) for s in (-1, 1))
         elif method == "mean":
             lo, hi = p - crit * se, p + crit * se
+        elif method == "likelihood":
+            lo, hi = self._ciprop_likelihood(var, p, se, df, level)
         elif method == "asin":
             a = np.arcsin(np.sqrt(p))
             se_a = se / (2 * np.sqrt(p * (1 - p)))
@@ -518,6 +523,82 @@ class SurveyDesign:
         return pd.DataFrame(
             {"variable": [var], "estimate": [p], "se": [se], "ci_low": [lo], "ci_high": [hi], "deff": [deff]}
         )
+
+    def _ciprop_likelihood(self, var: str, p: float, se: float, df: float, level: float) -> tuple[float, float]:
+        """R ``svyciprop(method = "likelihood")``: the signed-root profile deviance of the intercept-only
+        quasi-binomial GLM, inverted at the Rao–Scott-scaled critical value (R survey 4.1.1 ``confint.svyglm``
+        with ``MASSprofile_glm`` and ``confint_profile``, reproduced step for step).
+
+        The GLM has prior weights W = w / mean(w) over the design's rows (those missing y included) and is fitted
+        by R's IRLS (relative deviance change below 1e-8); λ is the design variance of the logit,
+        (SE(p̂)/(p̂(1−p̂)))², over the model variance 1/Σ(IRLS working weights). The profile
+        z(b) = ±√((D(b) − D(b̂))/φ), D the binomial deviance and φ the ``svyvar`` of the Pearson residuals, is
+        evaluated at b̂ ± k·δ·SE_b (δ = z_max/5, k < 10, until |z| ≥ z_max; z_max² is the upper-α point of
+        F(1, n−1) with α = Φ(t_{df,(1−level)/2} √λ)/2, as R); R's fmm spline through those points, evaluated on
+        its default grid, is inverted by linear interpolation at z = ±t_{df,(1−level)/2} √λ. Bounds off the
+        profiled range are NaN, as R's ``approx``.
+        """
+        y = self._numeric(var)
+        in_design = self._weights != 0  # a subset design's other rows: R's subset() drops them
+        ok = ~np.isnan(y) & in_design
+        big_w = self._weights / self._weights[in_design].mean()  # rows missing y count, as model.frame(design)
+        wt = big_w[ok]
+        yy = y[ok]
+        n = int(np.count_nonzero(ok))
+
+        def deviance(mu: float | np.ndarray) -> float:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t1 = np.where(yy > 0, yy * np.log(yy / mu), 0.0)
+                t2 = np.where(yy < 1, (1 - yy) * np.log((1 - yy) / (1 - mu)), 0.0)
+            return float(2 * np.sum(wt * (t1 + t2)))
+
+        # R's glm.fit (IRLS from mustart = (W y + 1/2)/(W + 1), relative deviance change < 1e-8, at most 25
+        # iterations): its coefficient and its last working weights enter the model variance, and λ differs from
+        # its converged value by ~1e-6 where the last step was large.
+        mu = (wt * yy + 0.5) / (wt + 1)
+        eta = np.log(mu / (1 - mu))
+        dev_old = deviance(mu)
+        for _ in range(25):
+            mu_eta = mu * (1 - mu)
+            work_w = wt * mu_eta
+            b0 = float(np.sum(work_w * (eta + (yy - mu) / mu_eta)) / np.sum(work_w))
+            eta = np.full(len(yy), b0)
+            mu = np.full(len(yy), 1 / (1 + np.exp(-b0)))
+            dev = deviance(mu)
+            if abs(dev - dev_old) / (abs(dev) + 0.1) < 1e-8:
+                break
+            dev_old = dev
+        mu_hat = float(mu[0])
+        var_b = (se / (mu_hat * (1 - mu_hat))) ** 2
+        naive = 1.0 / np.sum(work_w)
+        lam = var_b / naive
+        alpha = stats.norm.cdf(stats.t.ppf((1 - level) / 2, df) * np.sqrt(lam)) / 2
+        zmax = np.sqrt(stats.f.isf(alpha, 1, n - 1))
+        delta = zmax / 5
+
+        # survey's residuals.svyglm divides the design weights, normalised over the model's rows only, out of the
+        # Pearson residuals (leaving √(mean of w over rows with y / mean over all rows) when y has missing
+        # values); summary.svyglm takes their svyvar over the model's rows (n = rows with y).
+        w_ok = self._weights[ok]
+        rescale = np.sqrt(w_ok.mean() / self._weights[in_design].mean())
+        pearson = (yy - mu_hat) / np.sqrt(mu_hat * (1 - mu_hat)) * rescale
+        r_bar = np.sum(w_ok * pearson) / w_ok.sum()
+        phi = float(np.sum(w_ok * (pearson - r_bar) ** 2) / w_ok.sum() * n / (n - 1))
+        d0 = deviance(mu_hat)
+        bs, zs = [b0], [0.0]
+        for sgn in (-1, 1):
+            step, z = 0, 0.0
+            while (step := step + 1) < 10 and abs(z) < zmax:
+                b = b0 + sgn * step * delta * np.sqrt(var_b)
+                zz = (deviance(1 / (1 + np.exp(-b))) - d0) / phi
+                z = sgn * np.sqrt(max(zz, 0.0))
+                bs.append(b)
+                zs.append(z)
+        order = np.argsort(np.array(zs), kind="stable")
+        sx, sy = r_spline(np.array(bs)[order], np.array(zs)[order])
+        cutoff = np.array([stats.norm.ppf(2 * alpha), stats.norm.isf(2 * alpha)])
+        lo_b, hi_b = r_approx(sy, sx, cutoff)
+        return float(1 / (1 + np.exp(-lo_b))), float(1 / (1 + np.exp(-hi_b)))
 
     def by(
         self,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["qrule_math", "qrule_hf7", "qrule_school", "qrule_hf4", "QUANTILE_RULES", "critical_value", "wald_table"]
+__all__ = ["qrule_math", "qrule_hf7", "qrule_school", "qrule_hf3", "qrule_hf4", "QUANTILE_RULES", "critical_value", "wald_table"]
 
 
 def qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
@@ -81,6 +81,18 @@ def qrule_hf4(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return float(xs[pos] * (1 - gamma) + xs[nxt] * gamma)
 
 
+def qrule_hf3(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """R ``qrule_hf3`` (weighted Hyndman–Fan type 3, nearest even order statistic): weights are first summed over
+    tied x (R ``rowsum``); when p falls exactly on a jump the lower value is taken only at an even position."""
+    keep = w != 0
+    x, w = x[keep], w[keep]
+    ux, inv = np.unique(x, return_inverse=True)
+    wsum = np.zeros(len(ux))
+    np.add.at(wsum, inv, w)  # sequential double sums in row order, as R's rowsum
+    xs, _, pos, nxt, wlow, _ = _qs(ux, wsum, p)
+    return float(xs[pos]) if wlow == 0 and (pos + 1) % 2 == 0 else float(xs[nxt])
+
+
 def _interp_rule(kind: str):
     def rule(x: np.ndarray, w: np.ndarray, p: float) -> float:
         keep = w != 0
@@ -114,7 +126,7 @@ def _interp_rule(kind: str):
 
 
 QUANTILE_RULES = {"math": qrule_math, "hf1": qrule_math, "school": qrule_school, "hf2": qrule_school,
-                  "hf4": qrule_hf4, "hf5": _interp_rule("hf5"), "hf6": _interp_rule("hf6"), "hf7": qrule_hf7,
+                  "hf3": qrule_hf3, "hf4": qrule_hf4, "hf5": _interp_rule("hf5"), "hf6": _interp_rule("hf6"), "hf7": qrule_hf7,
                   "hf8": _interp_rule("hf8"), "hf9": _interp_rule("hf9"), "shahvaish": _interp_rule("shahvaish")}
 
 
@@ -143,3 +155,78 @@ def wald_table(
     out["ci_high"] = estimate + crit * se
     out["deff"] = np.nan if deff is None else np.asarray(deff, dtype=float)
     return out.reset_index(drop=True)
+
+
+def _fmm_spline(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cubic spline coefficients (b, c, d) of R's ``spline(method = "fmm")`` (Forsythe, Malcolm & Moler 1977):
+    the end conditions match the third derivative of the cubic through the first (last) four points."""
+    n = len(x)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    b, c, d = np.zeros(n), np.zeros(n), np.zeros(n)
+    if n < 3:
+        b[:] = (y[1] - y[0]) / (x[1] - x[0])
+        return b, c, d
+    d[0] = x[1] - x[0]
+    c[1] = (y[1] - y[0]) / d[0]
+    for i in range(1, n - 1):
+        d[i] = x[i + 1] - x[i]
+        b[i] = 2.0 * (d[i - 1] + d[i])
+        c[i + 1] = (y[i + 1] - y[i]) / d[i]
+        c[i] = c[i + 1] - c[i]
+    b[0] = -d[0]
+    b[n - 1] = -d[n - 2]
+    c[0] = c[n - 1] = 0.0
+    if n > 3:
+        c[0] = c[2] / (x[3] - x[1]) - c[1] / (x[2] - x[0])
+        c[n - 1] = c[n - 2] / (x[n - 1] - x[n - 3]) - c[n - 3] / (x[n - 2] - x[n - 4])
+        c[0] = c[0] * d[0] * d[0] / (x[3] - x[0])
+        c[n - 1] = -c[n - 1] * d[n - 2] * d[n - 2] / (x[n - 1] - x[n - 4])
+    for i in range(1, n):
+        t = d[i - 1] / b[i - 1]
+        b[i] = b[i] - t * d[i - 1]
+        c[i] = c[i] - t * c[i - 1]
+    c[n - 1] = c[n - 1] / b[n - 1]
+    for i in range(n - 2, -1, -1):
+        c[i] = (c[i] - d[i] * c[i + 1]) / b[i]
+    b[n - 1] = (y[n - 1] - y[n - 2]) / d[n - 2] + d[n - 2] * (c[n - 2] + 2.0 * c[n - 1])
+    for i in range(n - 1):
+        b[i] = (y[i + 1] - y[i]) / d[i] - d[i] * (c[i + 1] + 2.0 * c[i])
+        d[i] = (c[i + 1] - c[i]) / d[i]
+        c[i] = 3.0 * c[i]
+    c[n - 1] = 3.0 * c[n - 1]
+    d[n - 1] = d[n - 2]
+    return b, c, d
+
+
+def _regularize(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R ``regularize.values(ties = mean)``: sort by x (stable) and average y over tied x."""
+    order = np.argsort(x, kind="stable")
+    x, y = np.asarray(x, float)[order], np.asarray(y, float)[order]
+    ux, inv = np.unique(x, return_inverse=True)
+    if len(ux) < len(x):
+        y = np.bincount(inv, weights=y) / np.bincount(inv)
+    return ux, y
+
+
+def r_spline(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R ``spline(x, y)`` with its defaults: the fmm spline evaluated at 3 × (#distinct x) equally spaced points
+    from min(x) to max(x)."""
+    x, y = _regularize(x, y)
+    n_out = 3 * len(x)
+    xout = x[0] + np.arange(n_out) * ((x[-1] - x[0]) / (n_out - 1))
+    xout[-1] = x[-1]
+    b, c, d = _fmm_spline(x, y)
+    idx = np.clip(np.searchsorted(x, xout, side="right") - 1, 0, len(x) - 1)
+    dx = xout - x[idx]
+    return xout, y[idx] + dx * (b[idx] + dx * (c[idx] + dx * d[idx]))
+
+
+def r_approx(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
+    """R ``approx(x, y, xout)``: linear interpolation after ``regularize.values``; NaN outside the range
+    (``rule = 1``)."""
+    x, y = _regularize(x, y)
+    xout = np.atleast_1d(np.asarray(xout, dtype=float))
+    out = np.interp(xout, x, y)
+    out[(xout < x[0]) | (xout > x[-1])] = np.nan
+    return out

@@ -16,7 +16,8 @@ full-sample estimate (``mse = True``).
 
 Estimates: mean, total, ratio, proportion, by (domain means/totals) with ``estimate, se, ci_low, ci_high`` (normal
 intervals, as ``confint`` on an R ``svrepstat``); ``ciprop`` and ``glm`` with t on the replicate ``degf`` (rank of
-the replicate weights − 1, as R). ``deff`` is not computed for replicate designs. A replicate in which a domain
+the replicate weights − 1, as R); ``quantile`` (every R ``interval.type``); ``deff=True`` on mean, total
+and proportion (R ``svymean(..., deff = TRUE)`` on a ``svrepdesign``). A replicate in which a domain
 has zero weight is dropped from that domain's variance with a warning, as R does.
 
 References
@@ -37,7 +38,8 @@ import pandas as pd
 import scipy.linalg
 
 from evaluation.survey.design import SurveyDesign
-from evaluation.survey.estimators import critical_value
+from evaluation.survey.design import _deff as _design_deff
+from evaluation.survey.estimators import QUANTILE_RULES, critical_value
 
 __all__ = ["ReplicateDesign", "as_replicate", "jk1_factors", "jkn_factors", "brr_factors", "sylvester_hadamard",
            "bootstrap_factors"]
@@ -140,15 +142,44 @@ class ReplicateDesign:
         with np.errstate(invalid="ignore", divide="ignore"):  # a domain empty in a replicate: NaN, dropped later
             return num_full / den_full, num_rep / den_rep
 
-    def mean(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+    def _deff(self, v: np.ndarray, ind: np.ndarray, ok: np.ndarray, kind: str, deff: bool | str) -> np.ndarray:
+        """Design effect of a mean or total on a replicate design (R ``svymean``/``svytotal(deff = TRUE)`` on a
+        ``svrepdesign``): the replicate variance over the SRS variance ``svyvar(x) / n`` (times ``N²`` for a total),
+        with the without-replacement factor (N − n)/N unless ``deff = "replace"``. n counts the rows used (those
+        not missing with ``na_rm``), N their full-sample weights. As :func:`evaluation.survey.design._deff`, NaN
+        where Σw < n (without replacement only) or n < 2 (R reports a negative or 0/0 ratio there)."""
+        w = self._w[ok]
+        x = ind[ok]
+        nobs = len(w)
+        npop = w.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            xbar = (w @ x) / npop
+            svar = (w @ (x - xbar) ** 2) / npop * nobs / (nobs - 1)
+            vsrs = svar / nobs if kind == "mean" else svar * npop**2 / nobs
+            if deff != "replace":
+                vsrs = vsrs * (npop - nobs) / npop
+        return _design_deff(v, vsrs, max(npop, nobs) if deff == "replace" else npop, nobs)
+
+    def mean(self, var: str, na_rm: bool = False, level: float = 0.95, deff: bool | str = False) -> pd.DataFrame:
+        """Mean with replicate variance (R ``svymean`` on a ``svrepdesign``); ``deff=True`` (or ``"replace"``)
+        adds the design effect column, see :meth:`_deff`."""
         y, ok = self._y(var, na_rm)
         est, reps = self._domain_stat(y, np.ones_like(y), ok, np.zeros(len(y), dtype=np.int64), 1, "mean")
-        return self._table(est, self._variance(reps, est), level, {"variable": [var]})
+        v = self._variance(reps, est)
+        out = self._table(est, v, level, {"variable": [var]})
+        if deff:
+            out["deff"] = self._deff(v, y[:, None], ok, "mean", deff)
+        return out
 
-    def total(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
+    def total(self, var: str, na_rm: bool = False, level: float = 0.95, deff: bool | str = False) -> pd.DataFrame:
+        """Total with replicate variance (R ``svytotal`` on a ``svrepdesign``); ``deff`` as in :meth:`mean`."""
         y, ok = self._y(var, na_rm)
         est, reps = self._domain_stat(y, y, ok, np.zeros(len(y), dtype=np.int64), 1, "total")
-        return self._table(est, self._variance(reps, est), level, {"variable": [var]})
+        v = self._variance(reps, est)
+        out = self._table(est, v, level, {"variable": [var]})
+        if deff:
+            out["deff"] = self._deff(v, y[:, None], ok, "total", deff)
+        return out
 
     def ratio(self, num: str, den: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
         y, ok1 = self._y(num, na_rm)
@@ -180,32 +211,132 @@ class ReplicateDesign:
         diag = np.abs(np.diag(r))
         return int(np.sum(diag > 1e-5 * diag.max())) - 1
 
-    def proportion(self, var: str, na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
-        """Share of each level of a categorical variable (R ``svymean`` on a factor), replicate variance."""
+    def rows(self, keep: np.ndarray) -> ReplicateDesign:
+        """The design restricted to some rows (R ``design[keep, ]`` on a ``svrepdesign``: the other rows leave
+        the design, so ``degf`` is that of the remaining replicate weights)."""
+        keep = np.asarray(keep, dtype=bool)
+        return ReplicateDesign(self.data[keep], self._w[keep], self._factors[keep], scale=self.scale,
+                               rscales=self.rscales, mse=self.mse, method=self.method)
+
+    def quantile(
+        self, var: str, q: float | Sequence[float] = 0.5, rule: str = "math",
+        interval_type: Literal["mean", "beta", "xlogit", "asin", "quantile"] = "mean", na_rm: bool = False,
+        level: float = 0.95,
+    ) -> pd.DataFrame:
+        """Weighted quantiles on a replicate design (R ``svyquantile.svyrep.design``, survey 4.1).
+
+        The estimate is the quantile ``rule`` (see :data:`evaluation.survey.estimators.QUANTILE_RULES`) with the
+        full-sample weights. ``interval_type`` (R ``interval.type``):
+
+        * ``"mean"``, ``"xlogit"``, ``"asin"``, ``"beta"``: Woodruff (1952). An interval for the CDF at the
+          estimate, F̂(q̂) = share of y ≤ q̂ with its replicate variance, is mapped back through the rule: Wald
+          on the proportion, on logit(p) or on asin(√p) (delta method), or Korn–Graubard's beta interval with
+          the effective sample size scaled by (t_{n−1}/t_degf)², as R's ``woodruffCI``. A CDF bound below 0 or
+          above 1 gives NaN, as R.
+        * ``"quantile"``: the rule applied with every replicate's weights, replicate variance of those
+          quantiles, Wald interval (R's ``repCI``). R warns that jackknife replicates may not give valid SEs for
+          quantiles (the jackknife is inconsistent for non-smooth statistics); we warn likewise.
+
+        The critical values are t with :meth:`degf`; ``se`` is the interval width over 2t, as R reports. With
+        ``na_rm`` the rows missing ``var`` leave the design (R ``design[!is.na(x), ]``), so ``degf`` is theirs.
+
+        References: Woodruff, R. S. (1952), JASA 47, 635–646; Korn, E. L. & Graubard, B. I. (1998), Survey
+        Methodology 24, 193–201; Lumley, T. survey 4.1-1, ``svyquantile``.
+        """
+        from scipy import stats
+
+        if rule not in QUANTILE_RULES:
+            raise ValueError(f"rule must be one of {tuple(QUANTILE_RULES)}")
+        if interval_type not in ("mean", "beta", "xlogit", "asin", "quantile"):
+            raise ValueError("interval_type must be 'mean', 'beta', 'xlogit', 'asin' or 'quantile'")
+        qrule = QUANTILE_RULES[rule]
+        qs = [q] if np.isscalar(q) else list(q)
+        raw = pd.to_numeric(self.data[var]).to_numpy(dtype=float, na_value=np.nan)
+        miss = np.isnan(raw)
+        if miss.any():
+            if not na_rm:
+                nan = np.full(len(qs), np.nan)
+                return pd.DataFrame({"variable": var, "quantile": qs, "estimate": nan, "se": nan, "ci_low": nan,
+                                     "ci_high": nan})
+            return self.rows(~miss).quantile(var, q, rule=rule, interval_type=interval_type, level=level)
+        if interval_type == "quantile" and self.method in ("JK1", "JKn"):
+            warnings.warn("Jackknife replicate weights may not give valid standard errors for quantiles",
+                          UserWarning, stacklevel=2)
+        df = self.degf()
+        alpha = 1 - level
+        crit = float(stats.t.ppf(1 - alpha / 2, df))
+        rows = []
+        for p in qs:
+            qhat = qrule(raw, self._w, p)
+            if interval_type == "quantile":
+                reps = np.array([qrule(raw, self._repw[:, r], p) for r in range(self.n_replicates)])
+                se = float(np.sqrt(self._variance(reps[:, None], np.array([qhat]))[0]))
+                lo, hi = qhat - crit * se, qhat + crit * se
+            else:
+                ind = (raw <= qhat).astype(float)
+                pm = float(self._w @ ind / self._w.sum())
+                pm_reps = (self._repw.T @ ind) / self._repw.sum(axis=0)
+                se_p = float(np.sqrt(self._variance(pm_reps[:, None], np.array([pm]))[0]))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    if interval_type == "mean":
+                        lo_p, hi_p = pm - crit * se_p, pm + crit * se_p
+                    elif interval_type == "xlogit":
+                        b, se_b = np.log(pm / (1 - pm)), se_p / (pm * (1 - pm))
+                        lo_p, hi_p = (1 / (1 + np.exp(-(b + s * crit * se_b))) for s in (-1, 1))
+                    elif interval_type == "asin":
+                        a, se_a = np.arcsin(np.sqrt(pm)), se_p / (2 * np.sqrt(pm * (1 - pm)))
+                        lo_p, hi_p = (np.sin(a + s * crit * se_a) ** 2 for s in (-1, 1))
+                    else:
+                        n_eff = pm * (1 - pm) / se_p**2 * (
+                            stats.t.ppf(alpha / 2, len(raw) - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+                        lo_p = float(stats.beta.ppf(alpha / 2, n_eff * pm, n_eff * (1 - pm) + 1))
+                        hi_p = float(stats.beta.ppf(1 - alpha / 2, n_eff * pm + 1, n_eff * (1 - pm)))
+                lo = np.nan if not np.isfinite(lo_p) or lo_p < 0 else qrule(raw, self._w, lo_p)
+                hi = np.nan if not np.isfinite(hi_p) or hi_p > 1 else qrule(raw, self._w, hi_p)
+            rows.append((var, p, qhat, (hi - lo) / (2 * crit), lo, hi))
+        return pd.DataFrame(rows, columns=["variable", "quantile", "estimate", "se", "ci_low", "ci_high"])
+
+    def proportion(self, var: str, na_rm: bool = False, level: float = 0.95, deff: bool | str = False) -> pd.DataFrame:
+        """Share of each level of a categorical variable (R ``svymean`` on a factor), replicate variance;
+        ``deff`` as in :meth:`mean`."""
         col = self.data[var]
         levels = [c for c in col.cat.categories if (col == c).any()] if isinstance(col.dtype, pd.CategoricalDtype) \
             else sorted(col.dropna().unique().tolist())
         ok = col.notna().to_numpy() if na_rm else np.ones(len(col), dtype=bool)
         if not na_rm and col.isna().any():
             nan = [np.nan] * len(levels)
-            return self._table(np.array(nan), np.array(nan), level, {"variable": [var] * len(levels), "level": levels})
+            out = self._table(np.array(nan), np.array(nan), level, {"variable": [var] * len(levels), "level": levels})
+            if deff:
+                out["deff"] = np.nan
+            return out
         ind = np.column_stack([(col == lev).fillna(False).to_numpy(dtype=float) for lev in levels]) * ok[:, None]
         w = self._w * ok
         est = (w @ ind) / w.sum()
         repw = self._repw * ok[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             reps = (repw.T @ ind) / repw.sum(axis=0)[:, None]
-        return self._table(est, self._variance(reps, est), level, {"variable": [var] * len(levels), "level": levels})
+        v = self._variance(reps, est)
+        out = self._table(est, v, level, {"variable": [var] * len(levels), "level": levels})
+        if deff:
+            out["deff"] = self._deff(v, ind, ok, "mean", deff)
+        return out
 
     def ciprop(self, var: str, method: str = "logit", na_rm: bool = False, level: float = 0.95) -> pd.DataFrame:
         """Confidence interval for a proportion on a replicate design (R ``svyciprop``), t with :meth:`degf`.
 
         ``"logit"``: R fits the intercept-only quasi-binomial GLM to every replicate, i.e. the replicate variance
-        of logit(p̂_r); ``"xlogit"``: delta method on the replicate SE of p̂; ``"mean"``: Wald on p̂. ``se`` is the
-        replicate SE of p̂, as R reports.
+        of logit(p̂_r); ``"xlogit"``: delta method on the replicate SE of p̂; ``"mean"``: Wald on p̂; ``"asin"``:
+        Wald on asin(√p̂) by the delta method; ``"beta"``: Korn & Graubard's interval with the effective sample
+        size p̂(1−p̂)/Var(p̂) scaled by (t_{n−1}/t_degf)², n the design's rows (as R, and as
+        :meth:`SurveyDesign.ciprop`). ``se`` is the replicate SE of p̂, as R reports. ``"likelihood"`` is
+        refused: R 4.1.1's profile on a replicate GLM returns NA bounds, so there is no convention to follow.
         """
-        if method not in ("logit", "xlogit", "mean"):
-            raise ValueError("method must be 'logit', 'xlogit' or 'mean'")
+        if method == "likelihood":
+            raise ValueError("method='likelihood' is not available on replicate designs (R survey 4.1.1 gives NA "
+                             "bounds there); use it on the SurveyDesign, or choose 'logit', 'xlogit', 'mean', "
+                             "'asin' or 'beta'")
+        if method not in ("logit", "xlogit", "mean", "asin", "beta"):
+            raise ValueError("method must be 'logit', 'xlogit', 'mean', 'asin' or 'beta'")
         y, ok = self._y(var, na_rm)
         if not na_rm and np.isnan(pd.to_numeric(self.data[var]).to_numpy(dtype=float, na_value=np.nan)).any():
             return self._table(np.array([np.nan]), np.array([np.nan]), level, {"variable": [var]})
@@ -219,6 +350,15 @@ class ReplicateDesign:
             lo = hi = p
         elif method == "mean":
             lo, hi = p - crit * se, p + crit * se
+        elif method == "asin":
+            a, se_a = np.arcsin(np.sqrt(p)), se / (2 * np.sqrt(p * (1 - p)))
+            lo, hi = (float(np.sin(a + sgn * crit * se_a) ** 2) for sgn in (-1, 1))
+        elif method == "beta":
+            alpha = 1 - level
+            n_eff = p * (1 - p) / se**2 * (stats.t.ppf(alpha / 2, len(self.data) - 1)
+                                           / stats.t.ppf(alpha / 2, self.degf())) ** 2
+            lo = float(stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1))
+            hi = float(stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)))
         else:
             b = np.log(p / (1 - p))
             if method == "logit":
