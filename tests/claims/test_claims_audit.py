@@ -272,8 +272,12 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     assert ("置信区间" if lang == "zh" else "confidence interval") in body        # the sampling rule is stated
     with zipfile.ZipFile(out) as z:
         styles = z.read("word/styles.xml").decode("utf-8")
-    assert 'w:eastAsia="Noto Sans CJK SC"' in styles
+    assert 'w:eastAsia="Noto Serif CJK SC"' in styles
     assert "w:eastAsiaTheme" not in styles
+    sec = doc.sections[0]  # A4 like the report, not python-docx's US Letter
+    assert (round(sec.page_width.mm), round(sec.page_height.mm), round(sec.left_margin.mm)) == (210, 297, 28)
+    verdict_col = doc.tables[0].columns[6]
+    assert verdict_col.width.mm > 15  # the verdict is not squeezed to one character a line
 
 
 def _run_notebook(tmp_path: Path, parameters: dict) -> dict:

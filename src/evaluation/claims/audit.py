@@ -230,9 +230,15 @@ def _east_asian_styles(doc, font: str, lang: str) -> None:
         fix(rfonts.getparent())
 
 
-def _table(doc, header: list[str], rows: list[list[str]]) -> None:
+def _table(doc, header: list[str], rows: list[list[str]], weights: list[float] | None = None) -> None:
+    """A gridded table over the A4 type area (156 mm); ``weights`` share that width among the columns, so a short
+    column such as the verdict is not squeezed to one character a line."""
+    from docx.shared import Mm
+
     tbl = doc.add_table(rows=1, cols=len(header))
     tbl.style = "Table Grid"
+    tbl.autofit = False
+    weights = list(weights or [1.0] * len(header))
     for cell, h in zip(tbl.rows[0].cells, header):
         cell.text = h
         for run in cell.paragraphs[0].runs:
@@ -241,6 +247,11 @@ def _table(doc, header: list[str], rows: list[list[str]]) -> None:
         cells = tbl.add_row().cells
         for cell, v in zip(cells, row):
             cell.text = str(v)
+    widths = [Mm(156 * w / sum(weights)) for w in weights]
+    for col, w in zip(tbl.columns, widths):
+        col.width = w
+        for cell in col.cells:
+            cell.width = w
 
 
 def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = "zh",
@@ -266,13 +277,16 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     """
     import docx
 
-    from evaluation.report.docx import EAST_ASIA_FONT
+    from evaluation.report.docx import EAST_ASIA_FONT, page_setup
     from evaluation.report.i18n import t
 
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
     doc = docx.Document()
     _east_asian_styles(doc, EAST_ASIA_FONT, lang)
+    # python-docx's blank document is US Letter; the appendix is filed with the A4 report (GB/T 9704-2012).
+    for section in doc.sections:
+        page_setup(section, lang)
     prov = dict(provenance or {})
     v = result.verdicts
     doc.add_heading(t("claims.appendix.title", lang), level=1)
@@ -283,7 +297,8 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
                                                         "verdict", "explanation")],
            [[r.claim_id, r.raw, r.indicator or "", _short(r.computed), r.interval or "", r.ci or "",
-             t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)])
+             t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)],
+           weights=[1.2, 1.6, 2, 1.4, 1.6, 1.6, 1.6, 4])
     n_qual = int((v["verdict"] == "qualitative").sum())
     if n_qual:
         doc.add_paragraph(t("claims.appendix.qualitative", lang, n=n_qual))
@@ -301,7 +316,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
                          else ("award_en", "criterion_en", "statement_en"))
     _table(doc, [t(f"claims.col.{k}", lang) for k in ("award", "criterion", "strength", "statement")],
            [[getattr(r, award), getattr(r, crit), t(f"claims.strength.{r.strength}", lang), getattr(r, stmt)]
-            for r in c.itertuples(index=False)])
+            for r in c.itertuples(index=False)], weights=[2, 3, 1.4, 5])
     doc.add_heading(t("claims.appendix.method", lang), level=2)
     doc.add_paragraph(t("claims.method", lang))
     doc.add_paragraph(t("claims.sampling_note", lang))
