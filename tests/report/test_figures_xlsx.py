@@ -53,3 +53,8 @@ def test_workbook_sheets_columns_headlines_and_suppression(tmp_path, lang):
 def test_bad_language_is_refused(tmp_path):
     with pytest.raises(ValueError):
         write_figures_xlsx({}, tmp_path / "f.xlsx", "fr")
+
+
+def test_a_run_without_figures_gets_a_header_only_sheet(tmp_path):
+    wb = openpyxl.load_workbook(write_figures_xlsx({}, tmp_path / "f.xlsx", "zh"))
+    assert wb.sheetnames == [t("fig.sheet.other", "zh")] and wb.worksheets[0].max_row == 1

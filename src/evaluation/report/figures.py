@@ -103,7 +103,7 @@ def write_figures_xlsx(results: Mapping[str, Mapping[str, Any]], out_path: str |
 
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
-    rows = figure_rows(results, lang)
+    rows = figure_rows(results, lang) or {"other": []}  # a run that recorded nothing still gets a (header-only) sheet
     wb = Workbook()
     wb.remove(wb.active)
     cols = ("name", "key", "value", "interval", "unit", "n", "definition", "suppression")
