@@ -214,6 +214,7 @@ def render_docx(html_path: str | Path, out_path: str | Path, lang: str = "zh") -
 A4_MM = (210, 297)
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 _DIGITS = "零一二三四五六七八九"
+_UNNUMBERED = frozenset({"摘要", "Summary"})  # the abstract stands before the numbered chapters
 
 
 def body_font_path() -> Path:
@@ -456,6 +457,11 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
             continue
         p = Paragraph(el, doc)
         style = p.style.name if p.style is not None else ""
+        if style.startswith("Heading ") and p.text.strip() in _UNNUMBERED:
+            toc_entries.append((1, p.text.strip()))
+            if first_heading is None:
+                first_heading = p
+            continue
         if style.startswith("Heading ") and style[-1].isdigit() and int(style[-1]) <= 4 and p.runs:
             level = int(style[-1])
             counters[level - 1] += 1

@@ -60,21 +60,46 @@ def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tu
         if r is None or r.get("value") is None:
             continue
         interval = ""
-        if r.get("ci_low") is not None and r.get("ci_high") is not None:
+        has_ci = r.get("ci_low") is not None and r.get("ci_high") is not None
+        if has_ci:
             interval = f"{_fmt(h.fmt, r['ci_low'])} – {_fmt(h.fmt, r['ci_high'])}"
+        value = _fmt(h.fmt, r["value"])
+        if lang == "zh" and isinstance(r["value"], (int, float)) and not isinstance(r["value"], bool):
+            value, interval = _zh_value(h, r, value, interval, has_ci)
         caveat = t(h.caveat, lang) if h.caveat else ""
         if h.key.startswith("impact.") and h.key.endswith(".att"):
             conclusion = results.get(h.key[: -len(".att")] + ".conclusion", {}).get("value")
             if conclusion:
                 caveat = t(f"sum.conclusion.{conclusion}", lang)
-        rows.append((t(h.label, lang), _fmt(h.fmt, r["value"]), interval, caveat))
+        rows.append((t(h.label, lang), value, interval, caveat))
     return rows
+
+
+def _zh_value(h: Headline, r: Mapping[str, Any], value: str, interval: str, has_ci: bool) -> tuple[str, str]:
+    """Chinese conventions (:mod:`evaluation.report.numbers`): an effect on a rate in 百分点 with 提高/下降, a
+    relative change with 增加/下降, a count of 10万 or more in 万."""
+    from .numbers import zh_change, zh_change_interval, zh_number, zh_pp_change
+
+    v = float(r["value"])
+    lo, hi = (float(r["ci_low"]), float(r["ci_high"])) if has_ci else (None, None)
+    if h.key.startswith("impact.") and "%" in h.fmt:
+        return zh_pp_change(v), zh_change_interval(lo * 100, hi * 100, "个百分点") if has_ci else ""
+    if h.key.endswith("yoy_change"):
+        return (zh_change(v * 100, "%", 1, "增加", "下降"),
+                zh_change_interval(lo * 100, hi * 100, "%", 1, "增加", "下降") if has_ci else "")
+    if "{:,.0f}" in h.fmt:
+        return zh_number(round(v)), interval
+    return value, interval
 
 
 def summary_cell(results: Mapping[str, Mapping[str, Any]], lang: str, synthetic: bool, level: float
                  ) -> nbformat.NotebookNode:
-    """A Markdown cell: the summary heading, the notice, and the headline table."""
-    head = [t("sum.title", lang), ""]
+    """A Markdown cell: the prose 摘要 (:mod:`evaluation.report.abstract`), the summary heading, the notice, and
+    the headline table."""
+    from .abstract import abstract_markdown
+
+    prose = abstract_markdown(results, lang, level)
+    head = ([prose, ""] if prose else []) + [t("sum.title", lang), ""]
     if synthetic:
         head += [t("sum.synthetic", lang), ""]
     head += [t("sum.intro", lang, level=f"{level:.0%}"), "",
