@@ -148,3 +148,43 @@ def test_chinese_ordinals():
                                                                         "九十九"]
     with pytest.raises(ValueError):
         chinese_ordinal(0)
+
+
+def test_chinese_docx_has_no_internal_codes(tmp_path):
+    """The Chinese Word file of a report built as the runner builds it (summary cell with the 摘要, tables through
+    table_view) carries no Latin-letter code outside the allow-list: no dotted keys, no `unspecified`, `slogan`,
+    `info`, no table or column names of the exports."""
+    import pandas as pd
+
+    from evaluation.report import table_view
+    from evaluation.report.i18n import latin_codes, t
+    from evaluation.report.summary import summary_cell
+
+    results = {"survey.satisfaction_index.mean": {"value": 69.9, "ci_low": 68.6, "ci_high": 71.2},
+               "impact.on_time_rate.att": {"value": 0.0519, "ci_low": 0.0328, "ci_high": 0.0709},
+               "impact.on_time_rate.conclusion": {"value": "clear"},
+               "petitions.real_estate.yoy_change": {"value": -0.345, "ci_low": -0.577, "ci_high": 0.003},
+               "participation.attendance.person_times": {"value": 515000}}
+    claims = pd.DataFrame({"claim_id": ["F001", "F002"], "raw": ["三融合", "230余场"], "kind": ["slogan", "count"],
+                           "period": ["unspecified", "since 2019"], "severity": ["info", "warning"]})
+    missing = pd.DataFrame({"table": ["survey_responses"], "column": ["q_belonging"], "format": ["csv"],
+                            "missing_share": [0.032]})
+    nb = nbformat.v4.new_notebook()
+    # as notebook 50 shows it: columns renamed to their claims.col.* labels first
+    claims = claims.rename(columns={c: t(f"claims.col.{c}", "zh") for c in claims.columns})
+    for frame in (claims, missing):
+        cell = nbformat.v4.new_code_cell("table_view(x)")
+        cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=1, data={
+            "text/html": table_view(frame, "zh").to_html(), "text/plain": "t"})]
+        nb.cells += [nbformat.v4.new_markdown_cell("## 申报材料中的数字"), cell]
+    html = tmp_path / "report.html"
+    html.write_text(render_html([nb], "近邻治理评估报告", "zh", [summary_cell(results, "zh", True, 0.95)]),
+                    encoding="utf-8")
+    doc = docx.Document(render_docx(html, tmp_path / "report.docx", "zh"))
+    text = "\n".join([p.text for p in doc.paragraphs]
+                     + [c.text for tbl in doc.tables for row in tbl.rows for c in row.cells])
+    assert "摘要" in text and "提高5.2个百分点" in text and "51.5万" in text
+    assert latin_codes(text) == []
+    # the check is not blind: the same table in an English run keeps its codes
+    raw = pd.DataFrame({"period": ["unspecified"], "kind": ["slogan"]})
+    assert {"unspecified", "slogan"} <= set(latin_codes(table_view(raw, "en").to_html()))

@@ -40,3 +40,12 @@ def test_latin_code_checker():
     assert latin_codes(text) == ["impact.real_estate_petitions_per_10k.att", "dr", "varying", "period",
                                  "unspecified"]
     assert latin_codes("居民满意度指数提高5.2个百分点（R 4.3）") == []
+
+
+def test_columns_renamed_before_display_are_known_by_their_label():
+    from evaluation.report.i18n import t
+
+    claims = pd.DataFrame({"kind": ["slogan"], "period": ["unspecified"], "severity": ["info"]})
+    shown = claims.rename(columns={c: t(f"claims.col.{c}", "zh") for c in claims.columns})
+    out = display_values(shown, "zh")
+    assert out.iloc[0].tolist() == ["口号或名称", "未说明", "提示"]

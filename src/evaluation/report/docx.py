@@ -459,6 +459,7 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
         style = p.style.name if p.style is not None else ""
         if style.startswith("Heading ") and p.text.strip() in _UNNUMBERED:
             toc_entries.append((1, p.text.strip()))
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             if first_heading is None:
                 first_heading = p
             continue

@@ -289,14 +289,22 @@ def display_values(df, lang: str):
 
     if lang != "zh" or df.empty:
         return df
+    # A notebook may rename its columns before display (claims.col.kind -> 类型): know the code columns by either name.
+    code_columns = ("kind", "period", "severity", "check", "table", "column", "format")
+    by_label = {}
+    for name in code_columns:
+        for prefix in ("col.", "claims.col."):
+            entry = CATALOGUE.get(prefix + name)
+            if entry is not None:
+                by_label.setdefault(entry["zh"], name)
+    names = {col: col if col in code_columns else by_label.get(col) for col in df.columns if isinstance(col, str)}
     src = df.copy()
     out = df.copy()
-    records = src.to_dict("records")
-    for col in src.columns:
-        if not isinstance(col, str) or not (pd.api.types.is_object_dtype(src[col])
-                                             or pd.api.types.is_string_dtype(src[col])):
+    records = [{names.get(k) or k: v for k, v in r.items()} for r in src.to_dict("records")]
+    for col, name in names.items():
+        if name is None or not (pd.api.types.is_object_dtype(src[col]) or pd.api.types.is_string_dtype(src[col])):
             continue
-        out[col] = [_code_label(col, v, r) for v, r in zip(src[col], records)]
+        out[col] = [_code_label(name, v, r) for v, r in zip(src[col], records)]
     return out
 
 
