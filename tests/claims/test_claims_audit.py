@@ -256,7 +256,7 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     import docx
 
     prov = {"submission": "data/submissions/daya_bay_2024.md", "submission_sha256": "ab" * 32,
-            "data_dir": "data/synthetic", "version": "0.1.0",
+            "data_dir": "data/synthetic", "version": "0.1.0", "synthetic": True, "data_label": "jinlin-synthetic",
             "files": {"grid_events": {"file": "grid_events.parquet", "sha256": "cd" * 32, "rows": 72699}}}
     out = render_appendix_docx(result, tmp_path / f"appendix_{lang}.docx", lang=lang, provenance=prov)
     doc = docx.Document(str(out))
@@ -274,6 +274,7 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
         styles = z.read("word/styles.xml").decode("utf-8")
     assert 'w:eastAsia="Noto Serif CJK SC"' in styles
     assert "w:eastAsiaTheme" not in styles
+    assert ("合成数据" if lang == "zh" else "Synthetic data") in body  # the synthetic-data notice
     sec = doc.sections[0]  # A4 like the report, not python-docx's US Letter
     assert (round(sec.page_width.mm), round(sec.page_height.mm), round(sec.left_margin.mm)) == (210, 297, 28)
     verdict_col = doc.tables[0].columns[6]
@@ -335,3 +336,21 @@ def test_catalogue_keys_for_claims_in_both_languages():
         assert set(CATALOGUE[k]) == {"zh", "en"}, k
         fields = [{f for _, f, _, _ in string.Formatter().parse(CATALOGUE[k][lang]) if f} for lang in ("zh", "en")]
         assert fields[0] == fields[1], k
+
+
+def test_table_format_aligns_chinese_and_gives_the_reason(result):
+    from evaluation.claims.audit import _width
+
+    text = format_verdicts(result, "table", "zh")
+    lines = text.splitlines()[2:]
+    header, rule = lines[0], lines[1]
+    assert header.split()[-1] == "说明"  # the reason column
+    # the verdict column starts at the same terminal column on every row (汉字 counted as two)
+    col = _width(header[:header.index("结论")])
+    for ln in lines[2:]:
+        for word in ("相符", "定性", "无法核验", "不稳"):
+            if f"  {word}  " in ln:
+                assert _width(ln[:ln.index(f"  {word}  ") + 2]) == col
+                break
+    assert "（slogan）" not in text and "（口号或名称）" in text and "（日期）" in text
+    assert any(ln.split()[3].endswith("%") for ln in lines[2:] if "34.48" in ln)

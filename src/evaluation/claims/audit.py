@@ -188,15 +188,51 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
     from evaluation.report.i18n import t
 
     v = result.verdicts
-    shown = pd.DataFrame({
-        t("claims.col.claim_id", lang): v["claim_id"], t("claims.col.raw", lang): v["raw"],
-        t("claims.col.indicator", lang): v["indicator"].fillna(""),
-        t("claims.col.computed", lang): [_short(x) for x in v["computed"]],
-        t("claims.col.verdict", lang): [t(f"claims.verdict.{x}", lang) for x in v["verdict"]],
-    })
+    expl = "explanation_zh" if lang == "zh" else "explanation_en"
+    cols = ("claim_id", "raw", "indicator", "computed", "verdict", "explanation")
+    header = [t(f"claims.col.{c}", lang) for c in cols]
+    rows = [[str(r.claim_id), _clip(str(r.raw), 24), "" if pd.isna(r.indicator) else str(r.indicator),
+             _short(r.computed) + ("%" if _short(r.computed) and str(getattr(r, "unit", "")) == "%" else ""),
+             t(f"claims.verdict.{r.verdict}", lang), "" if pd.isna(getattr(r, expl)) else str(getattr(r, expl))]
+            for r in v.itertuples(index=False)]
     counts = verdict_counts(v)
     head = t("claims.summary_all", lang, n=len(v), **counts)
-    return head + "\n\n" + shown.to_string(index=False) + "\n"
+    return head + "\n\n" + _aligned(header, rows, right={3}) + "\n"
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns, with an ellipsis when cut (the full text is in the docx)."""
+    if _width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: wide and full-width characters (汉字, full-width punctuation) take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
+    """A plain-text table whose columns line up in a terminal, Chinese counted two columns a character (pandas'
+    ``to_string`` counts one, so the columns drift); the last column (the reason) is left unpadded."""
+    widths = [max(_width(x) for x in col) for col in zip(header, *rows)]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths)):
+            gap = " " * (w - _width(c))
+            out.append(c if i == len(cells) - 1 else (gap + c if i in right else c + gap))
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths[:-1]) + "  " + "-" * _width(header[-1]),
+                      *[line(r) for r in rows]])
 
 
 def _short(x: float) -> str:
@@ -290,6 +326,11 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     prov = dict(provenance or {})
     v = result.verdicts
     doc.add_heading(t("claims.appendix.title", lang), level=1)
+    if prov.get("synthetic"):
+        # the same notice as the report's: a reader of the appendix alone must know the figures are not real
+        notice = doc.add_paragraph()
+        notice.add_run(t("synthetic_notice", lang, label=str(prov.get("data_label", prov.get("data_dir", ""))))
+                       .replace("**", ""))
     doc.add_paragraph(t("claims.summary_all", lang, n=len(v), **verdict_counts(v)))
     doc.add_heading(t("claims.appendix.verdicts", lang), level=2)
     audited = v[v["verdict"] != "qualitative"]
