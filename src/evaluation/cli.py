@@ -92,7 +92,8 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     from .report.profiles import profiles
 
     wanted = [c.strip() for c in args.communities.split(",") if c.strip()] if args.communities else None
-    result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted)
+    result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted,
+                      docx=args.format == "docx")
     print(f"{len(result.outcomes) - len(result.failed)} profiles written to {result.out_dir}/ (index.html) in "
           f"{result.seconds:.0f} s with {result.workers} worker(s)")
     for o in result.failed:
@@ -247,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel notebook kernels (default 2)")
     p.add_argument("--communities", metavar="IDS", help="comma-separated community ids, e.g. C01,C02")
+    p.add_argument("--format", choices=("html", "docx"), default="html",
+                   help="docx: also write each profile as Word (<id>.docx, linked from the index)")
     p.set_defaults(func=_cmd_profiles)
 
     p = sub.add_parser("rerun", parents=[common], help="re-run a past report with changed parameters",
