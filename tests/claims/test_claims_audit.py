@@ -354,3 +354,25 @@ def test_table_format_aligns_chinese_and_gives_the_reason(result):
                 break
     assert "（slogan）" not in text and "（口号或名称）" in text and "（日期）" in text
     assert any(ln.split()[3].endswith("%") for ln in lines[2:] if "34.48" in ln)
+
+
+def test_latest_results_is_the_newest_run_on_the_same_data(tmp_path):
+    from evaluation.claims.audit import latest_results
+
+    def run(name, data_dir, finished):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "results.json").write_text('{"results": {}}', encoding="utf-8")
+        (d / "manifest.json").write_text(json.dumps({"params": {"data_dir": str(data_dir)}, "finished": finished}),
+                                         encoding="utf-8")
+
+    data, other = tmp_path / "district", tmp_path / "elsewhere"
+    data.mkdir()
+    other.mkdir()
+    assert latest_results(data, tmp_path) is None
+    run("default", data, "2026-01-01T10:00:00+00:00")
+    run("default+min_cell=10", data, "2026-01-02T10:00:00+00:00")
+    run("other", other, "2026-01-03T10:00:00+00:00")  # newer, but another district
+    run("x.failed", data, "2026-01-04T10:00:00+00:00")  # a failed run is not a source
+    assert latest_results(data, tmp_path) == tmp_path / "default+min_cell=10" / "results.json"
+    assert latest_results(data, tmp_path / "missing") is None

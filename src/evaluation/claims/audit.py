@@ -371,3 +371,32 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     out = Path(out_path)
     doc.save(out)
     return out
+
+
+def latest_results(data_dir: str | Path, reports_dir: str | Path | None = None) -> Path | None:
+    """The ``results.json`` of the newest finished run on ``data_dir`` (by its manifest's ``finished`` time), or None.
+
+    An audit without ``--results`` reads it so the award criteria that rest on the survey and impact figures are not
+    all "evidence missing"; the caller says which file was used. Only runs whose manifest names the same data folder
+    count, and folders being written or quarantined (``.tmp``, ``.failed``) are skipped.
+    """
+    from evaluation.config import REPORTS_DIR, resolve
+
+    root = Path(reports_dir) if reports_dir is not None else REPORTS_DIR
+    if not root.is_dir():
+        return None
+    want = resolve(data_dir).resolve()
+    best: tuple[str, Path] | None = None
+    for manifest in root.glob("*/manifest.json"):
+        folder = manifest.parent
+        if folder.name.startswith(".") or folder.name.endswith(".failed") or not (folder / "results.json").is_file():
+            continue
+        try:
+            m = json.loads(manifest.read_text(encoding="utf-8"))
+            same = resolve(m["params"]["data_dir"]).resolve() == want
+            finished = str(m.get("finished") or "")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if same and (best is None or (finished, str(folder)) > (best[0], str(best[1]))):
+            best = (finished, folder / "results.json")
+    return best[1] if best else None
