@@ -231,3 +231,19 @@ def test_profiles_with_overrides_write_their_own_folder(tmp_path, monkeypatch):
                      communities=["C01"])
     assert base.out_dir.name == "profiles-mini" and other.out_dir.name == "profiles-mini+report_year=2023"
     assert json.loads((other.out_dir / "manifest.json").read_text())["overrides"] == {"report_year": 2023}
+
+
+@pytest.mark.notebook
+def test_chinese_profile_documents_carry_no_internal_codes(tmp_path):
+    """One community's profile of the synthetic district as Word (issue 17: the same check as the report's)."""
+    import docx as python_docx
+
+    from evaluation.report.i18n import latin_codes
+
+    result = profiles_mod.profiles(communities=["C01"], out_root=tmp_path, progress=False, workers=1, docx=True)
+    assert result.ok
+    doc = python_docx.Document(str(result.out_dir / "C01.docx"))
+    text = "\n".join([p.text for p in doc.paragraphs]
+                     + [c.text for tbl in doc.tables for row in tbl.rows for c in row.cells])
+    assert latin_codes(text) == []
+    assert '<a href="C01.docx">' in (result.out_dir / "index.html").read_text(encoding="utf-8")

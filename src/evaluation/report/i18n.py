@@ -315,6 +315,8 @@ LATIN_ALLOWED = frozenset({
     "R", "DiD", "TWFE", "ATT", "CI", "p", "n", "N", "M", "Mbar", "SE", "OR", "Wald", "Wilson", "Garwood", "Kaplan",
     "Meier", "Cronbach", "McDonald", "Goodman-Bacon", "Callaway", "Sant", "Anna", "RMSPE", "GB", "T", "CSV",
     "Parquet", "Excel", "SHA-256", "Lopez", "Bernal", "logit", "deff", "raking", "km", "m", "h",
+    # references to software a method agrees with (R's survey package, its svyby), and the bundled district's name
+    "survey", "svyby", "svyolr", "psych", "jinlin-synthetic-district",
 })
 
 
