@@ -197,7 +197,8 @@ def test_min_cell_rerun_names_the_parameter_and_the_suppressed_cells(tmp_path):
     assert "两次运行的输入数据相同。" in text
     assert "小单元隐去有变化的数字：3 个（B 中新隐去 2，不再隐去 0，隐去单元计数变化 1）。" in text
     assert "B 中隐去" in text and "没有差异" not in text and "no differences" not in text
-    assert "参数差异" in diff_html(df, "A 与 B")
+    page = diff_html(df, "A 与 B")
+    assert "参数差异" in page and "突出显示的行" in page and "<th>指标代码</th>" in page and "Highlighted" not in page
 
 
 def test_different_data_and_english_labels(tmp_path):

@@ -423,12 +423,16 @@ def diff_html(df: pd.DataFrame, title: str, only_changed: bool = False) -> str:
     if df.attrs.get("run_a") or df.attrs.get("run_b"):
         runs = (f"<p>A = <code>{html.escape(str(df.attrs.get('run_a', '')))}</code><br>"
                 f"B = <code>{html.escape(str(df.attrs.get('run_b', '')))}</code></p>\n")
-    table = ("<table>\n<thead><tr><th>key</th><th>A</th><th>B</th><th>B − A</th><th>rel.</th><th>conclusion</th>"
-             "</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n") if rows else \
-        "<p>No differences.</p>\n"
+    from .i18n import t
+
+    lang = _lang(df)
+    heads = "".join(f"<th>{html.escape(h)}</th>" for h in (t("diff.col.key", lang), "A", "B", "B − A",
+                                                            t("diff.col.rel", lang), t("diff.col.what", lang)))
+    table = ("<table>\n<thead><tr>" + heads + "</tr></thead>\n<tbody>\n" + "\n".join(body)
+             + "\n</tbody>\n</table>\n") if rows else f"<p>{html.escape(t('diff.html_none', lang))}</p>\n"
     pre = "".join(f"<p>{html.escape(line)}</p>\n" for line in _preamble(df))
     return (f'<!DOCTYPE html>\n<html lang="{_lang(df)}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{runs}{pre}<p class=\"summary\">{html.escape(_summary(df))}. "
-            "Highlighted rows: a conclusion changed (sign, significance or claim verdict); "
-            "* = the interval excludes 0.</p>\n" + table + "</body>\n</html>\n")
+            f"<h1>{html.escape(title)}</h1>\n{runs}{pre}<p class=\"summary\">{html.escape(_summary(df))}"
+            f"{'。' if lang == 'zh' else '. '}{html.escape(t('diff.html_legend', lang))}</p>\n" + table
+            + "</body>\n</html>\n")
