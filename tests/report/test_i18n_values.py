@@ -45,7 +45,9 @@ def test_latin_code_checker():
 def test_columns_renamed_before_display_are_known_by_their_label():
     from evaluation.report.i18n import t
 
-    claims = pd.DataFrame({"kind": ["slogan"], "period": ["unspecified"], "severity": ["info"]})
+    claims = pd.DataFrame({"kind": ["slogan", "count"], "period": ["unspecified", "2024"],
+                           "severity": ["info", "info"], "unit": ["items", "人次"]})
     shown = claims.rename(columns={c: t(f"claims.col.{c}", "zh") for c in claims.columns})
     out = display_values(shown, "zh")
-    assert out.iloc[0].tolist() == ["口号或名称", "未说明", "提示"]
+    assert out.iloc[0].tolist() == ["口号或名称", "未说明", "提示", "项（列举）"]
+    assert out.iloc[1].tolist() == ["计数", "2024年", "提示", "人次"]
