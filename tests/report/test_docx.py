@@ -43,7 +43,9 @@ def _report_html(tmp_path, lang: str = "zh"):
         "text/plain": "table"})]
     chart = nbformat.v4.new_code_cell("plot()")
     chart.outputs = [nbformat.v4.new_output("display_data", data={"image/png": _png(), "text/plain": "<Figure>"})]
-    nb.cells += [nbformat.v4.new_markdown_cell("## 社区调整沿革：10 个社区优化为 43 个"), table, chart]
+    nb.cells += [nbformat.v4.new_markdown_cell("## 社区调整沿革：10 个社区优化为 43 个"),
+                 nbformat.v4.new_markdown_cell("下表为各数据表的行数。"), table,
+                 nbformat.v4.new_markdown_cell("图中每格为记录数。"), chart]
     path = tmp_path / "report.html"
     path.write_text(render_html([nb], "近邻治理评估报告", lang), encoding="utf-8")
     return path
@@ -135,6 +137,8 @@ def test_official_layout_a4_numbering_captions_toc_and_page_number(tmp_path):
         settings = z.read("word/settings.xml").decode("utf-8")
     assert 'TOC \\o "1-2"' in xml and "SEQ 表" in xml and "SEQ 图" in xml
     assert "updateFields" in settings
+    # the text names the numbered table and figure it introduces
+    assert "表1为各数据表的行数。" in texts and "图1中每格为记录数。" in texts
     assert "No description has been provided" not in xml and 'descr="data:' not in xml
     assert 'descr="图1　社区调整沿革' in xml
     # the HTML's own link list is gone: each heading text appears once in the TOC and once as the heading

@@ -389,6 +389,33 @@ def _full_width(tbl) -> None:
             tcpr.insert(0, tcw)
 
 
+def _refer(anchor, words: tuple[str, ...], label: str, doc) -> bool:
+    """Name the caption in the text: in the (up to three) paragraphs before ``anchor`` in the same section, the first
+    run holding one of ``words`` (下表, 下图, 图中) gets ``label`` (表3, 图2) in its place (图中 -> 图2中)."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    el = anchor.getprevious()
+    seen = 0
+    while seen < 3:
+        if el is not None and el.tag in (qn("w:bookmarkStart"), qn("w:bookmarkEnd")):
+            el = el.getprevious()  # pandoc's section anchors stand between the blocks
+            continue
+        seen += 1
+        if el is None or el.tag != qn("w:p"):
+            return False
+        para = Paragraph(el, doc)
+        if para.style is not None and para.style.name.startswith("Heading"):
+            return False
+        for run in para.runs:
+            for w in words:
+                if w in run.text:
+                    run.text = run.text.replace(w, label + ("中" if w.endswith("中") else ""), 1)
+                    return True
+        el = el.getprevious()
+    return False
+
+
 def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
     """Give pandoc's Word file the layout of an official report, in place; return counts of what was numbered.
 
@@ -436,6 +463,8 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
     for el in list(body.iterchildren()):
         if el.tag == qn("w:tbl"):
             n_tab += 1
+            if zh:
+                _refer(el, ("下表",), f"表{n_tab}", doc)
             cap = Paragraph(el.makeelement(qn("w:p"), {}), doc)
             el.addprevious(cap._p)
             cap.style = _style(doc, "Table Caption") or doc.styles["Normal"]
@@ -478,6 +507,8 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
             continue
         drawings = el.findall(".//" + qn("w:drawing"))
         if drawings:
+            if zh:
+                _refer(el, ("下图", "图中"), f"图{n_fig + 1}", doc)
             for d in drawings:
                 n_fig += 1
                 label = f"图{n_fig}　{current}" if zh else f"Figure {n_fig} {current}"
