@@ -51,3 +51,12 @@ def test_columns_renamed_before_display_are_known_by_their_label():
     out = display_values(shown, "zh")
     assert out.iloc[0].tolist() == ["口号或名称", "未说明", "提示", "项（列举）"]
     assert out.iloc[1].tolist() == ["计数", "2024年", "提示", "人次"]
+
+
+def test_claim_indicators_named_in_chinese():
+    from evaluation.report.i18n import t
+
+    v = pd.DataFrame({"indicator": ["grid.events_closed.count", "organisation.workers_promoted.rate", None]})
+    shown = v.rename(columns={"indicator": t("claims.col.indicator", "zh")})
+    assert display_values(shown, "zh").iloc[:, 0].tolist()[:2] == ["办结网格事件数", "社区工作者晋升率"]
+    assert display_values(v, "en").equals(v)

@@ -266,6 +266,16 @@ def _east_asian_styles(doc, font: str, lang: str) -> None:
         fix(rfonts.getparent())
 
 
+def _indicator_label(key: Any, lang: str) -> str:
+    """The indicator's Chinese name in a Chinese appendix (catalogue ``val.indicator.<key>``), else its key."""
+    from evaluation.report.i18n import CATALOGUE
+
+    if not isinstance(key, str) or not key:
+        return ""
+    entry = CATALOGUE.get(f"val.indicator.{key}")
+    return entry["zh"] if lang == "zh" and entry else key
+
+
 def _table(doc, header: list[str], rows: list[list[str]], weights: list[float] | None = None) -> None:
     """A gridded table over the A4 type area (156 mm); ``weights`` share that width among the columns, so a short
     column such as the verdict is not squeezed to one character a line."""
@@ -337,7 +347,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
     _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
                                                         "verdict", "explanation")],
-           [[r.claim_id, r.raw, r.indicator or "", _short(r.computed), r.interval or "", r.ci or "",
+           [[r.claim_id, r.raw, _indicator_label(r.indicator, lang), _short(r.computed), r.interval or "", r.ci or "",
              t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)],
            weights=[1.2, 1.6, 2, 1.4, 1.6, 1.6, 1.6, 4])
     n_qual = int((v["verdict"] == "qualitative").sum())

@@ -290,7 +290,7 @@ def display_values(df, lang: str):
     if lang != "zh" or df.empty:
         return df
     # A notebook may rename its columns before display (claims.col.kind -> 类型): know the code columns by either name.
-    code_columns = ("kind", "period", "severity", "check", "table", "column", "format", "unit")
+    code_columns = ("kind", "period", "severity", "check", "table", "column", "format", "unit", "indicator")
     by_label = {}
     for name in code_columns:
         for prefix in ("col.", "claims.col."):
