@@ -92,7 +92,8 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     from .report.profiles import profiles
 
     wanted = [c.strip() for c in args.communities.split(",") if c.strip()] if args.communities else None
-    result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted)
+    result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted,
+                      docx=args.format == "docx")
     print(f"{len(result.outcomes) - len(result.failed)} profiles written to {result.out_dir}/ (index.html) in "
           f"{result.seconds:.0f} s with {result.workers} worker(s)")
     for o in result.failed:
@@ -167,12 +168,22 @@ def _manifest_language(manifest: Path) -> str:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .claims.audit import audit_files, format_verdicts, render_appendix_docx
+    from .claims.audit import audit_files, format_verdicts, latest_results, render_appendix_docx
+    from .config import REPORTS_DIR
 
+    results = args.results
+    if results is None:
+        results = latest_results(args.data)
+        print(f"award criteria: using {results} (the newest run on {args.data}; --results to choose)"
+              if results else f"award criteria: no finished run on {args.data}; survey and impact criteria show "
+              "evidence missing (run jinlin run first, or give --results reports/<run>/results.json)",
+              file=sys.stderr)
     result, provenance = audit_files(args.submission, args.data, args.report_year,
-                                     overrides=args.overrides, results=args.results)
+                                     overrides=args.overrides, results=results)
     if args.format == "docx":
-        out = Path(args.out) if args.out else Path(args.submission).with_suffix(".audit.docx")
+        # outputs go under reports/, never into the submissions (input) folder
+        out = Path(args.out) if args.out else REPORTS_DIR / "audit" / f"{Path(args.submission).stem}.audit.docx"
+        out.parent.mkdir(parents=True, exist_ok=True)
         print(f"wrote {render_appendix_docx(result, out, args.lang, provenance)}")
         return 0
     text = format_verdicts(result, args.format, args.lang)
@@ -247,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel notebook kernels (default 2)")
     p.add_argument("--communities", metavar="IDS", help="comma-separated community ids, e.g. C01,C02")
+    p.add_argument("--format", choices=("html", "docx"), default="html",
+                   help="docx: also write each profile as Word (<id>.docx, linked from the index)")
     p.set_defaults(func=_cmd_profiles)
 
     p = sub.add_parser("rerun", parents=[common], help="re-run a past report with changed parameters",
@@ -299,11 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="json: one object per figure; table: a readable table; docx: the evidence appendix")
     p.add_argument("--report-year", type=int, default=2024, metavar="N", help="the year called 今年 (default 2024)")
     p.add_argument("--out", metavar="FILE",
-                   help="write here instead of standard output (docx: default SUBMISSION.audit.docx)")
+                   help="write here instead of standard output (docx: default reports/audit/<submission>.audit.docx)")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--overrides", metavar="FILE", help="claims.yaml (default: beside SUBMISSION, else in DIR)")
     p.add_argument("--results", metavar="FILE",
-                   help="a run's results.json, whose impact and survey figures feed the award criteria")
+                   help="a run's results.json, whose impact and survey figures feed the award criteria "
+                        "(default: the newest run on DIR under reports/)")
     p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("dictionary", parents=[common], help="rewrite the data dictionary from the contract",

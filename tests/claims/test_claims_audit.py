@@ -261,7 +261,7 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     import docx
 
     prov = {"submission": "data/submissions/daya_bay_2024.md", "submission_sha256": "ab" * 32,
-            "data_dir": "data/synthetic", "version": "0.1.0",
+            "data_dir": "data/synthetic", "version": "0.1.0", "synthetic": True, "data_label": "jinlin-synthetic",
             "files": {"grid_events": {"file": "grid_events.parquet", "sha256": "cd" * 32, "rows": 72699}}}
     out = render_appendix_docx(result, tmp_path / f"appendix_{lang}.docx", lang=lang, provenance=prov)
     doc = docx.Document(str(out))
@@ -269,6 +269,9 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     cells = "\n".join(c.text for tbl in doc.tables for row in tbl.rows for c in row.cells)
     assert heading in body and absent not in body.split("\n")[0]
     assert "16295件" in cells and "34.48%" in cells
+    if lang == "zh":  # indicators by their Chinese name, not their key, in the verdict table
+        verdicts = "\n".join(c.text for row in doc.tables[0].rows for c in row.cells)
+        assert "办结网格事件数" in verdicts and "grid.events_closed.count" not in verdicts
     assert ("不稳" if lang == "zh" else "fragile") in cells
     assert "cd" * 32 in cells  # the data file's hash is in the provenance table
     if lang == "zh":
@@ -277,8 +280,13 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     assert ("置信区间" if lang == "zh" else "confidence interval") in body        # the sampling rule is stated
     with zipfile.ZipFile(out) as z:
         styles = z.read("word/styles.xml").decode("utf-8")
-    assert 'w:eastAsia="Noto Sans CJK SC"' in styles
+    assert 'w:eastAsia="Noto Serif CJK SC"' in styles
     assert "w:eastAsiaTheme" not in styles
+    assert ("合成数据" if lang == "zh" else "Synthetic data") in body  # the synthetic-data notice
+    sec = doc.sections[0]  # A4 like the report, not python-docx's US Letter
+    assert (round(sec.page_width.mm), round(sec.page_height.mm), round(sec.left_margin.mm)) == (210, 297, 28)
+    verdict_col = doc.tables[0].columns[6]
+    assert verdict_col.width.mm > 15  # the verdict is not squeezed to one character a line
 
 
 def _run_notebook(tmp_path: Path, parameters: dict) -> dict:
@@ -336,3 +344,43 @@ def test_catalogue_keys_for_claims_in_both_languages():
         assert set(CATALOGUE[k]) == {"zh", "en"}, k
         fields = [{f for _, f, _, _ in string.Formatter().parse(CATALOGUE[k][lang]) if f} for lang in ("zh", "en")]
         assert fields[0] == fields[1], k
+
+
+def test_table_format_aligns_chinese_and_gives_the_reason(result):
+    from evaluation.claims.audit import _width
+
+    text = format_verdicts(result, "table", "zh")
+    lines = text.splitlines()[2:]
+    header, rule = lines[0], lines[1]
+    assert header.split()[-1] == "说明"  # the reason column
+    # the verdict column starts at the same terminal column on every row (汉字 counted as two)
+    col = _width(header[:header.index("结论")])
+    for ln in lines[2:]:
+        for word in ("相符", "定性", "无法核验", "不稳"):
+            if f"  {word}  " in ln:
+                assert _width(ln[:ln.index(f"  {word}  ") + 2]) == col
+                break
+    assert "（slogan）" not in text and "（口号或名称）" in text and "（日期）" in text
+    assert any(ln.split()[3].endswith("%") for ln in lines[2:] if "34.48" in ln)
+
+
+def test_latest_results_is_the_newest_run_on_the_same_data(tmp_path):
+    from evaluation.claims.audit import latest_results
+
+    def run(name, data_dir, finished):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "results.json").write_text('{"results": {}}', encoding="utf-8")
+        (d / "manifest.json").write_text(json.dumps({"params": {"data_dir": str(data_dir)}, "finished": finished}),
+                                         encoding="utf-8")
+
+    data, other = tmp_path / "district", tmp_path / "elsewhere"
+    data.mkdir()
+    other.mkdir()
+    assert latest_results(data, tmp_path) is None
+    run("default", data, "2026-01-01T10:00:00+00:00")
+    run("default+min_cell=10", data, "2026-01-02T10:00:00+00:00")
+    run("other", other, "2026-01-03T10:00:00+00:00")  # newer, but another district
+    run("x.failed", data, "2026-01-04T10:00:00+00:00")  # a failed run is not a source
+    assert latest_results(data, tmp_path) == tmp_path / "default+min_cell=10" / "results.json"
+    assert latest_results(data, tmp_path / "missing") is None

@@ -155,3 +155,57 @@ def test_diff_runs_reads_folders_or_files(tmp_path):
     (tmp_path / "c" / "results.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(JinlinError, match="not valid JSON"):
         diff_runs(tmp_path / "a", tmp_path / "c")
+
+
+def _run_folder(path, results, params, sha="ab" * 32):
+    path.mkdir(parents=True)
+    (path / "results.json").write_text(json.dumps({"results": results}), encoding="utf-8")
+    manifest = {"params": params, "data": {"files": {"grid_events": {"file": "grid_events.parquet", "sha256": sha}}}}
+    (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return path
+
+
+DEFAULT_PARAMS = {"language": "zh", "min_cell": 5, "report_year": 2024, "did_method": "dr"}
+RESULTS_5 = {
+    "grid.events_reported.count.labour": {"value": 7, "n": 7},
+    "grid.events_reported.count.other": {"value": 12, "n": 12},
+    "grid.events_reported.count.safety": {"value": 2620, "n": 2620},
+    "survey.suppressed.cells": {"value": 0},
+}
+# the same data with min_cell=10: one figure under 10 withheld, one withheld so it cannot be recovered from the total,
+# and three more table cells suppressed in the survey chapter
+RESULTS_10 = {
+    "grid.events_reported.count.labour": {"value": None, "suppressed": "primary"},
+    "grid.events_reported.count.other": {"value": None, "suppressed": "secondary"},
+    "grid.events_reported.count.safety": {"value": 2620, "n": 2620},
+    "survey.suppressed.cells": {"value": 3},
+}
+
+
+def test_min_cell_rerun_names_the_parameter_and_the_suppressed_cells(tmp_path):
+    a = _run_folder(tmp_path / "default", RESULTS_5, DEFAULT_PARAMS)
+    b = _run_folder(tmp_path / "min10", RESULTS_10, {**DEFAULT_PARAMS, "min_cell": 10})
+    df = diff_runs(a, b)
+    assert df.attrs["manifest"]["params"] == [("min_cell", 5, 10)]
+    assert set(df.loc[df["suppression_changed"], "key"]) == {"grid.events_reported.count.labour",
+                                                             "grid.events_reported.count.other",
+                                                             "survey.suppressed.cells"}
+    text = diff_table_text(df)
+    lines = text.splitlines()
+    # parameters first (after the A/B lines), in Chinese for a Chinese run
+    assert lines[3] == "参数差异（A → B）：" and lines[4] == "  min_cell: 5 → 10"
+    assert "两次运行的输入数据相同。" in text
+    assert "小单元隐去有变化的数字：3 个（B 中新隐去 2，不再隐去 0，隐去单元计数变化 1）。" in text
+    assert "B 中隐去" in text and "没有差异" not in text and "no differences" not in text
+    page = diff_html(df, "A 与 B")
+    assert "参数差异" in page and "突出显示的行" in page and "<th>指标代码</th>" in page and "Highlighted" not in page
+
+
+def test_different_data_and_english_labels(tmp_path):
+    params = {**DEFAULT_PARAMS, "language": "en"}
+    a = _run_folder(tmp_path / "a", RESULTS_5, params)
+    b = _run_folder(tmp_path / "b", RESULTS_5, params, sha="cd" * 32)
+    text = diff_table_text(diff_runs(a, b))
+    assert "The two runs have the same parameters." in text
+    assert "These runs have different data (input hashes differ: grid_events)." in text
+    assert "no differences in the recorded figures" in text

@@ -99,6 +99,35 @@ def test_index_page_links_every_profile_and_shows_failures():
     assert "3 communities: 2 done, 1 failed" in en and "海湾一社区 (C01)" in en
 
 
+def test_index_shows_each_communitys_key_figures_and_word_link():
+    outcomes = [ProfileOutcome("C01", "海湾一社区", "ok", 1.0, results={
+                    "profile.satisfaction_index.mean": {"value": 71.26, "ci_low": 68.0, "ci_high": 74.0},
+                    "profile.on_time_rate.share": {"value": 0.8912},
+                    "profile.events_reported.per_10k": {"value": None, "suppressed": "primary"}}),
+                ProfileOutcome("C02", "渔港社区", "failed", 0.5, error="boom")]
+    page = index_html(outcomes, "zh", "default", 2024, docx=True)
+    assert "<th>满意度指数</th>" in page and "<th>按期办结率</th>" in page
+    assert '<td class="num">71.3</td>' in page and '<td class="num">89.1%</td>' in page
+    assert '<td class="num">—</td>' in page  # withheld or not recorded: a dash, not a number
+    parser = _Links()
+    parser.feed(page)
+    assert parser.links["C01.docx"] == "Word" and "C02.docx" not in parser.links
+    assert "C01.docx" not in index_html(outcomes, "zh", "default", 2024)
+
+
+@pytest.mark.notebook
+def test_profile_as_word_is_written_and_scanned(tmp_path):
+    import docx as python_docx
+
+    nb = _tiny_notebook(tmp_path / "tiny.ipynb", "海湾 社区")
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run_profile("C01", {}, str(out), "t", "zh", 60, frozenset({"李四光"}), notebook=str(nb), docx=True)
+    assert res["status"] == "ok" and sorted(res["scanned"]) == ["C01.docx", "C01.html", "C01.ipynb"]
+    doc = python_docx.Document(str(out / "C01.docx"))
+    assert round(doc.sections[0].page_width.mm) == 210
+
+
 @pytest.mark.notebook
 def test_pool_of_two_workers_survives_a_failed_community(tmp_path, monkeypatch):
     monkeypatch.setattr(profiles_mod, "run_profile", flaky_unit)
@@ -202,3 +231,19 @@ def test_profiles_with_overrides_write_their_own_folder(tmp_path, monkeypatch):
                      communities=["C01"])
     assert base.out_dir.name == "profiles-mini" and other.out_dir.name == "profiles-mini+report_year=2023"
     assert json.loads((other.out_dir / "manifest.json").read_text())["overrides"] == {"report_year": 2023}
+
+
+@pytest.mark.notebook
+def test_chinese_profile_documents_carry_no_internal_codes(tmp_path):
+    """One community's profile of the synthetic district as Word (issue 17: the same check as the report's)."""
+    import docx as python_docx
+
+    from evaluation.report.i18n import latin_codes
+
+    result = profiles_mod.profiles(communities=["C01"], out_root=tmp_path, progress=False, workers=1, docx=True)
+    assert result.ok
+    doc = python_docx.Document(str(result.out_dir / "C01.docx"))
+    text = "\n".join([p.text for p in doc.paragraphs]
+                     + [c.text for tbl in doc.tables for row in tbl.rows for c in row.cells])
+    assert latin_codes(text) == []
+    assert '<a href="C01.docx">' in (result.out_dir / "index.html").read_text(encoding="utf-8")

@@ -24,7 +24,8 @@ def test_rows_carry_intervals_and_caveats():
 
 def test_cell_is_bilingual_and_marks_synthetic_data():
     zh = summary_cell(RESULTS, "zh", synthetic=True, level=0.95).source
-    assert zh.startswith("# 主要发现") and "合成数据" in zh and "95%" in zh and "涉地产信访件同比变化" in zh
+    assert zh.startswith("# 摘要") and "# 主要发现" in zh and "合成数据" in zh and "95%" in zh
+    assert "涉房地产信访件数同比变化" in zh
     en = summary_cell(RESULTS, "en", synthetic=False, level=0.9).source
     assert "Headline findings" in en and "Synthetic" not in en and "90%" in en
 
@@ -103,3 +104,12 @@ def test_no_conclusion_sentence_claims_robustness_or_a_direction():
         if key.startswith("sum.conclusion."):
             assert "robust" not in entry["en"] and "不敏感" not in entry["zh"], key
             assert "正向" not in entry["zh"] and "positive" not in entry["en"], key
+
+
+def test_chinese_table_uses_percentage_points_and_verbs():
+    rows = {r[0]: r[1:] for r in summary_rows(RESULTS, "zh")}
+    assert rows["近邻模式对网格事件按期办结率的效应"][:2] == ("提高5.2个百分点", "提高3.3至7.1个百分点")
+    assert rows["涉房地产信访件数同比变化"][:2] == ("下降34.5%", "下降57.7%至增加0.3%")
+    assert rows["活动服务人次"][0] == "73000"
+    big = {r[0]: r[1] for r in summary_rows({"participation.attendance.person_times": {"value": 515000}}, "zh")}
+    assert big["活动服务人次"] == "51.5万"

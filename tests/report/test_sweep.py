@@ -115,6 +115,22 @@ def test_project_robustness_file_is_valid():
     path = PROJECT_ROOT / "params" / "robustness.yaml"
     _, variants = expand_variants(load_sweep(path), path)
     assert len(variants) >= 3 and variants[0].name == BASE
+    varied = {k for v in variants for k in v.overrides}
+    # what a referee varies (issue 17)
+    assert {"control_group", "did_method", "anticipation", "base_period", "sensitivity_mbar", "min_cell"} <= varied
+    assert {v.overrides.get("did_method") for v in variants} >= {"ipw", "reg"}
+
+
+def test_robustness_comment_example_validates(tmp_path):
+    import re
+
+    text = (PROJECT_ROOT / "params" / "robustness.yaml").read_text(encoding="utf-8")
+    example = re.search(r"^#\s+(grid: \{.*\})\s*$", text, re.M)
+    assert example, "the comment's grid example is missing"
+    spec = tmp_path / "example.yaml"
+    spec.write_text(f"base: {PROJECT_ROOT / 'params' / 'default.yaml'}\n{example.group(1)}\n", encoding="utf-8")
+    _, variants = expand_variants(load_sweep(spec), spec)
+    assert len(variants) == 1 + 2 * 3
 
 
 def _fake_spec(tmp_path: Path) -> Path:

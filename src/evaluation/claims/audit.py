@@ -188,15 +188,51 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
     from evaluation.report.i18n import t
 
     v = result.verdicts
-    shown = pd.DataFrame({
-        t("claims.col.claim_id", lang): v["claim_id"], t("claims.col.raw", lang): v["raw"],
-        t("claims.col.indicator", lang): v["indicator"].fillna(""),
-        t("claims.col.computed", lang): [_short(x) for x in v["computed"]],
-        t("claims.col.verdict", lang): [t(f"claims.verdict.{x}", lang) for x in v["verdict"]],
-    })
+    expl = "explanation_zh" if lang == "zh" else "explanation_en"
+    cols = ("claim_id", "raw", "indicator", "computed", "verdict", "explanation")
+    header = [t(f"claims.col.{c}", lang) for c in cols]
+    rows = [[str(r.claim_id), _clip(str(r.raw), 24), "" if pd.isna(r.indicator) else str(r.indicator),
+             _short(r.computed) + ("%" if _short(r.computed) and str(getattr(r, "unit", "")) == "%" else ""),
+             t(f"claims.verdict.{r.verdict}", lang), "" if pd.isna(getattr(r, expl)) else str(getattr(r, expl))]
+            for r in v.itertuples(index=False)]
     counts = verdict_counts(v)
     head = t("claims.summary_all", lang, n=len(v), **counts)
-    return head + "\n\n" + shown.to_string(index=False) + "\n"
+    return head + "\n\n" + _aligned(header, rows, right={3}) + "\n"
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns, with an ellipsis when cut (the full text is in the docx)."""
+    if _width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: wide and full-width characters (汉字, full-width punctuation) take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
+    """A plain-text table whose columns line up in a terminal, Chinese counted two columns a character (pandas'
+    ``to_string`` counts one, so the columns drift); the last column (the reason) is left unpadded."""
+    widths = [max(_width(x) for x in col) for col in zip(header, *rows)]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths)):
+            gap = " " * (w - _width(c))
+            out.append(c if i == len(cells) - 1 else (gap + c if i in right else c + gap))
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths[:-1]) + "  " + "-" * _width(header[-1]),
+                      *[line(r) for r in rows]])
 
 
 def _short(x: float) -> str:
@@ -230,9 +266,25 @@ def _east_asian_styles(doc, font: str, lang: str) -> None:
         fix(rfonts.getparent())
 
 
-def _table(doc, header: list[str], rows: list[list[str]]) -> None:
+def _indicator_label(key: Any, lang: str) -> str:
+    """The indicator's Chinese name in a Chinese appendix (catalogue ``val.indicator.<key>``), else its key."""
+    from evaluation.report.i18n import CATALOGUE
+
+    if not isinstance(key, str) or not key:
+        return ""
+    entry = CATALOGUE.get(f"val.indicator.{key}")
+    return entry["zh"] if lang == "zh" and entry else key
+
+
+def _table(doc, header: list[str], rows: list[list[str]], weights: list[float] | None = None) -> None:
+    """A gridded table over the A4 type area (156 mm); ``weights`` share that width among the columns, so a short
+    column such as the verdict is not squeezed to one character a line."""
+    from docx.shared import Mm
+
     tbl = doc.add_table(rows=1, cols=len(header))
     tbl.style = "Table Grid"
+    tbl.autofit = False
+    weights = list(weights or [1.0] * len(header))
     for cell, h in zip(tbl.rows[0].cells, header):
         cell.text = h
         for run in cell.paragraphs[0].runs:
@@ -241,6 +293,11 @@ def _table(doc, header: list[str], rows: list[list[str]]) -> None:
         cells = tbl.add_row().cells
         for cell, v in zip(cells, row):
             cell.text = str(v)
+    widths = [Mm(156 * w / sum(weights)) for w in weights]
+    for col, w in zip(tbl.columns, widths):
+        col.width = w
+        for cell in col.cells:
+            cell.width = w
 
 
 def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = "zh",
@@ -266,24 +323,33 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     """
     import docx
 
-    from evaluation.report.docx import EAST_ASIA_FONT
+    from evaluation.report.docx import EAST_ASIA_FONT, page_setup
     from evaluation.report.i18n import t
 
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
     doc = docx.Document()
     _east_asian_styles(doc, EAST_ASIA_FONT, lang)
+    # python-docx's blank document is US Letter; the appendix is filed with the A4 report (GB/T 9704-2012).
+    for section in doc.sections:
+        page_setup(section, lang)
     prov = dict(provenance or {})
     v = result.verdicts
     doc.add_heading(t("claims.appendix.title", lang), level=1)
+    if prov.get("synthetic"):
+        # the same notice as the report's: a reader of the appendix alone must know the figures are not real
+        notice = doc.add_paragraph()
+        notice.add_run(t("synthetic_notice", lang, label=str(prov.get("data_label", prov.get("data_dir", ""))))
+                       .replace("**", ""))
     doc.add_paragraph(t("claims.summary_all", lang, n=len(v), **verdict_counts(v)))
     doc.add_heading(t("claims.appendix.verdicts", lang), level=2)
     audited = v[v["verdict"] != "qualitative"]
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
     _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
                                                         "verdict", "explanation")],
-           [[r.claim_id, r.raw, r.indicator or "", _short(r.computed), r.interval or "", r.ci or "",
-             t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)])
+           [[r.claim_id, r.raw, _indicator_label(r.indicator, lang), _short(r.computed), r.interval or "", r.ci or "",
+             t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)],
+           weights=[1.2, 1.6, 2, 1.4, 1.6, 1.6, 1.6, 4])
     n_qual = int((v["verdict"] == "qualitative").sum())
     if n_qual:
         doc.add_paragraph(t("claims.appendix.qualitative", lang, n=n_qual))
@@ -301,7 +367,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
                          else ("award_en", "criterion_en", "statement_en"))
     _table(doc, [t(f"claims.col.{k}", lang) for k in ("award", "criterion", "strength", "statement")],
            [[getattr(r, award), getattr(r, crit), t(f"claims.strength.{r.strength}", lang), getattr(r, stmt)]
-            for r in c.itertuples(index=False)])
+            for r in c.itertuples(index=False)], weights=[2, 3, 1.4, 5])
     doc.add_heading(t("claims.appendix.method", lang), level=2)
     doc.add_paragraph(t("claims.method", lang))
     doc.add_paragraph(t("claims.sampling_note", lang))
@@ -315,3 +381,32 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     out = Path(out_path)
     doc.save(out)
     return out
+
+
+def latest_results(data_dir: str | Path, reports_dir: str | Path | None = None) -> Path | None:
+    """The ``results.json`` of the newest finished run on ``data_dir`` (by its manifest's ``finished`` time), or None.
+
+    An audit without ``--results`` reads it so the award criteria that rest on the survey and impact figures are not
+    all "evidence missing"; the caller says which file was used. Only runs whose manifest names the same data folder
+    count, and folders being written or quarantined (``.tmp``, ``.failed``) are skipped.
+    """
+    from evaluation.config import REPORTS_DIR, resolve
+
+    root = Path(reports_dir) if reports_dir is not None else REPORTS_DIR
+    if not root.is_dir():
+        return None
+    want = resolve(data_dir).resolve()
+    best: tuple[str, Path] | None = None
+    for manifest in root.glob("*/manifest.json"):
+        folder = manifest.parent
+        if folder.name.startswith(".") or folder.name.endswith(".failed") or not (folder / "results.json").is_file():
+            continue
+        try:
+            m = json.loads(manifest.read_text(encoding="utf-8"))
+            same = resolve(m["params"]["data_dir"]).resolve() == want
+            finished = str(m.get("finished") or "")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if same and (best is None or (finished, str(folder)) > (best[0], str(best[1]))):
+            best = (finished, folder / "results.json")
+    return best[1] if best else None

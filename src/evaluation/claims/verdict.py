@@ -234,8 +234,11 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
                     "Excluded from the audit by claims.yaml.")
     if not indicator:
         if kind in QUALITATIVE_KINDS:
+            from evaluation.report.i18n import CATALOGUE  # the Chinese name of the kind: no code in Chinese text
+
+            kind_zh = CATALOGUE.get(f"val.kind.{kind}", {}).get("zh", kind)
             return done("qualitative", "no_figure",
-                        f"“{raw}”是口号、结构式、日期、序数或列举（{kind}），不是可复算的数量，作定性处理。",
+                        f"“{raw}”是口号、结构式、日期、序数或列举（{kind_zh}），不是可复算的数量，作定性处理。",
                         f"'{raw}' is a slogan, formula, date, ordinal or list ({kind}), not a quantity that data "
                         "can recompute; treated as qualitative.")
         return done("not_checkable", "no_indicator",

@@ -9,8 +9,12 @@ kinds of conclusion change next to the raw differences:
   recorded ``ci_low``/``ci_high``; where only ``se`` was recorded, the Wald interval value ± z₁₋α/₂·se is used;
 - ``verdict_changed``: a claim verdict (a text value under ``claims.``) differs.
 
-Keys present in only one run are kept, with ``only_in`` saying which. Two renderings serve the CLI: an aligned
-terminal table (East Asian characters counted as two columns) and a self-contained HTML page.
+Keys present in only one run are kept, with ``only_in`` saying which. A figure whose small-cell suppression differs
+(``suppressed`` set in one run only, or a count of suppressed cells that moved) is flagged ``suppression_changed``.
+:func:`diff_runs` also reads each run's ``manifest.json`` where it is beside ``results.json``: the renderings then list
+the parameter differences first and say when the input data differ (issue 17: a ``min_cell=10`` re-run must not read
+"no differences"), in the runs' language. Two renderings serve the CLI: an aligned terminal table (East Asian
+characters counted as two columns) and a self-contained HTML page.
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ from scipy.stats import norm
 from .runfiles import read_run_file
 
 __all__ = ["diff_results", "diff_runs", "read_results", "check_results", "diff_table_text", "diff_html",
-           "DIFF_COLUMNS"]
+           "manifest_differences", "DIFF_COLUMNS"]
 
 DIFF_COLUMNS = ("key", "value_a", "value_b", "abs_change", "rel_change", "ci_low_a", "ci_high_a", "ci_low_b",
                 "ci_high_b", "significant_a", "significant_b", "changed", "sign_changed", "significance_changed",
-                "verdict_changed", "conclusion_changed", "only_in")
+                "verdict_changed", "conclusion_changed", "only_in", "suppressed_a", "suppressed_b",
+                "suppression_changed")
 # results.json keeps 10 significant digits; anything closer than this is the same figure.
 _RTOL = 1e-9
 
@@ -117,12 +122,18 @@ def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = 0.05
         verdict_changed = bool(only_in is None and key.startswith("claims.") and isinstance(va, str)
                                and isinstance(vb, str) and va != vb)
         changed = bool(only_in is not None or not _same(va, vb) or not _same(lo_a, lo_b) or not _same(hi_a, hi_b))
+        sup_a = ea.get("suppressed") if ea is not None else None
+        sup_b = eb.get("suppressed") if eb is not None else None
+        # a key counting suppressed cells (survey.suppressed.cells) that moved is a suppression change too
+        counts_cells = ".suppressed" in key and only_in is None and not _same(va, vb)
+        suppression_changed = bool(only_in is None and (bool(sup_a) != bool(sup_b) or counts_cells))
         rows.append({
             "key": key, "value_a": va, "value_b": vb, "abs_change": abs_change, "rel_change": rel_change,
             "ci_low_a": lo_a, "ci_high_a": hi_a, "ci_low_b": lo_b, "ci_high_b": hi_b,
             "significant_a": sig_a, "significant_b": sig_b, "changed": changed, "sign_changed": sign_changed,
             "significance_changed": significance_changed, "verdict_changed": verdict_changed,
             "conclusion_changed": sign_changed or significance_changed or verdict_changed, "only_in": only_in,
+            "suppressed_a": sup_a or None, "suppressed_b": sup_b or None, "suppression_changed": suppression_changed,
         })
     df = pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
     for c in ("value_a", "value_b"):
@@ -131,8 +142,11 @@ def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = 0.05
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     for c in ("significant_a", "significant_b"):
         df[c] = df[c].astype("boolean")
-    for c in ("changed", "sign_changed", "significance_changed", "verdict_changed", "conclusion_changed"):
+    for c in ("changed", "sign_changed", "significance_changed", "verdict_changed", "conclusion_changed",
+              "suppression_changed"):
         df[c] = df[c].astype(bool)
+    for c in ("suppressed_a", "suppressed_b"):
+        df[c] = df[c].astype(object)
     df["only_in"] = df["only_in"].astype("string")
     return df
 
@@ -185,10 +199,45 @@ def read_results(run: str | Path) -> dict[str, Any]:
     return body
 
 
+def _manifest(run: str | Path) -> dict[str, Any] | None:
+    folder = Path(run) if Path(run).is_dir() else Path(run).parent
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def manifest_differences(ma: Mapping[str, Any], mb: Mapping[str, Any]) -> dict[str, Any]:
+    """What differs between two runs' manifests: ``params`` as ``[(name, a, b)]`` (sorted by name, a parameter
+    missing from one manifest shown as None), ``data_files`` (the input tables whose sha256 differ or that only one
+    run read) and ``lang`` (the language of run A, else B, else ``en``)."""
+    pa, pb = dict(ma.get("params") or {}), dict(mb.get("params") or {})
+    params = [(k, pa.get(k), pb.get(k)) for k in sorted(set(pa) | set(pb))
+              if json.dumps(pa.get(k), sort_keys=True, default=str) != json.dumps(pb.get(k), sort_keys=True,
+                                                                                  default=str)]
+    fa = (ma.get("data") or {}).get("files") or {}
+    fb = (mb.get("data") or {}).get("files") or {}
+    files = sorted(k for k in set(fa) | set(fb)
+                   if (fa.get(k) or {}).get("sha256") != (fb.get(k) or {}).get("sha256"))
+    lang = pa.get("language") or pb.get("language") or "en"
+    return {"params": params, "data_files": files, "lang": lang if lang in ("zh", "en") else "en"}
+
+
 def diff_runs(run_a_dir: str | Path, run_b_dir: str | Path, alpha: float = 0.05) -> pd.DataFrame:
-    """:func:`diff_results` of two runs' ``results.json`` (each given as its report folder or the file)."""
+    """:func:`diff_results` of two runs' ``results.json`` (each given as its report folder or the file).
+
+    Where both runs have their ``manifest.json`` beside ``results.json``, :func:`manifest_differences` goes into
+    ``attrs["manifest"]``, and the renderings list it first, in the runs' language.
+    """
     df = diff_results(read_results(run_a_dir), read_results(run_b_dir), alpha)
     df.attrs["run_a"], df.attrs["run_b"] = str(run_a_dir), str(run_b_dir)
+    ma, mb = _manifest(run_a_dir), _manifest(run_b_dir)
+    if ma is not None and mb is not None:
+        df.attrs["manifest"] = manifest_differences(ma, mb)
     return df
 
 
@@ -218,20 +267,56 @@ def _with_ci(value: Any, lo: Any, hi: Any, sig: Any) -> str:
     return text
 
 
-def _what(row: Mapping[str, Any]) -> str:
+def _what(row: Mapping[str, Any], lang: str = "en") -> str:
     """The conclusion change of one row, in words (empty when none)."""
+    from .i18n import t
+
     out = []
     if row["only_in"] == "a":
-        out.append("only in A")
+        out.append(t("diff.what.only_a", lang))
     elif row["only_in"] == "b":
-        out.append("only in B")
+        out.append(t("diff.what.only_b", lang))
     if row["sign_changed"]:
-        out.append("SIGN FLIPPED")
+        out.append(t("diff.what.sign", lang))
     if row["significance_changed"]:
-        out.append("SIGNIFICANCE GAINED" if row["significant_b"] else "SIGNIFICANCE LOST")
+        out.append(t("diff.what.sig_gained" if row["significant_b"] else "diff.what.sig_lost", lang))
     if row["verdict_changed"]:
-        out.append("VERDICT CHANGED")
-    return ", ".join(out)
+        out.append(t("diff.what.verdict", lang))
+    if row.get("suppression_changed") and bool(row.get("suppressed_a")) != bool(row.get("suppressed_b")):
+        out.append(t("diff.what.suppressed" if row.get("suppressed_b") else "diff.what.unsuppressed", lang))
+    return ("、" if lang == "zh" else ", ").join(out)
+
+
+def _lang(df: pd.DataFrame) -> str:
+    return (df.attrs.get("manifest") or {}).get("lang", "en")
+
+
+def _preamble(df: pd.DataFrame) -> list[str]:
+    """The lines that come before the figures: parameter differences, whether the data differ, suppression."""
+    from .i18n import t
+
+    lang = _lang(df)
+    lines = []
+    m = df.attrs.get("manifest")
+    if m is None:
+        if df.attrs.get("run_a") or df.attrs.get("run_b"):
+            lines.append(t("diff.params_unknown", lang))
+    else:
+        if m["params"]:
+            lines.append(t("diff.params_head", lang))
+            lines += [f"  {name}: {json.dumps(a, ensure_ascii=False, default=str)} → "
+                      f"{json.dumps(b, ensure_ascii=False, default=str)}" for name, a, b in m["params"]]
+        else:
+            lines.append(t("diff.params_none", lang))
+        lines.append(t("diff.data_differs", lang, files=", ".join(m["data_files"])) if m["data_files"]
+                     else t("diff.data_same", lang))
+    sup = df[df["suppression_changed"]] if "suppression_changed" in df else df.iloc[0:0]
+    if len(sup):
+        added = int((sup["suppressed_b"].notna() & sup["suppressed_a"].isna()).sum())
+        removed = int((sup["suppressed_a"].notna() & sup["suppressed_b"].isna()).sum())
+        lines.append(t("diff.suppression", lang, n=len(sup), added=added, removed=removed,
+                       counts=len(sup) - added - removed))
+    return lines
 
 
 def _display_rows(df: pd.DataFrame, only_changed: bool) -> list[dict[str, Any]]:
@@ -250,7 +335,7 @@ def _display_rows(df: pd.DataFrame, only_changed: bool) -> list[dict[str, Any]]:
             # below results.json's precision a difference is noise: show it as none
             "change": _fmt(r["abs_change"]) if r["changed"] or math.isnan(r["abs_change"]) else "0",
             "rel": "" if math.isnan(r["rel_change"]) else f"{r['rel_change'] if r['changed'] else 0.0:+.1%}",
-            "what": _what(r),
+            "what": _what(r, _lang(df)),
             "conclusion": bool(r["conclusion_changed"]),
         })
     return rows
@@ -267,10 +352,11 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def _summary(df: pd.DataFrame) -> str:
+    from .i18n import t
+
     n, changed, concl = len(df), int(df["changed"].sum()), int(df["conclusion_changed"].sum())
     only_a, only_b = int((df["only_in"] == "a").sum()), int((df["only_in"] == "b").sum())
-    return (f"{n} keys compared: {changed} changed, {concl} conclusion(s) changed, "
-            f"{only_a} only in A, {only_b} only in B")
+    return t("diff.summary", _lang(df), n=n, changed=changed, concl=concl, only_a=only_a, only_b=only_b)
 
 
 def diff_table_text(df: pd.DataFrame, only_changed: bool = True) -> str:
@@ -279,14 +365,21 @@ def diff_table_text(df: pd.DataFrame, only_changed: bool = True) -> str:
     ``A``/``B`` show the value and, where known, the interval (``*`` = excludes 0). With ``only_changed`` (the
     default), unchanged keys are left out; a summary line ends the table either way.
     """
+    from .i18n import t
+
+    lang = _lang(df)
     rows = _display_rows(df, only_changed)
-    head = {"mark": "", "key": "key", "a": "A", "b": "B", "change": "B - A", "rel": "rel.", "what": "conclusion"}
+    head = {"mark": "", "key": t("diff.col.key", lang), "a": "A", "b": "B", "change": t("diff.col.change", lang),
+            "rel": t("diff.col.rel", lang), "what": t("diff.col.what", lang)}
     cols = ["mark", "key", "a", "b", "change", "rel", "what"]
     right = {"a", "b", "change", "rel"}
     widths = {c: max([_width(head[c])] + [_width(r[c]) for r in rows]) for c in cols}
     lines = []
     if df.attrs.get("run_a") or df.attrs.get("run_b"):
         lines += [f"A = {df.attrs.get('run_a', '')}", f"B = {df.attrs.get('run_b', '')}", ""]
+    pre = _preamble(df)
+    if pre:
+        lines += pre + [""]
     if rows:
         fmt = lambda r: "  ".join(_pad(r[c], widths[c], c in right) for c in cols).rstrip()  # noqa: E731
         lines.append(fmt(head))
@@ -294,10 +387,10 @@ def diff_table_text(df: pd.DataFrame, only_changed: bool = True) -> str:
         lines += [fmt(r) for r in rows]
         lines.append("")
     else:
-        lines.append("no differences" if only_changed else "no keys")
+        lines.append(t("diff.no_differences", lang) if only_changed else "no keys")
     lines.append(_summary(df))
     if any(r["conclusion"] for r in rows):
-        lines.append(">> = a conclusion changed (sign, significance or claim verdict); * = interval excludes 0")
+        lines.append(t("diff.legend", lang))
     return "\n".join(lines) + "\n"
 
 
@@ -330,11 +423,16 @@ def diff_html(df: pd.DataFrame, title: str, only_changed: bool = False) -> str:
     if df.attrs.get("run_a") or df.attrs.get("run_b"):
         runs = (f"<p>A = <code>{html.escape(str(df.attrs.get('run_a', '')))}</code><br>"
                 f"B = <code>{html.escape(str(df.attrs.get('run_b', '')))}</code></p>\n")
-    table = ("<table>\n<thead><tr><th>key</th><th>A</th><th>B</th><th>B − A</th><th>rel.</th><th>conclusion</th>"
-             "</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n") if rows else \
-        "<p>No differences.</p>\n"
-    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    from .i18n import t
+
+    lang = _lang(df)
+    heads = "".join(f"<th>{html.escape(h)}</th>" for h in (t("diff.col.key", lang), "A", "B", "B − A",
+                                                            t("diff.col.rel", lang), t("diff.col.what", lang)))
+    table = ("<table>\n<thead><tr>" + heads + "</tr></thead>\n<tbody>\n" + "\n".join(body)
+             + "\n</tbody>\n</table>\n") if rows else f"<p>{html.escape(t('diff.html_none', lang))}</p>\n"
+    pre = "".join(f"<p>{html.escape(line)}</p>\n" for line in _preamble(df))
+    return (f'<!DOCTYPE html>\n<html lang="{_lang(df)}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{runs}<p class=\"summary\">{html.escape(_summary(df))}. "
-            "Highlighted rows: a conclusion changed (sign, significance or claim verdict); "
-            "* = the interval excludes 0.</p>\n" + table + "</body>\n</html>\n")
+            f"<h1>{html.escape(title)}</h1>\n{runs}{pre}<p class=\"summary\">{html.escape(_summary(df))}"
+            f"{'。' if lang == 'zh' else '. '}{html.escape(t('diff.html_legend', lang))}</p>\n" + table
+            + "</body>\n</html>\n")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .i18n import columns
+from .i18n import columns, display_values
 
 __all__ = ["table_view"]
 
@@ -20,7 +20,7 @@ def table_view(df: pd.DataFrame, lang: str, formats: Mapping[str, str] | None = 
     """
     import html
 
-    out = df.reset_index(drop=True)
+    out = display_values(df.reset_index(drop=True), lang)
     fmts = {c: f for c, f in (formats or {}).items() if c in out.columns}
     renamed = columns(list(out.columns), lang)
     out = out.rename(columns=renamed)

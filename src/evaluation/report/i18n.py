@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["t", "CATALOGUE", "columns"]
+__all__ = ["t", "CATALOGUE", "columns", "display_values", "latin_codes", "LATIN_ALLOWED"]
 
 CATALOGUE: dict[str, dict[str, str]] = {
     # common
@@ -241,3 +241,95 @@ def columns(names: list[str] | Mapping[str, str], lang: str) -> dict[str, str]:
     """Column renames for a display table: ``{"rows": "行数", ...}`` from catalogue keys ``col.<name>``."""
     names = list(names)
     return {n: t(f"col.{n}", lang) if f"col.{n}" in CATALOGUE else n for n in names}
+
+
+_PERIOD_PATTERNS = (  # periods written by evaluation.claims.periods with a number in them
+    (r"^since (\d{4})$", "{0}年以来"),
+    (r"^last (\d+) years$", "近{0}年"),
+    (r"^(\d{4}) vs (\d{4})$", "{0}年与{1}年相比"),
+    (r"^(\d{4})$", "{0}年"),
+)
+
+
+def _code_label(column: str, value: object, row: Mapping[str, object]) -> object:
+    import re
+
+    from ..data.contract import TABLES
+
+    if not isinstance(value, str):
+        return value
+    key = f"val.{column}.{value}"
+    if key in CATALOGUE:
+        return CATALOGUE[key]["zh"]
+    by_name = {tab.name: tab for tab in TABLES}
+    if column == "table" and value in by_name:
+        return by_name[value].zh
+    if column == "column" and row.get("table") in by_name:
+        tab = by_name[str(row["table"])]
+        for c in tab.columns:
+            if c.name == value:
+                return c.zh
+    if column == "period":
+        for pattern, label in _PERIOD_PATTERNS:
+            m = re.match(pattern, value)
+            if m:
+                return label.format(*m.groups())
+    return value
+
+
+def display_values(df, lang: str):
+    """A copy of the display table ``df`` with internal codes in its cells replaced by Chinese labels (``zh`` only).
+
+    The labels come from the catalogue keys ``val.<column>.<code>`` (resources/i18n/values.yaml), from the data
+    contract for the ``table`` and ``column`` columns (the table's and column's Chinese names), and from the period
+    patterns of :mod:`evaluation.claims.periods` (``since 2019`` -> 2019年以来). English runs keep the codes, which
+    are English words. A value with no label is left as it is.
+    """
+    import pandas as pd
+
+    if lang != "zh" or df.empty:
+        return df
+    # A notebook may rename its columns before display (claims.col.kind -> 类型): know the code columns by either name.
+    code_columns = ("kind", "period", "severity", "check", "table", "column", "format", "unit", "indicator")
+    by_label = {}
+    for name in code_columns:
+        for prefix in ("col.", "claims.col."):
+            entry = CATALOGUE.get(prefix + name)
+            if entry is not None:
+                by_label.setdefault(entry["zh"], name)
+    names = {col: col if col in code_columns else by_label.get(col) for col in df.columns if isinstance(col, str)}
+    src = df.copy()
+    out = df.copy()
+    records = [{names.get(k) or k: v for k, v in r.items()} for r in src.to_dict("records")]
+    for col, name in names.items():
+        if name is None or not (pd.api.types.is_object_dtype(src[col]) or pd.api.types.is_string_dtype(src[col])):
+            continue
+        out[col] = [_code_label(name, v, r) for v, r in zip(src[col], records)]
+    return out
+
+
+# Latin-letter words a Chinese document may carry: method names and statistical symbols that have no Chinese form in
+# use, file formats, and units. Anything else (a dotted key, a code such as ``unspecified``) is an internal code that
+# leaked (issue 17).
+LATIN_ALLOWED = frozenset({
+    "R", "DiD", "TWFE", "ATT", "CI", "p", "n", "N", "M", "Mbar", "SE", "OR", "Wald", "Wilson", "Garwood", "Kaplan",
+    "Meier", "Cronbach", "McDonald", "Goodman-Bacon", "Callaway", "Sant", "Anna", "RMSPE", "GB", "T", "CSV",
+    "Parquet", "Excel", "SHA-256", "Lopez", "Bernal", "logit", "deff", "raking", "km", "m", "h",
+    "Rambachan", "Roth", "Holm", "Firpo", "Possebom", "Abadie", "Newey", "West", "Ljung", "Box",
+    # references to software a method agrees with (R's survey package, its svyby), and the bundled district's name
+    "survey", "svyby", "svyolr", "psych", "jinlin-synthetic-district",
+})
+
+
+def latin_codes(text: str, allowed: frozenset[str] = LATIN_ALLOWED) -> list[str]:
+    """The Latin-letter words of ``text`` that are not in ``allowed``: dotted keys (``impact.x.att``), snake_case
+    names and English codes. Community codes (C01, D12) and claim numbers (F001) are identifiers and pass."""
+    import re
+
+    found = []
+    for m in re.finditer(r"[A-Za-z][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z]", text):
+        word = m.group(0)
+        if word in allowed or re.fullmatch(r"[A-Z]\d{2,3}", word):
+            continue
+        found.append(word)
+    return found

@@ -199,7 +199,7 @@ def make_snapshot_dir(root: Path | None = None) -> Path:
 
 def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, title: str, language: str,
                 execution_timeout: int = 600, known_values: frozenset[str] | None = None,
-                notebook: str | None = None) -> dict[str, Any]:
+                notebook: str | None = None, docx: bool = False) -> dict[str, Any]:
     """Execute the profile notebook for one community, render its HTML page and scan both; never raises.
 
     This is the unit of work sent to a worker process. ``parameters`` are injected as they are (``community_id``
@@ -237,26 +237,32 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
             if attempt == 2:
                 return failed(f"the kernel failed twice to start or died: {type(e).__name__}: {e}")
     page = Path(out_dir) / f"{community_id}.html"
+    word = Path(out_dir) / f"{community_id}.docx"
     try:
         nb = nbformat.read(dst, as_version=4)
         page.write_text(render_html([nb], title, language), encoding="utf-8")
         results = read_records([nb])
+        if docx:  # the Word profile, laid out like the report (evaluation.report.docx)
+            from .docx import render_docx
+
+            render_docx(page, word, language)
     except Exception:  # noqa: BLE001 - rendering a page must not take the other communities down
         return failed(traceback.format_exc(limit=3))
     scanned: list[str] = []
     if known_values is not None:
         from ..privacy import PersonalDataLeak, assert_clean
 
+        files = [dst, page] + ([word] if docx else [])
         try:
-            assert_clean([dst, page], known_values=known_values)
+            assert_clean(files, known_values=known_values)
         except PersonalDataLeak as e:
-            dst.unlink(missing_ok=True)
-            page.unlink(missing_ok=True)
+            for f in files:
+                f.unlink(missing_ok=True)
             # place and kind only: an excerpt could show a neighbouring value the scanner did not recognise
             where = "\n".join(f"  {Path(r.file).name} | {r.location} | {r.kind}"
                               for r in e.findings.head(20).itertuples(index=False))
             return failed(f"personal data found in the outputs; they were deleted.\n{where}")
-        scanned = [dst.name, page.name]
+        scanned = [f.name for f in files]
     return {"community_id": community_id, "status": _OK, "seconds": round(time.perf_counter() - t0, 3),
             "error": None, "results": results, "scanned": scanned}
 
@@ -301,13 +307,22 @@ margin:2em auto;padding:0 1.5em;color:#222;line-height:1.6}
 h1{border-bottom:2px solid #b22;padding-bottom:.2em}
 table{border-collapse:collapse;margin:.8em 0;font-size:.95em;width:100%}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top} th{background:#f3f3f3}
-td.failed{color:#b22;font-weight:bold} pre{white-space:pre-wrap;margin:0;font-size:.85em}
+td.failed{color:#b22;font-weight:bold} td.num{text-align:right} pre{white-space:pre-wrap;margin:0;font-size:.85em}
 .notice{background:#fff4e5;border-left:4px solid #f90;padding:.5em 1em}
 """
 
 
+def _key_figure(results: Mapping[str, Any], key: str) -> str:
+    """A profile's key figure for the index: the recorded value (a share as a percent), "—" where withheld."""
+    entry = results.get(f"profile.{key}") or {}
+    v = entry.get("value") if isinstance(entry, Mapping) else None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+        return "—"
+    return f"{v:.1%}" if key.endswith(".share") else f"{v:,.1f}"
+
+
 def index_html(outcomes: Sequence[ProfileOutcome], language: str, paramset: str, report_year: int,
-               notice: str | None = None) -> str:
+               notice: str | None = None, docx: bool = False) -> str:
     """The index page: every community with a link to its profile, and every failure with its error.
 
     Self-contained (inline CSS, no scripts, relative links), so the folder can be copied or zipped as it is.
@@ -315,22 +330,28 @@ def index_html(outcomes: Sequence[ProfileOutcome], language: str, paramset: str,
     lang = "zh" if language == "zh" else "en"  # nbconvert pitfall: zh-CN falls back to English
     n_failed = sum(o.status != _OK for o in outcomes)
     title = t("profile.index.title", language)
+    keys = ("satisfaction_index.mean", "events_reported.per_10k", "on_time_rate.share", "volunteers_registered.per_100")
     rows = []
     for o in outcomes:
         label = html.escape(f"{o.name}（{o.community_id}）" if lang == "zh" else f"{o.name} ({o.community_id})")
         if o.status == _OK:
+            figures = "".join(f'<td class="num">{html.escape(_key_figure(o.results, k))}</td>' for k in keys)
+            word = (f'<a href="{html.escape(o.community_id)}.docx">{html.escape(t("profile.index.docx", language))}'
+                    "</a>" if docx else "")
             rows.append(f'<tr><td><a href="{html.escape(o.html_file)}">{label}</a></td>'
-                        f'<td>{html.escape(t("profile.index.ok", language))}</td><td></td></tr>')
+                        f'<td>{html.escape(t("profile.index.ok", language))}</td>{figures}<td>{word}</td></tr>')
         else:
             rows.append(f'<tr><td>{label}</td><td class="failed">{html.escape(t("profile.index.failed", language))}'
-                        f'</td><td><pre>{html.escape(o.error or "")}</pre>'
+                        f'</td><td colspan="{len(keys) + 1}"><pre>{html.escape(o.error or "")}</pre>'
                         f'<a href="{html.escape(o.notebook_file)}">{html.escape(t("profile.index.notebook", language))}'
                         f"</a></td></tr>")
     intro = t("profile.index.intro", language, n=len(outcomes), ok=len(outcomes) - n_failed, failed=n_failed,
               paramset=paramset, year=report_year)
     notice_html = f'<p class="notice">{html.escape(notice)}</p>\n' if notice else ""
     head = (f'<tr><th>{html.escape(t("profile.index.community", language))}</th>'
-            f'<th>{html.escape(t("profile.index.status", language))}</th><th></th></tr>')
+            f'<th>{html.escape(t("profile.index.status", language))}</th>'
+            + "".join(f'<th>{html.escape(t(f"profile.index.key.{k}", language))}</th>' for k in keys)
+            + "<th></th></tr>")
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_INDEX_CSS}</style>\n</head>\n<body>\n"
             f"<h1>{html.escape(title)}</h1>\n{notice_html}<p>{html.escape(intro)}</p>\n"
@@ -351,7 +372,7 @@ def _plain_notice(district: District, language: str) -> str:
 
 def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any] | None = None, workers: int = 2,
              communities: Sequence[str] | None = None, out_root: str | Path | None = None, progress: bool = True,
-             *, snapshot: bool = True) -> ProfilesResult:
+             *, snapshot: bool = True, docx: bool = False) -> ProfilesResult:
     """Run the community profile notebook for every current community and publish ``reports/profiles-<paramset>/``.
 
     Parameters
@@ -372,6 +393,8 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
     snapshot : bool
         Give the notebooks a Parquet snapshot of the typed tables instead of the original exports (faster; the
         same tables).
+    docx : bool
+        Also write each profile as Word (``<community_id>.docx``, the report's layout), linked from the index.
 
     Returns
     -------
@@ -416,7 +439,7 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
             inject["data_dir"] = str(data)
             title = t("profile.index.title", params.language)
             jobs = [(cid, inject, str(tmp), f"{names[cid]} · {title}", params.language, params.execution_timeout,
-                     known) for cid in chosen]
+                     known) + ((None, True) if docx else ()) for cid in chosen]
             done = _execute(jobs, workers, progress)
             if snap is not None:
                 _discard(snap)
@@ -424,7 +447,8 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
                                             done[cid]["error"] and mask_message(done[cid]["error"], known),
                                             done[cid]["results"]) for cid in chosen)
             (tmp / "index.html").write_text(index_html(outcomes, params.language, paramset, params.report_year,
-                                                       _plain_notice(district, params.language)), encoding="utf-8")
+                                                       _plain_notice(district, params.language), docx=docx),
+                                            encoding="utf-8")
             body = {"communities": {o.community_id: {"status": o.status, "error": o.error,
                                                      "results": dict(sorted(o.results.items()))}
                                     for o in outcomes}}

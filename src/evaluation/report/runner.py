@@ -46,6 +46,7 @@ from ..data.loader import District, read_district
 from ..errors import DataValidationError, JinlinError, RunFailed
 from ..params import RunParams, check_run_name, load_params, run_name
 from .docx import render_docx
+from .figures import write_figures_xlsx
 from .html import render_html
 from .summary import summary_cell
 from .record import read_records, results_json
@@ -454,6 +455,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
             lead = [summary_cell(records, params.language, district.synthetic, params.confidence)]
             (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
             render_docx(tmp / "report.html", tmp / "report.docx", params.language)
+            write_figures_xlsx(records, tmp / "figures.xlsx", params.language)
             finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
             # "paramset" names the run's folder (as a re-run's default name builds on it); params_file the file
             manifest = build_manifest(params, folder_name, Path(params_file or "params/default.yaml"), district,

@@ -68,20 +68,28 @@ def _includes_zero(r: Mapping[str, Any]) -> bool | None:
     return lo <= 0 <= hi
 
 
+def impact_conclusion_text(stem: str, results: Mapping[str, Mapping[str, Any]], lang: str) -> str | None:
+    """The sentence of the recorded verdict on one impact outcome (``<stem>.conclusion``), with its breakdown value
+    and Holm p-value, marked exploratory for a secondary outcome; None when no verdict was recorded."""
+    conclusion = results.get(stem + ".conclusion", {}).get("value")
+    if not conclusion:
+        return None
+    bd = results.get(stem + ".breakdown_mbar", {}).get("value")
+    p = results.get(stem + ".p_value", {})
+    text = t(f"sum.conclusion.{conclusion}", lang, bd="—" if bd is None else f"{bd:.2f}",
+             p="—" if p.get("p_holm") is None else f"{p['p_holm']:.3f}")
+    if results.get(stem + ".role", {}).get("value") == "secondary":
+        text = t("sum.exploratory", lang) + text
+    return text
+
+
 def caveat_for(h: Headline, results: Mapping[str, Mapping[str, Any]], lang: str) -> str:
     """The caveat of one headline, chosen from its own figures (empty when none applies)."""
     r = results[h.key]
     if h.key.startswith("impact.") and h.key.endswith(".att"):
-        stem = h.key[: -len(".att")]
-        conclusion = results.get(stem + ".conclusion", {}).get("value")
-        if not conclusion:
+        text = impact_conclusion_text(h.key[: -len(".att")], results, lang)
+        if text is None:
             return t(h.caveat, lang) if h.caveat else ""
-        bd = results.get(stem + ".breakdown_mbar", {}).get("value")
-        p = results.get(stem + ".p_value", {})
-        text = t(f"sum.conclusion.{conclusion}", lang, bd="—" if bd is None else f"{bd:.2f}",
-                 p="—" if p.get("p_holm") is None else f"{p['p_holm']:.3f}")
-        if results.get(stem + ".role", {}).get("value") == "secondary":
-            text = t("sum.exploratory", lang) + text
         return text
     if h.caveat == "sum.caveat_small_counts":
         # the claim "the interval includes no change" is made only when it does, and for the direction shown
@@ -108,16 +116,41 @@ def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tu
         if r is None or r.get("value") is None:
             continue
         interval = ""
-        if r.get("ci_low") is not None and r.get("ci_high") is not None:
+        has_ci = r.get("ci_low") is not None and r.get("ci_high") is not None
+        if has_ci:
             interval = f"{_fmt(h.fmt, r['ci_low'])} – {_fmt(h.fmt, r['ci_high'])}"
-        rows.append((label_for(h, results, lang), _fmt(h.fmt, r["value"]), interval, caveat_for(h, results, lang)))
+        value = _fmt(h.fmt, r["value"])
+        if lang == "zh" and isinstance(r["value"], (int, float)) and not isinstance(r["value"], bool):
+            value, interval = _zh_value(h, r, value, interval, has_ci)
+        rows.append((label_for(h, results, lang), value, interval, caveat_for(h, results, lang)))
     return rows
+
+
+def _zh_value(h: Headline, r: Mapping[str, Any], value: str, interval: str, has_ci: bool) -> tuple[str, str]:
+    """Chinese conventions (:mod:`evaluation.report.numbers`): an effect on a rate in 百分点 with 提高/下降, a
+    relative change with 增加/下降, a count of 10万 or more in 万."""
+    from .numbers import zh_change, zh_change_interval, zh_number, zh_pp_change
+
+    v = float(r["value"])
+    lo, hi = (float(r["ci_low"]), float(r["ci_high"])) if has_ci else (None, None)
+    if h.key.startswith("impact.") and "%" in h.fmt:
+        return zh_pp_change(v), zh_change_interval(lo * 100, hi * 100, "个百分点") if has_ci else ""
+    if h.key.endswith("yoy_change"):
+        return (zh_change(v * 100, "%", 1, "增加", "下降"),
+                zh_change_interval(lo * 100, hi * 100, "%", 1, "增加", "下降") if has_ci else "")
+    if "{:,.0f}" in h.fmt:
+        return zh_number(round(v)), interval
+    return value, interval
 
 
 def summary_cell(results: Mapping[str, Mapping[str, Any]], lang: str, synthetic: bool, level: float
                  ) -> nbformat.NotebookNode:
-    """A Markdown cell: the summary heading, the notice, and the headline table."""
-    head = [t("sum.title", lang), ""]
+    """A Markdown cell: the prose 摘要 (:mod:`evaluation.report.abstract`), the summary heading, the notice, and
+    the headline table."""
+    from .abstract import abstract_markdown
+
+    prose = abstract_markdown(results, lang, level)
+    head = ([prose, ""] if prose else []) + [t("sum.title", lang), ""]
     if synthetic:
         head += [t("sum.synthetic", lang), ""]
     head += [t("sum.intro", lang, level=f"{level:.0%}"), "",

@@ -1,0 +1,130 @@
+"""The prose 摘要 that opens the report: the main findings in sentences, with their intervals and caveats.
+
+It reads only recorded figures (``results.json``), like the headline table of :mod:`evaluation.report.summary`, and
+writes numbers by the Chinese conventions of :mod:`evaluation.report.numbers` (万/亿, 百分点 for differences of rates,
+提高/下降 for changes). A sentence whose figures a run did not record is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .i18n import t
+from .numbers import zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
+from .summary import impact_conclusion_text
+
+__all__ = ["abstract_paragraphs", "abstract_markdown"]
+
+
+def _num(r: Mapping[str, Any] | None, field: str = "value") -> float | None:
+    if not r:
+        return None
+    v = r.get(field)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+        return None
+    return float(v)
+
+
+def _ci(r) -> tuple[float, float] | None:
+    lo, hi = _num(r, "ci_low"), _num(r, "ci_high")
+    return (lo, hi) if lo is not None and hi is not None else None
+
+
+def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, level: float) -> list[str]:
+    """The 摘要's paragraphs (Markdown text, no heading), in ``lang``."""
+    zh = lang == "zh"
+    lv = f"{level:.0%}"
+    get = results.get
+    out: list[str] = []
+
+    first = []
+    sat = get("survey.satisfaction_index.mean")
+    if _num(sat) is not None and _ci(sat):
+        lo, hi = _ci(sat)
+        first.append(t("abs.satisfaction", lang, level=lv, value=f"{_num(sat):.1f}" + ("分" if zh else ""),
+                       interval=f"{lo:.1f}至{hi:.1f}分" if zh else f"{lo:.1f}–{hi:.1f}"))
+    gap = get("survey.migrant_gap.index")
+    if _num(gap) is not None and _ci(gap):
+        v = _num(gap)
+        lo, hi = sorted(abs(x) for x in _ci(gap)) if _ci(gap)[0] * _ci(gap)[1] > 0 else _ci(gap)
+        first.append(t("abs.gap", lang, direction=t("abs.lower" if v < 0 else "abs.higher", lang),
+                       value=f"{abs(v):.1f}" + ("分" if zh else " points"),
+                       interval=f"{lo:.1f}至{hi:.1f}分" if zh else f"{lo:.1f}–{hi:.1f}"))
+    if first:
+        out.append("".join(first) if zh else " ".join(first))
+
+    items = []
+    for key, outcome, kind in (("impact.satisfaction_index.att", "satisfaction", "points"),
+                               ("impact.on_time_rate.att", "on_time", "pp"),
+                               ("impact.participation_rate.att", "participation", "pp"),
+                               ("impact.log_time_to_close.att", "time_to_close", "log")):
+        r = get(key)
+        v, ci = _num(r), _ci(r)
+        if v is None or ci is None:
+            continue
+        if kind == "points":
+            change, interval = zh_change(v, "分", 2), zh_change_interval(ci[0], ci[1], "分", 2)
+            en = (f"{v:+.2f} points", f"{ci[0]:+.2f} to {ci[1]:+.2f}")
+        elif kind == "pp":
+            change = zh_pp_change(v)
+            interval = zh_change_interval(ci[0] * 100, ci[1] * 100, "个百分点", 1)
+            en = (f"{v * 100:+.1f} percentage points", f"{ci[0] * 100:+.1f} to {ci[1] * 100:+.1f}")
+        else:  # an effect on log hours is a relative change of exp(effect) - 1
+            rel = [math.expm1(x) * 100 for x in (v, *ci)]
+            change = zh_change(rel[0], "%", 1, up="延长", down="缩短")
+            interval = zh_change_interval(rel[1], rel[2], "%", 1, up="延长", down="缩短")
+            en = (f"{rel[0]:+.1f}%", f"{rel[1]:+.1f}% to {rel[2]:+.1f}%")
+        if not zh:
+            change, interval = en
+        note = impact_conclusion_text(key[: -len(".att")], results, lang) or t("sum.caveat_impact", lang)
+        items.append(t("abs.impact_item", lang, outcome=t(f"abs.outcome.{outcome}", lang), change=change,
+                       interval=interval, conclusion=note))
+    if items:
+        out.append(t("abs.impact_lead", lang) + ("；".join(items) + "。" if zh else " " + "; ".join(items) + "."))
+
+    second = []
+    closed, on_time, hours = (get("grid.events_closed.count"), get("grid.on_time_rate.share"),
+                              get("grid.time_to_close.median_hours"))
+    if _num(closed) is not None and _num(on_time) is not None and _num(hours) is not None:
+        ci = _ci(on_time)
+        interval = (f"（区间{zh_percent(ci[0])}至{zh_percent(ci[1])}）" if zh else
+                    f" (interval {ci[0]:.1%}–{ci[1]:.1%})") if ci else ""
+        second.append(t("abs.grid", lang, closed=zh_count(_num(closed)) if zh else f"{_num(closed):,.0f}",
+                        on_time=zh_percent(_num(on_time)), interval=interval, hours=f"{_num(hours):.1f}"))
+    pet = get("petitions.real_estate.yoy_change")
+    if _num(pet) is not None and _ci(pet):
+        lo, hi = _ci(pet)
+        if zh:
+            second.append(t("abs.petitions", lang, change=zh_change(_num(pet) * 100, "%", 1, "增加", "下降"),
+                            interval=zh_change_interval(lo * 100, hi * 100, "%", 1, "增加", "下降")))
+        else:
+            second.append(t("abs.petitions", lang, change=f"{_num(pet):+.1%}", interval=f"{lo:+.1%} to {hi:+.1%}"))
+        if lo < 0 < hi:
+            second.append(t("abs.petitions_caveat", lang))
+    if second:
+        out.append("".join(second) if zh else " ".join(second))
+
+    third = []
+    acts, pt = get("participation.activities.count"), get("participation.attendance.person_times")
+    if _num(acts) is not None and _num(pt) is not None:
+        third.append(t("abs.participation", lang, activities=zh_count(_num(acts)) if zh else f"{_num(acts):,.0f}",
+                       person_times=zh_count(_num(pt)) if zh else f"{_num(pt):,.0f}"))
+    cov = get("service_circle.coverage.share")
+    if _num(cov) is not None:
+        third.append(t("abs.coverage", lang, share=zh_percent(_num(cov))))
+    checked, contra = get("claims.figures.checked"), get("claims.verdict.contradicted")
+    if _num(checked) is not None and _num(contra) is not None:
+        third.append(t("abs.claims", lang, checked=int(_num(checked)), contradicted=int(_num(contra))))
+    if third:
+        out.append("".join(third) if zh else " ".join(third))
+    if out:
+        out.append(t("abs.caveat", lang, level=lv))
+    return out
+
+
+def abstract_markdown(results: Mapping[str, Mapping[str, Any]], lang: str, level: float) -> str:
+    """The 摘要 as Markdown: its heading and paragraphs; empty when the run recorded none of its figures."""
+    paras = abstract_paragraphs(results, lang, level)
+    return "\n\n".join([t("abs.title", lang), *paras]) if paras else ""

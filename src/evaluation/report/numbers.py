@@ -1,0 +1,82 @@
+"""Chinese number conventions for report text: 万/亿, 百分点, 下降/减少, and one precision per kind of figure.
+
+Rules (GB/T 15835-2011 《出版物上数字用法》 and the usage of statistical bulletins, e.g. the 国家统计局 公报):
+
+- a large number is written with 万 or 亿: 515000 -> 51.5万, 1.23e8 -> 1.23亿; exact counts below 10万 keep every
+  digit without separators (16295件), as a reader checks them against the registers;
+- a difference of two rates is in 百分点 (0.052 -> 提高5.2个百分点), never "+5.2%";
+- a change is said with a verb: 提高/增加 for a rise, 下降/减少 for a fall, 持平 for none; the number after the verb
+  has no sign;
+- one precision per kind (:data:`PRECISION`): rates and shares one decimal of a percent, index points one decimal,
+  effects on an index two decimals, hours one decimal, counts whole.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["zh_number", "zh_count", "zh_percent", "zh_points", "zh_change", "zh_pp_change", "zh_interval",
+           "PRECISION"]
+
+PRECISION = {"share": 1, "index": 1, "effect": 2, "hours": 1, "count": 0, "ratio": 2}
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def zh_number(x: float, digits: int = 1) -> str:
+    """A number with 万/亿 when large: 515000 -> 51.5万, 123456789 -> 1.23亿, 16295 -> 16295, 2.5 -> 2.5."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        raise ValueError("no number to write")
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e8:
+        return sign + _trim(f"{a / 1e8:.2f}") + "亿"
+    if a >= 1e5:
+        return sign + _trim(f"{a / 1e4:.{digits}f}") + "万"
+    if float(a).is_integer():
+        return sign + str(int(a))
+    return sign + _trim(f"{a:.{digits}f}")
+
+
+def zh_count(x: float, unit: str = "") -> str:
+    """A count with its unit: 515000, "人" -> 51.5万人; 16295, "件" -> 16295件."""
+    return zh_number(round(x), 1) + unit
+
+
+def zh_percent(share: float, digits: int = PRECISION["share"]) -> str:
+    """A share as a percent: 0.8996 -> 90.0%."""
+    return f"{share * 100:.{digits}f}%"
+
+
+def zh_points(x: float, digits: int = PRECISION["index"], unit: str = "分") -> str:
+    return f"{abs(x):.{digits}f}{unit}"
+
+
+def zh_change(x: float, unit: str = "", digits: int = 1, up: str = "提高", down: str = "下降") -> str:
+    """A change said with a verb: +2.7 -> 提高2.7, -34.5 -> 下降34.5, 0 -> 持平."""
+    if round(x, digits) == 0:
+        return "持平"
+    return (up if x > 0 else down) + f"{abs(x):.{digits}f}" + unit
+
+
+def zh_pp_change(diff: float, digits: int = PRECISION["share"]) -> str:
+    """A difference of two rates in 百分点: 0.052 -> 提高5.2个百分点, -0.013 -> 下降1.3个百分点."""
+    return zh_change(diff * 100, "个百分点", digits)
+
+
+def zh_interval(lo: float, hi: float, fmt) -> str:
+    """An interval as "lo至hi" with each end written by ``fmt`` (a function of one number)."""
+    return f"{fmt(lo)}至{fmt(hi)}"
+
+
+def zh_change_interval(lo: float, hi: float, unit: str = "", digits: int = 1, up: str = "提高",
+                       down: str = "下降") -> str:
+    """The interval of a change in words: (0.033, 0.071) in points -> 提高3.3至7.1个百分点; (-21.3, -11.0) ->
+    下降11.0至21.3; (-57.7, 0.3) -> 下降57.7%至增加0.3% (the verbs given)."""
+    if lo >= 0:
+        return f"{up}{lo:.{digits}f}至{hi:.{digits}f}{unit}"
+    if hi <= 0:
+        return f"{down}{abs(hi):.{digits}f}至{abs(lo):.{digits}f}{unit}"
+    return f"{down}{abs(lo):.{digits}f}{unit}至{up}{hi:.{digits}f}{unit}"

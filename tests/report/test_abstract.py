@@ -1,0 +1,58 @@
+"""The prose 摘要 and the Chinese number conventions it is written with."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation.report.abstract import abstract_markdown, abstract_paragraphs
+from evaluation.report.i18n import latin_codes
+from evaluation.report.numbers import zh_change, zh_change_interval, zh_count, zh_number, zh_percent, zh_pp_change
+
+RESULTS = {
+    "survey.satisfaction_index.mean": {"value": 69.898, "ci_low": 68.638, "ci_high": 71.159, "n": 2150},
+    "survey.migrant_gap.index": {"value": -11.827, "ci_low": -14.181, "ci_high": -9.473},
+    "impact.on_time_rate.att": {"value": 0.0519, "ci_low": 0.0328, "ci_high": 0.0709},
+    "impact.on_time_rate.conclusion": {"value": "clear"},
+    "impact.satisfaction_index.att": {"value": 1.1, "ci_low": -0.86, "ci_high": 3.06},
+    "petitions.real_estate.yoy_change": {"value": -0.3448275862, "ci_low": -0.5766, "ci_high": 0.0033},
+    "grid.events_closed.count": {"value": 16295},
+    "grid.on_time_rate.share": {"value": 0.895, "ci_low": 0.891, "ci_high": 0.90},
+    "grid.time_to_close.median_hours": {"value": 26.31},
+    "participation.activities.count": {"value": 1119},
+    "participation.attendance.person_times": {"value": 515000},
+}
+
+
+def test_number_conventions():
+    assert [zh_number(x) for x in (515000, 16295, 123456789, 2.5, -250000)] == ["51.5万", "16295", "1.23亿", "2.5",
+                                                                              "-25万"]
+    assert zh_count(515000, "人") == "51.5万人" and zh_count(16295, "件") == "16295件"
+    assert zh_pp_change(0.0519) == "提高5.2个百分点" and zh_pp_change(-0.013) == "下降1.3个百分点"
+    assert zh_pp_change(0.0001) == "持平"
+    assert zh_change(-34.48, "%", 1, "增加", "下降") == "下降34.5%"
+    assert zh_percent(0.8996) == "90.0%"
+    assert zh_change_interval(-21.3, -11.0, "%") == "下降11.0至21.3%"
+    assert zh_change_interval(-57.7, 0.3, "%", 1, "增加", "下降") == "下降57.7%至增加0.3%"
+    with pytest.raises(ValueError):
+        zh_number(float("nan"))
+
+
+def test_abstract_sentences_with_intervals_and_caveats():
+    text = abstract_markdown(RESULTS, "zh", 0.95)
+    assert text.startswith("# 摘要")
+    assert "居民满意度指数为69.9分（95%置信区间68.6至71.2分" in text
+    assert "比本地居民低11.8分（区间9.5至14.2分）" in text
+    assert "网格事件按期办结率提高5.2个百分点（区间提高3.3至7.1个百分点），效应明确" in text
+    # no conclusion recorded for the satisfaction effect: the generic caveat, and an interval through zero
+    assert "居民满意度指数提高1.10分（区间下降0.86分至提高3.06分）" in text
+    assert "涉房地产信访件数比上年下降34.5%（区间为下降57.7%至增加0.3%）" in text and "不能据此断言已经下降" in text
+    assert "全年办结网格事件16295件" in text and "参与51.5万人次" in text
+    assert latin_codes(text) == []
+    en = abstract_markdown(RESULTS, "en", 0.95)
+    assert "+5.2 percentage points" in en and "摘要" not in en
+
+
+def test_unrecorded_figures_leave_their_sentences_out():
+    assert abstract_paragraphs({}, "zh", 0.95) == [] and abstract_markdown({}, "zh", 0.95) == ""
+    paras = abstract_paragraphs({"grid.events_closed.count": {"value": 5}}, "zh", 0.95)
+    assert paras == []  # the grid sentence needs its three figures
