@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import html
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -47,7 +46,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -263,36 +261,15 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
 
 def _execute(jobs: list[tuple], workers: int, progress: bool) -> dict[str, dict[str, Any]]:
     """Run the jobs (one per community) in a spawn process pool, or in this process when ``workers`` is 1."""
-    from tqdm.auto import tqdm
+    from .pool import run_pool
+
+    def died(cid: str, e: BaseException) -> dict[str, Any]:
+        return {"community_id": cid, "status": _FAILED, "seconds": float("nan"),
+                "error": f"{type(e).__name__}: {e}", "results": {}, "scanned": []}
 
     # Looked up now, not at import, so a test can put a stand-in (a top-level function) in its place.
-    unit: Callable[..., dict[str, Any]] = globals()["run_profile"]
-    out: dict[str, dict[str, Any]] = {}
-    bar = tqdm(total=len(jobs), desc="profiles", unit="community", disable=not progress)
-
-    def collect(cid: str, get: Callable[[], dict[str, Any]]) -> None:
-        try:
-            res = get()
-        except Exception as e:  # noqa: BLE001 - a worker process that died (killed, out of memory)
-            res = {"community_id": cid, "status": _FAILED, "seconds": float("nan"),
-                   "error": f"{type(e).__name__}: {e}", "results": {}, "scanned": []}
-        out[cid] = res
-        bar.set_postfix_str(f"{cid}: {res['status']}", refresh=False)
-        bar.update(1)
-
-    try:
-        if workers == 1 or len(jobs) == 1:
-            for job in jobs:
-                collect(job[0], lambda job=job: unit(*job))
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-                futures = {pool.submit(unit, *job): job[0] for job in jobs}
-                for fut in as_completed(futures):
-                    collect(futures[fut], fut.result)
-    finally:
-        bar.close()
-    return out
+    return run_pool(globals()["run_profile"], jobs, lambda job: job[0], workers, died, desc="profiles",
+                    unit_name="community", progress=progress)
 
 
 _INDEX_CSS = """
