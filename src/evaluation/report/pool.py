@@ -52,10 +52,20 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
                 collect(key(job), lambda job=job: unit(*job))
         elif jobs:
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=ctx) as pool:
+            pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=ctx)
+            try:
                 futures = {pool.submit(unit, *job): key(job) for job in jobs}
                 for fut in as_completed(futures):
                     collect(futures[fut], fut.result)
+            except BaseException:
+                # Interrupted (Ctrl-C, SIGTERM made KeyboardInterrupt): do not wait minutes for running jobs to end.
+                # A kernel whose worker is gone exits on its own (ipykernel polls its parent).
+                processes = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in processes:
+                    proc.terminate()
+                raise
+            pool.shutdown()
     finally:
         bar.close()
     return out
