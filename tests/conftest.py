@@ -65,10 +65,27 @@ def mini_district(tmp_path: Path) -> Path:
     return write_tables(tmp_path / "district", mini_tables())
 
 
+TEST_SALT = "test-salt-not-secret"
+
+
+@pytest.fixture(scope="session")
+def bundled_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled district, loaded and validated once per test session, as the Parquet snapshot ``jinlin profiles``
+    gives its kernels (:func:`evaluation.report.profiles.write_snapshot`: typed tables, no personal or free-text
+    column). A notebook test that reads it skips the ~6 s of parsing the CSV exports in its kernel."""
+    from evaluation.data import load_district
+    from evaluation.report.profiles import write_snapshot
+
+    with pytest.MonkeyPatch.context() as mp:  # a session fixture starts before the per-test salt below
+        mp.setenv("JINLIN_SALT", TEST_SALT)
+        district = load_district(ROOT / "data" / "synthetic")
+        return write_snapshot(district, tmp_path_factory.mktemp("bundled-snapshot"))
+
+
 @pytest.fixture(autouse=True)
 def _salt(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests never touch the user's salt file.
-    monkeypatch.setenv("JINLIN_SALT", "test-salt-not-secret")
+    monkeypatch.setenv("JINLIN_SALT", TEST_SALT)
 
 
 def run_notebook(notebook: Path, out: Path, **params) -> tuple[dict, str]:
