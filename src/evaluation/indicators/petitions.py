@@ -26,7 +26,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from scipy import stats
 
 from ._common import DISTRICT, as_datetime, as_number, cutoff_of, default_cutoff, in_memory, in_year, \
@@ -276,7 +277,7 @@ def fit_its(series: pd.DataFrame, intervention, family: Literal["poisson", "quas
     X = its_design(series, intervention, harmonics)
     y = series["count"].to_numpy(dtype="float64")
     off = np.log(series["exposure"].to_numpy(dtype="float64"))
-    res = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit(
+    res = GLM(y, X, family=families.Poisson(), offset=off).fit(
         scale="X2" if family == "quasipoisson" else None, tol=1e-13, maxiter=100)
     est, se = res.params.to_numpy(), res.bse.to_numpy()
     df = len(y) - X.shape[1]
