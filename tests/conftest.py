@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_configure(config: pytest.Config) -> None:
     """Remembered validation verdicts go to the run's own temporary folder, not the user's ~/.cache (notebook kernels
     inherit the variable)."""
-    import os
     import tempfile
 
     os.environ.setdefault("JINLIN_VALIDATION_CACHE", tempfile.mkdtemp(prefix="jinlin-validated-"))
@@ -88,18 +88,25 @@ def _salt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JINLIN_SALT", TEST_SALT)
 
 
-def run_notebook(notebook: Path, out: Path, **params) -> tuple[dict, str]:
+def run_notebook(notebook: Path, out: Path, snapshot: Path | None = None, **params) -> tuple[dict, str]:
     """Execute ``notebook`` with papermill into ``out``; return its records and its outputs (the report, not the
-    code) as JSON text."""
+    code) as JSON text.
+
+    With ``snapshot`` (:func:`bundled_snapshot`) the kernel reads the bundled district from it, as the kernels of
+    ``jinlin run`` do, while ``data_dir`` stays the bundled folder (truth.json, submissions)."""
     import json
 
     import nbformat
     import papermill as pm
 
+    from evaluation.data.loader import SNAPSHOT_ENV
     from evaluation.report.record import read_records
 
-    pm.execute_notebook(str(notebook), str(out), kernel_name="python3", parameters=params, progress_bar=False,
-                        execution_timeout=600, cwd=str(ROOT))
+    with pytest.MonkeyPatch.context() as mp:  # the kernel inherits the environment when it starts
+        if snapshot is not None:
+            mp.setenv(SNAPSHOT_ENV, f"{(ROOT / 'data' / 'synthetic').resolve()}{os.pathsep}{snapshot}")
+        pm.execute_notebook(str(notebook), str(out), kernel_name="python3", parameters=params, progress_bar=False,
+                            execution_timeout=600, cwd=str(ROOT))
     nb = nbformat.read(out, as_version=4)
     shown = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     return read_records([nb]), json.dumps(shown, ensure_ascii=False)
