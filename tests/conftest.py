@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -88,6 +90,18 @@ def _salt(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JINLIN_SALT", TEST_SALT)
 
 
+@contextlib.contextmanager
+def reading_snapshot(snapshot: Path | None) -> Iterator[None]:
+    """Kernels started inside read the bundled district from ``snapshot`` (none: from its folder), as in
+    ``jinlin run``; a kernel inherits the environment when it starts."""
+    from evaluation.data.loader import SNAPSHOT_ENV
+
+    with pytest.MonkeyPatch.context() as mp:
+        if snapshot is not None:
+            mp.setenv(SNAPSHOT_ENV, f"{(ROOT / 'data' / 'synthetic').resolve()}{os.pathsep}{snapshot}")
+        yield
+
+
 def run_notebook(notebook: Path, out: Path, snapshot: Path | None = None, **params) -> tuple[dict, str]:
     """Execute ``notebook`` with papermill into ``out``; return its records and its outputs (the report, not the
     code) as JSON text.
@@ -99,12 +113,9 @@ def run_notebook(notebook: Path, out: Path, snapshot: Path | None = None, **para
     import nbformat
     import papermill as pm
 
-    from evaluation.data.loader import SNAPSHOT_ENV
     from evaluation.report.record import read_records
 
-    with pytest.MonkeyPatch.context() as mp:  # the kernel inherits the environment when it starts
-        if snapshot is not None:
-            mp.setenv(SNAPSHOT_ENV, f"{(ROOT / 'data' / 'synthetic').resolve()}{os.pathsep}{snapshot}")
+    with reading_snapshot(snapshot):
         pm.execute_notebook(str(notebook), str(out), kernel_name="python3", parameters=params, progress_bar=False,
                             execution_timeout=600, cwd=str(ROOT))
     nb = nbformat.read(out, as_version=4)
