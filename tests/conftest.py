@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_configure(config: pytest.Config) -> None:
     """Remembered validation verdicts go to the run's own temporary folder, not the user's ~/.cache (notebook kernels
     inherit the variable)."""
-    import os
     import tempfile
 
     os.environ.setdefault("JINLIN_VALIDATION_CACHE", tempfile.mkdtemp(prefix="jinlin-validated-"))
@@ -65,15 +67,47 @@ def mini_district(tmp_path: Path) -> Path:
     return write_tables(tmp_path / "district", mini_tables())
 
 
+TEST_SALT = "test-salt-not-secret"
+
+
+@pytest.fixture(scope="session")
+def bundled_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled district, loaded and validated once per test session, as the Parquet snapshot ``jinlin profiles``
+    gives its kernels (:func:`evaluation.report.profiles.write_snapshot`: typed tables, no personal or free-text
+    column). A notebook test that reads it skips the ~6 s of parsing the CSV exports in its kernel."""
+    from evaluation.data import load_district
+    from evaluation.report.profiles import write_snapshot
+
+    with pytest.MonkeyPatch.context() as mp:  # a session fixture starts before the per-test salt below
+        mp.setenv("JINLIN_SALT", TEST_SALT)
+        district = load_district(ROOT / "data" / "synthetic")
+        return write_snapshot(district, tmp_path_factory.mktemp("bundled-snapshot"))
+
+
 @pytest.fixture(autouse=True)
 def _salt(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests never touch the user's salt file.
-    monkeypatch.setenv("JINLIN_SALT", "test-salt-not-secret")
+    monkeypatch.setenv("JINLIN_SALT", TEST_SALT)
 
 
-def run_notebook(notebook: Path, out: Path, **params) -> tuple[dict, str]:
+@contextlib.contextmanager
+def reading_snapshot(snapshot: Path | None) -> Iterator[None]:
+    """Kernels started inside read the bundled district from ``snapshot`` (none: from its folder), as in
+    ``jinlin run``; a kernel inherits the environment when it starts."""
+    from evaluation.data.loader import SNAPSHOT_ENV
+
+    with pytest.MonkeyPatch.context() as mp:
+        if snapshot is not None:
+            mp.setenv(SNAPSHOT_ENV, f"{(ROOT / 'data' / 'synthetic').resolve()}{os.pathsep}{snapshot}")
+        yield
+
+
+def run_notebook(notebook: Path, out: Path, snapshot: Path | None = None, **params) -> tuple[dict, str]:
     """Execute ``notebook`` with papermill into ``out``; return its records and its outputs (the report, not the
-    code) as JSON text."""
+    code) as JSON text.
+
+    With ``snapshot`` (:func:`bundled_snapshot`) the kernel reads the bundled district from it, as the kernels of
+    ``jinlin run`` do, while ``data_dir`` stays the bundled folder (truth.json, submissions)."""
     import json
 
     import nbformat
@@ -81,8 +115,9 @@ def run_notebook(notebook: Path, out: Path, **params) -> tuple[dict, str]:
 
     from evaluation.report.record import read_records
 
-    pm.execute_notebook(str(notebook), str(out), kernel_name="python3", parameters=params, progress_bar=False,
-                        execution_timeout=600, cwd=str(ROOT))
+    with reading_snapshot(snapshot):
+        pm.execute_notebook(str(notebook), str(out), kernel_name="python3", parameters=params, progress_bar=False,
+                            execution_timeout=600, cwd=str(ROOT))
     nb = nbformat.read(out, as_version=4)
     shown = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     return read_records([nb]), json.dumps(shown, ensure_ascii=False)

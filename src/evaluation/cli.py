@@ -82,7 +82,8 @@ def _overrides(items: list[str] | None) -> dict:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .report.runner import run
 
-    result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True))
+    result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True),
+                 workers=args.workers)
     print(f"report written to {result.out_dir}/ (report.html, results.json, manifest.json; "
           f"{len(result.results)} recorded figures)")
     return 0
@@ -246,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "reports/<paramset>+<key=value…>/, and leaves reports/<paramset>/ alone.")
     p.add_argument("--params", default="params/default.yaml", metavar="FILE",
                    help="parameter file (default params/default.yaml); the report folder is named after it")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="notebooks 00–40 run at the same time in up to N kernels (default 2); the report is the same "
+                        "for any N")
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                    help="override one parameter, e.g. -p language=en (repeatable)")
     p.set_defaults(func=_cmd_run)

@@ -43,9 +43,10 @@ def test_parameters_cell_declares_community_id():
 
 
 @pytest.mark.notebook
-def test_profile_of_one_bundled_community_matches_a_recount(tmp_path):
+def test_profile_of_one_bundled_community_matches_a_recount(tmp_path, bundled_snapshot):
     cid, year = "C05", 2024
-    rec, text = _run(tmp_path, {"community_id": cid, "language": "en"})
+    # on the snapshot, as `jinlin profiles` runs it; the recount below reads the raw files
+    rec, text = _run(tmp_path, {"community_id": cid, "language": "en", "data_dir": str(bundled_snapshot)})
     assert rec["profile.community_id"]["value"] == cid
     ev = pd.read_parquet(BUNDLED / "grid_events.parquet")
     for c in ("reported_at", "deadline_at", "closed_at"):

@@ -22,8 +22,9 @@ def _run(tmp: Path, name: str, **params) -> tuple[dict, str]:
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    return _run(tmp_path_factory.mktemp("nb10"), "default")
+def default_run(tmp_path_factory, bundled_snapshot):
+    # the bundled district read from the session's snapshot, as `jinlin run` gives it to this notebook
+    return run_notebook(NB, tmp_path_factory.mktemp("nb10") / "default.ipynb", snapshot=bundled_snapshot)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import reading_snapshot
 
 from evaluation.impact.summary import decide
 from evaluation.report.record import read_records
@@ -19,14 +20,15 @@ SYNTH_OUTCOMES = ["satisfaction_index", "on_time_rate"]
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory) -> nbformat.NotebookNode:
+def executed(tmp_path_factory, bundled_snapshot) -> nbformat.NotebookNode:
     import papermill as pm
 
     out = tmp_path_factory.mktemp("nb40") / "40.ipynb"
-    pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name="python3", progress_bar=False, execution_timeout=600,
-                        cwd=str(ROOT),
-                        parameters={"language": "en", "n_boot": 99, "outcomes": OUTCOMES, "seed": 7,
-                                    "synth_outcomes": SYNTH_OUTCOMES})
+    with reading_snapshot(bundled_snapshot):  # as `jinlin run` gives this notebook the district
+        pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name="python3", progress_bar=False,
+                            execution_timeout=600, cwd=str(ROOT),
+                            parameters={"language": "en", "n_boot": 99, "outcomes": OUTCOMES, "seed": 7,
+                                        "synth_outcomes": SYNTH_OUTCOMES})
     return nbformat.read(out, as_version=4)
 
 

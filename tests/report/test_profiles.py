@@ -181,6 +181,49 @@ def test_worker_scan_fails_a_community_whose_outputs_hold_personal_data(tmp_path
     leak = run_profile("C02", {}, str(out), "t", "zh", 60, frozenset({"张三丰"}), notebook=str(nb))
     assert leak["status"] == "failed" and "personal data" in leak["error"] and "张三丰" not in leak["error"]
     assert not (out / "C02.html").exists() and not (out / "C02.ipynb").exists()
+    profiles_mod.close_warm_kernel()  # run_profile kept its kernel in this process
+
+
+def _leftover_notebook(path: Path) -> Path:
+    """A profile that shows whether a variable of an earlier profile is still defined, and defines one."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("community_id = None", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("from evaluation.report import record\n"
+                                          "record('profile.leftover', 'earlier' in dir())\n"
+                                          "earlier = community_id")]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_a_reused_kernel_starts_each_profile_from_an_empty_namespace(tmp_path):
+    nb = _leftover_notebook(tmp_path / "leftover.ipynb")
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        first = run_profile("C01", {}, str(out), "t", "en", 60, notebook=str(nb))
+        km = profiles_mod._WARM["km"]
+        second = run_profile("C02", {}, str(out), "t", "en", 60, notebook=str(nb))
+        assert profiles_mod._WARM["km"] is km and km.has_kernel  # the same kernel ran both
+    finally:
+        profiles_mod.close_warm_kernel()
+    assert first["status"] == second["status"] == "ok"
+    assert first["results"]["profile.leftover"]["value"] is False
+    assert second["results"]["profile.leftover"]["value"] is False
+
+
+@pytest.mark.notebook
+def test_profiles_in_a_reused_kernel_match_those_in_a_fresh_one(tmp_path):
+    params = _params(tmp_path)
+    # C03 runs after C01 and C02 in the same kernel, then alone in a new one
+    warm = profiles(params, workers=1, out_root=tmp_path / "warm", progress=False)
+    fresh = profiles(params, workers=1, out_root=tmp_path / "fresh", progress=False, communities=["C03"])
+    assert [o.status for o in warm.outcomes] == ["ok", "ok", "ok"] and fresh.ok
+    assert dict(warm.outcomes[2].results) == dict(fresh.outcomes[0].results)
+    assert profiles_mod._WARM.get("km") is None  # profiles() shut its kernel down
 
 
 def _snapshot_spy(community_id, parameters, out_dir, *rest):

@@ -24,7 +24,8 @@ def test_run_publishes_report_and_is_byte_identical(tmp_path):
     folder = write_tables(tmp_path / "d", mini_tables())
     params = _params(tmp_path, folder)
     a = run(params, out_root=tmp_path / "a")
-    b = run(params, out_root=tmp_path / "b")
+    # the second run executes notebooks 00–40 at the same time: the report must not depend on it
+    b = run(params, out_root=tmp_path / "b", workers=2)
     for name in ("report.html", "results.json", "manifest.json", "00_data_quality.ipynb"):
         assert (a.out_dir / name).exists()
     assert (a.out_dir / "results.json").read_bytes() == (b.out_dir / "results.json").read_bytes()
@@ -36,10 +37,18 @@ def test_run_publishes_report_and_is_byte_identical(tmp_path):
     assert "<nav class=\"toc\">" in html and "http" not in html.split("<body>")[0]
 
 
+def test_workers_below_one_are_refused_before_anything_runs(tmp_path):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    with pytest.raises(JinlinError, match="workers must be at least 1"):
+        run(_params(tmp_path, folder), out_root=tmp_path / "r", workers=0)
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.notebook
 def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
     folder = write_tables(tmp_path / "d", mini_tables())
-    params = _params(tmp_path, folder)
+    # one notebook makes a previous report as well as all of them: what is tested is what a failure leaves
+    params = _params(tmp_path, folder, notebooks=["00_data_quality"])
     good = run(params, out_root=tmp_path / "r")
     before = (good.out_dir / "results.json").read_bytes()
     # A notebook failure: the survey's planned sample size parameter is valid, but break the data after validation
@@ -91,7 +100,8 @@ def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
     import evaluation.report.runner as runner
 
     folder = write_tables(tmp_path / "d", mini_tables())
-    params = _params(tmp_path, folder)
+    # one notebook makes a previous report as well as all of them: what is tested is what a failure leaves
+    params = _params(tmp_path, folder, notebooks=["00_data_quality"])
     good = run(params, out_root=tmp_path / "r")
     before = (good.out_dir / "report.html").read_bytes()
 

@@ -41,9 +41,11 @@ from .schemas import check_table, coerce_table
 from .stream import StreamReport, validate_stream
 from .validate import cross_table_problems
 
-__all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE"]
+__all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE", "SNAPSHOT_ENV"]
 
 METADATA_FILE = "dataset.yaml"
+# Set by `jinlin run` for the kernels of one run: "<district folder>" + os.pathsep + "<snapshot folder>".
+SNAPSHOT_ENV = "JINLIN_DISTRICT_SNAPSHOT"
 # Files a district folder may hold besides the tables.
 _SIDE_FILES = {METADATA_FILE, "readme.md", "truth.json", "claims.yaml"}
 # A CSV this large is validated by streaming before it is read into memory.
@@ -296,7 +298,31 @@ def load_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
 
     ``lazy_rows`` and ``tables`` as :func:`read_district` (``tables`` loads only the tables an analysis needs).
     """
-    district, problems = read_district(folder, salt, lazy_rows=lazy_rows, tables=tables)
+    snapshot = _run_snapshot(folder) if salt is None else None
+    district, problems = read_district(snapshot or folder, salt, lazy_rows=lazy_rows, tables=tables)
     if district is None:
-        raise DataValidationError(problems, str(folder))
+        raise DataValidationError(problems, str(snapshot or folder))
     return district
+
+
+def _run_snapshot(folder: str | Path) -> Path | None:
+    """The Parquet snapshot of ``folder`` that the running ``jinlin run`` made, if this kernel was given one.
+
+    ``jinlin run`` validates the district once, writes its typed tables (no personal or free-text column) to a
+    private temporary folder (:func:`evaluation.report.profiles.write_snapshot`) and names it in
+    :data:`SNAPSHOT_ENV` for the kernels of the notebooks that read only those tables, so that each one reads
+    Parquet instead of parsing the exports again. Only that exact folder is redirected; anything else, or a snapshot
+    no longer there, reads the folder itself.
+    """
+    import os
+
+    spec = os.environ.get(SNAPSHOT_ENV, "")
+    of, sep, at = spec.partition(os.pathsep)
+    if not sep or not of or not at:
+        return None
+    try:
+        same = Path(folder).resolve() == Path(of).resolve()
+    except OSError:
+        return None
+    snapshot = Path(at)
+    return snapshot if same and (snapshot / METADATA_FILE).is_file() else None

@@ -47,7 +47,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from scipy import optimize, special, stats
 
 __all__ = ["ITSResult", "interrupted_time_series", "fourier_terms"]
@@ -231,22 +232,22 @@ def interrupted_time_series(
     fit_kw = dict(tol=1e-13, maxiter=200)
     if family == "negbin":
         # alternate theta | beta and beta | theta to the joint MLE, as glm.nb does
-        mu = sm.GLM(y, x, family=sm.families.Poisson(), offset=off).fit(**fit_kw).mu
+        mu = GLM(y, x, family=families.Poisson(), offset=off).fit(**fit_kw).mu
         theta = _nb_theta_mle(y, mu)
         for _ in range(100):
-            res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=1 / theta), offset=off).fit(**fit_kw)
+            res = GLM(y, x, family=families.NegativeBinomial(alpha=1 / theta), offset=off).fit(**fit_kw)
             new_theta = _nb_theta_mle(y, res.mu)
             if abs(new_theta - theta) < 1e-10 * theta:
                 theta = new_theta
                 break
             theta = new_theta
-        res = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=1 / theta), offset=off).fit(**fit_kw)
+        res = GLM(y, x, family=families.NegativeBinomial(alpha=1 / theta), offset=off).fit(**fit_kw)
         dispersion = 1.0
     elif family == "quasipoisson":
-        res = sm.GLM(y, x, family=sm.families.Poisson(), offset=off).fit(scale="X2", **fit_kw)
+        res = GLM(y, x, family=families.Poisson(), offset=off).fit(scale="X2", **fit_kw)
         dispersion = float(res.scale)
     else:
-        res = sm.GLM(y, x, family=sm.families.Poisson(), offset=off).fit(**fit_kw)
+        res = GLM(y, x, family=families.Poisson(), offset=off).fit(**fit_kw)
         dispersion = 1.0
     n_obs = len(y)
     if cov_type == "newey_west":

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 from scipy import stats
 
 __all__ = ["TWFEResult", "twfe", "twfe_event_study", "treatment_indicator"]
@@ -84,7 +84,7 @@ def _fit(data, outcome, unit, time, regressors, cluster):
     z = np.column_stack([d[outcome].to_numpy(dtype=float), regressors.to_numpy(dtype=float)])
     zt = _demean(z, uc, tc)
     x = pd.DataFrame(zt[:, 1:], columns=regressors.columns)
-    res = sm.OLS(zt[:, 0], x).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False})
+    res = OLS(zt[:, 0], x).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False})
     n, G = len(d), int(groups.max() + 1)
     # regressors + intercept + period dummies; unit dummies are nested in the clusters and not counted
     k_nested = regressors.shape[1] + 1 + (tc.max())

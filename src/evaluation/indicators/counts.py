@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special, stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 __all__ = ["NBFit", "design_matrix", "fit_negative_binomial", "predict_group_means"]
 
@@ -120,7 +121,7 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
     X, levels = design_matrix(data, factors, reference)
     off = None if offset is None else pd.to_numeric(data[offset]).to_numpy(dtype="float64")
     # Poisson start values, then the joint ML of (beta, alpha); Newton converges in a few steps from there.
-    pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit()
+    pois = GLM(y, X, family=families.Poisson(), offset=off).fit()
     mu0 = pois.fittedvalues
     alpha0 = max(float(np.sum(((y - mu0) ** 2 - y) / mu0 ** 2) / len(y)), 0.05)
     nb = NegativeBinomial(y, X, loglike_method="nb2", offset=off)
@@ -129,7 +130,7 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
     alpha = float(res.params.iloc[-1] if hasattr(res.params, "iloc") else res.params[-1])
     if not alpha > 0:
         raise ValueError("no overdispersion: the NB2 dispersion estimate is not positive; use a Poisson model")
-    glm = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=off).fit(
+    glm = GLM(y, X, family=families.NegativeBinomial(alpha=alpha), offset=off).fit(
         start_params=np.asarray(res.params)[:-1], tol=1e-13, maxiter=200)
     theta = 1.0 / alpha
     theta_se = float(np.sqrt(1.0 / _theta_info(theta, np.asarray(glm.fittedvalues), y)))

@@ -51,11 +51,15 @@ from .html import render_html
 from .summary import summary_cell
 from .record import read_records, results_json
 
-__all__ = ["RunResult", "run", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock",
+__all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock",
            "publish_folder", "interruptible", "git_commit", "package_versions", "manifest_checksum", "clean_stale",
            "check_writable", "quarantine", "mask_message"]
 
 KERNEL = "python3"
+# Notebooks that read the export files themselves, not only the typed tables: 00 reports on the files (formats,
+# encodings, recoded values, warnings), 50 cites their hashes. They load the district folder; the others read the
+# run's Parquet snapshot of it (see run()).
+RAW_DATA_NOTEBOOKS = frozenset({"00_data_quality", "50_award_claims"})
 # Parameters the runner supplies itself (not from the parameter file): the figures recorded by earlier notebooks.
 RUNNER_PARAMETERS = ("prior_results",)
 
@@ -179,49 +183,150 @@ def interruptible() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
-                      progress: Callable[[str], None] | None = None) -> dict[str, float]:
-    """Execute ``names`` in order into ``out_dir``; raise :class:`RunFailed` naming the failed notebook."""
+def execute_notebook(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int,
+                     snapshot: str | None = None) -> dict[str, Any]:
+    """Execute one notebook into ``out_dir`` (one retry of a kernel that failed to start); never raises but for
+    an interruption or a :class:`JinlinError`.
+
+    The unit of work of :func:`execute_notebooks`, in this process or in a worker of its pool. Returns ``name``,
+    ``status`` (``ok`` | ``failed``), ``seconds``, ``error`` (the message :class:`RunFailed` will carry) and
+    ``retried`` (whether the kernel start was retried). ``snapshot`` (the value of
+    :data:`evaluation.data.loader.SNAPSHOT_ENV`) is put in the kernel's environment, and only in this one's.
+    """
+    with _snapshot_env(snapshot):
+        return _execute_one(name, inject, out_dir, execution_timeout)
+
+
+@contextlib.contextmanager
+def _snapshot_env(snapshot: str | None) -> Iterator[None]:
+    # A kernel inherits the environment when it starts; this process starts one kernel at a time.
+    from ..data.loader import SNAPSHOT_ENV
+
+    before = os.environ.pop(SNAPSHOT_ENV, None)
+    if snapshot:
+        os.environ[SNAPSHOT_ENV] = snapshot
+    try:
+        yield
+    finally:
+        os.environ.pop(SNAPSHOT_ENV, None)
+        if before is not None:
+            os.environ[SNAPSHOT_ENV] = before
+
+
+def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int) -> dict[str, Any]:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    src = NOTEBOOKS_DIR / f"{name}.ipynb"
+    dst = Path(out_dir) / f"{name}.ipynb"
+    t0 = time.perf_counter()
+    retried = None
+    for attempt in (1, 2):
+        try:
+            pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
+                                execution_timeout=execution_timeout, start_timeout=120,
+                                progress_bar=False, cwd=str(NOTEBOOKS_DIR), log_output=False)
+            break
+        except PapermillExecutionError as e:
+            return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
+                    "retried": retried,
+                    "error": f"notebook {name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
+                             f"the executed notebook, with the error marked, is {dst}"}
+        except (KeyboardInterrupt, JinlinError):
+            raise
+        except Exception as e:  # a kernel that did not start; papermill raises several types here
+            if attempt == 2:
+                return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
+                        "retried": retried,
+                        "error": f"the kernel for {name} failed twice to start or died: {type(e).__name__}: {e}"
+                                 f"\nthe partial notebook is {dst}"}
+            retried = type(e).__name__
+    return {"name": name, "status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None,
+            "retried": retried}
+
+
+def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
+                      progress: Callable[[str], None] | None = None, workers: int = 1,
+                      snapshot: Path | None = None) -> dict[str, float]:
+    """Execute ``names`` into ``out_dir``; raise :class:`RunFailed` naming the failed notebook.
+
+    A notebook that declares ``prior_results`` (50) needs the figures of every notebook before it, so it starts
+    once they have all finished. The notebooks between two such barriers do not depend on each other (00–40):
+    with ``workers`` > 1 they run at the same time in a process pool (:func:`evaluation.report.pool.run_pool`),
+    each in its own kernel. Every notebook gets exactly the parameters a sequential run gives it and writes its own
+    file, and the results are read back in run order, so ``results.json`` is the same byte for byte. When several
+    fail, the first in run order is the one reported.
+
+    With ``snapshot`` (a Parquet snapshot of the district, :func:`evaluation.report.profiles.write_snapshot`), or
+    one named in :data:`evaluation.data.loader.SNAPSHOT_ENV` as :func:`run` does, every notebook but
+    :data:`RAW_DATA_NOTEBOOKS` loads it in place of ``data_dir`` (its parameters are unchanged).
+    """
+    if workers < 1:
+        raise JinlinError(f"workers must be at least 1 (got {workers})")
     values = params.model_dump()
     timings: dict[str, float] = {}
-    for i, name in enumerate(names, 1):
-        src = NOTEBOOKS_DIR / f"{name}.ipynb"
-        declared = notebook_parameters(src)
-        inject = {k: values[k] for k in declared if k in values}
-        dst = out_dir / f"{name}.ipynb"
-        if "prior_results" in declared:
-            done = [nbformat.read(out_dir / f"{n}.ipynb", as_version=4) for n in names[: i - 1]]
+    declared = {name: notebook_parameters(NOTEBOOKS_DIR / f"{name}.ipynb") for name in names}
+    from ..data.loader import SNAPSHOT_ENV
+
+    redirect = (f"{resolve(params.data_dir)}{os.pathsep}{snapshot}" if snapshot is not None
+                else os.environ.get(SNAPSHOT_ENV) or None)
+
+    def snap(name: str) -> str | None:
+        return None if name in RAW_DATA_NOTEBOOKS else redirect
+
+    def inject_for(i: int, name: str) -> dict[str, Any]:
+        inject = {k: values[k] for k in declared[name] if k in values}
+        if "prior_results" in declared[name]:
+            done = [nbformat.read(out_dir / f"{n}.ipynb", as_version=4) for n in names[:i]]
             prior = out_dir / "_prior_results.json"
             prior.write_text(results_json(read_records(done)), encoding="utf-8")
             inject["prior_results"] = str(prior)
+        return inject
+
+    # batches of notebooks that may run together: a notebook reading prior results starts a batch of its own
+    batches: list[list[int]] = []
+    for i, name in enumerate(names):
+        if not batches or "prior_results" in declared[name] or "prior_results" in declared[names[batches[-1][0]]]:
+            batches.append([i])
+        else:
+            batches[-1].append(i)
+
+    def report(i: int, res: dict[str, Any]) -> None:
+        timings[names[i]] = res["seconds"]
+        if progress and res["retried"]:
+            progress(f"    kernel start failed ({res['retried']}); retried once")
+        if res["status"] != "ok":
+            raise RunFailed(res["error"])
         if progress:
-            progress(f"[{i}/{len(names)}] {name} …")
-        t0 = time.perf_counter()
-        for attempt in (1, 2):
-            try:
-                pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
-                                    execution_timeout=params.execution_timeout, start_timeout=120,
-                                    progress_bar=False, cwd=str(NOTEBOOKS_DIR), log_output=False)
-                break
-            except PapermillExecutionError as e:
-                raise RunFailed(
-                    f"notebook {name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
-                    f"the executed notebook, with the error marked, is {dst}") from None
-            except (KeyboardInterrupt, JinlinError):
-                raise
-            except Exception as e:  # a kernel that did not start; papermill raises several types here
-                if attempt == 2:
-                    raise RunFailed(f"the kernel for {name} failed twice to start or died: {type(e).__name__}: {e}"
-                                    f"\nthe partial notebook is {dst}") from None
+            progress(f"    done in {res['seconds']:.1f} s")
+
+    for batch in batches:
+        if workers == 1 or len(batch) == 1:
+            for i in batch:
                 if progress:
-                    progress(f"    kernel start failed ({type(e).__name__}); retrying once")
-        timings[name] = round(time.perf_counter() - t0, 3)
+                    progress(f"[{i + 1}/{len(names)}] {names[i]} …")
+                report(i, execute_notebook(names[i], inject_for(i, names[i]), str(out_dir),
+                                           params.execution_timeout, snap(names[i])))
+            continue
+        from .pool import run_pool
+
         if progress:
-            progress(f"    done in {timings[name]:.1f} s")
-    return timings
+            progress(f"[{batch[0] + 1}–{batch[-1] + 1}/{len(names)}] {', '.join(names[i] for i in batch)}"
+                     f" on {min(workers, len(batch))} workers …")
+        jobs = [(names[i], inject_for(i, names[i]), str(out_dir), params.execution_timeout, snap(names[i]))
+                for i in batch]
+
+        def died(name: str, e: BaseException) -> dict[str, Any]:
+            return {"name": name, "status": "failed", "seconds": float("nan"), "retried": None,
+                    "error": f"the worker running {name} died: {type(e).__name__}: {e}"}
+
+        done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died, desc="notebooks",
+                        unit_name="notebook", in_process_when_single=False)
+        for i in batch:  # in run order: the first failure in that order is the one reported
+            if progress:
+                progress(f"  {names[i]}:")
+            report(i, done[names[i]])
+    return {n: timings[n] for n in names}
 
 
 def git_commit() -> dict[str, Any]:
@@ -420,15 +525,19 @@ def quarantine(tmp: Path, failed: Path, known_values: frozenset[str]) -> list[st
 
 def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None = None,
         out_root: Path | None = None, progress: Callable[[str], None] | None = None,
-        name: str | None = None) -> RunResult:
+        name: str | None = None, workers: int = 1) -> RunResult:
     """Run a parameter set end to end and publish ``reports/<run>/``; see the module docstring.
 
     ``<run>`` is ``name`` if given, else the parameter set's name with the overrides appended
     (:func:`evaluation.params.run_name`), so an override run never replaces the report of its parameter set.
+    ``workers`` kernels run the independent notebooks at the same time (:func:`execute_notebooks`); the report is
+    the same whatever their number.
     """
     from datetime import datetime, timezone
 
     overrides = dict(overrides or {})
+    if workers < 1:
+        raise JinlinError(f"workers must be at least 1 (got {workers})")
     params, paramset = load_params(params_file, overrides)
     folder_name = check_run_name(name, "report folder name") if name else run_name(paramset, overrides)
     out_root = out_root or REPORTS_DIR
@@ -445,8 +554,17 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
         tmp = out_root / f".{folder_name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        snapshot: Path | None = None
         try:
-            timings = execute_notebooks(params.notebook_list(), params, tmp, progress)
+            # passed only when it matters, so a stand-in with the original four parameters still fits
+            extra: dict[str, Any] = {"workers": workers} if workers != 1 else {}
+            redirect = None
+            if any(n not in RAW_DATA_NOTEBOOKS for n in params.notebook_list()):
+                snapshot = _write_run_snapshot(district)
+                redirect = f"{data_dir}{os.pathsep}{snapshot}"
+            # the snapshot goes by the environment, which execute_notebooks hands on to its kernels
+            with _snapshot_env(redirect):
+                timings = execute_notebooks(params.notebook_list(), params, tmp, progress, **extra)
             (tmp / "_prior_results.json").unlink(missing_ok=True)
             nbs = [nbformat.read(tmp / f"{n}.ipynb", as_version=4) for n in params.notebook_list()]
             records = read_records(nbs)
@@ -483,9 +601,29 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
                                        f"fix: free disk space or check the permissions of {out_root}, then run again")
                                 ) from None
             raise
+        finally:
+            if snapshot is not None:
+                shutil.rmtree(snapshot, ignore_errors=True)
         publish_folder(tmp, final)
         _discard(failed)
     return RunResult(final, records, timings)
+
+
+def _write_run_snapshot(district: District) -> Path:
+    """The district validated by this run as a Parquet snapshot in a private temporary folder (mode 700).
+
+    The design of ``jinlin profiles``: typed, validated, pseudonymised tables without any personal or free-text
+    column, outside ``reports/``, deleted at the end of the run (or by the next run when this one was killed).
+    Each kernel then reads Parquet (about 2 s on the bundled district) instead of parsing the exports (about 6 s).
+    """
+    from .profiles import make_snapshot_dir, write_snapshot
+
+    folder = make_snapshot_dir()
+    try:
+        return write_snapshot(district, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _preflight(params: RunParams) -> None:

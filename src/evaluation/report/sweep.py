@@ -30,13 +30,11 @@ import fnmatch
 import itertools
 import json
 import math
-import multiprocessing
 import re
 import shutil
 import time
 import traceback
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,45 +232,32 @@ def run_variant(base: str, overrides: Mapping[str, Any], out_root: str, name: st
 
 def _execute(jobs: list[tuple[str, dict[str, Any], str, str]], workers: int, scheduler: str | None,
              progress: bool) -> dict[str, dict[str, Any]]:
-    from tqdm.auto import tqdm
+    from .pool import run_pool
 
     # Look the unit of work up now, not at import, so a test can replace it with a cheap stand-in.
     unit = globals()["run_variant"]
-    out: dict[str, dict[str, Any]] = {}
-    bar = tqdm(total=len(jobs), desc="sweep", unit="variant", disable=not progress)
 
-    def collect(name: str, get) -> None:
+    def died(name: str, e: BaseException) -> dict[str, Any]:
+        return {"variant": name, "status": "failed", "results": {}, "error": f"{type(e).__name__}: {e}",
+                "seconds": math.nan}
+
+    def on_dask(collect) -> None:
         try:
-            res = get()
-        except Exception as e:  # noqa: BLE001 - a worker that died (e.g. killed, out of memory)
-            res = {"variant": name, "status": "failed", "results": {}, "error": f"{type(e).__name__}: {e}",
-                   "seconds": math.nan}
-        out[name] = res
-        bar.set_postfix_str(f"{name}: {res['status']}", refresh=False)
-        bar.update(1)
+            from dask.distributed import Client
+            from dask.distributed import as_completed as dask_completed
+        except ImportError:
+            raise JinlinError("a Dask scheduler was given but dask.distributed is not installed\n"
+                              "fix: pip install 'dask[distributed]', or leave out --scheduler") from None
+        with Client(scheduler) as client:
+            futures = {client.submit(unit, *job, pure=False, key=f"jinlin-sweep-{job[3]}-{time.time_ns()}"):
+                       job[3] for job in jobs}
+            for fut in dask_completed(futures):
+                collect(futures[fut], fut.result)
 
-    try:
-        if scheduler:
-            try:
-                from dask.distributed import Client
-                from dask.distributed import as_completed as dask_completed
-            except ImportError:
-                raise JinlinError("a Dask scheduler was given but dask.distributed is not installed\n"
-                                  "fix: pip install 'dask[distributed]', or leave out --scheduler") from None
-            with Client(scheduler) as client:
-                futures = {client.submit(unit, *job, pure=False, key=f"jinlin-sweep-{job[3]}-{time.time_ns()}"):
-                           job[3] for job in jobs}
-                for fut in dask_completed(futures):
-                    collect(futures[fut], fut.result)
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=ctx) as pool:
-                futures = {pool.submit(unit, *job): job[3] for job in jobs}
-                for fut in as_completed(futures):
-                    collect(futures[fut], fut.result)
-    finally:
-        bar.close()
-    return out
+    # A variant is a whole run with its own kernels: always in worker processes, even with one worker, so that a
+    # crashing variant cannot take the sweep down.
+    return run_pool(unit, jobs, lambda job: job[3], workers, died, desc="sweep", unit_name="variant",
+                    progress=progress, in_process_when_single=False, submit=on_dask if scheduler else None)
 
 
 def _tidy(variants: list[Variant], outcomes: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:

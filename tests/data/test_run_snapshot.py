@@ -1,0 +1,60 @@
+"""The run's Parquet snapshot: load_district reads it in place of exactly the folder it was made from, and it never
+holds a personal or free-text column."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import mini_tables, write_tables
+
+from evaluation.data import contract
+from evaluation.data.loader import SNAPSHOT_ENV, load_district
+from evaluation.report.profiles import write_snapshot
+
+
+@pytest.fixture
+def district_and_snapshot(tmp_path: Path) -> tuple[Path, Path]:
+    t = mini_tables()
+    t["survey_responses"]["comment"] = ["很好", "", "", "一般", "", ""]
+    t["survey_responses"]["phone"] = ["13812345678", "", "", "", "", ""]
+    folder = write_tables(tmp_path / "d", t)
+    snap = write_snapshot(load_district(folder), tmp_path / "snap")
+    return folder, snap
+
+
+def test_the_named_folder_is_read_from_its_snapshot(district_and_snapshot, monkeypatch):
+    folder, snap = district_and_snapshot
+    direct = load_district(folder)
+    monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{snap}")
+    via = load_district(folder)
+    assert via.folder == snap.resolve() and direct.folder == folder.resolve()
+    assert via.label == direct.label and via.synthetic == direct.synthetic
+    for name, frame in direct.tables.items():
+        kept = [c for c in frame.columns if c in via.tables[name].columns]
+        pd.testing.assert_frame_equal(via.tables[name][kept], frame[kept], check_dtype=True)
+    # what a notebook reading the snapshot lacks is exactly the personal and free-text columns
+    survey = contract.table("survey_responses")
+    dropped = set(direct.tables["survey_responses"].columns) - set(via.tables["survey_responses"].columns)
+    assert dropped and all(c.personal or c.kind == "text" for c in survey.columns if c.name in dropped)
+
+
+def test_no_personal_or_free_text_column_is_written(district_and_snapshot):
+    _, snap = district_and_snapshot
+    for f in snap.glob("*.parquet"):
+        spec = {c.name: c for c in contract.table(f.stem).columns}
+        for col in pd.read_parquet(f).columns:
+            assert col in spec and not spec[col].personal and spec[col].kind != "text", (f.name, col)
+
+
+def test_other_folders_and_a_vanished_snapshot_read_the_folder(district_and_snapshot, tmp_path, monkeypatch):
+    folder, snap = district_and_snapshot
+    other = write_tables(tmp_path / "other", mini_tables())
+    monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{snap}")
+    assert load_district(other).folder == other.resolve()
+    monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{tmp_path / 'gone'}")
+    assert load_district(folder).folder == folder.resolve()
+    monkeypatch.delenv(SNAPSHOT_ENV)
+    assert load_district(folder).folder == folder.resolve()
