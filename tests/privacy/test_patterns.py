@@ -97,3 +97,15 @@ def test_email_addresses():
     found = [(m.kind, text[m.start:m.end]) for m in find_personal_data(text)]
     assert found == [("email", "zhang.san+wy@example.com.cn"), ("email", "13812345678@qq.com")]
     assert is_email(" a.b@c.org ") and not is_email("a@b")
+
+
+@pytest.mark.parametrize("text", [
+    "<pandas.io.formats.style.Styler at 0x7f0251234567>",     # an object's repr in a notebook's text/plain output
+    '"sha256": "' + "0" * 20 + "13812345678" + "f" * 33 + '"',  # a digest in a manifest
+])
+def test_hex_literals_and_digests_are_not_phone_numbers(text):
+    assert find_personal_data(text) == []
+
+
+def test_a_phone_number_beside_a_hex_literal_is_still_found():
+    assert [m.kind for m in find_personal_data("0x7f02 电话 13812345678")] == ["phone"]

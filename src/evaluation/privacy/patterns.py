@@ -29,8 +29,8 @@ with a letter, as WeChat requires) after ``微信``/``微信号``/``WeChat ID``.
 characters, or capitalised Latin words, after a name label such as ``姓名：``, ``联系人 ``, ``Name:``. A name
 without such a label cannot be told from any other word by its shape; the scanner finds those by the known values.
 
-Digits inside a run of 32 or more hexadecimal characters (a SHA-256 or HMAC digest in a manifest) are not
-personal data.
+Digits inside a run of 32 or more hexadecimal characters (a SHA-256 or HMAC digest in a manifest), or inside a
+hexadecimal literal ``0x…`` (a memory address in an object's repr), are not personal data.
 
 Full-width digits (``１３８…``), the full-width plus and dashes typed by Chinese input methods are matched too: the text
 is mapped one character to one character onto ASCII before matching, so the spans refer to the original string.
@@ -109,7 +109,9 @@ _NAME_CTX_RE = re.compile(
     r"([\u3400-\u9fff\uf900-\ufaff]{2,4}(?:[·•][\u3400-\u9fff]{1,8})*)(?![\u3400-\u9fff\uf900-\ufaff])"
     r"|(?<![A-Za-z])(?:[Ff]ull [Nn]ame|Name|Contact(?: [Pp]erson)?|Resident|Petitioner|Applicant)[ \t]*[:：][ \t]*"
     r"([A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,2})(?![A-Za-z]))")
-_HEX_RUN_RE = re.compile(r"[0-9A-Fa-f]{32,}")
+# A digest (32+ hex characters), or a hexadecimal literal such as the memory address in an object's repr
+# (``<pandas.io.formats.style.Styler at 0x7f0251234567>``, in a notebook's text/plain output).
+_HEX_RUN_RE = re.compile(r"[0-9A-Fa-f]{32,}|\b0x[0-9A-Fa-f]+\b")
 _EMAIL_RE = re.compile(
     r"(?<![A-Za-z0-9._%+\-])"
     r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+([A-Za-z]{2,24})"
