@@ -189,7 +189,7 @@ def test_a_planted_district_publishes_no_markup_and_no_personal_data(tmp_path, c
     params = tmp_path / "planted.yaml"
     params.write_text(f"data_dir: {folder}\n", encoding="utf-8")
     out_root = tmp_path / "reports"
-    result = run(params, out_root=out_root)
+    result = run(params, out_root=out_root, workers=2)
 
     names = {p.name for p in result.out_dir.iterdir()}
     assert {"report.html", "report.docx", "results.json", "manifest.json", "30_service_outcomes.ipynb"} <= names

@@ -47,7 +47,7 @@ def test_no_personal_value_reaches_any_output(tmp_path, pii_district):
     folder, known = pii_district
     params = tmp_path / "pii.yaml"
     params.write_text(f"data_dir: {folder}\nnotebooks: [00_data_quality, 50_award_claims]\n", encoding="utf-8")
-    result = run(params, out_root=tmp_path / "reports")
+    result = run(params, out_root=tmp_path / "reports", workers=2)
     artefacts = sorted(p for p in result.out_dir.rglob("*") if p.is_file())
     assert {p.name for p in artefacts} >= {"report.html", "report.docx", "results.json", "manifest.json"}
     findings = scan_artefacts(artefacts, known_values=known)
@@ -119,7 +119,7 @@ def test_results_identical_in_another_folder_and_day(tmp_path, monkeypatch):
     for folder, name in ((a, "x"), (b, "y")):
         params = tmp_path / f"{name}.yaml"
         params.write_text(f"data_dir: {folder}\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n", encoding="utf-8")
-        runs.append(run(params, out_root=tmp_path / f"reports-{name}"))
+        runs.append(run(params, out_root=tmp_path / f"reports-{name}", workers=2))
         monkeypatch.setenv("TZ", "Pacific/Auckland")
         monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")
     assert (runs[0].out_dir / "results.json").read_bytes() == (runs[1].out_dir / "results.json").read_bytes()
