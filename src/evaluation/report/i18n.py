@@ -312,10 +312,11 @@ def display_values(df, lang: str):
 # use, file formats, and units. Anything else (a dotted key, a code such as ``unspecified``) is an internal code that
 # leaked (issue 17).
 LATIN_ALLOWED = frozenset({
-    "R", "DiD", "TWFE", "ATT", "CI", "p", "n", "N", "M", "Mbar", "SE", "OR", "Wald", "Wilson", "Garwood", "Kaplan",
+    "R", "DiD", "TWFE", "ATT", "CI", "p", "t", "n", "N", "M", "Mbar", "SE", "OR", "Wald", "Wilson", "Garwood", "Kaplan",
     "Meier", "Cronbach", "McDonald", "Goodman-Bacon", "Callaway", "Sant", "Anna", "RMSPE", "GB", "T", "CSV",
     "Parquet", "Excel", "SHA-256", "Lopez", "Bernal", "logit", "deff", "raking", "km", "m", "h",
-    "Rambachan", "Roth", "Holm", "Firpo", "Possebom", "Abadie", "Newey", "West", "Ljung", "Box",
+    "Rambachan", "Roth", "Holm", "Firpo", "Possebom", "Abadie", "Newey", "West", "Ljung", "Box", "Greenwood",
+    "Mogstad", "Romano", "Shaikh", "Wilhelm",
     # references to software a method agrees with (R's survey package, its svyby), and the bundled district's name
     "survey", "svyby", "svyolr", "psych", "jinlin-synthetic-district",
 })
