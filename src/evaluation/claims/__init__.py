@@ -3,7 +3,7 @@
 ``read_submission`` reads a .md/.txt/.docx file; ``extract_claims`` turns the text into one row per figure (value,
 unit, hedge interval, kind, period); the checks in :mod:`evaluation.claims.consistency` look for figures that do not
 add up on their own terms. :func:`match_claims` maps each figure to an indicator (keyword rules in
-``data/claims_rules.csv``, hand pins in a ``claims.yaml``), :func:`verdict_claims` compares it with the recomputed
+``resources/claims/claims_rules.csv``, hand pins in a ``claims.yaml``), :func:`verdict_claims` compares it with the recomputed
 value, :func:`self_assessment` weighs the evidence against award criteria, and :func:`audit` ties it together.
 """
 

@@ -1,6 +1,6 @@
 """Award criteria against the evidence: where a submission is strong and where a jury will find it weak.
 
-``data/award_criteria.csv`` maps each award and criterion (真实性, 创新性, 实效性, 示范性, 干群满意度 …; domain notes
+``resources/claims/award_criteria.csv`` (package data) maps each award and criterion (真实性, 创新性, 实效性, 示范性, 干群满意度 …; domain notes
 §2.6 and §5) to evidence items, ``|``-separated:
 
 * ``verdicts`` — the audit's verdicts on the submission's own figures (真实性, 基础评价);
@@ -58,16 +58,16 @@ _MECHANISM_KINDS = ("slogan", "structural", "enumeration")
 
 
 def _default_path() -> Path:
-    from evaluation.config import DATA_DIR
+    from evaluation.config import AWARD_CRITERIA
 
-    return DATA_DIR / "award_criteria.csv"
+    return AWARD_CRITERIA
 
 
 DEFAULT_CRITERIA_PATH = _default_path()
 
 
 def load_award_criteria(path: str | Path | None = None) -> pd.DataFrame:
-    """Read ``data/award_criteria.csv`` (or ``path``) and check its columns."""
+    """Read the package's ``award_criteria.csv`` (or ``path``) and check its columns."""
     p = Path(path) if path is not None else DEFAULT_CRITERIA_PATH
     df = pd.read_csv(p, dtype="string", keep_default_na=False)
     missing = [c for c in CRITERIA_COLUMNS if c not in df.columns]

@@ -1,6 +1,7 @@
 """Match each extracted figure to the indicator that can recompute it: readable keyword rules plus hand pins.
 
-The rules live in ``data/claims_rules.csv``, one row per rule, so that a reviewer can read and extend them without
+The rules live in ``src/evaluation/resources/claims/claims_rules.csv`` (package data, so an installed wheel has
+them), one row per rule, so that a reviewer can read and extend them without
 touching code:
 
 ============== ==========================================================================================
@@ -63,9 +64,9 @@ _ID_RE = re.compile(r"^F\d{3,}$")
 
 
 def _default_rules_path() -> Path:
-    from evaluation.config import DATA_DIR
+    from evaluation.config import CLAIMS_RULES
 
-    return DATA_DIR / "claims_rules.csv"
+    return CLAIMS_RULES
 
 
 DEFAULT_RULES_PATH = _default_rules_path()
@@ -78,7 +79,7 @@ def _split(cell: Any) -> list[str]:
 
 
 def load_rules(path: str | Path | None = None) -> pd.DataFrame:
-    """Read the matching rules (default ``data/claims_rules.csv``) and check them.
+    """Read the matching rules (default: the package's ``claims_rules.csv``) and check them.
 
     Raises
     ------
@@ -238,7 +239,7 @@ def match_claims(claims: pd.DataFrame, rules: pd.DataFrame | None = None,
     claims : DataFrame
         The table of :func:`~evaluation.claims.extract.extract_claims`.
     rules : DataFrame, optional
-        Matching rules with :data:`RULE_COLUMNS` (default: :func:`load_rules` of ``data/claims_rules.csv``).
+        Matching rules with :data:`RULE_COLUMNS` (default: :func:`load_rules` of the package's ``claims_rules.csv``).
     overrides : dict, optional
         ``{"pins": [...], "ignore": [...]}`` as :func:`load_overrides` returns (plain dicts are accepted too).
 
