@@ -69,7 +69,9 @@ def load_salt(*, environ: Mapping[str, str] | None = None, home: Path | None = N
     Parameters
     ----------
     environ, home, repo_root
-        Overrides of ``os.environ``, the home folder and the project root (for tests).
+        Overrides of ``os.environ``, the home folder and the repository (for tests). The repository is by default
+        the checkout the package runs from; an installed package has none, and then no folder is refused (the
+        working folder is not a repository of this code: it may well be the home folder itself).
 
     Returns
     -------
@@ -83,8 +85,8 @@ def load_salt(*, environ: Mapping[str, str] | None = None, home: Path | None = N
     """
     env = os.environ if environ is None else environ
     if repo_root is None:
-        from evaluation.config import PROJECT_ROOT
-        repo_root = PROJECT_ROOT
+        from evaluation.config import CHECKOUT
+        repo_root = CHECKOUT
     if env.get(_SALT_ENV):
         return env[_SALT_ENV].encode("utf-8")
     if env.get(_SALT_FILE_ENV):
@@ -93,7 +95,7 @@ def load_salt(*, environ: Mapping[str, str] | None = None, home: Path | None = N
     else:
         path = (home if home is not None else Path.home()) / ".config" / "jinlin" / "salt"
         create = not path.exists()
-    if _inside(path, repo_root):
+    if repo_root is not None and _inside(path, repo_root):
         raise ValueError(f"the salt file {path} lies inside the repository {repo_root}; keep it outside "
                          f"(e.g. ~/.config/jinlin/salt) so it is never committed")
     if create:

@@ -57,7 +57,7 @@ import nbformat
 import pandas as pd
 import yaml
 
-from ..config import NOTEBOOKS_DIR, REPORTS_DIR, resolve
+from ..config import KERNEL_CWD, NOTEBOOKS_DIR, REPORTS_DIR, resolve
 from ..data.loader import METADATA_FILE, District, read_district
 from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
 from ..indicators.profile import current_communities
@@ -303,6 +303,7 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
     from papermill.exceptions import PapermillExecutionError
 
     src = Path(notebook) if notebook else NOTEBOOKS_DIR / f"{PROFILE_NOTEBOOK}.ipynb"
+    cwd = src.parent if notebook else KERNEL_CWD  # see KERNEL_CWD: outside a checkout, the project root
     dst = Path(out_dir) / f"{community_id}.ipynb"
     t0 = time.perf_counter()
 
@@ -312,10 +313,10 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
 
     for attempt in (1, 2):
         try:
-            km = _warm_kernel(src.parent)
+            km = _warm_kernel(cwd)
             pm.execute_notebook(str(src), str(dst), parameters={**parameters, "community_id": community_id},
                                 kernel_name=KERNEL, execution_timeout=execution_timeout, start_timeout=120,
-                                progress_bar=False, cwd=str(src.parent), log_output=False, km=km)
+                                progress_bar=False, cwd=str(cwd), log_output=False, km=km)
             break
         except PapermillExecutionError as e:
             return failed(f"cell {e.exec_count}: {e.ename}: {e.evalue}")

@@ -41,7 +41,7 @@ from typing import Any
 
 import nbformat
 
-from ..config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, resolve
+from ..config import CHECKOUT, KERNEL_CWD, NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, resolve
 from ..data.loader import District, read_district
 from ..errors import DataValidationError, JinlinError, RunFailed
 from ..params import RunParams, check_run_name, load_params, run_name
@@ -225,7 +225,7 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
         try:
             pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
                                 execution_timeout=execution_timeout, start_timeout=120,
-                                progress_bar=False, cwd=str(NOTEBOOKS_DIR), log_output=False)
+                                progress_bar=False, cwd=str(KERNEL_CWD), log_output=False)
             break
         except PapermillExecutionError as e:
             return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
@@ -330,10 +330,14 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
 
 
 def git_commit() -> dict[str, Any]:
+    if CHECKOUT is None:
+        # An installed package has no commit (its version is in the manifest's versions); the git repository the
+        # user happens to run in, if any, is not the code's.
+        return {"commit": None, "dirty": None}
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=CHECKOUT, capture_output=True, text=True,
                                 timeout=10).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=CHECKOUT,
                                     capture_output=True, text=True, timeout=10).stdout.strip())
         return {"commit": commit or None, "dirty": dirty}
     except (OSError, subprocess.SubprocessError):
