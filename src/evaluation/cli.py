@@ -31,7 +31,8 @@ _EPILOG = textwrap.dedent("""\
       jinlin docx reports/default
       jinlin dictionary                           rewrite data/dictionary.{en,zh}.md from the contract
 
-    The data contract is in data/dictionary.en.md (中文: data/dictionary.zh.md).
+    The data contract is in data/dictionary.en.md (中文: data/dictionary.zh.md); outside a checkout,
+    jinlin dictionary writes them there.
     """)
 
 
@@ -201,6 +202,7 @@ def _cmd_dictionary(args: argparse.Namespace) -> int:
 
     for lang in ("en", "zh"):
         path = DATA_DIR / f"dictionary.{lang}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)  # outside a checkout, data/ under the working folder
         path.write_text(render_dictionary(lang), encoding="utf-8")
         print(f"wrote {path}")
     return 0

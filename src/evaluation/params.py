@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .config import PARAMS_DIR
+from .config import PARAMS_DIR, bundled
 from .errors import ParameterError
 
 __all__ = ["RunParams", "load_params", "load_yaml_strict", "read_yaml_text", "UniqueKeyLoader", "DuplicateKeyError",
@@ -343,9 +343,14 @@ def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None
     """Load and validate a parameter file (plus overrides); return the params and the parameter-set name.
 
     The name is the file's stem and must be safe as a folder name (:func:`check_run_name`); a duplicated key, a
-    binary file or a file that is not a mapping is refused with the file (and line) named.
+    binary file or a file that is not a mapping is refused with the file (and line) named. A relative path is taken
+    from the working folder; if nothing is there and it names a parameter set the package ships
+    (``params/default.yaml``, :func:`evaluation.config.bundled`), that one is read, so ``jinlin run`` works outside
+    a checkout.
     """
     path = Path(path) if path is not None else PARAMS_DIR / "default.yaml"
+    if not path.exists():
+        path = bundled(path) or path
     if not path.exists():
         raise ParameterError(f"parameter file {path} does not exist\nfix: give a file such as params/default.yaml")
     if not path.is_file():

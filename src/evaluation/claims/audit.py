@@ -129,9 +129,12 @@ def audit_files(submission: str | Path, data_dir: str | Path, report_year: int =
     each table's file, SHA-256 and rows, the report year and the package version.
     """
     from evaluation import __version__
+    from evaluation.config import bundled
     from evaluation.data import load_district
 
     sub = Path(submission)
+    if not sub.exists():  # data/submissions/daya_bay_2024.md outside a checkout: the copy the package ships
+        sub = bundled(sub) or sub
     text = read_submission(sub)
     district = load_district(data_dir)
     hashes = {t: f.sha256 for t, f in district.files.items()}

@@ -218,7 +218,8 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
     folder = Path(folder)
     if not folder.is_dir():
         return None, [Problem(str(folder), None, None, "error", "no_folder", "the district folder does not exist",
-                              "give the path of a folder holding the exported tables (e.g. data/synthetic)")]
+                              "give the path of a folder holding the exported tables (e.g. data/synthetic); "
+                              "`jinlin generate <folder>` writes the synthetic district there")]
     metadata, problems = _read_metadata(folder)
     window = date_window(metadata.get("data_cutoff"))
     tables: dict[str, pd.DataFrame] = {}

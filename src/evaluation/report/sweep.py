@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..config import PROJECT_ROOT, REPORTS_DIR
+from ..config import PROJECT_ROOT, REPORTS_DIR, bundled
 from ..errors import JinlinError, ParameterError
 from ..params import load_params, load_yaml_strict, read_yaml_text
 
@@ -127,7 +127,7 @@ def _slug(text: str) -> str:
 
 def load_sweep(spec_path: str | Path) -> SweepSpec:
     """Read and validate a sweep file (strict YAML: dates and leading-zero numbers stay text)."""
-    path = Path(spec_path)
+    path = _spec_file(spec_path)
     if not path.is_file():
         raise ParameterError(f"sweep file {path} does not exist\nfix: give a file such as params/robustness.yaml")
     raw = load_yaml_strict(read_yaml_text(path), str(path)) or {}
@@ -147,6 +147,12 @@ def load_sweep(spec_path: str | Path) -> SweepSpec:
     return spec
 
 
+def _spec_file(spec_path: str | Path) -> Path:
+    """The sweep file; ``params/robustness.yaml`` outside a checkout is the package's copy."""
+    path = Path(spec_path)
+    return path if path.exists() else bundled(path) or path
+
+
 def _base_path(spec: SweepSpec, spec_path: Path) -> Path:
     p = Path(spec.base).expanduser()
     if p.is_absolute():
@@ -154,6 +160,8 @@ def _base_path(spec: SweepSpec, spec_path: Path) -> Path:
     for root in (PROJECT_ROOT, spec_path.resolve().parent):
         if (root / p).is_file():
             return (root / p).resolve()
+    if bundled(p) is not None:  # base: params/default.yaml outside a checkout
+        return bundled(p)
     raise ParameterError(f"{spec_path}: base parameter file {spec.base} not found (looked in {PROJECT_ROOT} and "
                          f"{spec_path.parent})\nfix: give a path relative to the project root, e.g. "
                          "params/default.yaml")
@@ -166,7 +174,7 @@ def expand_variants(spec: SweepSpec, spec_path: str | Path) -> tuple[Path, list[
     of every parameter the sweep varies (the base value where the variant leaves it), as drawn by
     :func:`specification_curve`.
     """
-    spec_path = Path(spec_path)
+    spec_path = _spec_file(spec_path)
     base = _base_path(spec, spec_path)
     base_params, _ = load_params(base)
     base_values = base_params.model_dump()
@@ -317,7 +325,7 @@ def sweep(spec_path: str | Path, workers: int = 2, scheduler: str | None = None,
         parameter (the label of the value each variant used). A failed variant has one row, ``status == "failed"``,
         with its error. Also written to ``sweep-<name>/sweep.csv``; spec curves go to ``sweep-<name>/spec_curve/``.
     """
-    spec_path = Path(spec_path)
+    spec_path = _spec_file(spec_path)
     spec = load_sweep(spec_path)
     base, variants = expand_variants(spec, spec_path)
     folder = (Path(out_root) if out_root is not None else REPORTS_DIR).resolve() / f"sweep-{spec.name}"
