@@ -116,6 +116,17 @@ def test_salt_file_inside_the_repository_is_refused(tmp_path):
         load_salt(environ={}, home=repo, repo_root=repo)
 
 
+def test_installed_package_run_from_the_home_folder_keeps_the_default_salt_file(tmp_path, monkeypatch):
+    """An installed package has no repository (config.CHECKOUT is None): the working folder, here the home folder
+    itself, is not one, so ~/.config/jinlin/salt beneath it is not refused."""
+    from evaluation import config
+
+    monkeypatch.setattr(config, "CHECKOUT", None)
+    monkeypatch.chdir(tmp_path)
+    assert len(load_salt(environ={}, home=tmp_path)) == 64
+    assert (tmp_path / ".config" / "jinlin" / "salt").is_file()
+
+
 def test_readable_salt_file_warns(tmp_path):
     f = tmp_path / "salt"
     f.write_text("abc")
