@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-pytest.importorskip("importlinter", reason="import-linter is not installed (it is in the dev extra: pip install -e .[dev])")
+pytest.importorskip("importlinter",
+                    reason="import-linter is not installed (it is in the dev extra: pip install -e .[dev])")
 
 
 def test_import_contracts_are_kept():

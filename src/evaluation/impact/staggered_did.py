@@ -535,7 +535,7 @@ def staggered_did(
             treat_g = unit_cohort == g
             label = f"cohort {_as_int(g)}, period {_as_int(t_now)} (base {_as_int(t_base)})"
             if is_panel:
-                early_i, late_i = min(bi, ti), max(bi, ti)
+                early_i = min(bi, ti)
                 obs = ~np.isnan(ymat[:, ti]) & ~np.isnan(ymat[:, bi])
                 use = (treat_g | ctrl_g) & obs
                 if not np.any(treat_g & use) or not np.any(ctrl_g & use):

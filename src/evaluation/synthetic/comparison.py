@@ -171,7 +171,7 @@ def build_comparison(rng: np.random.Generator, config: SynthConfig, pop: Populat
 
     effects = _district_effects(cell_effects, pop, years, start)
     z = mu / _CHAR_SD                                    # unit-free characteristics for the loadings
-    frames, potential, truth = [], [], {}
+    potential, truth = [], {}
     outcome_cols: dict[str, np.ndarray] = {}
     for name, (slope, scale, noise, lo, hi) in DISTRICT_OUTCOMES.items():
         beta = rng.normal(0, 1, _N_CHAR)
