@@ -117,7 +117,7 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .report.diff import diff_html, diff_runs, diff_table_text
 
-    df = diff_runs(args.run_a, args.run_b, alpha=args.alpha)
+    df = diff_runs(args.run_a, args.run_b, confidence=args.confidence)
     print(diff_table_text(df, only_changed=not args.all), end="")
     if args.html:
         # A missing folder is created, as -o options commonly do; a folder in place of the file is refused.
@@ -288,8 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_b", metavar="RUN_B", help="a report folder or its results.json")
     p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML comparison")
     p.add_argument("--all", action="store_true", help="show unchanged figures too")
-    p.add_argument("--alpha", type=float, default=0.05, metavar="A",
-                   help="level of the interval built from se where none is recorded (default 0.05)")
+    p.add_argument("--confidence", type=float, default=0.95, metavar="C",
+                   help="coverage of the interval built from se where none is recorded (default 0.95)")
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("sweep", parents=[common], help="run a robustness sweep (specification curve)",

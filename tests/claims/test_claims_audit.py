@@ -351,7 +351,7 @@ def test_table_format_aligns_chinese_and_gives_the_reason(result):
 
     text = format_verdicts(result, "table", "zh")
     lines = text.splitlines()[2:]
-    header, rule = lines[0], lines[1]
+    header = lines[0]
     assert header.split()[-1] == "说明"  # the reason column
     # the verdict column starts at the same terminal column on every row (汉字 counted as two)
     col = _width(header[:header.index("结论")])

@@ -93,7 +93,9 @@ def test_large_table_path_refuses_the_same_way(tmp_path, case):
     folder = _district(tmp_path, case)
     _, small = read_district(folder, lazy_rows=None)
     _, large = read_district(folder, lazy_rows=1)
-    key = lambda ps: sorted((p.file, p.row, p.column, p.rule, p.message) for p in ps if p.severity == "error")
+    def key(ps):
+        return sorted((p.file, p.row, p.column, p.rule, p.message) for p in ps if p.severity == "error")
+
     assert key(small) == key(large) and any(p.rule == case.rule for p in large)
 
 

@@ -151,7 +151,9 @@ def test_extreme_integers_refused_the_same_on_both_paths(tmp_path, values, rule)
     folder = _activities_attendance(tmp_path, values)
     small_d, small = read_district(folder, lazy_rows=None)
     large_d, large = read_district(folder, lazy_rows=1)
-    key = lambda ps: sorted((p.file, p.row, p.column, p.rule, p.message) for p in ps if p.severity == "error")
+    def key(ps):
+        return sorted((p.file, p.row, p.column, p.rule, p.message) for p in ps if p.severity == "error")
+
     assert small_d is None and large_d is None
     assert key(small) == key(large)
     bad = [i for i, v in enumerate(values.to_pylist()) if v not in (1, 2, 3)]

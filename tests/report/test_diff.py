@@ -75,7 +75,7 @@ def test_sign_and_significance_flags(df):
     assert df["significant_a"].isna()["grid.events_closed.count"]
 
 
-def test_se_only_keys_use_a_wald_interval_at_alpha():
+def test_se_only_keys_use_a_wald_interval_at_the_confidence():
     # value 1.0, se 0.5: 1 - Z95 * 0.5 = 0.02 > 0 (significant), 1 - Z99 * 0.5 = -0.29 < 0 (not)
     a = {"impact.x.att": {"value": 1.0, "se": 0.5}}
     b = {"impact.x.att": {"value": 1.0, "se": 0.55}}
@@ -83,11 +83,11 @@ def test_se_only_keys_use_a_wald_interval_at_alpha():
     assert d95["ci_low_a"] == pytest.approx(1 - Z95 * 0.5, rel=1e-12)
     assert d95["ci_high_b"] == pytest.approx(1 + Z95 * 0.55, rel=1e-12)
     assert bool(d95["significant_a"]) and not bool(d95["significant_b"]) and d95["significance_changed"]
-    d99 = diff_results(a, b, alpha=0.01).iloc[0]
+    d99 = diff_results(a, b, confidence=0.99).iloc[0]
     assert d99["ci_low_a"] == pytest.approx(1 - Z99 * 0.5, rel=1e-12)
     assert not bool(d99["significant_a"]) and not d99["significance_changed"]
     with pytest.raises(ValueError):
-        diff_results(a, b, alpha=1.5)
+        diff_results(a, b, confidence=1.5)
 
 
 def test_verdicts_only_under_claims(df):

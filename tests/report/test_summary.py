@@ -23,10 +23,10 @@ def test_rows_carry_intervals_and_caveats():
 
 
 def test_cell_is_bilingual_and_marks_synthetic_data():
-    zh = summary_cell(RESULTS, "zh", synthetic=True, level=0.95).source
+    zh = summary_cell(RESULTS, "zh", synthetic=True, confidence=0.95).source
     assert zh.startswith("# 摘要") and "# 主要发现" in zh and "合成数据" in zh and "95%" in zh
     assert "涉房地产信访件数同比变化" in zh
-    en = summary_cell(RESULTS, "en", synthetic=False, level=0.9).source
+    en = summary_cell(RESULTS, "en", synthetic=False, confidence=0.9).source
     assert "Headline findings" in en and "Synthetic" not in en and "90%" in en
 
 

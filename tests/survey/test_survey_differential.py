@@ -5,8 +5,9 @@ one- and two-stage cluster samples with and without fpc, stratified cluster samp
 lonely-PSU policy, missing values, domains of one or two units — and stores their data and R's results. Each design
 is rebuilt here with :class:`SurveyDesign` and every estimate, SE, CI bound, design effect and degree of freedom is
 compared (relative 1e-8). One documented departure: with 1 degree of freedom R's svyciprop logit interval is
-(0, NaN) from a double-precision round trip (1 − 2Φ(t₁)), ours the exact t(1) interval. Where R fails (an error in svyby on a domain that loses every unit), the case is skipped
-for that estimator only, and it is counted so that the test cannot pass vacuously.
+(0, NaN) from a double-precision round trip (1 − 2Φ(t₁)), ours the exact t(1) interval. Where R fails (an error in
+svyby on a domain that loses every unit), the case is skipped for that estimator only, and it is counted so that the
+test cannot pass vacuously.
 """
 
 from __future__ import annotations

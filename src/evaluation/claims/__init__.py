@@ -20,7 +20,8 @@ from evaluation.claims.match import load_overrides, load_rules, match_claims
 from evaluation.claims.verdict import VERDICTS, audit_figures, context_figures, verdict_claims
 from evaluation.claims.criteria import STRENGTHS, load_award_criteria, self_assessment
 from evaluation.claims.audit import (
-    AuditResult, audit, audit_files, format_verdicts, render_appendix_docx, table_hashes, verdicts_json,
+    AuditResult, audit, audit_files, find_overrides, format_verdicts, render_appendix_docx, table_hashes,
+    verdict_counts, verdicts_json,
 )
 
 __all__ = [
@@ -30,5 +31,5 @@ __all__ = [
     "check_denominators", "check_coverage", "check_small_numbers", "check_consistency",
     "match_claims", "load_rules", "load_overrides", "verdict_claims", "audit_figures", "context_figures", "VERDICTS",
     "self_assessment", "load_award_criteria", "STRENGTHS", "AuditResult", "audit", "audit_files", "verdicts_json",
-    "format_verdicts", "render_appendix_docx", "table_hashes",
+    "format_verdicts", "render_appendix_docx", "table_hashes", "verdict_counts", "find_overrides",
 ]

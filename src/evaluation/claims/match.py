@@ -134,7 +134,7 @@ def load_overrides(path: str | Path) -> dict[str, list]:
         ``{"pins": [ {claim?, raw?, contains?, indicator}, … ], "ignore": [ {claim?, raw?, contains?}, … ]}``;
         a bare string in ``ignore`` is a claim id (F012) or else a raw text.
     """
-    from evaluation.params import DuplicateKeyError, UniqueKeyLoader
+    from evaluation.yamlkeys import DuplicateKeyError, UniqueKeyLoader
 
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}  # noqa: S506 (safe)

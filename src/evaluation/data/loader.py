@@ -104,7 +104,7 @@ def _read_metadata(folder: Path) -> tuple[dict, list[Problem]]:
     path = folder / METADATA_FILE
     if not path.exists():
         return {}, []
-    from ..params import DuplicateKeyError, UniqueKeyLoader
+    from ..yamlkeys import DuplicateKeyError, UniqueKeyLoader
 
     try:
         meta = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}  # noqa: S506 (safe)

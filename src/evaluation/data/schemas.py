@@ -151,7 +151,7 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
             for idx in far[far].index:
                 problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", "implausible_year",
                                         f"the year {quote(raw.loc[idx])} is outside {lo} … {hi}",
-                                        f"correct the year (a typo such as 2204 for 2024?); years after the data "
+                                        "correct the year (a typo such as 2204 for 2024?); years after the data "
                                         "cut-off plus one cannot be data (set data_cutoff in dataset.yaml if the "
                                         "cut-off is later)"))
             val = val.mask(far)

@@ -80,7 +80,7 @@ class ITSResult:
         Negative-binomial size parameter (variance mu + mu^2/theta).
     fitted : DataFrame
         time, observed, fitted, counterfactual (level and slope terms set to zero), cf_low, cf_high (its pointwise
-        band at 1 - alpha).
+        band at ``confidence``).
     autocorrelation : dict
         Ljung-Box test of the Pearson residuals: lags, statistic, p_value.
     cov_type : str
@@ -138,7 +138,8 @@ def interrupted_time_series(
     n_harmonics: int = 2,
     slope_change: bool = False,
     intervention: str | None = None,
-    alpha: float = 0.05,
+    *,
+    confidence: float = 0.95,
     cov_type: str = "model",
     nw_lags: int | None = None,
     lb_lags: int | None = None,
@@ -169,7 +170,8 @@ def interrupted_time_series(
         Column of a continuous exposure in [0, 1] (dose design, instead of ``intervention_start`` /
         ``intervention``): the model has trend, ``dose`` and seasonality, and exp(b_dose) is the rate ratio of full
         exposure against none. It needs periods with exposure 0 and periods with exposure above 0.
-    alpha : float
+    confidence : float
+        Coverage of the coefficients' intervals and of the counterfactual band.
     cov_type : {"model", "newey_west"}
         Model-based SEs (the family's, as R's ``glm``), or the Newey-West HAC sandwich with ``nw_lags`` lags
         (default ``floor(4 (n / 100)^(2/9))``, Newey & West 1994's rule).
@@ -257,6 +259,7 @@ def interrupted_time_series(
         nw_lags = None
         cov = res.cov_params().to_numpy()
     est, se = res.params.to_numpy(), np.sqrt(np.diag(cov))
+    alpha = 1 - confidence
     # R reports z for poisson / negbin and t (residual df) for quasi-Poisson
     if family == "quasipoisson" and cov_type == "model":
         q = stats.t.ppf(1 - alpha / 2, res.df_resid)

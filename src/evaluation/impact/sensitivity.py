@@ -11,7 +11,7 @@ k:
     S        = max over pre-treatment event times s of |beta_s|          (largest pre-period "violation")
     B_k      = Mbar * S                  (or Mbar * S * (k + 1) with ``accumulate=True``)
     set_k    = [beta_k - B_k, beta_k + B_k]                               (identified set)
-    CI_k     = [beta_k - B_k - z * se_k, beta_k + B_k + z * se_k]         (z = normal 1 - alpha/2 quantile)
+    CI_k     = [beta_k - B_k - z * se_k, beta_k + B_k + z * se_k]         (z = normal (1 + confidence)/2 quantile)
     Mbar*_k  = max(0, (|beta_k| - z * se_k) / (S * m_k))                  (breakdown: CI_k first touches 0;
                                                                             m_k = 1, or k + 1 if accumulating)
 
@@ -53,9 +53,9 @@ def _split(event_study: pd.DataFrame, index: str):
     return pre, post
 
 
-def pre_max_level_bounds(event_study: pd.DataFrame, mbar: float | Sequence[float] = 1.0,
-                              alpha: float = 0.05, index: str = "event_time",
-                              accumulate: bool = False) -> pd.DataFrame:
+def pre_max_level_bounds(event_study: pd.DataFrame, mbar: float | Sequence[float] = 1.0, *,
+                         confidence: float = 0.95, index: str = "event_time",
+                         accumulate: bool = False) -> pd.DataFrame:
     """Plug-in sets and CIs for post-period effects when the violation's level is at most Mbar x the largest pre one.
 
     Not Rambachan-Roth's Delta^RM (see the module docstring and :func:`evaluation.impact.honest.honest_did`).
@@ -67,7 +67,8 @@ def pre_max_level_bounds(event_study: pd.DataFrame, mbar: float | Sequence[float
         -- e.g. ``staggered_did(...).aggregate("dynamic")`` or ``twfe_event_study``.
     mbar : float or list of float
         Ratio of the largest allowed post-period violation to the largest pre-period one.
-    alpha : float
+    confidence : float
+        Coverage of the intervals around the identified sets.
     accumulate : bool
         Let the allowed violation grow linearly with event time (multiply by k + 1).
 
@@ -83,6 +84,7 @@ def pre_max_level_bounds(event_study: pd.DataFrame, mbar: float | Sequence[float
     """
     pre, post = _split(event_study, index)
     s = float(np.nanmax(np.abs(pre["estimate"].to_numpy(dtype=float))))
+    alpha = 1 - confidence
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for m in np.atleast_1d(np.asarray(mbar, dtype=float)):
@@ -108,8 +110,8 @@ def _breakdown(est: float, se: float, unit_bound: float, z: float) -> float:
     return margin / unit_bound
 
 
-def pre_max_level_breakdown(event_study: pd.DataFrame, alpha: float = 0.05, index: str = "event_time",
-                   accumulate: bool = False) -> pd.DataFrame:
+def pre_max_level_breakdown(event_study: pd.DataFrame, *, confidence: float = 0.95, index: str = "event_time",
+                            accumulate: bool = False) -> pd.DataFrame:
     """Smallest Mbar at which each post-period CI of :func:`pre_max_level_bounds` includes zero (0 if already
     insignificant). Not Rambachan-Roth's breakdown value (:func:`evaluation.impact.honest.breakdown_m`).
 
@@ -118,7 +120,7 @@ def pre_max_level_breakdown(event_study: pd.DataFrame, alpha: float = 0.05, inde
     DataFrame
         event_time, estimate, se, breakdown_mbar.
     """
-    out = pre_max_level_bounds(event_study, 0.0, alpha, index, accumulate)
+    out = pre_max_level_bounds(event_study, 0.0, confidence=confidence, index=index, accumulate=accumulate)
     return out[["event_time", "estimate", "se", "breakdown_mbar"]]
 
 

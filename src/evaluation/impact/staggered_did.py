@@ -365,7 +365,8 @@ def staggered_did(
     n_boot: int = 999,
     cluster: str | None = None,
     seed: int = 0,
-    alpha: float = 0.05,
+    *,
+    confidence: float = 0.95,
     panel: bool = True,
     weights: str | None = None,
     small_sample: bool = False,
@@ -396,7 +397,9 @@ def staggered_did(
         Column constant within unit defining clusters above the unit.
     seed : int
         Seed of the multiplier draws.
-    alpha : float
+    confidence : float
+        Coverage of the pointwise intervals and of the uniform band (``did``'s ``alp`` is 1 - confidence); the
+        result keeps it as ``alpha``.
     panel : bool
         True for panel data (one row per unit and period; gaps allowed), False for repeated cross-sections
         (``unit`` may then be None, or an id whose influence functions are summed, as ``did`` with
@@ -535,7 +538,7 @@ def staggered_did(
             treat_g = unit_cohort == g
             label = f"cohort {_as_int(g)}, period {_as_int(t_now)} (base {_as_int(t_base)})"
             if is_panel:
-                early_i, late_i = min(bi, ti), max(bi, ti)
+                early_i = min(bi, ti)
                 obs = ~np.isnan(ymat[:, ti]) & ~np.isnan(ymat[:, bi])
                 use = (treat_g | ctrl_g) & obs
                 if not np.any(treat_g & use) or not np.any(ctrl_g & use):
@@ -600,6 +603,7 @@ def staggered_did(
         rng = np.random.default_rng(seed)
         n_draw = n if cluster_codes is None else int(cluster_codes.max() + 1)
         mult = rng.choice(np.array([-1.0, 1.0]), size=(n_draw, n_boot))
+    alpha = 1 - confidence
     se_gt, crit = _inference(inf, cluster_codes, mult, alpha, small_sample)
     analytic_se, _ = _inference(inf, cluster_codes, None, alpha, small_sample)
     if mult is not None:
@@ -634,12 +638,12 @@ def staggered_did(
                               unit_ids=np.asarray(uniq))
 
 
-def joint_simple_band(results: Sequence[StaggeredDiDResult], alpha: float = 0.05) -> tuple[float, np.ndarray]:
+def joint_simple_band(results: Sequence[StaggeredDiDResult], *, confidence: float = 0.95) -> tuple[float, np.ndarray]:
     """Sup-t critical value of a band covering the simple ATTs of several outcomes at once.
 
     The results must share units (same ids, same order) and the same multiplier draws (same ``seed`` and
     ``n_boot``), as the outcomes of one district fitted by :func:`staggered_did` do. The draws of every outcome's
-    simple ATT then come from the same multipliers, and the 1 - alpha quantile of their largest standardised
+    simple ATT then come from the same multipliers, and the ``confidence`` quantile of their largest standardised
     deviation is the critical value (the sup-t band of Montiel Olea & Plagborg-Moller 2019, here across outcomes;
     Romano & Wolf's step-down uses the same draws).
 
@@ -647,7 +651,7 @@ def joint_simple_band(results: Sequence[StaggeredDiDResult], alpha: float = 0.05
     -------
     (float, ndarray)
         The critical value and the bootstrap SEs of the simple ATTs (``att +- crit * se`` covers all of them
-        jointly with probability about 1 - alpha).
+        jointly with probability about ``confidence``).
 
     References
     ----------
@@ -669,5 +673,5 @@ def joint_simple_band(results: Sequence[StaggeredDiDResult], alpha: float = 0.05
             raise ValueError("the results do not share units and multiplier draws (fit them with the same units, "
                              "seed and n_boot)")
     f = np.column_stack([r.simple_influence()[1] for r in results])
-    se, crit = _inference(f, first.cluster_codes, first.multipliers, alpha, first.small_sample)
+    se, crit = _inference(f, first.cluster_codes, first.multipliers, 1 - confidence, first.small_sample)
     return float(crit), se

@@ -429,7 +429,7 @@ def controls_by_year(panel: pd.DataFrame, unit: str = "community_id", time: str 
 
 def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet", method: str = "dr",
                    anticipation: int = 0, base_period: str = "varying", covariates: Sequence[str] | None = None,
-                   n_boot: int = 999, seed: int = 0, alpha: float = 0.05, mbar: float = 1.0,
+                   n_boot: int = 999, seed: int = 0, confidence: float = 0.95, mbar: float = 1.0,
                    unit: str = "community_id", time: str = "year", cohort: str = "first_treat",
                    y: str = "y") -> ImpactSummary:
     """Staggered DiD, TWFE contrast, pre-test, sensitivity bound and a conclusion code for one outcome.
@@ -448,8 +448,9 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     n_boot : int
         Multiplier-bootstrap draws (uniform band); 0 gives analytic SEs and pointwise bands.
     seed : int
-    alpha : float
-        1 - confidence.
+    confidence : float
+        Coverage of the intervals and bands; 1 - confidence is the size of the tests (Holm, the conclusion rules),
+        kept in the result as ``alpha``.
     mbar : float
         Relative-magnitude bound of the sensitivity analysis.
 
@@ -466,6 +467,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     ----------
     See the module docstring.
     """
+    alpha = 1 - confidence
     data, truncated = identification_window(panel, time, cohort, anticipation)
     periods = np.sort(pd.to_numeric(data[time]).unique().astype(float))
     covs = list(covariates or [])
@@ -475,7 +477,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
         res = staggered_did(data, outcome=y, unit=unit, time=time, cohort=cohort, control=control, method=method,
                             covariates=covs or None, anticipation=anticipation, base_period=base_period,
                             se="bootstrap" if n_boot > 0 else "analytic", n_boot=max(n_boot, 1), seed=seed,
-                            alpha=alpha)
+                            confidence=confidence)
     carried_years = []
     if "carried_share" in data.columns or "carried" in data.columns:
         # years known only through legacy communities (every value wholly an allocation); a later year whose
@@ -501,8 +503,8 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     if pretest is None:
         flags.append("no_pretest")
 
-    tw = twfe(data, y, unit, time, cohort, alpha=alpha)
-    tw_es = twfe_event_study(data, y, unit, time, cohort, alpha=alpha)
+    tw = twfe(data, y, unit, time, cohort, confidence=confidence)
+    tw_es = twfe_event_study(data, y, unit, time, cohort, confidence=confidence)
     try:
         bacon = bacon_decomposition(data, y, unit, time, cohort)
     except ValueError:
@@ -528,7 +530,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
             res_u = staggered_did(data, outcome=y, unit=unit, time=time, cohort=cohort, control=control,
                                   method=method, covariates=covs or None, anticipation=anticipation,
                                   base_period="universal", se="bootstrap" if n_boot > 0 else "analytic",
-                                  n_boot=max(n_boot, 1), seed=seed, alpha=alpha)
+                                  n_boot=max(n_boot, 1), seed=seed, confidence=confidence)
         res_u, _ = mask_pre_cells(res_u, periods, carried_years, "universal", anticipation)
     dyn = res_u.aggregate("dynamic")
     tab_u = res_u.att_gt

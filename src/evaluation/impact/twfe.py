@@ -93,7 +93,7 @@ def _fit(data, outcome, unit, time, regressors, cluster):
 
 
 def twfe(data: pd.DataFrame, outcome: str = "y", unit: str = "community_id", time: str = "year",
-         cohort: str = "first_treat", cluster: str | None = None, alpha: float = 0.05) -> TWFEResult:
+         cohort: str = "first_treat", cluster: str | None = None, *, confidence: float = 0.95) -> TWFEResult:
     """Static TWFE DiD: OLS of y on D_it plus unit and period fixed effects, cluster-robust SE.
 
     Parameters
@@ -104,7 +104,8 @@ def twfe(data: pd.DataFrame, outcome: str = "y", unit: str = "community_id", tim
         Column names; ``cohort`` is the first treated period (0/NaN = never).
     cluster : str, optional
         Cluster column (default: the unit).
-    alpha : float
+    confidence : float
+        Coverage of the interval.
 
     Returns
     -------
@@ -119,18 +120,20 @@ def twfe(data: pd.DataFrame, outcome: str = "y", unit: str = "community_id", tim
     res, g = _fit(d, outcome, unit, time, reg, cluster)
     b, s = float(res.params["D"]), float(res.bse["D"])
     # t reference with G-1 df, as Stata / fixest use for clustered inference
+    alpha = 1 - confidence
     q = stats.t.ppf(1 - alpha / 2, g - 1)
     return TWFEResult(b, s, b - q * s, b + q * s, int(res.nobs), g)
 
 
 def twfe_event_study(data: pd.DataFrame, outcome: str = "y", unit: str = "community_id", time: str = "year",
-                     cohort: str = "first_treat", reference: int = -1, cluster: str | None = None,
-                     alpha: float = 0.05) -> pd.DataFrame:
+                     cohort: str = "first_treat", reference: int = -1, cluster: str | None = None, *,
+                     confidence: float = 0.95) -> pd.DataFrame:
     """Dynamic TWFE ("event-study") regression with relative-time dummies, reference period ``reference``.
 
     Every relative period e = t - g observed among treated units gets a dummy except ``reference``; never-
     treated units have none. Under staggered adoption with heterogeneous dynamic effects the coefficients mix
-    effects from other periods (Sun & Abraham 2021), which is why this is a benchmark only.
+    effects from other periods (Sun & Abraham 2021), which is why this is a benchmark only. ``confidence`` is the
+    coverage of the intervals.
 
     Returns
     -------
@@ -147,6 +150,7 @@ def twfe_event_study(data: pd.DataFrame, outcome: str = "y", unit: str = "commun
     levels = sorted(int(v) for v in np.unique(e[~np.isnan(e)]) if int(v) != reference)
     reg = pd.DataFrame({f"e{k}": (e == k).astype(float) for k in levels})
     res, ncl = _fit(d, outcome, unit, time, reg, cluster)
+    alpha = 1 - confidence
     q = stats.t.ppf(1 - alpha / 2, ncl - 1)
     rows = [(k, float(res.params[f"e{k}"]), float(res.bse[f"e{k}"])) for k in levels]
     rows.append((reference, 0.0, np.nan))

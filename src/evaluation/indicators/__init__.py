@@ -11,20 +11,24 @@ Modules: :mod:`.intervals` (Wilson, Garwood, exact rate ratio, community-cluster
 :mod:`.service_circle`, :mod:`.lineage`, :mod:`.headline`.
 """
 
-from ._common import RESULT_COLUMNS
+from . import profile
+from ._common import RESULT_COLUMNS, active_at_year_end, as_datetime, in_memory
 from .counts import NBFit, fit_negative_binomial, predict_group_means
 from .grid import (callback_outcomes, closure_rates, event_rates, events_closed, grid_indicators, repeat_events,
-                   time_to_close)
+                   time_to_close, time_to_close_curves)
 from .headline import HEADLINE_KEYS, headline_figures
 from .intervals import RateRatio, cluster_proportion, cluster_ratio, describe_change, poisson_exact_interval, \
     rate_ratio_exact, wilson_interval
 from .lineage import carry_to_current
 from .organisation import organisation_indicators
 from .participation import participation_indicators
-from .petitions import adoption_share, monthly_series, petition_counts, real_estate_change, yoy_rate_ratio
-from .service_circle import coverage_sensitivity, service_coverage, stations_open, uncovered_points
+from .petitions import (adoption_share, comparison_cutoff, its_finding, its_frame, monthly_series, petition_counts,
+                        real_estate_change, yoy_rate_ratio)
+from .service_circle import coverage_sensitivity, nearest_station, service_coverage, stations_open, uncovered_points
 from .ranks import rank_intervals
 from .survival import kaplan_meier, km_quantiles, km_quantiles_cluster_bootstrap
+from .tables import (carried_indicators, community_table, cross_table, district_rows, estimate_text, group_table,
+                     year_table)
 
 __all__ = [
     "RESULT_COLUMNS", "HEADLINE_KEYS", "headline_figures",
@@ -36,4 +40,12 @@ __all__ = [
     "events_closed", "event_rates", "closure_rates", "time_to_close", "callback_outcomes", "repeat_events",
     "petition_counts", "yoy_rate_ratio", "real_estate_change", "monthly_series", "adoption_share",
     "stations_open", "service_coverage", "coverage_sensitivity", "uncovered_points", "carry_to_current",
+    "time_to_close_curves", "comparison_cutoff", "its_frame", "its_finding", "nearest_station",
+    # the definitions of docs/conventions.md that a notebook applies to a table it draws itself
+    "active_at_year_end", "as_datetime", "in_memory",
+    # display tables of tidy results, with small-cell suppression
+    "community_table", "group_table", "year_table", "cross_table", "district_rows", "estimate_text",
+    "carried_indicators",
+    # exported as a module: notebook 60 reads the community profile's helpers as ``pr.<name>``
+    "profile",
 ]

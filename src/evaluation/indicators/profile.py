@@ -4,8 +4,9 @@ its events and petitions by category (notebook ``60_community_profile``).
 Nothing here estimates anything new. The figures come from the indicator modules (:mod:`.organisation`,
 :mod:`.participation`, :mod:`.grid`) and the survey engine (:func:`evaluation.survey.wave.wave_design` and
 ``SurveyDesign.by``, R ``svyby``); this module picks one community's rows, puts the district's beside them, ranks the
-community among its peers with a confidence set for its rank (:mod:`.ranks`, never a bare rank), and states for every figure how many cases it rests on, so the notebook can withhold
-cells below ``min_cell`` (:mod:`evaluation.privacy.suppression`).
+community among its peers with a confidence set for its rank (:mod:`.ranks`, never a bare rank), and states for
+every figure how many cases it rests on, so the notebook can withhold cells below ``min_cell``
+(:mod:`evaluation.privacy.suppression`).
 
 Before the 2020 split the current communities did not exist: their trend before then is the figure of the legacy
 community they came from (``community_lineage``), flagged ``carried``. For a rate or a mean that is the same

@@ -1,8 +1,8 @@
 """The report layer: recording figures, translations, chart style, display helpers, HTML rendering and the runner."""
 
 from .display import table_view
-from .i18n import t
-from .record import record, record_many
+from .i18n import CATALOGUE, t
+from .record import record, record_many, tidy_to_records
 from .style import use_style
 
-__all__ = ["record", "record_many", "t", "use_style", "table_view"]
+__all__ = ["record", "record_many", "tidy_to_records", "t", "CATALOGUE", "use_style", "table_view"]

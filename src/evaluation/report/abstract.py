@@ -32,10 +32,11 @@ def _ci(r) -> tuple[float, float] | None:
     return (lo, hi) if lo is not None and hi is not None else None
 
 
-def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, level: float) -> list[str]:
-    """The 摘要's paragraphs (Markdown text, no heading), in ``lang``."""
+def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, confidence: float) -> list[str]:
+    """The 摘要's paragraphs (Markdown text, no heading), in ``lang``; ``confidence`` is the run's, as the intervals'
+    coverage in the text."""
     zh = lang == "zh"
-    lv = f"{level:.0%}"
+    lv = f"{confidence:.0%}"
     get = results.get
     out: list[str] = []
 
@@ -124,7 +125,7 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, lev
     return out
 
 
-def abstract_markdown(results: Mapping[str, Mapping[str, Any]], lang: str, level: float) -> str:
+def abstract_markdown(results: Mapping[str, Mapping[str, Any]], lang: str, confidence: float) -> str:
     """The 摘要 as Markdown: its heading and paragraphs; empty when the run recorded none of its figures."""
-    paras = abstract_paragraphs(results, lang, level)
+    paras = abstract_paragraphs(results, lang, confidence)
     return "\n\n".join([t("abs.title", lang), *paras]) if paras else ""

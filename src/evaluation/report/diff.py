@@ -82,15 +82,15 @@ def _same(x: Any, y: Any) -> bool:
     return x == y
 
 
-def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = 0.05) -> pd.DataFrame:
+def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], confidence: float = 0.95) -> pd.DataFrame:
     """One row per key in either result set: values, changes and conclusion flags.
 
     Parameters
     ----------
     a, b
         ``results.json`` bodies (``{"results": {key: {value, se?, ci_low?, ci_high?, n?}}}``) or their inner mapping.
-    alpha
-        Level for the Wald interval built from ``se`` when a key has no recorded ``ci_low``/``ci_high``.
+    confidence
+        Coverage of the Wald interval built from ``se`` when a key has no recorded ``ci_low``/``ci_high``.
 
     Returns
     -------
@@ -100,9 +100,9 @@ def diff_results(a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = 0.05
         ``changed`` is true when the value or the interval differs (beyond results.json's 10 digits) or the key is in
         one run only; ``conclusion_changed`` when the sign, the significance or a claim verdict changed.
     """
-    if not 0 < alpha < 1:
-        raise ValueError("alpha must be in (0, 1)")
-    z = float(norm.ppf(1 - alpha / 2))
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be in (0, 1)")
+    z = float(norm.ppf((1 + confidence) / 2))
     ra, rb = _body(a), _body(b)
     rows = []
     for key in sorted(set(ra) | set(rb)):
@@ -227,13 +227,13 @@ def manifest_differences(ma: Mapping[str, Any], mb: Mapping[str, Any]) -> dict[s
     return {"params": params, "data_files": files, "lang": lang if lang in ("zh", "en") else "en"}
 
 
-def diff_runs(run_a_dir: str | Path, run_b_dir: str | Path, alpha: float = 0.05) -> pd.DataFrame:
+def diff_runs(run_a_dir: str | Path, run_b_dir: str | Path, confidence: float = 0.95) -> pd.DataFrame:
     """:func:`diff_results` of two runs' ``results.json`` (each given as its report folder or the file).
 
     Where both runs have their ``manifest.json`` beside ``results.json``, :func:`manifest_differences` goes into
     ``attrs["manifest"]``, and the renderings list it first, in the runs' language.
     """
-    df = diff_results(read_results(run_a_dir), read_results(run_b_dir), alpha)
+    df = diff_results(read_results(run_a_dir), read_results(run_b_dir), confidence)
     df.attrs["run_a"], df.attrs["run_b"] = str(run_a_dir), str(run_b_dir)
     ma, mb = _manifest(run_a_dir), _manifest(run_b_dir)
     if ma is not None and mb is not None:

@@ -147,8 +147,9 @@ def render_docx(html_path: str | Path, out_path: str | Path, lang: str = "zh") -
     pandoc could not fetch raises instead of silently leaving a hole, and the document must hold as many pictures as
     the HTML has ``<img>``. pandoc runs with ``--sandbox`` (pandoc >= 2.15: no file but those on the command line, no
     network) and ``--resource-path`` set to the report's folder, so an ``<img src="http://…">`` that reached the HTML
-    is never fetched (issue 13, point 6: a remote image is a beacon that tells a third party who opened the data). pandoc's warnings that it has no Chinese translation of "Table"/"Abstract" are expected
-    (it ships zh-Hans only, and ``zh-Hans`` is not a language tag Word knows) and are dropped.
+    is never fetched (issue 13, point 6: a remote image is a beacon that tells a third party who opened the data).
+    pandoc's warnings that it has no Chinese translation of "Table"/"Abstract" are expected (it ships zh-Hans only,
+    and ``zh-Hans`` is not a language tag Word knows) and are dropped.
 
     Parameters
     ----------

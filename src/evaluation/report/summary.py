@@ -143,17 +143,17 @@ def _zh_value(h: Headline, r: Mapping[str, Any], value: str, interval: str, has_
     return value, interval
 
 
-def summary_cell(results: Mapping[str, Mapping[str, Any]], lang: str, synthetic: bool, level: float
+def summary_cell(results: Mapping[str, Mapping[str, Any]], lang: str, synthetic: bool, confidence: float
                  ) -> nbformat.NotebookNode:
     """A Markdown cell: the prose 摘要 (:mod:`evaluation.report.abstract`), the summary heading, the notice, and
     the headline table."""
     from .abstract import abstract_markdown
 
-    prose = abstract_markdown(results, lang, level)
+    prose = abstract_markdown(results, lang, confidence)
     head = ([prose, ""] if prose else []) + [t("sum.title", lang), ""]
     if synthetic:
         head += [t("sum.synthetic", lang), ""]
-    head += [t("sum.intro", lang, level=f"{level:.0%}"), "",
+    head += [t("sum.intro", lang, level=f"{confidence:.0%}"), "",
              f"| {t('sum.col.finding', lang)} | {t('sum.col.value', lang)} | {t('sum.col.interval', lang)} | "
              f"{t('sum.col.caveat', lang)} |", "|---|---:|---:|---|"]
     for finding, value, interval, caveat in summary_rows(results, lang):

@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
+from ..data.contract import LIKERT_ITEMS
+from ..indicators.panel_outcomes import outcome_parts
 from .config import SynthConfig
 from .population import PopulationModel
 
@@ -93,15 +95,10 @@ class ComparisonPanel:
 def district_levels(tables: Mapping[str, pd.DataFrame], year: int) -> dict[str, float]:
     """The district's own value of each outcome of :data:`DISTRICT_OUTCOMES` in ``year``, from its tables.
 
-    Ratios of sums over the communities of :func:`evaluation.impact.panels` numerators and denominators (respondents'
-    mean index, events due on time, petitions per 10,000 residents); an outcome with no data that year falls back to
-    a typical value.
+    Ratios of sums over the communities of the impact panels' numerators and denominators
+    (:func:`evaluation.indicators.panel_outcomes.outcome_parts`: respondents' mean index, events due on time, petitions
+    per 10,000 residents); an outcome with no data that year falls back to a typical value.
     """
-    # Imported here: the impact and data packages are heavier than the generator needs elsewhere.
-    from ..impact.panels import _parts
-
-    from ..data.contract import LIKERT_ITEMS
-
     s = tables["survey_responses"]
     items = [c for c in LIKERT_ITEMS if c in s.columns]
     # the generator writes don't-know/refused codes (8/9) as the raw export would; they are missing here
@@ -110,7 +107,7 @@ def district_levels(tables: Mapping[str, pd.DataFrame], year: int) -> dict[str, 
     residents = float(pop.loc[pop["year"] == year, "resident_pop"].sum())
     out = {}
     for name in DISTRICT_OUTCOMES:
-        parts = _parts(tables, name)
+        parts = outcome_parts(tables, name)
         parts = parts[parts["year"] == year]
         num = float(parts["num"].sum())
         den = residents if name.endswith("per_10k") else float(parts["den"].sum())
@@ -174,7 +171,7 @@ def build_comparison(rng: np.random.Generator, config: SynthConfig, pop: Populat
 
     effects = _district_effects(cell_effects, pop, years, start)
     z = mu / _CHAR_SD                                    # unit-free characteristics for the loadings
-    frames, potential, truth = [], [], {}
+    potential, truth = [], {}
     outcome_cols: dict[str, np.ndarray] = {}
     for name, (slope, scale, noise, lo, hi) in DISTRICT_OUTCOMES.items():
         beta = rng.normal(0, 1, _N_CHAR)

@@ -141,7 +141,6 @@ def build_grid_events(rng: np.random.Generator, config: SynthConfig, geo: Geogra
     # Chronological order and ids (ties broken by the draw order, which is itself deterministic).
     order = np.argsort(ev["reported"], kind="stable")
     ev = {k: v[order] for k, v in ev.items()}
-    n = len(ev["child"])
     is_closed = ev["closed"] <= cutoff
     late = ev["closed"] > ev["deadline"]
     ids = label_community(geo, ev["child"], ev["year"], config.split_year)
