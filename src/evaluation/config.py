@@ -30,8 +30,9 @@ import importlib.resources
 import os
 from pathlib import Path, PurePosixPath
 
-__all__ = ["resolve", "PACKAGE_DIR", "RESOURCES_DIR", "PROJECT_ROOT", "DATA_DIR", "SYNTHETIC_DIR", "NOTEBOOKS_DIR",
-           "PARAMS_DIR", "REPORTS_DIR", "SHARED_DIR", "REFERENCE_DATA_DIR"]
+__all__ = ["resolve", "resource", "bundled", "PACKAGE_DIR", "RESOURCES_DIR", "CHECKOUT", "PROJECT_ROOT", "DATA_DIR",
+           "SYNTHETIC_DIR", "NOTEBOOKS_DIR", "PARAMS_DIR", "REPORTS_DIR", "SHARED_DIR", "REFERENCE_DATA_DIR",
+           "CLAIMS_RULES", "AWARD_CRITERIA", "KERNEL_CWD"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
