@@ -90,6 +90,10 @@ def test_label_columns_refuse_personal_values_and_quote_them_masked():
     # a name is recognisable in a label only as a known value of a 姓名 column
     known = label_findings(pd.DataFrame({"unit_name": ["陈小红", "街道办"]}), ["unit_name"], {"陈小红"})
     assert known[["position", "kind", "masked"]].values.tolist() == [[0, "known_value", "陈**"]]
+    # leftmost-longest: the longer of two overlapping known names is masked whole, then matching goes on after it
+    found = label_findings(pd.DataFrame({"unit_name": ["张三丰与李四组", "张三组"]}), ["unit_name"],
+                           {"张三", "张三丰", "李四", " "})
+    assert found[["position", "masked"]].values.tolist() == [[0, "张**与李*组"], [1, "张*组"]]
 
 
 def test_the_district_name_is_screened():
