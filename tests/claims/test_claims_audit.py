@@ -224,6 +224,29 @@ def test_self_assessment_with_custom_criteria():
     assert row["statement_en"].startswith("Effectiveness: some evidence.")
 
 
+def test_chinese_statements_name_the_figures_not_their_keys():
+    """Issue 17: the award criteria's Chinese statements carry no results.json key (the docx check found 28)."""
+    from evaluation.report.i18n import latin_codes
+
+    crit = pd.DataFrame([{"award_id": "x", "award_zh": "某奖", "award_en": "an award", "criterion_id": "eff",
+                          "criterion_zh": "实效性", "criterion_en": "effectiveness",
+                          "evidence": "organisation.*|impact.on_time_rate.att:+|impact.on_time_rate.dynamic.e*:+",
+                          "source_note": ""}])
+    verdicts = pd.DataFrame({"verdict": ["supported"], "raw": ["1"], "kind": ["count"]})
+    results = {"organisation.paired_units.count": {"value": 27},
+               "impact.on_time_rate.att": {"value": 0.05, "ci_low": 0.01, "ci_high": 0.09},
+               "impact.on_time_rate.conclusion": {"value": "not_robust"},
+               **{f"impact.on_time_rate.dynamic.e{k}": {"value": 0.05, "ci_low": -0.01, "ci_high": 0.1}
+                  for k in range(4)}}
+    row = self_assessment(verdicts, results, crit).iloc[0]
+    zh = row["statement_zh"]
+    assert "组织建设各项指标只是现状水平" in zh
+    assert "网格事件按期办结率的推行效果的区间虽不含0" in zh
+    assert "网格事件按期办结率推行后各年的效果（4项）的置信区间包含0" in zh
+    assert latin_codes(zh) == []
+    assert "impact.on_time_rate.att" in row["statement_en"]  # English keeps the keys a reviewer looks up
+
+
 def test_table_hashes_change_with_the_data():
     df = pd.DataFrame({"a": [1, 2]})
     h = table_hashes({"t": df})["t"]
