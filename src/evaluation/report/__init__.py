@@ -3,6 +3,6 @@
 from .display import table_view
 from .i18n import t
 from .record import record, record_many
-from .style import use_style
+from .style import plain_log_axis, use_style
 
-__all__ = ["record", "record_many", "t", "use_style", "table_view"]
+__all__ = ["record", "record_many", "t", "use_style", "plain_log_axis", "table_view"]
