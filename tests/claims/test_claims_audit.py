@@ -295,6 +295,10 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     if lang == "zh":  # indicators by their Chinese name, not their key, in the verdict table
         verdicts = "\n".join(c.text for row in doc.tables[0].rows for c in row.cells)
         assert "办结网格事件数" in verdicts and "grid.events_closed.count" not in verdicts
+        # figures and intervals in words (issue 17): 50万至60万（不含60万）, no float repr, no interval notation
+        assert "50万至60万（不含60万）" in verdicts and "少于15万" in verdicts
+        assert not [c.text for row in doc.tables[0].rows for c in row.cells if c.text.startswith(("[", "("))]
+        assert ".000000" not in cells
     assert ("不稳" if lang == "zh" else "fragile") in cells
     assert "cd" * 32 in cells  # the data file's hash is in the provenance table
     if lang == "zh":
@@ -338,6 +342,7 @@ def test_notebook_on_a_small_district(tmp_path):
     assert rec["claims.verdict.contradicted"]["value"] == 1    # 5 closed events against 2 in the data
     assert rec["claims.check.grid_events_closed_count"] == {"value": "contradicted", "computed": 2.0}
     assert "Award submission" in run["text"] and "申报材料数字核验" not in run["text"]
+    assert ".000000" not in run["text"]  # figures as written, not as floats (issue 17)
 
 
 @pytest.mark.notebook

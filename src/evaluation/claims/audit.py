@@ -24,7 +24,7 @@ from evaluation.claims.criteria import self_assessment
 from evaluation.claims.documents import read_submission
 from evaluation.claims.extract import extract_claims
 from evaluation.claims.match import load_overrides, match_claims
-from evaluation.claims.verdict import VERDICTS, audit_figures, verdict_claims
+from evaluation.claims.verdict import VERDICTS, audit_figures, figure_text, interval_text, verdict_claims
 
 __all__ = ["AuditResult", "audit", "audit_files", "verdicts_json", "format_verdicts", "render_appendix_docx",
            "table_hashes", "verdict_counts", "find_overrides"]
@@ -241,6 +241,17 @@ def _short(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
+def _figure(x: float, unit: object, lang: str) -> str:
+    return "" if x is None or pd.isna(x) else figure_text(x, str(unit), lang)
+
+
+def _ci_text(lo: float, hi: float, unit: object, lang: str) -> str:
+    """A confidence interval in words (49%至62%), as the Chinese explanations write it."""
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return ""
+    return f"{_figure(lo, unit, lang)}{'至' if lang == 'zh' else ' to '}{_figure(hi, unit, lang)}"
+
+
 # --- Word appendix ------------------------------------------------------------------------------------------------
 def _east_asian_styles(doc, font: str, lang: str) -> None:
     """Set ``w:eastAsia`` on the document defaults and every style, dropping theme attributes that override it."""
@@ -347,8 +358,10 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
     _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
                                                         "verdict", "explanation")],
-           [[r.claim_id, r.raw, _indicator_label(r.indicator, lang), _short(r.computed), r.interval or "", r.ci or "",
-             t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)],
+           [[r.claim_id, r.raw, _indicator_label(r.indicator, lang), _figure(r.computed, r.unit, lang),
+             interval_text(r.low, r.high, r.low_inclusive, r.high_inclusive, str(r.unit), lang, str(r.kind)),
+             _ci_text(r.ci_low, r.ci_high, r.unit, lang), t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)]
+            for r in audited.itertuples(index=False)],
            weights=[1.2, 1.6, 2, 1.4, 1.6, 1.6, 1.6, 4])
     n_qual = int((v["verdict"] == "qualitative").sum())
     if n_qual:
