@@ -217,6 +217,8 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from .kernel import kernel_config
+
     src = NOTEBOOKS_DIR / f"{name}.ipynb"
     dst = Path(out_dir) / f"{name}.ipynb"
     t0 = time.perf_counter()
@@ -225,7 +227,8 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
         try:
             pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
                                 execution_timeout=execution_timeout, start_timeout=120,
-                                progress_bar=False, cwd=str(NOTEBOOKS_DIR), log_output=False)
+                                progress_bar=False, cwd=str(NOTEBOOKS_DIR), log_output=False,
+                                config=kernel_config())
             break
         except PapermillExecutionError as e:
             return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
