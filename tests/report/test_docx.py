@@ -207,7 +207,7 @@ def test_narrow_columns_keep_their_words_whole():
     total = round(156 / 25.4 * 1440)
     widths = _column_widths(longest, need, total)
     assert abs(sum(widths) - total) <= len(widths)
-    assert all(w >= n * 105 + 230 for w, n in zip(widths, need))  # 相符 on one line, numbers whole
+    assert all(w >= n * 125 + 230 for w, n in zip(widths, need))  # 相符 on one line, numbers whole
     assert widths[7] > widths[6] and widths[1] > widths[0]  # long text still gets the most room
     # needs wider than the page: proportions of the needs
     assert abs(sum(_column_widths([30] * 20, [20] * 20, total)) - total) <= 20

@@ -408,8 +408,9 @@ def _full_width(tbl) -> None:
             tcpr.insert(0, tcw)
 
 
-# One unit of _text_width (half a CJK character) at the tables' 10.5 pt, and a cell's left and right margins, in twips.
-_UNIT_TWIPS, _PAD_TWIPS = 105, 230
+# One unit of _text_width at the tables' 10.5 pt (a Latin character of the fallback Latin face, DejaVu Sans, is
+# about 6 pt wide; half a CJK character 5.25 pt), and a cell's left and right margins, in twips.
+_UNIT_TWIPS, _PAD_TWIPS = 125, 230
 
 
 def _column_widths(longest: list[int], need: list[int], total: int) -> list[int]:
