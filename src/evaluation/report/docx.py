@@ -391,8 +391,9 @@ def _full_width(tbl) -> None:
     for row in tbl._tbl.tr_lst:
         for k, tc in enumerate(row.tc_lst[:len(cols)]):
             text = "".join(t.text or "" for t in tc.iter(qn("w:t")))
-            # a CJK character is about twice as wide as a Latin one; cap so one long note cannot starve the rest
-            longest[k] = max(longest[k], min(_text_width(text), 30))
+            # a CJK character is about twice as wide as a Latin one; capped so that one long note cannot take all
+            # the room (the other columns keep at least what their unbreakable words need: _column_widths)
+            longest[k] = max(longest[k], min(_text_width(text), 80))
             need[k] = max(need[k], _unbreakable(text))
     widths = _column_widths(longest, need, total)
     for col, w in zip(cols, widths):
