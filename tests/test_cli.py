@@ -183,3 +183,11 @@ def test_audit_binary_md_and_non_zip_docx_exit_1(tmp_path, capsys, mini_district
     docx.write_text("not a zip", encoding="utf-8")
     err = _error(capsys, ["audit", str(docx), "--data", str(mini_district)])
     assert f"{docx} is not a Word .docx file" in err and "fix:" in err
+
+
+def test_a_file_given_as_the_folder_is_named_as_such(tmp_path):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    r = _jinlin("validate", str(folder / "communities.csv"))
+    assert r.returncode == 1
+    assert "this is a file" in r.stdout and f"give the folder that holds it: {folder}" in r.stdout
+    assert "does not exist" not in r.stdout

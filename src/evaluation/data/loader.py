@@ -217,6 +217,12 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
     if unknown:
         raise ValueError(f"not tables of the data contract: {', '.join(unknown)}")
     folder = Path(folder)
+    if folder.is_file():  # e.g. `jinlin validate data/synthetic/communities.csv` (issue 17)
+        return None, [Problem(str(folder), None, None, "error", "not_a_folder",
+                              "this is a file; validate reads a whole district folder, one file per table",
+                              f"give the folder that holds it: {folder.parent}",
+                              "这是一个文件；校验读取的是整个数据目录，每张表一个文件",
+                              f"给出存放它的文件夹：{folder.parent}")]
     if not folder.is_dir():
         return None, [Problem(str(folder), None, None, "error", "no_folder", "the district folder does not exist",
                               "give the path of a folder holding the exported tables (e.g. data/synthetic)",
