@@ -289,7 +289,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
         frame, cell_problems, rec = coerce_table(frame, t, path.name, first, window)
         problems += cell_problems
         recoded.update({f"{t.name}.{k}": v for k, v in rec.items()})
-        problems += check_table(frame, t, path.name, first)
+        problems += check_table(frame, t, path.name, first, reported=cell_problems)
         tables[t.name] = frame
         files[t.name] = TableFile(t.name, path.name, raw.fmt, raw.encoding, sha256_file(path), len(frame), first)
     # tables left on disk had their cross-row and community checks while streaming

@@ -255,8 +255,13 @@ def duplicate_key_problem(table: Table, file: str, row: int | None) -> Problem:
 
 
 def check_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2,
-                unique: bool = True) -> list[Problem]:
-    """Validate a typed frame with its pandera schema and translate the failures into problems."""
+                unique: bool = True, reported: list[Problem] | tuple[Problem, ...] = ()) -> list[Problem]:
+    """Validate a typed frame with its pandera schema and translate the failures into problems.
+
+    ``reported``: the problems :func:`coerce_table` found. A cell it could not read is empty in the typed frame;
+    the schema would call it "a required value is empty" beside the real problem, so such a cell is reported once
+    (issue 17)."""
+    unreadable = {(p.row, p.column) for p in reported}
     schema = schema_for(table, list(frame.columns), unique)
     try:
         schema.validate(frame, lazy=True)
@@ -276,6 +281,8 @@ def check_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: in
             except KeyError:
                 col = None
         rule, msg, fix, msg_zh, fix_zh = _describe(check, col, rec.get("failure_case"))
+        if rule == "empty_required" and (_row(rec.get("index"), first_data_row), colname) in unreadable:
+            continue
         if rule == "duplicate_key":
             colname = key_cols
         problems.append(Problem(file, _row(rec.get("index"), first_data_row), colname, "error", rule, msg, fix,

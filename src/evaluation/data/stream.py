@@ -486,7 +486,7 @@ def _pandas_problems(batch: pa.Table, idx: np.ndarray, offset: int, rename: dict
     # text columns arrive from Parquet as Arrow strings; the parsers expect raw objects, as from a CSV
     sub = sub.astype({c: object for c in sub.columns if not pd.api.types.is_numeric_dtype(sub[c])})
     typed, problems, _ = coerce_table(sub, table, file, first, date_window)
-    problems += check_table(typed, table, file, first, unique=False)
+    problems += check_table(typed, table, file, first, unique=False, reported=problems)
     tables = {table.name: typed}
     files, firsts = {table.name: file}, {table.name: first}
     if communities is not None and table.name != "communities":
