@@ -210,10 +210,15 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     results = args.results
     if results is None:
         results = latest_results(args.data)
-        print(f"award criteria: using {results} (the newest run on {args.data}; --results to choose)"
-              if results else f"award criteria: no finished run on {args.data}; survey and impact criteria show "
-              "evidence missing (run jinlin run first, or give --results reports/<run>/results.json)",
-              file=sys.stderr)
+        if args.lang == "zh":
+            print(f"评审标准：使用 {results}（{args.data} 上最新的一次运行；可用 --results 另选）" if results
+                  else f"评审标准：{args.data} 上还没有完成的运行，调查和成效两类标准将显示证据缺失（请先运行 jinlin "
+                  "run，或用 --results reports/<运行>/results.json 指定）", file=sys.stderr)
+        else:
+            print(f"award criteria: using {results} (the newest run on {args.data}; --results to choose)"
+                  if results else f"award criteria: no finished run on {args.data}; survey and impact criteria show "
+                  "evidence missing (run jinlin run first, or give --results reports/<run>/results.json)",
+                  file=sys.stderr)
     result, provenance = audit_files(args.submission, args.data, args.report_year,
                                      overrides=args.overrides, results=results)
     if args.format == "docx":

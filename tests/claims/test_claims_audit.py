@@ -390,6 +390,9 @@ def test_table_format_aligns_chinese_and_gives_the_reason(result):
                 break
     assert "（slogan）" not in text and "（口号或名称）" in text and "（日期）" in text
     assert any(ln.split()[3].endswith("%") for ln in lines[2:] if "34.48" in ln)
+    # indicators by name and figures as the explanations write them (issue 17)
+    assert "办结网格事件数" in text and "grid.events_closed.count" not in text
+    assert "grid.events_closed.count" in format_verdicts(result, "table", "en")
 
 
 def test_latest_results_is_the_newest_run_on_the_same_data(tmp_path):

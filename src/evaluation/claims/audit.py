@@ -191,9 +191,10 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
     cols = ("claim_id", "raw", "indicator", "computed", "verdict", "explanation")
     header = [t(f"claims.col.{c}", lang) for c in cols]
-    rows = [[str(r.claim_id), _clip(str(r.raw), 24), "" if pd.isna(r.indicator) else str(r.indicator),
-             _short(r.computed) + ("%" if _short(r.computed) and str(getattr(r, "unit", "")) == "%" else ""),
-             t(f"claims.verdict.{r.verdict}", lang), "" if pd.isna(getattr(r, expl)) else str(getattr(r, expl))]
+    # the indicator by its name and the figure as the explanation writes it (14.8万, -34.48%), in either language
+    rows = [[str(r.claim_id), _clip(str(r.raw), 24), _indicator_label(r.indicator, lang),
+             _figure(r.computed, r.unit, lang), t(f"claims.verdict.{r.verdict}", lang),
+             "" if pd.isna(getattr(r, expl)) else str(getattr(r, expl))]
             for r in v.itertuples(index=False)]
     counts = verdict_counts(v)
     head = t("claims.summary_all", lang, n=len(v), **counts)
@@ -234,11 +235,6 @@ def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join([line(header), "  ".join("-" * w for w in widths[:-1]) + "  " + "-" * _width(header[-1]),
                       *[line(r) for r in rows]])
 
-
-def _short(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
 def _figure(x: float, unit: object, lang: str) -> str:
@@ -281,7 +277,7 @@ def _indicator_label(key: Any, lang: str) -> str:
     """The indicator's Chinese name in a Chinese appendix (catalogue ``val.indicator.<key>``), else its key."""
     from evaluation.report.i18n import CATALOGUE
 
-    if not isinstance(key, str) or not key:
+    if not isinstance(key, str) or not key or pd.isna(key):
         return ""
     entry = CATALOGUE.get(f"val.indicator.{key}")
     return entry["zh"] if lang == "zh" and entry else key
