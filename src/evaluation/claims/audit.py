@@ -236,7 +236,6 @@ def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
                       *[line(r) for r in rows]])
 
 
-
 def _figure(x: float, unit: object, lang: str) -> str:
     return "" if x is None or pd.isna(x) else figure_text(x, str(unit), lang)
 
