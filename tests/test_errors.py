@@ -4,7 +4,6 @@ message and fix beside the English ones, and renders in Chinese on request."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from conftest import ROOT, mini_tables, write_tables
 

@@ -52,7 +52,7 @@ def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
     good = run(params, out_root=tmp_path / "r")
     before = (good.out_dir / "results.json").read_bytes()
     # A notebook failure: the survey's planned sample size parameter is valid, but break the data after validation
-    import evaluation.report.runner as runner
+    from evaluation.report import runner
 
     real = runner.execute_notebooks
 
@@ -80,8 +80,8 @@ def test_bad_data_stops_before_any_kernel(tmp_path):
 
 def test_a_report_year_beyond_the_data_is_refused_before_any_kernel(tmp_path, monkeypatch):
     """Issue 17: report_year 2030 on data ending in 2024 stopped notebook 30; it is refused, the last year named."""
-    import evaluation.report.runner as runner
     from evaluation.errors import ParameterError
+    from evaluation.report import runner
 
     monkeypatch.setattr(runner, "execute_notebooks", lambda *a, **k: pytest.fail("a kernel was started"))
     folder = write_tables(tmp_path / "d", mini_tables())
@@ -113,7 +113,7 @@ def test_stale_lock_is_taken_over(tmp_path):
 def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
     import errno
 
-    import evaluation.report.runner as runner
+    from evaluation.report import runner
 
     folder = write_tables(tmp_path / "d", mini_tables())
     # one notebook makes a previous report as well as all of them: what is tested is what a failure leaves

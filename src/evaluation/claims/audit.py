@@ -24,7 +24,13 @@ from evaluation.claims.criteria import self_assessment
 from evaluation.claims.documents import read_submission
 from evaluation.claims.extract import extract_claims
 from evaluation.claims.match import load_overrides, match_claims
-from evaluation.claims.verdict import VERDICTS, audit_figures, figure_text, interval_text, verdict_claims
+from evaluation.claims.verdict import (
+    VERDICTS,
+    audit_figures,
+    figure_text,
+    interval_text,
+    verdict_claims,
+)
 
 __all__ = ["AuditResult", "audit", "audit_files", "verdicts_json", "format_verdicts", "render_appendix_docx",
            "table_hashes", "verdict_counts", "find_overrides"]

@@ -81,8 +81,9 @@ def _bad_cell(col: Column, value: object, window) -> tuple[str, str, str, str, s
                     "correct the value (an overflow or a typo: no count reaches 2^53)",
                     f"{quote(value)} 作为 {col.name} 的整数过大", "更正数值（溢出或笔误：任何计数都不会达到 2^53）")
         if isinstance(value, str) and ("," in value or "，" in value):
-            return (f"unparseable_{col.kind}", f"cannot read {quote(value)} as a number: the comma is not a "
-                    "thousands separator", "write a decimal point (1.5), or group digits by three (1,234)",
+            return (f"unparseable_{col.kind}", (f"cannot read {quote(value)} as a number: the comma is not a "
+                                                 "thousands separator"),
+                    "write a decimal point (1.5), or group digits by three (1,234)",
                     f"无法把 {quote(value)} 读作数字：其中的逗号不是千位分隔符", "小数用小数点（1.5），或每三位一组（1,234）")
     return (f"unparseable_{col.kind}", f"cannot read {quote(value)} as a {col.kind}",
             _FIX.get(col.kind, "correct the value"),
@@ -102,11 +103,11 @@ def _year_of(value: object) -> int | None:
 def _implausible(col: Column, value: object, window) -> tuple[str, str, str, str, str]:
     lo, hi = window
     return ("implausible_date", f"the date {quote(value)} is outside {lo.date()} … {hi.date()}",
-            f"correct the year of {col.name} (a typo such as 2204 for 2024?); dates after the data cut-off plus a "
-            "year cannot be data (set data_cutoff in dataset.yaml if the cut-off is later)",
+            (f"correct the year of {col.name} (a typo such as 2204 for 2024?); dates after the data cut-off plus a "
+             "year cannot be data (set data_cutoff in dataset.yaml if the cut-off is later)"),
             f"日期 {quote(value)} 不在 {lo.date()} 至 {hi.date()} 之间",
-            f"更正 {col.name} 的年份（是否把 2024 误写成 2204？）；晚于数据截止日期一年以上的日期不可能是数据"
-            "（如截止日期更晚，请在 dataset.yaml 中设置 data_cutoff）")
+            (f"更正 {col.name} 的年份（是否把 2024 误写成 2204？）；晚于数据截止日期一年以上的日期不可能是数据"
+             "（如截止日期更晚，请在 dataset.yaml 中设置 data_cutoff）"))
 
 
 def _row(index: object, first_data_row: int) -> int | None:

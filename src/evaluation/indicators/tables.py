@@ -22,7 +22,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..privacy.suppression import PRIMARY, SECONDARY, primary_marker, suppression_pattern
+from ..privacy.suppression import (
+    PRIMARY,
+    SECONDARY,
+    primary_marker,
+    suppression_pattern,
+)
 from ._common import DISTRICT
 
 __all__ = ["community_table", "group_table", "year_table", "cross_table", "district_rows", "estimate_text", "format_cells",
