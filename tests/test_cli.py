@@ -13,9 +13,10 @@ from conftest import ROOT, mini_tables, write_tables
 from evaluation.cli import main
 
 
-def _jinlin(*args: str) -> subprocess.CompletedProcess:
+def _jinlin(*args: str, lang: str = "en") -> subprocess.CompletedProcess:
+    # The messages follow JINLIN_LANG or the locale when nothing else says: fix it, whatever the machine's locale.
     return subprocess.run([sys.executable, "-m", "evaluation.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+                          cwd=ROOT, timeout=120, env={**os.environ, "JINLIN_LANG": lang})
 
 
 def test_help_lists_commands():
@@ -26,9 +27,31 @@ def test_help_lists_commands():
     assert "examples:" in r.stdout
 
 
-def test_validate_clean_folder(mini_district, capsys):
+def test_validate_clean_folder(mini_district, capsys, monkeypatch):
+    monkeypatch.setenv("JINLIN_LANG", "en")
     assert main(["validate", str(mini_district)]) == 0
     assert "valid" in capsys.readouterr().out
+    assert main(["--lang", "zh", "validate", str(mini_district)]) == 0
+    assert "通过校验" in capsys.readouterr().out
+
+
+def test_messages_follow_lang_and_the_run(tmp_path):
+    """Issue 17: validation and CLI messages in the run's language, with --lang for the CLI."""
+    t = mini_tables()
+    t["grid_events"].loc[1, "closed_at"] = "2024-01-01 00:00:00"
+    folder = write_tables(tmp_path / "d", t)
+    r = _jinlin("validate", str(folder), "--lang", "zh")
+    assert r.returncode == 1
+    assert "grid_events.csv，第 3 行，closed_at 列" in r.stdout and "修改：" in r.stdout and "fix:" not in r.stdout
+    assert "处错误" in r.stdout
+    assert "fix:" in _jinlin("--lang", "en", "validate", str(folder), lang="zh").stdout  # --lang wins over the rest
+    assert "修改：" in _jinlin("validate", str(folder), lang="zh").stdout  # JINLIN_LANG
+    # a Chinese run on bad data stops with the problems in Chinese, an English run in English
+    for language, words in (("zh", "不符合数据规范"), ("en", "break the data contract")):
+        params = tmp_path / f"{language}.yaml"
+        params.write_text(f"data_dir: {folder}\nlanguage: {language}\n", encoding="utf-8")
+        r = _jinlin("run", "--params", str(params), lang="en" if language == "zh" else "zh")
+        assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
 
 
 def test_validate_bad_folder_exit_1_without_traceback(tmp_path):
@@ -160,3 +183,11 @@ def test_audit_binary_md_and_non_zip_docx_exit_1(tmp_path, capsys, mini_district
     docx.write_text("not a zip", encoding="utf-8")
     err = _error(capsys, ["audit", str(docx), "--data", str(mini_district)])
     assert f"{docx} is not a Word .docx file" in err and "fix:" in err
+
+
+def test_a_file_given_as_the_folder_is_named_as_such(tmp_path):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    r = _jinlin("validate", str(folder / "communities.csv"))
+    assert r.returncode == 1
+    assert "this is a file" in r.stdout and f"give the folder that holds it: {folder}" in r.stdout
+    assert "does not exist" not in r.stdout

@@ -36,19 +36,46 @@ _EPILOG = textwrap.dedent("""\
     """)
 
 
+def _lang(args: argparse.Namespace) -> str:
+    """The language of the command's messages: ``--lang``; else the run's own (``-p language=…``, then the
+    parameter file's ``language``) for the commands that run one; else ``JINLIN_LANG``, else the locale (``LANG``
+    zh_* gives Chinese), else English."""
+    import os
+
+    if getattr(args, "lang", None) in ("zh", "en"):
+        return args.lang
+    try:
+        run_lang = _overrides(getattr(args, "param", None)).get("language")
+        if run_lang is None and getattr(args, "params", None) and Path(args.params).is_file():
+            import yaml
+
+            run_lang = (yaml.safe_load(Path(args.params).read_text(encoding="utf-8")) or {}).get("language")
+    except Exception:  # noqa: BLE001 - a bad parameter file is reported by the command itself, in the default
+        run_lang = None
+    if run_lang in ("zh", "en"):
+        return run_lang
+    env = os.environ.get("JINLIN_LANG") or ""
+    if env in ("zh", "en"):
+        return env
+    return "zh" if (os.environ.get("LC_ALL") or os.environ.get("LANG") or "").lower().startswith("zh") else "en"
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .data import read_district
 
+    lang = _lang(args)
     district, problems = read_district(args.folder)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     if problems:
-        print(format_problems(problems, limit_per_rule=args.limit))
+        print(format_problems(problems, limit_per_rule=args.limit, lang=lang))
     if errors:
-        print(f"\n{args.folder}: {len(errors)} error(s), {len(warnings)} warning(s). Fix the errors and run again.")
+        print(f"\n{args.folder}：{len(errors)} 处错误，{len(warnings)} 处提示。请改正错误后再运行。" if lang == "zh" else
+              f"\n{args.folder}: {len(errors)} error(s), {len(warnings)} warning(s). Fix the errors and run again.")
         return 1
     n_rows = sum(f.rows for f in district.files.values())
-    print(f"{args.folder}: valid — {len(district.files)} tables, {n_rows:,} rows, {len(warnings)} warning(s).")
+    print(f"{args.folder}：通过校验，{len(district.files)} 张表，{n_rows:,} 行，{len(warnings)} 处提示。" if lang == "zh"
+          else f"{args.folder}: valid — {len(district.files)} tables, {n_rows:,} rows, {len(warnings)} warning(s).")
     return 0
 
 
@@ -85,8 +112,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True),
                  workers=args.workers)
-    print(f"report written to {result.out_dir}/ (report.html, results.json, manifest.json; "
-          f"{len(result.results)} recorded figures)")
+    if _lang(args) == "zh":
+        print(f"报告已写入 {result.out_dir}/（report.html、results.json、manifest.json；共记录 {len(result.results)} 个数字）")
+    else:
+        print(f"report written to {result.out_dir}/ (report.html, results.json, manifest.json; "
+              f"{len(result.results)} recorded figures)")
     return 0
 
 
@@ -96,8 +126,13 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     wanted = [c.strip() for c in args.communities.split(",") if c.strip()] if args.communities else None
     result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted,
                       docx=args.format == "docx")
-    print(f"{len(result.outcomes) - len(result.failed)} profiles written to {result.out_dir}/ (index.html) in "
-          f"{result.seconds:.0f} s with {result.workers} worker(s)")
+    done = len(result.outcomes) - len(result.failed)
+    if _lang(args) == "zh":
+        print(f"已写出 {done} 份社区画像到 {result.out_dir}/（index.html），用时 {result.seconds:.0f} 秒，"
+              f"{result.workers} 个进程")
+    else:
+        print(f"{done} profiles written to {result.out_dir}/ (index.html) in {result.seconds:.0f} s with "
+              f"{result.workers} worker(s)")
     for o in result.failed:
         print(f"failed: {o.community_id}: {getattr(o, 'error', '')}", file=sys.stderr)
     return 0 if result.ok else 1
@@ -176,10 +211,15 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     results = args.results
     if results is None:
         results = latest_results(args.data)
-        print(f"award criteria: using {results} (the newest run on {args.data}; --results to choose)"
-              if results else f"award criteria: no finished run on {args.data}; survey and impact criteria show "
-              "evidence missing (run jinlin run first, or give --results reports/<run>/results.json)",
-              file=sys.stderr)
+        if args.lang == "zh":
+            print(f"评审标准：使用 {results}（{args.data} 上最新的一次运行；可用 --results 另选）" if results
+                  else f"评审标准：{args.data} 上还没有完成的运行，调查和成效两类标准将显示证据缺失（请先运行 jinlin "
+                  "run，或用 --results reports/<运行>/results.json 指定）", file=sys.stderr)
+        else:
+            print(f"award criteria: using {results} (the newest run on {args.data}; --results to choose)"
+                  if results else f"award criteria: no finished run on {args.data}; survey and impact criteria show "
+                  "evidence missing (run jinlin run first, or give --results reports/<run>/results.json)",
+                  file=sys.stderr)
     result, provenance = audit_files(args.submission, args.data, args.report_year,
                                      overrides=args.overrides, results=results)
     if args.format == "docx":
@@ -215,12 +255,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"jinlin {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    parser.add_argument("--lang", choices=["zh", "en"], default=None,
+                        help="language of the messages (default: the run's, else JINLIN_LANG or the locale)")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback on errors")
+    # docx and audit have a --lang of their own, the language of the document they write (and of the messages)
+    with_lang = argparse.ArgumentParser(add_help=False, parents=[common])
+    with_lang.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                           help="language of the messages (default: the run's, else JINLIN_LANG or the locale)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("validate", parents=[common], help="check a district folder against the data contract",
+    p = sub.add_parser("validate", parents=[with_lang], help="check a district folder against the data contract",
                        description="Read every table in FOLDER and list each problem with its file, row, column "
                                    "and fix. Exits 1 if there is any error.")
     p.add_argument("folder", metavar="DIR", help="the district folder, e.g. data/synthetic")
@@ -228,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show at most N problems of each kind per file (default 20); the rest are counted")
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("generate", parents=[common], help="write the synthetic district (or a larger region)",
+    p = sub.add_parser("generate", parents=[with_lang], help="write the synthetic district (or a larger region)",
                        description="Write the synthetic district (a known, planted programme effect) to DIR. With "
                                    "--scale N, write a synthetic region of N communities instead (blocks of the "
                                    "district, all tables as Parquet written in chunks; N = 2000 gives about 10 "
@@ -241,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write into DIR even if it is not empty (files of the same names are overwritten)")
     p.set_defaults(func=_cmd_generate)
 
-    p = sub.add_parser("run", parents=[common], help="run the evaluation notebooks and publish the report",
+    p = sub.add_parser("run", parents=[with_lang], help="run the evaluation notebooks and publish the report",
                        description="Validate the parameters and the data, execute every notebook with papermill and "
                                    "publish reports/<paramset>/ (report.html, results.json, manifest.json, the "
                                    "executed notebooks). The previous report is replaced only if the run succeeds, "
@@ -256,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override one parameter, e.g. -p language=en (repeatable)")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("profiles", parents=[common], help="write a profile of every community, in parallel",
+    p = sub.add_parser("profiles", parents=[with_lang], help="write a profile of every community, in parallel",
                        description="Run notebook 60_community_profile for every current community (or --communities) "
                                    "in a process pool and publish reports/profiles-<paramset>/ with an index page. "
                                    "One failed community does not stop the others; it is listed at the end.")
@@ -268,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="docx: also write each profile as Word (<id>.docx, linked from the index)")
     p.set_defaults(func=_cmd_profiles)
 
-    p = sub.add_parser("rerun", parents=[common], help="re-run a past report with changed parameters",
+    p = sub.add_parser("rerun", parents=[with_lang], help="re-run a past report with changed parameters",
                        description="Re-execute the run recorded in MANIFEST with its parameters plus -p overrides, "
                                    "into reports/<paramset>-rerun-<hash>/. Refuses if the data files differ from "
                                    "the manifest's hashes, unless --accept-changed-data, and refuses a manifest "
@@ -281,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", metavar="NAME", help="report folder name (default <paramset>-rerun-<hash>)")
     p.set_defaults(func=_cmd_rerun)
 
-    p = sub.add_parser("diff", parents=[common], help="compare two runs' figures and flag changed conclusions",
+    p = sub.add_parser("diff", parents=[with_lang], help="compare two runs' figures and flag changed conclusions",
                        description="Compare the results.json of two runs: every changed figure, with sign, "
                                    "significance and claim-verdict changes marked '>>'.")
     p.add_argument("run_a", metavar="RUN_A", help="a report folder or its results.json")
@@ -292,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="coverage of the interval built from se where none is recorded (default 0.95)")
     p.set_defaults(func=_cmd_diff)
 
-    p = sub.add_parser("sweep", parents=[common], help="run a robustness sweep (specification curve)",
+    p = sub.add_parser("sweep", parents=[with_lang], help="run a robustness sweep (specification curve)",
                        description="Run every variant of a sweep file in parallel into reports/sweep-<name>/, "
                                    "collect sweep.csv and draw a specification curve per headline figure.")
     p.add_argument("spec", metavar="FILE", help="sweep file, e.g. params/robustness.yaml")
@@ -326,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the newest run on DIR under reports/)")
     p.set_defaults(func=_cmd_audit)
 
-    p = sub.add_parser("dictionary", parents=[common], help="rewrite the data dictionary from the contract",
+    p = sub.add_parser("dictionary", parents=[with_lang], help="rewrite the data dictionary from the contract",
                        description="Rewrite data/dictionary.en.md and data/dictionary.zh.md from the schemas.")
     p.set_defaults(func=_cmd_dictionary)
     return parser
@@ -343,17 +389,25 @@ def main(argv: list[str] | None = None) -> int:
     except JinlinError as e:
         if args.debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        from .errors import DataValidationError
+
+        zh = _lang(args) == "zh"
+        text = e.text("zh" if zh else "en") if isinstance(e, DataValidationError) else str(e)
+        print(f"错误：{text}" if zh else f"error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("已中断" if _lang(args) == "zh" else "interrupted", file=sys.stderr)
         return 130
     except OSError as e:  # a file that vanished, a folder not writable, a full disk: fixable by the user
         if args.debug:
             raise
         where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{e.strerror or e}\nfix: check that the path exists, that you may read and write it, "
-              "and that the disk has space; --debug shows where it happened", file=sys.stderr)
+        if _lang(args) == "zh":
+            print(f"错误：{where}{e.strerror or e}\n修改：检查路径是否存在、是否有读写权限、磁盘是否还有空间；加 --debug "
+                  "可看到出错的位置", file=sys.stderr)
+        else:
+            print(f"error: {where}{e.strerror or e}\nfix: check that the path exists, that you may read and write "
+                  "it, and that the disk has space; --debug shows where it happened", file=sys.stderr)
         return 1
 
 

@@ -6,7 +6,7 @@ traceback and exits 1. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = ["Problem", "JinlinError", "DataValidationError", "ParameterError", "RunFailed", "format_problems"]
@@ -17,6 +17,8 @@ class Problem:
     """One thing wrong with an input: where it is and how to fix it.
 
     ``row`` is the row as a spreadsheet shows it (the header is row 1), so a user can jump to it in Excel or WPS.
+    ``message_zh`` and ``fix_zh`` say the same in Chinese, for a Chinese run or ``jinlin --lang zh`` (issue 17); they
+    take no part in comparing problems, which the English fields already identify.
     """
 
     file: str
@@ -26,8 +28,18 @@ class Problem:
     rule: str
     message: str
     fix: str
+    message_zh: str = field(default="", compare=False)
+    fix_zh: str = field(default="", compare=False)
 
-    def render(self) -> str:
+    def render(self, lang: str = "en") -> str:
+        if lang == "zh":
+            where = self.file
+            if self.row is not None:
+                where += f"，第 {self.row} 行"
+            if self.column:
+                where += f"，{self.column} 列"
+            head = {"error": "错误", "warning": "提示"}.get(self.severity, self.severity)
+            return f"{head}：{where}：{self.message_zh or self.message}\n    修改：{self.fix_zh or self.fix}"
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
@@ -36,8 +48,9 @@ class Problem:
         return f"{self.severity.upper()}: {where}: {self.message}\n    fix: {self.fix}"
 
 
-def format_problems(problems: list[Problem] | tuple[Problem, ...], limit_per_rule: int = 20) -> str:
-    """Render problems grouped by file and rule, showing at most ``limit_per_rule`` of each and counting the rest."""
+def format_problems(problems: list[Problem] | tuple[Problem, ...], limit_per_rule: int = 20, lang: str = "en") -> str:
+    """Render problems grouped by file and rule, showing at most ``limit_per_rule`` of each and counting the rest;
+    in Chinese with ``lang="zh"``."""
     lines: list[str] = []
     shown: dict[tuple[str, str, str | None], int] = {}
     hidden: dict[tuple[str, str, str | None], int] = {}
@@ -47,10 +60,14 @@ def format_problems(problems: list[Problem] | tuple[Problem, ...], limit_per_rul
             hidden[k] = hidden.get(k, 0) + 1
             continue
         shown[k] = shown.get(k, 0) + 1
-        lines.append(p.render())
+        lines.append(p.render(lang))
     for (file, rule, column), n in hidden.items():
-        col = f", column {column}" if column else ""
-        lines.append(f"... and {n} more of the same kind ({rule}) in {file}{col}")
+        if lang == "zh":
+            col = f"的 {column} 列" if column else ""
+            lines.append(f"……{file}{col}另有 {n} 处同类问题（{rule}）")
+        else:
+            col = f", column {column}" if column else ""
+            lines.append(f"... and {n} more of the same kind ({rule}) in {file}{col}")
     return "\n".join(lines)
 
 
@@ -67,9 +84,17 @@ class DataValidationError(JinlinError):
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], folder: str = ""):
         self.problems = tuple(problems)
+        self.folder = folder
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang``: the CLI prints it in the run's language."""
         errors = [p for p in self.problems if p.severity == "error"]
-        head = f"The data in {folder or 'the district folder'} break the data contract: {len(errors)} error(s)."
-        super().__init__(head + "\n" + format_problems(errors) + "\nNothing was run and no report was written.")
+        if lang == "zh":
+            head = f"{self.folder or '数据目录'}中的数据不符合数据规范：{len(errors)} 处错误。"
+            return head + "\n" + format_problems(errors, lang="zh") + "\n未运行任何笔记本，也没有写出报告。"
+        head = f"The data in {self.folder or 'the district folder'} break the data contract: {len(errors)} error(s)."
+        return head + "\n" + format_problems(errors) + "\nNothing was run and no report was written."
 
 
 class RunFailed(JinlinError):

@@ -224,6 +224,29 @@ def test_self_assessment_with_custom_criteria():
     assert row["statement_en"].startswith("Effectiveness: some evidence.")
 
 
+def test_chinese_statements_name_the_figures_not_their_keys():
+    """Issue 17: the award criteria's Chinese statements carry no results.json key (the docx check found 28)."""
+    from evaluation.report.i18n import latin_codes
+
+    crit = pd.DataFrame([{"award_id": "x", "award_zh": "某奖", "award_en": "an award", "criterion_id": "eff",
+                          "criterion_zh": "实效性", "criterion_en": "effectiveness",
+                          "evidence": "organisation.*|impact.on_time_rate.att:+|impact.on_time_rate.dynamic.e*:+",
+                          "source_note": ""}])
+    verdicts = pd.DataFrame({"verdict": ["supported"], "raw": ["1"], "kind": ["count"]})
+    results = {"organisation.paired_units.count": {"value": 27},
+               "impact.on_time_rate.att": {"value": 0.05, "ci_low": 0.01, "ci_high": 0.09},
+               "impact.on_time_rate.conclusion": {"value": "not_robust"},
+               **{f"impact.on_time_rate.dynamic.e{k}": {"value": 0.05, "ci_low": -0.01, "ci_high": 0.1}
+                  for k in range(4)}}
+    row = self_assessment(verdicts, results, crit).iloc[0]
+    zh = row["statement_zh"]
+    assert "组织建设各项指标只是现状水平" in zh
+    assert "网格事件按期办结率的推行效果的区间虽不含0" in zh
+    assert "网格事件按期办结率推行后各年的效果（4项）的置信区间包含0" in zh
+    assert latin_codes(zh) == []
+    assert "impact.on_time_rate.att" in row["statement_en"]  # English keeps the keys a reviewer looks up
+
+
 def test_table_hashes_change_with_the_data():
     df = pd.DataFrame({"a": [1, 2]})
     h = table_hashes({"t": df})["t"]
@@ -272,6 +295,10 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     if lang == "zh":  # indicators by their Chinese name, not their key, in the verdict table
         verdicts = "\n".join(c.text for row in doc.tables[0].rows for c in row.cells)
         assert "办结网格事件数" in verdicts and "grid.events_closed.count" not in verdicts
+        # figures and intervals in words (issue 17): 50万至60万（不含60万）, no float repr, no interval notation
+        assert "50万至60万（不含60万）" in verdicts and "少于15万" in verdicts
+        assert not [c.text for row in doc.tables[0].rows for c in row.cells if c.text.startswith(("[", "("))]
+        assert ".000000" not in cells
     assert ("不稳" if lang == "zh" else "fragile") in cells
     assert "cd" * 32 in cells  # the data file's hash is in the provenance table
     if lang == "zh":
@@ -315,6 +342,7 @@ def test_notebook_on_a_small_district(tmp_path):
     assert rec["claims.verdict.contradicted"]["value"] == 1    # 5 closed events against 2 in the data
     assert rec["claims.check.grid_events_closed_count"] == {"value": "contradicted", "computed": 2.0}
     assert "Award submission" in run["text"] and "申报材料数字核验" not in run["text"]
+    assert ".000000" not in run["text"]  # figures as written, not as floats (issue 17)
 
 
 @pytest.mark.notebook
@@ -362,6 +390,9 @@ def test_table_format_aligns_chinese_and_gives_the_reason(result):
                 break
     assert "（slogan）" not in text and "（口号或名称）" in text and "（日期）" in text
     assert any(ln.split()[3].endswith("%") for ln in lines[2:] if "34.48" in ln)
+    # indicators by name and figures as the explanations write them (issue 17)
+    assert "办结网格事件数" in text and "grid.events_closed.count" not in text
+    assert "grid.events_closed.count" in format_verdicts(result, "table", "en")
 
 
 def test_latest_results_is_the_newest_run_on_the_same_data(tmp_path):

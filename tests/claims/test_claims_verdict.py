@@ -40,7 +40,7 @@ def test_exact_count_supported_and_contradicted():
     v = _verdicts("今年办结网格事件18295件。", {"grid.events_closed.count": {"value": 16295}})
     row = v.loc["18295件"]
     assert row["verdict"] == "contradicted" and row["reason"] == "outside_interval"
-    assert "18295件" in row["explanation_zh"] and "16,295" in row["explanation_zh"]  # both values shown
+    assert "18295件" in row["explanation_zh"] and "16295" in row["explanation_zh"]  # both values shown (no separators below 10万)
     assert "16,295" in row["explanation_en"] and "[18,295]" in row["explanation_en"]
 
 
@@ -154,6 +154,24 @@ def test_columns_and_types():
     assert str(v["n"].dtype) == "Int64" and v["computed"].dtype == np.float64
 
 
+def test_interval_and_figure_in_words():
+    """Issue 17: the audit table and its Chinese sentences read 50万至60万（不含60万）, not [500,000, 600,000), and a
+    year reads 1993, not 1993.000000."""
+    from evaluation.claims.verdict import figure_text, interval_text
+
+    assert interval_text(500000, 600000, True, False, "人") == "50万至60万（不含60万）"
+    assert interval_text(500000, 600000, True, False, "人", "en") == "500,000 to under 600,000"
+    assert interval_text(0, 150000, True, False, "人") == "少于15万"
+    assert interval_text(3, np.inf, True, False, "项") == "不少于3" and interval_text(3, np.inf, False, False) == "多于3"
+    assert interval_text(0, 5, True, True, "%") == "0%至5%"  # 0% is a bound, not "no bound"
+    assert interval_text(-34.485, -34.475, False, True, "%") == "-34.485%至-34.475%（不含-34.485%）"
+    assert interval_text(1993, 1993, True, True, "", "en", kind="date") == "1993"
+    assert interval_text(np.nan, 1, True, True) == ""
+    assert figure_text(1993.0, kind="date") == "1993" and figure_text(515000.0) == "51.5万"
+    assert figure_text(-34.48, "%") == "-34.48%" and figure_text(3968.0, lang="en") == "3,968"
+    assert figure_text(np.nan) == "—"
+
+
 def test_format_interval():
     assert format_interval(3800, 4000, True, False) == "[3,800, 4,000)"
     assert format_interval(-34.485, -34.475, False, True, "%") == "(-34.485%, -34.475%]"
@@ -194,8 +212,10 @@ def test_claim_off_the_estimate_but_inside_the_ci_is_within_sampling_error():
     row = _verdicts("社区工作者持证率为60%。", _certified(0.555, 0.49, 0.62)).loc["60%"]
     assert (row["verdict"], row["reason"]) == ("within_sampling_error", "inside_ci")
     assert row["computed"] == pytest.approx(55.5)
-    for text in (row["explanation_zh"], row["explanation_en"]):
-        assert "55.5%" in text and "[49%, 62%]" in text and "[59.5%, 60.5%)" in text
+    en, zh = row["explanation_en"], row["explanation_zh"]
+    assert "55.5%" in en and "[49%, 62%]" in en and "[59.5%, 60.5%)" in en
+    # Chinese in words, not interval notation (issue 17)
+    assert "55.5%" in zh and "（49%至62%，n = 120）" in zh and "59.5%至60.5%（不含60.5%）" in zh and "[" not in zh
     assert "抽样误差" in row["explanation_zh"] and "规则" in row["explanation_zh"]
     assert "sampling error" in row["explanation_en"] and "Rule" in row["explanation_en"]
 
@@ -229,7 +249,7 @@ def test_register_counts_keep_the_strict_rule():
                     ).loc["近4000名"]
     assert (row["verdict"], row["reason"]) == ("contradicted", "outside_interval")
     assert "没有抽样误差" in row["explanation_zh"] and "strict rule" in row["explanation_en"]
-    assert "4,000" in row["explanation_zh"] and "[3,800, 4,000)" in row["explanation_en"]
+    assert "3800至4000（不含4000）" in row["explanation_zh"] and "[3,800, 4,000)" in row["explanation_en"]
 
 
 def test_a_change_inside_the_poisson_interval_is_within_sampling_error_only_for_an_estimate():

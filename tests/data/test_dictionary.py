@@ -30,3 +30,16 @@ def test_contract_covers_shared_data_model():
         for c in t.columns:
             if c.required and not t.added and c.name != "person_key":
                 assert f"**{c.name}**" in text or f"**{c.name}** (" in text, f"{t.name}.{c.name}"
+
+
+def test_chinese_dictionary_has_chinese_notes():
+    """Issue 17: dictionary.zh.md carried the tables' notes in English."""
+    from evaluation.data.contract import NOTES_ZH, TABLES
+    from evaluation.data.dictionary import render_dictionary
+
+    for t in TABLES:
+        assert len(t.notes_in("zh")) == len(t.notes), t.name  # one Chinese note for each English one
+    assert set(NOTES_ZH) <= {t.name for t in TABLES}
+    zh = render_dictionary("zh")
+    assert "合并或拆分过的社区仍保留在名录中" in zh
+    assert not [n for t in TABLES for n in t.notes if n in zh]

@@ -175,3 +175,16 @@ def test_date_forms(tmp_path, value, ok):
     assert (district is not None) == ok
     if ok:
         assert district["communities"]["valid_to"].iloc[2] == pd.Timestamp("2024-05-01")
+
+
+def test_an_unreadable_required_cell_is_one_problem(tmp_path):
+    """Issue 17: a required cell that cannot be read was also called "a required value is empty"."""
+    t = mini_tables()
+    t["grid_events"].loc[0, "reported_at"] = "abc"
+    t["survey_responses"]["age"] = t["survey_responses"]["age"].astype(object)
+    t["survey_responses"].loc[1, "age"] = ""  # a truly empty one is still reported
+    errors = _problems(tmp_path, t)
+    at = [(p.rule, p.file, p.row, p.column) for p in errors]
+    assert [a for a in at if a[1:] == ("grid_events.csv", 2, "reported_at")] == \
+        [("unparseable_datetime", "grid_events.csv", 2, "reported_at")]
+    assert ("empty_required", "survey_responses.csv", 3, "age") in at

@@ -35,11 +35,12 @@ def test_community_table_withholds_on_cases_and_complements():
     # with the total published, the 3 would be 75 − 12 − 20 − 40: the next smallest count goes too
     assert t.loc["C01", "count"] == "—"
     assert t.loc["C03", "count"] == 20
-    # the rate rests on the same cases as the count, so it is withheld in the same places
-    assert t.loc["C02", "rate"] == "<5" and t.loc["C01", "rate"] == "—"
+    # the rate rests on the same cases as the count, so it is withheld in the same places; "<5" there would read
+    # as a rate below 5 (issue 17), so it says what is small: the cases
+    assert t.loc["C02", "rate"] == "n<5" and t.loc["C01", "rate"] == "—"
     assert t.loc["C03", "rate"] == pytest.approx(1.0)
     # the share rests on its denominator (4 workers in C04), not on its value or numerator
-    assert t.loc["C04", "share"] == "<5"
+    assert t.loc["C04", "share"] == "n<5"
     assert t.loc["C02", "share"] == pytest.approx(0.1)
 
 
@@ -84,7 +85,7 @@ def test_formatted_cells_show_intervals_and_markers():
     t = community_table(f, {"share": "y.rate", "count": "x.count"}, cases={"share": "denominator"},
                         formats={"share": "{:.0%}", "count": "{:,.0f}"}, intervals=["share"])
     t = t.set_index("community_id")
-    assert t.loc["C02", "share"] == "10% (5%–40%)" and t.loc["C04", "share"] == "<5"
+    assert t.loc["C02", "share"] == "10% (5%–40%)" and t.loc["C04", "share"] == "n<5"
     assert t.loc["C01", "share"] == "—"   # else 4 = district workers − 30 gives C04 away
     assert t.loc["C03", "count"] == "20" and t.loc["C02", "count"] == "<5"
 
@@ -100,7 +101,7 @@ def test_group_table_breaks_down_the_district():
     t = group_table(tidy(rows), {"count": "e.count", "share": "e.share"}, cases={"share": "denominator"},
                     total=False).set_index("group")
     assert list(t.index) == ["a", "b"]                      # the total row and C01's rows are not groups
-    assert t.loc["a", "count"] == "<5" and t.loc["a", "share"] == "<5"
+    assert t.loc["a", "count"] == "<5" and t.loc["a", "share"] == "n<5"
     assert t.loc["b", "count"] == 28 and t.loc["b", "share"] == pytest.approx(0.75)
 
 

@@ -135,3 +135,14 @@ def test_small_cells_are_withheld(district_dir: Path, tmp_path: Path):
     # C01 in the report-year community table and in the community × wave table, C02 in the latter.
     assert rec["survey.suppressed.cells"]["value"] == 3
     assert "<5" in text
+
+
+@pytest.mark.notebook
+def test_a_district_without_a_survey_shows_the_notice(tmp_path: Path):
+    """Issue 17: with communities.csv alone, validate passes, and the notebook stopped with NameError: items."""
+    from conftest import mini_tables, write_tables
+
+    folder = write_tables(tmp_path / "d", {"communities": mini_tables()["communities"]})
+    rec, text = _run(tmp_path, data_dir=str(folder))
+    assert "survey.satisfaction_index.mean" not in rec or rec["survey.satisfaction_index.mean"]["value"] is None
+    assert "NameError" not in text

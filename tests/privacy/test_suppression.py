@@ -219,20 +219,22 @@ def test_shares_are_withheld_by_their_counts():
     for col in shares.columns:
         for idx in shares.index:
             if status.loc[idx, col]:
-                assert out.loc[idx, col] in ("<5", "—")
+                assert out.loc[idx, col] in ("n<5", "—")
             else:
                 assert out.loc[idx, col] == shares.loc[idx, col]
-    assert out.loc["C02", "satisfied"] == "<5"
+    # a share withheld for its 2 cases: "<5" would read as a share below 5 (issue 17)
+    assert out.loc["C02", "satisfied"] == "n<5"
 
 
 def test_means_with_one_count_per_row():
     t = pd.DataFrame({"community": ["C01", "C02", "C03"], "mean": [3.2, 4.1, 3.9], "n": [3, 40, 22]})
     out = suppress_table(t, counts="n")
-    assert out["mean"].tolist() == ["<5", 4.1, 3.9] and out["n"].tolist() == ["<5", 40, 22]
+    # the count column is the small count itself ("<5"); the mean beside it rests on it ("n<5")
+    assert out["mean"].tolist() == ["n<5", 4.1, 3.9] and out["n"].tolist() == ["<5", 40, 22]
     assert out["community"].tolist() == ["C01", "C02", "C03"]
     out = suppress_table(t.set_index("community"), counts=pd.Series({"C01": 3, "C02": 40, "C03": 22}),
-                         value_cols=["mean"], margins=True, primary_marker="n<5", secondary_marker="x")
-    assert out["mean"].tolist() == ["n<5", 4.1, "x"] and out["n"].tolist() == [3, 40, 22]
+                         value_cols=["mean"], margins=True, primary_marker="(few)", secondary_marker="x")
+    assert out["mean"].tolist() == ["(few)", 4.1, "x"] and out["n"].tolist() == [3, 40, 22]
 
 
 def test_counts_must_cover_the_table():

@@ -45,7 +45,7 @@ def test_abstract_sentences_with_intervals_and_caveats():
     assert "网格事件按期办结率提高5.2个百分点（区间提高3.3至7.1个百分点），效应明确" in text
     # no conclusion recorded for the satisfaction effect: the generic caveat, and an interval through zero
     assert "居民满意度指数提高1.10分（区间下降0.86分至提高3.06分）" in text
-    assert "涉房地产信访件数比上年下降34.5%（区间为下降57.7%至增加0.3%）" in text and "不能据此断言已经下降" in text
+    assert "涉地产信访件数比上年下降34.5%（区间为下降57.7%至增加0.3%）" in text and "不能据此断言已经下降" in text
     assert "全年办结网格事件16295件" in text and "参与51.5万人次" in text
     assert latin_codes(text) == []
     en = abstract_markdown(RESULTS, "en", 0.95)

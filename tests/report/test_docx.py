@@ -75,7 +75,8 @@ def test_docx_holds_heading_table_image_and_east_asian_font(tmp_path):
     h1 = doc.styles["Heading 1"].element.find(f"{W}rPr/{W}rFonts")
     assert h1.get(f"{W}eastAsia") == HEADING_FONT
     lang = styles.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}lang")
-    assert lang.get(f"{W}eastAsia") == "zh-CN" and lang.get(f"{W}val") == "zh-CN"
+    # Chinese for the East Asian text; the Latin runs en-US, so that a renderer keeps 0.067 and Holm whole
+    assert lang.get(f"{W}eastAsia") == "zh-CN" and lang.get(f"{W}val") == "en-US"
     # 宋体 as the substitute where Noto Sans CJK SC is not installed
     assert f'w:name="{EAST_ASIA_FONT}"' in fonts and f'w:altName w:val="{FALLBACK_FONT}"' in fonts
 
@@ -192,3 +193,21 @@ def test_chinese_docx_has_no_internal_codes(tmp_path):
     # the check is not blind: the same table in an English run keeps its codes
     raw = pd.DataFrame({"period": ["unspecified"], "kind": ["slogan"]})
     assert {"unspecified", "slogan"} <= set(latin_codes(table_view(raw, "en").to_html()))
+
+
+def test_narrow_columns_keep_their_words_whole():
+    """The audit table's verdict column got one character a line and 1119 split into 111 / 9 (issue 17, PDF check):
+    each column first gets what its unbreakable text needs, the long notes share the rest."""
+    from evaluation.report.docx import _column_widths, _unbreakable
+
+    assert _unbreakable("相符") == 5 and _unbreakable("无法核验") == 5 and _unbreakable("72500至73500（不含73500）") == 6
+    assert _unbreakable("0.067") == 6 and _unbreakable("") == 1
+    longest = [10, 30, 20, 10, 30, 20, 10, 30]  # 编号 原文 指标 复算值 允许区间 置信区间 结论 说明
+    need = [5, 7, 5, 7, 6, 6, 5, 5]
+    total = round(156 / 25.4 * 1440)
+    widths = _column_widths(longest, need, total)
+    assert abs(sum(widths) - total) <= len(widths)
+    assert all(w >= n * 125 + 230 for w, n in zip(widths, need))  # 相符 on one line, numbers whole
+    assert widths[7] > widths[6] and widths[1] > widths[0]  # long text still gets the most room
+    # needs wider than the page: proportions of the needs
+    assert abs(sum(_column_widths([30] * 20, [20] * 20, total)) - total) <= 20

@@ -40,6 +40,23 @@ def test_latin_code_checker():
     assert latin_codes(text) == ["impact.real_estate_petitions_per_10k.att", "dr", "varying", "period",
                                  "unspecified"]
     assert latin_codes("居民满意度指数提高5.2个百分点（R 4.3）") == []
+    # file names are what the office has on disk; a dotted key that merely ends like one is not
+    assert latin_codes("申报文本：daya_bay_2024.md；数据表 communities.csv、grid_events.parquet") == []
+    assert latin_codes("见 claims.yaml；impact.x.att") == ["impact.x.att"]
+
+
+def test_result_keys_are_named_in_chinese():
+    from evaluation.report.i18n import result_label
+
+    assert result_label("survey.satisfaction_index.mean", "zh") == "居民满意度指数"
+    assert result_label("organisation.*", "zh") == "组织建设各项指标"
+    assert result_label("impact.activities_per_1k.att", "zh") == "每千人社区活动场次的推行效果"
+    assert result_label("impact.on_time_rate.dynamic.e0", "zh") == "网格事件按期办结率推行当年的效果"
+    assert result_label("impact.on_time_rate.dynamic.e3", "zh") == "网格事件按期办结率推行后第3年的效果"
+    assert result_label("impact.on_time_rate.dynamic.e*", "zh") == "网格事件按期办结率推行后各年的效果"
+    # English keeps the key; a key without a name stays visible (the Latin-code check then finds it)
+    assert result_label("impact.on_time_rate.att", "en") == "impact.on_time_rate.att"
+    assert result_label("impact.unknown_outcome.att", "zh") == "impact.unknown_outcome.att"
 
 
 def test_columns_renamed_before_display_are_known_by_their_label():
@@ -60,3 +77,17 @@ def test_claim_indicators_named_in_chinese():
     shown = v.rename(columns={"indicator": t("claims.col.indicator", "zh")})
     assert display_values(shown, "zh").iloc[:, 0].tolist()[:2] == ["办结网格事件数", "社区工作者晋升率"]
     assert display_values(v, "en").equals(v)
+
+
+def test_one_chinese_name_for_the_real_estate_topic():
+    """Issue 17: 涉地产, 涉房产, 涉房地产 and 房地产类 named one topic. The article writes 涉地产; so do all texts."""
+    import re
+
+    from evaluation.data.contract import TABLES
+    from evaluation.report.i18n import CATALOGUE
+
+    texts = [e["zh"] for e in CATALOGUE.values()] + [c.zh for tab in TABLES for c in tab.columns]
+    others = {m for s in texts for m in re.findall(r"涉房地产|涉房产|房地产类|房产类", s)}
+    assert others == set()
+    assert CATALOGUE["svc.cat.real_estate"]["zh"] == CATALOGUE["profile.cat.real_estate"]["zh"] == "涉地产"
+    assert any("涉地产" in s for s in texts)

@@ -52,7 +52,7 @@ def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
     good = run(params, out_root=tmp_path / "r")
     before = (good.out_dir / "results.json").read_bytes()
     # A notebook failure: the survey's planned sample size parameter is valid, but break the data after validation
-    import evaluation.report.runner as runner
+    from evaluation.report import runner
 
     real = runner.execute_notebooks
 
@@ -78,6 +78,22 @@ def test_bad_data_stops_before_any_kernel(tmp_path):
     assert not (tmp_path / "r" / "mini").exists()
 
 
+def test_a_report_year_beyond_the_data_is_refused_before_any_kernel(tmp_path, monkeypatch):
+    """Issue 17: report_year 2030 on data ending in 2024 stopped notebook 30; it is refused, the last year named."""
+    from evaluation.errors import ParameterError
+    from evaluation.report import runner
+
+    monkeypatch.setattr(runner, "execute_notebooks", lambda *a, **k: pytest.fail("a kernel was started"))
+    folder = write_tables(tmp_path / "d", mini_tables())
+    with pytest.raises(ParameterError, match=r"report_year = 2030 is beyond the data: their last year is 2024"):
+        run(_params(tmp_path, folder, report_year=2030), out_root=tmp_path / "r")
+    zh = tmp_path / "zh.yaml"
+    zh.write_text(f"data_dir: {folder}\nlanguage: zh\nsurvey_planned_n: 3\nreport_year: 2030\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="晚于数据的最后一年 2024"):
+        run(zh, out_root=tmp_path / "r")
+    assert not (tmp_path / "r" / "mini").exists() and not (tmp_path / "r" / "zh").exists()
+
+
 def test_lock_refuses_a_second_run(tmp_path):
     with output_lock(tmp_path, "x"):
         with pytest.raises(JinlinError, match="another run"):
@@ -97,7 +113,7 @@ def test_stale_lock_is_taken_over(tmp_path):
 def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
     import errno
 
-    import evaluation.report.runner as runner
+    from evaluation.report import runner
 
     folder = write_tables(tmp_path / "d", mini_tables())
     # one notebook makes a previous report as well as all of them: what is tested is what a failure leaves

@@ -41,3 +41,23 @@ def test_catalogue_has_both_languages_and_formats():
     assert "43" in t("dq.lineage_note", "en", n_from=10, n_to=43, date="2020-01-01")
     with pytest.raises(KeyError, match="catalogue"):
         t("no.such.key", "zh")
+
+
+@pytest.mark.parametrize("lo, hi", [(1.0, 1.6), (0.7, 1.4), (0.2, 8.0), (0.01, 50.0)])
+def test_log_axis_reads_as_plain_decimals(lo, hi):
+    """Odds ratios on a log axis read 1.1, 1.2 …, never matplotlib's "1.1 × 10⁰" (issue 17)."""
+    from evaluation.report.style import plain_log_axis
+
+    use_style()
+    fig, ax = plt.subplots()
+    ax.errorbar([lo * 1.05, hi / 1.05], [0, 1], xerr=[[lo * 0.05, 0], [0, hi * 0.04]], fmt="o")
+    ax.set_xscale("log")
+    plain_log_axis(ax.xaxis)
+    fig.canvas.draw()
+    labels = [x.get_text() for x in ax.xaxis.get_majorticklabels() + ax.xaxis.get_minorticklabels()]
+    shown = [x for x in labels if x]
+    plt.close(fig)
+    assert shown and not [x for x in shown if "10" in x and ("^" in x or "times" in x or "×" in x)]
+    assert all(float(x) > 0 for x in shown)  # each is a plain number
+    if hi / lo < 10:
+        assert len(shown) >= 3  # a narrow range is labelled inside, not only at 1

@@ -14,7 +14,7 @@ RESULTS = {
 
 def test_rows_carry_intervals_and_caveats():
     rows = {r[0]: r[1:] for r in summary_rows(RESULTS, "en")}
-    assert rows["Year-on-year change in property-related petitions"] == (
+    assert rows["Year-on-year change in real-estate petitions"] == (
         "-34.5%", "-57.7% – +0.3%", "small counts: the interval includes no change, so a fall cannot be claimed")
     assert rows["Activity attendance (person-times)"][0] == "73,000"
     assert "person-times, not people" in rows["Activity attendance (person-times)"][2]
@@ -25,7 +25,7 @@ def test_rows_carry_intervals_and_caveats():
 def test_cell_is_bilingual_and_marks_synthetic_data():
     zh = summary_cell(RESULTS, "zh", synthetic=True, confidence=0.95).source
     assert zh.startswith("# 摘要") and "# 主要发现" in zh and "合成数据" in zh and "95%" in zh
-    assert "涉房地产信访件数同比变化" in zh
+    assert "涉地产信访件数同比变化" in zh
     en = summary_cell(RESULTS, "en", synthetic=False, confidence=0.9).source
     assert "Headline findings" in en and "Synthetic" not in en and "90%" in en
 
@@ -109,7 +109,7 @@ def test_no_conclusion_sentence_claims_robustness_or_a_direction():
 def test_chinese_table_uses_percentage_points_and_verbs():
     rows = {r[0]: r[1:] for r in summary_rows(RESULTS, "zh")}
     assert rows["近邻模式对网格事件按期办结率的效应"][:2] == ("提高5.2个百分点", "提高3.3至7.1个百分点")
-    assert rows["涉房地产信访件数同比变化"][:2] == ("下降34.5%", "下降57.7%至增加0.3%")
+    assert rows["涉地产信访件数同比变化"][:2] == ("下降34.5%", "下降57.7%至增加0.3%")
     assert rows["活动服务人次"][0] == "73000"
     big = {r[0]: r[1] for r in summary_rows({"participation.attendance.person_times": {"value": 515000}}, "zh")}
     assert big["活动服务人次"] == "51.5万"

@@ -24,7 +24,13 @@ from evaluation.claims.criteria import self_assessment
 from evaluation.claims.documents import read_submission
 from evaluation.claims.extract import extract_claims
 from evaluation.claims.match import load_overrides, match_claims
-from evaluation.claims.verdict import VERDICTS, audit_figures, verdict_claims
+from evaluation.claims.verdict import (
+    VERDICTS,
+    audit_figures,
+    figure_text,
+    interval_text,
+    verdict_claims,
+)
 
 __all__ = ["AuditResult", "audit", "audit_files", "verdicts_json", "format_verdicts", "render_appendix_docx",
            "table_hashes", "verdict_counts", "find_overrides"]
@@ -194,9 +200,10 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
     cols = ("claim_id", "raw", "indicator", "computed", "verdict", "explanation")
     header = [t(f"claims.col.{c}", lang) for c in cols]
-    rows = [[str(r.claim_id), _clip(str(r.raw), 24), "" if pd.isna(r.indicator) else str(r.indicator),
-             _short(r.computed) + ("%" if _short(r.computed) and str(getattr(r, "unit", "")) == "%" else ""),
-             t(f"claims.verdict.{r.verdict}", lang), "" if pd.isna(getattr(r, expl)) else str(getattr(r, expl))]
+    # the indicator by its name and the figure as the explanation writes it (14.8万, -34.48%), in either language
+    rows = [[str(r.claim_id), _clip(str(r.raw), 24), _indicator_label(r.indicator, lang),
+             _figure(r.computed, r.unit, lang), t(f"claims.verdict.{r.verdict}", lang),
+             "" if pd.isna(getattr(r, expl)) else str(getattr(r, expl))]
             for r in v.itertuples(index=False)]
     counts = verdict_counts(v)
     head = t("claims.summary_all", lang, n=len(v), **counts)
@@ -238,10 +245,15 @@ def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
                       *[line(r) for r in rows]])
 
 
-def _short(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+def _figure(x: float, unit: object, lang: str) -> str:
+    return "" if x is None or pd.isna(x) else figure_text(x, str(unit), lang)
+
+
+def _ci_text(lo: float, hi: float, unit: object, lang: str) -> str:
+    """A confidence interval in words (49%至62%), as the Chinese explanations write it."""
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return ""
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+    return f"{_figure(lo, unit, lang)}{'至' if lang == 'zh' else ' to '}{_figure(hi, unit, lang)}"
 
 
 # --- Word appendix ------------------------------------------------------------------------------------------------
@@ -273,7 +285,7 @@ def _indicator_label(key: Any, lang: str) -> str:
     """The indicator's Chinese name in a Chinese appendix (catalogue ``val.indicator.<key>``), else its key."""
     from evaluation.report.i18n import CATALOGUE
 
-    if not isinstance(key, str) or not key:
+    if not isinstance(key, str) or not key or pd.isna(key):
         return ""
     entry = CATALOGUE.get(f"val.indicator.{key}")
     return entry["zh"] if lang == "zh" and entry else key
@@ -350,8 +362,10 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
     _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
                                                         "verdict", "explanation")],
-           [[r.claim_id, r.raw, _indicator_label(r.indicator, lang), _short(r.computed), r.interval or "", r.ci or "",
-             t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)] for r in audited.itertuples(index=False)],
+           [[r.claim_id, r.raw, _indicator_label(r.indicator, lang), _figure(r.computed, r.unit, lang),
+             interval_text(r.low, r.high, r.low_inclusive, r.high_inclusive, str(r.unit), lang, str(r.kind)),
+             _ci_text(r.ci_low, r.ci_high, r.unit, lang), t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)]
+            for r in audited.itertuples(index=False)],
            weights=[1.2, 1.6, 2, 1.4, 1.6, 1.6, 1.6, 4])
     n_qual = int((v["verdict"] == "qualitative").sum())
     if n_qual:

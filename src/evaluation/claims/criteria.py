@@ -129,8 +129,18 @@ def _keys(pattern: str, results: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in results if fnmatch.fnmatchcase(k, pattern) and _value(results[k]) is not None)
 
 
-def _names(keys: list[str], pattern: str) -> str:
-    return "、".join(keys) if len(keys) <= 2 else f"{pattern}（{len(keys)}项）"
+def _label(key: str, lang: str) -> str:
+    # A Chinese statement names the figure (居民满意度指数的推行效果), not its results.json key (issue 17).
+    from evaluation.report.i18n import result_label
+
+    return result_label(key, lang)
+
+
+def _names(keys: list[str], pattern: str, lang: str = "en") -> str:
+    sep = "、" if lang == "zh" else ", "
+    if len(keys) <= 2:
+        return sep.join(_label(k, lang) for k in keys)
+    return f"{_label(pattern, lang)}（{len(keys)}项）" if lang == "zh" else f"{pattern} ({len(keys)} items)"
 
 
 def _conclusion(key: str, results: Mapping[str, Any]) -> str | None:
@@ -148,8 +158,8 @@ def _conclusion(key: str, results: Mapping[str, Any]) -> str | None:
 def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
     keys = _keys(pattern, results)
     if not keys:
-        return ("missing", f"{pattern}：无结果", f"{pattern}: no result",
-                f"缺少效果估计 {pattern}", f"no effect estimate {pattern}")
+        return ("missing", f"{_label(pattern, 'zh')}：无结果", f"{pattern}: no result",
+                f"缺少{_label(pattern, 'zh')}的估计", f"no effect estimate {pattern}")
     clear, unsure, no_ci, wrong, not_shown = [], [], [], [], []
     for k in keys:
         r = results[k]
@@ -165,7 +175,7 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
         else:
             unsure.append(k)
     right = unsure + no_ci + not_shown
-    zh = f"{pattern}：{len(keys)}项估计中{len(clear)}项显著改善、{len(right)}项方向正确但未显示显著、{len(wrong)}项方向相反"
+    zh = f"{_label(pattern, 'zh')}：{len(keys)}项估计中{len(clear)}项显著改善、{len(right)}项方向正确但未显示显著、{len(wrong)}项方向相反"
     en = (f"{pattern}: of {len(keys)} estimate(s), {len(clear)} improve with a 95% interval clear of 0, "
           f"{len(right)} point the right way without shown significance, {len(wrong)} point the wrong way")
     if len(clear) >= 0.5 * len(keys):
@@ -176,27 +186,28 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
         s = "weak"
     weak_zh, weak_en = [], []
     if unsure:
-        weak_zh.append(f"{_names(unsure, pattern)} 的置信区间包含0")
-        weak_en.append(f"the interval of {_names(unsure, pattern).replace('、', ', ')} includes 0")
+        weak_zh.append(f"{_names(unsure, pattern, 'zh')}的置信区间包含0")
+        weak_en.append(f"the interval of {_names(unsure, pattern)} includes 0")
     if not_shown:
-        weak_zh.append(f"{_names(not_shown, pattern)} 的区间虽不含0，但经多重比较校正或敏感性分析后结论不稳健")
-        weak_en.append(f"the interval of {_names(not_shown, pattern).replace('、', ', ')} excludes 0, but the "
+        weak_zh.append(f"{_names(not_shown, pattern, 'zh')}的区间虽不含0，但经多重比较校正或敏感性分析后结论不稳健")
+        weak_en.append(f"the interval of {_names(not_shown, pattern)} excludes 0, but the "
                        "conclusion does not hold after the multiplicity adjustment or the sensitivity analysis")
     if no_ci:
-        weak_zh.append(f"{_names(no_ci, pattern)} 没有置信区间")
-        weak_en.append(f"{_names(no_ci, pattern).replace('、', ', ')} come(s) without an interval")
+        weak_zh.append(f"{_names(no_ci, pattern, 'zh')}没有置信区间")
+        weak_en.append(f"{_names(no_ci, pattern)} come(s) without an interval")
     if wrong:
-        weak_zh.append(f"{_names(wrong, pattern)} 方向与预期相反")
-        weak_en.append(f"{_names(wrong, pattern).replace('、', ', ')} point(s) the wrong way")
+        weak_zh.append(f"{_names(wrong, pattern, 'zh')}方向与预期相反")
+        weak_en.append(f"{_names(wrong, pattern)} point(s) the wrong way")
     return s, zh, en, "；".join(weak_zh), "; ".join(weak_en)
 
 
 def _level_item(pattern: str, results: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
     keys = _keys(pattern, results)
     if not keys:
-        return ("missing", f"{pattern}：无结果", f"{pattern}: no result", f"缺少 {pattern}", f"no {pattern}")
-    return ("some", f"{pattern}：{len(keys)}项水平指标", f"{pattern}: {len(keys)} level indicator(s)",
-            f"{pattern} 只是现状水平，不能说明变化或成因", f"{pattern} shows levels only, not change or cause")
+        return ("missing", f"{_label(pattern, 'zh')}：无结果", f"{pattern}: no result",
+                f"缺少{_label(pattern, 'zh')}", f"no {pattern}")
+    return ("some", f"{_label(pattern, 'zh')}：{len(keys)}项水平指标", f"{pattern}: {len(keys)} level indicator(s)",
+            f"{_label(pattern, 'zh')}只是现状水平，不能说明变化或成因", f"{pattern} shows levels only, not change or cause")
 
 
 def _text_item(verdicts: pd.DataFrame) -> tuple[str, str, str, str, str]:

@@ -61,12 +61,13 @@ from evaluation.claims.hedges import Interval
 from evaluation.claims.match import parse_requires
 
 __all__ = ["verdict_claims", "context_figures", "audit_figures", "is_sampled", "VERDICTS", "QUALITATIVE_KINDS",
-           "VERDICT_COLUMNS", "format_interval"]
+           "VERDICT_COLUMNS", "format_interval", "interval_text", "figure_text"]
 
 VERDICTS = ("supported", "fragile", "within_sampling_error", "contradicted", "not_checkable", "qualitative")
 QUALITATIVE_KINDS = ("slogan", "structural", "date", "ordinal", "enumeration")
 VERDICT_COLUMNS = (
-    "claim_id", "raw", "sentence", "value", "unit", "kind", "role", "linked_id", "hedge", "low", "high", "period",
+    "claim_id", "raw", "sentence", "value", "unit", "kind", "role", "linked_id", "hedge", "low", "high",
+    "low_inclusive", "high_inclusive", "period",
     "figure_year", "indicator", "match_rule", "computed", "interval", "n", "ci_low", "ci_high", "ci", "data_files",
     "verdict", "reason", "explanation_zh", "explanation_en",
 )
@@ -149,6 +150,55 @@ def format_interval(low: float, high: float, low_inclusive: bool, high_inclusive
     if low == high and low_inclusive and high_inclusive:
         return f"[{_fmt(low, unit)}]"
     return f"{'[' if low_inclusive else '('}{_fmt(low, unit)}, {_fmt(high, unit)}{']' if high_inclusive else ')'}"
+
+
+def figure_text(x: float | None, unit: str = "", lang: str = "zh", kind: str = "") -> str:
+    """A figure of the audit for a reader: 515000 -> 51.5万 (zh) or 515,000 (en), -34.48 with unit % -> -34.48%, a
+    year (kind ``date``) 1993 -> 1993; never the float repr ``1993.000000`` (issue 17). Chinese follows
+    :func:`evaluation.report.numbers.zh_number` (万/亿, no separators below 10万), with up to four decimals so the
+    bounds of a two-decimal hedge (−34.485) stay exact."""
+    from evaluation.report.numbers import zh_number
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if kind == "date" and x.is_integer():
+        return str(int(x))
+    if lang != "zh":
+        return _fmt(x, unit)
+    return zh_number(x, 4) + (unit if unit in ("%", "‰") else "")
+
+
+def interval_text(low: float, high: float, low_inclusive: bool, high_inclusive: bool, unit: str = "",
+                  lang: str = "zh", kind: str = "") -> str:
+    """The values a claim's wording admits, in words rather than the notation of :func:`format_interval`:
+    [3800, 4000) -> 3800至4000（不含4000）, [0, 150000) -> 少于15万, [3, ∞) -> 不少于3, [27, 27] -> 27; in English
+    "3,800 to under 4,000", "under 150,000", "at least 3", "27". A bracket and a comma read as a string of code
+    to an office (issue 17); the notation stays in ``interval`` for JSON and the English explanations."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return ""
+    low, high, low_inclusive, high_inclusive = float(low), float(high), bool(low_inclusive), bool(high_inclusive)
+    a, b = figure_text(low, unit, lang, kind), figure_text(high, unit, lang, kind)
+    zh = lang == "zh"
+    if low == high:
+        return a
+    unbounded_below = math.isinf(low) or (low == 0 and low_inclusive and unit not in ("%", "‰"))
+    if math.isinf(high) and unbounded_below:
+        return "任意值" if zh else "any value"
+    if math.isinf(high):
+        return (f"不少于{a}" if low_inclusive else f"多于{a}") if zh else \
+            (f"at least {a}" if low_inclusive else f"more than {a}")
+    if unbounded_below:
+        return (f"不超过{b}" if high_inclusive else f"少于{b}") if zh else \
+            (f"at most {b}" if high_inclusive else f"under {b}")
+    if zh:
+        ends = {(True, True): "", (True, False): f"（不含{b}）", (False, True): f"（不含{a}）",
+                (False, False): "（不含两端）"}[(low_inclusive, high_inclusive)]
+        return f"{a}至{b}{ends}"
+    return {(True, True): f"{a} to {b}", (True, False): f"{a} to under {b}", (False, True): f"over {a} to {b}",
+            (False, False): f"between {a} and {b}, both excluded"}[(low_inclusive, high_inclusive)]
 
 
 def _contains(iv: Interval, x: float) -> bool:
@@ -296,21 +346,26 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
         out["ci_low"], out["ci_high"] = lo * k, hi * k
         out["ci"] = f"[{_fmt(lo * k, unit)}, {_fmt(hi * k, unit)}]"
     c_txt = _fmt(computed, unit)
+    # Chinese sentences write figures and intervals as words, with 万 (interval_text); English keeps the notation
+    c_zh = figure_text(computed, unit)
+    iv_zh = interval_text(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive), unit, "zh", kind)
+    ci_range = f"{figure_text(out['ci_low'], unit)}至{figure_text(out['ci_high'], unit)}" if has_ci else ""
+    ci_words = f"（{ci_range}）"
     iv = Interval(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive))
     n_txt = f"，n = {out['n']}" if out["n"] is not pd.NA else ""
     n_en = f", n = {out['n']}" if out["n"] is not pd.NA else ""
     if not _contains(iv, computed):
         if not has_ci or not is_sampled(indicator, fig):
             return done("contradicted", "outside_interval",
-                        f"与数据不符{end_zh}：原文“{raw}”允许的区间为{out['interval']}，而{year}年复算值为{c_txt}。"
+                        f"与数据不符{end_zh}：原文“{raw}”允许的区间为{iv_zh}，而{year}年复算值为{c_zh}。"
                         "复算值是登记数据的精确值，没有抽样误差，按严格规则判断：复算值须落在原文允许的区间内。",
                         f"Contradicted{end_en}: '{raw}' allows {out['interval']}, but the value recomputed for {year} "
                         f"is {c_txt}. The recomputed value is exact (a register count, no sampling error), so the "
                         "strict rule applies: it must lie inside the interval the claim allows.")
         if _meets(iv, out["ci_low"], out["ci_high"]):
             return done("within_sampling_error", "inside_ci",
-                        f"在抽样误差范围内{end_zh}：{year}年复算值{c_txt}不在原文“{raw}”允许的区间{out['interval']}内，"
-                        f"但该区间与复算值的95%置信区间{out['ci']}{n_txt}相交，差异可由抽样误差解释。规则：只有原文区间"
+                        f"在抽样误差范围内{end_zh}：{year}年复算值{c_zh}不在原文“{raw}”允许的区间{iv_zh}内，"
+                        f"但该区间与复算值的95%置信区间（{ci_range}{n_txt}）相交，差异可由抽样误差解释。规则：只有原文区间"
                         "完全落在置信区间之外才判为不符。",
                         f"Within sampling error{end_en}: the value recomputed for {year}, {c_txt}, lies outside the "
                         f"interval {out['interval']} that '{raw}' allows, but that interval meets the 95% confidence "
@@ -318,8 +373,8 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
                         "difference. Rule: a claim is contradicted only when its interval lies wholly outside the "
                         "confidence interval.")
         return done("contradicted", "outside_ci",
-                    f"与数据不符{end_zh}：原文“{raw}”允许的区间{out['interval']}完全落在{year}年复算值{c_txt}的95%置信"
-                    f"区间{out['ci']}{n_txt}之外，抽样误差也无法解释。规则：原文区间与置信区间不相交即判为不符。",
+                    f"与数据不符{end_zh}：原文“{raw}”允许的区间{iv_zh}完全落在{year}年复算值{c_zh}的95%置信"
+                    f"区间（{ci_range}{n_txt}）之外，抽样误差也无法解释。规则：原文区间与置信区间不相交即判为不符。",
                     f"Contradicted{end_en}: the interval {out['interval']} that '{raw}' allows lies wholly outside the "
                     f"95% confidence interval {out['ci']}{n_en} of the value recomputed for {year}, {c_txt}; sampling "
                     "error cannot explain it. Rule: a claim whose interval does not meet the confidence interval is "
@@ -329,8 +384,8 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
             band = negligible_change * k
             if out["ci_low"] <= band and out["ci_high"] >= -band:
                 return done("fragile", "ci_includes_negligible_change",
-                            f"数值相符但不稳：复算值{c_txt}落在“{raw}”允许的区间内，但95%置信区间{out['ci']}"
-                            f"延伸到±{_fmt(band, unit)}以内的微小变化（含零）{n_txt}，数据不能排除“几乎没有变化”。",
+                            f"数值相符但不稳：复算值{c_zh}落在“{raw}”允许的区间内，但95%置信区间{ci_words}"
+                            f"延伸到±{figure_text(band, unit)}以内的微小变化（含零）{n_txt}，数据不能排除“几乎没有变化”。",
                             f"Fragile: the recomputed {c_txt} lies inside what '{raw}' allows, but its 95% interval "
                             f"{out['ci']} reaches a negligible change (within ±{_fmt(band, unit)}, including 0"
                             f"{n_en}): the data cannot rule out that little or nothing changed.")
@@ -338,15 +393,15 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
             half = (out["ci_high"] - out["ci_low"]) / 2
             if abs(computed) > 0 and half > max_relative_halfwidth * abs(computed):
                 return done("fragile", "wide_ci",
-                            f"数值相符但不稳：复算值{c_txt}落在“{raw}”允许的区间内，但95%置信区间{out['ci']}"
+                            f"数值相符但不稳：复算值{c_zh}落在“{raw}”允许的区间内，但95%置信区间{ci_words}"
                             f"的半宽超过数值的{max_relative_halfwidth:.0%}{n_txt}，基数太小。",
                             f"Fragile: the recomputed {c_txt} lies inside what '{raw}' allows, but its 95% interval "
                             f"{out['ci']} has a half-width above {max_relative_halfwidth:.0%} of the value{n_en}: "
                             "the base is small.")
-    ci_zh = f"（95%置信区间{out['ci']}{n_txt}）" if has_ci else ""
+    ci_zh = f"（95%置信区间{ci_range}{n_txt}）" if has_ci else ""
     ci_en = f" (95% interval {out['ci']}{n_en})" if has_ci else ""
     return done("supported", "inside_interval",
-                f"与数据相符{end_zh}：{year}年复算值{c_txt}{ci_zh}落在原文“{raw}”允许的区间{out['interval']}内。",
+                f"与数据相符{end_zh}：{year}年复算值{c_zh}{ci_zh}落在原文“{raw}”允许的区间{iv_zh}内。",
                 f"Supported{end_en}: the value recomputed for {year}, {c_txt}{ci_en}, lies inside the interval "
                 f"{out['interval']} that '{raw}' allows.")
 
@@ -404,4 +459,6 @@ def verdict_claims(matched: pd.DataFrame, figures: Mapping[str, Mapping[str, Any
         out[c] = out[c].astype("float64")
     for c in ("figure_year", "n"):
         out[c] = out[c].astype("Int64")
+    for c in ("low_inclusive", "high_inclusive"):  # kept so that a table can say the interval in words
+        out[c] = out[c].astype("boolean")
     return out

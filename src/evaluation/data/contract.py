@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Column", "Table", "TABLES", "table", "LIKERT_ITEMS", "IMPORTANCE_ITEMS", "COMMUNITY_FK", "NONE_WORDS"]
+__all__ = ["Column", "Table", "TABLES", "table", "LIKERT_ITEMS", "IMPORTANCE_ITEMS", "COMMUNITY_FK", "NONE_WORDS", "NOTES_ZH"]
 
 # How exports say "none" in a list column: counted as a co-organiser they would turn 42.9% into 100%.
 NONE_WORDS = ("无", "/", "暂无", "没有", "空", "-", "—", "——", "N/A", "NA", "none", "nil", "null", "无协办",
@@ -65,6 +65,10 @@ class Table:
     added: bool = False  # not in the original contract; see docs/conventions.md
     order: tuple[tuple[str, str], ...] = ()  # (earlier, later) pairs: later must not precede earlier
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def notes_in(self, lang: str) -> tuple[str, ...]:
+        """The notes in ``lang`` (``zh`` from :data:`NOTES_ZH`, else the English ones)."""
+        return NOTES_ZH.get(self.name, self.notes) if lang == "zh" else self.notes
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -330,6 +334,29 @@ TABLES: tuple[Table, ...] = (
         notes=("One row per district or county and year: the district itself (programme_start_year set) and the "
                "comparison districts of a district-wide synthetic control.",)),
 )
+
+# The tables' notes in Chinese, in the order of ``Table.notes`` (issue 17: dictionary.zh.md had English notes).
+NOTES_ZH: dict[str, tuple[str, ...]] = {
+    "communities": ("合并或拆分过的社区仍保留在名录中，并填写 valid_to。",),
+    "community_lineage": (
+        "同一社区在同一日期划出的人口比例之和为 1。一个社区至多拆分一次（其数据按 from_id 划转给新社区）。",
+        ("部分拆出后仍保留原代码的社区，写作指向自己的一行，与新社区并列（C01 → C01 0.7，C01 → C44 0.3，日期相同）；"
+         "除此以外，任何一行都不能指向社区自身，也不能有一串行绕回起点。"),
+        "effective_date 须在两个社区的存续期内（valid_from 至 valid_to 的次日）。",
+    ),
+    "programme_rollout": ("组件 jinlin_model 的最早开始日期决定社区的推行批次；没有这一行的社区视为从未推行。",),
+    "survey_responses": (
+        "1–5 分题的 8/9 和 0–10 分题的 98/99（不知道/拒答）按缺失值处理。",
+        "没有 stratum、psu 或 base_weight 时，按简单随机抽样处理。",
+        "某轮调查中设计权数全部为 0 的层会被拒绝：它不代表任何人。",
+    ),
+    "volunteers": (("没有 person_key 时，读入时由个人信息列（姓名、手机号、身份证号）生成：以本机的保密盐对身份证号"
+                    "（没有时用手机号，再没有时用姓名）做 HMAC-SHA256，随后删除个人信息列。"),),
+    "service_hours": (("没有 person_key 时，读入时按与志愿者相同的方法由个人信息列生成（相同的盐和身份信息得到相同的"
+                       "键，服务时长因此能与志愿者对应）。"),),
+    "grid_events": ("closed_at ≥ reported_at。未办结的事件在数据截止日删失处理，不删除。",),
+    "district_panel": ("每个区（县）每年一行：本区（填写 programme_start_year）以及全区层面合成控制所用的对照区。",),
+}
 
 _BY_NAME = {t.name: t for t in TABLES}
 

@@ -87,7 +87,7 @@ def render_dictionary(lang: str = "en") -> str:
             out.append(t["required_table"])
         if tab.added:
             out.append(t["added"])
-        for note in tab.notes:
+        for note in tab.notes_in(lang):
             out.append(note)
         out += ["", t["cols"], "|---|---|---|---|---|---|"]
         for c in tab.columns:

@@ -112,13 +112,14 @@ def _read_metadata(folder: Path) -> tuple[dict, list[Problem]]:
         # the last value would win silently: a wrong data_cutoff or name without a word
         return {}, [Problem(METADATA_FILE, e.second, str(e.key), "error", "duplicate_key",
                             f"the key {e.key!r} is given twice (first on line {e.first})",
-                            "keep one of the two lines")]
+                            "keep one of the two lines",
+                            f"键 {e.key!r} 出现两次（第一次在第 {e.first} 行）", "两行只保留一行")]
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         return {}, [Problem(METADATA_FILE, None, None, "error", "bad_metadata", f"cannot be read ({e})",
-                            "fix the YAML syntax or delete the file")]
+                            "fix the YAML syntax or delete the file", f"无法读取（{e}）", "更正 YAML 语法，或删除该文件")]
     if not isinstance(meta, dict):
         return {}, [Problem(METADATA_FILE, None, None, "error", "bad_metadata", "is not a mapping",
-                            "write key: value lines")]
+                            "write key: value lines", "内容不是“键: 值”的映射", "按“键: 值”逐行书写")]
     return meta, []
 
 
@@ -216,10 +217,18 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
     if unknown:
         raise ValueError(f"not tables of the data contract: {', '.join(unknown)}")
     folder = Path(folder)
+    if folder.is_file():  # e.g. `jinlin validate data/synthetic/communities.csv` (issue 17)
+        return None, [Problem(str(folder), None, None, "error", "not_a_folder",
+                              "this is a file; validate reads a whole district folder, one file per table",
+                              f"give the folder that holds it: {folder.parent}",
+                              "这是一个文件；校验读取的是整个数据目录，每张表一个文件",
+                              f"给出存放它的文件夹：{folder.parent}")]
     if not folder.is_dir():
         return None, [Problem(str(folder), None, None, "error", "no_folder", "the district folder does not exist",
                               "give the path of a folder holding the exported tables (e.g. data/synthetic); "
-                              "`jinlin generate <folder>` writes the synthetic district there")]
+                              "`jinlin generate <folder>` writes the synthetic district there",
+                              "数据目录不存在", "给出存放导出数据表的文件夹路径（如 data/synthetic）；"
+                              "`jinlin generate <文件夹>` 可在该处生成合成示范区数据")]
     metadata, problems = _read_metadata(folder)
     window = date_window(metadata.get("data_cutoff"))
     tables: dict[str, pd.DataFrame] = {}
@@ -233,7 +242,9 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
                 and not p.name.startswith("."):
             problems.append(Problem(p.name, None, None, "warning", "unknown_file",
                                     "this file is not a table of the data contract and is ignored",
-                                    "rename it after its table (e.g. grid_events.csv) if it should be read"))
+                                    "rename it after its table (e.g. grid_events.csv) if it should be read",
+                                    "该文件不是数据规范中的表，已忽略",
+                                    "如需读取，按其表名改名（如 grid_events.csv）"))
     for t in contract.TABLES:
         if wanted is not None and t.name not in wanted:
             continue
@@ -243,7 +254,9 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
             if t.required and not found:
                 problems.append(Problem(f"{t.name}.csv", None, None, "error", "missing_table",
                                         f"the required table {t.name} ({t.zh}) is missing",
-                                        f"add {t.name}.csv (or .xlsx/.parquet) to the folder"))
+                                        f"add {t.name}.csv (or .xlsx/.parquet) to the folder",
+                                        f"缺少必需的数据表 {t.name}（{t.zh}）",
+                                        f"在文件夹中加入 {t.name}.csv（或 .xlsx/.parquet）"))
             continue
         known = list(tables["communities"]["community_id"].dropna().astype(str)) \
             if "communities" in tables and t.name != "communities" else None
@@ -278,7 +291,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
         frame, cell_problems, rec = coerce_table(frame, t, path.name, first, window)
         problems += cell_problems
         recoded.update({f"{t.name}.{k}": v for k, v in rec.items()})
-        problems += check_table(frame, t, path.name, first)
+        problems += check_table(frame, t, path.name, first, reported=cell_problems)
         tables[t.name] = frame
         files[t.name] = TableFile(t.name, path.name, raw.fmt, raw.encoding, sha256_file(path), len(frame), first)
     # tables left on disk had their cross-row and community checks while streaming

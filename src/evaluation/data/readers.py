@@ -68,12 +68,14 @@ def find_table_file(folder: Path, name: str) -> tuple[Path | None, list[Problem]
     if len(hits) > 1:
         problems.append(Problem(", ".join(p.name for p in hits), None, None, "error", "ambiguous_file",
                                 f"table {name} is given more than once",
-                                "keep one file per table and remove or rename the others"))
+                                "keep one file per table and remove or rename the others",
+                                f"数据表 {name} 有不止一个文件", "每张表只保留一个文件，删除或改名其余文件"))
         return None, problems
     if not hits and others:
         problems.append(Problem(others[0].name, None, None, "error", "unsupported_format",
                                 f"{others[0].suffix} files are not read",
-                                "save the table as .csv (UTF-8), .xlsx or .parquet"))
+                                "save the table as .csv (UTF-8), .xlsx or .parquet",
+                                f"不读取 {others[0].suffix} 格式的文件", "把表另存为 .csv（UTF-8）、.xlsx 或 .parquet"))
     return (hits[0] if hits else None), problems
 
 
@@ -179,7 +181,11 @@ def _encoding_problem(name: str, data: bytes, d: Decoded) -> Problem:
                    f"the file is neither clean UTF-8 nor GB18030/GBK text: byte {d.bad_offset:,} "
                    f"(0x{data[d.bad_offset]:02X}) on line {d.bad_row} is not UTF-8",
                    "re-export it as CSV UTF-8 (in Excel: Save As → CSV UTF-8), or retype that cell; a file "
-                   "pieced together from exports in two encodings must be re-exported whole")
+                   "pieced together from exports in two encodings must be re-exported whole",
+                   f"文件既不是规范的 UTF-8，也不是 GB18030/GBK 文本：第 {d.bad_row} 行的第 {d.bad_offset:,} 个字节"
+                   f"（0x{data[d.bad_offset]:02X}）不是 UTF-8",
+                   "重新导出为 CSV UTF-8（Excel：另存为 → CSV UTF-8），或重新输入该单元格；由两种编码的导出文件拼成的"
+                   "文件须整体重新导出")
 
 
 def _ambiguity_warning(name: str, d: Decoded) -> Problem:
@@ -188,7 +194,9 @@ def _ambiguity_warning(name: str, d: Decoded) -> Problem:
     return Problem(name, row, None, "warning", "encoding_ambiguous",
                    f"the file reads both as UTF-8 ({quote(as_utf8, 60)}) and as GBK ({quote(as_gbk, 60)}); it was "
                    f"read as {chosen}",
-                   "if that reading is wrong, re-export the file as CSV UTF-8 with BOM (Excel: Save As → CSV UTF-8)")
+                   "if that reading is wrong, re-export the file as CSV UTF-8 with BOM (Excel: Save As → CSV UTF-8)",
+                   f"文件既可按 UTF-8 读作 {quote(as_utf8, 60)}，也可按 GBK 读作 {quote(as_gbk, 60)}；已按 {chosen} 读取",
+                   "如读取有误，请把文件重新导出为带 BOM 的 CSV UTF-8（Excel：另存为 → CSV UTF-8）")
 
 
 def _duplicate_headers(name: str, headers: list[object]) -> list[Problem]:
@@ -203,7 +211,9 @@ def _duplicate_headers(name: str, headers: list[object]) -> list[Problem]:
             out.append(Problem(name, 1, str(h).strip(), "error", "duplicate_header",
                                f"the header {str(h).strip()!r} appears more than once",
                                "delete the repeated column, or give it its own header; which copy holds the data "
-                               "cannot be guessed"))
+                               "cannot be guessed",
+                               f"表头 {str(h).strip()!r} 出现不止一次",
+                               "删除重复的列，或给它一个自己的表头；无法判断哪一列才是数据"))
     return out
 
 
@@ -227,7 +237,8 @@ def read_table_file(path: Path, table: Table | None = None) -> tuple[RawTable | 
             text, enc = decoded.text, decoded.encoding
             if not text.strip():
                 return None, [Problem(name, None, None, "error", "empty_table", "the file is empty",
-                                      "export the table again with its header row and data")]
+                                      "export the table again with its header row and data",
+                                      "文件是空的", "连同表头和数据重新导出该表")]
             header = next(csv.reader(io.StringIO(text)), [])
             dup = _duplicate_headers(name, header)
             if dup:
@@ -236,7 +247,8 @@ def read_table_file(path: Path, table: Table | None = None) -> tuple[RawTable | 
                 frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
             except pd.errors.ParserError as e:
                 return None, [Problem(name, None, None, "error", "malformed_csv", f"the CSV cannot be parsed ({e})",
-                                      "check the quoting and the number of fields on that line, or re-export")]
+                                      "check the quoting and the number of fields on that line, or re-export",
+                                      f"无法解析该 CSV（{e}）", "检查该行的引号和字段数，或重新导出")]
             raw = RawTable(frame, path, "csv", enc)
         elif suffix == ".xlsx":
             sheet, problems = _xlsx_sheet(path, table)
@@ -252,20 +264,25 @@ def read_table_file(path: Path, table: Table | None = None) -> tuple[RawTable | 
             raw = RawTable(frame, path, "parquet", None)
         else:
             return None, [Problem(name, None, None, "error", "unsupported_format", f"{suffix} files are not read",
-                                  "save the table as .csv (UTF-8), .xlsx or .parquet")]
+                                  "save the table as .csv (UTF-8), .xlsx or .parquet",
+                                  f"不读取 {suffix} 格式的文件", "把表另存为 .csv（UTF-8）、.xlsx 或 .parquet")]
     except (OSError, ValueError, KeyError) as e:
         if "zip" in str(e).lower() or "not a zip" in str(e).lower() or "excel" in str(e).lower():
             return None, [Problem(name, None, None, "error", "unreadable_file",
                                   f"the file cannot be opened as {suffix} ({e})",
-                                  "the file may be truncated or misnamed; export it again")]
+                                  "the file may be truncated or misnamed; export it again",
+                                  f"无法按 {suffix} 格式打开该文件（{e}）", "文件可能不完整或扩展名有误；请重新导出")]
         return None, [Problem(name, None, None, "error", "unreadable_file", f"the file cannot be read ({e})",
-                              "check that the file is complete and in a supported format, or export it again")]
+                              "check that the file is complete and in a supported format, or export it again",
+                              f"无法读取该文件（{e}）", "检查文件是否完整、格式是否受支持，或重新导出")]
     except Exception as e:  # pyarrow/openpyxl raise their own types for corrupt files
         return None, [Problem(name, None, None, "error", "unreadable_file", f"the file cannot be read ({type(e).__name__}: {e})",
-                              "the file may be truncated or corrupt; export it again")]
+                              "the file may be truncated or corrupt; export it again",
+                              f"无法读取该文件（{type(e).__name__}: {e}）", "文件可能不完整或已损坏；请重新导出")]
     if len(raw.frame) == 0:
         return None, [Problem(name, None, None, "error", "empty_table", "the table has a header but no rows",
-                              "export the table with its data, or remove the file if the table is not available")]
+                              "export the table with its data, or remove the file if the table is not available",
+                              "该表只有表头，没有数据行", "连同数据导出该表；如没有这张表，删除该文件")]
     return raw, warnings
 
 
@@ -294,12 +311,15 @@ def _xlsx_sheet(path: Path, table: Table | None) -> tuple[str | None, list[Probl
         return None, [Problem(name, None, None, "error", "several_sheets",
                               f"the workbook has data on several sheets ({titles}); which one is the table cannot "
                               "be guessed", f"rename the sheet holding the table {table_names}, or delete the "
-                              "other sheets")]
+                              "other sheets",
+                              f"工作簿有多个工作表含数据（{titles}），无法判断哪一个是该表",
+                              f"把存放该表的工作表改名为 {table_names}，或删除其他工作表")]
     merged = [str(r) for r in ws.merged_cells.ranges if r.min_row <= 1]
     if merged:
         return None, [Problem(name, 1, None, "error", "merged_header",
                               f"the header row has merged cells ({', '.join(merged)})",
-                              "unmerge the header cells so that each column has its own one-line header")]
+                              "unmerge the header cells so that each column has its own one-line header",
+                              f"表头行有合并单元格（{', '.join(merged)}）", "取消表头的合并单元格，使每列各有一行表头")]
     headers = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1), ())]
     dup = _duplicate_headers(name, [h for h in headers if h is not None])
     if dup:
@@ -316,7 +336,9 @@ def _xlsx_sheet(path: Path, table: Table | None) -> tuple[str | None, list[Probl
                                     "formula_without_value",
                                     f"cell {cf.coordinate} holds a formula whose value was never saved",
                                     "open the file in Excel or WPS and save it again (so the values are "
-                                    "stored), or paste the column as values"))
+                                    "stored), or paste the column as values",
+                                    f"单元格 {cf.coordinate} 是公式，但其计算结果从未保存",
+                                    "用 Excel 或 WPS 打开文件并重新保存（以保存数值），或把该列粘贴为数值"))
     if problems:
         return None, problems
     return ws.title, []
@@ -342,12 +364,14 @@ def map_headers(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
         if canon is None:
             if str(h).startswith("Unnamed:"):
                 problems.append(Problem(name, 1, str(h), "error", "blank_header", "a column has no header",
-                                        "give every column a header, or delete the empty column"))
+                                        "give every column a header, or delete the empty column",
+                                        "有一列没有表头", "给每一列加上表头，或删除空列"))
             continue
         if canon in seen:
             problems.append(Problem(name, 1, str(h), "error", "duplicate_column",
                                     f"columns {seen[canon]!r} and {h!r} both mean {canon}",
-                                    "keep one of them"))
+                                    "keep one of them",
+                                    f"列 {seen[canon]!r} 和 {h!r} 都表示 {canon}", "只保留其中一列"))
             continue
         seen[canon] = str(h)
         renames[h] = canon
@@ -360,7 +384,10 @@ def map_headers(raw: RawTable, table: Table) -> tuple[pd.DataFrame, list[Problem
             guess = difflib.get_close_matches(_norm_header(col.name), [_norm_header(u) for u in unmatched], 1, 0.6)
             guess += difflib.get_close_matches(_norm_header(col.zh), [_norm_header(u) for u in unmatched], 1, 0.5)
             hint = f"; the column {guess[0]!r} looks like it — rename it" if guess else ""
+            hint_zh = f"；{guess[0]!r} 列看起来就是它，请改名" if guess else ""
             problems.append(Problem(name, 1, col.name, "error", "missing_column",
                                     f"required column {col.name} ({col.zh}) is missing{hint}",
-                                    f"add a column headed {col.name!r} or {col.zh!r}"))
+                                    f"add a column headed {col.name!r} or {col.zh!r}",
+                                    f"缺少必需的列 {col.name}（{col.zh}）{hint_zh}",
+                                    f"加一列，表头为 {col.name!r} 或 {col.zh!r}"))
     return frame, problems

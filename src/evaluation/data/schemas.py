@@ -42,6 +42,14 @@ _FIX = {
     "float": "write a number",
     "flag": "write 1/0 or 是/否",
 }
+_FIX_ZH = {
+    "date": "日期写作 2024-05-01、2024/5/1 或 2024年5月1日",
+    "datetime": "时间写作 2024-05-01 08:30:00 或 2024年5月1日 8:30",
+    "int": "填写整数（只用数字）",
+    "float": "填写数字",
+    "flag": "填写 1/0 或 是/否",
+}
+_KIND_ZH = {"date": "日期", "datetime": "时间", "int": "整数", "float": "数字", "flag": "是/否"}
 
 
 def quote(value: object, limit: int = 40) -> str:
@@ -55,8 +63,8 @@ def quote(value: object, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def _bad_cell(col: Column, value: object, window) -> tuple[str, str, str]:
-    """Rule, message and fix for a cell the parsers could not read."""
+def _bad_cell(col: Column, value: object, window) -> tuple[str, str, str, str, str]:
+    """Rule, message and fix, then message and fix in Chinese, for a cell the parsers could not read."""
     if col.kind in ("date", "datetime"):
         year = _year_of(value)
         if year is not None and window is not None and not window[0].year <= year <= window[1].year:
@@ -66,15 +74,20 @@ def _bad_cell(col: Column, value: object, window) -> tuple[str, str, str]:
     if col.kind in ("int", "float"):
         num = pd.to_numeric(pd.Series([str(value).replace(",", "")]), errors="coerce").iloc[0]
         if pd.notna(num) and not np.isfinite(num):
-            return "not_finite", f"{quote(value)} is not a finite number", "write the actual number"
+            return ("not_finite", f"{quote(value)} is not a finite number", "write the actual number",
+                    f"{quote(value)} 不是有限的数字", "填写实际的数值")
         if col.kind == "int" and pd.notna(num) and abs(num) > MAX_EXACT_INT:
-            return "number_too_large", f"{quote(value)} is too large for a whole number of {col.name}", \
-                "correct the value (an overflow or a typo: no count reaches 2^53)"
+            return ("number_too_large", f"{quote(value)} is too large for a whole number of {col.name}",
+                    "correct the value (an overflow or a typo: no count reaches 2^53)",
+                    f"{quote(value)} 作为 {col.name} 的整数过大", "更正数值（溢出或笔误：任何计数都不会达到 2^53）")
         if isinstance(value, str) and ("," in value or "，" in value):
-            return f"unparseable_{col.kind}", f"cannot read {quote(value)} as a number: the comma is not a " \
-                "thousands separator", "write a decimal point (1.5), or group digits by three (1,234)"
-    return f"unparseable_{col.kind}", f"cannot read {quote(value)} as a {col.kind}", \
-        _FIX.get(col.kind, "correct the value")
+            return (f"unparseable_{col.kind}", (f"cannot read {quote(value)} as a number: the comma is not a "
+                                                 "thousands separator"),
+                    "write a decimal point (1.5), or group digits by three (1,234)",
+                    f"无法把 {quote(value)} 读作数字：其中的逗号不是千位分隔符", "小数用小数点（1.5），或每三位一组（1,234）")
+    return (f"unparseable_{col.kind}", f"cannot read {quote(value)} as a {col.kind}",
+            _FIX.get(col.kind, "correct the value"),
+            f"无法把 {quote(value)} 读作{_KIND_ZH.get(col.kind, col.kind)}", _FIX_ZH.get(col.kind, "更正该值"))
 
 
 def _year_of(value: object) -> int | None:
@@ -87,11 +100,14 @@ def _year_of(value: object) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _implausible(col: Column, value: object, window) -> tuple[str, str, str]:
+def _implausible(col: Column, value: object, window) -> tuple[str, str, str, str, str]:
     lo, hi = window
-    return "implausible_date", f"the date {quote(value)} is outside {lo.date()} … {hi.date()}", \
-        f"correct the year of {col.name} (a typo such as 2204 for 2024?); dates after the data cut-off plus a " \
-        "year cannot be data (set data_cutoff in dataset.yaml if the cut-off is later)"
+    return ("implausible_date", f"the date {quote(value)} is outside {lo.date()} … {hi.date()}",
+            (f"correct the year of {col.name} (a typo such as 2204 for 2024?); dates after the data cut-off plus a "
+             "year cannot be data (set data_cutoff in dataset.yaml if the cut-off is later)"),
+            f"日期 {quote(value)} 不在 {lo.date()} 至 {hi.date()} 之间",
+            (f"更正 {col.name} 的年份（是否把 2024 误写成 2204？）；晚于数据截止日期一年以上的日期不可能是数据"
+             "（如截止日期更晚，请在 dataset.yaml 中设置 data_cutoff）"))
 
 
 def _row(index: object, first_data_row: int) -> int | None:
@@ -143,8 +159,9 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
             val = blank_to_na(raw).map(lambda v: str(v) if pd.notna(v) else v).astype("str")
             bad = pd.Series(False, index=raw.index)
         for idx in bad[bad].index:
-            rule, msg, fix = _bad_cell(col, raw.loc[idx], date_window)
-            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix))
+            rule, msg, fix, msg_zh, fix_zh = _bad_cell(col, raw.loc[idx], date_window)
+            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix,
+                                    msg_zh, fix_zh))
         if col.calendar_year and date_window is not None:
             lo, hi = date_window[0].year, date_window[1].year
             far = val.notna() & ((val < lo) | (val > hi))
@@ -153,13 +170,17 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
                                         f"the year {quote(raw.loc[idx])} is outside {lo} … {hi}",
                                         "correct the year (a typo such as 2204 for 2024?); years after the data "
                                         "cut-off plus one cannot be data (set data_cutoff in dataset.yaml if the "
-                                        "cut-off is later)"))
+                                        "cut-off is later)",
+                                        f"年份 {quote(raw.loc[idx])} 不在 {lo} 至 {hi} 之间",
+                                        "更正年份（是否把 2024 误写成 2204？）；晚于数据截止年份一年以上的年份不可能是"
+                                        "数据（如截止日期更晚，请在 dataset.yaml 中设置 data_cutoff）"))
             val = val.mask(far)
         if col.kind in ("date", "datetime"):
             far = outside_window(val, date_window)
             for idx in far[far].index:
-                rule, msg, fix = _implausible(col, raw.loc[idx], date_window)
-                problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix))
+                rule, msg, fix, msg_zh, fix_zh = _implausible(col, raw.loc[idx], date_window)
+                problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix,
+                                        msg_zh, fix_zh))
             val = val.mask(far)
         out[col.name] = val
     known = {c.name for c in table.columns}
@@ -170,7 +191,9 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
     for idx, colname in totals.items():
         problems.append(Problem(file, _row(idx, first_data_row), colname, "error", "totals_row",
                                 f"this looks like a totals row ({quote(frame.loc[idx, colname])}), not a record",
-                                "delete the totals row: the tool adds up the rows itself"))
+                                "delete the totals row: the tool adds up the rows itself",
+                                f"这一行像是合计行（{quote(frame.loc[idx, colname])}），不是一条记录",
+                                "删除合计行：本工具会自行汇总"))
     return out, problems, recoded
 
 
@@ -201,35 +224,45 @@ def schema_for(table: Table, present: list[str] | None = None, unique: bool = Tr
     return pa.DataFrameSchema(columns, unique=key, strict=False, report_duplicates="all", name=table.name)
 
 
-def _describe(check: str, col: Column | None, value: object) -> tuple[str, str, str]:
+def _describe(check: str, col: Column | None, value: object) -> tuple[str, str, str, str, str]:
     if check == "not_nullable":
-        return "empty_required", "a required value is empty", f"fill in {col.name}" if col else "fill in the value"
+        return ("empty_required", "a required value is empty", f"fill in {col.name}" if col else "fill in the value",
+                "必填项为空", f"填写 {col.name}" if col else "填写该值")
     if "uniqueness" in check or check == "field_uniqueness":
-        return "duplicate_key", "duplicate key: this row repeats another row's key", \
-            "remove the duplicate row or give it its own key"
+        return ("duplicate_key", "duplicate key: this row repeats another row's key",
+                "remove the duplicate row or give it its own key",
+                "键重复：这一行与另一行的键相同", "删除重复的行，或给它一个自己的键")
     if check.startswith("isin"):
         allowed = ", ".join(col.allowed or ()) if col else ""
-        return "unknown_code", f"{quote(value)} is not an allowed value", f"use one of: {allowed}"
+        return ("unknown_code", f"{quote(value)} is not an allowed value", f"use one of: {allowed}",
+                f"{quote(value)} 不是允许的取值", f"使用以下之一：{allowed}")
     if check.startswith(("in_range", "greater_than", "less_than")):
         lo = "" if col is None or col.min is None else f"{col.min:g}"
         hi = "" if col is None or col.max is None else f"{col.max:g}"
         codes = ""
         if col is not None and col.missing_codes:
             codes = f"; {'/'.join(f'{c:g}' for c in col.missing_codes)} mean don't know/refused"
-        return "out_of_range", f"value {quote(value)} is out of range [{lo}, {hi}]", \
-            f"use a value from {lo or '-∞'} to {hi or '∞'}{codes}"
-    return check, f"check {check} failed for {quote(value)}", "correct the value"
+        codes_zh = f"；{'/'.join(f'{c:g}' for c in col.missing_codes)} 表示不知道/拒答" if codes else ""
+        return ("out_of_range", f"value {quote(value)} is out of range [{lo}, {hi}]",
+                f"use a value from {lo or '-∞'} to {hi or '∞'}{codes}",
+                f"数值 {quote(value)} 超出范围 [{lo}, {hi}]", f"填写 {lo or '-∞'} 至 {hi or '∞'} 之间的数值{codes_zh}")
+    return (check, f"check {check} failed for {quote(value)}", "correct the value",
+            f"{quote(value)} 未通过检查 {check}", "更正该值")
 
 
 def duplicate_key_problem(table: Table, file: str, row: int | None) -> Problem:
     """The problem reported for a row whose key repeats another row's key."""
-    rule, msg, fix = _describe("field_uniqueness", None, None)
-    return Problem(file, row, ",".join(table.key), "error", rule, msg, fix)
+    return Problem(file, row, ",".join(table.key), "error", *_describe("field_uniqueness", None, None))
 
 
 def check_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2,
-                unique: bool = True) -> list[Problem]:
-    """Validate a typed frame with its pandera schema and translate the failures into problems."""
+                unique: bool = True, reported: list[Problem] | tuple[Problem, ...] = ()) -> list[Problem]:
+    """Validate a typed frame with its pandera schema and translate the failures into problems.
+
+    ``reported``: the problems :func:`coerce_table` found. A cell it could not read is empty in the typed frame;
+    the schema would call it "a required value is empty" beside the real problem, so such a cell is reported once
+    (issue 17)."""
+    unreadable = {(p.row, p.column) for p in reported}
     schema = schema_for(table, list(frame.columns), unique)
     try:
         schema.validate(frame, lazy=True)
@@ -248,9 +281,12 @@ def check_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: in
                 col = table.column(colname)
             except KeyError:
                 col = None
-        rule, msg, fix = _describe(check, col, rec.get("failure_case"))
+        rule, msg, fix, msg_zh, fix_zh = _describe(check, col, rec.get("failure_case"))
+        if rule == "empty_required" and (_row(rec.get("index"), first_data_row), colname) in unreadable:
+            continue
         if rule == "duplicate_key":
             colname = key_cols
-        problems.append(Problem(file, _row(rec.get("index"), first_data_row), colname, "error", rule, msg, fix))
+        problems.append(Problem(file, _row(rec.get("index"), first_data_row), colname, "error", rule, msg, fix,
+                                msg_zh, fix_zh))
     # pandera reports a duplicated key once per key column; keep one problem per row.
     return sorted(set(problems))

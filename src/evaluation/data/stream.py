@@ -120,7 +120,10 @@ class StreamReport:
                 out.append(Problem(self.file, None, col, sev, rule,
                                    f"… and {more:,} more {rule} problem(s){where} (only the first "
                                    f"{len(self.problems)} problems of the file are listed)",
-                                   "fix the rows listed, then run jinlin validate again to see the rest"))
+                                   "fix the rows listed, then run jinlin validate again to see the rest",
+                                   f"……{col + ' 列' if col else ''}另有 {more:,} 处 {rule} 问题（只列出该文件的前 "
+                                   f"{len(self.problems)} 处问题）",
+                                   "改正已列出的行，再运行 jinlin validate 查看其余问题"))
         return out
 
 
@@ -159,7 +162,10 @@ def _guard_encoding(batches: Iterable[pa.Table], file: str, encoding: str | None
         problems.append(Problem(file, None, None, "error", "encoding",
                                 f"the file stops being {encoding} text after row {after + first - 1:,} (in the "
                                 "next batch of rows): it mixes encodings or has a damaged byte",
-                                "re-export the whole table as CSV UTF-8 (in Excel: Save As → CSV UTF-8)"))
+                                "re-export the whole table as CSV UTF-8 (in Excel: Save As → CSV UTF-8)",
+                                f"文件在第 {after + first - 1:,} 行之后（下一批行中）不再是 {encoding} 文本：混用了编码或有"
+                                "损坏的字节",
+                                "把整张表重新导出为 CSV UTF-8（Excel：另存为 → CSV UTF-8）"))
         counts[("error", "encoding", None)] += 1
 
 
@@ -480,7 +486,7 @@ def _pandas_problems(batch: pa.Table, idx: np.ndarray, offset: int, rename: dict
     # text columns arrive from Parquet as Arrow strings; the parsers expect raw objects, as from a CSV
     sub = sub.astype({c: object for c in sub.columns if not pd.api.types.is_numeric_dtype(sub[c])})
     typed, problems, _ = coerce_table(sub, table, file, first, date_window)
-    problems += check_table(typed, table, file, first, unique=False)
+    problems += check_table(typed, table, file, first, unique=False, reported=problems)
     tables = {table.name: typed}
     files, firsts = {table.name: file}, {table.name: first}
     if communities is not None and table.name != "communities":

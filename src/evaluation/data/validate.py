@@ -39,14 +39,18 @@ def cross_table_problems(tables: Mapping[str, pd.DataFrame], files: Mapping[str,
                 for r, v in zip(_rows(bad, first), df.loc[bad, col.name]):
                     problems.append(Problem(file, r, col.name, "error", "unknown_community",
                                             f"community {quote(v)} is not in the community register",
-                                            "use a community_id listed in communities, or add the community there"))
+                                            "use a community_id listed in communities, or add the community there",
+                                            f"社区 {quote(v)} 不在社区名册（communities）中",
+                                            "使用社区名册中已有的 community_id，或先在名册中加入该社区"))
         for early, late in t.order:
             if early in df.columns and late in df.columns:
                 bad = df[early].notna() & df[late].notna() & (df[late] < df[early])
                 for r in _rows(bad, first):
                     problems.append(Problem(file, r, late, "error", "time_order",
                                             f"{late} is before {early}",
-                                            f"correct {late} or {early}: {late} cannot precede {early}"))
+                                            f"correct {late} or {early}: {late} cannot precede {early}",
+                                            f"{late} 早于 {early}",
+                                            f"更正 {late} 或 {early}：{late} 不能早于 {early}"))
     problems += _lineage(tables, files, first_rows)
     problems += _grid_status(tables, files, first_rows)
     problems += _service_hours(tables, files, first_rows)
@@ -77,7 +81,9 @@ def _lineage(tables, files, first_rows) -> list[Problem]:
             out.append(Problem(file, row((df["from_id"] == from_id) & (df["effective_date"] == date)), "pop_share",
                                "error", "lineage_shares",
                                f"the shares leaving {quote(from_id)} on {pd.Timestamp(date).date()} sum to {s:.4f}, "
-                               "not 1", f"correct the pop_share values of {from_id} so that they sum to 1"))
+                               "not 1", f"correct the pop_share values of {from_id} so that they sum to 1",
+                               f"{quote(from_id)} 在 {pd.Timestamp(date).date()} 划出的人口比例之和为 {s:.4f}，不等于 1",
+                               f"更正 {from_id} 的 pop_share，使其合计为 1"))
     dates = df.dropna(subset=["from_id", "effective_date"]).groupby("from_id")["effective_date"].unique()
     for from_id, ds in dates.items():
         if len(ds) > 1:
@@ -87,14 +93,19 @@ def _lineage(tables, files, first_rows) -> list[Problem]:
                                f"{quote(from_id)} is split again on {later.date()}: the analysis carries a community's "
                                "series to its children once, by from_id, so a second split cannot be followed",
                                f"give the community that keeps {from_id}'s code after the first split a new code "
-                               "in communities and in the later lineage rows"))
+                               "in communities and in the later lineage rows",
+                               f"{quote(from_id)} 在 {later.date()} 再次拆分：分析只按 from_id 把一个社区的数据向其"
+                               "新社区划转一次，第二次拆分无法追踪",
+                               f"给第一次拆分后沿用 {from_id} 代码的社区一个新代码，在社区名册和后来的沿革行中一并修改"))
     siblings = df.groupby(["from_id", "effective_date"])["to_id"].transform("size")
     lone_self = (df["from_id"] == df["to_id"]) & (siblings < 2)
     for r in _rows(lone_self, first):
         out.append(Problem(file, r, "to_id", "error", "lineage_self_loop",
                            "a community is listed as its own successor with no community split off",
                            "delete the row, or add the community that split off on the same date (a parent that "
-                           "keeps its code is written as a row to itself beside the new child)"))
+                           "keeps its code is written as a row to itself beside the new child)",
+                           "一个社区被列为自己的后继，却没有分出任何社区",
+                           "删除这一行，或补上同一日期分出的社区（保留原代码的老社区写作指向自己的一行，与新社区并列）"))
     out += _lineage_cycles(df, file, first)
     communities = tables.get("communities")
     if communities is not None and "community_id" in communities.columns:
@@ -116,7 +127,11 @@ def _lineage(tables, files, first_rows) -> list[Problem]:
                                        f"the change on {pd.Timestamp(date.loc[idx]).date()} falls {what} of the "
                                        f"{col} {quote(df.loc[idx, side])}",
                                        f"correct effective_date, or the valid_from / valid_to of "
-                                       f"{df.loc[idx, side]} in communities"))
+                                       f"{df.loc[idx, side]} in communities",
+                                       f"{pd.Timestamp(date.loc[idx]).date()} 的调整发生在"
+                                       f"{'原' if col == 'parent' else '新'}社区 {quote(df.loc[idx, side])} "
+                                       f"{'设立（valid_from）之前' if 'before' in what else '撤并或拆分（valid_to）之后'}",
+                                       f"更正 effective_date，或社区名册中 {df.loc[idx, side]} 的 valid_from / valid_to"))
     return out
 
 
@@ -153,7 +168,9 @@ def _lineage_cycles(df: pd.DataFrame, file: str, first: int) -> list[Problem]:
     names = ", ".join(sorted(quote(c) for c in on_cycle))
     return [Problem(file, int(df.index[mask][0]) + first, "to_id", "error", "lineage_cycle",
                     f"the lineage goes round in a circle through {names}",
-                    "a community cannot descend from its own successor: correct from_id / to_id of these rows")]
+                    "a community cannot descend from its own successor: correct from_id / to_id of these rows",
+                    f"社区沿革形成循环，经过 {names}",
+                    "一个社区不能由自己的后继社区演变而来：更正这些行的 from_id / to_id")]
 
 
 def _grid_status(tables, files, first_rows) -> list[Problem]:
@@ -165,11 +182,13 @@ def _grid_status(tables, files, first_rows) -> list[Problem]:
     for r in _rows((df["status"] == "closed") & df["closed_at"].isna(), first):
         out.append(Problem(file, r, "closed_at", "error", "closed_without_time",
                            "the event is closed but has no closing time",
-                           "fill in closed_at, or set status to open / in_progress"))
+                           "fill in closed_at, or set status to open / in_progress",
+                           "事件已办结，但没有办结时间", "填写 closed_at，或把 status 改为 open / in_progress"))
     for r in _rows((df["status"] != "closed") & df["closed_at"].notna(), first):
         out.append(Problem(file, r, "status", "warning", "open_with_close_time",
                            "the event has a closing time but its status is not closed; it is treated as closed",
-                           "set status to closed, or clear closed_at"))
+                           "set status to closed, or clear closed_at",
+                           "事件有办结时间，但状态不是已办结；按已办结处理", "把 status 改为 closed，或清空 closed_at"))
     return out
 
 
@@ -181,7 +200,8 @@ def _service_hours(tables, files, first_rows) -> list[Problem]:
     rows = _rows(bad, first_rows["service_hours"])
     return [Problem(files["service_hours"], r, "person_key", "error", "unknown_volunteer",
                     "the person_key is not in the volunteer register",
-                    "add the volunteer to volunteers, or correct the key") for r in rows]
+                    "add the volunteer to volunteers, or correct the key",
+                    "person_key 不在志愿者名册中", "把该志愿者加入 volunteers，或更正这个键") for r in rows]
 
 
 def _survey(tables, files, first_rows) -> list[Problem]:
@@ -194,7 +214,8 @@ def _survey(tables, files, first_rows) -> list[Problem]:
         off = df["interview_date"].notna() & (df["interview_date"].dt.year - df["wave"]).abs().gt(1)
         out += [Problem(file, r, "interview_date", "warning", "interview_outside_wave",
                         "the interview date is more than a year away from the wave",
-                        "check the wave or the interview date") for r in _rows(off, first)]
+                        "check the wave or the interview date",
+                        "访问日期与调查轮次相差一年以上", "核对调查轮次或访问日期") for r in _rows(off, first)]
     out += _zero_weight_strata(df, file, first)
     return out
 
@@ -226,5 +247,7 @@ def _zero_weight_strata(df: pd.DataFrame, file: str, first: int) -> list[Problem
                            f"every design weight of {where} is 0: the stratum would stand for nobody and the "
                            "raked mean cannot be computed",
                            "give the stratum's respondents their design weights (population / sample size), or "
-                           "remove the stratum"))
+                           "remove the stratum",
+                           f"{where} 的设计权数全部为 0：该层不代表任何人，无法计算校准后的均值",
+                           "给该层受访者填写设计权数（总体数 ÷ 样本量），或删除该层"))
     return out

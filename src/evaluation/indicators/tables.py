@@ -22,7 +22,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..privacy.suppression import PRIMARY, SECONDARY, suppression_pattern
+from ..privacy.suppression import (
+    PRIMARY,
+    SECONDARY,
+    primary_marker,
+    suppression_pattern,
+)
 from ._common import DISTRICT
 
 __all__ = ["community_table", "group_table", "year_table", "cross_table", "district_rows", "estimate_text", "format_cells",
@@ -39,9 +44,15 @@ def _field(column: Column) -> str:
     return column[2] if not isinstance(column, str) and len(column) > 2 else "value"
 
 
-def _withhold(values: pd.Series, status: pd.Series, min_cell: int) -> pd.Series:
+def _is_count(key: str, field: str = "value") -> bool:
+    """Whether a column shows a count of cases (``*.count``, or the ``n``/``denominator`` beside a figure), so that a
+    small one reads "<5"; any other figure resting on few cases reads "n<5" (:func:`primary_marker`)."""
+    return field in ("n", "denominator") or key.rsplit(".", 1)[-1] == "count"
+
+
+def _withhold(values: pd.Series, status: pd.Series, min_cell: int, count: bool = True) -> pd.Series:
     out = values.astype(object).copy()
-    out[status == PRIMARY] = f"<{min_cell}"
+    out[status == PRIMARY] = primary_marker(min_cell, count)
     out[status == SECONDARY] = "—"
     return out
 
@@ -76,9 +87,9 @@ def _wide(rows: pd.DataFrame, index: str, columns: Mapping[str, Column], min_cel
         if formats is not None and name in formats:
             text = estimate_text(values, sel["ci_low"].reindex(ids) if name in intervals else None,
                                  sel["ci_high"].reindex(ids) if name in intervals else None, formats[name])
-            out[name] = _withhold(text, status, min_cell).to_numpy()
+            out[name] = _withhold(text, status, min_cell, _is_count(key, _field(column))).to_numpy()
         else:
-            out[name] = _withhold(values, status, min_cell).to_numpy()
+            out[name] = _withhold(values, status, min_cell, _is_count(key, _field(column))).to_numpy()
     return out
 
 
@@ -198,7 +209,7 @@ def cross_table(frame: pd.DataFrame, indicator: str, rows: str = "group", column
     status = suppression_pattern(counts.astype(float), min_cell, margins, suppress_zeros=suppress_zeros)
     out = values.astype(object)
     for c in out.columns:
-        out[c] = _withhold(values[c], status[c], min_cell)
+        out[c] = _withhold(values[c], status[c], min_cell, _is_count(indicator) and cases == "n")
     return out
 
 

@@ -293,7 +293,10 @@ def label_problems(frame: pd.DataFrame, table: str, file: str, first_row: int = 
                     f"{r.masked!r} looks like personal data ({r.kind}); this column is shown as a label in the "
                     f"report and in results.json",
                     "replace the value by the category or organisation code it stands for; personal data belongs "
-                    "only in the personal columns (姓名, 手机号, 身份证号), which are pseudonymised on loading")
+                    "only in the personal columns (姓名, 手机号, 身份证号), which are pseudonymised on loading",
+                    f"{r.masked!r} 像是个人信息（{r.kind}）；该列在报告和 results.json 中作为标签显示",
+                    "把该值换成它所代表的类别或单位代码；个人信息只应放在个人信息列（姓名、手机号、身份证号），"
+                    "读入时会被假名化")
             for r in found.itertuples(index=False)]
 
 
@@ -308,5 +311,7 @@ def metadata_problems(metadata: Mapping[str, object], file: str = "dataset.yaml"
     found = label_findings(frame, keys, known_values)
     return [Problem(file, None, r.column, "error", "personal_data_in_label",
                     f"{r.masked!r} looks like personal data ({r.kind}); it is printed on every page of the report",
-                    f"write the district's official name in {r.column}: no person's name, phone, WeChat or ID number")
+                    f"write the district's official name in {r.column}: no person's name, phone, WeChat or ID number",
+                    f"{r.masked!r} 像是个人信息（{r.kind}）；它会印在报告的每一页上",
+                    f"在 {r.column} 中填写该区的正式名称，不要填写任何人的姓名、电话、微信号或身份证号")
             for r in found.itertuples(index=False)]

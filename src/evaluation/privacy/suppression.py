@@ -36,7 +36,9 @@ guarantees that matter, no withheld cell is derivable and no small cell is narro
 by the LP audit itself (:func:`audit_protection`).
 
 Representation. :func:`suppress_table` returns the table with withheld cells replaced by strings: ``"<5"`` (``<`` +
-``min_cell``) for primary cells and ``"—"`` for complementary ones. Strings survive every route to a reader (HTML,
+``min_cell``) for a primary cell that is itself the small count, ``"n<5"`` for a primary cell whose value (a rate,
+share, mean or rank) rests on fewer than 5 cases, where "<5" would read as a value below 5 (issue 17), and ``"—"`` for
+complementary ones. Strings survive every route to a reader (HTML,
 Word, JSON, CSV) without relying on a flag column that a later step could drop, and a withheld value can no longer be
 rounded, summed or plotted by mistake. :data:`SUPPRESSION_NOTE` gives the footnote text.
 
@@ -60,6 +62,7 @@ __all__ = [
     "SECONDARY",
     "MARGIN_NAMES",
     "SUPPRESSION_NOTE",
+    "primary_marker",
     "suppression_pattern",
     "feasible_intervals",
     "audit_protection",
@@ -71,9 +74,17 @@ __all__ = [
 PRIMARY = "primary"
 SECONDARY = "secondary"
 MARGIN_NAMES: tuple[str, ...] = ("All", "Total", "total", "合计", "总计", "全部")
-SUPPRESSION_NOTE = ("<{min_cell}：少于{min_cell}人（件），不予公布；—：为防止由合计推算而一并隐去。 "
-                    "<{min_cell}: fewer than {min_cell} respondents or cases, withheld; —: withheld so that a "
-                    "withheld cell cannot be worked out from the totals.")
+SUPPRESSION_NOTE = ("<{min_cell}：少于{min_cell}人（件），不予公布；n<{min_cell}：所依据的人数（件数）少于{min_cell}，"
+                    "不予公布；—：为防止由合计推算而一并隐去。 "
+                    "<{min_cell}: fewer than {min_cell} respondents or cases, withheld; n<{min_cell}: resting on "
+                    "fewer than {min_cell} respondents or cases, withheld; —: withheld so that a withheld cell cannot "
+                    "be worked out from the totals.")
+
+
+def primary_marker(min_cell: int, count: bool = True) -> str:
+    """The text of a primary withheld cell: ``"<5"`` where the cell is the count itself, ``"n<5"`` where its value is
+    a rate, share, mean or rank resting on that few cases (a bare "<5" there reads as a value below 5)."""
+    return f"<{min_cell}" if count else f"n<{min_cell}"
 
 
 # --- the structure: positions, lines, totals -----------------------------------------------------------------
@@ -527,8 +538,8 @@ def audit_protection(counts: pd.DataFrame | pd.Series, pattern: pd.DataFrame | p
     return out
 
 
-def _markers(min_cell: int, primary_marker: str | None, secondary_marker: str) -> dict[str, str]:
-    return {PRIMARY: f"<{min_cell}" if primary_marker is None else primary_marker, SECONDARY: secondary_marker}
+def _markers(min_cell: int, marker: str | None, secondary_marker: str, count: bool = True) -> dict[str, str]:
+    return {PRIMARY: primary_marker(min_cell, count) if marker is None else marker, SECONDARY: secondary_marker}
 
 
 def suppress_table(table: pd.DataFrame, counts: pd.DataFrame | pd.Series | str | None = None, min_cell: int = 5,
@@ -556,7 +567,9 @@ def suppress_table(table: pd.DataFrame, counts: pd.DataFrame | pd.Series | str |
     margins_name, suppress_zeros
         See :func:`suppression_pattern`.
     primary_marker, secondary_marker : str
-        Shown instead of a withheld cell: ``"<5"`` (``"<"`` + ``min_cell``) and ``"—"`` by default.
+        Shown instead of a withheld cell. By default ``"—"`` for a complementary cell, and for a primary one
+        ``"<5"`` where the cell holds its own count (``counts`` None, or the count column named by ``counts``) and
+        ``"n<5"`` where it holds a value resting on the counts (:func:`primary_marker`).
 
     Returns
     -------
@@ -579,7 +592,7 @@ def suppress_table(table: pd.DataFrame, counts: pd.DataFrame | pd.Series | str |
     cols = list(value_cols) if value_cols is not None else [
         c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(
             table[c]) and not (isinstance(counts, str) and c == counts)]
-    markers = _markers(min_cell, primary_marker, secondary_marker)
+    values_are_counts = counts is None
     out = table.copy()
     if isinstance(counts, (str, pd.Series)):
         n = table[counts] if isinstance(counts, str) else counts.reindex(table.index)
@@ -599,7 +612,8 @@ def suppress_table(table: pd.DataFrame, counts: pd.DataFrame | pd.Series | str |
                                      suppress_zeros=suppress_zeros)
     for c in cols:
         col = out[c].astype(object)
-        for code, marker in markers.items():
+        is_count = values_are_counts or (isinstance(counts, str) and c == counts)
+        for code, marker in _markers(min_cell, primary_marker, secondary_marker, is_count).items():
             col[status[c] == code] = marker
         out[c] = col
     return out

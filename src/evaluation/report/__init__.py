@@ -3,6 +3,6 @@
 from .display import table_view
 from .i18n import CATALOGUE, t
 from .record import record, record_many, tidy_to_records
-from .style import use_style
+from .style import plain_log_axis, use_style
 
-__all__ = ["record", "record_many", "tidy_to_records", "t", "CATALOGUE", "use_style", "table_view"]
+__all__ = ["record", "record_many", "tidy_to_records", "t", "CATALOGUE", "use_style", "plain_log_axis", "table_view"]

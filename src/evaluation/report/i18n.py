@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["t", "CATALOGUE", "columns", "display_values", "latin_codes", "LATIN_ALLOWED"]
+__all__ = ["t", "CATALOGUE", "columns", "display_values", "result_label", "latin_codes", "LATIN_ALLOWED"]
 
 CATALOGUE: dict[str, dict[str, str]] = {
     # common
@@ -141,7 +141,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "claims.method": {
         "zh": "方法说明：数字由规则从文本中提取，“余”“多”“近”“约”“以上”等表述换算成允许的数值区间（依 GB/T 15835-2011 "
               "及统计用语习惯）；每个数字按关键词规则对应到一个指标，可在 claims.yaml 中手工指定；指标按项目约定从数据表"
-              "复算（年末在册、当年发生）。同比变化的置信区间为泊松率比的精确条件区间（与 R poisson.test 一致），比例的"
+              "复算（年末在册、当年发生）。同比变化的置信区间为泊松率比的精确条件区间（与 R 的精确泊松检验一致），比例的"
               "区间为 Wilson 区间。“不稳”的规则：变化的95%置信区间延伸到±5%以内，或水平值的区间半宽超过数值的25%。",
         "en": "Method: figures are extracted from the text by rule; hedges such as 余, 多, 近, 约 and 以上 become intervals "
               "of admissible values (GB/T 15835-2011 and statistical usage); each figure is matched to an indicator by "
@@ -277,6 +277,38 @@ def _code_label(column: str, value: object, row: Mapping[str, object]) -> object
     return value
 
 
+def result_label(key: str, lang: str) -> str:
+    """A reader's name for a key of ``results.json``, or a key pattern with ``*`` (``organisation.*``), in ``lang``.
+
+    Chinese documents name figures, not keys (issue 17): the name comes from ``val.indicator.<key>``, from
+    ``val.group.<head>`` for a whole group (``participation.*``), and for effect estimates from the outcome's name
+    (``impact.<outcome>.att``, ``impact.<outcome>.dynamic.e<k>`` with ``e*`` for all years). English documents keep
+    the keys, which are English words and what a reviewer looks up in ``results.json``. A key with no name is
+    returned as it is, so a new key shows up in the Latin-code check instead of vanishing.
+    """
+    import re
+
+    if lang != "zh":
+        return key
+    if f"val.indicator.{key}" in CATALOGUE:
+        return CATALOGUE[f"val.indicator.{key}"]["zh"]
+    m = re.fullmatch(r"([a-z_]+)\.\*", key)
+    if m and f"val.group.{m.group(1)}" in CATALOGUE:
+        return CATALOGUE[f"val.group.{m.group(1)}"]["zh"]
+    m = re.fullmatch(r"impact\.([a-z0-9_]+)\.(att|dynamic\.e(\d+|\*))", key)
+    if m and f"impact.outcome.{m.group(1)}" in CATALOGUE:
+        # plain text (no Markdown escaping as t() does): the label goes into table cells, escaped there
+        outcome = CATALOGUE[f"impact.outcome.{m.group(1)}"]["zh"]
+        if m.group(2) == "att":
+            entry = "val.effect.att"
+        elif m.group(3) == "*":
+            entry = "val.effect.dynamic_all"
+        else:
+            entry = "val.effect.dynamic_0" if m.group(3) == "0" else "val.effect.dynamic"
+        return CATALOGUE[entry]["zh"].format(outcome=outcome, k=m.group(3))
+    return key
+
+
 def display_values(df, lang: str):
     """A copy of the display table ``df`` with internal codes in its cells replaced by Chinese labels (``zh`` only).
 
@@ -316,21 +348,25 @@ LATIN_ALLOWED = frozenset({
     "Meier", "Cronbach", "McDonald", "Goodman-Bacon", "Callaway", "Sant", "Anna", "RMSPE", "GB", "T", "CSV",
     "Parquet", "Excel", "SHA-256", "Lopez", "Bernal", "logit", "deff", "raking", "km", "m", "h",
     "Rambachan", "Roth", "Holm", "Firpo", "Possebom", "Abadie", "Newey", "West", "Ljung", "Box", "Greenwood",
-    "Mogstad", "Romano", "Shaikh", "Wilhelm",
+    "Mogstad", "Romano", "Shaikh", "Wilhelm", "Kish",
     # references to software a method agrees with (R's survey package, its svyby), and the bundled district's name
-    "survey", "svyby", "svyolr", "psych", "jinlin-synthetic-district",
+    "survey", "svyby", "svyolr", "psych", "survival", "jinlin-synthetic-district",
 })
+
+
+_FILE_NAME = r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*\.(csv|parquet|xlsx|xls|md|txt|docx|yaml|yml|json|html)"
 
 
 def latin_codes(text: str, allowed: frozenset[str] = LATIN_ALLOWED) -> list[str]:
     """The Latin-letter words of ``text`` that are not in ``allowed``: dotted keys (``impact.x.att``), snake_case
-    names and English codes. Community codes (C01, D12) and claim numbers (F001) are identifiers and pass."""
+    names and English codes. Community codes (C01, D12) and claim numbers (F001) are identifiers and pass, and so do
+    file names (``communities.csv``, ``daya_bay_2024.md``): the office has these files under these names."""
     import re
 
     found = []
     for m in re.finditer(r"[A-Za-z][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z]", text):
         word = m.group(0)
-        if word in allowed or re.fullmatch(r"[A-Z]\d{2,3}", word):
+        if word in allowed or re.fullmatch(r"[A-Z]\d{2,3}", word) or re.fullmatch(_FILE_NAME, word):
             continue
         found.append(word)
     return found

@@ -232,7 +232,9 @@ def _warm_kernel(cwd: Path) -> Any:
     close_warm_kernel()
     from jupyter_client.manager import AsyncKernelManager
 
-    km = AsyncKernelManager(kernel_name=KERNEL)
+    from .kernel import kernel_config
+
+    km = AsyncKernelManager(kernel_name=KERNEL, config=kernel_config())
     _WARM.update(km=km, cwd=str(cwd))
     if not _WARM.get("finalizer"):
         import multiprocessing.util

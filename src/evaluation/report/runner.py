@@ -217,6 +217,8 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from .kernel import kernel_config
+
     src = NOTEBOOKS_DIR / f"{name}.ipynb"
     dst = Path(out_dir) / f"{name}.ipynb"
     t0 = time.perf_counter()
@@ -225,7 +227,8 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
         try:
             pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
                                 execution_timeout=execution_timeout, start_timeout=120,
-                                progress_bar=False, cwd=str(KERNEL_CWD), log_output=False)
+                                progress_bar=False, cwd=str(KERNEL_CWD), log_output=False,
+                                config=kernel_config())
             break
         except PapermillExecutionError as e:
             return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
@@ -551,6 +554,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     district, problems = read_district(data_dir)
     if district is None:
         raise DataValidationError(problems, str(data_dir))
+    _check_report_year(params, district)
     final = out_root / folder_name
     failed = out_root / f"{folder_name}.failed"
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -642,6 +646,28 @@ def _preflight(params: RunParams) -> None:
     for name in params.notebook_list():
         if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
             raise ParameterError(f"notebook {name} is missing from {NOTEBOOKS_DIR}")
+
+
+def _check_report_year(params: RunParams, district: District) -> None:
+    """Refuse a report year after the data's last year, naming it, before any kernel starts (issue 17: a report year
+    of 2030 stopped notebook 30 with "no population for the report or comparison year")."""
+    from ..data.quality import table_overview
+    from ..errors import ParameterError
+
+    overview = table_overview(district.tables, district.files)
+    years = overview.dropna(subset=["last"])
+    if years.empty:
+        return
+    last = int(years["last"].max())
+    if params.report_year > last:
+        tables = years.loc[years["last"] == last, "table"].astype(str).tolist()
+        if params.language == "zh":  # the message follows the run's language, as the CLI's own do
+            where = "、".join(tables[:3]) + ("等表" if len(tables) > 3 else "")
+            raise ParameterError(f"报告年份 report_year = {params.report_year} 晚于数据的最后一年 {last}（{where}）\n"
+                                 f"修改：把 report_year 设为 {last} 或更早，例如 -p report_year={last}")
+        where = ", ".join(tables[:3]) + (" and others" if len(tables) > 3 else "")
+        raise ParameterError(f"report_year = {params.report_year} is beyond the data: their last year is {last} "
+                             f"({where})\nfix: set report_year to {last} or earlier, e.g. -p report_year={last}")
 
 
 def _quarantine_or_delete(tmp: Path, failed: Path, known_values: frozenset[str]) -> None:

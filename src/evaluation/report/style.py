@@ -8,10 +8,11 @@ because its licence is unclear.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["cjk_font_path", "use_style", "FONT_FAMILY"]
+__all__ = ["cjk_font_path", "use_style", "plain_log_axis", "FONT_FAMILY"]
 
 FONT_FAMILY = "Noto Sans CJK SC"
 
@@ -56,3 +57,33 @@ def use_style() -> str:
         "pdf.fonttype": 42,
     })
     return family
+
+
+def plain_log_axis(axis) -> None:
+    """Label a logarithmic axis (``ax.xaxis`` after ``set_xscale("log")``) with plain decimals: 1.1, 1.2, 1.5.
+
+    matplotlib's log formatter writes the minor ticks of a narrow range, such as odds ratios between 1 and 1.6, as
+    "1.1 × 10⁰" (issue 17). Within two decades the minor ticks are labelled too (otherwise the axis may show only
+    the "1"), every second one when there are many; wider ranges keep labels at the powers of ten only.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    def plain(v, _pos=None):
+        return f"{v:g}"
+
+    axis.set_major_formatter(FuncFormatter(plain))
+    lo, hi = sorted(axis.get_view_interval())
+    if lo <= 0 or hi / lo > 100:
+        axis.set_minor_formatter(NullFormatter())
+        return
+    minors = [v for v in axis.get_minorticklocs() if lo <= v <= hi]
+    # by the tick's leading digit, not its position: the locator recomputes the ticks when the figure is drawn
+    few = len(minors) <= 8
+
+    def minor(v, _pos=None):
+        if v <= 0:
+            return ""
+        digit = round(v / 10 ** math.floor(math.log10(v)))
+        return plain(v) if few or digit in (2, 5) else ""
+
+    axis.set_minor_formatter(FuncFormatter(minor))
