@@ -390,6 +390,24 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
     - ``grid.on_time_rate.share``: events whose ``deadline_at`` falls in Y and had passed by the cut-off that were
       closed by the deadline (and by the cut-off) / those events. Events without a deadline, and events due after the
       cut-off (open ones are not yet late), are left out of this denominator.
+
+    Examples
+    --------
+    Four events of 2024: three closed (one a day after its deadline) and one still open, due in 2025. Three of four
+    are closed; two of the three due in 2024 were closed on time (the one due in 2025 is left out).
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "community_id": ["C01", "C01", "C02", "C02"], "category": "sanitation",
+    ...     "reported_at": pd.to_datetime(["2024-03-01 09:00", "2024-05-02 10:00", "2024-06-01 08:00",
+    ...                                    "2024-12-30 08:00"]),
+    ...     "deadline_at": pd.to_datetime(["2024-03-03 09:00", "2024-05-03 10:00", "2024-06-02 08:00",
+    ...                                    "2025-01-02 08:00"]),
+    ...     "closed_at": pd.to_datetime(["2024-03-02 09:00", "2024-05-04 10:00", "2024-06-01 12:00", None]),
+    ...     "status": ["closed", "closed", "closed", "open"]})
+    >>> rates = closure_rates(events, 2024, by_category=False, interval="iid")
+    >>> rates[rates["community_id"] == "district"][["indicator", "n", "denominator", "value"]].values.tolist()
+    [['grid.closure_rate.share', 3.0, 4.0, 0.75], ['grid.on_time_rate.share', 2.0, 3.0, 0.6666666666666666]]
     """
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):

@@ -46,7 +46,18 @@ SERVICE_ITEMS = (
 
 
 def satisfaction_index(df: pd.DataFrame, items: Sequence[str] = SERVICE_ITEMS) -> pd.Series:
-    """Satisfaction index (0–100) per respondent; answers must already be 1–5 or missing."""
+    """Satisfaction index (0–100) per respondent; answers must already be 1–5 or missing.
+
+    100 × (mean of the answered items − 1) / 4: a respondent answering 5 and 4 scores 87.5, one who answered a
+    single item (2) scores on that item alone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"q_committee": [5, 3, None], "q_trust": [4, 1, 2]})
+    >>> satisfaction_index(answers, items=["q_committee", "q_trust"]).tolist()
+    [87.5, 25.0, 25.0]
+    """
     answers = df[list(items)].apply(pd.to_numeric).astype(float)
     bad = answers.notna() & ((answers < 1) | (answers > 5))
     if bad.any().any():
