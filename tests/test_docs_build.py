@@ -47,3 +47,7 @@ def test_mkdocs_build_strict(tmp_path: Path):
     # a function's own anchor, its signature and its docstring are rendered
     assert 'id="evaluation.indicators.intervals.wilson_interval"' in indicators
     assert "Wilson score interval" in indicators
+    # the keys page links each key's function to its reference (an unresolved link would have failed the build)
+    keys = (site / "keys" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../api/indicators/#evaluation.indicators.grid.closure_rates"' in keys
+    assert "<code>grid.on_time_rate.share.sanitation</code>" in keys

@@ -268,7 +268,7 @@ def events_closed(events: pd.DataFrame, report_year: int, population: pd.DataFra
                   communities: Sequence[str] | None = None, per: float = 10000.0,
                   lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
     """Events with ``status == closed`` and ``closed_at`` in ``report_year`` and on or before the data cut-off (办结).
-    Key: ``grid.events_closed.count``."""
+    Keys: ``grid.events_closed.count`` / ``.per_10k`` / ``.per_community``."""
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
         agg = _lazy_counts(events, report_year, cutoff, None, ("closed",), lineage=lineage)["closed"]
@@ -299,7 +299,8 @@ def event_rates(events: pd.DataFrame, population: pd.DataFrame | None, report_ye
     exact Poisson intervals for communities; the district's with the communities as clusters (``interval="cluster"``)
     or Garwood (``"iid"``), see :func:`evaluation.indicators.counting.count_by_community`.
 
-    Key: ``grid.events_reported.count`` / ``.per_10k``; ``group`` holds the category (empty for all categories).
+    Keys: ``grid.events_reported.count`` / ``.per_10k`` / ``.per_community``; ``group`` holds the category (empty
+    for all categories).
     """
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
@@ -383,7 +384,8 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
                   communities: Sequence[str] | None = None, confidence: float = 0.95,
                   by_category: bool = True, interval: str = "cluster") -> pd.DataFrame:
     """Closure rate and on-time rate with Wilson intervals for communities; for the district with the communities as
-    clusters (``interval="cluster"``, default) or Wilson (``"iid"``).
+    clusters (``interval="cluster"``, default) or Wilson (``"iid"``). ``group`` holds the category (empty for all
+    categories). Keys:
 
     - ``grid.closure_rate.share``: events reported in Y (up to the data cut-off) closed by the cut-off / events
       reported in Y up to the cut-off.
@@ -623,7 +625,7 @@ def time_to_close_curves(events: pd.DataFrame, report_year: int, data_cutoff=Non
 
 def callback_outcomes(events: pd.DataFrame, report_year: int, communities: Sequence[str] | None = None,
                       confidence: float = 0.95, data_cutoff=None, interval: str = "cluster") -> pd.DataFrame:
-    """Callback (回访) results of events closed in ``report_year`` (up to the data cut-off).
+    """Callback (回访) results of events closed in ``report_year`` (up to the data cut-off). Keys:
 
     - ``grid.callback.<outcome>.share`` for satisfied, basically, dissatisfied, not_reached and ``no_record``
       (closed events without a callback entry), each over all events closed in Y, so they add up to 1;

@@ -546,6 +546,9 @@ def suppress_table(table: pd.DataFrame, counts: pd.DataFrame | pd.Series | str |
                    primary_marker: str | None = None, secondary_marker: str = "—") -> pd.DataFrame:
     """Withhold the cells of a published table that rest on fewer than ``min_cell`` respondents or cases.
 
+    Key: ``survey.suppressed.cells``: the cells notebook 20 withholds with it in its tables of the satisfaction index
+    by community (the report year's wave, and every wave).
+
     Parameters
     ----------
     table : DataFrame

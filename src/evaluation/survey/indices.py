@@ -76,7 +76,10 @@ def top2box(design: SurveyDesign, items: Sequence[str], top: Sequence[int] = (4,
 
 
 def recommendation_score(design: SurveyDesign, var: str = "q_recommend", level: float = 0.95) -> pd.DataFrame:
-    """Recommendation score 100 × (share 9–10 − share 0–6) with its linearised design SE (respondents answering)."""
+    """Recommendation score 100 × (share 9–10 − share 0–6) with its linearised design SE (respondents answering).
+
+    Key: ``survey.recommendation_score`` (notebook 20: the report year's weighted design).
+    """
     x = pd.to_numeric(design.data[var]).astype(float)
     if ((x < 0) | (x > 10)).any():
         raise ValueError(f"{var} must be 0–10 or missing")
