@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PARAMS ?= params/default.yaml
 
-.PHONY: setup evaluate test test-all test-fast bench lab dictionary clean
+.PHONY: setup evaluate test test-all test-fast bench lab dictionary docs clean
 
 setup: $(STAMP)
 
@@ -42,5 +42,9 @@ lab: $(STAMP)
 dictionary: $(STAMP)
 	$(BIN)/jinlin dictionary
 
+# The API reference → site/ (offline; tests/test_docs_build.py runs the same build in `make test`).
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports site .pytest_cache

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from conftest import ROOT, mini_tables, write_tables
 
 import evaluation.report.runner as runner
@@ -167,14 +168,16 @@ def test_clean_stale_spares_runs_of_other_names_that_hold_their_lock(tmp_path):
     for n in (".other.tmp-11", f".busy.tmp-{live}", f".mine.tmp-{live}", ".gone.old-12", "mine", ".kept.old-13",
               "kept", "x.tmp-1", ".dead.tmp-999999999"):
         (tmp_path / n).mkdir()
-    (tmp_path / ".busy.lock").write_text(str(live))
-    (tmp_path / ".dead.lock").write_text("999999999")  # left by a killed run
-    removed = {p.name for p in clean_stale(tmp_path, "mine")}
-    # of its own name, any other pid is left over (this run holds the lock); of other names, those not locked by
-    # a live process
-    assert removed == {".other.tmp-11", f".mine.tmp-{live}", ".gone.old-12", ".kept.old-13", ".dead.tmp-999999999"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".busy.tmp-{live}", ".busy.lock", ".dead.lock",
-                                                                 "gone", "kept", "mine", "x.tmp-1"])
+    (tmp_path / ".dead.lock").write_text(str(live))  # left by a killed run: its file remains, naming any pid
+    # a run of the name "busy" at work: it holds the flock of its lock file (a file descriptor of its own)
+    with FileLock(tmp_path / ".busy.lock"):
+        removed = {p.name for p in clean_stale(tmp_path, "mine")}
+        # of its own name, any other pid is left over (this run holds the lock); of other names, those whose lock no
+        # process holds
+        assert removed == {".other.tmp-11", f".mine.tmp-{live}", ".gone.old-12", ".kept.old-13",
+                           ".dead.tmp-999999999"}
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f".busy.tmp-{live}", ".busy.lock", ".dead.lock",
+                                                                     "gone", "kept", "mine", "x.tmp-1"])
 
 
 def test_publish_exchanges_in_one_step(tmp_path, monkeypatch):

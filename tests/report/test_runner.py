@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,11 +98,13 @@ def test_a_report_year_beyond_the_data_is_refused_before_any_kernel(tmp_path, mo
 
 
 def test_lock_refuses_a_second_run(tmp_path):
-    with output_lock(tmp_path, "x"):
-        with pytest.raises(JinlinError, match="another run"):
+    with output_lock(tmp_path, "x") as lock:
+        assert lock == tmp_path / ".x.lock" and lock.read_text() == str(os.getpid())
+        with pytest.raises(JinlinError, match=f"another run \\(process {os.getpid()}\\) is writing .*x\\.\nfix: wait"):
             with output_lock(tmp_path, "x"):
                 pass
-    with output_lock(tmp_path, "x"):  # released
+    assert list(tmp_path.iterdir()) == []  # released, and no lock file left among the reports
+    with output_lock(tmp_path, "x"):
         pass
 
 
@@ -107,6 +112,40 @@ def test_stale_lock_is_taken_over(tmp_path):
     (tmp_path / ".x.lock").write_text("999999999")
     with output_lock(tmp_path, "x"):
         pass
+    # A file naming a live process is not a lock either (an older version kept its lock in the file, and a pid can be
+    # reused): only a process holding the file's flock holds the lock.
+    (tmp_path / ".x.lock").write_text(str(os.getppid()))
+    with output_lock(tmp_path, "x"):
+        pass
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from evaluation.report.runner import output_lock
+with output_lock(Path(sys.argv[1]), "x"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_lock_of_another_process_refuses_then_dies_with_it(tmp_path):
+    """The lock goes with the process holding it: refused while it lives, free the moment it is killed (SIGKILL, no
+    clean-up), although its lock file is still there."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        with pytest.raises(JinlinError) as e:
+            with output_lock(tmp_path, "x"):
+                pass
+        assert f"another run (process {proc.pid}) is writing {tmp_path / 'x'}." in str(e.value)
+        assert "fix: wait for it to finish, then run again" in str(e.value)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert (tmp_path / ".x.lock").read_text() == str(proc.pid)  # left behind by the kill
+    with output_lock(tmp_path, "x") as lock:
+        assert lock.read_text() == str(os.getpid())
 
 
 @pytest.mark.notebook

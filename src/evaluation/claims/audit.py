@@ -75,6 +75,17 @@ def audit(text: str, tables: Mapping[str, pd.DataFrame], report_year: int,
           criteria: pd.DataFrame | None = None, near_tolerance: float = 0.05, data_cutoff=None) -> AuditResult:
     """Audit the figures of a submission against a district's data.
 
+    Notebook 50 records, from the :class:`AuditResult`, Keys:
+
+    - ``claims.figures.count``: the figures extracted from the submission (rows of ``verdicts``);
+    - ``claims.check.<indicator>``: for each figure matched to an indicator and not qualitative, its verdict
+      (``value``) and the recomputed value (``computed``); ``<indicator>`` is the indicator's key with underscores
+      for dots, ending in ``_from`` or ``_to`` for the two ends of a change;
+    - ``claims.consistency.findings`` / ``.warnings``: the internal-consistency findings, and those of severity
+      ``warning``;
+    - ``claims.criteria.count`` / ``.weak_or_missing``: the award criteria assessed, and those whose evidence is
+      ``weak`` or ``missing``.
+
     Parameters
     ----------
     text : str
@@ -183,7 +194,11 @@ def verdicts_json(result: AuditResult) -> list[dict[str, Any]]:
 
 
 def verdict_counts(verdicts: pd.DataFrame) -> dict[str, int]:
-    """Figures per verdict, every verdict listed (zeros included)."""
+    """Figures per verdict, every verdict listed (zeros included).
+
+    Keys (notebook 50): ``claims.verdict.<verdict>`` (figures with each verdict) and ``claims.figures.checked``
+    (supported + fragile + within_sampling_error + contradicted: the figures the data could check).
+    """
     counts = verdicts["verdict"].value_counts()
     return {v: int(counts.get(v, 0)) for v in VERDICTS}
 

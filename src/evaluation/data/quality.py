@@ -3,6 +3,11 @@
 These are descriptive tables (no inference), computed from the typed frames that :func:`load_district` returns. A
 large table left on disk (:class:`~evaluation.data.lazy.ParquetTable`) is summarised by DuckDB aggregates over its
 typed view, so a region's tens of millions of events are counted without being read into memory.
+
+Notebook 00 records two figures from the loaded district itself, Keys: ``data.communities.current`` (rows of
+``communities`` with no ``valid_to``: the communities that exist now) and ``data.communities.listed`` (all rows,
+legacy communities included); and ``data.survey.missing_codes_recoded``, the survey answers whose missing-value
+codes (8 and 9, or 98 and 99: each column's ``missing_codes`` in the data contract) the loader turned into missing values (``District.recoded_missing``).
 """
 
 from __future__ import annotations
@@ -53,7 +58,10 @@ def _lazy_overview(table, tc: str | None) -> dict:
 
 
 def table_overview(tables: Mapping[str, pd.DataFrame], files: Mapping[str, object]) -> pd.DataFrame:
-    """One row per loaded table: file, format, rows, communities covered, and first/last year."""
+    """One row per loaded table: file, format, rows, communities covered, and first/last year.
+
+    Keys: ``data.tables.count`` (tables loaded) and ``data.rows.<table>`` (rows of each table, as loaded).
+    """
     rows = []
     for t in TABLES:
         if t.name not in tables:
@@ -86,7 +94,10 @@ def records_by_community_year(df: pd.DataFrame, time_column: str) -> pd.DataFram
 
 
 def missingness(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Share of missing values per contract column present in each table (personal columns are gone by now)."""
+    """Share of missing values per contract column present in each table (personal columns are gone by now).
+
+    Key: ``data.missing.required_cells``: the number of required columns with any missing value.
+    """
     rows = []
     for t in TABLES:
         if t.name not in tables:
@@ -109,13 +120,20 @@ def missingness(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
-    """Validation problems as a table, sorted by file and row."""
+    """Validation problems as a table, sorted by file and row.
+
+    Key: ``data.validation.warnings``: the number of warnings the loading of the district gave (its rows).
+    """
     cols = ["severity", "file", "row", "column", "rule", "message", "fix"]
     return pd.DataFrame([{c: getattr(p, c) for c in cols} for p in sorted(problems)], columns=cols)
 
 
 def lineage_summary(lineage: pd.DataFrame) -> dict[str, object]:
-    """How many old communities became how many new ones, and when."""
+    """How many old communities became how many new ones, and when.
+
+    Keys: ``data.lineage.from_communities`` (``n_from``, communities split) and ``data.lineage.to_communities``
+    (``n_to``, the communities they became).
+    """
     dates = sorted(pd.to_datetime(lineage["effective_date"]).dt.date.unique())
     return {"n_from": int(lineage["from_id"].nunique()), "n_to": int(lineage["to_id"].nunique()),
             "dates": [d.isoformat() for d in dates],
@@ -129,6 +147,9 @@ def survey_completion(survey: pd.DataFrame, planned_n: int, lineage: pd.DataFram
     split effective in a later year than the wave) was planned for the sample of all its successors,
     ``planned_n`` × the number of communities it became. A community that keeps its code after a split (a lineage row
     to itself) is planned for itself alone in the waves from the split on.
+
+    Keys (the report year's wave): ``data.survey.respondents`` (Σ ``respondents``; ``n`` = communities surveyed)
+    and ``data.survey.completion_median`` (the median over communities of respondents / planned).
     """
     g = survey.groupby(["wave", "community_id"]).size().rename("respondents").reset_index()
     g["planned"] = planned_n

@@ -235,6 +235,16 @@ def district_synthetic_control(
 ) -> DistrictSCMResult:
     """Synthetic control of one treated district with in-space placebos (ADH 2010).
 
+    Notebook 40 records, for each outcome of the district panel (``<outcome>``), Keys:
+
+    - ``impact.district.<outcome>.gap_<year>``: the gap (district − synthetic) in each year from the programme start,
+      with the interval of :meth:`DistrictSCMResult.intervals` and ``n`` (units);
+    - ``impact.district.<outcome>.att_post``: the mean of those gaps, with its interval;
+    - ``impact.district.<outcome>.p_value``: the in-space placebo p-value, with ``p_holm`` (Holm across the outcomes)
+      and ``n_smaller``;
+    - ``impact.district.<outcome>.pre_rmspe`` / ``.rmspe_ratio``: the pre-period RMSPE and the post/pre ratio;
+    - ``impact.district.<outcome>.conclusion``: :meth:`DistrictSCMResult.conclusion` at the Holm-adjusted p-value.
+
     Parameters
     ----------
     panel : DataFrame

@@ -147,6 +147,13 @@ def interrupted_time_series(
 ) -> ITSResult:
     """Segmented GLM for an interrupted time series (level and optional slope change).
 
+    Notebook 30 fits the district's monthly petitions (:func:`evaluation.indicators.petitions.its_frame`) and
+    records, as rate ratios with their intervals, Keys: ``petitions.its.adoption_rate_ratio`` (dose design: full
+    adoption against none, ``dose_effect``; its Newey–West interval beside it), ``petitions.its.ljung_box`` (the
+    Ljung–Box p-value of ``autocorrelation``), ``petitions.its.dispersion`` (``dispersion``), and
+    ``petitions.its.break.level_change`` / ``.slope_change`` (the single-break sensitivity analysis at
+    ``its_intervention``: ``effect_at_start`` and ``slope_change``).
+
     Parameters
     ----------
     data : DataFrame

@@ -647,6 +647,9 @@ def joint_simple_band(results: Sequence[StaggeredDiDResult], *, confidence: floa
     deviation is the critical value (the sup-t band of Montiel Olea & Plagborg-Moller 2019, here across outcomes;
     Romano & Wolf's step-down uses the same draws).
 
+    Keys (notebook 40, over the identified outcomes): ``impact.joint_band.critical_value`` (``n``: the outcomes
+    banded) and ``impact.<outcome>.att_joint``: each outcome's simple ATT with the joint band att ± crit × se.
+
     Returns
     -------
     (float, ndarray)

@@ -434,6 +434,25 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
                    y: str = "y") -> ImpactSummary:
     """Staggered DiD, TWFE contrast, pre-test, sensitivity bound and a conclusion code for one outcome.
 
+    Notebook 40 records, for each outcome of the impact panels (``<outcome>``, e.g. ``on_time_rate``), Keys:
+
+    - ``impact.<outcome>.att``: the simple aggregation of the group-time ATTs (Callaway and Sant'Anna, R
+      ``did::aggte(type = "simple")``), with its SE, interval and ``n`` (communities);
+    - ``impact.<outcome>.dynamic.e<k>``: the event-study estimate ``k`` years after adoption (k ≥ 0), with the
+      simultaneous band;
+    - ``impact.<outcome>.att_without_few_controls``: the ATT re-aggregated without the post-treatment cells compared
+      with fewer than :data:`FEW_CONTROLS` communities (:func:`few_controls_share`; ``weight_share``: their share of
+      the weight);
+    - ``impact.<outcome>.twfe``: the two-way fixed-effects estimate, the naive benchmark (``n``: clusters);
+    - ``impact.<outcome>.p_value``: the ATT's p-value, with ``p_holm``, Holm-adjusted across the run's outcomes
+      (:func:`adjust_multiplicity`), and ``n_tests``;
+    - ``impact.<outcome>.role``: ``primary`` (:data:`PRIMARY_OUTCOMES`) or ``secondary``;
+    - ``impact.<outcome>.pretest_p``: the p-value of the pre-test (:func:`generalised_pretest`), with the linear
+      pre-trend slopes it detects with 50 % and 80 % power (``mdt50``, ``mdt80``; :func:`pretrend_power_slopes`);
+    - ``impact.<outcome>.breakdown_mbar``: the Rambachan–Roth breakdown value (relative magnitudes), with the robust
+      interval at ``mbar``;
+    - ``impact.<outcome>.conclusion``: the conclusion code (:func:`decide`).
+
     Parameters
     ----------
     panel : DataFrame

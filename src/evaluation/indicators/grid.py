@@ -268,7 +268,7 @@ def events_closed(events: pd.DataFrame, report_year: int, population: pd.DataFra
                   communities: Sequence[str] | None = None, per: float = 10000.0,
                   lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
     """Events with ``status == closed`` and ``closed_at`` in ``report_year`` and on or before the data cut-off (办结).
-    Key: ``grid.events_closed.count``."""
+    Keys: ``grid.events_closed.count`` / ``.per_10k`` / ``.per_community``."""
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
         agg = _lazy_counts(events, report_year, cutoff, None, ("closed",), lineage=lineage)["closed"]
@@ -299,7 +299,8 @@ def event_rates(events: pd.DataFrame, population: pd.DataFrame | None, report_ye
     exact Poisson intervals for communities; the district's with the communities as clusters (``interval="cluster"``)
     or Garwood (``"iid"``), see :func:`evaluation.indicators.counting.count_by_community`.
 
-    Key: ``grid.events_reported.count`` / ``.per_10k``; ``group`` holds the category (empty for all categories).
+    Keys: ``grid.events_reported.count`` / ``.per_10k`` / ``.per_community``; ``group`` holds the category (empty
+    for all categories).
     """
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
@@ -383,13 +384,32 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
                   communities: Sequence[str] | None = None, confidence: float = 0.95,
                   by_category: bool = True, interval: str = "cluster") -> pd.DataFrame:
     """Closure rate and on-time rate with Wilson intervals for communities; for the district with the communities as
-    clusters (``interval="cluster"``, default) or Wilson (``"iid"``).
+    clusters (``interval="cluster"``, default) or Wilson (``"iid"``). ``group`` holds the category (empty for all
+    categories). Keys:
 
     - ``grid.closure_rate.share``: events reported in Y (up to the data cut-off) closed by the cut-off / events
       reported in Y up to the cut-off.
     - ``grid.on_time_rate.share``: events whose ``deadline_at`` falls in Y and had passed by the cut-off that were
       closed by the deadline (and by the cut-off) / those events. Events without a deadline, and events due after the
       cut-off (open ones are not yet late), are left out of this denominator.
+
+    Examples
+    --------
+    Four events of 2024: three closed (one a day after its deadline) and one still open, due in 2025. Three of four
+    are closed; two of the three due in 2024 were closed on time (the one due in 2025 is left out).
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "community_id": ["C01", "C01", "C02", "C02"], "category": "sanitation",
+    ...     "reported_at": pd.to_datetime(["2024-03-01 09:00", "2024-05-02 10:00", "2024-06-01 08:00",
+    ...                                    "2024-12-30 08:00"]),
+    ...     "deadline_at": pd.to_datetime(["2024-03-03 09:00", "2024-05-03 10:00", "2024-06-02 08:00",
+    ...                                    "2025-01-02 08:00"]),
+    ...     "closed_at": pd.to_datetime(["2024-03-02 09:00", "2024-05-04 10:00", "2024-06-01 12:00", None]),
+    ...     "status": ["closed", "closed", "closed", "open"]})
+    >>> rates = closure_rates(events, 2024, by_category=False, interval="iid")
+    >>> rates[rates["community_id"] == "district"][["indicator", "n", "denominator", "value"]].values.tolist()
+    [['grid.closure_rate.share', 3.0, 4.0, 0.75], ['grid.on_time_rate.share', 2.0, 3.0, 0.6666666666666666]]
     """
     cutoff = _cutoff(report_year, data_cutoff)
     if is_lazy(events):
@@ -605,7 +625,7 @@ def time_to_close_curves(events: pd.DataFrame, report_year: int, data_cutoff=Non
 
 def callback_outcomes(events: pd.DataFrame, report_year: int, communities: Sequence[str] | None = None,
                       confidence: float = 0.95, data_cutoff=None, interval: str = "cluster") -> pd.DataFrame:
-    """Callback (回访) results of events closed in ``report_year`` (up to the data cut-off).
+    """Callback (回访) results of events closed in ``report_year`` (up to the data cut-off). Keys:
 
     - ``grid.callback.<outcome>.share`` for satisfied, basically, dissatisfied, not_reached and ``no_record``
       (closed events without a callback entry), each over all events closed in Y, so they add up to 1;

@@ -38,7 +38,7 @@ def paired_units(pairings: pd.DataFrame, report_year: int, population: pd.DataFr
     """Distinct paired units (结对共建单位) active at the end of ``report_year``, per community and per 1,000 residents.
 
     A unit paired with several communities counts once for the district, so community counts may add up to more.
-    Key: ``organisation.paired_units.count``.
+    Keys: ``organisation.paired_units.count`` / ``.per_1k`` / ``.per_community`` (district: mean per community).
     """
     act = pairings[active_at_year_end(pairings, "start_date", "end_date", report_year,
                                     cutoff_of(report_year, data_cutoff))]
@@ -52,8 +52,8 @@ def returned_party_members(volunteers: pd.DataFrame, report_year: int, populatio
                  lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
     """Returned party members (回社区报到党员) registered by the end of ``report_year``.
 
-    Counted from ``volunteers`` with ``returned_party_member == 1``. Key:
-    ``organisation.returned_party_members.count``.
+    Counted from ``volunteers`` with ``returned_party_member == 1``. Keys:
+    ``organisation.returned_party_members.count`` / ``.per_1k`` / ``.per_community``.
     """
     flag = as_number(volunteers.get("returned_party_member", pd.Series(index=volunteers.index, dtype="float64")))
     reg = active_at_year_end(volunteers, "registered", None, report_year, cutoff_of(report_year, data_cutoff))
@@ -69,8 +69,9 @@ def committee_members(members: pd.DataFrame, report_year: int, population: pd.Da
                       data_cutoff=None) -> pd.DataFrame:
     """Part-time committee members (兼职委员) active at the end of ``report_year``.
 
-    Adds ``organisation.part_time_committee_members.share_communities_ge<k>``: the share of communities with at
-    least ``min_per_community`` members (indicator I03), as a census share.
+    Keys: ``organisation.part_time_committee_members.count`` / ``.per_1k`` / ``.per_community``, and
+    ``organisation.part_time_committee_members.share_communities_ge<k>``: the share of communities with at least
+    ``min_per_community`` (``k``, default 3) members (indicator I03), as a census share.
     """
     cut = cutoff_of(report_year, data_cutoff)
     act = members[active_at_year_end(members, "appointed", "left", report_year, cut)]
@@ -95,9 +96,11 @@ def joint_meetings(meetings: pd.DataFrame, report_year: int, population: pd.Data
     """Joint meetings (联席会议) held in ``report_year`` and the issues they resolved.
 
     Meetings are read as a process rate (meetings per community-year), so counts and rates get exact Poisson
-    intervals. Keys: ``organisation.joint_meetings.count`` and ``organisation.issues_resolved.count``. The district's
-    intervals (meetings, and the share of issues resolved) take the communities as clusters with
-    ``interval="cluster"`` (default), or are Garwood and Wilson with ``"iid"``.
+    intervals. Keys: ``organisation.joint_meetings.count`` / ``.per_1k`` / ``.per_community`` and
+    ``organisation.issues_resolved.count`` / ``.per_1k`` / ``.per_community`` (Σ ``issues_resolved`` of the
+    meetings), with ``organisation.issues_resolved.share`` = Σ ``issues_resolved`` / Σ ``issues_raised`` when both
+    columns are given. The district's intervals (meetings, and the share of issues resolved) take the communities as
+    clusters with ``interval="cluster"`` (default), or are Garwood and Wilson with ``"iid"``.
     """
     check_interval(interval)
     m = meetings[in_year(meetings["date"], report_year, cutoff_of(report_year, data_cutoff))]
@@ -138,8 +141,8 @@ def community_workers(workers: pd.DataFrame, report_year: int, population: pd.Da
 
     Promotion rate = active workers whose ``promoted_year`` lies in [Y − window + 1, Y] / active workers (the
     convention's window is 3 years: [Y−2, Y]); certification rate = active workers with ``certified == 1`` / active
-    workers. Both denominators are stated in ``denominator_label``. Keys: ``organisation.community_workers.count``,
-    ``organisation.workers_promoted.rate``, ``organisation.workers_certified.rate``.
+    workers. Both denominators are stated in ``denominator_label``. Keys: ``organisation.community_workers.count`` /
+    ``.per_1k`` / ``.per_community``, ``organisation.workers_promoted.rate``, ``organisation.workers_certified.rate``.
 
     References
     ----------
@@ -184,8 +187,8 @@ def grid_staff(staff: pd.DataFrame, report_year: int, population: pd.DataFrame |
                  lineage: pd.DataFrame | None = None, data_cutoff=None) -> pd.DataFrame:
     """Grid staff (网格员) active at the end of the year and the departments that sent specialists down.
 
-    Keys: ``grid.staff.count`` and ``organisation.departments_sent_down.count`` (distinct ``department`` of active
-    ``department_specialist`` staff).
+    Keys: ``grid.staff.count`` / ``.per_1k`` / ``.per_community`` and ``organisation.departments_sent_down.count`` /
+    ``.per_community`` (distinct ``department`` of active ``department_specialist`` staff).
     """
     act = staff[active_at_year_end(staff, "joined", "left", report_year, cutoff_of(report_year, data_cutoff))]
     out = [count_by_community(act, "grid.staff", report_year, population, per=per, communities=communities,

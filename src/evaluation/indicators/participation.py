@@ -80,7 +80,7 @@ def volunteer_rates(volunteers: pd.DataFrame, service_hours_: pd.DataFrame | Non
     """Registered volunteers per 100 residents and the share active in the 12 months to the end of the year (both as
     of the data cut-off when it comes first: registered by it, active in the 12 months to it).
 
-    Keys: ``participation.volunteers_registered.count`` / ``.per_100`` (census) and
+    Keys: ``participation.volunteers_registered.count`` / ``.per_100`` / ``.per_community`` (census) and
     ``participation.volunteers_active.share`` (active / registered, Wilson interval; for the district the
     communities as clusters with ``interval="cluster"``, the default, as volunteers cluster within communities).
     """
@@ -223,7 +223,8 @@ def activity_person_times(activities: pd.DataFrame, population: pd.DataFrame | N
     """Activities held in the year (up to the data cut-off) and their attendance in person-times (visits, not
     people).
 
-    Keys: ``participation.activities.count`` / ``.per_1k`` and ``participation.attendance.person_times`` /
+    Keys: ``participation.activities.count`` / ``.per_1k`` / ``.per_community`` and
+    ``participation.attendance.person_times`` /
     ``.person_times_per_100`` (per 100 residents) / ``.person_times_per_community``.
     """
     activities = in_memory(activities, _ACTIVITY_COLUMNS)
@@ -314,10 +315,12 @@ def organisations_active(organisations: pd.DataFrame, population: pd.DataFrame |
     first); fund inflows and leverage.
 
     Keys: ``participation.csos_active.count`` / ``.per_10k`` / ``.per_community`` (CSO density),
-    ``participation.volunteer_teams_active.count``, ``participation.community_funds.count``,
+    ``participation.volunteer_teams_active.count`` / ``.per_10k`` / ``.per_community``,
+    ``participation.community_funds.count`` / ``.per_10k`` / ``.per_community``,
     ``participation.fund_inflow_cny.total`` / ``.per_capita`` (Σ ``funds_raised_cny`` of active funds) and, when
     the optional column ``government_seed_cny`` is present, ``participation.fund_leverage.ratio`` = Σ funds raised /
-    Σ government seed money (how many yuan of social money each yuan of seed money drew in).
+    Σ government seed money (how many yuan of social money each yuan of seed money drew in). Notebook 10 records
+    ``participation.fund_leverage.computable``: whether that ratio could be computed (true or false).
     """
     org = organisations[active_at_year_end(organisations, "founded", "dissolved", report_year,
                                            cutoff_of(report_year, data_cutoff))]

@@ -62,8 +62,9 @@ def petition_counts(petitions: pd.DataFrame, population: pd.DataFrame | None, ye
     With ``data_cutoff``, petitions received after it are not in the data (the year of the cut-off counts only the
     petitions up to it).
 
-    Keys: ``petitions.received.count`` / ``.per_10k`` (``group`` = category, empty for all) and
-    ``petitions.real_estate.count`` / ``.per_10k``. Rows dated before the 2020 split carry legacy communities.
+    Keys: ``petitions.received.count`` / ``.per_10k`` / ``.per_community`` (``group`` = category, empty for all)
+    and ``petitions.real_estate.count`` / ``.per_10k`` / ``.per_community``. Rows dated before the 2020 split carry
+    legacy communities.
     """
     petitions = in_memory(petitions, _COLUMNS)
     parts = []
@@ -96,6 +97,9 @@ def yoy_rate_ratio(petitions: pd.DataFrame, report_year: int, comparison_year: i
     year, the report year counts the petitions from 1 January to the cut-off and the comparison year the same part
     of its year (1 January to the same date and time), so that half a year is not compared with a whole one
     (:func:`comparison_cutoff`).
+
+    Key: ``petitions.real_estate.yoy_distinguishable``: whether the interval of the real-estate ratio with equal
+    exposures excludes 1 (:attr:`RateRatio.distinguishable`), with its ``p_value``.
     """
     comparison_year = report_year - 1 if comparison_year is None else comparison_year
     p = subset_communities(in_memory(petitions, _COLUMNS), communities)

@@ -155,6 +155,9 @@ def coverage_sensitivity(points: pd.DataFrame, stations: pd.DataFrame, report_ye
                          communities: Sequence[str] | None = None, data_cutoff=None) -> pd.DataFrame:
     """District coverage over a grid of distances and detour factors.
 
+    Key: ``service_circle.coverage.within_<d>m``: the share of residents within ``d`` metres' walk of an open
+    station at the run's detour factor, for each distance of ``distance_sensitivity`` and ``distance_m``.
+
     Returns
     -------
     DataFrame
@@ -179,7 +182,10 @@ def coverage_sensitivity(points: pd.DataFrame, stations: pd.DataFrame, report_ye
 def uncovered_points(points: pd.DataFrame, stations: pd.DataFrame, report_year: int, distance_m: float = 1000.0,
                      detour_factor: float = DEFAULT_DETOUR_FACTOR,
                      communities: Sequence[str] | None = None, data_cutoff=None) -> pd.DataFrame:
-    """Residential points beyond walking distance ``distance_m`` of every open station, farthest first (for a map)."""
+    """Residential points beyond walking distance ``distance_m`` of every open station, farthest first (for a map).
+
+    Key: ``service_circle.uncovered_points.count``: the number of these points (notebook 30).
+    """
     near = nearest_station(subset_communities(points, communities), stations, report_year, detour_factor,
                            data_cutoff=data_cutoff)
     return near[near["walk_m"] > distance_m].sort_values("walk_m", ascending=False).reset_index(drop=True)

@@ -421,6 +421,15 @@ def suppression_pattern(counts: pd.DataFrame | pd.Series, min_cell: int = 5, mar
         Same shape as ``counts``: ``""`` (published), ``"primary"`` or ``"secondary"``. Where the protection cannot
         be reached (a small total published outside the table) every cell that may be withheld is withheld;
         :func:`audit_protection` shows what a reader can still infer.
+
+    Examples
+    --------
+    C02 rests on 3 cases (primary); with the total of 35 published it would be 35 − 12 − 20, so the smallest other
+    cell is withheld too (secondary):
+
+    >>> import pandas as pd
+    >>> suppression_pattern(pd.Series({"C01": 12, "C02": 3, "C03": 20, "All": 35}), min_cell=5, margins=True).to_dict()
+    {'C01': 'secondary', 'C02': 'primary', 'C03': '', 'All': ''}
     """
     rule = _Rule(min_cell, suppress_zeros, protection)
     if isinstance(counts, pd.Series):
@@ -547,6 +556,9 @@ def suppress_table(table: pd.DataFrame, counts: pd.DataFrame | pd.Series | str |
                    margins_name: Sequence[str] = MARGIN_NAMES, suppress_zeros: bool = True,
                    primary_marker: str | None = None, secondary_marker: str = "—") -> pd.DataFrame:
     """Withhold the cells of a published table that rest on fewer than ``min_cell`` respondents or cases.
+
+    Key: ``survey.suppressed.cells``: the cells notebook 20 withholds with it in its tables of the satisfaction index
+    by community (the report year's wave, and every wave).
 
     Parameters
     ----------

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from filelock import FileLock, Timeout, lock_descriptor, unlock_descriptor
 
 from ..config import CHECKOUT, KERNEL_CWD, NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, resolve
 from ..data.loader import District, read_district
@@ -82,34 +83,51 @@ def notebook_parameters(path: Path) -> dict[str, Any]:
     return dict(pm.inspect_notebook(str(path)))
 
 
+# How long output_lock waits for the lock before saying another run holds it. Not 0: :func:`clean_stale` of a run of
+# another name probes this lock for an instant (:func:`_lock_holder`), and a run starting at that instant must not be
+# turned away; a run that really holds the lock holds it for minutes.
+LOCK_WAIT = 0.5
+
+
 @contextlib.contextmanager
 def output_lock(out_root: Path, name: str) -> Iterator[Path]:
-    """An exclusive lock on ``reports/<name>``; a stale lock (its process gone) is taken over."""
+    """An exclusive lock on ``reports/<name>``, held through the file ``reports/.<name>.lock``.
+
+    The lock is the operating system's (:class:`filelock.FileLock`, ``flock`` on Linux and macOS), not the file's
+    existence: it goes with the process, so a run that is killed, even by SIGKILL, leaves no lock to take over, and a
+    reused pid cannot make an old lock look alive. The holder writes its pid into the file, only for the message
+    another run gives. The file is removed when the lock is released, so ``reports/`` lists only reports.
+    """
     out_root.mkdir(parents=True, exist_ok=True)
-    lock = out_root / f".{name}.lock"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                raise JinlinError(
-                    f"another run (process {pid}) is writing {out_root / name}.\n"
-                    f"fix: wait for it to finish; if no run is active, delete {lock}") from None
-            lock.unlink(missing_ok=True)
-    else:
-        raise JinlinError(f"cannot take the lock {lock}\nfix: delete it if no run is active")
+    path = out_root / f".{name}.lock"
+    lock = FileLock(path, timeout=LOCK_WAIT, on_acquired=_write_pid)
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
+        lock.acquire()
+    except Timeout:
+        pid = _read_pid(path)
+        raise JinlinError(
+            f"another run{f' (process {pid})' if pid else ''} is writing {out_root / name}.\n"
+            f"fix: wait for it to finish, then run again") from None
+    try:
         clean_stale(out_root, name)
-        yield lock
+        yield path
     finally:
-        lock.unlink(missing_ok=True)
+        # Unlinked while still held: a run waiting on the old file gets a file with no name once we let go, and
+        # filelock then opens the path afresh (it checks st_nlink after each flock), so two runs never both hold it.
+        path.unlink(missing_ok=True)
+        lock.release()
+
+
+def _write_pid(fd: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+
+
+def _read_pid(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
 
 
 _LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)")
@@ -121,9 +139,8 @@ def clean_stale(out_root: Path, name: str) -> list[Path]:
     Call it only while holding :func:`output_lock` for ``name``: no other run of that name can then be writing, so
     every ``.<name>.tmp-<pid>`` of another process is left over from a run that died (SIGKILL, power cut), even if
     its pid has since been reused. A run holds its lock from before it creates its temporary folder until after the
-    folder is gone, so the temporary folders of another run name are left over when that name has no lock, or a
-    lock whose process is gone (the test :func:`output_lock` uses to take over a stale lock); with a live lock they
-    are left alone. A ``.<run>.old-<pid>`` is a previous report
+    folder is gone, so the temporary folders of another run name are left over when no process holds that name's
+    lock (:func:`_lock_holder`); while one does they are left alone. A ``.<run>.old-<pid>`` is a previous report
     moved aside by the non-atomic fallback of :func:`publish_folder`; if the kill came before the new report took
     its place, it is put back, else deleted.
     """
@@ -147,14 +164,26 @@ def clean_stale(out_root: Path, name: str) -> list[Path]:
 
 
 def _lock_holder(lock: Path) -> int | None:
-    """The live process holding ``lock``, or None when there is no lock or its process is gone."""
+    """The process holding ``lock`` (its pid, or -1 when the file does not say), or None when no process holds it.
+
+    Probed with a non-blocking ``flock`` that is let go at once; a lock file that no process holds (left by an older
+    version of this module, which kept its lock in the file itself) counts as free.
+    """
     try:
-        pid = int(lock.read_text().strip() or 0)
+        fd = os.open(lock, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
-        return -1  # unreadable or being written: assume someone holds it
-    return pid if pid and _alive(pid) else None
+    except OSError:
+        return -1  # unreadable: assume someone holds it
+    try:
+        if lock_descriptor(fd, blocking=False):
+            unlock_descriptor(fd)
+            return None
+    except OSError:
+        return -1  # no flock on this file system: assume held, as for an unreadable file
+    finally:
+        os.close(fd)
+    return _read_pid(lock) or -1
 
 
 def _alive(pid: int) -> bool:

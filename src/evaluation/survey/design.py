@@ -122,8 +122,15 @@ class SurveyDesign:
 
     Examples
     --------
-    >>> d = SurveyDesign(apistrat, strata="stype", weights="pw", fpc="fpc")  # doctest: +SKIP
-    >>> d.mean("api00")  # doctest: +SKIP
+    Two strata of two respondents, weighted 10 and 30. The mean is (10·1 + 10·3 + 30·4 + 30·6) / 80 = 4.25; its
+    linearised variance, Σ_h n_h/(n_h − 1) Σ_i (z_hi − z̄_h)² with z = w(y − 4.25)/80, is 0.0625 + 0.5625, so the
+    SE is √0.625 = 0.7906 (R: ``svymean(~y, svydesign(ids = ~1, strata = ~stratum, weights = ~w, data = df))``).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"stratum": ["a", "a", "b", "b"], "w": [10, 10, 30, 30], "y": [1.0, 3.0, 4.0, 6.0]})
+    >>> d = SurveyDesign(df, strata="stratum", weights="w")
+    >>> d.mean("y")[["estimate", "se", "ci_low", "ci_high"]].round(4).values.tolist()
+    [[4.25, 0.7906, 2.7005, 5.7995]]
     """
 
     def __init__(

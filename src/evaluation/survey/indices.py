@@ -46,7 +46,18 @@ SERVICE_ITEMS = (
 
 
 def satisfaction_index(df: pd.DataFrame, items: Sequence[str] = SERVICE_ITEMS) -> pd.Series:
-    """Satisfaction index (0–100) per respondent; answers must already be 1–5 or missing."""
+    """Satisfaction index (0–100) per respondent; answers must already be 1–5 or missing.
+
+    100 × (mean of the answered items − 1) / 4: a respondent answering 5 and 4 scores 87.5, one who answered a
+    single item (2) scores on that item alone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> answers = pd.DataFrame({"q_committee": [5, 3, None], "q_trust": [4, 1, 2]})
+    >>> satisfaction_index(answers, items=["q_committee", "q_trust"]).tolist()
+    [87.5, 25.0, 25.0]
+    """
     answers = df[list(items)].apply(pd.to_numeric).astype(float)
     bad = answers.notna() & ((answers < 1) | (answers > 5))
     if bad.any().any():
@@ -65,7 +76,10 @@ def top2box(design: SurveyDesign, items: Sequence[str], top: Sequence[int] = (4,
 
 
 def recommendation_score(design: SurveyDesign, var: str = "q_recommend", level: float = 0.95) -> pd.DataFrame:
-    """Recommendation score 100 × (share 9–10 − share 0–6) with its linearised design SE (respondents answering)."""
+    """Recommendation score 100 × (share 9–10 − share 0–6) with its linearised design SE (respondents answering).
+
+    Key: ``survey.recommendation_score`` (notebook 20: the report year's weighted design).
+    """
     x = pd.to_numeric(design.data[var]).astype(float)
     if ((x < 0) | (x > 10)).any():
         raise ValueError(f"{var} must be 0–10 or missing")

@@ -83,6 +83,9 @@ def reliability(
 ) -> ReliabilityResult:
     """Cronbach's alpha with item statistics, as ``psych::alpha(x, keys = reverse)``.
 
+    Key: ``survey.reliability.alpha_<k>``: ``raw_alpha`` (with ``std_alpha``) of the report year's answers to the
+    scale of ``k`` items (notebook 20: 4, the perception items; 8, the service items of the satisfaction index).
+
     Parameters
     ----------
     items_df
@@ -135,7 +138,11 @@ def reliability(
 def omega(
     items_df: pd.DataFrame, reverse: Sequence[str] = (), use: Literal["pairwise", "listwise"] = "pairwise"
 ) -> OmegaResult:
-    """McDonald's omega total from a one-factor minimum-residual model of the item correlations."""
+    """McDonald's omega total from a one-factor minimum-residual model of the item correlations.
+
+    Key: ``survey.reliability.omega_<k>``: ``omega_total`` of the scale of ``k`` items, as for
+    :func:`reliability`.
+    """
     data = items_df.astype(float)
     if use == "listwise":
         data = data.dropna()

@@ -130,6 +130,9 @@ def with_weights(design: SurveyDesign, weights: np.ndarray | pd.Series | None = 
 
     Used for the unweighted comparison and for replicate methods (bootstrap), which cannot recalibrate each
     replicate; treating calibrated weights as fixed ignores the variance calibration removes, so it is conservative.
+
+    Key: ``survey.satisfaction_index.unweighted``: the report year's mean with equal weights (notebook 20), beside the
+    weighted one.
     """
     w = np.ones(len(design.data)) if weights is None else np.asarray(weights, dtype=float)
     df = design.data.assign(_analysis_weight=w)
@@ -211,6 +214,10 @@ def weighted_design(responses: pd.DataFrame, margins: pd.DataFrame | None, wave:
                     min_respondents: int = MIN_CELL, tol: float = 1e-10, max_iter: int = 200,
                     bounds: tuple[float, float] | None = None) -> WaveDesign:
     """The wave's design calibrated to the population margins of the same year by ``method``.
+
+    Keys (notebook 20, means of the report year's weighted design among those answering): ``survey.participation_rate``
+    (``q_participated_12m``: took part in a community activity in the last 12 months) and
+    ``survey.volunteer_rate_12m`` (``q_volunteered_12m``: volunteered in the last 12 months), shares of 0/1 answers.
 
     Parameters
     ----------
@@ -349,6 +356,9 @@ def weighting_summary(waves: Sequence[WaveDesign], var: str = "satisfaction_inde
     calibration moved the weights), ``deff_weighting`` (Kish's 1 + CV² of the weights, n Σw² / (Σw)²: the variance
     inflation from unequal weights alone) and ``deff`` (the design effect of the mean of ``var``: clustering,
     stratification and weighting together, R ``svymean(deff = TRUE)``), ``collapsed_cells``.
+
+    Keys (notebook 20, the report year's wave): ``survey.design.deff`` (``deff`` of the satisfaction index),
+    ``survey.weighting.effect`` (``deff_weighting``) and ``survey.weighting.g_max`` (``g_max``, with ``g_min``).
     """
     rows = []
     for wd in waves:
@@ -388,6 +398,12 @@ def wave_estimates(wave: WaveDesign, variables: Sequence[str], top2: Sequence[st
     a community's interval uses t with the community's own design degrees of freedom (its PSUs minus its strata,
     R ``confint(..., df = degf(subset(design, community)))``): with ten buildings per community that is t(9) =
     2.262, not 1.96.
+
+    Keys (notebook 20, district rows of each wave's weighted design): ``survey.satisfaction_index.mean`` (the
+    report year's wave: the mean of :func:`evaluation.survey.indices.satisfaction_index`), ``.mean_<wave>`` (every
+    wave), and ``survey.perception.<item>.<stat>`` (the report year's wave: ``mean`` of the answers, 1–5, or
+    ``top2``, the share answering 4 or 5, of the perception items ``q_committee``, ``q_infrastructure``,
+    ``q_activities`` and ``q_neighbours``, named without ``q_``).
     """
     d = wave.design
     specs = [(v, "mean", v) for v in variables] + [(v, "top2", f"_top2_{v}") for v in top2]
@@ -424,6 +440,9 @@ def domain_difference(design: SurveyDesign, var: str, group: str, reference: str
 
     Returns one row per non-reference level: ``variable, group, level, reference, mean_level, mean_reference,
     difference, se, ci_low, ci_high, p_value, df, n_level, n_reference``.
+
+    Keys (notebook 20: the satisfaction index of migrant minus local residents, ``hukou``): ``survey.migrant_gap.index``
+    (the report year's wave) and ``.index_<wave>`` (every wave); ``n`` counts both groups.
     """
     y = pd.to_numeric(design.data[var]).astype(float)
     g = design.data[group].astype(object)
@@ -460,6 +479,9 @@ def wave_differences(waves: Sequence[WaveDesign], var: str = "satisfaction_index
 
     Returns one row per consecutive pair: ``wave_from, wave_to, mean_from, mean_to, difference, se, ci_low, ci_high,
     p_value``.
+
+    Key: ``survey.satisfaction_index.change_<wave>``: the change of the district's satisfaction index from the wave
+    before to ``<wave>`` (``wave_to``), with its ``p_value``.
     """
     from scipy import stats
 
@@ -490,6 +512,9 @@ def pooled_trend(waves: Sequence[WaveDesign], var: str = "satisfaction_index", l
 
     Returns one row: ``term`` ("wave"), ``estimate`` (change per year), ``se, ci_low, ci_high, statistic, p_value,
     df, n_waves, first_wave, last_wave``.
+
+    Key: ``survey.satisfaction_index.trend``: the satisfaction index's slope per year, with ``p_value``, ``df`` and
+    the ``verdict`` of :func:`trend_verdict`.
     """
     ordered = sorted(waves, key=lambda w: w.wave)
     if len(ordered) < 2:
