@@ -191,3 +191,19 @@ def test_a_file_given_as_the_folder_is_named_as_such(tmp_path):
     assert r.returncode == 1
     assert "this is a file" in r.stdout and f"give the folder that holds it: {folder}" in r.stdout
     assert "does not exist" not in r.stdout
+
+
+def test_audit_and_docx_take_the_language_given_before_the_command(mini_district, tmp_path, capsys, monkeypatch):
+    """`jinlin --lang en audit …` is as `jinlin audit --lang en …`: a subcommand's own --lang default used to overwrite
+    the one given before the command (the wheel test's audit printed Chinese after --lang en)."""
+    monkeypatch.setenv("JINLIN_LANG", "zh")
+    sub = ROOT / "data" / "submissions" / "daya_bay_2024.md"
+    results = tmp_path / "none.json"
+    results.write_text('{"results": {}}', encoding="utf-8")
+    outputs = {}
+    for args in (["--lang", "en", "audit"], ["audit", "--lang", "en"], ["audit"]):
+        assert main([*args, str(sub), "--data", str(mini_district), "--format", "table", "--results",
+                     str(results)]) == 0
+        outputs[" ".join(args)] = capsys.readouterr().out
+    assert outputs["--lang en audit"] == outputs["audit --lang en"]
+    assert outputs["audit"] != outputs["audit --lang en"]  # the appendix is Chinese unless asked otherwise

@@ -144,7 +144,9 @@ def test_wheel_installed_elsewhere_generates_runs_and_audits(installed: Installe
     assert manifest["git"] == {"commit": None, "dirty": None}  # no checkout: no commit to cite
     assert (results_file.parent / "report.html").is_file() and (results_file.parent / "report.docx").is_file()
 
-    r = installed.jinlin("audit", "data/submissions/daya_bay_2024.md", "--data", "d", "--format", "json", cwd=work)
+    # --lang en: the messages otherwise follow the run's language (Chinese by default), and this checks their words
+    r = installed.jinlin("--lang", "en", "audit", "data/submissions/daya_bay_2024.md", "--data", "d", "--format",
+                         "json", cwd=work)
     assert r.returncode == 0, r.stderr[-3000:]
     assert f"using {results_file} " in r.stderr, r.stderr  # the run above, found under the working folder
     verdicts = [v["verdict"] for v in json.loads(r.stdout)]

@@ -184,7 +184,7 @@ def _cmd_docx(args: argparse.Namespace) -> int:
     html = Path(args.run) / "report.html" if Path(args.run).is_dir() else Path(args.run)
     if not html.is_file():
         raise JinlinError(f"{html} does not exist\nfix: give a report folder (reports/<run>) or its report.html")
-    lang = args.lang or _manifest_language(html.parent / "manifest.json")
+    lang = getattr(args, "lang", None) or _manifest_language(html.parent / "manifest.json")
     print(f"wrote {render_docx(html, args.output or html.with_suffix('.docx'), lang)}")
     return 0
 
@@ -208,10 +208,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from .claims.audit import audit_files, format_verdicts, latest_results, render_appendix_docx
     from .config import REPORTS_DIR
 
+    lang = getattr(args, "lang", None) or "zh"  # an office's appendix is Chinese unless asked otherwise
     results = args.results
     if results is None:
         results = latest_results(args.data)
-        if args.lang == "zh":
+        if lang == "zh":
             print(f"评审标准：使用 {results}（{args.data} 上最新的一次运行；可用 --results 另选）" if results
                   else f"评审标准：{args.data} 上还没有完成的运行，调查和成效两类标准将显示证据缺失（请先运行 jinlin "
                   "run，或用 --results reports/<运行>/results.json 指定）", file=sys.stderr)
@@ -226,9 +227,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         # outputs go under reports/, never into the submissions (input) folder
         out = Path(args.out) if args.out else REPORTS_DIR / "audit" / f"{Path(args.submission).stem}.audit.docx"
         out.parent.mkdir(parents=True, exist_ok=True)
-        print(f"wrote {render_appendix_docx(result, out, args.lang, provenance)}")
+        print(f"wrote {render_appendix_docx(result, out, lang, provenance)}")
         return 0
-    text = format_verdicts(result, args.format, args.lang)
+    text = format_verdicts(result, args.format, lang)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
@@ -350,7 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Convert reports/<run>/report.html to Word with pandoc (Chinese fonts set).")
     p.add_argument("run", metavar="RUN", help="a report folder or its report.html")
     p.add_argument("-o", "--output", metavar="FILE", help="the .docx to write (default: next to report.html)")
-    p.add_argument("--lang", choices=["zh", "en"],
+    # SUPPRESS: a subcommand's default would overwrite `jinlin --lang en docx …` given before the command
+    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
                    help="document language (default: the run's, from its manifest.json)")
     p.set_defaults(func=_cmd_docx)
 
@@ -365,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report-year", type=int, default=2024, metavar="N", help="the year called 今年 (default 2024)")
     p.add_argument("--out", metavar="FILE",
                    help="write here instead of standard output (docx: default reports/audit/<submission>.audit.docx)")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                   help="language of the verdicts, the appendix and the messages (default zh)")
     p.add_argument("--overrides", metavar="FILE", help="claims.yaml (default: beside SUBMISSION, else in DIR)")
     p.add_argument("--results", metavar="FILE",
                    help="a run's results.json, whose impact and survey figures feed the award criteria "
