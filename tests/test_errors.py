@@ -58,3 +58,67 @@ def test_a_broken_district_is_explained_in_chinese(tmp_path):
     assert all(p.message_zh and p.fix_zh for p in errors)
     text = DataValidationError(errors, str(folder)).text("zh")
     assert "不符合数据规范" in text and "不在社区名册" in text and "超出范围" in text and "fix:" not in text
+
+
+def _calls_of(name: str):
+    for path in sorted((ROOT / "src" / "evaluation").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
+                yield path.relative_to(ROOT), node
+
+
+def test_every_parameter_error_the_package_raises_has_chinese_text():
+    """Issue 17: a bad -p or parameter file is explained in the run's language, so each ParameterError carries a
+    Chinese text (second argument or zh=) beside the English one, and each validator message of the parameter and
+    sweep models is bilingual (InvalidValue), not a bare ValueError."""
+    calls = list(_calls_of("ParameterError"))
+    missing = [f"{path}:{node.lineno}" for path, node in calls
+               if len(node.args) < 2 and "zh" not in {k.arg for k in node.keywords}]
+    assert len(calls) > 20 and missing == []
+    bare = []
+    for rel in ("src/evaluation/params.py", "src/evaluation/report/sweep.py"):
+        tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in ("RunParams", "SweepSpec")):
+            bare += [f"{rel}:{n.lineno}" for n in ast.walk(cls) if isinstance(n, ast.Raise) and n.exc is not None
+                     and getattr(getattr(n.exc, "func", None), "id", None) == "ValueError"]
+    assert bare == []
+
+
+def test_a_bad_parameter_is_explained_in_chinese(capsys):
+    from evaluation.cli import main
+
+    assert main(["--lang", "zh", "run", "-p", "report_year=abc", "-p", "min_cell=0", "-p", "reprot=1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and "参数有误" in err and "report_year = 'abc'：应为整数" in err
+    assert "min_cell = 0：应不小于 1" in err and "没有这个参数" in err
+    assert "Input should" not in err and "fix:" not in err
+    assert main(["--lang", "en", "run", "-p", "report_year=abc"]) == 1
+    assert "Input should be a valid integer" in capsys.readouterr().err
+
+
+def test_a_bad_parameter_file_and_a_validator_are_explained_in_chinese(tmp_path):
+    import pickle
+
+    import pytest
+
+    from evaluation.errors import ParameterError
+    from evaluation.params import load_params, parse_override
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("language: zh\nlanguage: en\n", encoding="utf-8")
+    with pytest.raises(ParameterError) as e:
+        load_params(bad)
+    assert "出现了两次" in e.value.text("zh") and "given twice" in str(e.value)
+    with pytest.raises(ParameterError) as e:
+        load_params(tmp_path / "none.yaml")
+    assert "不存在" in e.value.text("zh")
+    with pytest.raises(ParameterError) as e:
+        load_params(None, {"data_cutoff": "2023-06-30"})
+    assert "早于报告年份 2024 的开始" in e.value.text("zh") and "Value error" not in e.value.text("zh")
+    with pytest.raises(ParameterError) as e:
+        parse_override("language")
+    assert "不是 键=值 的形式" in e.value.text("zh")
+    # sweep and profile workers send errors across processes: the Chinese text survives pickling
+    again = pickle.loads(pickle.dumps(e.value))
+    assert type(again) is ParameterError and again.text("zh") == e.value.text("zh") and str(again) == str(e.value)

@@ -392,10 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     except JinlinError as e:
         if args.debug:
             raise
-        from .errors import DataValidationError
-
         zh = _lang(args) == "zh"
-        text = e.text("zh" if zh else "en") if isinstance(e, DataValidationError) else str(e)
+        text = e.text("zh" if zh else "en")
         print(f"错误：{text}" if zh else f"error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

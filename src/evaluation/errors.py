@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Problem", "JinlinError", "DataValidationError", "ParameterError", "RunFailed", "format_problems"]
+__all__ = ["Problem", "JinlinError", "DataValidationError", "ParameterError", "RunFailed", "format_problems",
+           "InvalidValue", "validation_message_zh"]
 
 
 @dataclass(frozen=True, order=True)
@@ -72,7 +73,22 @@ def format_problems(problems: list[Problem] | tuple[Problem, ...], limit_per_rul
 
 
 class JinlinError(Exception):
-    """An error the user can fix; its message is complete and is shown without a traceback."""
+    """An error the user can fix; its message is complete and is shown without a traceback.
+
+    ``zh`` is the same message in Chinese (issue 17): the CLI prints :meth:`text` in the run's language. ``str(e)``
+    stays English, so logs, tests and wrapped messages that quote it do not change with the locale.
+    """
+
+    def __init__(self, message: str = "", zh: str = ""):
+        super().__init__(message)
+        self.zh = zh
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang``; English when no Chinese text was given."""
+        return self.zh if lang == "zh" and self.zh else str(self)
+
+    def __reduce__(self):  # keep the Chinese text across processes (sweep and profile workers pickle errors)
+        return (self.__class__, (str(self), self.zh))
 
 
 class ParameterError(JinlinError):
@@ -85,7 +101,10 @@ class DataValidationError(JinlinError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...], folder: str = ""):
         self.problems = tuple(problems)
         self.folder = folder
-        super().__init__(self.text("en"))
+        super().__init__(self.text("en"), self.text("zh"))
+
+    def __reduce__(self):
+        return (self.__class__, (self.problems, self.folder))
 
     def text(self, lang: str = "en") -> str:
         """The message in ``lang``: the CLI prints it in the run's language."""
@@ -99,3 +118,38 @@ class DataValidationError(JinlinError):
 
 class RunFailed(JinlinError):
     """A notebook failed during a run; the previous report is intact."""
+
+
+class InvalidValue(ValueError):
+    """A pydantic validator's message in English and Chinese: pydantic keeps the exception in the error's ``ctx``,
+    from where :func:`validation_message_zh` takes the Chinese text for a Chinese run."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.zh = zh
+
+
+# pydantic's messages by error type, in Chinese; a type not listed keeps pydantic's English message
+_PYDANTIC_ZH = {
+    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数，不能有小数",
+    "float_parsing": "应为数字", "float_type": "应为数字", "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false", "string_type": "应为文本", "list_type": "应为列表",
+    "literal_error": "应为下列之一：{expected}", "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}", "less_than_equal": "应不大于 {le}",
+    "missing": "缺少此项", "dict_type": "应为 键: 值 的映射",
+}
+
+
+def validation_message_zh(error: dict) -> str:
+    """The Chinese message of one pydantic error (an item of ``ValidationError.errors()``)."""
+    err = (error.get("ctx") or {}).get("error")
+    if isinstance(err, InvalidValue):
+        return err.zh
+    template = _PYDANTIC_ZH.get(error["type"])
+    if template is None:
+        return error["msg"].removeprefix("Value error, ")
+    try:
+        # literal_error's "'zh' or 'en'" reads 'zh'、'en' in Chinese
+        return template.format(**{k: str(v).replace(" or ", "、") for k, v in (error.get("ctx") or {}).items()})
+    except KeyError:
+        return error["msg"]

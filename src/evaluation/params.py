@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .config import PARAMS_DIR, bundled
-from .errors import ParameterError
+from .errors import InvalidValue, ParameterError, validation_message_zh
 from .yamlkeys import DuplicateKeyError, UniqueKeyLoader
 
 __all__ = ["RunParams", "load_params", "load_yaml_strict", "read_yaml_text", "UniqueKeyLoader", "DuplicateKeyError",
@@ -60,9 +60,12 @@ def load_yaml_strict(text: str, source: str = "<string>") -> Any:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader derives from SafeLoader
     except DuplicateKeyError as e:
         raise ParameterError(f"{source}, line {e.second}: the key {e.key!r} is given twice (first on line {e.first}); "
-                             "YAML would keep only the last value\nfix: keep one of the two lines.") from None
+                             "YAML would keep only the last value\nfix: keep one of the two lines.",
+                             f"{source}，第 {e.second} 行：键 {e.key!r} 出现了两次（第一次在第 {e.first} 行），YAML 只会保留"
+                             "后一个值\n修改：删去其中一行。") from None
     except yaml.YAMLError as e:
-        raise ParameterError(f"{source}: not valid YAML: {e}\nfix: correct the syntax on that line.") from None
+        raise ParameterError(f"{source}: not valid YAML: {e}\nfix: correct the syntax on that line.",
+                             f"{source}：不是有效的 YAML：{e}\n修改：改正该行的写法。") from None
 
 
 class RunParams(BaseModel):
@@ -124,7 +127,8 @@ class RunParams(BaseModel):
         try:
             dt.datetime.fromisoformat(str(v))
         except ValueError:
-            raise ValueError("write the cut-off as 2024-12-31 or 2024-12-31 23:59:59") from None
+            raise InvalidValue("write the cut-off as 2024-12-31 or 2024-12-31 23:59:59",
+                           "截止时间应写成 2024-12-31 或 2024-12-31 23:59:59") from None
         return str(v)
 
     @field_validator("its_intervention")
@@ -133,7 +137,7 @@ class RunParams(BaseModel):
         try:
             dt.date.fromisoformat(str(v))
         except ValueError:
-            raise ValueError("write the date as 2020-01-01") from None
+            raise InvalidValue("write the date as 2020-01-01", "日期应写成 2020-01-01") from None
         return str(v)
 
     @field_validator("outcomes", "primary_outcomes")
@@ -143,7 +147,8 @@ class RunParams(BaseModel):
 
         unknown = [o for o in v or [] if o not in OUTCOMES]
         if unknown:
-            raise ValueError(f"unknown outcome(s) {unknown}; known: {list(OUTCOMES)}")
+            raise InvalidValue(f"unknown outcome(s) {unknown}; known: {list(OUTCOMES)}",
+                           f"未知的结果指标 {unknown}；可选：{list(OUTCOMES)}")
         return v
 
     @field_validator("synth_outcomes")
@@ -153,7 +158,8 @@ class RunParams(BaseModel):
 
         unknown = [o for o in v or [] if o not in PANEL_OUTCOMES]
         if unknown:
-            raise ValueError(f"unknown district_panel outcome(s) {unknown}; known: {list(PANEL_OUTCOMES)}")
+            raise InvalidValue(f"unknown district_panel outcome(s) {unknown}; known: {list(PANEL_OUTCOMES)}",
+                           f"district_panel 中没有结果指标 {unknown}；可选：{list(PANEL_OUTCOMES)}")
         return v
 
     @field_validator("notebooks")
@@ -163,13 +169,15 @@ class RunParams(BaseModel):
             return v
         unknown = [n for n in v if n not in NOTEBOOK_ORDER]
         if unknown:
-            raise ValueError(f"unknown notebook(s) {unknown}; known: {list(NOTEBOOK_ORDER)}")
+            raise InvalidValue(f"unknown notebook(s) {unknown}; known: {list(NOTEBOOK_ORDER)}",
+                           f"未知的笔记本 {unknown}；可选：{list(NOTEBOOK_ORDER)}")
         return v
 
     @model_validator(mode="after")
     def _years(self) -> "RunParams":
         if self.comparison_year is not None and self.comparison_year >= self.report_year:
-            raise ValueError("comparison_year must be before report_year")
+            raise InvalidValue("comparison_year must be before report_year",
+                           "比较年份 comparison_year 应早于报告年份 report_year")
         return self
 
     @model_validator(mode="after")
@@ -182,16 +190,21 @@ class RunParams(BaseModel):
         cut = dt.datetime.fromisoformat(self.data_cutoff)
         y = self.report_year
         if cut.tzinfo is not None:
-            raise ValueError(f"data_cutoff {self.data_cutoff} has a time zone; write it in China Standard Time "
-                             f"without an offset, e.g. {y}-06-30")
+            raise InvalidValue(f"data_cutoff {self.data_cutoff} has a time zone; write it in China Standard Time "
+                           f"without an offset, e.g. {y}-06-30",
+                           f"截止时间 data_cutoff {self.data_cutoff} 带有时区；请按北京时间书写、不带时区，例如 {y}-06-30")
         if cut < dt.datetime(y, 1, 1):
-            raise ValueError(f"data_cutoff {self.data_cutoff} is before report_year {y} starts ({y}-01-01), so "
-                             f"every figure of {y} would be empty; give a cut-off from {y}-01-01 to {y}-12-31 "
-                             f"23:59:59, or change report_year")
+            raise InvalidValue(f"data_cutoff {self.data_cutoff} is before report_year {y} starts ({y}-01-01), so "
+                           f"every figure of {y} would be empty; give a cut-off from {y}-01-01 to {y}-12-31 "
+                           f"23:59:59, or change report_year",
+                           f"截止时间 data_cutoff {self.data_cutoff} 早于报告年份 {y} 的开始（{y}-01-01），{y} 年的所有"
+                           f"数字都将为空；请给出 {y}-01-01 至 {y}-12-31 23:59:59 之间的截止时间，或修改 report_year")
         if cut > dt.datetime(y, 12, 31, 23, 59, 59):
-            raise ValueError(f"data_cutoff {self.data_cutoff} is after report_year {y} ends; give a cut-off from "
-                             f"{y}-01-01 to {y}-12-31 23:59:59 (a date means its first moment, 00:00), or change "
-                             f"report_year")
+            raise InvalidValue(f"data_cutoff {self.data_cutoff} is after report_year {y} ends; give a cut-off from "
+                           f"{y}-01-01 to {y}-12-31 23:59:59 (a date means its first moment, 00:00), or change "
+                           f"report_year",
+                           f"截止时间 data_cutoff {self.data_cutoff} 晚于报告年份 {y} 的结束；请给出 {y}-01-01 至 "
+                           f"{y}-12-31 23:59:59 之间的截止时间（只写日期即指当天 00:00），或修改 report_year")
         return self
 
     @property
@@ -206,8 +219,21 @@ class RunParams(BaseModel):
         return list(self.notebooks) if self.notebooks else list(NOTEBOOK_ORDER)
 
 
-def _explain(err: ValidationError, source: str) -> str:
+def _explain(err: ValidationError, source: str, lang: str = "en") -> str:
     fields = list(RunParams.model_fields)
+    if lang == "zh":
+        lines = [f"{source}：参数有误："]
+        for e in err.errors():
+            key = ".".join(str(p) for p in e["loc"]) or "（文件）"
+            if e["type"] == "extra_forbidden":
+                guess = difflib.get_close_matches(key, fields, 1)
+                hint = f"（是否应为 {guess[0]!r}？）" if guess else ""
+                lines.append(f"  {key}：没有这个参数{hint}\n    修改：删去它，或使用以下参数之一：{'、'.join(fields)}")
+            elif not e["loc"]:
+                lines.append(f"  {validation_message_zh(e)}")
+            else:
+                lines.append(f"  {key} = {e.get('input')!r}：{validation_message_zh(e)}\n    修改：{_fix(key, 'zh')}")
+        return "\n".join(lines)
     lines = [f"{source}: invalid parameters:"]
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(file)"
@@ -222,8 +248,13 @@ def _explain(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def _fix(key: str) -> str:
+def _fix(key: str, lang: str = "en") -> str:
     field = RunParams.model_fields.get(key)
+    if lang == "zh":
+        if field is None:
+            return "可接受的参数见 params/default.yaml"
+        # the descriptions are English (they document the model for developers); the Chinese fix names the default
+        return f"给 {key} 一个类似默认值 {field.default!r} 的值；YAML 中的文本值请加引号"
     if field is None:
         return "see params/default.yaml for the accepted parameters"
     desc = f" ({field.description})" if field.description else ""
@@ -233,7 +264,8 @@ def _fix(key: str) -> str:
 def parse_override(item: str) -> tuple[str, Any]:
     """Parse one ``key=value`` override with the same strict YAML scalars as parameter files."""
     if "=" not in item:
-        raise ParameterError(f"override {item!r} is not key=value\nfix: write e.g. -p language=en")
+        raise ParameterError(f"override {item!r} is not key=value\nfix: write e.g. -p language=en",
+                             f"参数覆盖 {item!r} 不是 键=值 的形式\n修改：例如写 -p language=en")
     key, _, value = item.partition("=")
     return key.strip(), load_yaml_strict(value, f"override {key}")
 
@@ -245,7 +277,7 @@ _RUN_NAME_MAX = 120  # characters of a name built from overrides, before the has
 _RUN_NAME_BYTES = 230  # of any run name: a file name holds 255 bytes, less ".", ".tmp-<pid>" or ".failed"
 
 
-def check_run_name(name: str, source: str) -> str:
+def check_run_name(name: str, source: str, source_zh: str = "") -> str:
     """Return ``name`` if it is safe as a folder name under ``reports/``, else raise :class:`ParameterError`."""
     bad = (not isinstance(name, str) or not _RUN_NAME.fullmatch(name) or set(name) <= {"."}
            or name.endswith((".failed", ".lock")) or len(name.encode("utf-8")) > _RUN_NAME_BYTES)
@@ -254,7 +286,10 @@ def check_run_name(name: str, source: str) -> str:
             f"{source}: {name!r} cannot name a report folder under reports/ (it must be letters, digits or "
             f". _ - + = , @, at most {_RUN_NAME_BYTES} bytes, start with a letter or digit, and not end in .failed "
             "or .lock)\n"
-            "fix: rename the parameter file (e.g. params/my_district.yaml) or give another name")
+            "fix: rename the parameter file (e.g. params/my_district.yaml) or give another name",
+            f"{source_zh or source}：{name!r} 不能用作 reports/ 下报告文件夹的名称（只能由字母、数字或 . _ - + = , @ 组成，"
+            f"不超过 {_RUN_NAME_BYTES} 字节，以字母或数字开头，且不以 .failed 或 .lock 结尾）\n"
+            "修改：给参数文件改名（例如 params/my_district.yaml），或换一个名称")
     return name
 
 
@@ -303,7 +338,9 @@ def read_yaml_text(path: Path) -> str:
         line = data[: e.start].count(b"\n") + 1
         raise ParameterError(
             f"{path}, line {line}: not a text parameter file (byte 0x{data[e.start]:02x} at offset {e.start} is not "
-            "UTF-8)\nfix: give a YAML file of key: value lines saved as UTF-8, such as params/default.yaml") from None
+            "UTF-8)\nfix: give a YAML file of key: value lines saved as UTF-8, such as params/default.yaml",
+            f"{path}，第 {line} 行：不是文本格式的参数文件（偏移 {e.start} 处的字节 0x{data[e.start]:02x} 不是 UTF-8）\n"
+            "修改：给出以 UTF-8 保存、每行一个 键: 值 的 YAML 文件，例如 params/default.yaml") from None
 
 
 def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> tuple[RunParams, str]:
@@ -319,23 +356,27 @@ def load_params(path: str | Path | None = None, overrides: dict[str, Any] | None
     if not path.exists():
         path = bundled(path) or path
     if not path.exists():
-        raise ParameterError(f"parameter file {path} does not exist\nfix: give a file such as params/default.yaml")
+        raise ParameterError(f"parameter file {path} does not exist\nfix: give a file such as params/default.yaml",
+                             f"参数文件 {path} 不存在\n修改：给出一个参数文件，例如 params/default.yaml")
     if not path.is_file():
-        raise ParameterError(f"parameter file {path} is not a file\nfix: give a file such as params/default.yaml")
-    paramset = check_run_name(path.stem, f"parameter file {path}")
+        raise ParameterError(f"parameter file {path} is not a file\nfix: give a file such as params/default.yaml",
+                             f"参数文件 {path} 不是文件\n修改：给出一个参数文件，例如 params/default.yaml")
+    paramset = check_run_name(path.stem, f"parameter file {path}", f"参数文件 {path}")
     try:
         text = read_yaml_text(path)
     except OSError as e:
         raise ParameterError(f"parameter file {path} cannot be read: {e.strerror}\n"
-                             "fix: check that it exists and that you may read it") from None
+                             "fix: check that it exists and that you may read it",
+                             f"无法读取参数文件 {path}：{e.strerror}\n修改：检查文件是否存在、是否有读取权限") from None
     raw = load_yaml_strict(text, str(path))
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ParameterError(f"{path}: must be a mapping of key: value lines\n"
-                             "fix: write one parameter per line, e.g. language: en")
+                             "fix: write one parameter per line, e.g. language: en",
+                             f"{path}：应由 键: 值 的行组成\n修改：每行写一个参数，例如 language: en")
     raw.update(overrides or {})
     try:
         params = RunParams.model_validate(raw)
     except ValidationError as e:
-        raise ParameterError(_explain(e, str(path))) from None
+        raise ParameterError(_explain(e, str(path)), _explain(e, str(path), "zh")) from None
     return params, paramset

@@ -141,7 +141,8 @@ def select_communities(listing: Any, wanted: Sequence[str] | None) -> list[str]:
     unknown = [w for w in wanted if w not in set(known)]
     if unknown:
         raise ParameterError(f"not current communities: {', '.join(unknown)}\n"
-                             f"fix: choose from {', '.join(known)}")
+                             f"fix: choose from {', '.join(known)}",
+                             f"不是现有社区：{'、'.join(unknown)}\n修改：从以下社区中选择：{'、'.join(known)}")
     return [c for c in known if c in set(wanted)]
 
 
@@ -471,7 +472,8 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
         Failed communities are in ``result.failed``; the folder is published all the same.
     """
     if workers < 1:
-        raise ParameterError(f"workers must be at least 1 (got {workers})")
+        raise ParameterError(f"workers must be at least 1 (got {workers})",
+                             f"进程数 workers 至少为 1（给出的是 {workers}）")
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t_start = time.perf_counter()
     overrides = dict(overrides or {})

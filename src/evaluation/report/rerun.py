@@ -100,7 +100,7 @@ def verify_manifest(manifest: Mapping[str, Any], path: str | Path) -> None:
     if not isinstance(paramset, str):
         raise JinlinError(f"{path}: paramset must be a name, not {paramset!r}\nfix: give the manifest.json written by "
                           "jinlin run")
-    check_run_name(paramset, f"{path}: paramset")
+    check_run_name(paramset, f"{path}: paramset", f"{path}：paramset")
     if not isinstance(manifest.get("params"), dict) or not isinstance(manifest.get("data"), dict):
         raise JinlinError(f"{path}: params and data must be mappings\n"
                           "fix: give the manifest.json written by jinlin run")
@@ -201,7 +201,7 @@ def rerun(manifest_path: str | Path, overrides: Mapping[str, Any] | None = None,
     manifest = read_manifest(manifest_path)
     verify_manifest(manifest, manifest_path)
     overrides = dict(overrides or {})
-    name = check_run_name(name, "--name") if name else f"{manifest['paramset']}-rerun-{overrides_hash(overrides)}"
+    name = check_run_name(name, "--name", "--name") if name else f"{manifest['paramset']}-rerun-{overrides_hash(overrides)}"
     out_root = Path(out_root) if out_root is not None else manifest_path.resolve().parent.parent
     own = {manifest["paramset"], Path(str(manifest.get("params_file") or "")).stem}
     if name in own or (out_root / name).resolve() == manifest_path.resolve().parent:
@@ -222,7 +222,8 @@ def rerun(manifest_path: str | Path, overrides: Mapping[str, Any] | None = None,
             params, _ = load_params(params_file, overrides)
         except ParameterError as e:  # name the source a person knows, not the temporary file
             raise ParameterError(str(e).replace(str(params_file), f"the parameters of {manifest_path} with the "
-                                                                  "overrides")) from None
+                                                                  "overrides"),
+                                 e.text("zh").replace(str(params_file), f"{manifest_path} 的参数加上参数覆盖")) from None
         changes = data_changes(manifest, params.data_dir)
         notes = _environment_notes(manifest)
         if dropped:

@@ -575,7 +575,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     if workers < 1:
         raise JinlinError(f"workers must be at least 1 (got {workers})")
     params, paramset = load_params(params_file, overrides)
-    folder_name = check_run_name(name, "report folder name") if name else run_name(paramset, overrides)
+    folder_name = check_run_name(name, "report folder name", "报告文件夹名称") if name else run_name(paramset, overrides)
     out_root = out_root or REPORTS_DIR
     _preflight(params)
     check_writable(out_root)
@@ -671,10 +671,14 @@ def _preflight(params: RunParams) -> None:
         sub = resolve(params.submission)
         if not sub.is_file():
             raise ParameterError(f"submission = {params.submission!r}: no such file ({sub})\n"
-                                 f"fix: give the path of a .md, .txt or .docx submission, relative to the project root")
+                                 f"fix: give the path of a .md, .txt or .docx submission, relative to the project root",
+                                 f"submission = {params.submission!r}：没有这个文件（{sub}）\n"
+                                 "修改：给出 .md、.txt 或 .docx 格式的申报材料路径，相对于项目根目录")
     for name in params.notebook_list():
         if not (NOTEBOOKS_DIR / f"{name}.ipynb").exists():
-            raise ParameterError(f"notebook {name} is missing from {NOTEBOOKS_DIR}")
+            raise ParameterError(f"notebook {name} is missing from {NOTEBOOKS_DIR}\n"
+                                 "fix: reinstall the package or restore the notebook from git",
+                                 f"{NOTEBOOKS_DIR} 中缺少笔记本 {name}\n修改：重新安装本软件包，或从 git 恢复该笔记本")
 
 
 def _check_report_year(params: RunParams, district: District) -> None:
@@ -690,13 +694,12 @@ def _check_report_year(params: RunParams, district: District) -> None:
     last = int(years["last"].max())
     if params.report_year > last:
         tables = years.loc[years["last"] == last, "table"].astype(str).tolist()
-        if params.language == "zh":  # the message follows the run's language, as the CLI's own do
-            where = "、".join(tables[:3]) + ("等表" if len(tables) > 3 else "")
-            raise ParameterError(f"报告年份 report_year = {params.report_year} 晚于数据的最后一年 {last}（{where}）\n"
-                                 f"修改：把 report_year 设为 {last} 或更早，例如 -p report_year={last}")
+        where_zh = "、".join(tables[:3]) + ("等表" if len(tables) > 3 else "")
         where = ", ".join(tables[:3]) + (" and others" if len(tables) > 3 else "")
         raise ParameterError(f"report_year = {params.report_year} is beyond the data: their last year is {last} "
-                             f"({where})\nfix: set report_year to {last} or earlier, e.g. -p report_year={last}")
+                             f"({where})\nfix: set report_year to {last} or earlier, e.g. -p report_year={last}",
+                             f"报告年份 report_year = {params.report_year} 晚于数据的最后一年 {last}（{where_zh}）\n"
+                             f"修改：把 report_year 设为 {last} 或更早，例如 -p report_year={last}")
 
 
 def _quarantine_or_delete(tmp: Path, failed: Path, known_values: frozenset[str]) -> None:

@@ -43,7 +43,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..config import PROJECT_ROOT, REPORTS_DIR, bundled
-from ..errors import JinlinError, ParameterError
+from ..errors import InvalidValue, JinlinError, ParameterError, validation_message_zh
 from ..params import load_params, load_yaml_strict, read_yaml_text
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class SweepSpec(BaseModel):
     @classmethod
     def _name(cls, v: str | None) -> str | None:
         if v is not None and not _NAME.match(v):
-            raise ValueError("use letters, digits, '_', '-', '.' only")
+            raise InvalidValue("use letters, digits, '_', '-', '.' only", "名称只能由字母、数字和 _ - . 组成")
         return v
 
     @field_validator("grid")
@@ -83,9 +83,10 @@ class SweepSpec(BaseModel):
     def _grid(cls, v: dict[str, Any]) -> dict[str, Any]:
         for key, values in v.items():
             if not values:
-                raise ValueError(f"grid parameter {key!r} has no values")
+                raise InvalidValue(f"grid parameter {key!r} has no values", f"grid 中的参数 {key!r} 没有给出取值")
             if key == "name":
-                raise ValueError("'name' names a variant; it cannot be a grid parameter")
+                raise InvalidValue("'name' names a variant; it cannot be a grid parameter",
+                               "name 用于给设定命名，不能作为 grid 中的参数")
         return v
 
     @field_validator("variants")
@@ -94,7 +95,8 @@ class SweepSpec(BaseModel):
         for i, item in enumerate(v, 1):
             name = item.get("name")
             if not isinstance(name, str) or not _NAME.match(name) or set(name) <= {"."}:
-                raise ValueError(f"variant {i} needs a name of letters, digits, '_', '-', '.' (got {name!r})")
+                raise InvalidValue(f"variant {i} needs a name of letters, digits, '_', '-', '.' (got {name!r})",
+                               f"第 {i} 个设定需要由字母、数字和 _ - . 组成的名称（给出的是 {name!r}）")
         return v
 
 
@@ -129,19 +131,26 @@ def load_sweep(spec_path: str | Path) -> SweepSpec:
     """Read and validate a sweep file (strict YAML: dates and leading-zero numbers stay text)."""
     path = _spec_file(spec_path)
     if not path.is_file():
-        raise ParameterError(f"sweep file {path} does not exist\nfix: give a file such as params/robustness.yaml")
+        raise ParameterError(f"sweep file {path} does not exist\nfix: give a file such as params/robustness.yaml",
+                             f"稳健性检验文件 {path} 不存在\n修改：给出一个文件，例如 params/robustness.yaml")
     raw = load_yaml_strict(read_yaml_text(path), str(path)) or {}
     if not isinstance(raw, dict):
-        raise ParameterError(f"{path}: must be a mapping with base:, grid: and/or variants:")
+        raise ParameterError(f"{path}: must be a mapping with base:, grid: and/or variants:\n"
+                             "fix: see the example at the top of params/robustness.yaml",
+                             f"{path}：应为含 base:、grid: 和/或 variants: 的映射\n"
+                             "修改：参照 params/robustness.yaml 开头的示例")
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as e:
         lines = [f"{path}: invalid sweep file:"]
+        lines_zh = [f"{path}：稳健性检验文件有误："]
         for err in e.errors():
             where = ".".join(str(p) for p in err["loc"]) or "(file)"
             lines.append(f"  {where}: {err['msg']}")
+            lines_zh.append(f"  {where if err['loc'] else '（文件）'}：{validation_message_zh(err)}")
         lines.append("fix: see the example at the top of params/robustness.yaml")
-        raise ParameterError("\n".join(lines)) from None
+        lines_zh.append("修改：参照 params/robustness.yaml 开头的示例")
+        raise ParameterError("\n".join(lines), "\n".join(lines_zh)) from None
     if spec.name is None:
         spec = spec.model_copy(update={"name": _slug(path.stem)})
     return spec
@@ -164,7 +173,9 @@ def _base_path(spec: SweepSpec, spec_path: Path) -> Path:
         return bundled(p)
     raise ParameterError(f"{spec_path}: base parameter file {spec.base} not found (looked in {PROJECT_ROOT} and "
                          f"{spec_path.parent})\nfix: give a path relative to the project root, e.g. "
-                         "params/default.yaml")
+                         "params/default.yaml",
+                         f"{spec_path}：找不到基准参数文件 {spec.base}（已在 {PROJECT_ROOT} 和 {spec_path.parent} 中查找）\n"
+                         "修改：给出相对于项目根目录的路径，例如 params/default.yaml")
 
 
 def expand_variants(spec: SweepSpec, spec_path: str | Path) -> tuple[Path, list[Variant]]:
@@ -200,14 +211,17 @@ def expand_variants(spec: SweepSpec, spec_path: str | Path) -> tuple[Path, list[
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ParameterError(f"{spec_path}: variant names must be unique; repeated: {', '.join(dupes)}\n"
-                             "fix: rename the explicit variants (or set include_base: false)")
+                             "fix: rename the explicit variants (or set include_base: false)",
+                             f"{spec_path}：设定名称不能重复；重复的有：{'、'.join(dupes)}\n"
+                             "修改：给 variants: 中的设定改名（或设 include_base: false）")
     varied = list(dict.fromkeys(k for _, o in raw for k in o))
-    errors, variants = [], []
+    errors, errors_zh, variants = [], [], []
     for name, overrides in raw:
         try:
             params, _ = load_params(base, overrides)
         except ParameterError as e:
             errors.append(f"variant {name}: {e}")
+            errors_zh.append(f"设定 {name}：{e.text('zh')}")
             continue
         values = params.model_dump()
         labels = {}
@@ -216,9 +230,10 @@ def expand_variants(spec: SweepSpec, spec_path: str | Path) -> tuple[Path, list[
             labels[k] = known.setdefault((k, _canon(v)), _label(v))
         variants.append(Variant(name, overrides, labels))
     if errors:
-        raise ParameterError("\n".join(errors) + "\nNothing was run.")
+        raise ParameterError("\n".join(errors) + "\nNothing was run.", "\n".join(errors_zh) + "\n未运行任何设定。")
     if not variants:
-        raise ParameterError(f"{spec_path}: no variants\nfix: add grid: or variants:, or set include_base: true")
+        raise ParameterError(f"{spec_path}: no variants\nfix: add grid: or variants:, or set include_base: true",
+                             f"{spec_path}：没有任何设定\n修改：添加 grid: 或 variants:，或设 include_base: true")
     return base, variants
 
 
