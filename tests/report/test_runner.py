@@ -72,6 +72,30 @@ def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "execute_notebooks", real)
 
 
+def test_progress_lines_follow_the_run_language(monkeypatch, tmp_path):
+    """Issue 17: a Chinese run says 完成/失败 under each notebook, not "done in"/"failed"; the failure is in
+    Chinese too, beside the English message."""
+    from evaluation.params import RunParams
+    from evaluation.report import runner
+
+    def fake(name, inject, out_dir, timeout, snapshot=None):
+        if name != "20_satisfaction_survey":
+            return {"name": name, "status": "ok", "seconds": 1.25, "error": None, "retried": None}
+        return {"name": name, "status": "failed", "seconds": 0.5, "retried": None,
+                "error": f"notebook {name} failed in cell 3", "error_zh": f"笔记本 {name} 在第 3 个单元格出错"}
+
+    monkeypatch.setattr(runner, "execute_notebook", fake)
+    names = ["00_data_quality", "10_participation", "20_satisfaction_survey"]
+    for lang, done, failed, error in (("zh", "    完成，用时 1.2 秒", "    失败", "笔记本 20_satisfaction_survey 在第 3"),
+                                      ("en", "    done in 1.2 s", "    failed", "20_satisfaction_survey failed in")):
+        lines: list[str] = []
+        with pytest.raises(RunFailed) as e:
+            runner.execute_notebooks(names, RunParams(language=lang), tmp_path, lines.append)
+        assert lines == ["[1/3] 00_data_quality …", done, "[2/3] 10_participation …", done,
+                         "[3/3] 20_satisfaction_survey …", failed]
+        assert error in e.value.text(lang)
+
+
 def test_bad_data_stops_before_any_kernel(tmp_path):
     t = mini_tables()
     t["population"].loc[0, "community_id"] = "X1"

@@ -263,7 +263,9 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
             return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
                     "retried": retried,
                     "error": f"notebook {name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
-                             f"the executed notebook, with the error marked, is {dst}"}
+                             f"the executed notebook, with the error marked, is {dst}",
+                    "error_zh": f"笔记本 {name} 在第 {e.exec_count} 个单元格出错：{e.ename}: {e.evalue}\n"
+                                f"已执行的笔记本（出错处已标出）在 {dst}"}
         except (KeyboardInterrupt, JinlinError):
             raise
         except Exception as e:  # a kernel that did not start; papermill raises several types here
@@ -271,7 +273,9 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
                 return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
                         "retried": retried,
                         "error": f"the kernel for {name} failed twice to start or died: {type(e).__name__}: {e}"
-                                 f"\nthe partial notebook is {dst}"}
+                                 f"\nthe partial notebook is {dst}",
+                        "error_zh": f"{name} 的内核两次启动失败或中途退出：{type(e).__name__}: {e}"
+                                    f"\n未完成的笔记本在 {dst}"}
             retried = type(e).__name__
     return {"name": name, "status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None,
             "retried": retried}
@@ -296,6 +300,7 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     if workers < 1:
         raise JinlinError(f"workers must be at least 1 (got {workers})")
     values = params.model_dump()
+    zh = params.language == "zh"  # the progress lines follow the run's language, as its messages do (issue 17)
     timings: dict[str, float] = {}
     declared = {name: notebook_parameters(NOTEBOOKS_DIR / f"{name}.ipynb") for name in names}
     from ..data.loader import SNAPSHOT_ENV
@@ -326,11 +331,14 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     def report(i: int, res: dict[str, Any]) -> None:
         timings[names[i]] = res["seconds"]
         if progress and res["retried"]:
-            progress(f"    kernel start failed ({res['retried']}); retried once")
+            progress(f"    内核启动失败（{res['retried']}），已重试一次" if zh else
+                     f"    kernel start failed ({res['retried']}); retried once")
         if res["status"] != "ok":
-            raise RunFailed(res["error"])
+            if progress:
+                progress("    失败" if zh else "    failed")
+            raise RunFailed(res["error"], res.get("error_zh", ""))
         if progress:
-            progress(f"    done in {res['seconds']:.1f} s")
+            progress(f"    完成，用时 {res['seconds']:.1f} 秒" if zh else f"    done in {res['seconds']:.1f} s")
 
     for batch in batches:
         if workers == 1 or len(batch) == 1:
@@ -343,17 +351,20 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
         from .pool import run_pool
 
         if progress:
-            progress(f"[{batch[0] + 1}–{batch[-1] + 1}/{len(names)}] {', '.join(names[i] for i in batch)}"
+            progress(f"[{batch[0] + 1}–{batch[-1] + 1}/{len(names)}] {'、'.join(names[i] for i in batch)}"
+                     f"，{min(workers, len(batch))} 个进程并行 …" if zh else
+                     f"[{batch[0] + 1}–{batch[-1] + 1}/{len(names)}] {', '.join(names[i] for i in batch)}"
                      f" on {min(workers, len(batch))} workers …")
         jobs = [(names[i], inject_for(i, names[i]), str(out_dir), params.execution_timeout, snap(names[i]))
                 for i in batch]
 
         def died(name: str, e: BaseException) -> dict[str, Any]:
             return {"name": name, "status": "failed", "seconds": float("nan"), "retried": None,
-                    "error": f"the worker running {name} died: {type(e).__name__}: {e}"}
+                    "error": f"the worker running {name} died: {type(e).__name__}: {e}",
+                    "error_zh": f"运行 {name} 的进程意外退出：{type(e).__name__}: {e}"}
 
-        done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died, desc="notebooks",
-                        unit_name="notebook", in_process_when_single=False)
+        done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died, desc="笔记本" if zh else "notebooks",
+                        unit_name="个" if zh else "notebook", in_process_when_single=False)
         for i in batch:  # in run order: the first failure in that order is the one reported
             if progress:
                 progress(f"  {names[i]}:")
@@ -625,18 +636,22 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
         except BaseException as e:
             _quarantine_or_delete(tmp, failed, district.personal_values)
             kept = f"The previous report{' in ' + str(final) if final.exists() else ''} is unchanged."
+            kept_zh = f"{'此前的报告 ' + str(final) if final.exists() else '此前的报告'}保持不变。"
 
             def masked(text: str) -> str:
                 return mask_message(text.replace(str(tmp), str(failed)), district.personal_values)
 
             if isinstance(e, RunFailed):
-                raise RunFailed(masked(str(e)) + "\n" + kept) from None
+                zh_text = e.zh and masked(e.zh) + "\n" + kept_zh
+                raise RunFailed(masked(str(e)) + "\n" + kept, zh_text) from None
             if isinstance(e, KeyboardInterrupt):
-                raise RunFailed(f"the run was interrupted; what had run is in {failed}.\n{kept}") from None
+                raise RunFailed(f"the run was interrupted; what had run is in {failed}.\n{kept}",
+                                f"运行被中断；已运行的部分在 {failed}。\n{kept_zh}") from None
             if isinstance(e, OSError):  # a full disk, a permission, a vanished folder
                 raise RunFailed(masked(f"writing the report failed: {e}\nwhat was written is in {failed}.\n{kept}\n"
-                                       f"fix: free disk space or check the permissions of {out_root}, then run again")
-                                ) from None
+                                       f"fix: free disk space or check the permissions of {out_root}, then run again"),
+                                masked(f"写出报告失败：{e}\n已写出的部分在 {failed}。\n{kept_zh}\n"
+                                       f"修改：腾出磁盘空间或检查 {out_root} 的权限，然后重新运行")) from None
             raise
         finally:
             if snapshot is not None:
