@@ -310,10 +310,24 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
     assert 'w:eastAsia="Noto Serif CJK SC"' in styles
     assert "w:eastAsiaTheme" not in styles
     assert ("合成数据" if lang == "zh" else "Synthetic data") in body  # the synthetic-data notice
-    sec = doc.sections[0]  # A4 like the report, not python-docx's US Letter
-    assert (round(sec.page_width.mm), round(sec.page_height.mm), round(sec.left_margin.mm)) == (210, 297, 28)
-    verdict_col = doc.tables[0].columns[6]
+    # A4 like the report, not python-docx's US Letter: the eight-column verdict table on a landscape page (its
+    # explanation was a narrow column of a dozen lines a claim on portrait A4), the rest portrait again
+    first, last = doc.sections[0], doc.sections[-1]
+    assert len(doc.sections) == 2
+    assert (round(first.page_width.mm), round(first.page_height.mm), round(first.top_margin.mm)) == (297, 210, 28)
+    assert (round(last.page_width.mm), round(last.page_height.mm), round(last.left_margin.mm)) == (210, 297, 28)
+    verdict_col, explanation_col = doc.tables[0].columns[6], doc.tables[0].columns[7]
     assert verdict_col.width.mm > 15  # the verdict is not squeezed to one character a line
+    assert explanation_col.width.mm > 60
+    assert sum(c.width.mm for c in doc.tables[0].columns) <= 297 - 37 - 35 + 0.5  # within the landscape type area
+    # the landscape section ends after the verdict table, before the criteria table
+    from docx.oxml.ns import qn
+
+    children = list(doc.element.body.iterchildren())
+    tables = [i for i, el in enumerate(children) if el.tag == qn("w:tbl")]
+    breaks = [i for i, el in enumerate(children) if el.tag == qn("w:p") and el.find(f".//{qn('w:sectPr')}") is not None]
+    assert len(breaks) == 1 and tables[0] < breaks[0] < tables[1]
+    assert "w:tblHeader" in doc.tables[0].rows[0]._tr.xml  # the header repeats on the next page
 
 
 def _run_notebook(tmp_path: Path, parameters: dict) -> dict:

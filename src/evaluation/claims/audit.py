@@ -306,10 +306,15 @@ def _indicator_label(key: Any, lang: str) -> str:
     return entry["zh"] if lang == "zh" and entry else key
 
 
-def _table(doc, header: list[str], rows: list[list[str]], weights: list[float] | None = None) -> None:
-    """A gridded table over the A4 type area (156 mm); ``weights`` share that width among the columns, so a short
-    column such as the verdict is not squeezed to one character a line."""
-    from docx.shared import Mm
+LANDSCAPE_TYPE_AREA_MM = 225  # 297 mm less the top and bottom margins of portrait A4, turned with the page
+
+
+def _table(doc, header: list[str], rows: list[list[str]], weights: list[float] | None = None,
+           width_mm: float = 156) -> None:
+    """A gridded table over the type area (156 mm on portrait A4, 225 mm on a landscape page); ``weights`` share
+    that width among the columns, so a short column such as the verdict is not squeezed to one character a line.
+    Cells are in 五号 (10.5 pt), the size of tables in an official document, a size smaller than the body."""
+    from docx.shared import Mm, Pt
 
     tbl = doc.add_table(rows=1, cols=len(header))
     tbl.style = "Table Grid"
@@ -323,7 +328,19 @@ def _table(doc, header: list[str], rows: list[list[str]], weights: list[float] |
         cells = tbl.add_row().cells
         for cell, v in zip(cells, row):
             cell.text = str(v)
-    widths = [Mm(156 * w / sum(weights)) for w in weights]
+    from docx.oxml import OxmlElement
+
+    # the header repeats on every page a long table runs to, and a row is not split across two pages
+    for i, row in enumerate(tbl.rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:tblHeader" if i == 0 else "w:cantSplit"))
+    for row in tbl.rows:
+        for cell in row.cells:
+            for para in cell.paragraphs:
+                para.paragraph_format.first_line_indent = Pt(0)
+                for run in para.runs:
+                    run.font.size = Pt(10.5)
+    widths = [Mm(width_mm * w / sum(weights)) for w in weights]
     for col, w in zip(tbl.columns, widths):
         col.width = w
         for cell in col.cells:
@@ -352,6 +369,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
         the Chinese text in it (see :mod:`evaluation.report.docx`).
     """
     import docx
+    from docx.enum.section import WD_SECTION
 
     from evaluation.report.docx import EAST_ASIA_FONT, page_setup
     from evaluation.report.i18n import t
@@ -360,9 +378,11 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
         raise ValueError("lang must be 'zh' or 'en'")
     doc = docx.Document()
     _east_asian_styles(doc, EAST_ASIA_FONT, lang)
-    # python-docx's blank document is US Letter; the appendix is filed with the A4 report (GB/T 9704-2012).
+    # python-docx's blank document is US Letter; the appendix is filed with the A4 report (GB/T 9704-2012). Eight
+    # columns do not fit the 156 mm of portrait A4 (the explanation ran to a dozen lines a claim): the first
+    # section, the summary and the verdict table, is landscape, and the pages after the table are portrait again.
     for section in doc.sections:
-        page_setup(section, lang)
+        page_setup(section, lang, landscape=True)
     prov = dict(provenance or {})
     v = result.verdicts
     doc.add_heading(t("claims.appendix.title", lang), level=1)
@@ -381,10 +401,11 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
              interval_text(r.low, r.high, r.low_inclusive, r.high_inclusive, str(r.unit), lang, str(r.kind)),
              _ci_text(r.ci_low, r.ci_high, r.unit, lang), t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)]
             for r in audited.itertuples(index=False)],
-           weights=[1.2, 1.6, 2, 1.4, 1.6, 1.6, 1.6, 4])
+           weights=[1.1, 1.5, 2.2, 1.5, 2.2, 2, 1.4, 5.5], width_mm=LANDSCAPE_TYPE_AREA_MM)
     n_qual = int((v["verdict"] == "qualitative").sum())
     if n_qual:
         doc.add_paragraph(t("claims.appendix.qualitative", lang, n=n_qual))
+    page_setup(doc.add_section(WD_SECTION.NEW_PAGE), lang)
     doc.add_heading(t("claims.appendix.consistency", lang), level=2)
     finding = "finding_zh" if lang == "zh" else "finding_en"
     if len(result.consistency):

@@ -275,16 +275,27 @@ def _field(paragraph, instr: str, cached: str):
     run_with(end)
 
 
-def page_setup(section, lang: str = "zh") -> None:
-    """A4 portrait with the GB/T 9704 margins and a centred page number "— 1 —" in the footer (a PAGE field)."""
+def page_setup(section, lang: str = "zh", landscape: bool = False) -> None:
+    """A4 portrait with the GB/T 9704 margins and a centred page number "— 1 —" in the footer (a PAGE field).
+
+    ``landscape`` turns the page for a wide table: the margins turn with it, so the printed sheet keeps its binding
+    edge and the type area is 225 × 156 mm instead of 156 × 225 mm.
+    """
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(A4_MM[0]), Mm(A4_MM[1])
-    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
-    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+    m = MARGINS_MM
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(A4_MM[1]), Mm(A4_MM[0])
+        section.top_margin, section.bottom_margin = Mm(m["left"]), Mm(m["right"])
+        section.left_margin, section.right_margin = Mm(m["top"]), Mm(m["bottom"])
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(A4_MM[0]), Mm(A4_MM[1])
+        section.top_margin, section.bottom_margin = Mm(m["top"]), Mm(m["bottom"])
+        section.left_margin, section.right_margin = Mm(m["left"]), Mm(m["right"])
     section.header_distance, section.footer_distance = Mm(15), Mm(20)
     footer = section.footer
     footer.is_linked_to_previous = False
