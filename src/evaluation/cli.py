@@ -174,7 +174,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .report.sweep import sweep, sweep_summary
 
     df = sweep(args.spec, workers=args.workers, scheduler=args.scheduler)
-    print(sweep_summary(df))
+    print(sweep_summary(df, getattr(args, "lang", None)))  # --lang, else the run's (its base's) language
     return 0 if (df["status"] == "ok").all() else 1
 
 

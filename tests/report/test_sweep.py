@@ -166,8 +166,12 @@ def _check_fake_result(df: pd.DataFrame, folder: Path) -> None:
     assert (folder / "spec_curve" / "impact.x.att.png").stat().st_size > 1000
     assert not (folder / "spec_curve" / "data.rows.grid_events.png").exists()
     assert (folder / "spec.yaml").exists()
-    summary = sweep_summary(df)
+    summary = sweep_summary(df, "en")
     assert "3 of 5 variant(s) ran" in summary and "FAILED language=en+min_cell=13" in summary
+    # by default in the run's language: the base parameters are Chinese; names print unescaped
+    summary = sweep_summary(df)
+    assert df.attrs["language"] == "zh"
+    assert "5 个设定中运行成功 3 个" in summary and "失败 language=en+min_cell=13：" in summary
 
 
 def test_process_pool_runs_variants_in_parallel_and_isolates_failures(tmp_path, monkeypatch):
@@ -235,6 +239,47 @@ def test_specification_curve_layout():
     assert any(abs(line.get_ydata()[0]) < 1e-12 for line in top.get_lines())  # zero line: 0 is in range
     with pytest.raises(ValueError, match="no numeric estimate"):
         specification_curve(df, "claims.c01.verdict")
+
+
+def test_specification_curve_in_chinese():
+    """Issue 17: the curves of a Chinese run are labelled in Chinese: axes, the varied parameters, the figure."""
+    df = _curve_frame().replace({"impact.x.att": "impact.satisfaction_index.att"})
+    fig = specification_curve(df, "impact.satisfaction_index.att", lang="zh")
+    top, bottom = fig.axes
+    assert top.get_ylabel() == "估计值" and bottom.get_xlabel() == "各设定（按估计值排序）"
+    labels = [t.get_text() for t in bottom.get_yticklabels()]
+    assert labels == ["语言 = en", "语言 = zh", "最小公布单元 = 10", "最小公布单元 = 5"]
+    assert top.get_title() != "impact.satisfaction_index.att" and "满意" in top.get_title()
+    en = specification_curve(df, "impact.satisfaction_index.att", lang="en")
+    assert en.axes[0].get_title() == "impact.satisfaction_index.att" and en.axes[0].get_ylabel() == "estimate"
+
+
+def test_the_progress_bar_moves_once_per_specification(tmp_path, monkeypatch):
+    """The bar counts the variants of the sweep and moves as each finishes, named in the run's language."""
+    import tqdm.auto
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, total, desc, unit, disable):
+            self.total, self.desc, self.unit, self.disable, self.updates = total, desc, unit, disable, []
+            bars.append(self)
+
+        def set_postfix_str(self, text, refresh=True):
+            pass
+
+        def update(self, n):
+            self.updates.append(n)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    monkeypatch.setattr(sweep_mod, "run_variant", fake_unit)
+    df = sweep(_fake_spec(tmp_path), workers=2, out_root=tmp_path / "r", progress=True)
+    n = df["variant"].nunique()
+    assert len(bars) == 1 and bars[0].total == n == 5 and bars[0].updates == [1] * n and not bars[0].disable
+    assert (bars[0].desc, bars[0].unit) == ("稳健性检验", "个设定")
 
 
 def test_headline_keys_default_to_keys_with_intervals():

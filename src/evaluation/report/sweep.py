@@ -254,7 +254,7 @@ def run_variant(base: str, overrides: Mapping[str, Any], out_root: str, name: st
 
 
 def _execute(jobs: list[tuple[str, dict[str, Any], str, str]], workers: int, scheduler: str | None,
-             progress: bool) -> dict[str, dict[str, Any]]:
+             progress: bool, lang: str = "en") -> dict[str, dict[str, Any]]:
     from .pool import run_pool
 
     # Look the unit of work up now, not at import, so a test can replace it with a cheap stand-in.
@@ -279,7 +279,9 @@ def _execute(jobs: list[tuple[str, dict[str, Any], str, str]], workers: int, sch
 
     # A variant is a whole run with its own kernels: always in worker processes, even with one worker, so that a
     # crashing variant cannot take the sweep down.
-    return run_pool(unit, jobs, lambda job: job[3], workers, died, desc="sweep", unit_name="variant",
+    # the bar counts finished variants: it moves once per specification, named on the bar as it completes
+    return run_pool(unit, jobs, lambda job: job[3], workers, died, desc=_text("sweep.bar", lang),
+                    unit_name=_text("sweep.bar_unit", lang),
                     progress=progress, in_process_when_single=False, submit=on_dask if scheduler else None)
 
 
@@ -347,37 +349,51 @@ def sweep(spec_path: str | Path, workers: int = 2, scheduler: str | None = None,
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(spec_path, folder / "spec.yaml")
     jobs = [(str(base), dict(v.overrides), str(folder), v.name) for v in variants]
-    outcomes = _execute(jobs, workers, scheduler, progress)
+    # the run's language is the base parameters' (a sweep over language: keeps its base's for the curves)
+    lang = load_params(base)[0].language
+    outcomes = _execute(jobs, workers, scheduler, progress, lang)
     df = _tidy(variants, outcomes)
     df.to_csv(folder / "sweep.csv", index=False, encoding="utf-8-sig")
     curves = folder / "spec_curve"
     shutil.rmtree(curves, ignore_errors=True)
     for key in headline_keys(df, spec.headline):
-        fig = specification_curve(df, key)
+        fig = specification_curve(df, key, lang=lang)
         curves.mkdir(exist_ok=True)
         fig.savefig(curves / f"{key}.png", bbox_inches="tight")
     df.attrs["folder"] = str(folder)
+    df.attrs["language"] = lang
     return df
 
 
-def sweep_summary(df: pd.DataFrame) -> str:
-    """A few lines for the terminal: how many variants ran, and each failure with its error."""
+def _text(key: str, lang: str, **fmt: object) -> str:
+    """A catalogue text for the terminal or a chart: formatted as it is, without t()'s Markdown escaping (a variant
+    name such as min_cell_10 would print as min\\_cell\\_10)."""
+    from .i18n import CATALOGUE
+
+    return CATALOGUE[key][lang].format(**fmt)
+
+
+def sweep_summary(df: pd.DataFrame, lang: str | None = None) -> str:
+    """A few lines for the terminal: how many variants ran, and each failure with its error; in ``lang``, by
+    default the sweep's (its base parameters' language)."""
+    lang = lang or df.attrs.get("language", "en")
     status = df.drop_duplicates("variant")[["variant", "status", "error"]]
     failed = status[status["status"] != "ok"]
-    lines = [f"{len(status) - len(failed)} of {len(status)} variant(s) ran"
-             + (f"; results in {df.attrs['folder']}" if df.attrs.get("folder") else "")]
+    lines = [_text("sweep.ran", lang, ok=len(status) - len(failed), n=len(status))
+             + (_text("sweep.results_in", lang, folder=df.attrs["folder"]) if df.attrs.get("folder") else "")]
     for r in failed.itertuples(index=False):
         first = str(r.error).strip().splitlines()
-        lines.append(f"FAILED {r.variant}: " + "\n    ".join(first[:12]))
+        lines.append(_text("sweep.failed", lang, variant=r.variant) + "\n    ".join(first[:12]))
     return "\n".join(lines)
 
 
-def specification_curve(df: pd.DataFrame, key: str, base: str = BASE) -> Figure:
+def specification_curve(df: pd.DataFrame, key: str, base: str = BASE, lang: str = "en") -> Figure:
     """Specification curve of one key: estimates sorted with their CIs, and the specification of each below.
 
     The upper panel shows each variant's estimate (sorted) with its confidence interval where recorded; the base
     variant is drawn in red. The lower panel has one row per value of each varied parameter (``param.*`` columns)
-    and a mark under each variant that used it — the layout of Simonsohn, Simmons & Nelson (2020).
+    and a mark under each variant that used it — the layout of Simonsohn, Simmons & Nelson (2020). ``lang`` names
+    the axes, the parameters and the figure (by :func:`evaluation.report.i18n.result_label`) in that language.
 
     Returns
     -------
@@ -385,6 +401,7 @@ def specification_curve(df: pd.DataFrame, key: str, base: str = BASE) -> Figure:
     """
     from matplotlib.figure import Figure
 
+    from .i18n import CATALOGUE, result_label
     from .style import use_style
 
     use_style()
@@ -414,8 +431,8 @@ def specification_curve(df: pd.DataFrame, key: str, base: str = BASE) -> Figure:
     hi = float(d.loc[has_ci, "ci_high"].max()) if has_ci.any() else float(d["estimate"].max())
     if lo <= 0 <= hi:  # a zero line only where it is in range; for counts it would squash the curve
         top.axhline(0, color="#777777", linewidth=0.8, linestyle="--")
-    top.set_title(key)
-    top.set_ylabel("estimate")
+    top.set_title(result_label(key, lang))
+    top.set_ylabel(_text("sweep.estimate", lang))
     if bottom is None:
         top.set_xticks(x, d["variant"], rotation=90)
         return fig
@@ -424,10 +441,14 @@ def specification_curve(df: pd.DataFrame, key: str, base: str = BASE) -> Figure:
         used = (d[col] == lab).fillna(False).to_numpy()
         xs = [i for i in x if used[i]]
         bottom.scatter(xs, [j] * len(xs), marker="|", s=90, c=[colours[i] for i in xs], linewidths=2)
-    bottom.set_yticks(range(len(rows)), [f"{c[len(PARAM_PREFIX):]} = {lab}" for c, lab in rows])
+    def name(col: str) -> str:
+        entry = f"sweep.param.{col[len(PARAM_PREFIX):]}"
+        return _text(entry, lang) if entry in CATALOGUE else col[len(PARAM_PREFIX):]
+
+    bottom.set_yticks(range(len(rows)), [f"{name(c)} = {lab}" for c, lab in rows])
     bottom.set_ylim(len(rows) - 0.5, -0.5)
     bottom.grid(False)
-    bottom.set_xlabel("specifications, sorted by estimate")
+    bottom.set_xlabel(_text("sweep.specs_sorted", lang))
     if len(d) <= 40:
         bottom.set_xticks(x, d["variant"], rotation=90, fontsize=7)
     else:
