@@ -170,6 +170,9 @@ def test_interval_and_figure_in_words():
     assert figure_text(1993.0, kind="date") == "1993" and figure_text(515000.0) == "51.5万"
     assert figure_text(-34.48, "%") == "-34.48%" and figure_text(3968.0, lang="en") == "3,968"
     assert figure_text(np.nan) == "—"
+    # a recomputed figure is shown to four significant digits, a count whole
+    assert figure_text(51.550387, "%", significant=4) == "51.55%" and figure_text(-34.482759, "%", significant=4) == "-34.48%"
+    assert figure_text(16295.0, significant=4) == "16295" and figure_text(515004.7, significant=4) == "51.5万"
 
 
 def test_format_interval():

@@ -17,7 +17,8 @@ from evaluation.claims.hedges import Interval, hedge_interval
 from evaluation.claims.numerals import ParsedNumber, parse_chinese_integer, parse_number
 from evaluation.claims.periods import Period, find_period_cues
 from evaluation.claims.match import load_overrides, load_rules, match_claims
-from evaluation.claims.verdict import VERDICTS, audit_figures, context_figures, figure_text, interval_text, verdict_claims
+from evaluation.claims.verdict import (SHOWN_DIGITS, VERDICTS, audit_figures, context_figures, figure_text, interval_text,
+                                       verdict_claims)
 from evaluation.claims.criteria import STRENGTHS, load_award_criteria, self_assessment
 from evaluation.claims.audit import (
     AuditResult, audit, audit_files, find_overrides, format_verdicts, render_appendix_docx, table_hashes,
@@ -30,7 +31,7 @@ __all__ = [
     "Period", "find_period_cues", "rate_signatures", "fraction_signatures", "check_person_times",
     "check_denominators", "check_coverage", "check_small_numbers", "check_consistency",
     "match_claims", "load_rules", "load_overrides", "verdict_claims", "audit_figures", "context_figures", "VERDICTS",
-    "figure_text", "interval_text",
+    "figure_text", "interval_text", "SHOWN_DIGITS",
     "self_assessment", "load_award_criteria", "STRENGTHS", "AuditResult", "audit", "audit_files", "verdicts_json",
     "format_verdicts", "render_appendix_docx", "table_hashes", "verdict_counts", "find_overrides",
 ]

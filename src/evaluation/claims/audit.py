@@ -25,6 +25,7 @@ from evaluation.claims.documents import read_submission
 from evaluation.claims.extract import extract_claims
 from evaluation.claims.match import load_overrides, match_claims
 from evaluation.claims.verdict import (
+    SHOWN_DIGITS,
     VERDICTS,
     audit_figures,
     figure_text,
@@ -261,7 +262,7 @@ def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
 
 
 def _figure(x: float, unit: object, lang: str) -> str:
-    return "" if x is None or pd.isna(x) else figure_text(x, str(unit), lang)
+    return "" if x is None or pd.isna(x) else figure_text(x, str(unit), lang, significant=SHOWN_DIGITS)
 
 
 def _ci_text(lo: float, hi: float, unit: object, lang: str) -> str:

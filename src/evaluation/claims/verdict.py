@@ -61,7 +61,7 @@ from evaluation.claims.hedges import Interval
 from evaluation.claims.match import parse_requires
 
 __all__ = ["verdict_claims", "context_figures", "audit_figures", "is_sampled", "VERDICTS", "QUALITATIVE_KINDS",
-           "VERDICT_COLUMNS", "format_interval", "interval_text", "figure_text"]
+           "VERDICT_COLUMNS", "format_interval", "interval_text", "figure_text", "SHOWN_DIGITS"]
 
 VERDICTS = ("supported", "fragile", "within_sampling_error", "contradicted", "not_checkable", "qualitative")
 QUALITATIVE_KINDS = ("slogan", "structural", "date", "ordinal", "enumeration")
@@ -133,6 +133,11 @@ def audit_figures(tables: Mapping[str, pd.DataFrame], report_year: int,
 
 
 # --- formatting ---------------------------------------------------------------------------------------------------
+# Significant digits of a recomputed figure in the Chinese texts and tables: enough to tell it from the claim at the
+# claim's own precision (34.4828% shows as 34.48%, 51.5504% as 51.55%), no more (issue 17).
+SHOWN_DIGITS = 4
+
+
 def _fmt(x: float | None, unit: str = "") -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
@@ -152,11 +157,14 @@ def format_interval(low: float, high: float, low_inclusive: bool, high_inclusive
     return f"{'[' if low_inclusive else '('}{_fmt(low, unit)}, {_fmt(high, unit)}{']' if high_inclusive else ')'}"
 
 
-def figure_text(x: float | None, unit: str = "", lang: str = "zh", kind: str = "") -> str:
+def figure_text(x: float | None, unit: str = "", lang: str = "zh", kind: str = "",
+                significant: int | None = None) -> str:
     """A figure of the audit for a reader: 515000 -> 51.5万 (zh) or 515,000 (en), -34.48 with unit % -> -34.48%, a
     year (kind ``date``) 1993 -> 1993; never the float repr ``1993.000000`` (issue 17). Chinese follows
     :func:`evaluation.report.numbers.zh_number` (万/亿, no separators below 10万), with up to four decimals so the
-    bounds of a two-decimal hedge (−34.485) stay exact."""
+    bounds of a two-decimal hedge (−34.485) stay exact. A recomputed figure passes ``significant`` (:data:`SHOWN_DIGITS`):
+    its float is rounded to that many significant digits for the reader (51.5504% -> 51.55%), a whole count stays
+    whole; the verdict itself uses the unrounded value."""
     from evaluation.report.numbers import zh_number
 
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -166,6 +174,8 @@ def figure_text(x: float | None, unit: str = "", lang: str = "zh", kind: str = "
         return "∞" if x > 0 else "−∞"
     if kind == "date" and x.is_integer():
         return str(int(x))
+    if significant and not x.is_integer():
+        x = float(f"{x:.{significant}g}")
     if lang != "zh":
         return _fmt(x, unit)
     return zh_number(x, 4) + (unit if unit in ("%", "‰") else "")
@@ -347,9 +357,10 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
         out["ci"] = f"[{_fmt(lo * k, unit)}, {_fmt(hi * k, unit)}]"
     c_txt = _fmt(computed, unit)
     # Chinese sentences write figures and intervals as words, with 万 (interval_text); English keeps the notation
-    c_zh = figure_text(computed, unit)
+    c_zh = figure_text(computed, unit, significant=SHOWN_DIGITS)
     iv_zh = interval_text(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive), unit, "zh", kind)
-    ci_range = f"{figure_text(out['ci_low'], unit)}至{figure_text(out['ci_high'], unit)}" if has_ci else ""
+    ci_range = (f"{figure_text(out['ci_low'], unit, significant=SHOWN_DIGITS)}至"
+                f"{figure_text(out['ci_high'], unit, significant=SHOWN_DIGITS)}") if has_ci else ""
     ci_words = f"（{ci_range}）"
     iv = Interval(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive))
     n_txt = f"，n = {out['n']}" if out["n"] is not pd.NA else ""
