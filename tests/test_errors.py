@@ -85,6 +85,68 @@ def test_every_parameter_error_the_package_raises_has_chinese_text():
     assert bare == []
 
 
+# Constructions of JinlinError/RunFailed that may go without a Chinese text, as {(file, enclosing function): why}.
+# Only a re-raise that wraps another error's text belongs here, and only when its Chinese text cannot simply be
+# built from ``e.text("zh")``; today every wrapper does that (cli._manifest_language, profiles, runner), so the list
+# is empty. An entry that no longer matches a construction fails the test, so the list cannot go stale.
+_NO_CHINESE_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _calls_with_function(names: tuple[str, ...]):
+    """(file, innermost enclosing function or "<module>", call) of every call of one of ``names`` (bare or as an
+    attribute) in src/."""
+    for path in sorted((ROOT / "src" / "evaluation").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: dict[int, tuple[str, ast.Call]] = {}
+        # ast.walk goes breadth first, so a nested function comes after its parent and its name wins
+        for scope in ast.walk(tree):
+            if isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(scope):
+                    name = isinstance(node, ast.Call) and (getattr(node.func, "id", None)
+                                                           or getattr(node.func, "attr", None))
+                    if name in names:
+                        found[id(node)] = (getattr(scope, "name", "<module>"), node)
+        for fn, node in sorted(found.values(), key=lambda f: f[1].lineno):
+            yield path.relative_to(ROOT).as_posix(), fn, node
+
+
+def test_every_jinlin_error_the_package_raises_has_chinese_text():
+    """Issue 17: every error the CLI prints is in the run's language, so each construction of a JinlinError or
+    RunFailed in src/ passes a Chinese text (second argument or zh=), not only the ParameterErrors."""
+    calls = list(_calls_with_function(("JinlinError", "RunFailed")))
+    missing, allowed_used = [], set()
+    for path, fn, node in calls:
+        if len(node.args) >= 2 or "zh" in {k.arg for k in node.keywords}:
+            continue
+        if (path, fn) in _NO_CHINESE_ALLOWED:
+            allowed_used.add((path, fn))
+            continue
+        missing.append(f"{path}:{node.lineno} ({fn})")
+    assert len(calls) > 30 and missing == []
+    assert allowed_used == set(_NO_CHINESE_ALLOWED)
+
+
+def test_errors_outside_parameters_are_explained_in_chinese(tmp_path, capsys):
+    from evaluation.cli import main
+    from evaluation.report.runfiles import read_run_file
+
+    assert main(["--lang", "zh", "generate", "--scale", "0", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert "--scale 至少为 1" in err and "must be" not in err
+    assert main(["--lang", "zh", "docx", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert "不存在" in err and "修改：" in err and "fix:" not in err
+    bad = tmp_path / "manifest.json"
+    bad.write_text("{}", encoding="utf-8")
+    import pytest
+
+    from evaluation.errors import JinlinError
+
+    with pytest.raises(JinlinError) as e:
+        read_run_file(bad, "manifest.json", lambda m: False, "not a run manifest", "不是运行清单")
+    assert e.value.text("zh").startswith(f"{bad} 不是运行清单") and str(e.value).startswith(f"{bad} is not")
+
+
 def test_a_bad_parameter_is_explained_in_chinese(capsys):
     from evaluation.cli import main
 

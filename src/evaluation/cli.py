@@ -87,7 +87,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         from .synthetic.region import write_region
 
         if args.scale < 1:
-            raise JinlinError("--scale must be at least 1 (the number of communities of the region)")
+            raise JinlinError("--scale must be at least 1 (the number of communities of the region)",
+                              zh="--scale 至少为 1（区域的社区数）")
         s = write_region(out, args.scale, seed=args.seed)
         print(f"wrote a synthetic region of {args.scale:,} communities (seed {args.seed}) to {out} in "
               f"{s.seconds:.0f} s: {s.rows['grid_events']:,} grid events, "
@@ -158,14 +159,17 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         # A missing folder is created, as -o options commonly do; a folder in place of the file is refused.
         out = Path(args.html)
         if out.is_dir():
-            raise JinlinError(f"--html {out} is a folder\nfix: give a file name, e.g. {out / 'diff.html'}")
+            raise JinlinError(f"--html {out} is a folder\nfix: give a file name, e.g. {out / 'diff.html'}",
+                              zh=f"--html {out} 是文件夹\n修改：给出文件名，例如 {out / 'diff.html'}")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(diff_html(df, f"{args.run_a} vs {args.run_b}", only_changed=not args.all),
                            encoding="utf-8")
         except OSError as e:
             raise JinlinError(f"cannot write --html {out}: {e.strerror or e}\n"
-                              "fix: give a file in a folder you may write") from None
+                              "fix: give a file in a folder you may write",
+                              zh=f"无法写出 --html {out}：{e.strerror or e}\n修改：给出一个有写入权限的文件夹中的文件"
+                              ) from None
         print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -183,7 +187,8 @@ def _cmd_docx(args: argparse.Namespace) -> int:
 
     html = Path(args.run) / "report.html" if Path(args.run).is_dir() else Path(args.run)
     if not html.is_file():
-        raise JinlinError(f"{html} does not exist\nfix: give a report folder (reports/<run>) or its report.html")
+        raise JinlinError(f"{html} does not exist\nfix: give a report folder (reports/<run>) or its report.html",
+                          zh=f"{html} 不存在\n修改：给出报告文件夹（reports/<运行>）或其中的 report.html")
     lang = getattr(args, "lang", None) or _manifest_language(html.parent / "manifest.json")
     print(f"wrote {render_docx(html, args.output or html.with_suffix('.docx'), lang)}")
     return 0
@@ -198,9 +203,10 @@ def _manifest_language(manifest: Path) -> str:
         body = read_run_file(manifest, "manifest.json",
                              lambda m: isinstance(m, dict) and isinstance(m.get("params"), dict)
                              and m["params"].get("language") in ("zh", "en"),
-                             "not a run manifest: it has no params.language of zh or en")
+                             "not a run manifest: it has no params.language of zh or en",
+                             "不是运行清单：其中没有取值为 zh 或 en 的 params.language")
     except JinlinError as e:
-        raise JinlinError(f"{e}, {fix}") from None
+        raise JinlinError(f"{e}, {fix}", zh=f"{e.text('zh')}，或用 --lang zh|en 指定语言") from None
     return body["params"]["language"]
 
 

@@ -126,36 +126,44 @@ def read_submission(path: str | Path) -> str:
 
     p = Path(path)
     if not p.is_file():
-        raise JinlinError(f"Submission not found: {p}")
+        raise JinlinError(f"Submission not found: {p}", zh=f"找不到提交的材料：{p}")
     suffix = p.suffix.lower()
     if suffix == ".docx":
         import zipfile
 
         fix = "fix: open it in Word or WPS and save it again as .docx, or save it as .txt"
+        fix_zh = "修改：用 Word 或 WPS 打开，重新另存为 .docx，或另存为 .txt"
         if not zipfile.is_zipfile(p):
-            raise JinlinError(f"{p} is not a Word .docx file (a .docx is a zip archive; this one is not)\n{fix}")
+            raise JinlinError(f"{p} is not a Word .docx file (a .docx is a zip archive; this one is not)\n{fix}",
+                              zh=f"{p} 不是 Word .docx 文件（.docx 是 zip 压缩包，而这个文件不是）\n{fix_zh}")
         try:
             text = _read_docx(p)
         except Exception as e:  # noqa: BLE001 - python-docx raises many types on a damaged package
-            raise JinlinError(f"{p} cannot be read as a Word document ({type(e).__name__}: {e})\n{fix}") from None
+            raise JinlinError(f"{p} cannot be read as a Word document ({type(e).__name__}: {e})\n{fix}",
+                              zh=f"{p} 无法作为 Word 文档读取（{type(e).__name__}：{e}）\n{fix_zh}") from None
         return normalise_submission(text)
     if suffix not in (".md", ".markdown", ".txt", ".text"):
         raise JinlinError(f"Unsupported submission type {suffix!r} for {p.name}: use .md, .txt or .docx "
-                          "(save a .doc or .pdf as .docx first).")
+                          "(save a .doc or .pdf as .docx first).",
+                          zh=f"不支持 {p.name} 的提交材料类型 {suffix!r}：请用 .md、.txt 或 .docx"
+                          "（.doc 或 .pdf 请先另存为 .docx）。")
     raw = p.read_bytes()
-    def binary(where: str) -> JinlinError:
+    def binary(where: str, where_zh: str) -> JinlinError:
         return JinlinError(f"{p} is not a text file (it holds binary data: {where})\n"
-                           "fix: give the submission as UTF-8 or GBK text (.md/.txt) or as .docx")
+                           "fix: give the submission as UTF-8 or GBK text (.md/.txt) or as .docx",
+                           zh=f"{p} 不是文本文件（其中有二进制数据：{where_zh}）\n"
+                           "修改：以 UTF-8 或 GBK 文本（.md/.txt）或 .docx 提交材料")
 
     if b"\x00" in raw:
-        raise binary(f"a NUL byte at offset {raw.index(bytes(1))}")
+        raise binary(f"a NUL byte at offset {raw.index(bytes(1))}", f"偏移 {raw.index(bytes(1))} 处有 NUL 字节")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError as e:
-            raise binary(f"byte offset {e.start} is neither UTF-8 nor GB18030") from None
+            raise binary(f"byte offset {e.start} is neither UTF-8 nor GB18030",
+                         f"偏移 {e.start} 处的字节既不是 UTF-8 也不是 GB18030") from None
     text = normalise_submission(text)
     if suffix in (".md", ".markdown"):
         text = strip_markdown(text)

@@ -165,24 +165,33 @@ def check_results(body: Mapping[str, Any], source: str) -> None:
     from ..errors import JinlinError
 
     problems: list[str] = []
+    problems_zh: list[str] = []
     for key, entry in _body(body).items():
         if not isinstance(entry, Mapping):
             problems.append(f"  {key}: the entry is {type(entry).__name__} {_short(entry)}, not a mapping "
                             '{"value": …, "se": …}')
+            problems_zh.append(f"  {key}：该条目是 {type(entry).__name__} {_short(entry)}，不是映射 "
+                               '{"value": …, "se": …}')
             continue
         if "value" not in entry:
             problems.append(f"  {key}: no value field (fields: {', '.join(map(str, entry)) or 'none'})")
+            problems_zh.append(f"  {key}：没有 value 字段（现有字段：{', '.join(map(str, entry)) or '无'}）")
         for field in _NUMERIC_FIELDS:
             v = entry.get(field)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                 problems.append(f"  {key}, field {field}: {_short(v)} is not a number")
+                problems_zh.append(f"  {key}，{field} 字段：{_short(v)} 不是数字")
     if problems:
         more = len(problems) - _SHOWN_PROBLEMS
         shown = problems[:_SHOWN_PROBLEMS] + ([f"  … and {more} more"] if more > 0 else [])
+        shown_zh = problems_zh[:_SHOWN_PROBLEMS] + ([f"  ……另有 {more} 处"] if more > 0 else [])
         raise JinlinError(f"{source}: {len(problems)} malformed entr{'y' if len(problems) == 1 else 'ies'}:\n"
                           + "\n".join(shown) + "\nfix: compare the results.json files written by jinlin run; if "
                           "one was edited, restore it (each entry is {\"value\": …} with numeric se, ci_low, "
-                          "ci_high and n)")
+                          "ci_high and n)",
+                          zh=f"{source}：{len(problems)} 个条目格式有误：\n" + "\n".join(shown_zh)
+                          + "\n修改：对照 jinlin run 写出的 results.json；如有文件被改动过，请还原（每个条目为 "
+                          '{"value": …}，且 se、ci_low、ci_high 和 n 均为数字）')
 
 
 def _short(v: Any) -> str:
@@ -193,7 +202,8 @@ def _short(v: Any) -> str:
 def read_results(run: str | Path) -> dict[str, Any]:
     """The ``results.json`` body of a run, given its report folder or the file itself; malformed entries refused."""
     body = read_run_file(run, "results.json", lambda b: isinstance(b, dict) and isinstance(b.get("results"), dict),
-                         'not a results file: it has no "results" mapping')
+                         'not a results file: it has no "results" mapping',
+                         '不是结果文件：其中没有 "results" 映射')
     path = Path(run) / "results.json" if Path(run).is_dir() else Path(run)
     check_results(body, str(path))
     return body

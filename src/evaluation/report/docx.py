@@ -177,7 +177,8 @@ def render_docx(html_path: str | Path, out_path: str | Path, lang: str = "zh") -
 
     html_path, out_path = Path(html_path), Path(out_path)
     if not html_path.is_file():
-        raise JinlinError(f"{html_path} does not exist\nfix: give reports/<run>/report.html of a finished run")
+        raise JinlinError(f"{html_path} does not exist\nfix: give reports/<run>/report.html of a finished run",
+                          zh=f"{html_path} 不存在\n修改：给出已完成运行的 reports/<运行>/report.html")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     n_img = html_path.read_text(encoding="utf-8").count("<img")
     with tempfile.TemporaryDirectory(prefix="jinlin-docx-") as tmp:
@@ -197,15 +198,20 @@ def render_docx(html_path: str | Path, out_path: str | Path, lang: str = "zh") -
                 kept.append(ln)
         if done.returncode != 0:
             raise JinlinError(f"pandoc could not convert {html_path} (exit {done.returncode}):\n"
-                              + "\n".join(kept[-20:]))
+                              + "\n".join(kept[-20:]),
+                              zh=f"pandoc 无法转换 {html_path}（退出码 {done.returncode}）：\n" + "\n".join(kept[-20:]))
         fetch = [ln for ln in kept if "fetch" in ln.lower() or "could not" in ln.lower()]
         if fetch:
             raise JinlinError(f"pandoc lost content converting {html_path}:\n" + "\n".join(fetch)
-                              + "\nfix: re-run the report so every chart is embedded in report.html")
+                              + "\nfix: re-run the report so every chart is embedded in report.html",
+                              zh=f"pandoc 转换 {html_path} 时丢失了内容：\n" + "\n".join(fetch)
+                              + "\n修改：重新运行报告，使每张图表都嵌入 report.html")
         got = _images_in(partial)
         if got < n_img:
             raise JinlinError(f"{html_path} has {n_img} image(s) but the Word file only {got}\n"
-                              "fix: re-run the report so every chart is embedded (base64) in report.html")
+                              "fix: re-run the report so every chart is embedded (base64) in report.html",
+                              zh=f"{html_path} 有 {n_img} 张图片，但 Word 文件中只有 {got} 张\n"
+                              "修改：重新运行报告，使每张图表都（以 base64）嵌入 report.html")
         for ln in kept:
             warnings.warn(f"pandoc: {ln}", stacklevel=2)
         official_layout(partial, lang)

@@ -487,7 +487,8 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
     listing = current_communities(district["communities"])
     chosen = select_communities(listing, communities if communities is not None else params.communities)
     if not chosen:
-        raise JinlinError(f"the district in {data_dir} lists no current community to profile")
+        raise JinlinError(f"the district in {data_dir} lists no current community to profile",
+                          zh=f"{data_dir} 中的区没有列出可生成概况的现存社区")
     names = dict(zip(listing["community_id"], listing["name"]))
     src = NOTEBOOKS_DIR / f"{PROFILE_NOTEBOOK}.ipynb"
     declared = notebook_parameters(src)
@@ -548,10 +549,13 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
                 _discard(tmp)
                 _discard(failed_dir)
             if isinstance(e, KeyboardInterrupt):
-                raise RunFailed(f"the profiles run was interrupted; what had run is in {failed_dir}.") from None
+                raise RunFailed(f"the profiles run was interrupted; what had run is in {failed_dir}.",
+                                f"社区概况运行被中断；已运行的部分在 {failed_dir}。") from None
             if isinstance(e, RunFailed):
                 msg = mask_message(str(e).replace(str(tmp), str(failed_dir)), known)
-                raise RunFailed(f"{msg}\nthe profiles are in {failed_dir}; {final} is unchanged.") from None
+                msg_zh = mask_message(e.text("zh").replace(str(tmp), str(failed_dir)), known)
+                raise RunFailed(f"{msg}\nthe profiles are in {failed_dir}; {final} is unchanged.",
+                                f"{msg_zh}\n社区概况在 {failed_dir}；{final} 未改动。") from None
             raise
         finally:
             if snap is not None:

@@ -63,13 +63,19 @@ class DataChange:
             return "added"
         return "changed"
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
         old = (self.old_sha256 or "")[:_PREFIX]
         new = (self.new_sha256 or "")[:_PREFIX]
         if self.kind == "missing":
+            if lang == "zh":
+                return f"{self.file}（{self.table}）：现已缺失（原 sha256 {old}…）"
             return f"{self.file} ({self.table}): missing now (was sha256 {old}…)"
         if self.kind == "added":
+            if lang == "zh":
+                return f"{self.file}（{self.table}）：原运行没有这张表（sha256 {new}…）"
             return f"{self.file} ({self.table}): a table the original run did not have (sha256 {new}…)"
+        if lang == "zh":
+            return f"{self.file}（{self.table}）：sha256 {old}… → {new}…"
         return f"{self.file} ({self.table}): sha256 {old}… → {new}…"
 
 
@@ -91,7 +97,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read a run's ``manifest.json`` (or the manifest in a report folder), with a clear error if it is not one."""
     return read_run_file(path, "manifest.json",
                          lambda m: isinstance(m, dict) and {"params", "data", "paramset"} <= set(m),
-                         "not a run manifest (no params/data/paramset)")
+                         "not a run manifest (no params/data/paramset)",
+                         "不是运行清单（没有 params/data/paramset）")
 
 
 def verify_manifest(manifest: Mapping[str, Any], path: str | Path) -> None:
@@ -99,20 +106,26 @@ def verify_manifest(manifest: Mapping[str, Any], path: str | Path) -> None:
     paramset = manifest.get("paramset")
     if not isinstance(paramset, str):
         raise JinlinError(f"{path}: paramset must be a name, not {paramset!r}\nfix: give the manifest.json written by "
-                          "jinlin run")
+                          "jinlin run",
+                          zh=f"{path}：paramset 应为名称，而不是 {paramset!r}\n修改：给出 jinlin run 写出的 manifest.json")
     check_run_name(paramset, f"{path}: paramset", f"{path}：paramset")
     if not isinstance(manifest.get("params"), dict) or not isinstance(manifest.get("data"), dict):
         raise JinlinError(f"{path}: params and data must be mappings\n"
-                          "fix: give the manifest.json written by jinlin run")
+                          "fix: give the manifest.json written by jinlin run",
+                          zh=f"{path}：params 和 data 应为映射\n修改：给出 jinlin run 写出的 manifest.json")
     stored = manifest.get("params_sha256")
     if stored is None:
         raise JinlinError(f"{path} has no params_sha256, so a hand edit of its parameters could not be told apart "
                           "(it was written by an older jinlin, or the field was removed)\n"
-                          "fix: run the parameter set again with jinlin run --params, then re-run from that manifest")
+                          "fix: run the parameter set again with jinlin run --params, then re-run from that manifest",
+                          zh=f"{path} 没有 params_sha256，因此无法识别对其参数的手工改动（它由旧版 jinlin 写出，或该字段"
+                          "被删除）\n修改：用 jinlin run --params 重新运行该参数集，再从新的运行清单重新运行")
     if stored != manifest_checksum(dict(manifest)):
         raise JinlinError(f"{path} was edited after the run: its paramset, params or data no longer match its "
                           "params_sha256\nfix: restore the manifest the run wrote, and give changed parameters "
-                          "as -p key=value instead of editing the manifest")
+                          "as -p key=value instead of editing the manifest",
+                          zh=f"{path} 在运行后被改动过：其 paramset、params 或 data 与 params_sha256 不再相符\n"
+                          "修改：还原运行写出的清单，要改的参数用 -p 键=值 给出，不要改清单")
 
 
 def overrides_hash(overrides: Mapping[str, Any]) -> str:
@@ -207,7 +220,9 @@ def rerun(manifest_path: str | Path, overrides: Mapping[str, Any] | None = None,
     if name in own or (out_root / name).resolve() == manifest_path.resolve().parent:
         raise JinlinError(f"the re-run would replace the run it re-runs ({manifest_path.parent}) or the report of its "
                           f"parameter set ({out_root / manifest['paramset']})\n"
-                          "fix: give another --name, or leave it out")
+                          "fix: give another --name, or leave it out",
+                          zh=f"重新运行会覆盖它所重新运行的运行（{manifest_path.parent}）或其参数集的报告"
+                          f"（{out_root / manifest['paramset']}）\n修改：换一个 --name，或不给 --name")
 
     # A parameter the code no longer has cannot be passed on; without this the re-run would be a dead end whose
     # "fix" (edit the manifest) is wrong. It is dropped and said so.
@@ -234,10 +249,13 @@ def rerun(manifest_path: str | Path, overrides: Mapping[str, Any] | None = None,
                          "its files were checked against the original run's hashes")
         if changes and not accept_changed_data:
             lines = "\n".join("  " + c.describe() for c in changes)
+            lines_zh = "\n".join("  " + c.describe("zh") for c in changes)
             raise JinlinError(
                 f"the data in {resolve(params.data_dir)} are not the data of the run {manifest_path}:\n{lines}\n"
                 "fix: restore the original files to reproduce the run, or pass --accept-changed-data to run on the "
-                "current data")
+                "current data",
+                zh=f"{resolve(params.data_dir)} 中的数据不是运行 {manifest_path} 所用的数据：\n{lines_zh}\n"
+                "修改：还原原来的文件以重现该运行，或加上 --accept-changed-data 在当前数据上运行")
         if changes:
             notes.append("ran on changed data: " + "; ".join(c.describe() for c in changes))
         if progress:

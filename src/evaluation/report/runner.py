@@ -79,7 +79,8 @@ def notebook_parameters(path: Path) -> dict[str, Any]:
     nb = nbformat.read(path, as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(tagged) != 1:
-        raise JinlinError(f"{path.name} must have exactly one cell tagged 'parameters' (found {len(tagged)})")
+        raise JinlinError(f"{path.name} must have exactly one cell tagged 'parameters' (found {len(tagged)})",
+                          zh=f"{path.name} 必须恰有一个标记为 'parameters' 的单元格（现有 {len(tagged)} 个）")
     return dict(pm.inspect_notebook(str(path)))
 
 
@@ -107,7 +108,9 @@ def output_lock(out_root: Path, name: str) -> Iterator[Path]:
         pid = _read_pid(path)
         raise JinlinError(
             f"another run{f' (process {pid})' if pid else ''} is writing {out_root / name}.\n"
-            f"fix: wait for it to finish, then run again") from None
+            f"fix: wait for it to finish, then run again",
+            zh=f"另一个运行{f'（进程 {pid}）' if pid else ''}正在写出 {out_root / name}。\n"
+            "修改：等它完成后再重新运行") from None
     try:
         clean_stale(out_root, name)
         yield path
@@ -298,7 +301,7 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     :data:`RAW_DATA_NOTEBOOKS` loads it in place of ``data_dir`` (its parameters are unchanged).
     """
     if workers < 1:
-        raise JinlinError(f"workers must be at least 1 (got {workers})")
+        raise JinlinError(f"workers must be at least 1 (got {workers})", zh=f"workers 至少为 1（现为 {workers}）")
     values = params.model_dump()
     zh = params.language == "zh"  # the progress lines follow the run's language, as its messages do (issue 17)
     timings: dict[str, float] = {}
@@ -511,8 +514,9 @@ def check_writable(out_root: Path) -> None:
         os.unlink(probe)
     except OSError as e:
         raise JinlinError(f"the reports folder {out_root} cannot be written: {e.strerror or e}\n"
-                          f"fix: make {out_root} writable (or free disk space), then run again; nothing was run"
-                          ) from None
+                          f"fix: make {out_root} writable (or free disk space), then run again; nothing was run",
+                          zh=f"无法写入报告文件夹 {out_root}：{e.strerror or e}\n"
+                          f"修改：使 {out_root} 可写（或腾出磁盘空间），然后重新运行；未运行任何笔记本") from None
 
 
 def mask_message(text: str, known_values: frozenset[str] | set[str]) -> str:
@@ -584,7 +588,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
 
     overrides = dict(overrides or {})
     if workers < 1:
-        raise JinlinError(f"workers must be at least 1 (got {workers})")
+        raise JinlinError(f"workers must be at least 1 (got {workers})", zh=f"workers 至少为 1（现为 {workers}）")
     params, paramset = load_params(params_file, overrides)
     folder_name = check_run_name(name, "report folder name", "报告文件夹名称") if name else run_name(paramset, overrides)
     out_root = out_root or REPORTS_DIR
@@ -746,9 +750,14 @@ def _scan(folder: Path, known_values: frozenset[str], skip: set[str] = frozenset
         lines = [f"  {Path(r.file).relative_to(folder).as_posix()} | {r.location} | {r.kind}"
                  for r in f.head(50).itertuples(index=False)]
         more = [f"  … and {len(f) - 50} more"] if len(f) > 50 else []
+        more_zh = [f"  ……另有 {len(f) - 50} 处"] if len(f) > 50 else []
         raise RunFailed(
             f"personal data found in the outputs; nothing was published.\n{len(f)} finding(s) in "
             f"{f['file'].nunique()} file(s) (file | place | kind):\n" + "\n".join(lines + more)
             + f"\nfix: {folder}/SCAN.txt lists the same places, and the folder keeps the outputs with the values "
             "masked; remove the personal values from the input columns they come from (categories, types, unit or "
-            "district names), or report the notebook that prints them") from None
+            "district names), or report the notebook that prints them",
+            zh=f"输出中发现个人信息；没有发布任何内容。\n{f['file'].nunique()} 个文件中共 {len(f)} 处"
+            "（文件 | 位置 | 类型）：\n" + "\n".join(lines + more_zh)
+            + f"\n修改：{folder}/SCAN.txt 列出了同样的位置，该文件夹保留了已遮盖这些值的输出；请从这些值所在的输入列"
+            "（类别、类型、单位或区的名称）中删去个人信息，或报告打印它们的笔记本") from None

@@ -270,7 +270,9 @@ def _execute(jobs: list[tuple[str, dict[str, Any], str, str]], workers: int, sch
             from dask.distributed import as_completed as dask_completed
         except ImportError:
             raise JinlinError("a Dask scheduler was given but dask.distributed is not installed\n"
-                              "fix: pip install 'dask[distributed]', or leave out --scheduler") from None
+                              "fix: pip install 'dask[distributed]', or leave out --scheduler",
+                              zh="给出了 Dask 调度器，但没有安装 dask.distributed\n"
+                              "修改：pip install 'dask[distributed]'，或不给 --scheduler") from None
         with Client(scheduler) as client:
             futures = {client.submit(unit, *job, pure=False, key=f"jinlin-sweep-{job[3]}-{time.time_ns()}"):
                        job[3] for job in jobs}

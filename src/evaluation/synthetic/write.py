@@ -74,13 +74,17 @@ def check_output_folder(out_dir: str | Path, force: bool = False) -> Path:
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise JinlinError(f"{out} is a file, not a folder\nfix: give a new or empty folder to generate into")
+        raise JinlinError(f"{out} is a file, not a folder\nfix: give a new or empty folder to generate into",
+                          zh=f"{out} 是文件，不是文件夹\n修改：给出一个新的或空的文件夹来生成数据")
     entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
     if entries and not force:
         shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+        shown_zh = "、".join(entries[:5]) + (f" 等 {len(entries)} 项" if len(entries) > 5 else "")
         raise JinlinError(f"{out} is not empty ({shown}); generating would overwrite files of the same names, "
                           "which may be a district's real exports\n"
-                          f"fix: give a new or empty folder, or add --force to overwrite what is in {out}")
+                          f"fix: give a new or empty folder, or add --force to overwrite what is in {out}",
+                          zh=f"{out} 不是空文件夹（{shown_zh}）；生成会覆盖同名文件，而它们可能是某区的真实导出数据\n"
+                          f"修改：给出一个新的或空的文件夹，或加上 --force 覆盖 {out} 中的内容")
     return out
 
 
