@@ -488,7 +488,7 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
     chosen = select_communities(listing, communities if communities is not None else params.communities)
     if not chosen:
         raise JinlinError(f"the district in {data_dir} lists no current community to profile",
-                          zh=f"{data_dir} 中的区没有列出可生成概况的现存社区")
+                          zh=f"{data_dir} 中的数据没有列出任何可生成概况的现有社区")
     names = dict(zip(listing["community_id"], listing["name"]))
     src = NOTEBOOKS_DIR / f"{PROFILE_NOTEBOOK}.ipynb"
     declared = notebook_parameters(src)
