@@ -219,32 +219,33 @@ class RunParams(BaseModel):
         return list(self.notebooks) if self.notebooks else list(NOTEBOOK_ORDER)
 
 
+# The words of a parameter error in each language; the lines are built once, by _explain.
+_EXPLAIN = {
+    "en": {"head": "{source}: invalid parameters:", "file": "(file)", "guess": " (did you mean {guess!r}?)",
+           "extra": "  {key}: unknown parameter{hint}\n    fix: remove it or use one of: {fields}", "sep": ", ",
+           "value": "  {key} = {value!r}: {msg}\n    fix: {fix}"},
+    "zh": {"head": "{source}：参数有误：", "file": "（文件）", "guess": "（是否应为 {guess!r}？）",
+           "extra": "  {key}：没有这个参数{hint}\n    修改：删去它，或使用以下参数之一：{fields}", "sep": "、",
+           "value": "  {key} = {value!r}：{msg}\n    修改：{fix}"},
+}
+
+
 def _explain(err: ValidationError, source: str, lang: str = "en") -> str:
     fields = list(RunParams.model_fields)
-    if lang == "zh":
-        lines = [f"{source}：参数有误："]
-        for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "（文件）"
-            if e["type"] == "extra_forbidden":
-                guess = difflib.get_close_matches(key, fields, 1)
-                hint = f"（是否应为 {guess[0]!r}？）" if guess else ""
-                lines.append(f"  {key}：没有这个参数{hint}\n    修改：删去它，或使用以下参数之一：{'、'.join(fields)}")
-            elif not e["loc"]:
-                lines.append(f"  {validation_message_zh(e)}")
-            else:
-                lines.append(f"  {key} = {e.get('input')!r}：{validation_message_zh(e)}\n    修改：{_fix(key, 'zh')}")
-        return "\n".join(lines)
-    lines = [f"{source}: invalid parameters:"]
+    w = _EXPLAIN["zh" if lang == "zh" else "en"]
+    lines = [w["head"].format(source=source)]
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(file)"
+        key = ".".join(str(p) for p in e["loc"]) or w["file"]
+        msg = validation_message_zh(e) if lang == "zh" else e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             guess = difflib.get_close_matches(key, fields, 1)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-            lines.append(f"  {key}: unknown parameter{hint}\n    fix: remove it or use one of: {', '.join(fields)}")
+            hint = w["guess"].format(guess=guess[0]) if guess else ""
+            lines.append(w["extra"].format(key=key, hint=hint, fields=w["sep"].join(fields)))
         elif not e["loc"]:  # a rule across parameters: its message names them and the fix, not the whole file
-            lines.append(f"  {e['msg'].removeprefix('Value error, ')}")
+            lines.append(f"  {msg}")
         else:
-            lines.append(f"  {key} = {e.get('input')!r}: {e['msg']}\n    fix: {_fix(key)}")
+            lines.append(w["value"].format(key=key, value=e.get("input"), msg=msg if lang == "zh" else e["msg"],
+                                           fix=_fix(key, lang)))
     return "\n".join(lines)
 
 
