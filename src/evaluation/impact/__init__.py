@@ -10,7 +10,7 @@ from evaluation.impact.its import ITSResult, fourier_terms, interrupted_time_ser
 from evaluation.impact.honest import breakdown_m, honest_did
 from evaluation.impact.sensitivity import (anticipation_sensitivity, pre_max_level_bounds, pre_max_level_breakdown,
                                            pre_period_placebo)
-from evaluation.impact.panels import OUTCOMES, SHARE_OUTCOMES, attach_covariates, outcome_panel
+from evaluation.impact.panels import OUTCOMES, SHARE_OUTCOMES, attach_covariates, display_scale, outcome_panel
 from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, joint_simple_band, staggered_did
 from evaluation.impact.summary import (FEW_CONTROLS, PRIMARY_OUTCOMES, ImpactSummary, adjust_multiplicity, holm,
                                        impact_summary, truth_frame)
@@ -19,7 +19,7 @@ from evaluation.impact.synthetic_control import (PlaceboResult, SyntheticControl
 from evaluation.impact.twfe import TWFEResult, treatment_indicator, twfe, twfe_event_study
 
 __all__ = [
-    "OUTCOMES", "SHARE_OUTCOMES", "outcome_panel", "attach_covariates",
+    "OUTCOMES", "SHARE_OUTCOMES", "display_scale", "outcome_panel", "attach_covariates",
     "staggered_did", "StaggeredDiDResult", "PretestResult", "joint_simple_band",
     "did_panel", "did_repeated_cross_section", "TwoByTwo",
     "twfe", "twfe_event_study", "treatment_indicator", "TWFEResult",

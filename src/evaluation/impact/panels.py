@@ -28,9 +28,9 @@ import pandas as pd
 
 from ..indicators.lineage import carry_to_current
 # the definitions sit in indicators, below both this package and the synthetic generator, which needs them too
-from ..indicators.panel_outcomes import OUTCOMES, SHARE_OUTCOMES, outcome_parts
+from ..indicators.panel_outcomes import OUTCOMES, SHARE_OUTCOMES, display_scale, outcome_parts
 
-__all__ = ["OUTCOMES", "SHARE_OUTCOMES", "adoption_cohorts", "legacy_parents", "outcome_panel", "attach_covariates"]
+__all__ = ["OUTCOMES", "SHARE_OUTCOMES", "display_scale", "adoption_cohorts", "legacy_parents", "outcome_panel", "attach_covariates"]
 
 
 def adoption_cohorts(rollout: pd.DataFrame, component: str = "jinlin_model") -> pd.Series:

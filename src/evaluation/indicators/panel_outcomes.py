@@ -34,7 +34,7 @@ import pandas as pd
 from ..data.lazy import is_lazy
 from ..survey.indices import satisfaction_index
 
-__all__ = ["OUTCOMES", "SHARE_OUTCOMES", "outcome_parts"]
+__all__ = ["OUTCOMES", "SHARE_OUTCOMES", "display_scale", "outcome_parts"]
 
 OUTCOMES: dict[str, str] = {
     "satisfaction_index": "survey_responses",
@@ -49,6 +49,12 @@ OUTCOMES: dict[str, str] = {
 # Outcomes that are shares (0–1). An effect on a share is a difference of rates, which a report states in percentage
 # points (百分点: 0.058 -> 5.8个百分点), as the 摘要 does; results.json keeps the fraction.
 SHARE_OUTCOMES: frozenset[str] = frozenset({"participation_rate", "on_time_rate"})
+
+
+def display_scale(outcome: str) -> float:
+    """The factor an effect on ``outcome`` is multiplied by for the report: 100 for a share (percentage points),
+    else 1."""
+    return 100.0 if outcome in SHARE_OUTCOMES else 1.0
 
 
 def _year(s: pd.Series) -> pd.Series:
