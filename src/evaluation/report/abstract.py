@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from ..indicators.panel_outcomes import SHARE_OUTCOMES
 from .i18n import t
 from .numbers import zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
 from .summary import impact_conclusion_text
@@ -57,11 +58,11 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
         out.append("".join(first) if zh else " ".join(first))
 
     items = []
-    for key, outcome, kind in (("impact.satisfaction_index.att", "satisfaction", "points"),
-                               ("impact.on_time_rate.att", "on_time", "pp"),
-                               ("impact.participation_rate.att", "participation", "pp"),
-                               ("impact.log_time_to_close.att", "time_to_close", "log")):
-        r = get(key)
+    for name, outcome in (("satisfaction_index", "satisfaction"), ("on_time_rate", "on_time"),
+                          ("participation_rate", "participation"), ("log_time_to_close", "time_to_close")):
+        # shares are declared once, beside the outcomes' definitions; the report and notebook 40 both read them
+        kind = "pp" if name in SHARE_OUTCOMES else "log" if name.startswith("log_") else "points"
+        r = get(f"impact.{name}.att")
         v, ci = _num(r), _ci(r)
         if v is None or ci is None:
             continue
@@ -79,7 +80,7 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
             en = (f"{rel[0]:+.1f}%", f"{rel[1]:+.1f}% to {rel[2]:+.1f}%")
         if not zh:
             change, interval = en
-        note = impact_conclusion_text(key[: -len(".att")], results, lang) or t("sum.caveat_impact", lang)
+        note = impact_conclusion_text(f"impact.{name}", results, lang) or t("sum.caveat_impact", lang)
         items.append(t("abs.impact_item", lang, outcome=t(f"abs.outcome.{outcome}", lang), change=change,
                        interval=interval, conclusion=note))
     if items:
