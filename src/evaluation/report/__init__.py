@@ -2,7 +2,9 @@
 
 from .display import table_view
 from .i18n import CATALOGUE, t
+from .notebook import say, setup
 from .record import record, record_many, tidy_to_records
 from .style import plain_log_axis, use_style
 
-__all__ = ["record", "record_many", "tidy_to_records", "t", "CATALOGUE", "use_style", "plain_log_axis", "table_view"]
+__all__ = ["record", "record_many", "tidy_to_records", "t", "CATALOGUE", "use_style", "plain_log_axis", "table_view",
+           "setup", "say"]
