@@ -226,7 +226,7 @@ def test_self_assessment_with_custom_criteria():
 
 def test_chinese_statements_name_the_figures_not_their_keys():
     """Issue 17: the award criteria's Chinese statements carry no results.json key (the docx check found 28)."""
-    from evaluation.report.i18n import latin_codes
+    from evaluation.text.i18n import latin_codes
 
     crit = pd.DataFrame([{"award_id": "x", "award_zh": "某奖", "award_en": "an award", "criterion_id": "eff",
                           "criterion_zh": "实效性", "criterion_en": "effectiveness",
@@ -377,7 +377,7 @@ def test_notebook_on_the_synthetic_district(tmp_path, district):
 def test_catalogue_keys_for_claims_in_both_languages():
     import string
 
-    from evaluation.report.i18n import CATALOGUE
+    from evaluation.text.i18n import CATALOGUE
 
     keys = [k for k in CATALOGUE if k.startswith("claims.")]
     assert {f"claims.verdict.{v}" for v in ("supported", "fragile", "contradicted", "not_checkable",

@@ -65,7 +65,7 @@ def _its_inputs():
 def test_its_wording_follows_the_fitted_result(default_run):
     from evaluation.impact.its import interrupted_time_series
     from evaluation.indicators.petitions import its_finding
-    from evaluation.report.i18n import t
+    from evaluation.text.i18n import t
 
     rec, text = default_run
     frame = _its_inputs()

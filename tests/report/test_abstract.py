@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evaluation.report.abstract import abstract_markdown, abstract_paragraphs
-from evaluation.report.i18n import latin_codes
-from evaluation.report.numbers import zh_change, zh_change_interval, zh_count, zh_number, zh_percent, zh_pp_change
+from evaluation.text.i18n import latin_codes
+from evaluation.text.numbers import zh_change, zh_change_interval, zh_count, zh_number, zh_percent, zh_pp_change
 
 RESULTS = {
     "survey.satisfaction_index.mean": {"value": 69.898, "ci_low": 68.638, "ci_high": 71.159, "n": 2150},

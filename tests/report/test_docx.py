@@ -162,7 +162,7 @@ def test_chinese_docx_has_no_internal_codes(tmp_path):
     import pandas as pd
 
     from evaluation.report import table_view
-    from evaluation.report.i18n import latin_codes, t
+    from evaluation.text.i18n import latin_codes, t
     from evaluation.report.summary import summary_cell
 
     results = {"survey.satisfaction_index.mean": {"value": 69.9, "ci_low": 68.6, "ci_high": 71.2},

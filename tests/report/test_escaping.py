@@ -14,9 +14,9 @@ import pytest
 
 from evaluation.report.display import table_view
 from evaluation.report.docx import render_docx
-from evaluation.report.escape import markdown_text, sanitize_html
+from evaluation.text.escape import markdown_text, sanitize_html
 from evaluation.report.html import render_html
-from evaluation.report.i18n import t
+from evaluation.text.i18n import t
 
 # One of each way markup gets in: elements, attributes that break out of a tag or a cell, URLs, entities, Markdown.
 PAYLOADS = [

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from evaluation.report.figures import write_figures_xlsx
-from evaluation.report.i18n import t
+from evaluation.text.i18n import t
 from evaluation.report.summary import HEADLINES
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from evaluation.report import table_view
-from evaluation.report.i18n import display_values, latin_codes
+from evaluation.text.i18n import display_values, latin_codes
 
 
 def test_codes_in_cells_become_labels():
@@ -46,7 +46,7 @@ def test_latin_code_checker():
 
 
 def test_result_keys_are_named_in_chinese():
-    from evaluation.report.i18n import result_label
+    from evaluation.text.i18n import result_label
 
     assert result_label("survey.satisfaction_index.mean", "zh") == "居民满意度指数"
     assert result_label("organisation.*", "zh") == "组织建设各项指标"
@@ -60,7 +60,7 @@ def test_result_keys_are_named_in_chinese():
 
 
 def test_columns_renamed_before_display_are_known_by_their_label():
-    from evaluation.report.i18n import t
+    from evaluation.text.i18n import t
 
     claims = pd.DataFrame({"kind": ["slogan", "count"], "period": ["unspecified", "2024"],
                            "severity": ["info", "info"], "unit": ["items", "人次"]})
@@ -71,7 +71,7 @@ def test_columns_renamed_before_display_are_known_by_their_label():
 
 
 def test_claim_indicators_named_in_chinese():
-    from evaluation.report.i18n import t
+    from evaluation.text.i18n import t
 
     v = pd.DataFrame({"indicator": ["grid.events_closed.count", "organisation.workers_promoted.rate", None]})
     shown = v.rename(columns={"indicator": t("claims.col.indicator", "zh")})
@@ -84,7 +84,7 @@ def test_one_chinese_name_for_the_real_estate_topic():
     import re
 
     from evaluation.data.contract import TABLES
-    from evaluation.report.i18n import CATALOGUE
+    from evaluation.text.i18n import CATALOGUE
 
     texts = [e["zh"] for e in CATALOGUE.values()] + [c.zh for tab in TABLES for c in tab.columns]
     others = {m for s in texts for m in re.findall(r"涉房地产|涉房产|房地产类|房产类", s)}

@@ -213,7 +213,7 @@ def _assert_no_internal_codes(path: Path, markup: list[str]) -> None:
     other Latin word is text of the package's making."""
     import docx
 
-    from evaluation.report.i18n import LATIN_ALLOWED, latin_codes
+    from evaluation.text.i18n import LATIN_ALLOWED, latin_codes
 
     doc = docx.Document(str(path))
     text = "\n".join([p.text for p in doc.paragraphs]

@@ -281,7 +281,7 @@ def test_chinese_profile_documents_carry_no_internal_codes(tmp_path):
     """One community's profile of the synthetic district as Word (issue 17: the same check as the report's)."""
     import docx as python_docx
 
-    from evaluation.report.i18n import latin_codes
+    from evaluation.text.i18n import latin_codes
 
     result = profiles_mod.profiles(communities=["C01"], out_root=tmp_path, progress=False, workers=1, docx=True)
     assert result.ok

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from evaluation.report.i18n import CATALOGUE, t  # noqa: E402
+from evaluation.text.i18n import CATALOGUE, t  # noqa: E402
 from evaluation.report.style import cjk_font_path, use_style  # noqa: E402
 
 

@@ -98,7 +98,7 @@ def test_impact_caveats_follow_the_recorded_evidence():
 
 
 def test_no_conclusion_sentence_claims_robustness_or_a_direction():
-    from evaluation.report.i18n import CATALOGUE
+    from evaluation.text.i18n import CATALOGUE
 
     for key, entry in CATALOGUE.items():
         if key.startswith("sum.conclusion."):

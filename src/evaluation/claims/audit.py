@@ -210,7 +210,7 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
         return json.dumps(verdicts_json(result), ensure_ascii=False, indent=2)
     if fmt != "table":
         raise ValueError("fmt must be 'json' or 'table' (Word: render_appendix_docx)")
-    from evaluation.report.i18n import t
+    from evaluation.text.i18n import t
 
     v = result.verdicts
     expl = "explanation_zh" if lang == "zh" else "explanation_en"
@@ -299,7 +299,7 @@ def _east_asian_styles(doc, font: str, lang: str) -> None:
 
 def _indicator_label(key: Any, lang: str) -> str:
     """The indicator's Chinese name in a Chinese appendix (catalogue ``val.indicator.<key>``), else its key."""
-    from evaluation.report.i18n import CATALOGUE
+    from evaluation.text.i18n import CATALOGUE
 
     if not isinstance(key, str) or not key or pd.isna(key):
         return ""
@@ -373,7 +373,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     from docx.enum.section import WD_SECTION
 
     from evaluation.report.docx import EAST_ASIA_FONT, page_setup
-    from evaluation.report.i18n import t
+    from evaluation.text.i18n import t
 
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")

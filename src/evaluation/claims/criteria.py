@@ -131,7 +131,7 @@ def _keys(pattern: str, results: Mapping[str, Any]) -> list[str]:
 
 def _label(key: str, lang: str) -> str:
     # A Chinese statement names the figure (居民满意度指数的推行效果), not its results.json key (issue 17).
-    from evaluation.report.i18n import result_label
+    from evaluation.text.i18n import result_label
 
     return result_label(key, lang)
 

@@ -161,11 +161,11 @@ def figure_text(x: float | None, unit: str = "", lang: str = "zh", kind: str = "
                 significant: int | None = None) -> str:
     """A figure of the audit for a reader: 515000 -> 51.5万 (zh) or 515,000 (en), -34.48 with unit % -> -34.48%, a
     year (kind ``date``) 1993 -> 1993; never the float repr ``1993.000000`` (issue 17). Chinese follows
-    :func:`evaluation.report.numbers.zh_number` (万/亿, no separators below 10万), with up to four decimals so the
+    :func:`evaluation.text.numbers.zh_number` (万/亿, no separators below 10万), with up to four decimals so the
     bounds of a two-decimal hedge (−34.485) stay exact. A recomputed figure passes ``significant`` (:data:`SHOWN_DIGITS`):
     its float is rounded to that many significant digits for the reader (51.5504% -> 51.55%), a whole count stays
     whole; the verdict itself uses the unrounded value."""
-    from evaluation.report.numbers import zh_number
+    from evaluation.text.numbers import zh_number
 
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
@@ -294,7 +294,7 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
                     "Excluded from the audit by claims.yaml.")
     if not indicator:
         if kind in QUALITATIVE_KINDS:
-            from evaluation.report.i18n import CATALOGUE  # the Chinese name of the kind: no code in Chinese text
+            from evaluation.text.i18n import CATALOGUE  # the Chinese name of the kind: no code in Chinese text
 
             kind_zh = CATALOGUE.get(f"val.kind.{kind}", {}).get("zh", kind)
             return done("qualitative", "no_figure",

@@ -1,7 +1,7 @@
 """The report layer: recording figures, translations, chart style, display helpers, HTML rendering and the runner."""
 
 from .display import table_view
-from .i18n import CATALOGUE, t
+from ..text.i18n import CATALOGUE, t
 from .notebook import say, setup
 from .record import record, record_many, tidy_to_records
 from .style import plain_log_axis, use_style

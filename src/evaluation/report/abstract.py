@@ -1,7 +1,7 @@
 """The prose 摘要 that opens the report: the main findings in sentences, with their intervals and caveats.
 
 It reads only recorded figures (``results.json``), like the headline table of :mod:`evaluation.report.summary`, and
-writes numbers by the Chinese conventions of :mod:`evaluation.report.numbers` (万/亿, 百分点 for differences of rates,
+writes numbers by the Chinese conventions of :mod:`evaluation.text.numbers` (万/亿, 百分点 for differences of rates,
 提高/下降 for changes). A sentence whose figures a run did not record is left out.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..indicators.panel_outcomes import SHARE_OUTCOMES
-from .i18n import t
-from .numbers import zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
+from ..text.i18n import t
+from ..text.numbers import zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
 from .summary import impact_conclusion_text
 
 __all__ = ["abstract_paragraphs", "abstract_markdown"]

@@ -279,7 +279,7 @@ def _with_ci(value: Any, lo: Any, hi: Any, sig: Any) -> str:
 
 def _what(row: Mapping[str, Any], lang: str = "en") -> str:
     """The conclusion change of one row, in words (empty when none)."""
-    from .i18n import t
+    from ..text.i18n import t
 
     out = []
     if row["only_in"] == "a":
@@ -303,7 +303,7 @@ def _lang(df: pd.DataFrame) -> str:
 
 def _preamble(df: pd.DataFrame) -> list[str]:
     """The lines that come before the figures: parameter differences, whether the data differ, suppression."""
-    from .i18n import t
+    from ..text.i18n import t
 
     lang = _lang(df)
     lines = []
@@ -362,7 +362,7 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def _summary(df: pd.DataFrame) -> str:
-    from .i18n import t
+    from ..text.i18n import t
 
     n, changed, concl = len(df), int(df["changed"].sum()), int(df["conclusion_changed"].sum())
     only_a, only_b = int((df["only_in"] == "a").sum()), int((df["only_in"] == "b").sum())
@@ -375,7 +375,7 @@ def diff_table_text(df: pd.DataFrame, only_changed: bool = True) -> str:
     ``A``/``B`` show the value and, where known, the interval (``*`` = excludes 0). With ``only_changed`` (the
     default), unchanged keys are left out; a summary line ends the table either way.
     """
-    from .i18n import t
+    from ..text.i18n import t
 
     lang = _lang(df)
     rows = _display_rows(df, only_changed)
@@ -433,7 +433,7 @@ def diff_html(df: pd.DataFrame, title: str, only_changed: bool = False) -> str:
     if df.attrs.get("run_a") or df.attrs.get("run_b"):
         runs = (f"<p>A = <code>{html.escape(str(df.attrs.get('run_a', '')))}</code><br>"
                 f"B = <code>{html.escape(str(df.attrs.get('run_b', '')))}</code></p>\n")
-    from .i18n import t
+    from ..text.i18n import t
 
     lang = _lang(df)
     heads = "".join(f"<th>{html.escape(h)}</th>" for h in (t("diff.col.key", lang), "A", "B", "B − A",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .i18n import columns, display_values
+from ..text.i18n import columns, display_values
 
 __all__ = ["table_view"]
 

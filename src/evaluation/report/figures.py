@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .i18n import t
+from ..text.i18n import t
 from .summary import HEADLINES
 
 __all__ = ["write_figures_xlsx", "figure_rows", "CHAPTERS"]

@@ -2,7 +2,7 @@
 
 nbconvert's ``basic`` template gives the cell bodies without any ``<script src=…>``; this module wraps them in a page
 with inline CSS and a table of contents built from the headings, so the report opens offline. The body is cleaned with
-an allow-list (:func:`evaluation.report.escape.sanitize_html`) before it is wrapped: data text is escaped where it
+an allow-list (:func:`evaluation.text.escape.sanitize_html`) before it is wrapped: data text is escaped where it
 enters (Markdown and tables), and whatever slipped through still cannot run script or fetch anything.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import nbformat
 
-from .escape import sanitize_html
+from ..text.escape import sanitize_html
 from .record import MIME
 
 __all__ = ["report_notebook", "render_html"]

@@ -54,6 +54,6 @@ def say(key: str, lang: str, /, **fmt: object) -> None:
     """Show the catalogue text ``key`` as Markdown (``display(Markdown(t(key, lang, **fmt)))``)."""
     from IPython.display import Markdown, display
 
-    from .i18n import t
+    from ..text.i18n import t
 
     display(Markdown(t(key, lang, **fmt)))

@@ -63,7 +63,7 @@ from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
 from ..indicators.profile import current_communities
 from ..params import PROFILE_NOTEBOOK, load_params, run_name
 from .html import render_html
-from .i18n import t
+from ..text.i18n import t
 from .record import normalise_value, read_records
 from .runner import (
     _alive,

@@ -17,8 +17,8 @@ from typing import Any
 
 import nbformat
 
-from .escape import markdown_text
-from .i18n import t
+from ..text.escape import markdown_text
+from ..text.i18n import t
 
 __all__ = ["HEADLINES", "summary_rows", "summary_cell", "caveat_for", "label_for"]
 
@@ -127,9 +127,9 @@ def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tu
 
 
 def _zh_value(h: Headline, r: Mapping[str, Any], value: str, interval: str, has_ci: bool) -> tuple[str, str]:
-    """Chinese conventions (:mod:`evaluation.report.numbers`): an effect on a rate in 百分点 with 提高/下降, a
+    """Chinese conventions (:mod:`evaluation.text.numbers`): an effect on a rate in 百分点 with 提高/下降, a
     relative change with 增加/下降, a count of 10万 or more in 万."""
-    from .numbers import zh_change, zh_change_interval, zh_number, zh_pp_change
+    from ..text.numbers import zh_change, zh_change_interval, zh_number, zh_pp_change
 
     v = float(r["value"])
     lo, hi = (float(r["ci_low"]), float(r["ci_high"])) if has_ci else (None, None)

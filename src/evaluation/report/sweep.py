@@ -370,7 +370,7 @@ def sweep(spec_path: str | Path, workers: int = 2, scheduler: str | None = None,
 def _text(key: str, lang: str, **fmt: object) -> str:
     """A catalogue text for the terminal or a chart: formatted as it is, without t()'s Markdown escaping (a variant
     name such as min_cell_10 would print as min\\_cell\\_10)."""
-    from .i18n import CATALOGUE
+    from ..text.i18n import CATALOGUE
 
     return CATALOGUE[key][lang].format(**fmt)
 
@@ -395,7 +395,7 @@ def specification_curve(df: pd.DataFrame, key: str, base: str = BASE, lang: str 
     The upper panel shows each variant's estimate (sorted) with its confidence interval where recorded; the base
     variant is drawn in red. The lower panel has one row per value of each varied parameter (``param.*`` columns)
     and a mark under each variant that used it — the layout of Simonsohn, Simmons & Nelson (2020). ``lang`` names
-    the axes, the parameters and the figure (by :func:`evaluation.report.i18n.result_label`) in that language.
+    the axes, the parameters and the figure (by :func:`evaluation.text.i18n.result_label`) in that language.
 
     Returns
     -------
@@ -403,7 +403,7 @@ def specification_curve(df: pd.DataFrame, key: str, base: str = BASE, lang: str 
     """
     from matplotlib.figure import Figure
 
-    from .i18n import CATALOGUE, result_label
+    from ..text.i18n import CATALOGUE, result_label
     from .style import use_style
 
     use_style()

@@ -5,7 +5,7 @@ reaches the report through three doors, and each is closed here (issue 13, point
 
 - Markdown notices: :func:`markdown_text` turns a value into Markdown that renders as the same literal text, never as
   raw HTML, a link or an image (HTML-escape ``& < >``; backslash-escape the Markdown punctuation that could start a
-  link, an image, code, a table cell or emphasis). :func:`evaluation.report.i18n.t` applies it to every string it
+  link, an image, code, a table cell or emphasis). :func:`evaluation.text.i18n.t` applies it to every string it
   interpolates into a catalogue text.
 - pandas ``Styler`` tables: escaped by ``Styler.format(escape="html")`` (:func:`evaluation.report.display.table_view`,
   and the ``styler.format.escape`` option set by :func:`evaluation.report.style.use_style`).

@@ -223,7 +223,7 @@ _load_sections()
 def t(key: str, lang: str, /, **fmt: object) -> str:
     """The catalogue text ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``.
 
-    String values are escaped for Markdown and HTML (:func:`~evaluation.report.escape.markdown_text`): the texts are
+    String values are escaped for Markdown and HTML (:func:`~evaluation.text.escape.markdown_text`): the texts are
     shown as Markdown, and the values (district, community and unit names, codes) come from the data.
     """
     from .escape import markdown_text
@@ -232,7 +232,7 @@ def t(key: str, lang: str, /, **fmt: object) -> str:
     try:
         entry = CATALOGUE[key]
     except KeyError:
-        raise KeyError(f"no text {key!r} in the translation catalogue (src/evaluation/report/i18n.py)") from None
+        raise KeyError(f"no text {key!r} in the translation catalogue (src/evaluation/text/i18n.py and src/evaluation/resources/i18n/)") from None
     text = entry[lang]
     return text.format(**fmt) if fmt else text
 
