@@ -1,8 +1,8 @@
 """Benchmark: Callaway-Sant'Anna on mpdta -- ATT(g,t), the four aggregations and 999 multiplier-bootstrap draws.
 
-Compared, in the same run, with the Python peers csdid and differences when they are installed in the scratch
-venv /tmp/peers (``python3 -m venv /tmp/peers && /tmp/peers/bin/pip install csdid differences``); they run in a
-subprocess so the project never imports them. Otherwise their rows say "not installed".
+Compared, in the same run, with the Python peers csdid, differences and moderndid: :mod:`benchmarks.peers`
+installs each in its own scratch venv on first use (pinned versions) and they run in a subprocess, so the project
+never imports them. A peer that cannot be installed gets a row saying why.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import json
 import subprocess
 import time
 import tracemalloc
-from pathlib import Path
 
 import pandas as pd
 
 from evaluation.config import REFERENCE_DATA_DIR
 from evaluation.impact.staggered_did import staggered_did
 
+from .peers import PEERS, peer_python
+
 __all__ = ["run"]
 
-PEERS_PYTHON = Path("/tmp/peers/bin/python")
 MPDTA = REFERENCE_DATA_DIR / "mpdta.csv"
 REPEATS = 5
 
@@ -62,6 +62,22 @@ for _ in range(int(sys.argv[2])):
     best = min(best, time.perf_counter() - t0)
 print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """,
+    "moderndid": """
+import resource, sys, time, warnings
+import pandas as pd
+import moderndid
+warnings.simplefilter("ignore")
+d = pd.read_csv(sys.argv[1])
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.perf_counter()
+    m = moderndid.att_gt(data=d, yname="lemp", tname="year", idname="countyreal", gname="first.treat",
+                         est_method="dr", boot=True, biters=999, random_state=0)
+    for typ in ("simple", "dynamic", "group", "calendar"):
+        moderndid.aggte(m, type=typ, boot=True, biters=999, random_state=0)
+    best = min(best, time.perf_counter() - t0)
+print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+""",
 }
 
 
@@ -75,12 +91,13 @@ def _ours(d: pd.DataFrame) -> float:
 
 
 def _peer(name: str) -> tuple[float | None, str]:
-    if not PEERS_PYTHON.exists():
-        return None, "not installed"
-    proc = subprocess.run([str(PEERS_PYTHON), "-c", _PEER_CODE[name], str(MPDTA), str(REPEATS)],
-                          capture_output=True, text=True, timeout=600)
+    python, status = peer_python(name)
+    if python is None:
+        return None, status
+    proc = subprocess.run([str(python), "-c", _PEER_CODE[name], str(MPDTA), str(REPEATS)],
+                          capture_output=True, text=True, timeout=1200)
     if proc.returncode != 0:
-        return None, "not installed" if "ModuleNotFoundError" in proc.stderr else "failed"
+        return None, f"failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}"
     secs, _mb = proc.stdout.split()[-2:]
     return float(secs), "ok"
 
@@ -95,10 +112,10 @@ def run() -> list[dict]:
     peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     rows = []
-    for peer in ("csdid", "differences"):
+    for peer in PEERS:
         secs, status = _peer(peer)
         rows.append({"benchmark": "did_mpdta_attgt_4agg_boot999", "ours_s": round(ours, 4),
-                     "baseline": peer if status == "ok" else f"{peer} ({status})",
+                     "baseline": PEERS[peer] if status == "ok" else f"{PEERS[peer]} ({status})",
                      "baseline_s": None if secs is None else round(secs, 4),
                      "ratio": None if secs is None else round(ours / secs, 3), "peak_mb": round(peak_mb, 1)})
     return rows

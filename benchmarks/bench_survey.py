@@ -6,7 +6,8 @@ shape of the Jinlin resident survey at district scale. Three timings:
 * ours: building :class:`~evaluation.survey.SurveyDesign`, the overall mean and ``by`` over the 43 communities;
 * "pandas groupby": the same means with naive SEs (s/√n), the floor any design-based code pays on top of;
 * "R survey <version>": ``svydesign`` + ``svymean`` + ``svyby`` inside ``system.time`` (reading the CSV is not
-  timed), when ``Rscript`` is on the PATH. R's numbers are compared with ours (relative 1e-8) before reporting.
+  timed). :func:`benchmarks.peers.r_survey` installs Debian's R and survey when it can, else the row says why.
+  R's numbers are compared with ours (relative 1e-8) before reporting.
 
 ``run()`` returns rows ``{benchmark, ours_s, baseline, baseline_s, ratio, peak_mb}``, ``ratio`` being how many times
 faster ours is; ``python -m benchmarks.bench_survey`` prints them.
@@ -15,7 +16,6 @@ faster ours is; ``python -m benchmarks.bench_survey`` prints them.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation.survey import SurveyDesign
+
+from .peers import r_survey
 
 __all__ = ["make_data", "run"]
 
@@ -99,12 +101,16 @@ def run(n: int = N_ROWS) -> list[dict]:
         {"benchmark": label, "ours_s": ours_s, "baseline": "pandas groupby", "baseline_s": pandas_s,
          "ratio": pandas_s / ours_s, "peak_mb": peak_mb}
     ]
-    if shutil.which("Rscript"):
+    rscript, status = r_survey()
+    if rscript is None:
+        rows.append({"benchmark": label, "ours_s": ours_s, "baseline": f"R survey ({status})", "baseline_s": None,
+                     "ratio": None, "peak_mb": peak_mb})
+    else:
         with tempfile.TemporaryDirectory() as tmp:
             csv, script = Path(tmp) / "bench.csv", Path(tmp) / "bench.R"
             df.to_csv(csv, index=False)
             script.write_text(_R_SCRIPT)
-            res = subprocess.run(["Rscript", str(script), str(csv)], capture_output=True, text=True, check=True)
+            res = subprocess.run([rscript, str(script), str(csv)], capture_output=True, text=True, check=True)
         r = json.loads(res.stdout)
         ours_vals = np.concatenate([mean.estimate, mean.se, by.estimate, by.se])
         r_vals = np.concatenate([np.ravel(r["mean"]), np.ravel(r["se"]), np.ravel(r["by_mean"]), np.ravel(r["by_se"])])
