@@ -4,6 +4,7 @@ sentence, chart and record set the notebook shows, checked against the district'
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import matplotlib
 import pytest
@@ -33,8 +34,6 @@ def zh(bundled):
 @pytest.fixture(scope="module")
 def en(zh):
     # the same figures read in English: only the words change
-    from dataclasses import replace
-
     return replace(zh, params=RunParams(**BASE, language="en"))
 
 
@@ -125,7 +124,8 @@ def test_yoy_texts_and_records(zh, en):
     assert "cannot be told apart" in texts[1] and "0.599" in texts[2]
     assert "无法与“没有变化”区分开" in page.yoy_texts(zh)[1]
     rec = page.yoy_records(zh)
-    assert rec["petitions.real_estate.yoy_distinguishable"] == {"value": False, "p_value": pytest.approx(0.0519, abs=1e-4)}
+    distinguishable = rec["petitions.real_estate.yoy_distinguishable"]
+    assert distinguishable == {"value": False, "p_value": pytest.approx(0.0519, abs=1e-4)}
     assert rec["petitions.real_estate.yoy_change"]["p_value"] == pytest.approx(0.0519, abs=1e-4)   # headline field
     table = page.yoy_summary(zh.re_change, "zh", 2024)
     assert table["svc_estimate"].iloc[0] == "38" and table["svc_estimate"].iloc[1] == "58"
@@ -134,7 +134,7 @@ def test_yoy_texts_and_records(zh, en):
 def test_its_words_table_and_records(zh, en):
     note = page.its_note(en)
     assert "132" in note and "2020-01" in note and "100%" in note
-    subset = __import__("dataclasses").replace(en, params=RunParams(**BASE, language="en", communities=["C01"]))
+    subset = replace(en, params=RunParams(**BASE, language="en", communities=["C01"]))
     assert page.its_note(subset).startswith(note) and len(page.its_note(subset)) > len(note)
     table = page.its_table(en, "en")
     assert table["svc_estimate"].iloc[0] == "0.267 (0.166–0.430)" and table["svc_its_nw"].iloc[0] == "0.162–0.441"
@@ -151,7 +151,7 @@ def test_its_words_table_and_records(zh, en):
 def test_its_caveat_names_the_reorganisation(en):
     caveat = page.its_caveat(en)
     assert "2020-01-01" in caveat                                # the 10 → 43 reorganisation beside the adoptions
-    no_lineage = page.its_caveat(__import__("dataclasses").replace(en, lineage=None))
+    no_lineage = page.its_caveat(replace(en, lineage=None))
     assert "2020-01-01" not in no_lineage and len(no_lineage) < len(caveat)
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...impact.its import interrupted_time_series
-from ...indicators import (active_at_year_end, adoption_share, as_datetime, community_table, coverage_sensitivity,
-                           cross_table, district_rows, estimate_text, grid_indicators, group_table,
-                           headline_figures, in_memory, its_finding, its_frame, monthly_series, nearest_station,
-                           petition_counts, real_estate_change, service_coverage, stations_open,
+from ...impact.its import ITSResult, interrupted_time_series
+from ...indicators import (RateRatio, active_at_year_end, adoption_share, as_datetime, community_table,
+                           coverage_sensitivity, cross_table, district_rows, estimate_text, grid_indicators,
+                           group_table, headline_figures, in_memory, its_finding, its_frame, monthly_series,
+                           nearest_station, petition_counts, real_estate_change, service_coverage, stations_open,
                            time_to_close_curves, year_table, yoy_rate_ratio)
 from ...params import RunParams
 from ...text.i18n import t
@@ -28,8 +28,8 @@ from ..record import tidy_to_records
 
 __all__ = ["Services", "compute", "intro_texts", "grid_summary", "grid_by_category", "grid_records", "km_figure",
            "ttc_by_category", "ttc_by_community", "callback_summary", "callback_note", "petitions_by_year",
-           "petitions_by_category", "petition_records", "yoy_summary", "yoy_texts", "yoy_records", "its_note", "its_caveat",
-           "its_table", "its_texts", "its_figure", "its_records", "stations_table", "sensitivity_table",
+           "petitions_by_category", "petition_records", "yoy_summary", "yoy_texts", "yoy_records", "its_note",
+           "its_caveat", "its_table", "its_texts", "its_figure", "its_records", "stations_table", "sensitivity_table",
            "coverage_by_community", "uncovered", "coverage_map", "circle_records"]
 
 # the indicator rows of the district summaries: key, number format, catalogue key of the denominator in words
@@ -75,12 +75,12 @@ class Services:
     curves: pd.DataFrame | None = None
     petitions: pd.DataFrame | None = None
     re_change: pd.DataFrame | None = None
-    rr: Any = None
-    rr_pop: Any = None
+    rr: RateRatio | None = None
+    rr_pop: RateRatio | None = None
     its_data: pd.DataFrame | None = None
-    its: Any = None
-    its_nw: Any = None
-    its_break: Any = None
+    its: ITSResult | None = None
+    its_nw: ITSResult | None = None
+    its_break: ITSResult | None = None
     coverage: pd.DataFrame | None = None
     sensitivity: pd.DataFrame | None = None
     near: pd.DataFrame | None = None
