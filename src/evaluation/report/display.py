@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..text.i18n import columns, display_values
 
-__all__ = ["table_view"]
+__all__ = ["table_view", "code_label"]
 
 
 def table_view(df: pd.DataFrame, lang: str, formats: Mapping[str, str] | None = None,
@@ -31,3 +31,16 @@ def table_view(df: pd.DataFrame, lang: str, formats: Mapping[str, str] | None = 
     if caption:
         styler = styler.set_caption(html.escape(caption))
     return styler
+
+
+def code_label(prefix: str, code: object, lang: str) -> str:
+    """The catalogue's words for a code of the data (``prefix.code``, e.g. ``svc.cat.sanitation``), or the code itself
+    when the catalogue has none (a category the district added).
+
+    >>> code_label("svc.level", "street", "en"), code_label("svc.cat", "not_in_catalogue", "en")
+    ('street', 'not_in_catalogue')
+    """
+    from ..text.i18n import CATALOGUE, t
+
+    key = f"{prefix}.{code}"
+    return t(key, lang) if key in CATALOGUE else str(code)
