@@ -82,7 +82,7 @@ class Survey:
         return self.estimates[self.estimates["community_id"] == "district"]
 
     @property
-    def level(self) -> float:
+    def confidence(self) -> float:
         return self.params.confidence
 
     @property
@@ -188,11 +188,11 @@ def design(s: Survey | None) -> Section:
     else:
         method = t(f"survey.method.{now.weighting}", lang,
                    dims=sep.join(t(f"survey.dim.{d}", lang) for d in now.dimensions))
-    summary = weighting_summary([s.designs[w] for w in s.waves], level=s.level)
+    summary = weighting_summary([s.designs[w] for w in s.waves], level=s.confidence)
     shown = summary.assign(weighting=[t(f"survey.weighting.{x}", lang) for x in summary["weighting"]],
                            g_range=_interval(summary["g_min"], summary["g_max"], "{:.2f}"))
     out = [_md("survey.design_head", lang),
-           _md("survey.design_text", lang, design=t(f"design.{now.kind}", lang), method=method, level=s.level),
+           _md("survey.design_text", lang, design=t(f"design.{now.kind}", lang), method=method, level=s.confidence),
            _table(shown, ["wave", "weighting", "respondents", "analysed", "strata", "psus", "g_range",
                           "deff_weighting", "deff", "collapsed_cells"], lang,
                   respondents="{:,}", analysed="{:,}", deff_weighting="{:.2f}", deff="{:.2f}"),
@@ -212,8 +212,8 @@ def _headline(s: Survey) -> tuple[pd.Series, pd.Series, pd.Series]:
     """This year's index: calibrated, design weights only, and the unweighted sample mean."""
     idx = s.whole[s.whole["variable"] == "satisfaction_index"].set_index("wave")
     base = s.base_now.design
-    unweighted = with_weights(base).mean("satisfaction_index", na_rm=True, level=s.level).iloc[0]
-    design_only = base.mean("satisfaction_index", na_rm=True, level=s.level).iloc[0]
+    unweighted = with_weights(base).mean("satisfaction_index", na_rm=True, level=s.confidence).iloc[0]
+    design_only = base.mean("satisfaction_index", na_rm=True, level=s.confidence).iloc[0]
     return idx.loc[s.wave_now], design_only, unweighted
 
 
@@ -225,10 +225,10 @@ def index(s: Survey | None) -> Section:
     Keys: ``survey.satisfaction_index.mean``, ``.unweighted``, ``.mean_<wave>``, ``.trend``, ``.change_<wave>``."""
     if s is None:
         return EMPTY
-    lang, level, waves = s.lang, s.level, s.waves
+    lang, conf, waves = s.lang, s.confidence, s.waves
     r, _, unweighted = _headline(s)
     out = [_md("survey.index_head", lang), _md("survey.index_definition", lang),
-           _md("survey.index_text", lang, year=s.wave_now, mean=r["estimate"], level=level, lo=r["ci_low"],
+           _md("survey.index_text", lang, year=s.wave_now, mean=r["estimate"], level=conf, lo=r["ci_low"],
                hi=r["ci_high"], n=f"{int(r['n']):,}"),
            _md("survey.trend_head", lang)]
     records = {"survey.satisfaction_index.mean": _estimate(r),
@@ -242,26 +242,26 @@ def index(s: Survey | None) -> Section:
                       index="{:.1f}", n="{:,}"))
     records.update({f"survey.satisfaction_index.mean_{row['wave']}": _estimate(row)
                     for row in trend.to_dict("records")})
-    differences = wave_differences([s.designs[w] for w in waves], level=level)
-    slope = pooled_trend([s.designs[w] for w in waves], level=level) if len(waves) > 1 else None
-    verdict = trend_verdict(differences, slope, level=level)
+    differences = wave_differences([s.designs[w] for w in waves], level=conf)
+    slope = pooled_trend([s.designs[w] for w in waves], level=conf) if len(waves) > 1 else None
+    verdict = trend_verdict(differences, slope, level=conf)
     if slope is None:
         out.append(_md("survey.trend_claim.single_wave", lang))
     else:
         changes = differences.assign(ci=_interval(differences["ci_low"], differences["ci_high"], "{:+.1f}"))
         sl = slope.iloc[0]
-        out += [_md("survey.trend_test_text", lang, alpha=1 - level),
+        out += [_md("survey.trend_test_text", lang, alpha=1 - conf),
                 _table(changes.rename(columns={"difference": "change"}),
                        ["wave_from", "wave_to", "change", "ci", "p_value"], lang, change="{:+.1f}", p_value="{:.3f}"),
                 _md(f"survey.trend_claim.{verdict}", lang, first=int(sl["first_wave"]), last=int(sl["last_wave"]),
-                    slope=sl["estimate"], lo=sl["ci_low"], hi=sl["ci_high"], level=level, p=sl["p_value"])]
+                    slope=sl["estimate"], lo=sl["ci_low"], hi=sl["ci_high"], level=conf, p=sl["p_value"])]
         records["survey.satisfaction_index.trend"] = {
             "value": sl["estimate"], "se": sl["se"], "ci_low": sl["ci_low"], "ci_high": sl["ci_high"],
             "p_value": sl["p_value"], "df": int(sl["df"]), "verdict": verdict}
         records.update({f"survey.satisfaction_index.change_{row.wave_to}": {
             "value": row.difference, "se": row.se, "ci_low": row.ci_low, "ci_high": row.ci_high,
             "p_value": row.p_value} for row in differences.itertuples()})
-    out.append(trend_plot(trend, title=t("survey.fig.trend", lang, level=level), xlabel=t("survey.axis.wave", lang),
+    out.append(trend_plot(trend, title=t("survey.fig.trend", lang, level=conf), xlabel=t("survey.axis.wave", lang),
                           ylabel=t("survey.axis.index", lang), color="#b22"))
     return Section(out, records)
 
@@ -315,7 +315,7 @@ def perceptions(s: Survey | None) -> Section:
     })
     table = suppress_table(table, counts="n", min_cell=s.params.min_cell,
                            value_cols=["mean", "mean_ci", "top2", "top2_ci"])
-    out = [_md("survey.perceptions_head", lang), _md("survey.perceptions_text", lang, year=s.wave_now, level=s.level),
+    out = [_md("survey.perceptions_head", lang), _md("survey.perceptions_text", lang, year=s.wave_now, level=s.confidence),
            _table(table, ["item", "mean", "mean_ci", "top2", "top2_ci", "n"], lang,
                   mean="{:.2f}", top2="{:.1%}", n="{:,}")]
     records = {f"survey.perception.{item.removeprefix('q_')}.{stat}": _estimate(frame.loc[item])
@@ -371,12 +371,12 @@ def migrant_gap(s: Survey | None) -> Section:
     Keys: ``survey.migrant_gap.index`` ("this year") and ``survey.migrant_gap.index_<wave>``."""
     if s is None or "hukou" not in s.responses.columns:
         return EMPTY
-    lang, level = s.lang, s.level
+    lang, conf = s.lang, s.confidence
     gaps = []
     for w in s.waves:
         data = s.designs[w].design
         if {"local", "migrant"} <= set(data.data["hukou"].dropna().astype(str)):
-            g = domain_difference(data, "satisfaction_index", "hukou", "local", level=level)
+            g = domain_difference(data, "satisfaction_index", "hukou", "local", level=conf)
             gaps.append(g[g["level"] == "migrant"].assign(wave=w))
     if not gaps:
         return EMPTY
@@ -387,7 +387,7 @@ def migrant_gap(s: Survey | None) -> Section:
     if s.wave_now in set(gaps["wave"]):
         g = gaps.set_index("wave").loc[s.wave_now]
         key = "survey.gap_text_lower" if g["difference"] < 0 else "survey.gap_text_higher"
-        out.append(_md(key, lang, year=s.wave_now, gap=abs(g["difference"]), level=level, lo=g["ci_low"],
+        out.append(_md(key, lang, year=s.wave_now, gap=abs(g["difference"]), level=conf, lo=g["ci_low"],
                        hi=g["ci_high"]))
         records["survey.migrant_gap.index"] = records[f"survey.migrant_gap.index_{s.wave_now}"]
     table = gaps.assign(ci=_interval(gaps["ci_low"], gaps["ci_high"]))
@@ -415,11 +415,11 @@ def participation(s: Survey | None) -> Section:
     recommend = "q_recommend" in s.responses.columns
     if not shares and not recommend:
         return EMPTY
-    lang, level, now = s.lang, s.level, s.now.design
-    rows = [(name, now.mean(col, na_rm=True, level=level).iloc[0], now.data[col].notna().sum(), "{:.1%}")
+    lang, conf, now = s.lang, s.confidence, s.now.design
+    rows = [(name, now.mean(col, na_rm=True, level=conf).iloc[0], now.data[col].notna().sum(), "{:.1%}")
             for name, col in shares]
     if recommend:
-        rows.append(("recommendation_score", recommendation_score(now, level=level).iloc[0],
+        rows.append(("recommendation_score", recommendation_score(now, level=conf).iloc[0],
                      now.data["q_recommend"].notna().sum(), "{:+.1f}"))
     table = pd.DataFrame({
         "measure": [t(f"survey.measure.{name}", lang) for name, *_ in rows],
@@ -431,7 +431,7 @@ def participation(s: Survey | None) -> Section:
     out = [_md("survey.participation_head", lang), _md("survey.participation_text", lang),
            _table(table, ["measure", "estimate", "ci", "n"], lang, n="{:,}")]
     if shares and len(s.waves) > 1:
-        by_wave = pd.concat([s.designs[w].design.mean(col, na_rm=True, level=level).assign(
+        by_wave = pd.concat([s.designs[w].design.mean(col, na_rm=True, level=conf).assign(
             wave=w, label=t(f"survey.measure.{name}", lang)) for name, col in shares for w in s.waves])
         out.append(trend_plot(by_wave, series="label", capsize=2, percent=True,
                               title=t("survey.fig.participation", lang), xlabel=t("survey.axis.wave", lang),
@@ -477,7 +477,7 @@ def drivers(s: Survey | None) -> Section:
     n_params = len(items) + complete["q_overall"].nunique() - 1
     if complete["q_overall"].nunique() < 3 or len(complete) < 20 * n_params:
         return Section([_md("survey.drivers_head", lang), _md("survey.drivers_skipped", lang)], {})
-    fit = now.ordinal("q_overall ~ " + " + ".join(items), level=s.level)
+    fit = now.ordinal("q_overall ~ " + " + ".join(items), level=s.confidence)
     slopes = fit[fit["term"].isin(items)]
     slopes = slopes.assign(odds_ratio=np.exp(slopes["estimate"]), ci_low=np.exp(slopes["ci_low"]),
                            ci_high=np.exp(slopes["ci_high"]), item=[_label(i, lang) for i in slopes["term"]])
@@ -486,7 +486,7 @@ def drivers(s: Survey | None) -> Section:
     return Section([_md("survey.drivers_head", lang), _md("survey.drivers_text", lang),
                     _table(slopes, ["item", "odds_ratio", "ci"], lang, odds_ratio="{:.2f}"),
                     forest_plot(order, label="item", reference=1, log=True, figsize=(7.5, 3.6),
-                                title=t("survey.fig.drivers", lang, level=s.level),
+                                title=t("survey.fig.drivers", lang, level=s.confidence),
                                 xlabel=t("survey.axis.odds_ratio", lang))], {})
 
 
