@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ...data import District
 from ...params import RunParams
 from ...privacy.suppression import suppress_table
 from ...survey import (SERVICE_ITEMS, domain_difference, importance_performance, omega, pooled_trend,
@@ -90,7 +91,7 @@ class Survey:
         return self.params.language
 
 
-def prepare(district, params: RunParams) -> Survey | None:
+def prepare(district: District, params: RunParams) -> Survey | None:
     """The run's waves (``params.survey_waves``, else all), each a calibrated design, and their estimates; None when
     the district has no ``survey_responses`` table or none of the selected waves. ``truth`` is the synthetic
     generator's ``truth.json`` beside the data, when there is one."""
@@ -149,10 +150,10 @@ def _label(item: str, lang: str) -> str:
     return t(f"survey.item.{item}", lang)
 
 
-def _estimate(row, n: int | None = None, **extra: Any) -> dict[str, Any]:
+def _estimate(row, n: int | None = None) -> dict[str, Any]:
     """A record payload from a row with ``estimate, se, ci_low, ci_high`` (and ``n`` unless given)."""
     return {"value": row["estimate"], "se": row["se"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-            "n": int(row["n"] if n is None else n), **extra}
+            "n": int(row["n"] if n is None else n)}
 
 
 def _withheld(frame: pd.DataFrame) -> int:
