@@ -1,15 +1,93 @@
-"""report.plots: the shared charts, drawn from small frames in the result protocol's shape."""
+"""The shared chart kinds of evaluation.report.plots: what they draw, from frames in the result protocol's shape."""
 
 from __future__ import annotations
 
 import matplotlib
-import numpy as np
-import pandas as pd
-import pytest
-
-from evaluation.report.plots import interrupted_series, kaplan_meier
 
 matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+
+from evaluation.report.plots import forest_plot, interrupted_series, ipa_plot, kaplan_meier, trend_plot  # noqa: E402
+
+
+def _trend(label: str | None = None, shift: float = 0.0) -> pd.DataFrame:
+    frame = pd.DataFrame({"wave": [2022, 2023, 2024], "estimate": np.array([0.5, 0.6, 0.7]) + shift})
+    frame["ci_low"], frame["ci_high"] = frame["estimate"] - 0.1, frame["estimate"] + 0.05
+    return frame if label is None else frame.assign(label=label)
+
+
+def test_trend_plot_one_line_with_its_interval():
+    before = plt.get_fignums()
+    fig = trend_plot(_trend(), title="T", xlabel="X", ylabel="Y", color="#b22", zero_line=True)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before  # not left open for the inline backend
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("T", "X", "Y")
+    assert list(ax.get_xticks()) == [2022, 2023, 2024]
+    line = ax.lines[0]
+    assert list(line.get_ydata()) == pytest.approx([0.5, 0.6, 0.7])
+    assert matplotlib.colors.to_hex(line.get_color()) == "#bb2222"
+    assert any(list(h.get_ydata()) == [0, 0] for h in ax.lines[1:])  # the zero line
+    assert ax.get_legend() is None
+    # The error bar spans the interval: 0.1 below and 0.05 above each estimate.
+    segments = ax.collections[0].get_segments()
+    assert [s[0][1] for s in segments] == pytest.approx([0.4, 0.5, 0.6])
+    assert [s[1][1] for s in segments] == pytest.approx([0.55, 0.65, 0.75])
+
+
+def test_trend_plot_one_line_per_series_in_order_as_percentages():
+    frame = pd.concat([_trend("b"), _trend("a", 0.1)])
+    ax = trend_plot(frame, series="label", percent=True).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["b", "a"]
+    assert len(ax.containers) == 2 and list(ax.containers[1].lines[0].get_ydata()) == pytest.approx([0.6, 0.7, 0.8])
+    assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
+
+
+def test_trend_plot_draws_on_a_given_axes():
+    fig, ax = plt.subplots()
+    try:
+        assert trend_plot(_trend(), ax=ax) is fig and len(ax.containers) == 1
+    finally:
+        plt.close(fig)
+
+
+def test_forest_plot_rows_from_the_bottom_with_a_labelled_reference():
+    frame = pd.DataFrame({"estimator": ["first", "second"], "estimate": [70.0, 73.0], "ci_low": [69.0, 72.0],
+                          "ci_high": [71.0, 74.0]})
+    ax = forest_plot(frame, label="estimator", reference=71.5, reference_label="truth", title="T",
+                     xlabel="X", figsize=(7.5, 2.6)).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["first", "second"]
+    assert list(ax.get_yticks()) == [0, 1]
+    assert list(ax.lines[0].get_xdata()) == [70.0, 73.0]
+    ref = ax.lines[-1]
+    assert list(ref.get_xdata()) == [71.5, 71.5] and ref.get_linestyle() == "--"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["truth"]
+    assert tuple(ax.figure.get_size_inches()) == pytest.approx((7.5, 2.6))
+
+
+def test_forest_plot_odds_ratios_on_a_plain_log_axis():
+    frame = pd.DataFrame({"label": ["x", "y"], "estimate": [1.1, 1.4], "ci_low": [1.0, 1.2], "ci_high": [1.2, 1.6]})
+    ax = forest_plot(frame, reference=1, log=True).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_legend() is None
+    assert list(ax.lines[-1].get_xdata()) == [1, 1] and ax.lines[-1].get_linestyle() == "-"
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_xticklabels(minor=True) if t.get_text()]
+    assert labels and not any("10^" in s or "×" in s or "times" in s for s in labels)
+
+
+def test_ipa_plot_names_each_item_and_splits_at_the_means():
+    frame = pd.DataFrame({"item": ["a", "b", "c"], "performance": [3.0, 4.0, 3.5], "importance": [4.0, 3.0, 4.5]})
+    ax = ipa_plot(frame, title="T", xlabel="P", ylabel="I").axes[0]
+    assert [a.get_text() for a in ax.texts] == ["a", "b", "c"]
+    assert ax.texts[1].xy == (4.0, 3.0)
+    assert list(ax.lines[0].get_xdata()) == pytest.approx([3.5, 3.5])
+    assert list(ax.lines[1].get_ydata()) == pytest.approx([11.5 / 3, 11.5 / 3])
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("P", "I")
 
 
 @pytest.fixture(autouse=True)
