@@ -192,10 +192,10 @@ class ImpactSummary(ResultMixin):
         ax.axhline(0, color="#888", lw=0.8)
         ax.axvline(-0.5, color="#bbb", lw=0.8, ls=":")
         ax.fill_between(es["k"], es["ci_low"], es["ci_high"], color="#b22", alpha=0.15)
-        ax.plo_t(es["k"], es["estimate"], "o-", color="#b22")
+        ax.plot(es["k"], es["estimate"], "o-", color="#b22")
         tw = self.twfe_event_study
         if len(tw):
-            ax.plo_t(pd.to_numeric(tw["event_time"]) + 0.12, tw["estimate"], "s", color="#e80", ms=4, alpha=0.8)
+            ax.plot(pd.to_numeric(tw["event_time"]) + 0.12, tw["estimate"], "s", color="#e80", ms=4, alpha=0.8)
         ax.set(title=_t("result.fig.title", lang, what=self._label(lang)), xlabel=_t("result.axis.event_time", lang),
                ylabel=_t("result.axis.estimate", lang))
         return fig

@@ -408,9 +408,6 @@ class PooledTrend(ResultFrame):
     what = "result.what.pooled_trend"
     record_extras = ("p_value", "df")
 
-    def _n(self, frame):
-        return pd.Series(np.nan, index=frame.index)
-
 
 def weighting_summary(waves: Sequence[WaveDesign], var: str = "satisfaction_index", confidence: float = 0.95
                       ) -> pd.DataFrame:
