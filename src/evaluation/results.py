@@ -331,10 +331,9 @@ class IndicatorTable(ResultMixin):
         return {(f"{prefix}.{k}" if prefix else k): {**v, **fields} for k, v in recs.items()}
 
     def plot(self, ax=None, lang: str = "zh"):
-        """The community's figures (default the district's, no breakdown rows) as points with their intervals."""
-        rows = self.frame[(self.frame["community_id"] == self.community)
-                          & (self.frame.get("group", pd.Series("", index=self.frame.index)).fillna("") == "")]
-        return IndicatorTable(rows, self.community)._plot_all(ax, lang)
-
-    def _plot_all(self, ax, lang):
-        return ResultMixin.plot(self, ax, lang)
+        """The community's figures (default the district's), without the breakdown rows, as points with their
+        intervals."""
+        f = self.frame
+        groups = f["group"].fillna("").astype(str) if "group" in f.columns else pd.Series("", index=f.index)
+        shown = IndicatorTable(f[(f["community_id"] == self.community) & (groups == "")], self.community)
+        return ResultMixin.plot(shown, ax, lang)
