@@ -159,19 +159,8 @@ R_MIRRORS = (
 )
 # ... where alpha is a test's size rather than an interval's coverage ...
 TEST_SIZES = ("evaluation.survey.power.n_for_mean_change", "evaluation.survey.power.n_for_proportion_change")
-# ... and, for now, here: not renamed yet. The rank-test decisions of the district synthetic control compare p-values
-# with alpha at exact fractions k/n, which 1 - confidence would not reproduce; the survey functions wrap the R-style
-# engine; decide and rr_sensitivity take the size that ImpactSummary and HonestDiD keep as alpha.
-NOT_YET = (
-    "evaluation.impact.district_scm.DistrictSCMResult.intervals",
-    "evaluation.impact.district_scm.DistrictSCMResult.conclusion",
-    "evaluation.impact.district_scm.conformal_intervals",
-    "evaluation.impact.summary.rr_sensitivity", "evaluation.impact.summary.decide",
-    "evaluation.survey.indices.top2box", "evaluation.survey.indices.recommendation_score",
-    "evaluation.survey.wave.weighting_summary", "evaluation.survey.wave.wave_estimates",
-    "evaluation.survey.wave.domain_difference", "evaluation.survey.wave.wave_differences",
-    "evaluation.survey.wave.pooled_trend", "evaluation.survey.wave.trend_verdict",
-)
+# ... and nothing else: every other public function takes confidence= (issue 18's renaming is done).
+NOT_YET: tuple[str, ...] = ()
 
 
 def public_callables():

@@ -43,10 +43,10 @@ def test_toy_planted_effect_and_rank():
     assert res.weights["weight"].sum() == pytest.approx(1.0) and len(res.weights) == 7
     assert res.pre_rmspe < res.naive_pre_rmspe
     # with 8 units p cannot go below 0.125, so at the default 5 % level no effect can stand out
-    assert res.conclusion() == "not_distinguishable" and res.conclusion(alpha=1 / 8) == "stands_out"
+    assert res.conclusion() == "not_distinguishable" and res.conclusion(confidence=7 / 8) == "stands_out"
     assert res.n_smaller == 7  # larger than 7 of the 7 placebos
     # a Holm-adjusted p-value given by the caller decides instead of the unit's own
-    assert res.conclusion(alpha=1 / 8, p_value=2 / 8) == "not_distinguishable"
+    assert res.conclusion(confidence=7 / 8, p_value=2 / 8) == "not_distinguishable"
     # leaving out every placebo that fits worse than the treated unit leaves only the better-fitting ones
     d = _toy()
     strict = district_synthetic_control(d, "y", "u0", 14, [("y", 0, 13), ("y", 13, 13), ("x", 0, 13)],
@@ -116,7 +116,7 @@ def test_placebo_p_value_small_on_bundled_seed(bundled_panel):
     res = district_synthetic_control(panel, "on_time_rate")
     assert res.treated == "D00" and res.treatment_year == 2020
     assert res.n_units == 21 and res.p_value <= 0.10
-    assert res.conclusion(alpha=0.10) == "stands_out"
+    assert res.conclusion(confidence=0.90) == "stands_out"
     assert res.pre_rmspe < 0.5 * res.naive_pre_rmspe
     assert res.gap_last == pytest.approx(truth["impact.district.on_time_rate.gap_2024"]["value"],
                                          abs=4 * DISTRICT_OUTCOMES["on_time_rate"][2])
@@ -149,7 +149,7 @@ def test_intervals_invert_the_placebo_test():
     d = _hull_toy()
     res = district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t")
     pg = res.placebo_gaps[res.placebo_gaps["unit"] != "u0"]
-    out = res.intervals(alpha=0.25).set_index("term")
+    out = res.intervals(confidence=0.75).set_index("term")
     for year in range(14, 20):
         c = np.sort(np.abs(pg.loc[pg["year"] == year, "gap"].to_numpy()))[::-1][1]
         g = res.gaps.set_index("year").loc[year, "gap"]
@@ -163,7 +163,7 @@ def test_intervals_invert_the_placebo_test():
     assert out.loc["att_post", "ci_high"] - res.att_post == pytest.approx(means.iloc[1])
     # the planted effect (-2.0) lies inside, and at alpha = 0.05 one more placebo than exist would be needed
     assert out.loc["att_post", "ci_low"] <= -2.0 <= out.loc["att_post", "ci_high"]
-    assert np.isinf(res.intervals(alpha=0.05)["ci_low"]).all()
+    assert np.isinf(res.intervals(confidence=0.95)["ci_low"]).all()
 
 
 def test_bundled_district_gap_intervals_cover_the_planted_truth(bundled_panel):
@@ -171,7 +171,7 @@ def test_bundled_district_gap_intervals_cover_the_planted_truth(bundled_panel):
     inside, total = 0, 0
     for outcome in DISTRICT_OUTCOMES:
         res = district_synthetic_control(panel, outcome)
-        for r in res.intervals(0.05).itertuples():
+        for r in res.intervals(0.95).itertuples():
             key = f"impact.district.{outcome}." + ("att_post" if r.term == "att_post" else f"gap_{r.term}")
             total += 1
             inside += r.ci_low <= truth[key]["value"] <= r.ci_high
@@ -199,7 +199,7 @@ def _cwz_p_reference(y1, y0, t0, i, theta):
 def test_conformal_intervals_invert_the_cwz_test():
     # 14 pre-period periods: the smallest p-value is 1/15 < 0.10, so a 90 % interval exists
     d = _hull_toy()
-    out = conformal_intervals(d, "y", "u0", 14, alpha=0.1, unit="unit", time="t").set_index("term")
+    out = conformal_intervals(d, "y", "u0", 14, confidence=0.9, unit="unit", time="t").set_index("term")
     wide = d.pivot(index="t", columns="unit", values="y")
     y1, y0 = wide["u0"].to_numpy(), wide.drop(columns="u0").to_numpy()
     assert list(out.index) == list(range(14, 20)) and np.allclose(out["p_min"], 1 / 15)
@@ -217,13 +217,13 @@ def test_conformal_intervals_invert_the_cwz_test():
 def test_conformal_intervals_on_bundled_district(bundled_panel):
     # six pre-period years: p cannot go below 1/7, so at 90 % nothing can be rejected (both ends infinite) ...
     panel, truth = bundled_panel
-    wide_open = conformal_intervals(panel, "on_time_rate", "D00", 2020, alpha=0.10)
+    wide_open = conformal_intervals(panel, "on_time_rate", "D00", 2020, confidence=0.90)
     assert np.allclose(wide_open["p_min"], 1 / 7)
     assert np.isinf(wide_open[["ci_low", "ci_high"]].to_numpy()).all()
     # ... while the 80 % intervals are finite and hold the planted gaps (15 of 15 on this seed)
     inside, total = 0, 0
     for outcome in DISTRICT_OUTCOMES:
-        for r in conformal_intervals(panel, outcome, "D00", 2020, alpha=0.2).itertuples():
+        for r in conformal_intervals(panel, outcome, "D00", 2020, confidence=0.8).itertuples():
             assert np.isfinite(r.ci_low) and r.ci_low < r.estimate < r.ci_high
             total += 1
             inside += r.ci_low <= truth[f"impact.district.{outcome}.gap_{r.term}"]["value"] <= r.ci_high

@@ -33,7 +33,7 @@ def test_holm_matches_r_p_adjust():
     (-0.72, -0.45, 0.001, 1.0, "clear"),              # a negative effect can be clear too
 ])
 def test_decide(lo, hi, p_adj, bd, code):
-    assert decide(lo, hi, p_adj, 0.05, bd, 1.0) == code
+    assert decide(lo, hi, p_adj, 0.95, bd, 1.0) == code
 
 
 def test_primary_outcomes_one_per_domain():
@@ -59,7 +59,7 @@ def test_pretest_no_longer_gates_the_verdict():
     s = impact_summary(_toy(pretrend=1.0), "toy", n_boot=0)
     assert s.pretest.p_value < 0.05
     assert s.conclusion in ("clear", "sensitive", "inconclusive")
-    assert s.conclusion == decide(s.ci_low, s.ci_high, s.p_value, 0.05, s.breakdown_mbar, s.mbar)
+    assert s.conclusion == decide(s.ci_low, s.ci_high, s.p_value, 0.95, s.breakdown_mbar, s.mbar)
 
 
 def test_adjust_multiplicity_redecides_with_holm():
@@ -127,7 +127,7 @@ def test_rr_sensitivity_reference_moves_with_anticipation():
     for a in (0, 1):
         res = staggered_did(panel, "y", "community_id", "year", "first_treat", control="notyet", method="reg",
                             base_period="universal", anticipation=a)
-        table, bd, robust = rr_sensitivity(res, 1.0, 0.05, anticipation=a)
+        table, bd, robust = rr_sensitivity(res, 1.0, 0.95, anticipation=a)
         assert table["num_pre"].iloc[0] >= 1 and np.isfinite(bd) and robust[0] < robust[1]
         # anticipation periods are post-periods of the sensitivity analysis, with no weight in the headline
         assert table["num_post"].iloc[0] == 4 + a

@@ -55,7 +55,7 @@ def test_recorded_keys_and_truth_inside_ci(executed):
         assert p["n_tests"] == len(OUTCOMES) and p["value"] <= p["p_holm"] <= 1
         bd = rec[f"impact.{o}.breakdown_mbar"]
         assert bd["method"].startswith("Rambachan-Roth") and bd["mbar"] == 1.0
-        assert rec[f"impact.{o}.conclusion"]["value"] == decide(att["ci_low"], att["ci_high"], p["p_holm"], 0.05,
+        assert rec[f"impact.{o}.conclusion"]["value"] == decide(att["ci_low"], att["ci_high"], p["p_holm"], 0.95,
                                                                  bd["value"], 1.0)
         assert rec[f"impact.{o}.role"]["value"] == "primary"  # both are primary outcomes by default
     # the joint band across the two outcomes is wider than each one's own interval

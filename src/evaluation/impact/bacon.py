@@ -22,7 +22,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["bacon_decomposition"]
+from evaluation.results import ResultFrame
+
+__all__ = ["bacon_decomposition", "BaconTable"]
+
+
+class BaconTable(ResultFrame):
+    """The 2x2 comparisons of :func:`bacon_decomposition` with the result protocol (no standard errors: the
+    decomposition is exact), keyed ``<treated>_vs_<control>``, with ``type`` and ``weight``."""
+
+    what = "result.what.bacon"
+    key = "{treated}_vs_{control}"
 
 
 def bacon_decomposition(data: pd.DataFrame, outcome: str = "y", unit: str = "community_id",
@@ -111,7 +121,7 @@ def bacon_decomposition(data: pd.DataFrame, outcome: str = "y", unit: str = "com
                     * ((1 - dk) / (1 - dl)) / vd
                 rows.append((k, l, "early vs late",
                              did(k, l, win & (periods < k), win & (periods >= k)), w))
-    out = pd.DataFrame(rows, columns=["treated", "control", "type", "estimate", "weight"])
+    out = BaconTable(rows, columns=["treated", "control", "type", "estimate", "weight"])
     out["treated"] = out["treated"].map(lambda v: int(v) if float(v).is_integer() else v)
     out["control"] = out["control"].map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
     out["control"] = out["control"].astype(object)

@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.contract import table as contract_table
+from ..results import ResultMixin, tidy_frame
 from .synthetic_control import Predictor, SyntheticControlResult, _simplex_ls, placebo_test, synthetic_control
 
 __all__ = ["DistrictSCMResult", "district_synthetic_control", "default_predictors", "conformal_intervals",
@@ -84,7 +85,7 @@ PANEL_OUTCOMES: tuple[str, ...] = tuple(c.name for c in contract_table("district
 
 
 @dataclass(frozen=True)
-class DistrictSCMResult:
+class DistrictSCMResult(ResultMixin):
     """A district-wide synthetic control with its placebo inference.
 
     Attributes
@@ -139,19 +140,46 @@ class DistrictSCMResult:
         """Units in the permutation distribution (treated unit and kept placebos)."""
         return int(self.placebo["kept"].sum())
 
-    def intervals(self, alpha: float = 0.05) -> pd.DataFrame:
+    what = "result.what.district_scm"
+
+    def tidy(self, confidence: float = 0.95) -> pd.DataFrame:
+        """The post-year gaps and ``att_post`` with their placebo-inverted intervals (no SE), ``n`` the units."""
+        ci = self.intervals(confidence)
+        return tidy_frame(ci["estimate"], None, ci["ci_low"], ci["ci_high"], self.n_units,
+                          [f"gap_{x}" if x != "att_post" else x for x in ci["term"]], outcome=self.outcome)
+
+    def records(self, prefix: str, *, confidence: float = 0.95, p_holm: float | None = None,
+                **fields) -> dict[str, dict]:
+        """Notebook 40's records of the outcome under ``prefix`` (``impact.district.<outcome>``): ``gap_<year>``
+        and ``att_post`` with their intervals at ``confidence``, ``p_value`` (with ``p_holm``, the Holm-adjusted
+        p-value across the run's outcomes, default the unit's own, and ``n_smaller``), ``pre_rmspe``,
+        ``rmspe_ratio`` and the ``conclusion`` at that p-value."""
+        p_adj = self.p_value if p_holm is None else p_holm
+        out = {}
+        for r in self.tidy(confidence).to_dict("records"):
+            out[f"{prefix}.{r['term']}"] = {"value": r["estimate"], "n": self.n_units, "ci_low": r["ci_low"],
+                                            "ci_high": r["ci_high"]}
+        out[f"{prefix}.p_value"] = {"value": self.p_value, "n": self.n_units, "p_holm": p_adj,
+                                    "n_smaller": self.n_smaller}
+        out[f"{prefix}.pre_rmspe"] = {"value": self.pre_rmspe}
+        out[f"{prefix}.rmspe_ratio"] = {"value": self.rmspe_ratio}
+        out[f"{prefix}.conclusion"] = {"value": self.conclusion(confidence, p_value=p_adj)}
+        return {k: {**v, **fields} for k, v in out.items()}
+
+    def intervals(self, confidence: float = 0.95) -> pd.DataFrame:
         """Intervals for each post-year gap and for ``att_post`` by inverting the placebo test (module docstring).
 
         Returns
         -------
         DataFrame
             term (the year, or "att_post"), estimate, ci_low, ci_high; infinite ends when the level cannot be
-            reached (1 / units > alpha) or too few placebos are kept.
+            reached (1 / units > alpha, alpha = 1 - confidence) or too few placebos are kept.
 
         References
         ----------
         Firpo & Possebom (2018), section 4.
         """
+        alpha = 1 - confidence
         kept = self.placebo.loc[self.placebo["kept"] & ~self.placebo["is_treated"], "unit"]
         n = len(kept) + 1
         # reject theta when the rank p-value (1 + #{placebos with stat >= the district's}) / n is at most alpha
@@ -179,20 +207,20 @@ class DistrictSCMResult:
         """Placebo units whose post/pre RMSPE ratio is smaller than the treated unit's ("larger than k of n")."""
         return self.n_units - self.rank
 
-    def conclusion(self, alpha: float = 0.05, max_fit_share: float = 0.5, p_value: float | None = None) -> str:
+    def conclusion(self, confidence: float = 0.95, max_fit_share: float = 0.5, p_value: float | None = None) -> str:
         """A conclusion code for the report: ``poor_fit``, ``stands_out`` or ``not_distinguishable``.
 
         ``poor_fit`` when the pre-period RMSPE is more than ``max_fit_share`` of the plain donor mean's (the donors
         cannot reproduce the treated unit, ADH 2010 section 4); otherwise ``stands_out`` when the placebo p-value
         (``p_value`` if given, e.g. the Holm-adjusted one across the outcomes of a run, else the unit's own) is at
-        most ``alpha`` -- the run's 1 - confidence. With n units the smallest attainable p-value is 1/n (and m/n after
-        Holm across m outcomes), which may exceed ``alpha``: the design then cannot show an effect at that level,
-        and the report says so rather than relaxing ``alpha``.
+        most ``alpha`` = 1 - ``confidence`` (to within 1e-12, so that confidence 7/8 rejects at p = 1/8 exactly).
+        With n units the smallest attainable p-value is 1/n (and m/n after Holm across m outcomes), which may exceed
+        ``alpha``: the design then cannot show an effect at that level, and the report says so rather than relaxing ``alpha``.
         """
         if not self.pre_rmspe <= max_fit_share * self.naive_pre_rmspe:
             return "poor_fit"
         p = self.p_value if p_value is None else p_value
-        return "stands_out" if p <= alpha else "not_distinguishable"
+        return "stands_out" if p <= 1 - confidence + 1e-12 else "not_distinguishable"
 
 
 def _with_derived(panel: pd.DataFrame) -> pd.DataFrame:
@@ -366,7 +394,7 @@ def conformal_intervals(
     outcome: str,
     treated: str,
     treatment_year: int,
-    alpha: float = 0.2,
+    confidence: float = 0.8,
     *,
     unit: str = "district_id",
     time: str = "year",
@@ -380,8 +408,8 @@ def conformal_intervals(
     (simplex-constrained least squares on the outcome, CWZ's "constrained least squares" estimator) on the T0
     pre-period years and year t with the null imposed, and ranking year t's absolute residual among the T0 + 1
     moving-block (cyclic) permutations, which for one post period are the iid ones as well; the interval is the hull
-    of the theta not rejected (p > alpha), its ends refined by bisection. With T0 pre-period years the smallest
-    attainable p-value is 1 / (T0 + 1): when alpha is below it nothing can be rejected and both ends are infinite.
+    of the theta not rejected (p > alpha = 1 - ``confidence``), its ends refined by bisection. With T0 pre-period
+    years the smallest attainable p-value is 1 / (T0 + 1): when alpha is below it nothing can be rejected and both ends are infinite.
     On the synthetic district (T0 = 6, from 2014-2019) that is 1/7 = 0.143, so a 90 % or 95 % interval does not
     exist and an 80 % one does. ``att_post`` gets no conformal interval: CWZ's joint test over the post years is of
     a whole effect path, not of its mean.
@@ -413,18 +441,19 @@ def conformal_intervals(
     w_pre = _simplex_ls(y0[:t0], y1[:t0])
     gap = y1 - y0 @ w_pre
     p_min = 1.0 / (t0 + 1)
+    alpha = 1 - confidence
     # the grid spans the residual scale: pre-period and post-period gaps, so the accepted set sits inside it
     scale = max(float(np.abs(gap).max()), float(np.abs(gap[:t0]).std()) * 10, 1e-12)
     rows = []
     for i in range(t0, len(years)):
         post = np.array([i])
         g = float(gap[i])
-        if alpha < p_min:
+        if alpha < p_min - 1e-12:  # p-values are multiples of p_min: compare them free of 1 - confidence's rounding
             rows.append((int(years[i]), g, -np.inf, np.inf, p_min))
             continue
 
         def accepted(th):
-            return _cwz_p_value(y1, y0, t0, post, np.array([th])) > alpha
+            return _cwz_p_value(y1, y0, t0, post, np.array([th])) > alpha + 1e-12
 
         grid = np.linspace(g - 4 * scale, g + 4 * scale, grid_points)
         ok = np.array([accepted(th) for th in grid])

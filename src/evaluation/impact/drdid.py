@@ -29,7 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
+
+from evaluation.results import ResultMixin, tidy_frame
 
 __all__ = ["TwoByTwo", "did_panel", "did_repeated_cross_section", "ESTIMATION_METHODS", "OverlapError",
            "OVERLAP_LEVEL"]
@@ -47,11 +50,22 @@ class OverlapError(ValueError):
 
 
 @dataclass(frozen=True)
-class TwoByTwo:
-    """ATT of one 2x2 comparison and its influence function (one entry per observation passed in)."""
+class TwoByTwo(ResultMixin):
+    """ATT of one 2x2 comparison and its influence function (one entry per observation passed in).
+
+    Result protocol: one row, the ATT, ``n`` the observations; no SE (the caller aggregates influence functions,
+    :func:`evaluation.impact.staggered_did.staggered_did`)."""
 
     att: float
     influence: np.ndarray
+
+    what = "result.what.estimate"
+
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame(self.att, n=len(self.influence))
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ("n",)
 
 
 def _check_design(x: np.ndarray, rows: np.ndarray, what: str) -> None:

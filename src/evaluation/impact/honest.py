@@ -52,7 +52,9 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
-__all__ = ["honest_did", "breakdown_m", "KINDS", "TARGETS"]
+from evaluation.results import ResultFrame
+
+__all__ = ["honest_did", "breakdown_m", "KINDS", "TARGETS", "HonestTable"]
 
 KINDS = ("relative_magnitude", "smoothness")
 TARGETS = ("first", "average")
@@ -364,6 +366,23 @@ def _flci(b, sig, num_pre, num_post, l, m, alpha) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------------------------
+class HonestTable(ResultFrame):
+    """:func:`honest_did`'s robust confidence sets with the result protocol: no point estimate (the sets are
+    intervals), ``ci_low, ci_high`` = ``lb, ub``, keyed ``m<Mbar>``."""
+
+    what = "result.what.honest"
+
+    def tidy(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self).reset_index(drop=True)
+        out = pd.DataFrame({"estimate": np.nan, "se": np.nan, "ci_low": frame["lb"].astype(float),
+                            "ci_high": frame["ub"].astype(float), "n": np.nan,
+                            "term": [f"m{float(m):g}".replace(".", "_") for m in frame["m"]]}, index=frame.index)
+        return pd.concat([out, frame.drop(columns=["lb", "ub"])], axis=1)
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ("ci_low", "ci_high")
+
+
 def honest_did(betahat: Sequence[float], sigma, num_pre: int, num_post: int, kind: str = "relative_magnitude",
                m: Sequence[float] | float = (0.5, 1.0, 2.0), target: str = "first", alpha: float = 0.05,
                n_sims: int = 20000, seed: int = 0) -> pd.DataFrame:
@@ -411,7 +430,7 @@ def honest_did(betahat: Sequence[float], sigma, num_pre: int, num_post: int, kin
             lb, ub = _flci(b, sig, num_pre, num_post, l, float(mv), alpha)
             method = "FLCI"
         rows.append((float(mv), lb, ub, method))
-    return pd.DataFrame(rows, columns=["m", "lb", "ub", "method"])
+    return HonestTable(rows, columns=["m", "lb", "ub", "method"])
 
 
 def breakdown_m(betahat: Sequence[float], sigma, num_pre: int, num_post: int, kind: str = "relative_magnitude",

@@ -51,12 +51,21 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from scipy import optimize, special, stats
 
+from evaluation.results import ResultMixin, tidy_frame
+
 __all__ = ["ITSResult", "interrupted_time_series", "fourier_terms"]
 
 
 @dataclass(frozen=True)
-class ITSResult:
+class ITSResult(ResultMixin):
     """Fitted segmented regression.
+
+    Result protocol: ``tidy()`` has one row per effect the design estimates (``adoption`` for a dose design,
+    ``level_change``, ``effect_at_start`` and ``slope_change`` for a break), the estimate being the rate ratio
+    (exp of the coefficient, for counts) with its interval; ``records(prefix)`` is notebook 30's: for a dose design
+    ``<prefix>.adoption_rate_ratio`` (``fields`` go to it: the finding, the Newey-West interval of a second fit),
+    ``<prefix>.ljung_box`` and ``<prefix>.dispersion``; for a break ``<prefix>.level_change`` (at the start of the
+    programme) and ``<prefix>.slope_change``.
 
     Attributes
     ----------
@@ -102,6 +111,38 @@ class ITSResult:
     design: str = "break"
     effect_at_start: dict | None = None
     dose_effect: dict | None = None
+
+    what = "result.what.its"
+
+    def _effects(self) -> list[tuple[str, dict]]:
+        named = (("adoption", self.dose_effect), ("level_change", self.level_change),
+                 ("effect_at_start", self.effect_at_start), ("slope_change", self.slope_change))
+        return [(k, e) for k, e in named if e is not None]
+
+    def tidy(self) -> pd.DataFrame:
+        eff = self._effects()
+        return tidy_frame([e["rate_ratio"] for _, e in eff], None, [e["rr_ci_low"] for _, e in eff],
+                          [e["rr_ci_high"] for _, e in eff], self.n, [k for k, _ in eff],
+                          coefficient=[e["estimate"] for _, e in eff], coefficient_se=[e["se"] for _, e in eff],
+                          p_value=[e["p_value"] for _, e in eff])
+
+    def records(self, prefix: str, **fields) -> dict[str, dict]:
+        def ratio(e):
+            return {"value": e["rate_ratio"], "ci_low": e["rr_ci_low"], "ci_high": e["rr_ci_high"], "n": self.n}
+
+        if self.dose_effect is not None:
+            lb = self.autocorrelation
+            return {f"{prefix}.adoption_rate_ratio": {**ratio(self.dose_effect),
+                                                      "p_value": self.dose_effect["p_value"], **fields},
+                    f"{prefix}.ljung_box": {"value": lb.get("p_value"), "statistic": lb.get("statistic"),
+                                            "lags": lb.get("lags")},
+                    f"{prefix}.dispersion": {"value": self.dispersion}}
+        out = {}
+        if self.effect_at_start is not None:
+            out[f"{prefix}.level_change"] = {**ratio(self.effect_at_start), **fields}
+        if self.slope_change is not None:
+            out[f"{prefix}.slope_change"] = ratio(self.slope_change)
+        return out
 
 
 def fourier_terms(x: np.ndarray | pd.Series, n_harmonics: int, period: float) -> pd.DataFrame:

@@ -39,8 +39,27 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.impact.staggered_did import staggered_did
+from evaluation.results import ResultFrame
 
-__all__ = ["pre_max_level_bounds", "pre_max_level_breakdown", "pre_period_placebo", "anticipation_sensitivity"]
+__all__ = ["pre_max_level_bounds", "pre_max_level_breakdown", "pre_period_placebo", "anticipation_sensitivity",
+           "LevelBounds", "AnticipationSensitivity"]
+
+
+class LevelBounds(ResultFrame):
+    """:func:`pre_max_level_bounds` with the result protocol, keyed ``e<event time>_m<Mbar>``; the interval is the
+    bound-widened confidence interval."""
+
+    what = "result.what.sensitivity"
+
+    def _terms(self, frame):
+        return [f"e{e}_m{float(m):g}".replace(".", "_") for e, m in zip(frame["event_time"], frame["mbar"])]
+
+
+class AnticipationSensitivity(ResultFrame):
+    """:func:`anticipation_sensitivity` with the result protocol, keyed ``anticipation_<periods>``."""
+
+    what = "result.what.sensitivity"
+    key = "anticipation_{anticipation}"
 
 
 def _split(event_study: pd.DataFrame, index: str):
@@ -97,7 +116,7 @@ def pre_max_level_bounds(event_study: pd.DataFrame, mbar: float | Sequence[float
             est, se = float(r["estimate"]), float(r["se"])
             rows.append((int(k) if float(k).is_integer() else k, m, est, se, s, b, est - b, est + b,
                          est - b - z * se, est + b + z * se, _breakdown(est, se, s * mult, z)))
-    return pd.DataFrame(rows, columns=["event_time", "mbar", "estimate", "se", "max_pre_violation", "bound",
+    return LevelBounds(rows, columns=["event_time", "mbar", "estimate", "se", "max_pre_violation", "bound",
                                        "set_low", "set_high", "ci_low", "ci_high", "breakdown_mbar"])
 
 
@@ -168,4 +187,4 @@ def anticipation_sensitivity(data: pd.DataFrame, anticipations: Sequence[int] = 
     for a in anticipations:
         agg = staggered_did(data, anticipation=a, **did_kwargs).aggregate(aggregation)
         rows.append({"anticipation": a, **agg.iloc[0, 1:].to_dict()})
-    return pd.DataFrame(rows)
+    return AnticipationSensitivity(rows)

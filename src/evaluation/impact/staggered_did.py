@@ -50,26 +50,53 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation.results import ResultFrame, ResultMixin, tidy_frame
 from evaluation.impact.drdid import ESTIMATION_METHODS, OverlapError, did_panel, did_repeated_cross_section
 
-__all__ = ["staggered_did", "StaggeredDiDResult", "PretestResult", "joint_simple_band"]
+__all__ = ["staggered_did", "StaggeredDiDResult", "PretestResult", "joint_simple_band", "Aggregation"]
 
 _AGG_INDEX = {"simple": "term", "dynamic": "event_time", "group": "group", "calendar": "time"}
 _TINY_SE = np.sqrt(np.finfo(float).eps) * 10
 
 
 @dataclass(frozen=True)
-class PretestResult:
-    """Wald test that all pre-treatment ATT(g,t) are jointly zero (as in ``summary(att_gt)``)."""
+class PretestResult(ResultMixin):
+    """Wald test that all pre-treatment ATT(g,t) are jointly zero (as in ``summary(att_gt)``).
+
+    Result protocol: the estimate is the Wald statistic (no interval), with ``df`` and ``p_value``; a record's
+    ``value`` is the p-value, as notebook 40's ``impact.<outcome>.pretest_p``."""
 
     statistic: float
     df: int
     p_value: float
 
+    what = "result.what.pretest"
+
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame(self.statistic, df=self.df, p_value=self.p_value)
+
+    def records(self, prefix: str, **fields) -> dict[str, dict]:
+        return {prefix: {"value": self.p_value, "statistic": self.statistic, "df": int(self.df), **fields}}
+
+
+class Aggregation(ResultFrame):
+    """An aggregation of ATT(g,t) (:meth:`StaggeredDiDResult.aggregate`) with the result protocol: rows keyed
+    ``overall``, ``e<event time>``, ``g<cohort>`` or ``t<period>``."""
+
+    what = "result.what.aggregation"
+
+    def _terms(self, frame: pd.DataFrame) -> list[str]:
+        index = frame.columns[0]
+        prefix = {"term": "", "event_time": "e", "group": "g", "time": "t"}.get(index, "")
+        return [str(v) if str(v) == "overall" or not prefix else f"{prefix}{v}" for v in frame[index]]
+
 
 @dataclass(frozen=True)
-class StaggeredDiDResult:
-    """ATT(g,t) table plus what the aggregations need (influence functions, group shares, multipliers)."""
+class StaggeredDiDResult(ResultMixin):
+    """ATT(g,t) table plus what the aggregations need (influence functions, group shares, multipliers).
+
+    Result protocol: ``tidy()`` is the ATT(g,t) table keyed ``g<cohort>_t<period>``; :meth:`aggregate` returns an
+    :class:`Aggregation`, itself a result."""
 
     att_gt: pd.DataFrame
     pretest: PretestResult | None
@@ -166,6 +193,15 @@ class StaggeredDiDResult:
             sigma = sigma * sums.shape[0] / (sums.shape[0] - 1)
         frame = pd.DataFrame({"event_time": [labels[i] for i in keep], "estimate": [ests[i] for i in keep]})
         return frame, sigma
+
+    what = "result.what.att_gt"
+
+    def tidy(self) -> pd.DataFrame:
+        tab = self.att_gt.reset_index(drop=True)
+        extras = tab.drop(columns=[c for c in ("estimate", "se", "ci_low", "ci_high", "n") if c in tab.columns])
+        term = [f"g{_code(g)}_t{_code(t_)}" for g, t_ in zip(tab["group"], tab["time"])]
+        return pd.concat([tidy_frame(tab["estimate"], tab.get("se"), tab.get("ci_low"), tab.get("ci_high"),
+                                     None, term), extras], axis=1)
 
     def aggregate(self, type: str = "simple", min_e: float = -np.inf, max_e: float = np.inf) -> pd.DataFrame:
         """Aggregate ATT(g,t) as ``did::aggte``.
@@ -286,10 +322,16 @@ def _agg_frame(index: str, labels, ests, se, z_overall: float, crit: float) -> p
     se = np.asarray(se, dtype=float)
     cv = np.full(len(ests), crit)
     cv[0] = z_overall
-    df = pd.DataFrame({index: pd.Series(labels, dtype=object), "estimate": ests, "se": se,
-                       "ci_low": ests - cv * se, "ci_high": ests + cv * se})
+    df = Aggregation({index: pd.Series(labels, dtype=object), "estimate": ests, "se": se,
+                      "ci_low": ests - cv * se, "ci_high": ests + cv * se})
     df.attrs["critical_value"] = float(crit)
     return df
+
+
+def _code(v) -> str:
+    """A cohort or period as a key part: 2019, not 2019.0."""
+    f = float(v)
+    return str(int(f)) if f.is_integer() else str(v).replace(".", "_")
 
 
 def _cluster_sum(inf: np.ndarray, codes: np.ndarray | None) -> np.ndarray:

@@ -66,6 +66,8 @@ from evaluation.impact.bacon import bacon_decomposition
 from evaluation.impact.honest import breakdown_m, honest_did
 from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, staggered_did
 from evaluation.impact.twfe import TWFEResult, twfe, twfe_event_study
+from evaluation.results import ResultMixin, tidy_frame
+from evaluation.text.i18n import t as _t
 
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
            "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "few_controls_share", "holm", "decide",
@@ -91,8 +93,14 @@ FEW_CONTROLS = 10
 
 
 @dataclass(frozen=True)
-class ImpactSummary:
-    """Everything the impact notebook shows for one outcome (see :func:`impact_summary`)."""
+class ImpactSummary(ResultMixin):
+    """Everything the impact notebook shows for one outcome (see :func:`impact_summary`).
+
+    Result protocol: ``tidy()`` has the headline ATT (term ``att``), the post-adoption event-study effects
+    (``dynamic.e<k>``) and the TWFE contrast (``twfe``); ``records(f"impact.{outcome}")`` is exactly what notebook 40
+    records for the outcome (nothing when it is not identified); ``plot()`` is the event-study chart with the TWFE
+    coefficients beside it; ``summary(lang)`` states the effect and the conclusion.
+    """
 
     outcome: str
     att: float
@@ -124,6 +132,73 @@ class ImpactSummary:
     n_tests: int = 1
     primary: bool = True
     alpha: float = 0.05
+    confidence: float = 0.95
+
+    what = "result.what.impact"
+
+    def _post(self) -> pd.DataFrame:
+        es = self.event_study.assign(k=lambda d: pd.to_numeric(d["event_time"]))
+        return es[es["k"] >= 0].dropna(subset=["estimate"])
+
+    def tidy(self) -> pd.DataFrame:
+        post = self._post()
+        tw = self.twfe
+        return tidy_frame(
+            [self.att, *post["estimate"], tw.estimate], [self.se, *post["se"], tw.se],
+            [self.ci_low, *post["ci_low"], tw.ci_low], [self.ci_high, *post["ci_high"], tw.ci_high],
+            [self.n_units, *[np.nan] * len(post), tw.n_clusters],
+            ["att", *[f"dynamic.e{int(k)}" for k in post["k"]], "twfe"],
+            outcome=self.outcome, p_value=[self.p_value, *[np.nan] * len(post), np.nan],
+            p_adjusted=[self.p_adjusted, *[np.nan] * len(post), np.nan])
+
+    def records(self, prefix: str, **fields) -> dict[str, dict]:
+        """Notebook 40's records of the outcome under ``prefix`` (``impact.<outcome>``): ``att``, ``dynamic.e<k>``,
+        ``att_without_few_controls``, ``twfe``, ``p_value`` (with the Holm ``p_holm``), ``role``, ``pretest_p``,
+        ``breakdown_mbar`` and ``conclusion``; none when the effect is not identified."""
+        if self.conclusion == "not_identified":
+            return {}
+        wo, tw = self.att_without_few_controls, self.twfe
+        out = {f"{prefix}.att": {"value": self.att, "se": self.se, "ci_low": self.ci_low, "ci_high": self.ci_high,
+                                 "n": self.n_units}}
+        for r in self._post().itertuples():
+            out[f"{prefix}.dynamic.e{int(r.k)}"] = {"value": r.estimate, "se": r.se, "ci_low": r.ci_low,
+                                                    "ci_high": r.ci_high}
+        out[f"{prefix}.att_without_few_controls"] = {"value": wo[0], "ci_low": wo[1], "ci_high": wo[2],
+                                                     "weight_share": self.few_controls_share,
+                                                     "threshold": FEW_CONTROLS}
+        out.update(tw.records(f"{prefix}.twfe"))
+        out[f"{prefix}.p_value"] = {"value": self.p_value, "p_holm": self.p_adjusted, "n_tests": self.n_tests}
+        out[f"{prefix}.role"] = {"value": "primary" if self.primary else "secondary"}
+        out[f"{prefix}.pretest_p"] = {"value": self.pretest.p_value if self.pretest else None,
+                                      "mdt50": self.pretest_power_slopes.get(0.5),
+                                      "mdt80": self.pretest_power_slopes.get(0.8)}
+        out[f"{prefix}.breakdown_mbar"] = {"value": self.breakdown_mbar, "ci_low": self.robust_ci[0],
+                                           "ci_high": self.robust_ci[1], "mbar": self.mbar,
+                                           "method": "Rambachan-Roth relative magnitudes, C-LF"}
+        out[f"{prefix}.conclusion"] = {"value": self.conclusion}
+        return {k: {**v, **fields} for k, v in out.items()}
+
+    def _label(self, lang: str) -> str:
+        key = f"impact.outcome.{self.outcome}"
+        name = _t(key, lang)
+        return _t(self.what, lang) if name == key else _t("result.what.named", lang, what=_t(self.what, lang), name=name)
+
+    def plot(self, ax=None, lang: str = "zh"):
+        """The event study (band and points) with the TWFE event-study coefficients beside it."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 4)) if ax is None else (ax.figure, ax)
+        es = self.event_study.assign(k=lambda d: pd.to_numeric(d["event_time"]))
+        ax.axhline(0, color="#888", lw=0.8)
+        ax.axvline(-0.5, color="#bbb", lw=0.8, ls=":")
+        ax.fill_between(es["k"], es["ci_low"], es["ci_high"], color="#b22", alpha=0.15)
+        ax.plot(es["k"], es["estimate"], "o-", color="#b22")
+        tw = self.twfe_event_study
+        if len(tw):
+            ax.plot(pd.to_numeric(tw["event_time"]) + 0.12, tw["estimate"], "s", color="#e80", ms=4, alpha=0.8)
+        ax.set(title=_t("result.fig.title", lang, what=self._label(lang)), xlabel=_t("result.axis.event_time", lang),
+               ylabel=_t("result.axis.estimate", lang))
+        return fig
 
 
 def identification_window(panel: pd.DataFrame, time: str = "year", cohort: str = "first_treat",
@@ -274,8 +349,8 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return out
 
 
-def decide(ci_low: float, ci_high: float, p_adjusted: float, alpha: float, breakdown: float, mbar: float) -> str:
-    """The conclusion code from the evidence, in this order.
+def decide(ci_low: float, ci_high: float, p_adjusted: float, confidence: float, breakdown: float, mbar: float) -> str:
+    """The conclusion code from the evidence, in this order (tests of size ``alpha`` = 1 - ``confidence``).
 
     * ``not_identified``: no estimate (NaN interval);
     * ``inconclusive``: the interval includes 0;
@@ -290,6 +365,7 @@ def decide(ci_low: float, ci_high: float, p_adjusted: float, alpha: float, break
         return "not_identified"
     if ci_low <= 0 <= ci_high:
         return "inconclusive"
+    alpha = 1 - confidence
     if not p_adjusted < alpha:
         return "not_after_adjustment"
     return "clear" if breakdown >= mbar else "sensitive"  # NaN breakdown compares False
@@ -318,7 +394,7 @@ def adjust_multiplicity(summaries: Mapping[str, ImpactSummary],
     out = {}
     for n, pa in zip(names, adj):
         s = summaries[n]
-        code = decide(s.ci_low, s.ci_high, pa, s.alpha, s.breakdown_mbar, s.mbar)
+        code = decide(s.ci_low, s.ci_high, pa, s.confidence, s.breakdown_mbar, s.mbar)
         out[n] = replace(s, p_adjusted=float(pa), n_tests=m, primary=n in prim, conclusion=code)
     return out
 
@@ -338,7 +414,7 @@ def headline_weights(result: StaggeredDiDResult, event_times: Sequence[int]) -> 
     return w / w.sum()
 
 
-def rr_sensitivity(result: StaggeredDiDResult, mbar: float, alpha: float,
+def rr_sensitivity(result: StaggeredDiDResult, mbar: float, confidence: float = 0.95,
                    grid: Sequence[float] = (0.5, 1.0, 2.0), anticipation: int = 0
                    ) -> tuple[pd.DataFrame, float, tuple[float, float]]:
     """Rambachan-Roth relative-magnitudes sensitivity of the headline (simple) ATT.
@@ -356,6 +432,7 @@ def rr_sensitivity(result: StaggeredDiDResult, mbar: float, alpha: float,
         breakdown_m`, to 0.01); the robust interval at ``mbar``. An empty frame, NaN and (NaN, NaN) without a
         pre-period before the reference.
     """
+    alpha = 1 - confidence  # honest_did and breakdown_m mirror HonestDiD's alpha=
     coef, sigma = result.event_study_coefficients()
     e = coef["event_time"].to_numpy(dtype=float)
     ref = -1.0 - anticipation
@@ -534,7 +611,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
         return ImpactSummary(outcome, np.nan, np.nan, np.nan, np.nan, res.n_units, int(periods[0]),
                              int(periods[-1]), empty, res.critical_value, pretest, power_slopes, tw, tw_es, bacon,
                              pd.DataFrame(), mbar, np.nan, (np.nan, np.nan), controls, "not_identified",
-                             tuple(flags), res, alpha=alpha)
+                             tuple(flags), res, alpha=alpha, confidence=confidence)
 
     simple = res.aggregate("simple").iloc[0]
     att, se = float(simple["estimate"]), float(simple["se"])
@@ -559,7 +636,7 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
     crit = float(dyn.attrs.get("critical_value", res_u.critical_value))
     es = dyn[dyn["event_time"] != "overall"].reset_index(drop=True)
 
-    sens, bd, robust = rr_sensitivity(res_u, mbar, alpha, anticipation=anticipation)
+    sens, bd, robust = rr_sensitivity(res_u, mbar, confidence, anticipation=anticipation)
     identified_years = sorted(post["time"].unique())
     ctrl = controls.set_index("year").loc[identified_years]
     if control == "notyet":
@@ -578,11 +655,12 @@ def impact_summary(panel: pd.DataFrame, outcome: str, *, control: str = "notyet"
 
     # the p-value that matches the pointwise normal interval of the headline
     p_value = float(2 * stats.norm.sf(abs(att / se))) if se > 0 else np.nan
-    conclusion = decide(lo, hi, p_value, alpha, bd, mbar)
+    conclusion = decide(lo, hi, p_value, confidence, bd, mbar)
     return ImpactSummary(outcome, att, se, lo, hi, res.n_units, int(periods[0]), int(periods[-1]),
                          es, crit, pretest, power_slopes, tw, tw_es, bacon, sens, float(mbar), bd, robust, controls,
                          conclusion, tuple(flags), res, few_controls_share=few_share,
-                         att_without_few_controls=without_few, p_value=p_value, p_adjusted=p_value, alpha=alpha)
+                         att_without_few_controls=without_few, p_value=p_value, p_adjusted=p_value, alpha=alpha,
+                         confidence=confidence)
 
 
 def truth_frame(truth: Mapping[str, Mapping[str, object]], outcome: str) -> pd.DataFrame:

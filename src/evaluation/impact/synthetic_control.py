@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from evaluation.results import ResultMixin, tidy_frame
+
 __all__ = ["SyntheticControlResult", "PlaceboResult", "synthetic_control", "placebo_test", "Predictor"]
 
 # (variable, first period, last period): the variable's mean over that window
@@ -37,8 +39,9 @@ Predictor = tuple[str, float, float]
 
 
 @dataclass(frozen=True)
-class SyntheticControlResult:
-    """Fitted synthetic control.
+class SyntheticControlResult(ResultMixin):
+    """Fitted synthetic control (result protocol: the gap treated − synthetic per period, keyed ``gap_<time>``, no
+    interval: inference is the placebo test's).
 
     Attributes
     ----------
@@ -66,10 +69,23 @@ class SyntheticControlResult:
     loss: float
     searches: pd.DataFrame = field(repr=False)
 
+    what = "result.what.synthetic_control"
+
+    def tidy(self) -> pd.DataFrame:
+        g = self.gaps.reset_index(drop=True)
+        return pd.concat([tidy_frame(g["gap"], term=[f"gap_{_code(x)}" for x in g["time"]]),
+                          g.drop(columns="gap")], axis=1)
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ()
+
 
 @dataclass(frozen=True)
-class PlaceboResult:
+class PlaceboResult(ResultMixin):
     """In-space placebo inference: every donor in turn is treated as if it had been treated.
+
+    Result protocol: one row per unit, the estimate its post/pre RMSPE ratio, keyed by the unit; the treated unit's
+    rank p-value is in ``p_value``.
 
     ``table`` has unit, pre_rmspe, post_rmspe, ratio (post/pre RMSPE), rank (1 = largest), is_treated;
     ``p_value`` is the treated unit's rank divided by the number of units (ADH 2010, section 4);
@@ -79,6 +95,21 @@ class PlaceboResult:
     table: pd.DataFrame
     p_value: float
     gaps: pd.DataFrame = field(repr=False)
+
+    what = "result.what.placebo"
+
+    def tidy(self) -> pd.DataFrame:
+        tab = self.table.reset_index(drop=True)
+        return pd.concat([tidy_frame(tab["ratio"], term=[str(u) for u in tab["unit"]], n=len(tab)),
+                          tab.drop(columns="ratio")], axis=1)
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ("n",)
+
+
+def _code(v) -> str:
+    f = float(v)
+    return str(int(f)) if f.is_integer() else str(v)
 
 
 def _simplex_ls(a: np.ndarray, b: np.ndarray) -> np.ndarray:

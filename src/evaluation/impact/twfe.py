@@ -27,12 +27,15 @@ import pandas as pd
 from statsmodels.regression.linear_model import OLS
 from scipy import stats
 
-__all__ = ["TWFEResult", "twfe", "twfe_event_study", "treatment_indicator"]
+from evaluation.results import ResultFrame, ResultMixin, tidy_frame
+
+__all__ = ["TWFEResult", "twfe", "twfe_event_study", "treatment_indicator", "TWFEEventStudy"]
 
 
 @dataclass(frozen=True)
-class TWFEResult:
-    """Static TWFE coefficient on the treatment dummy."""
+class TWFEResult(ResultMixin):
+    """Static TWFE coefficient on the treatment dummy (result protocol: one row, ``n`` the clusters, as notebook 40
+    records ``impact.<outcome>.twfe``)."""
 
     estimate: float
     se: float
@@ -40,6 +43,18 @@ class TWFEResult:
     ci_high: float
     n_obs: int
     n_clusters: int
+
+    what = "result.what.twfe"
+
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame(self.estimate, self.se, self.ci_low, self.ci_high, self.n_clusters, n_obs=self.n_obs)
+
+
+class TWFEEventStudy(ResultFrame):
+    """:func:`twfe_event_study`'s coefficients with the result protocol, keyed ``e<event time>``."""
+
+    what = "result.what.twfe_event_study"
+    key = "e{event_time}"
 
 
 def treatment_indicator(data: pd.DataFrame, time: str, cohort: str) -> pd.Series:
@@ -157,4 +172,4 @@ def twfe_event_study(data: pd.DataFrame, outcome: str = "y", unit: str = "commun
     out = pd.DataFrame(rows, columns=["event_time", "estimate", "se"]).sort_values("event_time")
     out["ci_low"] = out["estimate"] - q * out["se"]
     out["ci_high"] = out["estimate"] + q * out["se"]
-    return out.reset_index(drop=True)
+    return TWFEEventStudy(out.reset_index(drop=True))

@@ -26,16 +26,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import special, stats
+
 from statsmodels.discrete.discrete_model import NegativeBinomial
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
+
+from ..results import ResultMixin, tidy_frame
 
 __all__ = ["NBFit", "design_matrix", "fit_negative_binomial", "predict_group_means"]
 
 
 @dataclass(frozen=True)
-class NBFit:
+class NBFit(ResultMixin):
     """A fitted NB2 regression.
+
+    Result protocol: ``tidy()`` is the coefficient table (log scale) keyed by term, ``n`` the observations.
 
     ``coefficients`` has columns term, estimate, se, z, p_value, ci_low, ci_high (log scale); ``cov`` is the
     covariance of β (terms × terms); ``theta`` = 1/``alpha`` with MASS's ``theta_se``; ``levels`` records each
@@ -54,6 +59,15 @@ class NBFit:
     levels: Mapping[str, tuple[str, ...]]
     converged: bool
     confidence: float
+
+    what = "result.what.nb_fit"
+    record_extras = ("p_value",)
+
+    def tidy(self) -> pd.DataFrame:
+        c = self.coefficients.reset_index(drop=True)
+        return pd.concat([tidy_frame(c["estimate"], c["se"], c["ci_low"], c["ci_high"], self.n,
+                                     [str(x) for x in c["term"]]),
+                          c.drop(columns=["term", "estimate", "se", "ci_low", "ci_high"])], axis=1)
 
 
 def design_matrix(frame: pd.DataFrame, factors: Sequence[str],

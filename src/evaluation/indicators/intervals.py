@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from ..results import ResultMixin, tidy_frame
 from statsmodels.stats.proportion import proportion_confint
 
 __all__ = ["wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change",
@@ -282,8 +284,11 @@ def poisson_exact_interval(counts, exposure=1.0, confidence: float = 0.95, per: 
 
 
 @dataclass(frozen=True)
-class RateRatio:
+class RateRatio(ResultMixin):
     """Rate ratio of two Poisson counts with exposures, with its exact conditional interval.
+
+    Result protocol: one row, the estimate ``ratio`` with its exact interval (no SE), ``n`` both counts, with
+    ``p_value``, ``change`` and ``distinguishable``.
 
     ``ratio`` = (count / exposure) / (count_ref / exposure_ref); ``change`` = ratio − 1 (e.g. −0.3448 for 58 → 38
     with equal exposures); ``p_value`` tests ratio = 1 (two-sided, central: twice the smaller tail, so that it
@@ -299,6 +304,17 @@ class RateRatio:
     ci_high: float
     p_value: float
     confidence: float
+
+    what = "result.what.rate_ratio"
+    record_extras = ("p_value",)
+
+    def tidy(self):
+        return tidy_frame(self.ratio, None, self.ci_low, self.ci_high, self.count + self.count_ref,
+                          p_value=self.p_value, change=self.change, distinguishable=self.distinguishable,
+                          confidence=self.confidence)
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ("ci_low", "ci_high", "n")
 
     @property
     def change(self) -> float:

@@ -282,7 +282,7 @@ def _domain_means(responses: pd.DataFrame, wave: int, variables: Sequence[str], 
     if not answered:
         return pd.DataFrame(columns=["wave", "community_id", "variable", "statistic", "estimate", "se", "ci_low",
                                      "ci_high", "deff", "n"])
-    est = wave_estimates(wd, answered, level=confidence)
+    est = wave_estimates(wd, answered, confidence=confidence)
     est = est.assign(community_id=est["community_id"].astype(str), n=est["n"].astype("float64"))
     return est[est["estimate"].notna()].reset_index(drop=True)
 

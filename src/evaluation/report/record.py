@@ -21,11 +21,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+
+# the indicator tables' records are part of the result protocol, beneath the statistics; named here as before
+from ..results import CODE, is_code, tidy_to_records
 
 __all__ = ["MIME", "CODE", "record", "record_many", "read_records", "results_json", "normalise_value",
            "tidy_to_records", "is_code"]
@@ -34,20 +36,6 @@ MIME = "application/vnd.jinlin.record+json"
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 _FIELDS = ("value", "se", "ci_low", "ci_high", "n")
 SIGNIFICANT = 10  # digits kept in results.json: enough for any report, stable across BLAS builds
-CODE = re.compile(r"[a-z][a-z0-9_]{0,47}")  # a category or type code that may become part of a key
-
-
-def is_code(value: object) -> bool:
-    """Whether ``value`` may become part of a results.json key: lower snake ASCII and nothing personal in it.
-
-    Examples
-    --------
-    >>> is_code("land_compensation"), is_code("wxid_wang1958"), is_code("Zhang San"), is_code("土地征收")
-    (True, False, False, False)
-    """
-    from ..privacy.patterns import find_personal_data
-
-    return isinstance(value, str) and CODE.fullmatch(value) is not None and not find_personal_data(value)
 
 
 def _key_problem(key: str) -> str | None:
@@ -113,66 +101,6 @@ def record_many(results: Mapping[str, Mapping[str, Any]]) -> None:
     for key in sorted(results):
         fields = dict(results[key])
         record(key, fields.pop("value"), **fields)
-
-
-def _basis(indicator: str) -> str:
-    """Tidy column holding the cases behind a figure, as the report's tables use it: the units a share is taken over,
-    the records counted for counts, rates and means (:mod:`evaluation.indicators.tables`)."""
-    return "denominator" if indicator.endswith(".share") else "n"
-
-
-def tidy_to_records(frame: Any, community: str = "district", *, min_cell: int) -> dict[str, dict[str, Any]]:
-    """The district-level rows of a tidy indicator table (see :mod:`evaluation.indicators`) as record payloads.
-
-    Rows broken down by a group (category, activity type, level) are keyed ``<indicator>.<group>`` when the group
-    is a code (:func:`is_code`); the value's uncertainty (``se``, ``ci_low``, ``ci_high``) and ``n`` travel with it
-    where present. A figure resting on fewer than ``min_cell`` cases (``denominator`` for shares, ``n`` otherwise)
-    is withheld, and so are the further breakdown figures that would give it away from the published total
-    (:func:`evaluation.privacy.suppression.suppression_pattern` with margins): ``{"value": None, "suppressed":
-    "primary" | "secondary"}``.
-    """
-    import pandas as pd
-
-    from ..privacy.suppression import PRIMARY, SECONDARY, suppression_pattern
-
-    out: dict[str, dict[str, Any]] = {}
-    rows = frame[frame["community_id"] == community]
-    status: dict[int, str] = {}
-    for indicator, sel in rows.groupby("indicator", sort=False):
-        basis = _basis(str(indicator))
-        if basis not in sel.columns:
-            continue
-        cases = pd.to_numeric(sel[basis], errors="coerce")
-        groups = sel["group"].fillna("").astype(str)
-        total = cases[groups == ""]
-        for i in total[total < min_cell].index:
-            status[i] = PRIMARY
-        parts = cases[(groups != "") & cases.notna()]
-        if len(parts):
-            pattern = suppression_pattern(parts.astype(float), min_cell, margins=True)
-            status.update({i: str(v) for i, v in pattern.items() if v})
-    skipped = 0
-    for i, r in zip(rows.index, rows.to_dict("records")):
-        key = str(r["indicator"]).rstrip(".")
-        group = r.get("group")
-        if isinstance(group, str) and group:
-            if not is_code(group):
-                skipped += 1
-                continue
-            key = f"{key}.{group}"
-        if status.get(i) in (PRIMARY, SECONDARY):
-            out[key] = {"value": None, "suppressed": status[i]}
-            continue
-        body = {"value": r["value"]}
-        for f in ("se", "ci_low", "ci_high", "n"):
-            v = r.get(f)
-            if v is not None and not (isinstance(v, float) and math.isnan(v)) and not pd.isna(v):
-                body[f] = v
-        out[key] = body
-    if skipped:
-        warnings.warn(f"{skipped} breakdown figure(s) left out of results.json: their group is not a code (lower "
-                      f"snake ASCII); give the categories as codes to record them", stacklevel=2)
-    return out
 
 
 def read_records(notebooks: Iterable[Any]) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["qrule_math", "qrule_hf7", "qrule_school", "qrule_hf3", "qrule_hf4", "QUANTILE_RULES", "critical_value", "wald_table"]
+from ..results import ResultFrame
+
+__all__ = ["qrule_math", "qrule_hf7", "qrule_school", "qrule_hf3", "qrule_hf4", "QUANTILE_RULES", "critical_value", "wald_table",
+           "SurveyEstimates"]
 
 
 def qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
@@ -136,6 +139,13 @@ def critical_value(level: float, df: float = np.inf) -> float:
     return float(stats.norm.ppf(a)) if np.isinf(df) else float(stats.t.ppf(a, df))
 
 
+class SurveyEstimates(ResultFrame):
+    """A table of design-based estimates (``svymean``, ``svytotal``, ``svyby``, ``svyglm`` coefficients …) with the
+    result protocol: one figure under the prefix itself, several keyed by their label columns."""
+
+    what = "result.what.survey_estimate"
+
+
 def wald_table(
     estimate: np.ndarray,
     se: np.ndarray,
@@ -154,7 +164,7 @@ def wald_table(
     out["ci_low"] = estimate - crit * se
     out["ci_high"] = estimate + crit * se
     out["deff"] = np.nan if deff is None else np.asarray(deff, dtype=float)
-    return out.reset_index(drop=True)
+    return SurveyEstimates(out.reset_index(drop=True))
 
 
 def _fmm_spline(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

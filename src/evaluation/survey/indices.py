@@ -65,17 +65,17 @@ def satisfaction_index(df: pd.DataFrame, items: Sequence[str] = SERVICE_ITEMS) -
     return (100 * (answers.mean(axis=1, skipna=True) - 1) / 4).rename("satisfaction_index")
 
 
-def top2box(design: SurveyDesign, items: Sequence[str], top: Sequence[int] = (4, 5), level: float = 0.95):
+def top2box(design: SurveyDesign, items: Sequence[str], top: Sequence[int] = (4, 5), confidence: float = 0.95):
     """Design-weighted share of respondents answering in ``top`` (default 4–5), per item, among those answering."""
     rows = []
     for item in items:
         col = pd.to_numeric(design.data[item]).astype(float)
         flag = np.where(col.isna(), np.nan, col.isin(list(top)).astype(float))
-        rows.append(design.with_columns(_t2b=flag).mean("_t2b", na_rm=True, level=level).assign(variable=item))
+        rows.append(design.with_columns(_t2b=flag).mean("_t2b", na_rm=True, level=confidence).assign(variable=item))
     return pd.concat(rows, ignore_index=True)
 
 
-def recommendation_score(design: SurveyDesign, var: str = "q_recommend", level: float = 0.95) -> pd.DataFrame:
+def recommendation_score(design: SurveyDesign, var: str = "q_recommend", confidence: float = 0.95) -> pd.DataFrame:
     """Recommendation score 100 × (share 9–10 − share 0–6) with its linearised design SE (respondents answering).
 
     Key: ``survey.recommendation_score`` (notebook 20: the report year's weighted design).
@@ -85,7 +85,7 @@ def recommendation_score(design: SurveyDesign, var: str = "q_recommend", level: 
         raise ValueError(f"{var} must be 0–10 or missing")
     score = np.select([x >= 9, x <= 6], [100.0, -100.0], 0.0)
     score = np.where(x.isna(), np.nan, score)
-    out = design.with_columns(_nps=score).mean("_nps", na_rm=True, level=level)
+    out = design.with_columns(_nps=score).mean("_nps", na_rm=True, level=confidence)
     shares = design.with_columns(_p=np.where(x.isna(), np.nan, (x >= 9).astype(float)),
                                  _d=np.where(x.isna(), np.nan, (x <= 6).astype(float)))
     out = out.assign(variable=var)

@@ -20,18 +20,28 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from ..results import ResultMixin, tidy_frame
+
 __all__ = ["SampleSize", "n_for_mean_change", "n_for_proportion_change"]
 
 
 @dataclass(frozen=True)
-class SampleSize:
+class SampleSize(ResultMixin):
     """Respondents needed per group (community or wave): ``n_srs`` under SRS, ``n`` with the design effect, rounded
-    up in ``n_required``."""
+    up in ``n_required`` (result protocol: the estimate and ``n`` are ``n_required``)."""
 
     n_srs: float
     deff: float
     n: float
     n_required: int
+
+    what = "result.what.sample_size"
+
+    def tidy(self):
+        return tidy_frame(self.n_required, n=self.n_required, n_srs=self.n_srs, deff=self.deff, n_design=self.n)
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ("n",)
 
 
 def _result(n_srs: float, deff: float) -> SampleSize:

@@ -32,12 +32,18 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ..results import ResultMixin, tidy_frame
+
 __all__ = ["ReliabilityResult", "OmegaResult", "reliability", "omega"]
 
 
 @dataclass(frozen=True, eq=False)
-class ReliabilityResult:
-    """Cronbach's alpha of a scale and the per-item table (``item, r_drop, alpha_if_dropped, ...``)."""
+class ReliabilityResult(ResultMixin):
+    """Cronbach's alpha of a scale and the per-item table (``item, r_drop, alpha_if_dropped, ...``).
+
+    Result protocol: ``tidy()`` is one row, the estimate ``raw_alpha`` (no interval), with ``std_alpha``,
+    ``average_r`` and ``n_items``; ``records(prefix, n=...)`` is notebook 20's ``survey.reliability.alpha_<scale>``
+    (the respondents answering any item are the caller's to give)."""
 
     raw_alpha: float
     std_alpha: float
@@ -45,13 +51,31 @@ class ReliabilityResult:
     n_items: int
     items: pd.DataFrame = field(repr=False)
 
+    what = "result.what.reliability"
+    record_extras = ("std_alpha",)
+
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame(self.raw_alpha, std_alpha=self.std_alpha, average_r=self.average_r, n_items=self.n_items)
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ()
+
 
 @dataclass(frozen=True, eq=False)
-class OmegaResult:
-    """One-factor omega total with the factor loadings and uniquenesses per item."""
+class OmegaResult(ResultMixin):
+    """One-factor omega total with the factor loadings and uniquenesses per item (result protocol: one row, the
+    estimate ``omega_total``)."""
 
     omega_total: float
     items: pd.DataFrame = field(repr=False)
+
+    what = "result.what.omega"
+
+    def tidy(self) -> pd.DataFrame:
+        return tidy_frame(self.omega_total, n_items=len(self.items))
+
+    def record_fields(self) -> tuple[str, ...]:
+        return ()
 
 
 def _keyed_cov(items: pd.DataFrame, reverse: Sequence[str], use: str) -> tuple[np.ndarray, np.ndarray]:

@@ -38,13 +38,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ..results import ResultFrame
 from .calibration import calibrate_matrix
 from .design import SurveyDesign
 from .indices import SERVICE_ITEMS, satisfaction_index
 
 __all__ = ["Weighting", "WaveDesign", "MIN_CELL", "age_band", "wave_design", "margin_targets", "weighted_design",
            "with_weights", "weighting_summary", "wave_estimates", "domain_difference", "wave_differences",
-           "pooled_trend", "trend_verdict", "TrendVerdict"]
+           "pooled_trend", "trend_verdict", "TrendVerdict", "WeightingSummary", "WaveEstimates", "DomainDifference",
+           "WaveDifferences", "PooledTrend"]
 
 Weighting = Literal["none", "poststratify", "rake"]
 _BAND = re.compile(r"^(\d+)\D+(\d+)$|^(\d+)\s*(?:p|\+|plus|及以上|以上)$")
@@ -347,7 +349,67 @@ def weighted_design(responses: pd.DataFrame, margins: pd.DataFrame | None, wave:
                       collapsed=pd.DataFrame(collapsed, columns=["community_id", "dimension", "level", "cell"]))
 
 
-def weighting_summary(waves: Sequence[WaveDesign], var: str = "satisfaction_index", level: float = 0.95
+class WeightingSummary(ResultFrame):
+    """:func:`weighting_summary`'s table with the result protocol: the estimate is each wave's design effect of the
+    mean (``deff``), the cases are the respondents analysed; :meth:`records` writes the three figures notebook 20
+    records for one wave."""
+
+    what = "result.what.weighting"
+    estimate_column = "deff"
+    key = "{wave}"
+
+    def _n(self, frame):
+        return frame["analysed"]
+
+    def records(self, prefix: str = "survey", *, wave: int | None = None, **fields):
+        """``<prefix>.design.deff``, ``<prefix>.weighting.effect`` (Kish) and ``<prefix>.weighting.g_max`` (with
+        ``g_min``) of ``wave`` (default the latest)."""
+        frame = pd.DataFrame(self)
+        this = frame[frame["wave"] == (frame["wave"].max() if wave is None else wave)].iloc[0]
+        return {f"{prefix}.design.deff": {"value": this["deff"], **fields},
+                f"{prefix}.weighting.effect": {"value": this["deff_weighting"], **fields},
+                f"{prefix}.weighting.g_max": {"value": this["g_max"], "g_min": this["g_min"], **fields}}
+
+
+class WaveEstimates(ResultFrame):
+    """:func:`wave_estimates`'s table with the result protocol; rows keyed ``<community>.<variable>.<statistic>_<wave>``
+    (notebook 20 records district rows under its own names: pass ``term=``, e.g. ``"mean_{wave}"``)."""
+
+    what = "result.what.wave_estimates"
+    key = "{community_id}.{variable}.{statistic}_{wave}"
+
+
+class DomainDifference(ResultFrame):
+    """:func:`domain_difference`'s table with the result protocol: the estimate is ``difference``, the cases both
+    groups' respondents; rows keyed by the group's level."""
+
+    what = "result.what.domain_difference"
+    estimate_column = "difference"
+    key = "{level}"
+
+    def _n(self, frame):
+        return frame["n_level"] + frame["n_reference"]
+
+
+class WaveDifferences(ResultFrame):
+    """:func:`wave_differences`'s table with the result protocol: rows keyed ``change_<wave_to>`` with their
+    ``p_value``, as notebook 20 records them."""
+
+    what = "result.what.wave_differences"
+    estimate_column = "difference"
+    key = "change_{wave_to}"
+    record_extras = ("p_value",)
+
+
+class PooledTrend(ResultFrame):
+    """:func:`pooled_trend`'s one row with the result protocol: recorded under the prefix itself with ``p_value``
+    and ``df`` (notebook 20 adds ``verdict=``)."""
+
+    what = "result.what.pooled_trend"
+    record_extras = ("p_value", "df")
+
+
+def weighting_summary(waves: Sequence[WaveDesign], var: str = "satisfaction_index", confidence: float = 0.95
                       ) -> pd.DataFrame:
     """What the design and weighting of each wave are, for the report's method section.
 
@@ -371,7 +433,7 @@ def weighting_summary(waves: Sequence[WaveDesign], var: str = "satisfaction_inde
         psus = d.data[spec["ids"]].drop_duplicates().shape[0] if spec["ids"] else len(d.data)
         if spec["strata"] and spec["ids"] and spec["nest"]:
             psus = d.data[spec["strata"] + spec["ids"]].drop_duplicates().shape[0]
-        mean = d.mean(var, na_rm=True, level=level)
+        mean = d.mean(var, na_rm=True, level=confidence)
         rows.append({
             "wave": wd.wave, "kind": wd.kind, "weighting": wd.weighting, "respondents": wd.n_respondents,
             "analysed": len(d.data), "strata": int(strata), "psus": int(psus), "population": float(w.sum()),
@@ -380,7 +442,7 @@ def weighting_summary(waves: Sequence[WaveDesign], var: str = "satisfaction_inde
             "deff_weighting": float(len(w) * np.sum(w**2) / np.sum(w) ** 2), "deff": float(mean["deff"].iloc[0]),
             "collapsed_cells": int(wd.collapsed[["community_id", "dimension", "cell"]].drop_duplicates().shape[0]),
         })
-    return pd.DataFrame(rows)
+    return WeightingSummary(rows)
 
 
 def _flag(values: pd.Series, top: Sequence[int]) -> np.ndarray:
@@ -389,7 +451,7 @@ def _flag(values: pd.Series, top: Sequence[int]) -> np.ndarray:
 
 
 def wave_estimates(wave: WaveDesign, variables: Sequence[str], top2: Sequence[str] = (), by: str = "community_id",
-                   level: float = 0.95, top: Sequence[int] = (4, 5)) -> pd.DataFrame:
+                   confidence: float = 0.95, top: Sequence[int] = (4, 5)) -> pd.DataFrame:
     """Design-based means (and top-2-box shares) of one wave, for the whole district and by community.
 
     Returns a tidy table: ``wave, community_id`` (``"district"`` for the whole), ``variable``, ``statistic``
@@ -412,10 +474,10 @@ def wave_estimates(wave: WaveDesign, variables: Sequence[str], top2: Sequence[st
     parts = []
     for var, stat, col in specs:
         answered = d.data[col].notna() if col in d.data else pd.Series(False, index=d.data.index)
-        whole = d.mean(col, na_rm=True, level=level)
+        whole = d.mean(col, na_rm=True, level=confidence)
         whole.insert(0, by, "district")
         whole["n"] = int(answered.sum())
-        dom = d.by(col, by, na_rm=True, level=level, df="domain").drop(columns="df")
+        dom = d.by(col, by, na_rm=True, level=confidence, df="domain").drop(columns="df")
         n_dom = answered.groupby(d.data[by]).sum()
         dom = dom[dom[by].map(n_dom).fillna(0) > 0].copy()
         dom["n"] = dom[by].map(n_dom).astype(int).to_numpy()
@@ -425,11 +487,11 @@ def wave_estimates(wave: WaveDesign, variables: Sequence[str], top2: Sequence[st
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "wave", wave.wave)
     out = out.rename(columns={by: "community_id"}) if by != "community_id" else out
-    return out[["wave", "community_id", "variable", "statistic", "estimate", "se", "ci_low", "ci_high", "deff",
-                "n"]]
+    return WaveEstimates(out[["wave", "community_id", "variable", "statistic", "estimate", "se", "ci_low", "ci_high",
+                              "deff", "n"]])
 
 
-def domain_difference(design: SurveyDesign, var: str, group: str, reference: str, level: float = 0.95
+def domain_difference(design: SurveyDesign, var: str, group: str, reference: str, confidence: float = 0.95
                       ) -> pd.DataFrame:
     """Design-based difference of domain means, each level of ``group`` minus ``reference``.
 
@@ -455,7 +517,7 @@ def domain_difference(design: SurveyDesign, var: str, group: str, reference: str
     cols = {"_y": y.to_numpy()}
     for i, lev in enumerate(levels):
         cols[f"_g{i}"] = np.where(gs.isna(), np.nan, (gs == lev).astype(float))
-    fit = design.with_columns(**cols).glm("_y ~ " + " + ".join(f"_g{i}" for i in range(len(levels))), level=level)
+    fit = design.with_columns(**cols).glm("_y ~ " + " + ".join(f"_g{i}" for i in range(len(levels))), level=confidence)
     ok = y.notna() & gs.notna()
     intercept = float(fit["estimate"].iloc[0])
     rows = []
@@ -466,10 +528,10 @@ def domain_difference(design: SurveyDesign, var: str, group: str, reference: str
                      "difference": float(r["estimate"]), "se": float(r["se"]), "ci_low": float(r["ci_low"]),
                      "ci_high": float(r["ci_high"]), "p_value": float(r["p_value"]), "df": int(r["df"]),
                      "n_level": int((ok & (gs == lev)).sum()), "n_reference": int((ok & (gs == str(reference))).sum())})
-    return pd.DataFrame(rows)
+    return DomainDifference(rows)
 
 
-def wave_differences(waves: Sequence[WaveDesign], var: str = "satisfaction_index", level: float = 0.95
+def wave_differences(waves: Sequence[WaveDesign], var: str = "satisfaction_index", confidence: float = 0.95
                      ) -> pd.DataFrame:
     """Wave-to-wave change of the district mean of ``var``, each wave against the one before.
 
@@ -486,8 +548,8 @@ def wave_differences(waves: Sequence[WaveDesign], var: str = "satisfaction_index
     from scipy import stats
 
     ordered = sorted(waves, key=lambda w: w.wave)
-    means = [w.design.mean(var, na_rm=True, level=level).iloc[0] for w in ordered]
-    crit = float(stats.norm.ppf(1 - (1 - level) / 2))
+    means = [w.design.mean(var, na_rm=True, level=confidence).iloc[0] for w in ordered]
+    crit = float(stats.norm.ppf(1 - (1 - confidence) / 2))
     rows = []
     for (w0, m0), (w1, m1) in zip(zip(ordered, means), list(zip(ordered, means))[1:]):
         diff = float(m1["estimate"] - m0["estimate"])
@@ -496,11 +558,11 @@ def wave_differences(waves: Sequence[WaveDesign], var: str = "satisfaction_index
         rows.append({"wave_from": w0.wave, "wave_to": w1.wave, "mean_from": float(m0["estimate"]),
                      "mean_to": float(m1["estimate"]), "difference": diff, "se": se, "ci_low": diff - crit * se,
                      "ci_high": diff + crit * se, "p_value": p})
-    return pd.DataFrame(rows, columns=["wave_from", "wave_to", "mean_from", "mean_to", "difference", "se", "ci_low",
-                                       "ci_high", "p_value"])
+    return WaveDifferences(rows, columns=["wave_from", "wave_to", "mean_from", "mean_to", "difference", "se", "ci_low",
+                                          "ci_high", "p_value"])
 
 
-def pooled_trend(waves: Sequence[WaveDesign], var: str = "satisfaction_index", level: float = 0.95
+def pooled_trend(waves: Sequence[WaveDesign], var: str = "satisfaction_index", confidence: float = 0.95
                  ) -> pd.DataFrame:
     """Linear trend of ``var`` over the waves: the slope per year of the survey regression on ``wave``.
 
@@ -538,9 +600,9 @@ def pooled_trend(waves: Sequence[WaveDesign], var: str = "satisfaction_index", l
     stacked = pd.concat(parts, ignore_index=True)
     lonely = ordered[-1].design.lonely_psu
     design = SurveyDesign(stacked, ids="_psu", strata="_stratum", weights="_w", nest=True, lonely_psu=lonely)
-    fit = design.glm("_y ~ _wave", level=level)
+    fit = design.glm("_y ~ _wave", level=confidence)
     row = fit[fit["term"] == "_wave"].iloc[0]
-    return pd.DataFrame([{"term": "wave", "estimate": float(row["estimate"]), "se": float(row["se"]),
+    return PooledTrend([{"term": "wave", "estimate": float(row["estimate"]), "se": float(row["se"]),
                           "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]),
                           "statistic": float(row["statistic"]), "p_value": float(row["p_value"]),
                           "df": int(row["df"]), "n_waves": len(ordered), "first_wave": ordered[0].wave,
@@ -550,10 +612,10 @@ def pooled_trend(waves: Sequence[WaveDesign], var: str = "satisfaction_index", l
 TrendVerdict = Literal["single_wave", "rising_every_wave", "rising", "rising_with_setback", "falling", "no_change"]
 
 
-def trend_verdict(differences: pd.DataFrame, trend: pd.DataFrame | None, level: float = 0.95) -> TrendVerdict:
+def trend_verdict(differences: pd.DataFrame, trend: pd.DataFrame | None, confidence: float = 0.95) -> TrendVerdict:
     """What the tests allow one to say about "satisfaction keeps rising" (the catalogue key ``survey.trend_claim.*``).
 
-    At significance α = 1 − ``level`` (two-sided):
+    At significance α = 1 − ``confidence`` (two-sided):
 
     * ``"single_wave"``: fewer than two waves, nothing to test;
     * ``"falling"``: the pooled trend is significantly negative;
@@ -566,7 +628,7 @@ def trend_verdict(differences: pd.DataFrame, trend: pd.DataFrame | None, level: 
     * ``"rising"``: the trend is significantly positive, no significant fall, but not every step is a significant
       rise (an overall rise, not a rise each year).
     """
-    alpha = 1 - level
+    alpha = 1 - confidence
     if trend is None or trend.empty or len(differences) == 0:
         return "single_wave"
     slope = trend.iloc[0]
