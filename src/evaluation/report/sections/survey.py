@@ -110,7 +110,7 @@ def prepare(district: District, params: RunParams) -> Survey | None:
     designs = {w: weighted_design(survey, margins, w, params.weighting, params.weighting_dimensions) for w in waves}
     perceptions = [c for c in PERCEPTIONS if c in survey.columns]
     estimates = pd.concat([wave_estimates(designs[w], ["satisfaction_index", *perceptions], top2=perceptions,
-                                          level=params.confidence) for w in waves], ignore_index=True)
+                                          confidence=params.confidence) for w in waves], ignore_index=True)
     truth_file = resolve(params.data_dir) / "truth.json"
     truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.exists() else {}
     return Survey(responses=survey, params=params, waves=waves, wave_now=wave_now, designs=designs,
@@ -189,7 +189,7 @@ def design(s: Survey | None) -> Section:
     else:
         method = t(f"survey.method.{now.weighting}", lang,
                    dims=sep.join(t(f"survey.dim.{d}", lang) for d in now.dimensions))
-    summary = weighting_summary([s.designs[w] for w in s.waves], level=s.confidence)
+    summary = weighting_summary([s.designs[w] for w in s.waves], confidence=s.confidence)
     shown = summary.assign(weighting=[t(f"survey.weighting.{x}", lang) for x in summary["weighting"]],
                            g_range=_interval(summary["g_min"], summary["g_max"], "{:.2f}"))
     out = [_md("survey.design_head", lang),
@@ -243,9 +243,9 @@ def index(s: Survey | None) -> Section:
                       index="{:.1f}", n="{:,}"))
     records.update({f"survey.satisfaction_index.mean_{row['wave']}": _estimate(row)
                     for row in trend.to_dict("records")})
-    differences = wave_differences([s.designs[w] for w in waves], level=conf)
-    slope = pooled_trend([s.designs[w] for w in waves], level=conf) if len(waves) > 1 else None
-    verdict = trend_verdict(differences, slope, level=conf)
+    differences = wave_differences([s.designs[w] for w in waves], confidence=conf)
+    slope = pooled_trend([s.designs[w] for w in waves], confidence=conf) if len(waves) > 1 else None
+    verdict = trend_verdict(differences, slope, confidence=conf)
     if slope is None:
         out.append(_md("survey.trend_claim.single_wave", lang))
     else:
@@ -377,7 +377,7 @@ def migrant_gap(s: Survey | None) -> Section:
     for w in s.waves:
         data = s.designs[w].design
         if {"local", "migrant"} <= set(data.data["hukou"].dropna().astype(str)):
-            g = domain_difference(data, "satisfaction_index", "hukou", "local", level=conf)
+            g = domain_difference(data, "satisfaction_index", "hukou", "local", confidence=conf)
             gaps.append(g[g["level"] == "migrant"].assign(wave=w))
     if not gaps:
         return EMPTY
@@ -420,7 +420,7 @@ def participation(s: Survey | None) -> Section:
     rows = [(name, now.mean(col, na_rm=True, level=conf).iloc[0], now.data[col].notna().sum(), "{:.1%}")
             for name, col in shares]
     if recommend:
-        rows.append(("recommendation_score", recommendation_score(now, level=conf).iloc[0],
+        rows.append(("recommendation_score", recommendation_score(now, confidence=conf).iloc[0],
                      now.data["q_recommend"].notna().sum(), "{:+.1f}"))
     table = pd.DataFrame({
         "measure": [t(f"survey.measure.{name}", lang) for name, *_ in rows],
