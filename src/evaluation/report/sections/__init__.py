@@ -5,4 +5,4 @@ notebook calls these and shows what they return, so that it holds the story and 
 notebooks show is drawn by :mod:`evaluation.report.plots` and tabulated by :mod:`evaluation.report.display`.
 """
 
-__all__: list[str] = []  # each notebook's module is added here as it is written
+__all__: list[str] = ["quality", "claims"]  # each notebook's module is added here as it is written
