@@ -211,8 +211,9 @@ def _manifest_language(manifest: Path) -> str:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from .claims.audit import audit_files, format_verdicts, latest_results, render_appendix_docx
+    from .claims.audit import audit_files, latest_results
     from .config import REPORTS_DIR
+    from .report.audit import format_verdicts, render_appendix_docx
 
     lang = getattr(args, "lang", None) or "zh"  # an office's appendix is Chinese unless asked otherwise
     results = args.results

@@ -4,7 +4,6 @@ the file layer and the Word appendix."""
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 from conftest import mini_tables, write_tables
 
 from evaluation.claims import (
-    AuditResult, audit, audit_files, format_verdicts, read_submission, render_appendix_docx, self_assessment,
+    AuditResult, audit, audit_files, read_submission, self_assessment,
     verdicts_json,
 )
 from evaluation.claims.audit import find_overrides, table_hashes, verdict_counts
@@ -151,11 +150,6 @@ def test_verdicts_json_is_plain_json(result):
     assert {k: one[k] for k in ("value", "indicator", "computed", "verdict")} == {
         "value": 16295.0, "indicator": "grid.events_closed.count", "computed": 16295.0, "verdict": "supported"}
     assert "今年办结网格事件16295件" in one["sentence"]
-    assert json.loads(format_verdicts(result, "json")) == out
-    table = format_verdicts(result, "table", "en")
-    assert "16295件" in table and "supported" in table and "contradicted" in table.splitlines()[0]
-    with pytest.raises(ValueError):
-        format_verdicts(result, "docx")
 
 
 def test_self_assessment_on_the_planted_district(result):
@@ -278,58 +272,6 @@ def test_audit_files_on_a_small_district(tmp_path):
     assert row["verdict"] == "not_checkable" and "pairings" in row["explanation_en"]  # the table is absent
 
 
-@pytest.mark.parametrize("lang, heading, absent", [("zh", "附录：申报材料数字核验", "Appendix"),
-                                                   ("en", "Appendix: the submission", "附录")])
-def test_appendix_docx(tmp_path, result, lang, heading, absent):
-    import docx
-
-    prov = {"submission": "data/submissions/daya_bay_2024.md", "submission_sha256": "ab" * 32,
-            "data_dir": "data/synthetic", "version": "0.1.0", "synthetic": True, "data_label": "jinlin-synthetic",
-            "files": {"grid_events": {"file": "grid_events.parquet", "sha256": "cd" * 32, "rows": 72699}}}
-    out = render_appendix_docx(result, tmp_path / f"appendix_{lang}.docx", lang=lang, provenance=prov)
-    doc = docx.Document(str(out))
-    body = "\n".join(p.text for p in doc.paragraphs)
-    cells = "\n".join(c.text for tbl in doc.tables for row in tbl.rows for c in row.cells)
-    assert heading in body and absent not in body.split("\n")[0]
-    assert "16295件" in cells and "34.48%" in cells
-    if lang == "zh":  # indicators by their Chinese name, not their key, in the verdict table
-        verdicts = "\n".join(c.text for row in doc.tables[0].rows for c in row.cells)
-        assert "办结网格事件数" in verdicts and "grid.events_closed.count" not in verdicts
-        # figures and intervals in words (issue 17): 50万至60万（不含60万）, no float repr, no interval notation
-        assert "50万至60万（不含60万）" in verdicts and "少于15万" in verdicts
-        assert not [c.text for row in doc.tables[0].rows for c in row.cells if c.text.startswith(("[", "("))]
-        assert ".000000" not in cells
-    assert ("不稳" if lang == "zh" else "fragile") in cells
-    assert "cd" * 32 in cells  # the data file's hash is in the provenance table
-    if lang == "zh":
-        assert "与数据相符" in cells and "真实性" in cells
-    assert ("在抽样误差内 0" if lang == "zh" else "0 within sampling error") in body  # the summary lists every verdict
-    assert ("置信区间" if lang == "zh" else "confidence interval") in body        # the sampling rule is stated
-    with zipfile.ZipFile(out) as z:
-        styles = z.read("word/styles.xml").decode("utf-8")
-    assert 'w:eastAsia="Noto Serif CJK SC"' in styles
-    assert "w:eastAsiaTheme" not in styles
-    assert ("合成数据" if lang == "zh" else "Synthetic data") in body  # the synthetic-data notice
-    # A4 like the report, not python-docx's US Letter: the eight-column verdict table on a landscape page (its
-    # explanation was a narrow column of a dozen lines a claim on portrait A4), the rest portrait again
-    first, last = doc.sections[0], doc.sections[-1]
-    assert len(doc.sections) == 2
-    assert (round(first.page_width.mm), round(first.page_height.mm), round(first.top_margin.mm)) == (297, 210, 28)
-    assert (round(last.page_width.mm), round(last.page_height.mm), round(last.left_margin.mm)) == (210, 297, 28)
-    verdict_col, explanation_col = doc.tables[0].columns[6], doc.tables[0].columns[7]
-    assert verdict_col.width.mm > 15  # the verdict is not squeezed to one character a line
-    assert explanation_col.width.mm > 60
-    assert sum(c.width.mm for c in doc.tables[0].columns) <= 297 - 37 - 35 + 0.5  # within the landscape type area
-    # the landscape section ends after the verdict table, before the criteria table
-    from docx.oxml.ns import qn
-
-    children = list(doc.element.body.iterchildren())
-    tables = [i for i, el in enumerate(children) if el.tag == qn("w:tbl")]
-    breaks = [i for i, el in enumerate(children) if el.tag == qn("w:p") and el.find(f".//{qn('w:sectPr')}") is not None]
-    assert len(breaks) == 1 and tables[0] < breaks[0] < tables[1]
-    assert "w:tblHeader" in doc.tables[0].rows[0]._tr.xml  # the header repeats on the next page
-
-
 def _run_notebook(tmp_path: Path, parameters: dict) -> dict:
     import nbformat
     import papermill as pm
@@ -386,27 +328,6 @@ def test_catalogue_keys_for_claims_in_both_languages():
         assert set(CATALOGUE[k]) == {"zh", "en"}, k
         fields = [{f for _, f, _, _ in string.Formatter().parse(CATALOGUE[k][lang]) if f} for lang in ("zh", "en")]
         assert fields[0] == fields[1], k
-
-
-def test_table_format_aligns_chinese_and_gives_the_reason(result):
-    from evaluation.claims.audit import _width
-
-    text = format_verdicts(result, "table", "zh")
-    lines = text.splitlines()[2:]
-    header = lines[0]
-    assert header.split()[-1] == "说明"  # the reason column
-    # the verdict column starts at the same terminal column on every row (汉字 counted as two)
-    col = _width(header[:header.index("结论")])
-    for ln in lines[2:]:
-        for word in ("相符", "定性", "无法核验", "不稳"):
-            if f"  {word}  " in ln:
-                assert _width(ln[:ln.index(f"  {word}  ") + 2]) == col
-                break
-    assert "（slogan）" not in text and "（口号或名称）" in text and "（日期）" in text
-    assert any(ln.split()[3].endswith("%") for ln in lines[2:] if "34.48" in ln)
-    # indicators by name and figures as the explanations write them (issue 17)
-    assert "办结网格事件数" in text and "grid.events_closed.count" not in text
-    assert "grid.events_closed.count" in format_verdicts(result, "table", "en")
 
 
 def test_latest_results_is_the_newest_run_on_the_same_data(tmp_path):

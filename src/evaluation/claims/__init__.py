@@ -4,7 +4,8 @@
 unit, hedge interval, kind, period); the checks in :mod:`evaluation.claims.consistency` look for figures that do not
 add up on their own terms. :func:`match_claims` maps each figure to an indicator (keyword rules in
 ``resources/claims/claims_rules.csv``, hand pins in a ``claims.yaml``), :func:`verdict_claims` compares it with the recomputed
-value, :func:`self_assessment` weighs the evidence against award criteria, and :func:`audit` ties it together.
+value, :func:`self_assessment` weighs the evidence against award criteria, and :func:`audit` ties it together. The
+terminal table and the Word evidence appendix of an audit are rendered by :mod:`evaluation.report.audit`.
 """
 
 from evaluation.claims.consistency import (
@@ -21,8 +22,7 @@ from evaluation.claims.verdict import (SHOWN_DIGITS, VERDICTS, audit_figures, co
                                        verdict_claims)
 from evaluation.claims.criteria import STRENGTHS, load_award_criteria, self_assessment
 from evaluation.claims.audit import (
-    AuditResult, audit, audit_files, find_overrides, format_verdicts, render_appendix_docx, table_hashes,
-    verdict_counts, verdicts_json,
+    AuditResult, audit, audit_files, find_overrides, table_hashes, verdict_counts, verdicts_json,
 )
 
 __all__ = [
@@ -33,5 +33,5 @@ __all__ = [
     "match_claims", "load_rules", "load_overrides", "verdict_claims", "audit_figures", "context_figures", "VERDICTS",
     "figure_text", "interval_text", "SHOWN_DIGITS",
     "self_assessment", "load_award_criteria", "STRENGTHS", "AuditResult", "audit", "audit_files", "verdicts_json",
-    "format_verdicts", "render_appendix_docx", "table_hashes", "verdict_counts", "find_overrides",
+    "table_hashes", "verdict_counts", "find_overrides",
 ]

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..text.i18n import columns, display_values
+from ..text.i18n import columns, display_values, t
 
-__all__ = ["table_view", "code_label"]
+__all__ = ["table_view", "code_label", "shown"]
+
+
+def shown(frame: pd.DataFrame, names: Sequence[str], prefix: str, lang: str, **fmt: object) -> pd.DataFrame:
+    """The columns ``names`` of ``frame``, in that order, headed by the catalogue's ``<prefix>.col.<name>`` texts
+    (``fmt`` fills their placeholders): a notebook section's own column names, where :func:`table_view` knows only
+    the shared ``col.*`` ones.
+
+    >>> list(shown(pd.DataFrame({"x": [1], "raw": ["3个"], "verdict": ["supported"]}), ["verdict", "raw"], "claims",
+    ...            "zh").columns)
+    ['结论', '原文']
+    """
+    return frame[list(names)].rename(columns={c: t(f"{prefix}.col.{c}", lang, **fmt) for c in names})
 
 
 def table_view(df: pd.DataFrame, lang: str, formats: Mapping[str, str] | None = None,

@@ -3,8 +3,8 @@
 Each function takes a DataFrame with the columns ``estimate, ci_low, ci_high`` (rename ``value`` → ``estimate`` on
 the way in) beside a label, time or position column, draws on ``ax`` (a new figure when None) and returns the Figure.
 
-Two conventions are in use, as the notebooks were thinned: :func:`trend_plot`, :func:`forest_plot` and
-:func:`ipa_plot` take their titles and axis labels as translated text and close their new figure in pyplot at once
+Two conventions are in use, as the notebooks were thinned: :func:`trend_plot`, :func:`forest_plot`,
+:func:`ipa_plot` and :func:`heatmap` take their titles and axis labels as translated text and close their new figure in pyplot at once
 (the notebook shows it where it ``display``\\ s it, and the inline backend does not show it a second time);
 :func:`kaplan_meier` and :func:`interrupted_series` take catalogue keys and ``lang`` and leave the figure open for
 ``plt.show()``.
@@ -19,7 +19,7 @@ import pandas as pd
 from ..text.i18n import t
 from .display import code_label
 
-__all__ = ["trend_plot", "forest_plot", "ipa_plot", "kaplan_meier", "interrupted_series"]
+__all__ = ["trend_plot", "forest_plot", "ipa_plot", "heatmap", "kaplan_meier", "interrupted_series"]
 
 
 def _axes(ax, figsize: tuple[float, float] | None = None):
@@ -107,6 +107,25 @@ def ipa_plot(frame: pd.DataFrame, *, label: str = "item", title: str = "", xlabe
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return ax.figure
 
+
+
+def heatmap(grid: pd.DataFrame, *, title: str = "", xlabel: str = "", ylabel: str = "", colorbar: str = "",
+            cmap: str = "Blues", figsize: tuple[float, float] | None = (7.5, 9), max_labels: int = 80, ax=None):
+    """A table of counts or values as coloured cells: rows of ``grid`` down (its index labels them), columns across,
+    a colour bar named ``colorbar``.
+
+    Every row is labelled, upright, while there are at most ``max_labels`` rows: seaborn's default skips every other
+    one and turns them on their side, where codes run together (C01C03C05); a region with hundreds of rows keeps
+    seaborn's thinning.
+    """
+    import seaborn as sns
+
+    ax = _axes(ax, figsize)
+    sns.heatmap(grid, cmap=cmap, ax=ax, cbar_kws={"label": colorbar},
+                yticklabels=True if len(grid) <= max_labels else "auto")
+    ax.tick_params(axis="y", labelrotation=0, labelsize=7)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return ax.figure
 
 
 def _pyplot_axes(ax, figsize):

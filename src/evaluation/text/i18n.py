@@ -97,7 +97,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "axis.records": {"zh": "记录数", "en": "Records"},
     "fig.coverage": {"zh": "网格事件：各社区各年份记录数", "en": "Grid events by community and year"},
     "fig.completion": {"zh": "各轮调查的社区完成率分布", "en": "Community completion rates by wave"},
-    # 50 award claims (evaluation.claims.audit and notebooks/50_award_claims.ipynb)
+    # 50 award claims (evaluation.claims.audit, evaluation.report.audit and notebooks/50_award_claims.ipynb)
     "claims.title": {"zh": "# 申报材料数字核验", "en": "# Award submission: the figures audited"},
     "claims.intro": {
         "zh": "本节把申报材料中的每个数字找出来，与数据复算的结果逐一对照：落在原文表述（如“余”“近”“约”）允许的范围内为"
