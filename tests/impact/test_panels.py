@@ -42,6 +42,7 @@ def hand_tables() -> dict[str, pd.DataFrame]:
             "deadline_at": ts(["2020-01-02 10:00", "2020-03-02 10:00", "2020-05-04 10:00", "2020-06-02 00:00",
                                "2022-01-14 00:00"]),
             "closed_at": ts(["2020-01-01 10:00", "2020-03-01 12:00", None, "2020-06-03 00:00", "2022-01-01 00:00"]),
+            "status": ["closed", "closed", "open", "closed", "closed"],
         }),
         "petitions": pd.DataFrame({"community_id": ["L01", "C01", "C02", "C02"],
                                    "received_date": ts(["2019-04-01", "2020-02-01", "2020-03-01", "2021-07-01"]),
@@ -216,5 +217,5 @@ def test_on_time_panel_as_of_a_cutoff_hand_count(bundled_both):
 
 def test_outcome_without_an_on_disk_path_says_so(bundled_both):
     _, lazy = bundled_both
-    with pytest.raises(ValueError, match="too large"):
-        outcome_panel({**lazy, "volunteers": lazy["grid_events"]}, "volunteer_rate")
+    with pytest.raises(ValueError, match="no on-disk path"):
+        outcome_panel({**lazy, "survey_responses": lazy["grid_events"]}, "satisfaction_index")
