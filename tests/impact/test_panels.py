@@ -95,6 +95,22 @@ def test_on_time_by_due_year_open_event_late():
     assert 2022 not in set(p["year"])
 
 
+def test_on_time_is_the_grid_definition_status_closed():
+    """impact.on_time_rate counts an event as on time as grid.on_time_rate.share does: a closed_at by the deadline
+    with a status other than closed (a reopened or unconfirmed closing) is not on time."""
+    from evaluation.indicators.grid import closure_rates
+
+    t = hand_tables()
+    ev = t["grid_events"].copy()
+    ev.loc[1, "status"] = "in_progress"  # C01's on-time event of 2020, closed_at filled
+    p = outcome_panel({**t, "grid_events": ev}, "on_time_rate")
+    assert cell(p, "C01", 2020)["y"] == pytest.approx((0.6 + 0 + 0) / (0.6 + 2))
+    own = ev[ev["community_id"] != "L01"].assign(category="x")
+    rates = closure_rates(own, 2020, by_category=False, interval="iid")
+    grid_c01 = rates[(rates["indicator"] == "grid.on_time_rate.share") & (rates["community_id"] == "C01")]
+    assert grid_c01["value"].item() == 0.0
+
+
 def test_log_time_by_reported_year_closed_only():
     p = outcome_panel(hand_tables(), "log_time_to_close")
     # L01's event: reported 2019, 48 h
@@ -208,7 +224,8 @@ def test_on_time_panel_as_of_a_cutoff_hand_count(bundled_both):
     ev = eager["grid_events"]
     cut = pd.Timestamp("2024-06-30")
     due = (ev["deadline_at"].dt.year == 2024) & (ev["deadline_at"] <= cut) & (ev["reported_at"] <= cut)
-    on_time = due & ev["closed_at"].notna() & (ev["closed_at"] <= ev["deadline_at"]) & (ev["closed_at"] <= cut)
+    on_time = due & (ev["status"] == "closed") & ev["closed_at"].notna() & (ev["closed_at"] <= ev["deadline_at"]) \
+        & (ev["closed_at"] <= cut)
     p = outcome_panel(eager, "on_time_rate", data_cutoff=cut)
     p24 = p[p["year"] == 2024]
     assert p24["n"].sum() == pytest.approx(due.sum(), rel=1e-12)

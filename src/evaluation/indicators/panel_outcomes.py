@@ -10,9 +10,10 @@ one query each over a DataFrame or Parquet alike); they follow ``docs/convention
 
 * ``satisfaction_index``, ``participation_rate``: community-wave mean over respondents (base weights, which are
   constant within a community and wave, so the mean is the respondents' mean);
-* ``on_time_rate``: events *due* (``deadline_at``) in the year, share closed by the deadline; an event still open is
-  not on time; years after the last report in the table are incomplete and dropped;
-* ``log_time_to_close``: events *reported* in the year and closed, mean of log hours;
+* ``on_time_rate``: events *due* (``deadline_at``) in the year, share closed (``status`` closed) by the deadline, the
+  definition of ``grid.on_time_rate.share``; an event still open is not on time; years after the last report in the
+  table are incomplete and dropped;
+* ``log_time_to_close``: events *reported* in the year and closed (``status`` closed), mean of log hours;
 * per-resident rates (petitions per 10,000, activities per 1,000, registered volunteers per 100): the scaled count,
   with ``den`` 0; the panel divides it by ``population.resident_pop`` of the same community and year, only over the
   years the source table covers (a year before the first record is missing, not zero: activities are recorded from

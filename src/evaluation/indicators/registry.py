@@ -10,6 +10,11 @@ lineage carry, the ratio of a panel cell) is the function named in ``function``.
 
 The table of keys in ``docs/conventions.md`` is generated from :data:`INDICATORS` (``docs/gen_conventions.py``), as
 the data dictionary is generated from the contract; a test keeps it current.
+
+Two definitions never share a name: the impact panel's ``impact.on_time_rate`` counts an event as on time exactly as
+``grid.on_time_rate.share`` does (``status`` closed, ``closed_at`` by the deadline and by the cut-off, events due after
+the cut-off left out); it differs only in its unit (community and year of the deadline, every year) and is named
+apart for that.
 """
 
 from __future__ import annotations
@@ -234,29 +239,31 @@ _PANEL_INDICATORS = (
     Indicator(
         "impact.on_time_rate", "grid_events", "share", "staggered DiD (Callaway–Sant'Anna)",
         ("community_id", "year(deadline_at)"),
-        """SELECT community_id, year(deadline_at) AS year,
-       sum(CAST(coalesce(closed_at <= deadline_at, false) AS INTEGER))::DOUBLE AS num,
+        f"""SELECT community_id, year(deadline_at) AS year,
+       sum(CAST({CLOSED_BY_CUTOFF} AND closed_at <= deadline_at AS INTEGER))::DOUBLE AS num,
        count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
-FROM {t} WHERE deadline_at IS NOT NULL AND deadline_at <= $cutoff AND reported_at <= $cutoff
-    AND year(deadline_at) <= (SELECT max(year(reported_at)) FROM {t} WHERE reported_at <= $cutoff)
+FROM {{t}} WHERE deadline_at IS NOT NULL AND deadline_at <= $cutoff AND reported_at <= $cutoff
+    AND year(deadline_at) <= (SELECT max(year(reported_at)) FROM {{t}} WHERE reported_at <= $cutoff)
 GROUP BY ALL""",
-        "Events due (deadline_at) in the year with closed_at by the deadline, per community and year; years after "
-        "the last report are incomplete and left out, as are events due after the cut-off.",
-        "办理时限在当年的事件中办结时间不晚于时限的比例，按社区和年份；最后上报年份之后的年份不完整，不计；时限晚于截止时间的事件不计。",
+        "Events due (deadline_at) in the year that were closed (status closed) by the deadline, as "
+        "grid.on_time_rate.share, per community and year; years after the last report are incomplete and left out, "
+        "as are events due after the cut-off.",
+        "办理时限在当年的事件中在时限内办结（状态为已办结）的比例，与 grid.on_time_rate.share 同一定义，按社区和年份；"
+        "最后上报年份之后的年份不完整，不计；时限晚于截止时间的事件不计。",
         "events due in the year (by the cut-off)", _PANEL, params=("cutoff",),
-        columns=("community_id", "reported_at", "deadline_at", "closed_at")),
+        columns=("community_id", "status", "reported_at", "deadline_at", "closed_at")),
     Indicator(
         "impact.log_time_to_close", "grid_events", "mean", "staggered DiD (Callaway–Sant'Anna)",
         ("community_id", "year(reported_at)"),
-        """SELECT community_id, year(reported_at) AS year,
+        f"""SELECT community_id, year(reported_at) AS year,
        fsum(ln(greatest((epoch(closed_at) - epoch(reported_at)) / 3600, 1 / 60))) AS num,
        count(*)::DOUBLE AS den, count(*)::DOUBLE AS n
-FROM {t} WHERE closed_at IS NOT NULL AND closed_at <= $cutoff AND reported_at <= $cutoff GROUP BY ALL""",
-        "Mean log hours (at least one minute) from report to close of the events reported in the year with "
-        "closed_at by the cut-off.",
-        "当年上报且截止时有办结时间的事件从上报到办结小时数（至少1分钟）的对数均值。",
+FROM {{t}} WHERE {CLOSED_BY_CUTOFF} AND reported_at <= $cutoff GROUP BY ALL""",
+        "Mean log hours (at least one minute) from report to close of the events reported in the year and closed "
+        "(status closed) by the cut-off.",
+        "当年上报且截止时已办结（状态为已办结）事件从上报到办结小时数（至少1分钟）的对数均值。",
         "events reported in the year and closed", _PANEL, params=("cutoff",),
-        columns=("community_id", "reported_at", "closed_at")),
+        columns=("community_id", "status", "reported_at", "closed_at")),
     Indicator(
         "impact.real_estate_petitions_per_10k", "petitions", "rate", "staggered DiD (Callaway–Sant'Anna)",
         ("community_id", "year(received_date)"),
