@@ -19,11 +19,13 @@ apart for that.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
 __all__ = ["Indicator", "INDICATORS", "indicator", "CLOSED_BY_CUTOFF", "IN_COMMUNITIES", "NO_CUTOFF"]
 
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 Kind = Literal["count", "share", "rate", "mean", "quantile", "ratio"]
 
 # An event is closed at the cut-off when its status says so and its closing is on or before the cut-off: an export
@@ -41,8 +43,8 @@ class Indicator:
 
     ``key`` is the dotted key, or the stem its qualifiers extend (``grid.events_closed`` → ``.count``, ``.per_10k``,
     ``.per_community``: listed in ``qualifiers``). ``query`` counts, per ``grouping``, what the definition counts;
-    ``params`` are its bound parameters. ``function`` is the dotted path of the public function that computes the
-    figure from those counts.
+    :attr:`params` are the bound parameters it names. ``function`` is the dotted path of the public function that
+    computes the figure from those counts.
     """
 
     key: str
@@ -56,8 +58,12 @@ class Indicator:
     denominator: str
     function: str
     qualifiers: tuple[str, ...] = ()
-    params: tuple[str, ...] = ("year", "cutoff")
     columns: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The bound parameters the query names (``$year`` → ``year``), in order of first use."""
+        return tuple(dict.fromkeys(_PARAM.findall(self.query)))
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -153,8 +159,7 @@ GROUP BY ALL""",
         "Events reported in Y (with a grid_id) that follow a closed event of the same grid and category within the "
         "window (30 days) after its closing.",
         "Y年上报（有网格编号）的事件中，在同一网格同一类别的事件办结后窗口期（30天）内再次上报的比例。",
-        "events reported in Y up to the cut-off with a grid_id", f"{_GRID}.repeat_events",
-        params=("year", "cutoff", "window_us")),
+        "events reported in Y up to the cut-off with a grid_id", f"{_GRID}.repeat_events"),
 )
 
 _PETITIONS = ("community_id", "received_date", "category", "real_estate_related")
@@ -209,7 +214,6 @@ _OTHER_INDICATORS = (
         "Activities of Y with a co-organiser listed or an organiser outside the government side (多元共治).",
         "Y年活动中列有协办方或主办方不属于政府一方的比例（多元共治）。",
         "activities held in Y up to the cut-off", f"{_PART}.co_organised_share",
-        params=("year", "cutoff", "government_labels"),
         columns=("community_id", "date", "organiser_type", "co_organisers")),
 )
 
@@ -226,7 +230,7 @@ _PANEL_INDICATORS = (
         ("community_id", "wave"), _SURVEY_MEAN.format(y="satisfaction_index"),
         "Community-wave mean over respondents (base weights) of the satisfaction index (0–100).",
         "社区-调查轮次内受访者（设计权数加权）满意度指数（0–100）的均值。",
-        "Σ base weights of respondents with an index", _PANEL, params=(),
+        "Σ base weights of respondents with an index", _PANEL,
         columns=("community_id", "wave", "base_weight", "satisfaction_index")),
     Indicator(
         "impact.participation_rate", "survey_responses", "share", "staggered DiD (Callaway–Sant'Anna)",
@@ -234,7 +238,7 @@ _PANEL_INDICATORS = (
         "Community-wave mean over respondents (base weights) of q_participated_12m (took part in a community "
         "activity in the last 12 months).",
         "社区-调查轮次内受访者（设计权数加权）近12个月参加社区活动（q_participated_12m）的比例。",
-        "Σ base weights of respondents who answered", _PANEL, params=(),
+        "Σ base weights of respondents who answered", _PANEL,
         columns=("community_id", "wave", "base_weight", "q_participated_12m")),
     Indicator(
         "impact.on_time_rate", "grid_events", "share", "staggered DiD (Callaway–Sant'Anna)",
@@ -250,7 +254,7 @@ GROUP BY ALL""",
         "as are events due after the cut-off.",
         "办理时限在当年的事件中在时限内办结（状态为已办结）的比例，与 grid.on_time_rate.share 同一定义，按社区和年份；"
         "最后上报年份之后的年份不完整，不计；时限晚于截止时间的事件不计。",
-        "events due in the year (by the cut-off)", _PANEL, params=("cutoff",),
+        "events due in the year (by the cut-off)", _PANEL,
         columns=("community_id", "status", "reported_at", "deadline_at", "closed_at")),
     Indicator(
         "impact.log_time_to_close", "grid_events", "mean", "staggered DiD (Callaway–Sant'Anna)",
@@ -262,7 +266,7 @@ FROM {{t}} WHERE {CLOSED_BY_CUTOFF} AND reported_at <= $cutoff GROUP BY ALL""",
         "Mean log hours (at least one minute) from report to close of the events reported in the year and closed "
         "(status closed) by the cut-off.",
         "当年上报且截止时已办结（状态为已办结）事件从上报到办结小时数（至少1分钟）的对数均值。",
-        "events reported in the year and closed", _PANEL, params=("cutoff",),
+        "events reported in the year and closed", _PANEL,
         columns=("community_id", "status", "reported_at", "closed_at")),
     Indicator(
         "impact.real_estate_petitions_per_10k", "petitions", "rate", "staggered DiD (Callaway–Sant'Anna)",
@@ -271,7 +275,7 @@ FROM {{t}} WHERE {CLOSED_BY_CUTOFF} AND reported_at <= $cutoff GROUP BY ALL""",
         "FROM {t} WHERE real_estate_related = 1 AND received_date <= $cutoff GROUP BY ALL",
         "Real-estate petitions received in the year per 10,000 residents.",
         "当年受理的涉地产信访件数，每万常住人口。",
-        "resident_pop of the community and year / 10,000", _PANEL, params=("cutoff",),
+        "resident_pop of the community and year / 10,000", _PANEL,
         columns=("community_id", "received_date", "real_estate_related")),
     Indicator(
         "impact.volunteer_rate", "volunteers", "rate", "staggered DiD (Callaway–Sant'Anna)",
@@ -282,7 +286,7 @@ SELECT v.community_id, years.year, 100.0 * count(*) AS num, 0.0 AS den, count(*)
 FROM years JOIN v ON v.reg <= years.year GROUP BY ALL""",
         "Volunteers registered by the end of the year (a stock) per 100 residents.",
         "截至当年年底累计注册的志愿者人数，每百常住人口。",
-        "resident_pop of the community and year / 100", _PANEL, params=("cutoff",),
+        "resident_pop of the community and year / 100", _PANEL,
         columns=("community_id", "registered")),
     Indicator(
         "impact.activities_per_1k", "activities", "rate", "staggered DiD (Callaway–Sant'Anna)",
@@ -291,7 +295,7 @@ FROM years JOIN v ON v.reg <= years.year GROUP BY ALL""",
         "FROM {t} WHERE date <= $cutoff GROUP BY ALL",
         "Activities held in the year per 1,000 residents (years before the first record are unknown, not zero).",
         "当年举办的活动场次，每千常住人口（首条记录之前的年份视为未知，不是零）。",
-        "resident_pop of the community and year / 1,000", _PANEL, params=("cutoff",),
+        "resident_pop of the community and year / 1,000", _PANEL,
         columns=("community_id", "date")),
 )
 
