@@ -1,7 +1,9 @@
 """Generate docs/keys.md: each results.json key of the default run, its definition and the function that computes it.
 
-There is no indicator registry yet (issue 18 plans one). Until then the definitions live where the code is: the
-docstring of the function that computes a figure declares its keys, and this script collects them. It reads the
+The grid, petition, activity and impact-panel definitions are declared in the indicator registry
+(:mod:`evaluation.indicators.registry`, whose table docs/gen_conventions.py writes into docs/conventions.md); every
+results.json key is declared where the code is: the docstring of the function that computes a figure declares its
+keys, and this script collects them. It reads the
 sources with :mod:`ast` (nothing is imported or run), so it takes a fraction of a second.
 
 A declaration, in the docstring of a public function, class, method or module of ``evaluation``:
@@ -224,8 +226,11 @@ def _natural(s: str) -> tuple:
 
 
 def headline_keys() -> set[str]:
-    """The keys of docs/conventions.md's table of headline definitions (linked, not copied: it is edited by hand)."""
-    return set(re.findall(r"^\| `([a-z_.<>]+)` \|", CONVENTIONS.read_text(encoding="utf-8"), flags=re.M))
+    """The keys of docs/conventions.md's table of headline definitions (linked, not copied: it is edited by hand);
+    the indicator registry's generated table (between its markers, docs/gen_conventions.py) is not that table."""
+    text = re.sub(r"<!-- registry:start -->.*?<!-- registry:end -->", "", CONVENTIONS.read_text(encoding="utf-8"),
+                  flags=re.S)
+    return set(re.findall(r"^\| `([a-z_.<>]+)` \|", text, flags=re.M))
 
 
 def render(keys: list[str]) -> str:

@@ -42,6 +42,7 @@ def hand_tables() -> dict[str, pd.DataFrame]:
             "deadline_at": ts(["2020-01-02 10:00", "2020-03-02 10:00", "2020-05-04 10:00", "2020-06-02 00:00",
                                "2022-01-14 00:00"]),
             "closed_at": ts(["2020-01-01 10:00", "2020-03-01 12:00", None, "2020-06-03 00:00", "2022-01-01 00:00"]),
+            "status": ["closed", "closed", "open", "closed", "closed"],
         }),
         "petitions": pd.DataFrame({"community_id": ["L01", "C01", "C02", "C02"],
                                    "received_date": ts(["2019-04-01", "2020-02-01", "2020-03-01", "2021-07-01"]),
@@ -92,6 +93,22 @@ def test_on_time_by_due_year_open_event_late():
     # the event due in 2022 lies after the last reported year (2021): that year is incomplete and left out
     assert p["year"].max() == 2021 or (p["year"] <= 2021).all()
     assert 2022 not in set(p["year"])
+
+
+def test_on_time_is_the_grid_definition_status_closed():
+    """impact.on_time_rate counts an event as on time as grid.on_time_rate.share does: a closed_at by the deadline
+    with a status other than closed (a reopened or unconfirmed closing) is not on time."""
+    from evaluation.indicators.grid import closure_rates
+
+    t = hand_tables()
+    ev = t["grid_events"].copy()
+    ev.loc[1, "status"] = "in_progress"  # C01's on-time event of 2020, closed_at filled
+    p = outcome_panel({**t, "grid_events": ev}, "on_time_rate")
+    assert cell(p, "C01", 2020)["y"] == pytest.approx((0.6 + 0 + 0) / (0.6 + 2))
+    own = ev[ev["community_id"] != "L01"].assign(category="x")
+    rates = closure_rates(own, 2020, by_category=False, interval="iid")
+    grid_c01 = rates[(rates["indicator"] == "grid.on_time_rate.share") & (rates["community_id"] == "C01")]
+    assert grid_c01["value"].item() == 0.0
 
 
 def test_log_time_by_reported_year_closed_only():
@@ -207,7 +224,8 @@ def test_on_time_panel_as_of_a_cutoff_hand_count(bundled_both):
     ev = eager["grid_events"]
     cut = pd.Timestamp("2024-06-30")
     due = (ev["deadline_at"].dt.year == 2024) & (ev["deadline_at"] <= cut) & (ev["reported_at"] <= cut)
-    on_time = due & ev["closed_at"].notna() & (ev["closed_at"] <= ev["deadline_at"]) & (ev["closed_at"] <= cut)
+    on_time = due & (ev["status"] == "closed") & ev["closed_at"].notna() & (ev["closed_at"] <= ev["deadline_at"]) \
+        & (ev["closed_at"] <= cut)
     p = outcome_panel(eager, "on_time_rate", data_cutoff=cut)
     p24 = p[p["year"] == 2024]
     assert p24["n"].sum() == pytest.approx(due.sum(), rel=1e-12)
@@ -216,5 +234,5 @@ def test_on_time_panel_as_of_a_cutoff_hand_count(bundled_both):
 
 def test_outcome_without_an_on_disk_path_says_so(bundled_both):
     _, lazy = bundled_both
-    with pytest.raises(ValueError, match="too large"):
-        outcome_panel({**lazy, "volunteers": lazy["grid_events"]}, "volunteer_rate")
+    with pytest.raises(ValueError, match="no on-disk path"):
+        outcome_panel({**lazy, "survey_responses": lazy["grid_events"]}, "satisfaction_index")

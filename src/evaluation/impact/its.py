@@ -20,7 +20,8 @@ log-linear dose-response (an exposure-response ITS; Lopez Bernal, Soumerai & Gas
 implementation). The counterfactual sets d_t = 0 throughout. Seasonality is modelled as Fourier pairs
 (``tsModel::harmonic(month, K, period)``) or period dummies. Families: ``poisson``; ``quasipoisson`` (Poisson
 estimates, SEs scaled by the Pearson dispersion, as R's ``family = quasipoisson``); ``negbin`` (NB2 with theta by
-maximum likelihood and SEs at the estimated theta, as ``MASS::glm.nb``). Fitting is statsmodels' GLM (IRLS, tight tolerance).
+maximum likelihood and SEs at the estimated theta, as ``MASS::glm.nb``: the package's one NB2 fit,
+:func:`evaluation.indicators.counts.fit_nb2`). Fitting is statsmodels' GLM (IRLS, tight tolerance).
 
 Serial correlation: the result carries the Ljung-Box test of the Pearson residuals (Ljung & Box 1978), and
 ``cov_type="newey_west"`` replaces the model-based covariance by the Newey-West (Bartlett kernel, no prewhitening, no
@@ -49,7 +50,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
-from scipy import optimize, special, stats
+from scipy import stats
+
+from ..indicators.counts import fit_nb2
 
 from evaluation.results import ResultMixin, tidy_frame
 
@@ -153,17 +156,6 @@ def fourier_terms(x: np.ndarray | pd.Series, n_harmonics: int, period: float) ->
     cols = {f"sin{j}": np.sin(m[:, j - 1]) for j in k}
     cols.update({f"cos{j}": np.cos(m[:, j - 1]) for j in k})
     return pd.DataFrame(cols)
-
-
-def _nb_theta_mle(y: np.ndarray, mu: np.ndarray) -> float:
-    # profile log-likelihood of theta given mu (MASS::theta.ml maximises the same function)
-    def negll(log_th):
-        th = np.exp(log_th)
-        return -np.sum(special.gammaln(th + y) - special.gammaln(th) - special.gammaln(y + 1)
-                       + th * np.log(th / (th + mu)) + y * np.log(mu / (th + mu)))
-    res = optimize.minimize_scalar(negll, bounds=(-10, 25), method="bounded",
-                                   options={"xatol": 1e-12, "maxiter": 500})
-    return float(np.exp(res.x))
 
 
 def interrupted_time_series(
@@ -281,17 +273,9 @@ def interrupted_time_series(
     theta = None
     fit_kw = dict(tol=1e-13, maxiter=200)
     if family == "negbin":
-        # alternate theta | beta and beta | theta to the joint MLE, as glm.nb does
-        mu = GLM(y, x, family=families.Poisson(), offset=off).fit(**fit_kw).mu
-        theta = _nb_theta_mle(y, mu)
-        for _ in range(100):
-            res = GLM(y, x, family=families.NegativeBinomial(alpha=1 / theta), offset=off).fit(**fit_kw)
-            new_theta = _nb_theta_mle(y, res.mu)
-            if abs(new_theta - theta) < 1e-10 * theta:
-                theta = new_theta
-                break
-            theta = new_theta
-        res = GLM(y, x, family=families.NegativeBinomial(alpha=1 / theta), offset=off).fit(**fit_kw)
+        # the package's one NB2 fit (MASS::glm.nb: theta by ML jointly with beta, SEs at the estimated theta)
+        res, alpha, _ = fit_nb2(y, x, off)
+        theta = 1.0 / alpha
         dispersion = 1.0
     elif family == "quasipoisson":
         res = GLM(y, x, family=families.Poisson(), offset=off).fit(scale="X2", **fit_kw)

@@ -1,13 +1,12 @@
 """Negative-binomial (NB2) regression for overdispersed counts such as attendance per activity.
 
-The model is log E[y] = Xβ (+ offset), Var[y] = μ + αμ² (NB2; θ = 1/α in R's parameterisation). It is fitted in two
-statsmodels steps that reproduce R's ``MASS::glm.nb``:
+The model is log E[y] = Xβ (+ offset), Var[y] = μ + αμ² (NB2; θ = 1/α in R's parameterisation). It is fitted as R's
+``MASS::glm.nb`` does (:func:`fit_nb2`, the package's one NB2 fit, which the interrupted time series uses too):
 
-1. α by maximum likelihood, jointly with β (``statsmodels.discrete.discrete_model.NegativeBinomial``, NB2,
-   Newton steps). ``glm.nb`` alternates IRLS for β and Newton steps for θ until both settle, which reaches the same
-   joint maximum.
-2. β and its standard errors from the GLM with α held at its estimate (``statsmodels`` GLM, NB family, IRLS), since
-   ``glm.nb`` reports the GLM's Fisher-information SEs for β given θ.
+1. θ by maximum likelihood given μ (the profile likelihood, as ``MASS::theta.ml``) and β by IRLS given θ
+   (``statsmodels`` GLM, NB family), alternated until θ settles: the joint maximum.
+2. β and its standard errors from the GLM with θ held at its estimate, since ``glm.nb`` reports the GLM's
+   Fisher-information SEs for β given θ.
 
 The SE of θ is MASS's: the inverse observed information of θ with μ held fixed (``MASS::theta.ml``). statsmodels
 has no such number, so it is computed here from the same formula.
@@ -25,15 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
-
-from statsmodels.discrete.discrete_model import NegativeBinomial
+from scipy import optimize, special, stats
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 
 from ..results import ResultMixin, tidy_frame
 
-__all__ = ["NBFit", "design_matrix", "fit_negative_binomial", "predict_group_means"]
+__all__ = ["NBFit", "design_matrix", "fit_nb2", "fit_negative_binomial", "predict_group_means"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,47 @@ def _theta_info(theta: float, mu: np.ndarray, y: np.ndarray) -> float:
                         + 2 / (mu + theta) - (y + theta) / (mu + theta) ** 2))
 
 
+def _theta_ml(y: np.ndarray, mu: np.ndarray) -> float:
+    # the profile log-likelihood of theta given mu, maximised on the log scale (MASS::theta.ml maximises the same
+    # function); bounded, so that a series close to Poisson (theta very large) does not step out of range
+    def negll(log_th):
+        th = np.exp(log_th)
+        return -np.sum(special.gammaln(th + y) - special.gammaln(th) - special.gammaln(y + 1)
+                       + th * np.log(th / (th + mu)) + y * np.log(mu / (th + mu)))
+    res = optimize.minimize_scalar(negll, bounds=(-10, 25), method="bounded",
+                                   options={"xatol": 1e-12, "maxiter": 500})
+    return float(np.exp(res.x))
+
+
+def fit_nb2(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray | None = None):
+    """The package's one negative-binomial (NB2) fit, as R's ``MASS::glm.nb``: θ by maximum likelihood given μ and β
+    by IRLS given θ, alternated until θ settles (the joint maximum), then β and its Fisher-information SEs from the
+    GLM at that θ.
+
+    Used by :func:`fit_negative_binomial` (attendance by activity type) and by
+    :func:`evaluation.impact.its.interrupted_time_series` (``family="negbin"``); both are checked against
+    ``glm.nb`` (tests/reference/indicators, tests/reference/its_dose, tests/reference/impact).
+
+    Returns
+    -------
+    (GLMResults, float, bool)
+        The statsmodels GLM fit at α = 1/θ, α, and whether the alternation settled.
+    """
+    kw = dict(tol=1e-13, maxiter=200)
+    mu = GLM(y, X, family=families.Poisson(), offset=offset).fit(**kw).mu
+    theta = _theta_ml(y, mu)
+    settled = False
+    for _ in range(100):
+        res = GLM(y, X, family=families.NegativeBinomial(alpha=1 / theta), offset=offset).fit(**kw)
+        new = _theta_ml(y, res.mu)
+        settled = abs(new - theta) < 1e-10 * theta
+        theta = new
+        if settled:
+            break
+    glm = GLM(y, X, family=families.NegativeBinomial(alpha=1 / theta), offset=offset).fit(**kw)
+    return glm, 1.0 / theta, settled
+
+
 def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[str], *,
                           offset: str | None = None, reference: Mapping[str, str] | None = None,
                           confidence: float = 0.95) -> NBFit:
@@ -134,18 +172,9 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
         raise ValueError(f"{outcome} must hold non-negative integer counts")
     X, levels = design_matrix(data, factors, reference)
     off = None if offset is None else pd.to_numeric(data[offset]).to_numpy(dtype="float64")
-    # Poisson start values, then the joint ML of (beta, alpha); Newton converges in a few steps from there.
-    pois = GLM(y, X, family=families.Poisson(), offset=off).fit()
-    mu0 = pois.fittedvalues
-    alpha0 = max(float(np.sum(((y - mu0) ** 2 - y) / mu0 ** 2) / len(y)), 0.05)
-    nb = NegativeBinomial(y, X, loglike_method="nb2", offset=off)
-    res = nb.fit(start_params=np.append(pois.params.to_numpy(), alpha0), method="newton", maxiter=200,
-                 tol=1e-12, disp=0)
-    alpha = float(res.params.iloc[-1] if hasattr(res.params, "iloc") else res.params[-1])
-    if not alpha > 0:
+    glm, alpha, res_converged = fit_nb2(y, X, off)
+    if alpha < 1e-10:  # theta at the bound of its search: the counts are not overdispersed
         raise ValueError("no overdispersion: the NB2 dispersion estimate is not positive; use a Poisson model")
-    glm = GLM(y, X, family=families.NegativeBinomial(alpha=alpha), offset=off).fit(
-        start_params=np.asarray(res.params)[:-1], tol=1e-13, maxiter=200)
     theta = 1.0 / alpha
     theta_se = float(np.sqrt(1.0 / _theta_info(theta, np.asarray(glm.fittedvalues), y)))
     z = stats.norm.ppf(0.5 + confidence / 2)
@@ -156,7 +185,7 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
         "p_value": 2 * stats.norm.sf(np.abs(est / se)), "ci_low": est - z * se, "ci_high": est + z * se,
     })
     cov = pd.DataFrame(np.asarray(glm.cov_params()), index=X.columns, columns=X.columns)
-    converged = bool(res.mle_retvals.get("converged", True)) and bool(glm.converged)
+    converged = res_converged and bool(glm.converged)
     return NBFit(coef, cov, alpha, theta, theta_se, float(glm.llf), len(y), outcome, tuple(factors), levels,
                  converged, confidence)
 

@@ -30,14 +30,15 @@ early closers of the not-yet-due events in the rate and bias it upwards, so ever
 left out of the on-time rate.
 
 Every function takes the grid events as a DataFrame or, for a region too large for memory, as the
-:class:`~evaluation.data.lazy.ParquetTable` the loader leaves on disk. For the latter the counts behind each figure
-(events by community and category, closed, on time, by callback outcome, repeats, and events by time to close) are
-computed by DuckDB and only the small finishing (Wilson and Poisson intervals, Kaplan–Meier curves from the counts by
-time) is done here, by the same code as for a DataFrame, so both give the same figures. DuckDB reads the Parquet
-files once per call (:func:`_lazy_counts`): the rows that can enter a figure of the year go into a temporary table,
-and every count is taken from it; :func:`grid_indicators` asks for all of them in that one pass. The finishing is
-vectorised over communities (one interval call per figure, Kaplan–Meier quantiles of every community from one set
-of sorted arrays), so that a region of thousands of communities costs seconds, not minutes.
+:class:`~evaluation.data.lazy.ParquetTable` the loader leaves on disk, and counts them the same way: each count
+behind a figure (events by community and category, closed, on time, by callback outcome, repeats, and events by
+time to close) is the registry's query (:mod:`evaluation.indicators.registry`, one statement of each definition) run
+by DuckDB (:mod:`evaluation.indicators.engine`) over the registered DataFrame or the Parquet files. Only the small
+finishing (Wilson, Poisson and cluster intervals, Kaplan–Meier curves from the counts by time) is done here. The
+events are read once per call (:func:`_counts`): the rows that can enter a figure of the year go into a temporary
+table, and every count is taken from it; :func:`grid_indicators` asks for all of them in that one pass. The
+finishing is vectorised over communities (one interval call per figure, Kaplan–Meier quantiles of every community
+from one set of sorted arrays), so that a region of thousands of communities costs seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -47,13 +48,14 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 
-from ..data.lazy import ParquetTable, connect, is_lazy, sql_string
-from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, in_year, result_row, subset_communities, \
-    tidy
+from ..data.lazy import ParquetTable, sql_string
+from . import engine
+from .registry import indicator
+from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, result_row, tidy
 from .counting import count_by_community
 from .lineage import continuing_ids, splits
 from .intervals import check_interval, district_share, wilson_interval
-from .survival import ConfType, kaplan_meier, kaplan_meier_counts, km_quantiles, km_quantiles_cluster_bootstrap, \
+from .survival import ConfType, kaplan_meier_counts, km_quantiles_cluster_bootstrap, \
     km_quantiles_grouped
 
 __all__ = [
@@ -92,16 +94,6 @@ def _ts(value: pd.Timestamp) -> str:
     return f"TIMESTAMP '{pd.Timestamp(value):%Y-%m-%d %H:%M:%S.%f}'"
 
 
-def _in_communities(communities: Sequence[str] | None) -> str:
-    if communities is None:
-        return "true"
-    return f"community_id IN ({', '.join(sql_string(str(c)) for c in communities) or 'NULL'})"
-
-
-def _closed_by_sql(cutoff: pd.Timestamp) -> str:
-    return f"coalesce(status = 'closed' AND closed_at IS NOT NULL AND closed_at <= {_ts(cutoff)}, false)"
-
-
 def _ids_as_text(out: pd.DataFrame) -> pd.DataFrame:
     """Ids and categories from DuckDB as plain strings, as the DataFrame path has them."""
     for c in ("community_id", "category", "outcome"):
@@ -129,101 +121,69 @@ def _era_sql(lineage: pd.DataFrame | None) -> str:
     return f"CASE {' '.join(cases)} ELSE CAST(NULL AS TIMESTAMP) END"
 
 
-def _lazy_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp, communities: Sequence[str] | None,
-                 parts: Collection[str], window: pd.Timedelta | None = None,
-                 lineage: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """The counts behind the figures named in ``parts`` (see :data:`_PARTS`), from one read of the Parquet files.
+def _counts(events: pd.DataFrame | ParquetTable, report_year: int, cutoff: pd.Timestamp,
+            communities: Sequence[str] | None, parts: Collection[str], window: pd.Timedelta | None = None,
+            lineage: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The counts behind the figures named in ``parts`` (see :data:`_PARTS`), by the registry's queries
+    (:mod:`evaluation.indicators.registry`) run by the engine (:mod:`evaluation.indicators.engine`) over the events
+    as a DataFrame or as Parquet alike.
 
     The rows that can enter a figure of the year (reported, due or closed in it, or closed within ``window`` before
-    it: the earlier event of a repeat) are typed once into a DuckDB temporary table; each
-    count is a query over that table with the same conditions as over the whole file, so the counts are those of
-    the whole file. Returns one DataFrame per part (``time`` gives three dicts of arrays, ``time_district``,
-    ``time_community`` and ``time_category``: events by group and hours to close, in that order). The counts the
-    lineage carries (``closed``, ``reported``) also come by era of ``reported_at`` when a community keeps its code
+    it: the earlier event of a repeat) are typed once into a DuckDB temporary table; each count is a registry query
+    over that table, with the same conditions as over the whole table, so the counts are those of the whole table.
+    Returns one DataFrame per part (``time`` gives four dicts of arrays, ``time_district``, ``time_community``,
+    ``time_category`` and ``time_cluster``: events by group and hours to close, in that order). The counts the
+    lineage carries (``closed``, ``reported``) come by era of ``reported_at`` when a community keeps its code
     through a split (:func:`_era_sql`).
     """
-    era = _era_sql(lineage)
+    src = engine.source(events, "grid_events")
     y = int(report_year)
-    closed = _closed_by_sql(cutoff)
-    where = _in_communities(communities)
-    has_due, has_grid = "deadline_at" in events, "grid_id" in events
+    has_due, has_grid = "deadline_at" in src, "grid_id" in src
     start = pd.Timestamp(year=y, month=1, day=1)
     since = min(start, start - window) if window is not None and "repeat" in parts and has_grid else start
     # a closing enters a figure of the year when it falls in [since, end of the year]: closed in the year, or the
     # earlier event of a repeat reported in it
-    keep = [_year_filter(events, "reported_at", y, y, f"year({{v}}) = {y}"),
-            _year_filter(events, "closed_at", since.year, y,
-                         f"{{v}} >= {_ts(since)} AND {{v}} < {_ts(pd.Timestamp(year=y + 1, month=1, day=1))}")]
+    keep = [_year_filter(src, "reported_at", y, y, "year({v}) = $year"),
+            _year_filter(src, "closed_at", since.year, y, "{v} >= $since AND {v} < $next_year")]
     if has_due:
-        keep.append(_year_filter(events, "deadline_at", y, y, f"year({{v}}) = {y}"))
-    cols = [c for c in ("community_id", "category", "grid_id", "status", "callback", "reported_at", "deadline_at",
-                        "closed_at") if c in events]
+        keep.append(_year_filter(src, "deadline_at", y, y, "year({v}) = $year"))
+    params = {"year": y, "cutoff": pd.Timestamp(cutoff), "since": since,
+              "next_year": pd.Timestamp(year=y + 1, month=1, day=1),
+              "all_communities": communities is None,
+              "communities": [""] if communities is None else [str(c) for c in communities] or [""],
+              "window_us": 0 if window is None else int(window / pd.Timedelta(microseconds=1))}
     queries: dict[str, str] = {}
     if "closed" in parts:
-        queries["closed"] = f"SELECT community_id, {era} AS reported_at, count(*) AS n FROM ev WHERE {closed} " \
-                            f"AND year(closed_at) = {y} GROUP BY ALL"
+        queries["closed"] = indicator("grid.events_closed").query
     if "reported" in parts:
-        queries["reported"] = f"SELECT community_id, CAST(category AS VARCHAR) AS category, {era} AS reported_at, " \
-                              f"count(*) AS n " \
-                              f"FROM ev WHERE year(reported_at) = {y} AND reported_at <= {_ts(cutoff)} GROUP BY ALL"
-    flag = f"SELECT community_id, CAST(category AS VARCHAR) AS category, count(*) AS trials, " \
-           f"sum(CAST({{flag}} AS INTEGER)) AS successes FROM ev WHERE {where} AND year({{date}}) = {y} " \
-           f"AND {{date}} <= {_ts(cutoff)} GROUP BY ALL"
+        queries["reported"] = indicator("grid.events_reported").query
     if "closure" in parts:
-        queries["closure"] = flag.format(flag=closed, date="reported_at")
+        queries["closure"] = indicator("grid.closure_rate.share").query
     if "on_time" in parts and has_due:
-        queries["on_time"] = flag.format(flag=f"{closed} AND coalesce(closed_at <= deadline_at, false)",
-                                         date="deadline_at")
-    if "time" in parts:
-        end = f"CASE WHEN {closed} THEN closed_at ELSE {_ts(cutoff)} END"
-        queries["_time"] = f"""
-            CREATE TEMP TABLE tt AS SELECT community_id, CAST(category AS VARCHAR) AS category,
-                   CAST(epoch_us({end}) - epoch_us(reported_at) AS DOUBLE) / 1e6 / 3600.0 AS hours,
-                   CAST({closed} AS INTEGER) AS event
-            FROM ev WHERE {where} AND year(reported_at) = {y} AND reported_at <= {_ts(cutoff)}"""
-        # in (group, hours) order, which the Kaplan–Meier pass then need not sort again
-        by_time = "SELECT {g}hours, sum(event) AS n_event, count(*) AS n_total FROM tt GROUP BY ALL ORDER BY ALL"
-        queries["time_district"] = by_time.format(g="")
-        queries["time_community"] = by_time.format(g="community_id, ")
-        queries["time_category"] = by_time.format(g="category, ")
-        queries["time_cluster"] = by_time.format(g="community_id, category, ")
+        queries["on_time"] = indicator("grid.on_time_rate.share").query
     if "callback" in parts:
-        outcome = "'no_record'" if "callback" not in events else \
-            f"CASE WHEN callback IN ({', '.join(sql_string(o) for o in CALLBACK_OUTCOMES)}) THEN callback " \
-            "ELSE 'no_record' END"
-        queries["callback"] = f"SELECT community_id, {outcome} AS outcome, count(*) AS n FROM ev " \
-                              f"WHERE {where} AND {closed} AND year(closed_at) = {y} GROUP BY ALL"
+        queries["callback"] = indicator("grid.callback").query
     if "repeat" in parts and has_grid:
         if window is None:
             raise ValueError("the repeat counts need the window")
-        micros = int(window / pd.Timedelta(microseconds=1))
-        # an ASOF join finds, for each event reported in the year, the last closing strictly before it in the same
-        # grid and category
-        queries["repeat"] = f"""
-            WITH closings AS (SELECT grid_id, CAST(category AS VARCHAR) AS category, closed_at AS closed_c
-                              FROM ev WHERE grid_id IS NOT NULL AND {closed}),
-                 target AS (SELECT community_id, grid_id, CAST(category AS VARCHAR) AS category, reported_at
-                            FROM ev WHERE grid_id IS NOT NULL AND year(reported_at) = {y}
-                                AND reported_at <= {_ts(cutoff)} AND {where})
-            SELECT t.community_id, t.category, count(*) AS trials,
-                   sum(CASE WHEN c.closed_c IS NOT NULL
-                            AND epoch_us(t.reported_at) - epoch_us(c.closed_c) <= {micros} THEN 1 ELSE 0 END)
-                       AS successes
-            FROM target AS t ASOF LEFT JOIN closings AS c
-                ON t.grid_id = c.grid_id AND t.category = c.category AND t.reported_at > c.closed_c
-            GROUP BY ALL"""
-    con = connect()
+        queries["repeat"] = indicator("grid.repeat_events.share").query
+    con = engine.connect()
     try:
-        typed = ", ".join(f"{events.typed_sql(c)} AS {c}" for c in cols)
-        con.execute(f"CREATE TEMP TABLE ev AS SELECT {typed} FROM {events.scan_sql()} WHERE {' OR '.join(keep)}")
-        out = {}
-        for name, sql in queries.items():
-            if name.startswith("_"):
-                con.execute(sql)
-            elif name.startswith("time_"):  # millions of rows: plain arrays, no DataFrame
-                out[name] = {k: np.asarray(v) for k, v in con.execute(sql).fetchnumpy().items()}
-            else:
-                out[name] = _ids_as_text(con.execute(sql).fetch_df())
+        engine.materialise(con, src, indicator("grid.closure_rate.share").columns, into="ev",
+                           where=" OR ".join(keep), derived={"era": _era_sql(lineage)}, params=params)
+        if "callback" not in src:
+            con.execute("ALTER TABLE ev ADD COLUMN callback VARCHAR")
+        if "deadline_at" not in src:
+            con.execute("ALTER TABLE ev ADD COLUMN deadline_at TIMESTAMP")
+        out = {name: _ids_as_text(engine.run(con, sql, "ev", params)) for name, sql in queries.items()}
+        if "time" in parts:
+            con.execute("CREATE TEMP TABLE tt AS " + indicator("grid.time_to_close").query.replace("{t}", "ev"),
+                        engine.bound(indicator("grid.time_to_close").query, params))
+            # in (group, hours) order, which the Kaplan–Meier pass then need not sort again
+            by_time = "SELECT {g}hours, sum(event) AS n_event, count(*) AS n_total FROM tt GROUP BY ALL ORDER BY ALL"
+            for name, g in (("time_district", ""), ("time_community", "community_id, "),
+                            ("time_category", "category, "), ("time_cluster", "community_id, category, ")):
+                out[name] = engine.run(con, by_time.format(g=g), "tt", arrays=True)
         return out
     finally:
         con.close()
@@ -270,13 +230,8 @@ def events_closed(events: pd.DataFrame, report_year: int, population: pd.DataFra
     """Events with ``status == closed`` and ``closed_at`` in ``report_year`` and on or before the data cut-off (办结).
     Keys: ``grid.events_closed.count`` / ``.per_10k`` / ``.per_community``."""
     cutoff = _cutoff(report_year, data_cutoff)
-    if is_lazy(events):
-        agg = _lazy_counts(events, report_year, cutoff, None, ("closed",), lineage=lineage)["closed"]
-        return _closed_from(agg, report_year, population, communities, per, lineage, cutoff)
-    closed = events[_closed_by(events, cutoff) & in_year(events["closed_at"], report_year)]
-    return count_by_community(closed, "grid.events_closed", report_year, population, per=per,
-                              communities=communities, what=_what("events closed in the year", report_year, cutoff),
-                              lineage=lineage, date="reported_at")
+    agg = _counts(events, report_year, cutoff, None, ("closed",), lineage=lineage)["closed"]
+    return _closed_from(agg, report_year, population, communities, per, lineage, cutoff)
 
 
 def _what(words: str, report_year: int, cutoff: pd.Timestamp) -> str:
@@ -303,14 +258,10 @@ def event_rates(events: pd.DataFrame, population: pd.DataFrame | None, report_ye
     for all categories).
     """
     cutoff = _cutoff(report_year, data_cutoff)
-    if is_lazy(events):
-        # one row per community and category, counted by DuckDB; summing the weight n counts the events
-        rep = _lazy_counts(events, report_year, cutoff, None, ("reported",), lineage=lineage)["reported"]
-        return _rates_from(rep, "n", population, report_year, communities, confidence, per, by_category, lineage,
-                           cutoff, interval)
-    rep = events[in_year(events["reported_at"], report_year, cutoff)]
-    return _rates_from(rep, None, population, report_year, communities, confidence, per, by_category, lineage, cutoff,
-                       interval)
+    # one row per community and category, counted by DuckDB; summing the weight n counts the events
+    rep = _counts(events, report_year, cutoff, None, ("reported",), lineage=lineage)["reported"]
+    return _rates_from(rep, "n", population, report_year, communities, confidence, per, by_category, lineage,
+                       cutoff, interval)
 
 
 def _rates_from(rep: pd.DataFrame, weight: str | None, population: pd.DataFrame | None, report_year: int,
@@ -412,21 +363,8 @@ def closure_rates(events: pd.DataFrame, report_year: int, data_cutoff=None,
     [['grid.closure_rate.share', 3.0, 4.0, 0.75], ['grid.on_time_rate.share', 2.0, 3.0, 0.6666666666666666]]
     """
     cutoff = _cutoff(report_year, data_cutoff)
-    if is_lazy(events):
-        c = _lazy_counts(events, report_year, cutoff, communities, ("closure", "on_time"))
-        return _closure_from(c["closure"], c.get("on_time"), report_year, cutoff, confidence, by_category, interval)
-    ev = subset_communities(events, communities).copy()
-    ev["community_id"] = ev["community_id"].astype(str)
-    ev["category"] = ev["category"].astype(str)
-    ev["_closed"] = _closed_by(ev, cutoff).astype(int)
-    rep = _flag_counts(ev[in_year(ev["reported_at"], report_year, cutoff)], "_closed")
-    due_counts = None
-    if "deadline_at" in ev.columns:
-        due = ev[in_year(ev["deadline_at"], report_year, cutoff)].copy()
-        closed = as_datetime(due["closed_at"])
-        due["_on_time"] = ((due["_closed"] == 1) & (closed <= as_datetime(due["deadline_at"]))).astype(int)
-        due_counts = _flag_counts(due, "_on_time")
-    return _closure_from(rep, due_counts, report_year, cutoff, confidence, by_category, interval)
+    c = _counts(events, report_year, cutoff, communities, ("closure", "on_time"))
+    return _closure_from(c["closure"], c.get("on_time"), report_year, cutoff, confidence, by_category, interval)
 
 
 def _closure_from(rep: pd.DataFrame, due: pd.DataFrame | None, report_year: int, cutoff: pd.Timestamp,
@@ -441,22 +379,6 @@ def _closure_from(rep: pd.DataFrame, due: pd.DataFrame | None, report_year: int,
                              f"events with a deadline in {period}", "closed by deadline_at; Wilson CI",
                              confidence, by_category, interval)
     return tidy(rows)
-
-
-def _time_counts(events: ParquetTable, report_year: int, cutoff: pd.Timestamp,
-                 communities: Sequence[str] | None) -> pd.DataFrame:
-    """Events reported in the year by community, category and hours to close (or to the cut-off), with the number
-    closed: the data of :func:`time_to_close_data`, counted by DuckDB."""
-    closed = _closed_by_sql(cutoff)
-    end = f"CASE WHEN {closed} THEN closed_at ELSE {_ts(cutoff)} END"
-    return _ids_as_text(events.query(f"""
-        SELECT community_id, category, hours, count(*) AS n_total, sum(event) AS n_event FROM (
-            SELECT community_id, CAST(category AS VARCHAR) AS category,
-                   CAST(epoch_us({end}) - epoch_us(reported_at) AS DOUBLE) / 1e6 / 3600.0 AS hours,
-                   CAST({closed} AS INTEGER) AS event
-            FROM {{t}} WHERE {_in_communities(communities)} AND year(reported_at) = {int(report_year)}
-                AND reported_at <= {_ts(cutoff)})
-        GROUP BY ALL"""))
 
 
 def _by_time(counts: pd.DataFrame, fn):
@@ -511,28 +433,11 @@ def time_to_close(events: pd.DataFrame, report_year: int, data_cutoff=None,
     check_interval(interval)
     cutoff = _cutoff(report_year, data_cutoff)
     boot = None if interval == "iid" else (n_resamples, seed)
-    if is_lazy(events):
-        c = _lazy_counts(events, report_year, cutoff, communities, ("time",))
-        q = _quantiles_from_counts(c, by, probs, confidence, conf_type)
-        return _time_rows(q, report_year, cutoff, conf_type,
-                          None if boot is None else _cluster_quantiles(_arrays_frame(c["time_cluster"]), by, probs,
-                                                                       confidence, *boot))
-    ev = subset_communities(events, communities)
-    data = time_to_close_data(ev[in_year(ev["reported_at"], report_year)], cutoff)
-    groups: list[tuple[str, str, pd.DataFrame]] = [(DISTRICT, "", data)]
-    if "community_id" in by:
-        groups += [(str(c), "", g) for c, g in data.groupby("community_id")]
-    if "category" in by:
-        groups += [(DISTRICT, str(c), g) for c, g in data.groupby("category")]
-    q = pd.concat([km_quantiles(g["hours"], g["event"], probs, confidence, conf_type).assign(community_id=cid,
-                                                                                              group=grp)
-                   for cid, grp, g in groups], ignore_index=True)[_QCOLS]
-    cl = None
-    if boot is not None:
-        counts = data.groupby(["community_id", "category", "hours"])["event"].agg(["sum", "size"]).reset_index()
-        cl = _cluster_quantiles(counts.rename(columns={"sum": "n_event", "size": "n_total"}), by, probs, confidence,
-                                *boot)
-    return _time_rows(q, report_year, cutoff, conf_type, cl)
+    c = _counts(events, report_year, cutoff, communities, ("time",))
+    q = _quantiles_from_counts(c, by, probs, confidence, conf_type)
+    return _time_rows(q, report_year, cutoff, conf_type,
+                      None if boot is None else _cluster_quantiles(_arrays_frame(c["time_cluster"]), by, probs,
+                                                                   confidence, *boot))
 
 
 def _arrays_frame(arrays: dict) -> pd.DataFrame:
@@ -597,16 +502,10 @@ def time_to_close_curves(events: pd.DataFrame, report_year: int, data_cutoff=Non
         the group).
     """
     cutoff = _cutoff(report_year, data_cutoff)
-    if is_lazy(events):
-        agg = _time_counts(events, report_year, cutoff, communities)
-        groups = [("", agg)] if by is None else [(str(k), g) for k, g in agg.groupby(by)]
-        curves = [(grp, _by_time(g, lambda t, d, m: kaplan_meier_counts(t, d, m, confidence, conf_type)),
-                   int(g["n_total"].sum())) for grp, g in groups]
-    else:
-        ev = subset_communities(events, communities)
-        data = time_to_close_data(ev[in_year(ev["reported_at"], report_year)], cutoff)
-        groups = [("", data)] if by is None else [(str(k), g) for k, g in data.groupby(by)]
-        curves = [(grp, kaplan_meier(g["hours"], g["event"], confidence, conf_type), len(g)) for grp, g in groups]
+    agg = _arrays_frame(_counts(events, report_year, cutoff, communities, ("time",))["time_cluster"])
+    groups = [("", agg)] if by is None else [(str(k), g) for k, g in agg.groupby(by)]
+    curves = [(grp, _by_time(g, lambda t, d, m: kaplan_meier_counts(t, d, m, confidence, conf_type)),
+               int(g["n_total"].sum())) for grp, g in groups]
     parts = []
     for grp, km, n in curves:
         start = pd.DataFrame({"time": [0.0], "n_risk": [float(n)], "n_event": [0.0], "surv": [1.0],
@@ -637,16 +536,7 @@ def callback_outcomes(events: pd.DataFrame, report_year: int, communities: Seque
     """
     check_interval(interval)
     cutoff = _cutoff(report_year, data_cutoff)
-    if is_lazy(events):
-        counts = _lazy_counts(events, report_year, cutoff, communities, ("callback",))["callback"]
-        return _callback_from(counts, report_year, confidence, cutoff, interval)
-    ev = subset_communities(events, communities)
-    closed = ev[_closed_by(ev, cutoff) & in_year(ev["closed_at"], report_year)].copy()
-    closed["community_id"] = closed["community_id"].astype(str)
-    cb = closed["callback"].astype("object") if "callback" in closed.columns else \
-        pd.Series(np.nan, index=closed.index)
-    closed["outcome"] = cb.where(cb.isin(CALLBACK_OUTCOMES), "no_record")
-    counts = closed.groupby(["community_id", "outcome"]).size().rename("n").reset_index()
+    counts = _counts(events, report_year, cutoff, communities, ("callback",))["callback"]
     return _callback_from(counts, report_year, confidence, cutoff, interval)
 
 
@@ -700,28 +590,8 @@ def repeat_events(events: pd.DataFrame, report_year: int, window_days: float = 3
         return tidy([])
     cutoff = _cutoff(report_year, data_cutoff)
     window = pd.Timedelta(days=window_days)
-    if is_lazy(events):
-        counts = _lazy_counts(events, report_year, cutoff, communities, ("repeat",), window)["repeat"]
-        return _repeat_from(counts, report_year, window_days, confidence, cutoff, interval)
-    ev = events[events["grid_id"].notna()].copy()
-    ev["grid_id"] = ev["grid_id"].astype(str)
-    ev["category"] = ev["category"].astype(str)
-    ev["community_id"] = ev["community_id"].astype(str)
-    ev["_rep"] = as_datetime(ev["reported_at"])
-    ev["_closed_at"] = as_datetime(ev["closed_at"]).where(_closed_by(ev, cutoff))
-    target = subset_communities(ev[in_year(ev["reported_at"], report_year, cutoff)], communities).copy()
-    closings = ev[ev["_closed_at"].notna()].sort_values("_closed_at")
-    lookup = {k: g["_closed_at"].to_numpy() for k, g in closings.groupby(["grid_id", "category"])}
-    flags = np.zeros(len(target), dtype=int)
-    for i, (gid, cat, rep) in enumerate(zip(target["grid_id"], target["category"], target["_rep"])):
-        times = lookup.get((gid, cat))
-        if times is None:
-            continue
-        j = np.searchsorted(times, np.datetime64(rep), side="left") - 1  # last closing strictly before rep
-        if j >= 0 and (rep - pd.Timestamp(times[j])) <= window:
-            flags[i] = 1
-    target["_repeat"] = flags
-    return _repeat_from(_flag_counts(target, "_repeat"), report_year, window_days, confidence, cutoff, interval)
+    counts = _counts(events, report_year, cutoff, communities, ("repeat",), window)["repeat"]
+    return _repeat_from(counts, report_year, window_days, confidence, cutoff, interval)
 
 
 def _repeat_from(counts: pd.DataFrame, report_year: int, window_days: float, confidence: float,
@@ -741,35 +611,23 @@ def grid_indicators(tables: dict[str, pd.DataFrame], report_year: int, data_cuto
     ``interval`` ("cluster", default, or "iid") chooses the district rows' intervals (module docstring);
     ``n_resamples`` and ``seed`` are those of the cluster bootstrap of the time-to-close quantiles.
 
-    For grid events left on disk every count comes from one read of the Parquet files (:func:`_lazy_counts`).
+    For grid events left on disk every count comes from one read of the Parquet files (:func:`_counts`).
     """
     if "grid_events" not in tables:
         return tidy([])
     ev, pop, lin = tables["grid_events"], tables.get("population"), tables.get("community_lineage")
-    if is_lazy(ev):
-        check_interval(interval)
-        cutoff, window_days = _cutoff(report_year, data_cutoff), 30.0
-        c = _lazy_counts(ev, report_year, cutoff, communities, _PARTS, pd.Timedelta(days=window_days), lin)
-        by, probs = ("community_id", "category"), (0.25, 0.5, 0.75)
-        cl = None if interval == "iid" else _cluster_quantiles(_arrays_frame(c["time_cluster"]), by, probs,
-                                                               confidence, n_resamples, seed)
-        parts = [_closed_from(c["closed"], report_year, pop, communities, 10000.0, lin, cutoff),
-                 _rates_from(c["reported"], "n", pop, report_year, communities, confidence, 10000.0, True, lin,
-                             cutoff, interval),
-                 _closure_from(c["closure"], c.get("on_time"), report_year, cutoff, confidence, True, interval),
-                 _time_rows(_quantiles_from_counts(c, by, probs, confidence, "log"), report_year, cutoff, "log", cl),
-                 _callback_from(c["callback"], report_year, confidence, cutoff, interval)]
-        if "repeat" in c:
-            parts.append(_repeat_from(c["repeat"], report_year, window_days, confidence, cutoff, interval))
-        return pd.concat(parts, ignore_index=True)
-    parts = [events_closed(ev, report_year, pop, communities, lineage=lin, data_cutoff=data_cutoff),
-             event_rates(ev, pop, report_year, communities, confidence, lineage=lin, data_cutoff=data_cutoff,
-                         interval=interval),
-             closure_rates(ev, report_year, data_cutoff, communities, confidence, interval=interval),
-             time_to_close(ev, report_year, data_cutoff, communities, confidence=confidence, interval=interval,
-                           n_resamples=n_resamples, seed=seed),
-             callback_outcomes(ev, report_year, communities, confidence, data_cutoff=data_cutoff,
-                               interval=interval),
-             repeat_events(ev, report_year, data_cutoff=data_cutoff, communities=communities,
-                           confidence=confidence, interval=interval)]
+    check_interval(interval)
+    cutoff, window_days = _cutoff(report_year, data_cutoff), 30.0
+    c = _counts(ev, report_year, cutoff, communities, _PARTS, pd.Timedelta(days=window_days), lin)
+    by, probs = ("community_id", "category"), (0.25, 0.5, 0.75)
+    cl = None if interval == "iid" else _cluster_quantiles(_arrays_frame(c["time_cluster"]), by, probs,
+                                                           confidence, n_resamples, seed)
+    parts = [_closed_from(c["closed"], report_year, pop, communities, 10000.0, lin, cutoff),
+             _rates_from(c["reported"], "n", pop, report_year, communities, confidence, 10000.0, True, lin,
+                         cutoff, interval),
+             _closure_from(c["closure"], c.get("on_time"), report_year, cutoff, confidence, True, interval),
+             _time_rows(_quantiles_from_counts(c, by, probs, confidence, "log"), report_year, cutoff, "log", cl),
+             _callback_from(c["callback"], report_year, confidence, cutoff, interval)]
+    if "repeat" in c:
+        parts.append(_repeat_from(c["repeat"], report_year, window_days, confidence, cutoff, interval))
     return pd.concat(parts, ignore_index=True)
