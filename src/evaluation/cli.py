@@ -109,7 +109,7 @@ def _overrides(items: list[str] | None) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .report.runner import run
+    from .run.runner import run
 
     result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True),
                  workers=args.workers)
@@ -122,7 +122,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
-    from .report.profiles import profiles
+    from .run.profiles import profiles
 
     wanted = [c.strip() for c in args.communities.split(",") if c.strip()] if args.communities else None
     result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted,
@@ -140,7 +140,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    from .report.rerun import rerun
+    from .run.rerun import rerun
 
     result = rerun(args.manifest, _overrides(args.param), accept_changed_data=args.accept_changed_data,
                    name=args.name, progress=lambda m: print(m, file=sys.stderr, flush=True))
@@ -151,7 +151,7 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from .report.diff import diff_html, diff_runs, diff_table_text
+    from .run.diff import diff_html, diff_runs, diff_table_text
 
     df = diff_runs(args.run_a, args.run_b, confidence=args.confidence)
     print(diff_table_text(df, only_changed=not args.all), end="")
@@ -175,7 +175,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .report.sweep import sweep, sweep_summary
+    from .run.sweep import sweep, sweep_summary
 
     df = sweep(args.spec, workers=args.workers, scheduler=args.scheduler)
     print(sweep_summary(df, getattr(args, "lang", None)))  # --lang, else the run's (its base's) language
@@ -196,7 +196,7 @@ def _cmd_docx(args: argparse.Namespace) -> int:
 
 def _manifest_language(manifest: Path) -> str:
     """The run's language from its manifest; refused with the fix when the manifest is missing or malformed."""
-    from .report.runfiles import read_run_file
+    from .run.runfiles import read_run_file
 
     fix = "or give the language with --lang zh|en"
     try:

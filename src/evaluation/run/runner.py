@@ -46,11 +46,11 @@ from ..config import CHECKOUT, KERNEL_CWD, NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_
 from ..data.loader import District, read_district
 from ..errors import DataValidationError, JinlinError, RunFailed
 from ..params import RunParams, check_run_name, load_params, run_name
-from .docx import render_docx
-from .figures import write_figures_xlsx
-from .html import render_html
-from .summary import summary_cell
-from .record import read_records, results_json
+from ..report.docx import render_docx
+from ..report.figures import write_figures_xlsx
+from ..report.html import render_html
+from ..report.summary import summary_cell
+from ..report.record import read_records, results_json
 
 __all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock",
            "publish_folder", "interruptible", "git_commit", "package_versions", "manifest_checksum", "clean_stale",
@@ -291,12 +291,12 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
 
     A notebook that declares ``prior_results`` (50) needs the figures of every notebook before it, so it starts
     once they have all finished. The notebooks between two such barriers do not depend on each other (00–40):
-    with ``workers`` > 1 they run at the same time in a process pool (:func:`evaluation.report.pool.run_pool`),
+    with ``workers`` > 1 they run at the same time in a process pool (:func:`evaluation.run.pool.run_pool`),
     each in its own kernel. Every notebook gets exactly the parameters a sequential run gives it and writes its own
     file, and the results are read back in run order, so ``results.json`` is the same byte for byte. When several
     fail, the first in run order is the one reported.
 
-    With ``snapshot`` (a Parquet snapshot of the district, :func:`evaluation.report.profiles.write_snapshot`), or
+    With ``snapshot`` (a Parquet snapshot of the district, :func:`evaluation.run.profiles.write_snapshot`), or
     one named in :data:`evaluation.data.loader.SNAPSHOT_ENV` as :func:`run` does, every notebook but
     :data:`RAW_DATA_NOTEBOOKS` loads it in place of ``data_dir`` (its parameters are unchanged).
     """
