@@ -63,7 +63,7 @@ from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
 from ..indicators.profile import current_communities
 from ..params import PROFILE_NOTEBOOK, load_params, run_name
 from ..report.html import render_html
-from ..text.i18n import t
+from ..text.i18n import plain, t
 from ..report.record import normalise_value, read_records
 from .runner import (
     _alive,
@@ -403,7 +403,7 @@ def index_html(outcomes: Sequence[ProfileOutcome], language: str, paramset: str,
     keys = ("satisfaction_index.mean", "events_reported.per_10k", "on_time_rate.share", "volunteers_registered.per_100")
     rows = []
     for o in outcomes:
-        label = html.escape(f"{o.name}（{o.community_id}）" if lang == "zh" else f"{o.name} ({o.community_id})")
+        label = html.escape(plain("profile.index.name", lang, name=o.name, id=o.community_id))
         if o.status == _OK:
             figures = "".join(f'<td class="num">{html.escape(_key_figure(o.results, k))}</td>' for k in keys)
             word = (f'<a href="{html.escape(o.community_id)}.docx">{html.escape(t("profile.index.docx", language))}'

@@ -370,9 +370,9 @@ def sweep(spec_path: str | Path, workers: int = 2, scheduler: str | None = None,
 def _text(key: str, lang: str, **fmt: object) -> str:
     """A catalogue text for the terminal or a chart: formatted as it is, without t()'s Markdown escaping (a variant
     name such as min_cell_10 would print as min\\_cell\\_10)."""
-    from ..text.i18n import CATALOGUE
+    from ..text.i18n import plain
 
-    return CATALOGUE[key][lang].format(**fmt)
+    return plain(key, lang, **fmt)
 
 
 def sweep_summary(df: pd.DataFrame, lang: str | None = None) -> str:
