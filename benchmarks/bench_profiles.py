@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _SCRIPT = """
 import sys
-from evaluation.report.profiles import profiles
+from evaluation.run.profiles import profiles
 
 if __name__ == "__main__":
     result = profiles("params/default.yaml", workers=int(sys.argv[1]), out_root=sys.argv[2], progress=False)

@@ -73,10 +73,10 @@ TEST_SALT = "test-salt-not-secret"
 @pytest.fixture(scope="session")
 def bundled_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled district, loaded and validated once per test session, as the Parquet snapshot ``jinlin profiles``
-    gives its kernels (:func:`evaluation.report.profiles.write_snapshot`: typed tables, no personal or free-text
+    gives its kernels (:func:`evaluation.run.profiles.write_snapshot`: typed tables, no personal or free-text
     column). A notebook test that reads it skips the ~6 s of parsing the CSV exports in its kernel."""
     from evaluation.data import load_district
-    from evaluation.report.profiles import write_snapshot
+    from evaluation.run.profiles import write_snapshot
 
     with pytest.MonkeyPatch.context() as mp:  # a session fixture starts before the per-test salt below
         mp.setenv("JINLIN_SALT", TEST_SALT)

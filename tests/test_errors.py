@@ -77,7 +77,7 @@ def test_every_parameter_error_the_package_raises_has_chinese_text():
                if len(node.args) < 2 and "zh" not in {k.arg for k in node.keywords}]
     assert len(calls) > 20 and missing == []
     bare = []
-    for rel in ("src/evaluation/params.py", "src/evaluation/report/sweep.py"):
+    for rel in ("src/evaluation/params.py", "src/evaluation/run/sweep.py"):
         tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
         for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in ("RunParams", "SweepSpec")):
             bare += [f"{rel}:{n.lineno}" for n in ast.walk(cls) if isinstance(n, ast.Raise) and n.exc is not None
@@ -128,7 +128,7 @@ def test_every_jinlin_error_the_package_raises_has_chinese_text():
 
 def test_errors_outside_parameters_are_explained_in_chinese(tmp_path, capsys):
     from evaluation.cli import main
-    from evaluation.report.runfiles import read_run_file
+    from evaluation.run.runfiles import read_run_file
 
     assert main(["--lang", "zh", "generate", "--scale", "0", str(tmp_path / "x")]) == 1
     err = capsys.readouterr().err

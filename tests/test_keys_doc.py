@@ -106,7 +106,7 @@ def test_declaration_grammar():
 def test_a_fresh_default_run_records_the_listed_keys(tmp_path):
     """The whole default run (about 90 s): its keys are those of docs/results_keys.txt, each declared."""
     from evaluation.config import resolve
-    from evaluation.report.runner import run
+    from evaluation.run.runner import run
 
     result = run(resolve("params/default.yaml"), out_root=tmp_path / "reports")
     keys = sorted(json.loads((result.out_dir / "results.json").read_text(encoding="utf-8"))["results"])

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 
 from evaluation.params import RunParams
-from evaluation.report.runner import RUNNER_PARAMETERS
+from evaluation.run.runner import RUNNER_PARAMETERS
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

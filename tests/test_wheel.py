@@ -119,7 +119,7 @@ def test_wheel_installed_elsewhere_generates_runs_and_audits(installed: Installe
     kernel = json.loads(installed.python(
         "import json\n"
         "from jupyter_client.manager import start_new_kernel\n"
-        "from evaluation.report.runner import KERNEL\n"
+        "from evaluation.run.runner import KERNEL\n"
         "km, kc = start_new_kernel(kernel_name=KERNEL)\n"
         "out = []\n"
         "kc.execute_interactive('import sys, evaluation; print(sys.prefix); print(evaluation.__file__)', timeout=60,\n"
@@ -159,7 +159,7 @@ def test_wheel_installed_elsewhere_generates_runs_and_audits(installed: Installe
 @pytest.mark.notebook
 def test_wheel_full_run_equals_the_checkouts(installed: Installed, tmp_path: Path):
     """The whole evaluation from the wheel gives the checkout's results.json, byte for byte."""
-    from evaluation.report.runner import run
+    from evaluation.run.runner import run
 
     work = tmp_path / "empty"
     work.mkdir()

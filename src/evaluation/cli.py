@@ -61,6 +61,7 @@ def _lang(args: argparse.Namespace) -> str:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .text.i18n import plain
     from .data import read_district
 
     lang = _lang(args)
@@ -70,12 +71,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         print(format_problems(problems, limit_per_rule=args.limit, lang=lang))
     if errors:
-        print(f"\n{args.folder}：{len(errors)} 处错误，{len(warnings)} 处提示。请改正错误后再运行。" if lang == "zh" else
-              f"\n{args.folder}: {len(errors)} error(s), {len(warnings)} warning(s). Fix the errors and run again.")
+        print(plain("cli.validate.errors", lang, folder=args.folder, errors=len(errors), warnings=len(warnings)))
         return 1
     n_rows = sum(f.rows for f in district.files.values())
-    print(f"{args.folder}：通过校验，{len(district.files)} 张表，{n_rows:,} 行，{len(warnings)} 处提示。" if lang == "zh"
-          else f"{args.folder}: valid — {len(district.files)} tables, {n_rows:,} rows, {len(warnings)} warning(s).")
+    print(plain("cli.validate.ok", lang, folder=args.folder, tables=len(district.files), rows=n_rows,
+                warnings=len(warnings)))
     return 0
 
 
@@ -109,38 +109,32 @@ def _overrides(items: list[str] | None) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .report.runner import run
+    from .text.i18n import plain
+    from .run.runner import run
 
     result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True),
                  workers=args.workers)
-    if _lang(args) == "zh":
-        print(f"报告已写入 {result.out_dir}/（report.html、results.json、manifest.json；共记录 {len(result.results)} 个数字）")
-    else:
-        print(f"report written to {result.out_dir}/ (report.html, results.json, manifest.json; "
-              f"{len(result.results)} recorded figures)")
+    print(plain("cli.run.done", _lang(args), out=result.out_dir, n=len(result.results)))
     return 0
 
 
 def _cmd_profiles(args: argparse.Namespace) -> int:
-    from .report.profiles import profiles
+    from .text.i18n import plain
+    from .run.profiles import profiles
 
     wanted = [c.strip() for c in args.communities.split(",") if c.strip()] if args.communities else None
     result = profiles(args.params, _overrides(args.param), workers=args.workers, communities=wanted,
                       docx=args.format == "docx")
     done = len(result.outcomes) - len(result.failed)
-    if _lang(args) == "zh":
-        print(f"已写出 {done} 份社区画像到 {result.out_dir}/（index.html），用时 {result.seconds:.0f} 秒，"
-              f"{result.workers} 个进程")
-    else:
-        print(f"{done} profiles written to {result.out_dir}/ (index.html) in {result.seconds:.0f} s with "
-              f"{result.workers} worker(s)")
+    print(plain("cli.profiles.done", _lang(args), done=done, out=result.out_dir, seconds=result.seconds,
+                workers=result.workers))
     for o in result.failed:
         print(f"failed: {o.community_id}: {getattr(o, 'error', '')}", file=sys.stderr)
     return 0 if result.ok else 1
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
-    from .report.rerun import rerun
+    from .run.rerun import rerun
 
     result = rerun(args.manifest, _overrides(args.param), accept_changed_data=args.accept_changed_data,
                    name=args.name, progress=lambda m: print(m, file=sys.stderr, flush=True))
@@ -151,7 +145,7 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from .report.diff import diff_html, diff_runs, diff_table_text
+    from .run.diff import diff_html, diff_runs, diff_table_text
 
     df = diff_runs(args.run_a, args.run_b, confidence=args.confidence)
     print(diff_table_text(df, only_changed=not args.all), end="")
@@ -175,7 +169,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .report.sweep import sweep, sweep_summary
+    from .run.sweep import sweep, sweep_summary
 
     df = sweep(args.spec, workers=args.workers, scheduler=args.scheduler)
     print(sweep_summary(df, getattr(args, "lang", None)))  # --lang, else the run's (its base's) language
@@ -196,7 +190,7 @@ def _cmd_docx(args: argparse.Namespace) -> int:
 
 def _manifest_language(manifest: Path) -> str:
     """The run's language from its manifest; refused with the fix when the manifest is missing or malformed."""
-    from .report.runfiles import read_run_file
+    from .run.runfiles import read_run_file
 
     fix = "or give the language with --lang zh|en"
     try:
@@ -214,20 +208,14 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from .claims.audit import audit_files, latest_results
     from .config import REPORTS_DIR
     from .report.audit import format_verdicts, render_appendix_docx
+    from .text.i18n import plain
 
     lang = getattr(args, "lang", None) or "zh"  # an office's appendix is Chinese unless asked otherwise
     results = args.results
     if results is None:
         results = latest_results(args.data)
-        if lang == "zh":
-            print(f"评审标准：使用 {results}（{args.data} 上最新的一次运行；可用 --results 另选）" if results
-                  else f"评审标准：{args.data} 上还没有完成的运行，调查和成效两类标准将显示证据缺失（请先运行 jinlin "
-                  "run，或用 --results reports/<运行>/results.json 指定）", file=sys.stderr)
-        else:
-            print(f"award criteria: using {results} (the newest run on {args.data}; --results to choose)"
-                  if results else f"award criteria: no finished run on {args.data}; survey and impact criteria show "
-                  "evidence missing (run jinlin run first, or give --results reports/<run>/results.json)",
-                  file=sys.stderr)
+        print(plain("cli.audit.results", lang, results=results, data=args.data) if results
+              else plain("cli.audit.no_results", lang, data=args.data), file=sys.stderr)
     result, provenance = audit_files(args.submission, args.data, args.report_year,
                                      overrides=args.overrides, results=results)
     if args.format == "docx":

@@ -219,47 +219,38 @@ class RunParams(BaseModel):
         return list(self.notebooks) if self.notebooks else list(NOTEBOOK_ORDER)
 
 
-# The words of a parameter error in each language; the lines are built once, by _explain.
-_EXPLAIN = {
-    "en": {"head": "{source}: invalid parameters:", "file": "(file)", "guess": " (did you mean {guess!r}?)",
-           "extra": "  {key}: unknown parameter{hint}\n    fix: remove it or use one of: {fields}", "sep": ", ",
-           "value": "  {key} = {value!r}: {msg}\n    fix: {fix}"},
-    "zh": {"head": "{source}：参数有误：", "file": "（文件）", "guess": "（是否应为 {guess!r}？）",
-           "extra": "  {key}：没有这个参数{hint}\n    修改：删去它，或使用以下参数之一：{fields}", "sep": "、",
-           "value": "  {key} = {value!r}：{msg}\n    修改：{fix}"},
-}
-
-
 def _explain(err: ValidationError, source: str, lang: str = "en") -> str:
+    """A parameter error's lines in ``lang``, in the words of the catalogue (resources/i18n/cli.yaml)."""
+    from .text.i18n import plain
+
+    lang = "zh" if lang == "zh" else "en"
     fields = list(RunParams.model_fields)
-    w = _EXPLAIN["zh" if lang == "zh" else "en"]
-    lines = [w["head"].format(source=source)]
+    lines = [plain("params.explain.head", lang, source=source)]
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or w["file"]
+        key = ".".join(str(p) for p in e["loc"]) or plain("params.explain.file", lang)
+        # pydantic's own message is English; InvalidValue carries the Chinese one (errors.validation_message_zh)
         msg = validation_message_zh(e) if lang == "zh" else e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             guess = difflib.get_close_matches(key, fields, 1)
-            hint = w["guess"].format(guess=guess[0]) if guess else ""
-            lines.append(w["extra"].format(key=key, hint=hint, fields=w["sep"].join(fields)))
+            hint = plain("params.explain.guess", lang, guess=guess[0]) if guess else ""
+            lines.append(plain("params.explain.extra", lang, key=key, hint=hint,
+                               fields=plain("punct.list", lang).join(fields)))
         elif not e["loc"]:  # a rule across parameters: its message names them and the fix, not the whole file
             lines.append(f"  {msg}")
         else:
-            lines.append(w["value"].format(key=key, value=e.get("input"), msg=msg if lang == "zh" else e["msg"],
-                                           fix=_fix(key, lang)))
+            lines.append(plain("params.explain.value", lang, key=key, value=e.get("input"),
+                               msg=msg if lang == "zh" else e["msg"], fix=_fix(key, lang)))
     return "\n".join(lines)
 
 
 def _fix(key: str, lang: str = "en") -> str:
+    from .text.i18n import plain
+
     field = RunParams.model_fields.get(key)
-    if lang == "zh":
-        if field is None:
-            return "可接受的参数见 params/default.yaml"
-        # the descriptions are English (they document the model for developers); the Chinese fix names the default
-        return f"给 {key} 一个类似默认值 {field.default!r} 的值；YAML 中的文本值请加引号"
     if field is None:
-        return "see params/default.yaml for the accepted parameters"
-    desc = f" ({field.description})" if field.description else ""
-    return f"give {key} a value like the default {field.default!r}{desc}; quote text values in YAML"
+        return plain("params.fix.unknown", lang)
+    desc = plain("params.fix.desc", lang, description=field.description) if field.description else ""
+    return plain("params.fix.value", lang, key=key, default=field.default, desc=desc)
 
 
 def parse_override(item: str) -> tuple[str, Any]:

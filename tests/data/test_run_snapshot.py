@@ -12,7 +12,7 @@ from conftest import mini_tables, write_tables
 
 from evaluation.data import contract
 from evaluation.data.loader import SNAPSHOT_ENV, load_district
-from evaluation.report.profiles import write_snapshot
+from evaluation.run.profiles import write_snapshot
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from conftest import ROOT, mini_tables, write_tables
 
 from evaluation.params import NOTEBOOK_ORDER, PROFILE_NOTEBOOK, RunParams
 from evaluation.report.record import read_records
-from evaluation.report.runner import RUNNER_PARAMETERS, notebook_parameters
+from evaluation.run.runner import RUNNER_PARAMETERS, notebook_parameters
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, mini_tables, write_tables
 
-from evaluation.report.runner import run
+from evaluation.run.runner import run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 OFFLINE = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

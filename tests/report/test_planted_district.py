@@ -20,7 +20,7 @@ import yaml
 from conftest import ROOT
 
 from evaluation.errors import DataValidationError
-from evaluation.report.runner import run
+from evaluation.run.runner import run
 
 SYNTHETIC = ROOT / "data" / "synthetic"
 

@@ -137,10 +137,13 @@ def _label(key: str, lang: str) -> str:
 
 
 def _names(keys: list[str], pattern: str, lang: str = "en") -> str:
-    sep = "、" if lang == "zh" else ", "
+    from evaluation.text.i18n import plain
+
+    lang = "zh" if lang == "zh" else "en"
     if len(keys) <= 2:
-        return sep.join(_label(k, lang) for k in keys)
-    return f"{_label(pattern, lang)}（{len(keys)}项）" if lang == "zh" else f"{pattern} ({len(keys)} items)"
+        return plain("punct.list", lang).join(_label(k, lang) for k in keys)
+    # an English statement names the key pattern itself (result_label keeps English keys)
+    return plain("claims.names.many", lang, label=_label(pattern, lang), n=len(keys))
 
 
 def _conclusion(key: str, results: Mapping[str, Any]) -> str | None:

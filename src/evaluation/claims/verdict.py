@@ -190,25 +190,23 @@ def interval_text(low: float, high: float, low_inclusive: bool, high_inclusive: 
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
         return ""
     low, high, low_inclusive, high_inclusive = float(low), float(high), bool(low_inclusive), bool(high_inclusive)
+    from evaluation.text.i18n import plain
+
     a, b = figure_text(low, unit, lang, kind), figure_text(high, unit, lang, kind)
-    zh = lang == "zh"
+    lang = "zh" if lang == "zh" else "en"
     if low == high:
         return a
     unbounded_below = math.isinf(low) or (low == 0 and low_inclusive and unit not in ("%", "‰"))
     if math.isinf(high) and unbounded_below:
-        return "任意值" if zh else "any value"
-    if math.isinf(high):
-        return (f"不少于{a}" if low_inclusive else f"多于{a}") if zh else \
-            (f"at least {a}" if low_inclusive else f"more than {a}")
-    if unbounded_below:
-        return (f"不超过{b}" if high_inclusive else f"少于{b}") if zh else \
-            (f"at most {b}" if high_inclusive else f"under {b}")
-    if zh:
-        ends = {(True, True): "", (True, False): f"（不含{b}）", (False, True): f"（不含{a}）",
-                (False, False): "（不含两端）"}[(low_inclusive, high_inclusive)]
-        return f"{a}至{b}{ends}"
-    return {(True, True): f"{a} to {b}", (True, False): f"{a} to under {b}", (False, True): f"over {a} to {b}",
-            (False, False): f"between {a} and {b}, both excluded"}[(low_inclusive, high_inclusive)]
+        key = "any"
+    elif math.isinf(high):
+        key = "at_least" if low_inclusive else "more_than"
+    elif unbounded_below:
+        key = "at_most" if high_inclusive else "under"
+    else:
+        key = {(True, True): "closed", (True, False): "high_open", (False, True): "low_open",
+               (False, False): "open"}[(low_inclusive, high_inclusive)]
+    return plain(f"claims.range.{key}", lang, a=a, b=b)
 
 
 def _contains(iv: Interval, x: float) -> bool:

@@ -323,7 +323,7 @@ def _run_snapshot(folder: str | Path) -> Path | None:
     """The Parquet snapshot of ``folder`` that the running ``jinlin run`` made, if this kernel was given one.
 
     ``jinlin run`` validates the district once, writes its typed tables (no personal or free-text column) to a
-    private temporary folder (:func:`evaluation.report.profiles.write_snapshot`) and names it in
+    private temporary folder (:func:`evaluation.run.profiles.write_snapshot`) and names it in
     :data:`SNAPSHOT_ENV` for the kernels of the notebooks that read only those tables, so that each one reads
     Parquet instead of parsing the exports again. Only that exact folder is redirected; anything else, or a snapshot
     no longer there, reads the folder itself.

@@ -429,30 +429,21 @@ def describe_change(rr: RateRatio, *, what: str = "the count", language: str = "
     -------
     str
     """
+    from ..text.i18n import plain
+
     if language not in ("en", "zh"):
         raise ValueError("language must be 'en' or 'zh'")
     pct = 100 * rr.change
     lo, hi = (100 * v for v in rr.change_ci)
     level = f"{100 * rr.confidence:g}%"
-    direction_en = "fell" if pct < 0 else "rose" if pct > 0 else "did not change"
-    direction_zh = "下降" if pct < 0 else "上升" if pct > 0 else "持平"
-    same_exposure = np.isclose(rr.exposure, rr.exposure_ref)
+    # the sentences are the catalogue's (resources/i18n/indicators.yaml); an English one starts with a capital
+    names = {"what": what, "What": what.capitalize(), "ref": rr.count_ref, "count": rr.count}
     if not np.isfinite(rr.ratio):
-        if language == "zh":
-            return f"{what}从 {rr.count_ref} 件变为 {rr.count} 件；基数为零，无法计算变化幅度。"
-        return f"{what.capitalize()} went from {rr.count_ref} to {rr.count}; the reference is zero, so no change " \
-               "can be computed."
-    if language == "zh":
-        basis = "" if same_exposure else "（按人口折算后）"
-        head = f"{what}从 {rr.count_ref} 件变为 {rr.count} 件，{basis}{direction_zh} {abs(pct):.{digits}f}%" \
-               f"（{level} 置信区间 {lo:+.{digits}f}% 至 {hi:+.{digits}f}%）。"
-        tail = ("这一变化在统计上可以与“没有变化”区分开。" if rr.distinguishable else
-                "区间包含 0，数量这么小时，这一变化在统计上无法与“没有变化”区分开，不宜据此断言有实质改善或恶化。")
-        return head + tail
-    basis = "" if same_exposure else " per resident"
-    head = f"{what.capitalize()} went from {rr.count_ref} to {rr.count}: it {direction_en}{basis} by " \
-           f"{abs(pct):.{digits}f}% ({level} CI {lo:+.{digits}f}% to {hi:+.{digits}f}%)."
-    tail = (" The change is distinguishable from no change." if rr.distinguishable else
-            " The interval includes no change: with counts this small the change cannot be told apart from chance "
-            "variation, so it should not be presented as a proven improvement or deterioration.")
+        return plain("indicators.change.zero_reference", language, **names)
+    direction = plain("indicators.change." + ("fell" if pct < 0 else "rose" if pct > 0 else "same"), language)
+    basis = "" if np.isclose(rr.exposure, rr.exposure_ref) else plain("indicators.change.per_resident", language)
+    head = plain("indicators.change.head", language, **names, basis=basis, direction=direction, pct=abs(pct), lo=lo,
+                 hi=hi, level=level, digits=digits)
+    tail = plain("indicators.change." + ("distinguishable" if rr.distinguishable else "not_distinguishable"),
+                 language)
     return head + tail

@@ -145,7 +145,9 @@ def real_estate_change(petitions: pd.DataFrame, report_year: int, comparison_yea
     cut = cutoff_of(report_year, data_cutoff)
     prev = f"{comparison_year}" if cut >= default_cutoff(report_year) else \
         f"{comparison_year} up to {comparison_cutoff(report_year, comparison_year, cut):%m-%d %H:%M} (as the cut-off)"
-    what = "real-estate petitions" if language == "en" else "涉地产信访件"
+    from ..text.i18n import plain
+
+    what = plain("indicators.petitions.real_estate", "en" if language == "en" else "zh")
     rows = [
         result_row("petitions.real_estate.count", DISTRICT, report_year, rr.count, n=rr.count,
                    note="census of petition records"),

@@ -1,4 +1,6 @@
-"""The report layer: recording figures, translations, chart style, display helpers, HTML rendering and the runner."""
+"""The report layer: recording figures, chart style, display helpers, and rendering the report (HTML, Word, the
+figures workbook, the summary and 摘要). The catalogue ``t`` is re-exported from :mod:`evaluation.text` for the
+notebooks; running the notebooks is :mod:`evaluation.run`."""
 
 from .audit import format_verdicts, render_appendix_docx
 from .display import table_view

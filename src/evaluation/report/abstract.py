@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..indicators.panel_outcomes import SHARE_OUTCOMES
-from ..text.i18n import t
+from ..text.i18n import plain, t
 from ..text.numbers import zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
 from .summary import impact_conclusion_text
 
@@ -36,6 +36,8 @@ def _ci(r) -> tuple[float, float] | None:
 def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, confidence: float) -> list[str]:
     """The 摘要's paragraphs (Markdown text, no heading), in ``lang``; ``confidence`` is the run's, as the intervals'
     coverage in the text."""
+    # numbers are written by the language's convention: Chinese 万/亿, 提高/下降 and 百分点 (evaluation.text.numbers),
+    # English signed figures; the words come from the catalogue
     zh = lang == "zh"
     lv = f"{confidence:.0%}"
     get = results.get
@@ -45,17 +47,17 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
     sat = get("survey.satisfaction_index.mean")
     if _num(sat) is not None and _ci(sat):
         lo, hi = _ci(sat)
-        first.append(t("abs.satisfaction", lang, level=lv, value=f"{_num(sat):.1f}" + ("分" if zh else ""),
-                       interval=f"{lo:.1f}至{hi:.1f}分" if zh else f"{lo:.1f}–{hi:.1f}"))
+        first.append(t("abs.satisfaction", lang, level=lv, value=plain("abs.score", lang, value=f"{_num(sat):.1f}"),
+                       interval=plain("abs.score_range", lang, lo=f"{lo:.1f}", hi=f"{hi:.1f}")))
     gap = get("survey.migrant_gap.index")
     if _num(gap) is not None and _ci(gap):
         v = _num(gap)
         lo, hi = sorted(abs(x) for x in _ci(gap)) if _ci(gap)[0] * _ci(gap)[1] > 0 else _ci(gap)
         first.append(t("abs.gap", lang, direction=t("abs.lower" if v < 0 else "abs.higher", lang),
-                       value=f"{abs(v):.1f}" + ("分" if zh else " points"),
-                       interval=f"{lo:.1f}至{hi:.1f}分" if zh else f"{lo:.1f}–{hi:.1f}"))
+                       value=plain("abs.points", lang, value=f"{abs(v):.1f}"),
+                       interval=plain("abs.score_range", lang, lo=f"{lo:.1f}", hi=f"{hi:.1f}")))
     if first:
-        out.append("".join(first) if zh else " ".join(first))
+        out.append(plain("punct.sentences", lang).join(first))
 
     items = []
     for name, outcome in (("satisfaction_index", "satisfaction"), ("on_time_rate", "on_time"),
@@ -84,15 +86,18 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
         items.append(t("abs.impact_item", lang, outcome=t(f"abs.outcome.{outcome}", lang), change=change,
                        interval=interval, conclusion=note))
     if items:
-        out.append(t("abs.impact_lead", lang) + ("；".join(items) + "。" if zh else " " + "; ".join(items) + "."))
+        out.append(plain("abs.impact_list", lang, lead=t("abs.impact_lead", lang),
+                         items=plain("punct.clauses", lang).join(items)))
 
     second = []
     closed, on_time, hours = (get("grid.events_closed.count"), get("grid.on_time_rate.share"),
                               get("grid.time_to_close.median_hours"))
     if _num(closed) is not None and _num(on_time) is not None and _num(hours) is not None:
         ci = _ci(on_time)
-        interval = (f"（区间{zh_percent(ci[0])}至{zh_percent(ci[1])}）" if zh else
-                    f" (interval {ci[0]:.1%}–{ci[1]:.1%})") if ci else ""
+        # the number convention (Chinese percentages, :mod:`evaluation.text.numbers`) is chosen here; the words are
+        # the catalogue's
+        pct = zh_percent if zh else (lambda x: f"{x:.1%}")
+        interval = plain("abs.grid_interval", lang, lo=pct(ci[0]), hi=pct(ci[1])) if ci else ""
         second.append(t("abs.grid", lang, closed=zh_count(_num(closed)) if zh else f"{_num(closed):,.0f}",
                         on_time=zh_percent(_num(on_time)), interval=interval, hours=f"{_num(hours):.1f}"))
     pet = get("petitions.real_estate.yoy_change")
@@ -106,7 +111,7 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
         if lo < 0 < hi:
             second.append(t("abs.petitions_caveat", lang))
     if second:
-        out.append("".join(second) if zh else " ".join(second))
+        out.append(plain("punct.sentences", lang).join(second))
 
     third = []
     acts, pt = get("participation.activities.count"), get("participation.attendance.person_times")
@@ -120,7 +125,7 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
     if _num(checked) is not None and _num(contra) is not None:
         third.append(t("abs.claims", lang, checked=int(_num(checked)), contradicted=int(_num(contra))))
     if third:
-        out.append("".join(third) if zh else " ".join(third))
+        out.append(plain("punct.sentences", lang).join(third))
     if out:
         out.append(t("abs.caveat", lang, level=lv))
     return out

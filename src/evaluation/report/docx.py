@@ -492,18 +492,22 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    zh = lang == "zh"
+    from ..text.i18n import CATALOGUE, plain
+
+    zh = lang == "zh"  # the Chinese references 下表/下图 become 表N/图N (_refer)
     doc = docx.Document(str(path))
     for section in doc.sections:
         page_setup(section, lang)
     _style_fonts(doc)
     body = doc.element.body
 
-    # The HTML report's own table of contents (a list of links) goes; a TOC field takes its place.
+    # The HTML report's own table of contents (a list of links) goes; a TOC field takes its place. Its title is
+    # looked for in either language, so a report rendered in one language can be laid out in the other.
+    toc_titles = set(CATALOGUE["report.toc"].values())
     toc_at = None
     children = list(body.iterchildren())
     for i, el in enumerate(children):
-        if el.tag == qn("w:p") and Paragraph(el, doc).text.strip() in ("目录", "Contents"):
+        if el.tag == qn("w:p") and Paragraph(el, doc).text.strip() in toc_titles:
             toc_at = el
             for nxt in children[i + 1:]:
                 if nxt.tag != qn("w:p") or Paragraph(nxt, doc).style.name.startswith("Heading"):
@@ -524,9 +528,9 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
             cap = Paragraph(el.makeelement(qn("w:p"), {}), doc)
             el.addprevious(cap._p)
             cap.style = _style(doc, "Table Caption") or doc.styles["Normal"]
-            cap.add_run("表" if zh else "Table ")
-            _field(cap, "SEQ 表 \\* ARABIC" if zh else "SEQ Table \\* ARABIC", str(n_tab))
-            cap.add_run(("　" if zh else " ") + current)
+            cap.add_run(plain("docx.table", lang))
+            _field(cap, plain("docx.table_seq", lang), str(n_tab))
+            cap.add_run(plain("docx.caption_gap", lang) + current)
             cap.paragraph_format.keep_with_next = True
             tbl = Table(el, doc)
             _grid(tbl)
@@ -567,7 +571,7 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
                 _refer(el, ("下图", "图中"), f"图{n_fig + 1}", doc)
             for d in drawings:
                 n_fig += 1
-                label = f"图{n_fig}　{current}" if zh else f"Figure {n_fig} {current}"
+                label = plain("docx.figure_description", lang, n=n_fig, title=current)
                 for pr in [*d.iter(qn("wp:docPr")), *d.iter(qn("pic:cNvPr"))]:
                     pr.set("descr", label)
                     pr.set("title", "")
@@ -577,15 +581,15 @@ def official_layout(path: str | Path, lang: str = "zh") -> dict[str, int]:
             cap = Paragraph(el.makeelement(qn("w:p"), {}), doc)
             el.addnext(cap._p)
             cap.style = _style(doc, "Image Caption") or doc.styles["Normal"]
-            cap.add_run("图" if zh else "Figure ")
-            _field(cap, "SEQ 图 \\* ARABIC" if zh else "SEQ Figure \\* ARABIC", str(n_fig))
-            cap.add_run(("　" if zh else " ") + current)
+            cap.add_run(plain("docx.figure", lang))
+            _field(cap, plain("docx.figure_seq", lang), str(n_fig))
+            cap.add_run(plain("docx.caption_gap", lang) + current)
 
     if toc_at is not None:
         head = Paragraph(toc_at, doc)
         for r in list(head.runs):
             r._r.getparent().remove(r._r)
-        head.add_run("目　录" if zh else "Contents").bold = True
+        head.add_run(plain("docx.toc", lang)).bold = True
         head.alignment = WD_ALIGN_PARAGRAPH.CENTER
         head.paragraph_format.first_line_indent = Pt(0)
         anchor = toc_at

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import nbformat
 
 from ..text.escape import sanitize_html
+from ..text.i18n import plain
 from .record import MIME
 
 __all__ = ["report_notebook", "render_html"]
@@ -89,8 +90,8 @@ def render_html(notebooks: Sequence[nbformat.NotebookNode], title: str, lang: st
     body = re.sub(r"<h([1-3])([^>]*)>(.*?)</h\1>", anchor, body, flags=re.S)
     items = "\n".join(f'<li style="margin-left:{(lvl - 1) * 1.2}em"><a href="#{slug}">{html.escape(text)}</a></li>'
                       for lvl, text, slug in toc)
-    toc_title = "目录" if lang == "zh" else "Contents"
     html_lang = "zh" if lang == "zh" else "en"  # nbconvert pitfall: zh-CN falls back to English
+    toc_title = html.escape(plain("report.toc", html_lang))
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f'<nav class="toc"><strong>{toc_title}</strong>\n<ul>\n{items}\n</ul></nav>\n{body}\n</body>\n</html>\n')

@@ -15,7 +15,7 @@ A sweep file (``params/robustness.yaml``) names a base parameter file and the va
 Every variant's keys are validated through :class:`~evaluation.params.RunParams` (base file plus the variant's
 values) before anything runs, so the schema follows RunParams as other work adds parameters; nothing here lists them.
 
-Each variant is an independent :func:`~evaluation.report.runner.run` into ``reports/sweep-<name>/<variant>/``,
+Each variant is an independent :func:`~evaluation.run.runner.run` into ``reports/sweep-<name>/<variant>/``,
 executed in parallel by a local process pool (``spawn`` start method: kernels, ZMQ and threads do not survive
 ``fork`` reliably, and it is what Windows does anyway) or, given a scheduler address, on a Dask distributed cluster
 whose workers share this file system. A failed variant does not stop the others; it is reported in the result with its
@@ -370,9 +370,9 @@ def sweep(spec_path: str | Path, workers: int = 2, scheduler: str | None = None,
 def _text(key: str, lang: str, **fmt: object) -> str:
     """A catalogue text for the terminal or a chart: formatted as it is, without t()'s Markdown escaping (a variant
     name such as min_cell_10 would print as min\\_cell\\_10)."""
-    from ..text.i18n import CATALOGUE
+    from ..text.i18n import plain
 
-    return CATALOGUE[key][lang].format(**fmt)
+    return plain(key, lang, **fmt)
 
 
 def sweep_summary(df: pd.DataFrame, lang: str | None = None) -> str:
@@ -404,7 +404,7 @@ def specification_curve(df: pd.DataFrame, key: str, base: str = BASE, lang: str 
     from matplotlib.figure import Figure
 
     from ..text.i18n import CATALOGUE, result_label
-    from .style import use_style
+    from ..report.style import use_style
 
     use_style()
     d = df[(df["key"] == key) & (df["status"] == "ok")].copy()

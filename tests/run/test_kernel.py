@@ -14,7 +14,7 @@ WARNING = "without encryption"
 _SCRIPT = textwrap.dedent("""
     import sys
     import nbformat, papermill as pm
-    from evaluation.report.kernel import kernel_config
+    from evaluation.run.kernel import kernel_config
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import sys; print(6 * 7); print('kernel stderr', file=sys.stderr)")]
@@ -34,7 +34,7 @@ def _start(tmp_path, mode: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.notebook
 def test_kernels_start_encrypted_and_do_not_warn(tmp_path):
-    from evaluation.report.kernel import _can_encrypt
+    from evaluation.run.kernel import _can_encrypt
 
     if not _can_encrypt():
         pytest.skip("this libzmq or jupyter_client cannot encrypt kernel connections")

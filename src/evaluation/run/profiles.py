@@ -1,11 +1,11 @@
 """Community profiles: notebook ``60_community_profile`` for every current community, in parallel, published as one
 HTML page per community and an index page in ``reports/profiles-<paramset>/`` (``jinlin profiles``).
 
-The order of a run, as :func:`evaluation.report.runner.run` does it:
+The order of a run, as :func:`evaluation.run.runner.run` does it:
 
 1. validate the parameters (:func:`~evaluation.params.load_params`), the district's data and the communities asked
    for, before any kernel starts;
-2. take the lock on the output folder (:func:`~evaluation.report.runner.output_lock`) and work in a temporary
+2. take the lock on the output folder (:func:`~evaluation.run.runner.output_lock`) and work in a temporary
    folder beside it;
 3. write a Parquet snapshot of the district's typed tables, once, into a private temporary folder outside
    ``reports/`` (``$TMPDIR/jinlin-snapshot-<pid>-…``, mode 700). Loading the CSV exports of the bundled district
@@ -28,10 +28,10 @@ The order of a run, as :func:`evaluation.report.runner.run` does it:
 6. scan every artefact for personal data (each worker scans its community's notebook and page, so the scan runs in
    parallel as well; a finding there fails that community and deletes its files; the rest is scanned at the end
    and a finding there publishes nothing), then swap the temporary folder in for the old one
-   (:func:`~evaluation.report.runner.publish_folder`). One community's failure does not stop the others and does not
+   (:func:`~evaluation.run.runner.publish_folder`). One community's failure does not stop the others and does not
    stop publishing: it is listed in the result, on the index page and on the command line, and ``jinlin profiles``
    exits 1. An interruption or a scan finding keeps the old folder and leaves the work, masked
-   (:func:`~evaluation.report.runner.quarantine`), in ``reports/profiles-<run>.failed/``.
+   (:func:`~evaluation.run.runner.quarantine`), in ``reports/profiles-<run>.failed/``.
 
 ``<run>`` is the parameter set's name, with the ``-p`` overrides appended when there are any
 (:func:`evaluation.params.run_name`).
@@ -62,9 +62,9 @@ from ..data.loader import METADATA_FILE, District, read_district
 from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
 from ..indicators.profile import current_communities
 from ..params import PROFILE_NOTEBOOK, load_params, run_name
-from .html import render_html
-from ..text.i18n import t
-from .record import normalise_value, read_records
+from ..report.html import render_html
+from ..text.i18n import plain, t
+from ..report.record import normalise_value, read_records
 from .runner import (
     _alive,
     _discard,
@@ -334,7 +334,7 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
         page.write_text(render_html([nb], title, language), encoding="utf-8")
         results = read_records([nb])
         if docx:  # the Word profile, laid out like the report (evaluation.report.docx)
-            from .docx import render_docx
+            from ..report.docx import render_docx
 
             render_docx(page, word, language)
     except Exception:  # noqa: BLE001 - rendering a page must not take the other communities down
@@ -403,7 +403,7 @@ def index_html(outcomes: Sequence[ProfileOutcome], language: str, paramset: str,
     keys = ("satisfaction_index.mean", "events_reported.per_10k", "on_time_rate.share", "volunteers_registered.per_100")
     rows = []
     for o in outcomes:
-        label = html.escape(f"{o.name}（{o.community_id}）" if lang == "zh" else f"{o.name} ({o.community_id})")
+        label = html.escape(plain("profile.index.name", lang, name=o.name, id=o.community_id))
         if o.status == _OK:
             figures = "".join(f'<td class="num">{html.escape(_key_figure(o.results, k))}</td>' for k in keys)
             word = (f'<a href="{html.escape(o.community_id)}.docx">{html.escape(t("profile.index.docx", language))}'

@@ -12,7 +12,7 @@ import pytest
 from conftest import mini_tables, write_tables
 
 from evaluation.errors import DataValidationError, JinlinError, RunFailed
-from evaluation.report.runner import output_lock, run
+from evaluation.run.runner import output_lock, run
 
 
 def _params(tmp_path: Path, folder: Path, **extra) -> Path:
@@ -55,7 +55,7 @@ def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
     good = run(params, out_root=tmp_path / "r")
     before = (good.out_dir / "results.json").read_bytes()
     # A notebook failure: the survey's planned sample size parameter is valid, but break the data after validation
-    from evaluation.report import runner
+    from evaluation.run import runner
 
     real = runner.execute_notebooks
 
@@ -76,7 +76,7 @@ def test_progress_lines_follow_the_run_language(monkeypatch, tmp_path):
     """Issue 17: a Chinese run says 完成/失败 under each notebook, not "done in"/"failed"; the failure is in
     Chinese too, beside the English message."""
     from evaluation.params import RunParams
-    from evaluation.report import runner
+    from evaluation.run import runner
 
     def fake(name, inject, out_dir, timeout, snapshot=None):
         if name != "20_satisfaction_survey":
@@ -108,7 +108,7 @@ def test_bad_data_stops_before_any_kernel(tmp_path):
 def test_a_report_year_beyond_the_data_is_refused_before_any_kernel(tmp_path, monkeypatch):
     """Issue 17: report_year 2030 on data ending in 2024 stopped notebook 30; it is refused, the last year named."""
     from evaluation.errors import ParameterError
-    from evaluation.report import runner
+    from evaluation.run import runner
 
     monkeypatch.setattr(runner, "execute_notebooks", lambda *a, **k: pytest.fail("a kernel was started"))
     folder = write_tables(tmp_path / "d", mini_tables())
@@ -147,7 +147,7 @@ def test_stale_lock_is_taken_over(tmp_path):
 _HOLD = """
 import sys, time
 from pathlib import Path
-from evaluation.report.runner import output_lock
+from evaluation.run.runner import output_lock
 with output_lock(Path(sys.argv[1]), "x"):
     print("held", flush=True)
     time.sleep(120)
@@ -177,7 +177,7 @@ def test_lock_of_another_process_refuses_then_dies_with_it(tmp_path):
 def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
     import errno
 
-    from evaluation.report import runner
+    from evaluation.run import runner
 
     folder = write_tables(tmp_path / "d", mini_tables())
     # one notebook makes a previous report as well as all of them: what is tested is what a failure leaves

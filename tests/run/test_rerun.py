@@ -10,11 +10,11 @@ import nbformat
 import pytest
 from conftest import mini_tables, write_tables
 
-import evaluation.report.runner as runner
+import evaluation.run.runner as runner
 from evaluation.errors import JinlinError, ParameterError
 from evaluation.report.record import MIME
-from evaluation.report.rerun import RerunResult, data_changes, overrides_hash, read_manifest, rerun
-from evaluation.report.runner import run
+from evaluation.run.rerun import RerunResult, data_changes, overrides_hash, read_manifest, rerun
+from evaluation.run.runner import run
 
 
 def _params(tmp_path: Path, folder: Path) -> Path:

@@ -36,6 +36,7 @@ from ..config import resolve
 from ..data import contract
 from ..data.readers import find_table_file, sha256_file
 from ..errors import JinlinError, ParameterError
+from ..text.i18n import plain
 from .runfiles import read_run_file
 from ..params import RunParams, check_run_name, load_params
 from .runner import RunResult, manifest_checksum, run
@@ -66,17 +67,8 @@ class DataChange:
     def describe(self, lang: str = "en") -> str:
         old = (self.old_sha256 or "")[:_PREFIX]
         new = (self.new_sha256 or "")[:_PREFIX]
-        if self.kind == "missing":
-            if lang == "zh":
-                return f"{self.file}（{self.table}）：现已缺失（原 sha256 {old}…）"
-            return f"{self.file} ({self.table}): missing now (was sha256 {old}…)"
-        if self.kind == "added":
-            if lang == "zh":
-                return f"{self.file}（{self.table}）：原运行没有这张表（sha256 {new}…）"
-            return f"{self.file} ({self.table}): a table the original run did not have (sha256 {new}…)"
-        if lang == "zh":
-            return f"{self.file}（{self.table}）：sha256 {old}… → {new}…"
-        return f"{self.file} ({self.table}): sha256 {old}… → {new}…"
+        return plain(f"rerun.data.{self.kind}", "zh" if lang == "zh" else "en", file=self.file, table=self.table,
+                     old=old, new=new)
 
 
 @dataclass(frozen=True)

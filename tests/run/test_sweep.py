@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from conftest import mini_tables, write_tables
 
-import evaluation.report.sweep as sweep_mod
+import evaluation.run.sweep as sweep_mod
 from evaluation.config import PROJECT_ROOT
 from evaluation.errors import ParameterError
-from evaluation.report.sweep import (BASE, SWEEP_COLUMNS, expand_variants, headline_keys, load_sweep,
+from evaluation.run.sweep import (BASE, SWEEP_COLUMNS, expand_variants, headline_keys, load_sweep,
                                      specification_curve, sweep, sweep_summary)
 
 
@@ -295,8 +295,8 @@ def test_parallel_and_sequential_paths_give_identical_results(tmp_path):
     """The same parameters run directly and as a sweep variant in a worker process: byte-identical results.json."""
     from conftest import mini_tables, write_tables
 
-    from evaluation.report.runner import run
-    from evaluation.report.sweep import sweep
+    from evaluation.run.runner import run
+    from evaluation.run.sweep import sweep
 
     folder = write_tables(tmp_path / "d", mini_tables())
     base = tmp_path / "same.yaml"
@@ -312,7 +312,7 @@ def test_parallel_and_sequential_paths_give_identical_results(tmp_path):
 
 def test_sweep_file_binary_duplicate_key_and_dot_variant_are_refused(tmp_path):
     from evaluation.errors import ParameterError
-    from evaluation.report.sweep import load_sweep
+    from evaluation.run.sweep import load_sweep
 
     p = tmp_path / "s.yaml"
     p.write_bytes(b"base: params/default.yaml\n\xff\xfe\x00")

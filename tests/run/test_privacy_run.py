@@ -18,7 +18,7 @@ from conftest import ROOT, mini_tables, write_tables
 
 from evaluation.errors import RunFailed
 from evaluation.privacy import collect_personal_values, scan_artefacts
-from evaluation.report.runner import run
+from evaluation.run.runner import run
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_no_personal_value_reaches_any_output(tmp_path, pii_district):
 
 @pytest.mark.notebook
 def test_a_planted_leak_is_caught_and_nothing_is_published(tmp_path, pii_district, monkeypatch):
-    import evaluation.report.runner as runner
+    import evaluation.run.runner as runner
 
     folder, known = pii_district
     leaked = sorted(v for v in known if v.isdigit() and len(v) == 11)[0]
@@ -90,7 +90,7 @@ def test_killed_run_leaves_the_previous_report(tmp_path):
     good = run(params, out_root=out_root)
     before = {p.name: p.read_bytes() for p in good.out_dir.iterdir()}
     env = {**os.environ, "JINLIN_ROOT": str(ROOT)}
-    code = ("import sys; from pathlib import Path; from evaluation.report.runner import run; "
+    code = ("import sys; from pathlib import Path; from evaluation.run.runner import run; "
             f"run({str(params)!r}, out_root=Path({str(out_root)!r}))")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)

@@ -279,7 +279,7 @@ def _with_ci(value: Any, lo: Any, hi: Any, sig: Any) -> str:
 
 def _what(row: Mapping[str, Any], lang: str = "en") -> str:
     """The conclusion change of one row, in words (empty when none)."""
-    from ..text.i18n import t
+    from ..text.i18n import plain, t
 
     out = []
     if row["only_in"] == "a":
@@ -294,7 +294,7 @@ def _what(row: Mapping[str, Any], lang: str = "en") -> str:
         out.append(t("diff.what.verdict", lang))
     if row.get("suppression_changed") and bool(row.get("suppressed_a")) != bool(row.get("suppressed_b")):
         out.append(t("diff.what.suppressed" if row.get("suppressed_b") else "diff.what.unsuppressed", lang))
-    return ("、" if lang == "zh" else ", ").join(out)
+    return plain("punct.list", lang).join(out)
 
 
 def _lang(df: pd.DataFrame) -> str:
@@ -433,7 +433,7 @@ def diff_html(df: pd.DataFrame, title: str, only_changed: bool = False) -> str:
     if df.attrs.get("run_a") or df.attrs.get("run_b"):
         runs = (f"<p>A = <code>{html.escape(str(df.attrs.get('run_a', '')))}</code><br>"
                 f"B = <code>{html.escape(str(df.attrs.get('run_b', '')))}</code></p>\n")
-    from ..text.i18n import t
+    from ..text.i18n import plain, t
 
     lang = _lang(df)
     heads = "".join(f"<th>{html.escape(h)}</th>" for h in (t("diff.col.key", lang), "A", "B", "B − A",
@@ -444,5 +444,5 @@ def diff_html(df: pd.DataFrame, title: str, only_changed: bool = False) -> str:
     return (f'<!DOCTYPE html>\n<html lang="{_lang(df)}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f"<h1>{html.escape(title)}</h1>\n{runs}{pre}<p class=\"summary\">{html.escape(_summary(df))}"
-            f"{'。' if lang == 'zh' else '. '}{html.escape(t('diff.html_legend', lang))}</p>\n" + table
+            f"{html.escape(plain('punct.full_stop', lang))}{html.escape(t('diff.html_legend', lang))}</p>\n" + table
             + "</body>\n</html>\n")

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from evaluation.errors import JinlinError
-from evaluation.report.diff import DIFF_COLUMNS, diff_html, diff_results, diff_runs, diff_table_text
+from evaluation.run.diff import DIFF_COLUMNS, diff_html, diff_results, diff_runs, diff_table_text
 
 # z for a two-sided 95 % and 99 % interval (Abramowitz & Stegun, table 26.5)
 Z95, Z99 = 1.959963984540054, 2.5758293035489004
@@ -114,7 +114,7 @@ def test_text_table_marks_conclusions_and_aligns_chinese(df):
     full = diff_table_text(diff_results(A, B), only_changed=False)
     assert "claims.c22.verdict" in full
 
-    from evaluation.report.diff import _width
+    from evaluation.run.diff import _width
 
     table = full.splitlines()
     head = table[0]

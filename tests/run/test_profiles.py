@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from conftest import mini_tables, write_tables
 
-import evaluation.report.profiles as profiles_mod
+import evaluation.run.profiles as profiles_mod
 from evaluation.data import load_district
 from evaluation.errors import ParameterError
-from evaluation.report.profiles import (ProfileOutcome, index_html, profiles, run_profile, select_communities,
+from evaluation.run.profiles import (ProfileOutcome, index_html, profiles, run_profile, select_communities,
                                         write_snapshot)
 
 

@@ -22,9 +22,9 @@ import pytest
 from filelock import FileLock
 from conftest import ROOT, mini_tables, write_tables
 
-import evaluation.report.runner as runner
+import evaluation.run.runner as runner
 from evaluation.errors import JinlinError, RunFailed
-from evaluation.report.runner import clean_stale, publish_folder, run
+from evaluation.run.runner import clean_stale, publish_folder, run
 
 # The stand-in for execute_notebooks, shared by the in-process tests and the subprocess script. MARK is a value
 # written into the notebook so that two runs' reports can be told apart.
@@ -73,7 +73,7 @@ def _published(out_root: Path, name: str = "mini") -> str:
 _SCRIPT = _FAKE + '''
 import signal, sys
 from pathlib import Path
-import evaluation.report.runner as runner
+import evaluation.run.runner as runner
 
 runner.execute_notebooks = fake_execute
 runner.render_docx = lambda html, out, lang: __import__("docx").Document().save(str(out))
@@ -213,7 +213,7 @@ def test_override_run_writes_its_own_folder(setup, monkeypatch):
     assert manifest["command"].endswith("-p data_cutoff=2024-06-30")
     assert manifest["params_sha256"] == runner.manifest_checksum(manifest)
     # a re-run of the override run gets its own folder too, and may not take the parameter set's
-    from evaluation.report.rerun import rerun
+    from evaluation.run.rerun import rerun
 
     again = rerun(r.out_dir, {"language": "zh"})
     assert again.out_dir.name.startswith("mini+data_cutoff=2024-06-30-rerun-")

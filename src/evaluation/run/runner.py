@@ -46,11 +46,12 @@ from ..config import CHECKOUT, KERNEL_CWD, NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_
 from ..data.loader import District, read_district
 from ..errors import DataValidationError, JinlinError, RunFailed
 from ..params import RunParams, check_run_name, load_params, run_name
-from .docx import render_docx
-from .figures import write_figures_xlsx
-from .html import render_html
-from .summary import summary_cell
-from .record import read_records, results_json
+from ..report.docx import render_docx
+from ..report.figures import write_figures_xlsx
+from ..report.html import render_html
+from ..report.summary import summary_cell
+from ..report.record import read_records, results_json
+from ..text.i18n import plain
 
 __all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock",
            "publish_folder", "interruptible", "git_commit", "package_versions", "manifest_checksum", "clean_stale",
@@ -291,19 +292,19 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
 
     A notebook that declares ``prior_results`` (50) needs the figures of every notebook before it, so it starts
     once they have all finished. The notebooks between two such barriers do not depend on each other (00–40):
-    with ``workers`` > 1 they run at the same time in a process pool (:func:`evaluation.report.pool.run_pool`),
+    with ``workers`` > 1 they run at the same time in a process pool (:func:`evaluation.run.pool.run_pool`),
     each in its own kernel. Every notebook gets exactly the parameters a sequential run gives it and writes its own
     file, and the results are read back in run order, so ``results.json`` is the same byte for byte. When several
     fail, the first in run order is the one reported.
 
-    With ``snapshot`` (a Parquet snapshot of the district, :func:`evaluation.report.profiles.write_snapshot`), or
+    With ``snapshot`` (a Parquet snapshot of the district, :func:`evaluation.run.profiles.write_snapshot`), or
     one named in :data:`evaluation.data.loader.SNAPSHOT_ENV` as :func:`run` does, every notebook but
     :data:`RAW_DATA_NOTEBOOKS` loads it in place of ``data_dir`` (its parameters are unchanged).
     """
     if workers < 1:
         raise JinlinError(f"workers must be at least 1 (got {workers})", zh=f"workers 至少为 1（现为 {workers}）")
     values = params.model_dump()
-    zh = params.language == "zh"  # the progress lines follow the run's language, as its messages do (issue 17)
+    lang = params.language  # the progress lines follow the run's language, as its messages do (issue 17)
     timings: dict[str, float] = {}
     declared = {name: notebook_parameters(NOTEBOOKS_DIR / f"{name}.ipynb") for name in names}
     from ..data.loader import SNAPSHOT_ENV
@@ -334,14 +335,13 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     def report(i: int, res: dict[str, Any]) -> None:
         timings[names[i]] = res["seconds"]
         if progress and res["retried"]:
-            progress(f"    内核启动失败（{res['retried']}），已重试一次" if zh else
-                     f"    kernel start failed ({res['retried']}); retried once")
+            progress(plain("run.progress.retried", lang, retried=res["retried"]))
         if res["status"] != "ok":
             if progress:
-                progress("    失败" if zh else "    failed")
+                progress(plain("run.progress.failed", lang))
             raise RunFailed(res["error"], res.get("error_zh", ""))
         if progress:
-            progress(f"    完成，用时 {res['seconds']:.1f} 秒" if zh else f"    done in {res['seconds']:.1f} s")
+            progress(plain("run.progress.done", lang, seconds=res["seconds"]))
 
     for batch in batches:
         if workers == 1 or len(batch) == 1:
@@ -354,10 +354,9 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
         from .pool import run_pool
 
         if progress:
-            progress(f"[{batch[0] + 1}–{batch[-1] + 1}/{len(names)}] {'、'.join(names[i] for i in batch)}"
-                     f"，{min(workers, len(batch))} 个进程并行 …" if zh else
-                     f"[{batch[0] + 1}–{batch[-1] + 1}/{len(names)}] {', '.join(names[i] for i in batch)}"
-                     f" on {min(workers, len(batch))} workers …")
+            progress(plain("run.progress.batch", lang, first=batch[0] + 1, last=batch[-1] + 1, n=len(names),
+                           names=plain("punct.list", lang).join(names[i] for i in batch),
+                           workers=min(workers, len(batch))))
         jobs = [(names[i], inject_for(i, names[i]), str(out_dir), params.execution_timeout, snap(names[i]))
                 for i in batch]
 
@@ -366,8 +365,8 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
                     "error": f"the worker running {name} died: {type(e).__name__}: {e}",
                     "error_zh": f"运行 {name} 的进程意外退出：{type(e).__name__}: {e}"}
 
-        done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died, desc="笔记本" if zh else "notebooks",
-                        unit_name="个" if zh else "notebook", in_process_when_single=False)
+        done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died, desc=plain("run.progress.bar", lang),
+                        unit_name=plain("run.progress.unit", lang), in_process_when_single=False)
         for i in batch:  # in run order: the first failure in that order is the one reported
             if progress:
                 progress(f"  {names[i]}:")
@@ -621,7 +620,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
             nbs = [nbformat.read(tmp / f"{n}.ipynb", as_version=4) for n in params.notebook_list()]
             records = read_records(nbs)
             (tmp / "results.json").write_text(results_json(records), encoding="utf-8")
-            title = "近邻治理评估报告" if params.language == "zh" else "Neighbourhood governance evaluation"
+            title = plain("report.title", params.language)
             lead = [summary_cell(records, params.language, district.synthetic, params.confidence)]
             (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
             render_docx(tmp / "report.html", tmp / "report.docx", params.language)
