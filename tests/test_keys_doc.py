@@ -12,7 +12,6 @@ import importlib.util
 import json
 import re
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -41,28 +40,48 @@ def test_every_key_of_the_default_run_has_a_declaring_function():
     assert all(d.obj.startswith("evaluation.") for hits in found.values() for d, _ in hits)
 
 
-def _record_templates(path: Path) -> list[str]:
-    """The first argument of each ``record(...)`` call of a notebook, an f-string's fields as ``{}``; keys built
-    from a table (``record(r.indicator, …)``, ``record_many``) come from the declared indicator functions."""
+def _template(arg: ast.AST) -> str | None:
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if isinstance(arg, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in arg.values)
+    return None
+
+
+def _record_templates(source: str) -> list[str]:
+    """Key templates of a notebook cell or a module, an f-string's fields as ``{}``: the first argument of each
+    ``record(...)`` call, the string keys of dict literals and ``d["…"] = `` assignments (what ``record_many`` gets
+    from a section module). Keys built from a table (``tidy_to_records``) come from the declared indicator functions;
+    strings that are not keys of a recorded namespace are dropped by the caller."""
     out = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "record"):
-                continue
-            arg = node.args[0]
-            if isinstance(arg, ast.Constant):
-                out.append(arg.value)
-            elif isinstance(arg, ast.JoinedStr):
-                out.append("".join(v.value if isinstance(v, ast.Constant) else "{}" for v in arg.values))
-    return out
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "record" and node.args:
+            out.append(_template(node.args[0]))
+        elif isinstance(node, ast.Dict):
+            out += [_template(k) for k in node.keys if k is not None]
+        elif isinstance(node, ast.Assign):
+            out += [_template(t.slice) for t in node.targets if isinstance(t, ast.Subscript)]
+    return [t for t in out if t]
+
+
+def _run_templates() -> set[str]:
+    """Every key template the run's notebooks and their section modules write."""
+    namespaces = {k.split(".", 1)[0] for k in gen_keys.read_keys()}
+    found = []
+    for name in NOTEBOOK_ORDER:
+        found += [t for c in nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells
+                  if c.cell_type == "code" for t in _record_templates(c.source)]
+    for module in sorted((ROOT / "src" / "evaluation" / "report" / "sections").glob("*.py")):
+        found += _record_templates(module.read_text(encoding="utf-8"))
+    key = re.compile(r"[a-z_]+(\.[A-Za-z0-9_{}]+)+")
+    return {t for t in found if key.fullmatch(t) and t.split(".", 1)[0] in namespaces}
 
 
 def test_every_record_call_of_the_run_has_a_declaration():
-    """A new ``record("…")`` in a notebook of the run fails here until a docstring declares its key, without a run."""
+    """A new key recorded by a notebook of the run or its section module fails here until a docstring declares it,
+    without a run."""
     patterns = [p for d in gen_keys.declarations() for p in d.patterns]
-    templates = {t for name in NOTEBOOK_ORDER for t in _record_templates(ROOT / "notebooks" / f"{name}.ipynb")}
+    templates = _run_templates()
     assert len(templates) > 40
     undeclared = []
     for t in sorted(templates):
