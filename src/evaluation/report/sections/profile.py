@@ -28,7 +28,6 @@ HEADLINE_INDICATORS = ("grid.events_reported.per_10k", "grid.on_time_rate.share"
                        "participation.volunteers_registered.per_100")
 #: Survey items that are shares of respondents (shown as percentages); the others are means on their scale.
 SHARE_ITEMS = ("q_participated_12m", "q_volunteered_12m")
-_SHARE_SUFFIXES = (".share", ".rate", "_rate")
 
 
 def _number(v: Any, share: bool = False) -> str:
@@ -76,7 +75,7 @@ def indicator_table(comparison: pd.DataFrame, min_cell: int, lang: str) -> pd.Da
     as a display table: value, interval, cases, the district's value and the rank with its confidence set
     (Mogstad et al. 2024). A row resting on fewer than ``min_cell`` cases shows none of the community's figures; the
     district column is never small."""
-    share = comparison["indicator"].str.endswith(_SHARE_SUFFIXES)
+    share = comparison["indicator"].str.endswith(pr.SHARE_SUFFIXES)
     view = comparison.assign(
         community_ci=[_interval(lo, hi, s) for lo, hi, s in
                       zip(comparison["community_ci_low"], comparison["community_ci_high"], share)],
