@@ -81,6 +81,19 @@ def test_forest_plot_odds_ratios_on_a_plain_log_axis():
     assert labels and not any("10^" in s or "×" in s or "times" in s for s in labels)
 
 
+
+def test_forest_plot_colour_and_y_axis_name():
+    from matplotlib.colors import to_hex
+
+    frame = pd.DataFrame({"estimate": [2.0, 5.0], "ci_low": [1.0, 4.5], "ci_high": [4.0, 6.0],
+                          "label": ["small", "large"]})
+    ax = forest_plot(frame, title="Mean attendance", xlabel="people", ylabel="type", color="#b22").axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Mean attendance", "people", "type")
+    assert to_hex(ax.lines[0].get_color()) == "#bb2222"
+    # the bars run from each interval's low end to its high end
+    assert np.allclose([s[:, 0] for s in ax.collections[0].get_segments()], [[1.0, 4.0], [4.5, 6.0]])
+    assert forest_plot(frame).axes[0].get_ylabel() == ""  # no name by default
+
 def test_ipa_plot_names_each_item_and_splits_at_the_means():
     frame = pd.DataFrame({"item": ["a", "b", "c"], "performance": [3.0, 4.0, 3.5], "importance": [4.0, 3.0, 4.5]})
     ax = ipa_plot(frame, title="T", xlabel="P", ylabel="I").axes[0]

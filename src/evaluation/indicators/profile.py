@@ -41,6 +41,7 @@ __all__ = [
     "PROFILE_INDICATORS",
     "SURVEY_ITEMS",
     "TREND_MEASURES",
+    "SHARE_SUFFIXES",
     "current_communities",
     "source_community",
     "profile_indicators",
@@ -82,7 +83,8 @@ SURVEY_ITEMS: tuple[str, ...] = (
 
 TREND_MEASURES: tuple[str, ...] = ("events_per_10k", "on_time_rate", "satisfaction_index")
 
-_SHARE_SUFFIXES = (".share", ".rate", "_rate")
+# Keys of the figures that are shares of their denominator (the cases behind them; shown as percentages).
+SHARE_SUFFIXES: tuple[str, ...] = (".share", ".rate", "_rate")
 
 
 def current_communities(communities: pd.DataFrame) -> pd.DataFrame:
@@ -161,7 +163,7 @@ def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, dat
 
 def _cases(indicator: str, n: float, denominator: float) -> float:
     """The respondents or cases a figure rests on: the denominator of a share, the numerator count otherwise."""
-    return denominator if indicator.endswith(_SHARE_SUFFIXES) else n
+    return denominator if indicator.endswith(SHARE_SUFFIXES) else n
 
 
 def community_vs_district(indicators: pd.DataFrame, community_id: str,

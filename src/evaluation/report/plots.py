@@ -66,12 +66,12 @@ def trend_plot(frame: pd.DataFrame, *, x: str = "wave", series: str | None = Non
 
 def forest_plot(frame: pd.DataFrame, *, label: str = "label", title: str = "", xlabel: str = "",
                 reference: float | None = None, reference_label: str | None = None, log: bool = False,
-                figsize: tuple[float, float] | None = None, ax=None):
+                figsize: tuple[float, float] | None = None, ylabel: str = "", color: str = "#246", ax=None):
     """Point estimates with intervals, one row per ``label``, the frame's first row at the bottom.
 
     ``reference`` draws a vertical line: a thin grey one for a null value (0, or 1 for ratios), a dashed red one
     named in a legend beside the plot when it has a ``reference_label`` (a known true value). ``log`` puts the
-    estimates on a log axis with plain decimal labels (odds ratios).
+    estimates on a log axis with plain decimal labels (odds ratios). ``color`` is the points' and bars' colour.
     """
     import numpy as np
 
@@ -79,7 +79,7 @@ def forest_plot(frame: pd.DataFrame, *, label: str = "label", title: str = "", x
 
     ax = _axes(ax, figsize)
     ypos = np.arange(len(frame))
-    ax.errorbar(frame["estimate"], ypos, xerr=_errors(frame), fmt="o", color="#246", capsize=3)
+    ax.errorbar(frame["estimate"], ypos, xerr=_errors(frame), fmt="o", color=color, capsize=3)
     if reference is not None and reference_label is None:
         ax.axvline(reference, color="grey", linewidth=0.8)
     elif reference is not None:
@@ -88,7 +88,7 @@ def forest_plot(frame: pd.DataFrame, *, label: str = "label", title: str = "", x
         ax.set_xscale("log")
         plain_log_axis(ax.xaxis)  # 1.1, 1.2 … rather than matplotlib's 1.1 × 10⁰
     ax.set_yticks(ypos, frame[label])
-    ax.set(title=title, xlabel=xlabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if reference_label is not None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax.figure

@@ -5,6 +5,7 @@ notebook calls these and shows what they return, so that it holds the story and 
 notebooks show is drawn by :mod:`evaluation.report.plots` and tabulated by :mod:`evaluation.report.display`.
 """
 
-from . import claims, quality, services, survey
+from . import claims, participation, profile, quality, services, survey
 
-__all__: list[str] = ["quality", "survey", "services", "claims"]  # each notebook's module is added here as it is written
+# each notebook's module is added here as it is written
+__all__: list[str] = ["quality", "participation", "survey", "services", "claims", "profile"]
