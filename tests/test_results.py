@@ -266,7 +266,9 @@ TYPES = ["SurveyEstimates", "WeightingSummary", "WaveEstimates", "WaveDifference
          "BaconTable", "HonestTable", "LevelBounds", "AnticipationSensitivity", "TwoByTwo", "ITSResult",
          "DistrictSCMResult", "SyntheticControlResult", "PlaceboResult"]
 # returned by public functions but not results: designs the estimators take, and plain values
-NOT_RESULTS = {"SurveyDesign", "ReplicateDesign", "WaveDesign", "Predictor"}
+# designs and declarations, not estimates: the survey designs an estimate is computed from, the registry's indicator
+# declarations (indicators.registry.Indicator) and the engine's handle on a table (indicators.engine.Source)
+NOT_RESULTS = {"SurveyDesign", "ReplicateDesign", "WaveDesign", "Predictor", "Indicator", "Source"}
 
 
 def _example(examples, name):
