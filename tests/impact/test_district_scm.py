@@ -235,3 +235,18 @@ def test_conformal_intervals_refuse_an_incomplete_series():
     d.loc[(d["unit"] == "u0") & (d["t"] == 3), "y"] = np.nan
     with pytest.raises(ValueError, match="complete series"):
         conformal_intervals(d, "y", "u0", 14, unit="unit", time="t")
+
+
+def test_district_synthetic_controls_one_family_holm(bundled_panel):
+    from evaluation.impact.district_scm import district_synthetic_controls
+    from evaluation.impact.summary import holm
+
+    panel, _ = bundled_panel
+    outcomes = list(DISTRICT_OUTCOMES)[:2]
+    results, p_holm = district_synthetic_controls(panel, outcomes + ["no_such_outcome"], seed=3)
+    assert list(results) == list(p_holm) == outcomes  # an outcome the panel lacks is skipped
+    one = district_synthetic_control(panel, outcomes[0], seed=3)
+    assert results[outcomes[0]].p_value == one.p_value and results[outcomes[0]].att_post == one.att_post
+    assert list(p_holm.values()) == list(holm([r.p_value for r in results.values()]))
+    assert all(p_holm[o] >= results[o].p_value for o in outcomes)
+    assert district_synthetic_controls(None) == ({}, {})

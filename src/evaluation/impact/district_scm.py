@@ -72,7 +72,7 @@ from ..data.contract import table as contract_table
 from ..results import ResultMixin, tidy_frame
 from .synthetic_control import Predictor, SyntheticControlResult, _simplex_ls, placebo_test, synthetic_control
 
-__all__ = ["DistrictSCMResult", "district_synthetic_control", "default_predictors", "conformal_intervals",
+__all__ = ["DistrictSCMResult", "district_synthetic_control", "district_synthetic_controls", "default_predictors", "conformal_intervals",
            "PANEL_OUTCOMES"]
 
 # derived predictor column -> (source column, transform)
@@ -474,3 +474,21 @@ def conformal_intervals(
             ends.append(float(a))
         rows.append((int(years[i]), g, ends[0], ends[1], p_min))
     return pd.DataFrame(rows, columns=["term", "estimate", "ci_low", "ci_high", "p_min"]).astype({"term": object})
+
+
+def district_synthetic_controls(panel: pd.DataFrame | None, outcomes: Sequence[str] | None = None, *,
+                                seed: int = 0) -> tuple[dict[str, DistrictSCMResult], dict[str, float]]:
+    """:func:`district_synthetic_control` for each outcome of a run, with the p-values Holm-adjusted across them.
+
+    ``outcomes`` defaults to :data:`PANEL_OUTCOMES`; an outcome the panel lacks or has no value of is skipped, and
+    no panel (``None``) gives no results. The rank p-values of the outcomes are one family: each is replaced by its
+    Holm-adjusted value (Holm 1979, :func:`evaluation.impact.summary.holm`) in the second dict, which the verdict
+    (:meth:`DistrictSCMResult.conclusion`) uses.
+    """
+    from .summary import holm
+
+    if panel is None:
+        return {}, {}
+    results = {o: district_synthetic_control(panel, o, seed=seed) for o in outcomes or PANEL_OUTCOMES
+               if o in panel.columns and panel[o].notna().any()}
+    return results, dict(zip(results, holm([r.p_value for r in results.values()])))

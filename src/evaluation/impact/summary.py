@@ -64,14 +64,15 @@ from scipy import optimize, stats
 
 from evaluation.impact.bacon import bacon_decomposition
 from evaluation.impact.honest import breakdown_m, honest_did
-from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, staggered_did
+from evaluation.impact.panels import OUTCOMES, attach_covariates, outcome_panel
+from evaluation.impact.staggered_did import PretestResult, StaggeredDiDResult, joint_simple_band, staggered_did
 from evaluation.impact.twfe import TWFEResult, twfe, twfe_event_study
 from evaluation.results import ResultMixin, tidy_frame
 from evaluation.text.i18n import t as _t
 
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
            "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "few_controls_share", "holm", "decide",
-           "adjust_multiplicity", "controls_by_year", "truth_frame",
+           "adjust_multiplicity", "controls_by_year", "truth_frame", "impact_summaries",
            "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS"]
 
 #: Conclusion codes, from the strongest statement to none (rules in :func:`decide`).
@@ -683,3 +684,46 @@ def truth_frame(truth: Mapping[str, Mapping[str, object]], outcome: str) -> pd.D
             rows.append((int(rest[len("dynamic.e"):]), float(v["value"])))
     rows.sort(key=lambda r: (-1 if r[0] == "overall" else r[0]))
     return pd.DataFrame(rows, columns=["term", "truth"])
+
+
+def impact_summaries(tables: Mapping[str, pd.DataFrame], outcomes: Sequence[str] | None = None, *,
+                     report_year: int, first_year: int = 2000, data_cutoff=None,
+                     covariates: Sequence[str] | None = None, primary: Sequence[str] | None = None,
+                     control: str = "notyet", method: str = "dr", anticipation: int = 0,
+                     base_period: str = "varying", n_boot: int = 999, seed: int = 0, confidence: float = 0.95,
+                     mbar: float = 1.0) -> tuple[dict[str, ImpactSummary], float | None]:
+    """Every outcome of a run analysed as one family: panels, :func:`impact_summary`, Holm, and a joint band.
+
+    For each outcome of ``outcomes`` (default every one of :data:`evaluation.impact.panels.OUTCOMES`) whose source
+    table and the ``programme_rollout`` table are in ``tables``, the community-by-year panel of ``first_year`` ..
+    ``report_year`` (:func:`~evaluation.impact.panels.outcome_panel`, seen as at ``data_cutoff``; with
+    ``covariates`` attached by :func:`~evaluation.impact.panels.attach_covariates`) goes through
+    :func:`impact_summary` with the other arguments. :func:`adjust_multiplicity` then Holm-adjusts the p-values
+    across these outcomes (Holm 1979) and marks those outside ``primary`` as exploratory. Last, the identified
+    outcomes (conclusion other than ``not_identified``) get one sup-t band covering all their headline ATTs at once
+    (:func:`~evaluation.impact.staggered_did.joint_simple_band`, Montiel Olea & Plagborg-Moller 2019).
+
+    Returns
+    -------
+    (dict, float or None)
+        The summaries by outcome, in the order of ``outcomes``, and the joint band's critical value: None with
+        fewer than two identified outcomes, or when they were observed on different communities and so share no
+        multiplier draws.
+    """
+    summaries = {}
+    for name in outcomes or list(OUTCOMES):
+        if OUTCOMES[name] not in tables or "programme_rollout" not in tables:
+            continue
+        panel = outcome_panel(tables, name, years=range(first_year, report_year + 1), data_cutoff=data_cutoff)
+        if covariates:
+            panel = attach_covariates(panel, tables, covariates)
+        summaries[name] = impact_summary(panel, name, control=control, method=method, anticipation=anticipation,
+                                         base_period=base_period, covariates=panel.attrs.get("covariates"),
+                                         n_boot=n_boot, seed=seed, confidence=confidence, mbar=mbar)
+    summaries = adjust_multiplicity(summaries, primary)
+    identified = [s.did for s in summaries.values() if s.conclusion != "not_identified"]
+    try:
+        crit = joint_simple_band(identified, confidence=confidence)[0] if len(identified) > 1 else None
+    except ValueError:
+        crit = None  # outcomes observed on different communities: no shared draws
+    return summaries, crit
