@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 __all__ = ["zh_number", "zh_count", "zh_percent", "zh_points", "zh_change", "zh_pp_change", "zh_interval",
-           "PRECISION"]
+           "PRECISION", "three_sig", "magnitude"]
 
 PRECISION = {"share": 1, "index": 1, "effect": 2, "hours": 1, "count": 0, "ratio": 2}
 
@@ -80,3 +82,33 @@ def zh_change_interval(lo: float, hi: float, unit: str = "", digits: int = 1, up
     if hi <= 0:
         return f"{down}{abs(hi):.{digits}f}至{abs(lo):.{digits}f}{unit}"
     return f"{down}{abs(lo):.{digits}f}{unit}至{up}{hi:.{digits}f}{unit}"
+
+
+def three_sig(x: float | None, ref: float | None = None, k: float = 1.0) -> str:
+    """A figure for the text, '—' when missing: fixed decimals that give three significant digits to ``ref``
+    (default the figure itself).
+
+    An estimate and its interval pass the same ``ref`` (:func:`magnitude` of all three), so they share one
+    precision, 2.70 (0.39 to 5.02), not 2.7 (0.387 to 5.02). ``k`` = 100 writes an effect on a share in percentage
+    points (:func:`evaluation.impact.panels.display_scale`); ``ref`` is scaled with it.
+
+    >>> three_sig(2.7, 5.02), three_sig(0.387, 5.02), three_sig(0.0581, k=100), three_sig(float("nan"))
+    ('2.70', '0.39', '5.81', '—')
+    """
+    if x is None or not np.isfinite(x):
+        return "—"
+    x, ref = x * k, None if ref is None else ref * k
+    ref = abs(x) if ref is None or not np.isfinite(ref) or ref == 0 else abs(ref)
+    digits = max(0, 2 - int(np.floor(np.log10(ref)))) if ref > 0 else 2
+    return f"{x:.{digits}f}"
+
+
+def magnitude(*values: float | None) -> float | None:
+    """The largest absolute finite value (None when there is none): the ``ref`` of :func:`three_sig` that gives an
+    estimate and its interval limits one precision.
+
+    >>> magnitude(2.7, 0.387, -5.02, float("nan"), None)
+    5.02
+    """
+    vals = [abs(v) for v in values if v is not None and np.isfinite(v)]
+    return max(vals) if vals else None
