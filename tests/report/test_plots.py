@@ -14,7 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from evaluation.report.plots import (  # noqa: E402
-    forest_plot, heatmap, interrupted_series, ipa_plot, kaplan_meier, trend_plot)
+    event_study, forest_plot, heatmap, interrupted_series, ipa_plot, kaplan_meier, synthetic_control_gap, trend_plot)
 
 
 def _trend(label: str | None = None, shift: float = 0.0) -> pd.DataFrame:
@@ -181,3 +181,65 @@ def test_heatmap_thins_the_labels_of_a_long_table():
     assert 0 < len(fig.axes[0].get_yticklabels()) < 200
     fig_all = heatmap(grid, max_labels=300)
     assert len(fig_all.axes[0].get_yticklabels()) == 200
+
+
+ES = pd.DataFrame({"event_time": ["-2", "-1", "0", "1"], "estimate": [0.01, 0.0, 0.05, 0.08],
+                   "ci_low": [-0.02, -0.03, 0.01, 0.02], "ci_high": [0.04, 0.03, 0.09, 0.14]})
+ES_LABELS = {"band": "band", "estimate": "DiD", "benchmark": "TWFE", "truth": "truth"}
+
+
+def _legend(ax) -> list[str]:
+    return [x.get_text() for x in ax.get_legend().get_texts()]
+
+
+def test_event_study_draws_band_line_benchmark_and_truth():
+    before = plt.get_fignums()
+    twfe = pd.DataFrame({"event_time": [0, 1], "estimate": [0.03, 0.04]})
+    truth = pd.Series({0: 0.05, 1: 0.07})
+    fig = event_study(ES, scale=100, benchmark=twfe, truth=truth, title="T", xlabel="k", ylabel="pp",
+                      labels=ES_LABELS)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before  # not left open for the inline backend
+    assert tuple(fig.get_size_inches()) == (7.5, 4)
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("T", "k", "pp")
+    assert _legend(ax) == ["band", "DiD", "TWFE", "truth"]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["DiD"].get_xdata(), [-2, -1, 0, 1])      # event times as numbers
+    np.testing.assert_allclose(lines["DiD"].get_ydata(), [1, 0, 5, 8])        # scaled to percentage points
+    np.testing.assert_allclose(lines["TWFE"].get_xdata(), [0.12, 1.12])       # shifted aside
+    np.testing.assert_allclose(lines["truth"].get_ydata(), [5, 7])
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == pytest.approx(-3) and band[:, 1].max() == pytest.approx(14)
+
+
+def test_event_study_on_given_axes_without_extras():
+    fig = Figure()
+    ax = fig.subplots()
+    out = event_study(ES, ax=ax, labels={"band": "band", "estimate": "DiD"})
+    assert out is fig and len(ax.get_lines()) == 3  # the zero line, the adoption line and the estimates
+    assert _legend(ax) == ["band", "DiD"]
+
+
+def test_synthetic_control_gap_two_panels_with_placebos():
+    before = plt.get_fignums()
+    years = list(range(2015, 2021))
+    paths = pd.DataFrame({"year": years, "treated": [1.0, 1.1, 1.2, 1.5, 1.6, 1.8],
+                          "synthetic": [1.0, 1.1, 1.2, 1.3, 1.3, 1.4]})
+    paths["gap"] = paths["treated"] - paths["synthetic"]
+    placebos = pd.DataFrame({"unit": ["a"] * 6 + ["b"] * 6, "year": years * 2, "gap": np.linspace(-0.1, 0.1, 12)})
+    labels = {"treated": "district", "synthetic": "synthetic", "placebo": "placebos", "gap": "gap", "truth": "truth"}
+    fig = synthetic_control_gap(paths, placebos, start=2018, scale=2, truth=pd.Series({2018: 0.2, 2019: 0.3}),
+                                titles=("paths", "gaps"), xlabel="year", ylabels=("level", "gap"), labels=labels)
+    assert plt.get_fignums() == before
+    ax1, ax2 = fig.axes
+    assert tuple(fig.get_size_inches()) == (11, 4)
+    assert (ax1.get_title(), ax2.get_title(), ax2.get_ylabel()) == ("paths", "gaps", "gap")
+    assert _legend(ax1) == ["district", "synthetic"]
+    assert _legend(ax2) == ["placebos", "gap", "truth"]  # one legend entry for all placebo lines
+    grey = [line for line in ax2.get_lines() if line.get_color() == "#bbb" and line.get_linestyle() == "-"]
+    assert len(grey) == 2
+    np.testing.assert_allclose(ax1.get_lines()[1].get_ydata(), paths["treated"] * 2)
+    assert list(ax1.get_lines()[0].get_xdata()) == [2017.5, 2017.5]  # the adoption line before 2018
+    no_truth = synthetic_control_gap(paths, placebos.iloc[:0], start=2018, truth=pd.Series(dtype=float),
+                                     labels=labels)
+    assert _legend(no_truth.axes[1]) == ["gap"]

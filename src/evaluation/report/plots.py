@@ -4,8 +4,9 @@ Each function takes a DataFrame with the columns ``estimate, ci_low, ci_high`` (
 the way in) beside a label, time or position column, draws on ``ax`` (a new figure when None) and returns the Figure.
 
 Two conventions are in use, as the notebooks were thinned: :func:`trend_plot`, :func:`forest_plot`,
-:func:`ipa_plot` and :func:`heatmap` take their titles and axis labels as translated text and close their new figure in pyplot at once
-(the notebook shows it where it ``display``\\ s it, and the inline backend does not show it a second time);
+:func:`ipa_plot`, :func:`heatmap`, :func:`event_study` and :func:`synthetic_control_gap` take their titles and axis
+labels as translated text and close their new figure in pyplot at once (the notebook shows it where it
+``display``\\ s it, and the inline backend does not show it a second time);
 :func:`kaplan_meier` and :func:`interrupted_series` take catalogue keys and ``lang`` and leave the figure open for
 ``plt.show()``.
 """
@@ -19,7 +20,8 @@ import pandas as pd
 from ..text.i18n import t
 from .display import code_label
 
-__all__ = ["trend_plot", "forest_plot", "ipa_plot", "heatmap", "kaplan_meier", "interrupted_series"]
+__all__ = ["trend_plot", "forest_plot", "ipa_plot", "heatmap", "kaplan_meier", "interrupted_series", "event_study",
+           "synthetic_control_gap"]
 
 
 def _axes(ax, figsize: tuple[float, float] | None = None):
@@ -187,3 +189,71 @@ def interrupted_series(fit: pd.DataFrame, *, time: str = "month", intervention=N
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
     return ax.figure
+
+
+
+def event_study(frame: pd.DataFrame, *, x: str = "event_time", scale: float = 1.0,
+                benchmark: pd.DataFrame | None = None, truth: pd.Series | None = None, title: str = "",
+                xlabel: str = "", ylabel: str = "", labels: Mapping[str, str] | None = None, ax=None):
+    """An event study: the estimates by event time as points on a line, their interval as a shaded band.
+
+    ``frame`` has ``x``, ``estimate``, ``ci_low``, ``ci_high`` (for a simultaneous band, the band's limits: the
+    chart shades whatever interval it is given). ``benchmark`` (``x``, ``estimate``; e.g. the TWFE event study) is
+    drawn as squares shifted right by 0.12 so that the two do not hide each other; ``truth`` (a Series indexed by
+    event time, the planted effects of synthetic data) as crosses. Every value is multiplied by ``scale`` (100: a
+    share's effect in percentage points). A dotted line between -1 and 0 marks adoption. ``labels`` names the
+    legend entries ``band``, ``estimate``, ``benchmark``, ``truth`` (translated text, as the titles).
+    """
+    names = dict(labels or {})
+    ax = _axes(ax, (7.5, 4))
+    k = pd.to_numeric(frame[x])
+    ax.axhline(0, color="#888", lw=0.8)
+    ax.axvline(-0.5, color="#bbb", lw=0.8, ls=":")
+    ax.fill_between(k, frame["ci_low"] * scale, frame["ci_high"] * scale, color="#b22", alpha=0.15,
+                    label=names.get("band"))
+    ax.plot(k, frame["estimate"] * scale, "o-", color="#b22", label=names.get("estimate"))
+    if benchmark is not None:
+        ax.plot(benchmark[x] + 0.12, benchmark["estimate"] * scale, "s", color="#e80", ms=4, alpha=0.8,
+                label=names.get("benchmark"))
+    if truth is not None:
+        ax.plot(list(truth.index), [v * scale for v in truth], "x", color="k", ms=8, label=names.get("truth"))
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def synthetic_control_gap(paths: pd.DataFrame, placebos: pd.DataFrame, *, start: int, scale: float = 1.0,
+                          truth: pd.Series | None = None, titles: tuple[str, str] = ("", ""), xlabel: str = "",
+                          ylabels: tuple[str, str] = ("", ""), labels: Mapping[str, str | None] | None = None,
+                          ax=None):
+    """A synthetic control in two panels: the treated unit against its synthetic control, and the gap between them
+    among the placebo units' gaps (Abadie, Diamond & Hainmueller 2010, figures 2-4).
+
+    ``paths`` has ``year``, ``treated``, ``synthetic`` and ``gap``; ``placebos`` has ``unit``, ``year``, ``gap`` for
+    each placebo unit (thin grey lines, one legend entry); ``truth`` (a Series indexed by year, the planted gaps of
+    synthetic data) is drawn as crosses; ``start`` is the first treated year (a dotted line before it). Values are
+    multiplied by ``scale``. ``labels`` names the legend entries ``treated``, ``synthetic``, ``placebo``, ``gap``,
+    ``truth``; ``ax`` is a pair of axes.
+    """
+    names = dict(labels or {})
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+        plt.close(fig)  # shown where the caller displays it, as _axes does
+    ax1, ax2 = ax
+    for a in (ax1, ax2):
+        a.axvline(start - 0.5, color="#bbb", lw=0.8, ls=":")
+    ax1.plot(paths["year"], paths["treated"] * scale, "o-", color="#b22", ms=3, label=names.get("treated"))
+    ax1.plot(paths["year"], paths["synthetic"] * scale, "--", color="#333", label=names.get("synthetic"))
+    ax1.set(title=titles[0], xlabel=xlabel, ylabel=ylabels[0])
+    for i, (_, pg) in enumerate(placebos.groupby("unit")):
+        ax2.plot(pg["year"], pg["gap"] * scale, color="#bbb", lw=0.8, label=names.get("placebo") if i == 0 else None)
+    ax2.axhline(0, color="#888", lw=0.8)
+    ax2.plot(paths["year"], paths["gap"] * scale, "o-", color="#b22", ms=3, lw=2, label=names.get("gap"))
+    if truth is not None and len(truth):
+        ax2.plot(truth.index, truth.to_numpy() * scale, "x", color="k", ms=7, label=names.get("truth"))
+    ax2.set(title=titles[1], xlabel=xlabel, ylabel=ylabels[1])
+    ax1.legend(fontsize=8)
+    ax2.legend(fontsize=8)
+    return ax1.figure

@@ -1,0 +1,144 @@
+"""Notebook 40's page (evaluation.report.sections.impact) on the bundled district: what each part shows and records."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from evaluation.config import SYNTHETIC_DIR  # noqa: E402
+from evaluation.data import load_district  # noqa: E402
+from evaluation.impact.district_scm import district_synthetic_controls  # noqa: E402
+from evaluation.impact.summary import impact_summaries  # noqa: E402
+from evaluation.params import RunParams  # noqa: E402
+from evaluation.report.sections import impact as page  # noqa: E402
+from evaluation.text.i18n import columns, t  # noqa: E402
+from evaluation.text.numbers import three_sig  # noqa: E402
+
+OUTCOMES = ["on_time_rate", "satisfaction_index"]
+
+
+@pytest.fixture(scope="module")
+def district():
+    return load_district(SYNTHETIC_DIR)
+
+
+@pytest.fixture(scope="module")
+def truth(district):
+    return page.planted_truth(str(SYNTHETIC_DIR), district)
+
+
+@pytest.fixture(scope="module")
+def run(district):
+    return impact_summaries(district.tables, OUTCOMES, report_year=2024, n_boot=49, seed=7)
+
+
+@pytest.fixture(scope="module")
+def scm(district):
+    panel = district.tables["district_panel"]
+    results, p_holm = district_synthetic_controls(panel, ["on_time_rate"], seed=7)
+    return panel, results, p_holm
+
+
+def _texts(parts) -> list[str]:
+    return [p.data for p in parts if hasattr(p, "data") and isinstance(p.data, str)]
+
+
+def test_truth_and_planted_values(district, truth):
+    assert "impact.on_time_rate.att" in truth
+    eff = page.planted_effects(truth, "on_time_rate")
+    assert eff["overall"] == truth["impact.on_time_rate.att"]["value"] and 0 in eff.index
+    assert page.planted_effects({}, "on_time_rate").empty
+    gaps = page.planted_gaps(truth, "on_time_rate")
+    assert list(gaps.index) == sorted(gaps.index) and len(gaps) > 0
+    assert page.planted_truth(str(SYNTHETIC_DIR), type("Real", (), {"synthetic": False})()) == {}
+
+
+def test_opening_and_design(district, run):
+    params = RunParams(language="en", covariates=None, n_boot=49)
+    texts = _texts(page.opening(params, district, "en"))
+    assert texts[0] == t("impact.title", "en") and "Synthetic data" in texts[1]
+    assert "49 bootstrap draws" in texts[3] and "covariates none" in texts[3]
+    parts = page.design(run[0], 0, "en")
+    assert _texts(parts)[0] == t("impact.design", "en")
+    table = next(p for p in parts if isinstance(p, pd.io.formats.style.Styler))
+    names = columns(["impact_year", "impact_treated", "impact_not_yet", "impact_never"], "en")
+    assert list(table.data.columns) == list(names.values())
+    assert page.design({}, 0, "en") == []
+
+
+def test_overview_table_and_joint_records(run, truth):
+    summaries, crit = run
+    parts = page.overview(summaries, truth, crit, 0.95, None, "en")
+    table = next(p for p in parts if isinstance(p, pd.io.formats.style.Styler)).data
+    assert len(table) == 2 and table.shape[1] == 11  # with the truth and the joint band columns
+    s = summaries["on_time_rate"]
+    ref = max(abs(s.att), abs(s.ci_low), abs(s.ci_high))
+    assert table.iloc[0, 1] == three_sig(s.att, ref, 100)  # a share's effect in percentage points
+    assert table.iloc[0, 0] == t("impact.outcome.on_time_rate", "en") + t("impact.unit.pp", "en")
+    assert table.iloc[1, 0] == t("impact.outcome.satisfaction_index", "en")
+    assert "critical value" in _texts(parts)[-1] and f"{crit:.2f}" in _texts(parts)[-1]
+    rec = page.joint_records(summaries, crit)
+    assert rec["impact.joint_band.critical_value"] == {"value": crit, "n": 2}
+    j = rec["impact.on_time_rate.att_joint"]
+    assert j["ci_low"] < s.ci_low and s.ci_high < j["ci_high"]
+    assert page.joint_records(summaries, None) == {}
+    # without truth and joint band, those columns go
+    narrow = next(p for p in page.overview(summaries, {}, None, 0.95, ["on_time_rate"], "en")
+                  if isinstance(p, pd.io.formats.style.Styler)).data
+    assert narrow.shape[1] == 9
+
+
+def test_one_outcome_section(run, truth):
+    summaries, _ = run
+    s = summaries["on_time_rate"]
+    intro = _texts(page.outcome_intro("on_time_rate", s, "en"))
+    assert intro[0] == "## " + t("impact.outcome.on_time_rate", "en") and len(intro) == 3  # with the pp note
+    fig = page.event_study_figure("on_time_rate", s, truth, "en")
+    assert isinstance(fig, Figure) and fig.axes[0].get_ylabel() == t("impact.axis.effect_pp", "en")
+    lines = _texts(page.effect_lines("on_time_rate", s, truth, 0.95, "en"))
+    assert len(lines) == 4 and "synthetic" in lines[2]  # the truth line
+    assert len(page.effect_lines("on_time_rate", s, {}, 0.95, "en")) == 3
+    bacon = page.bacon_parts("on_time_rate", s, "en")
+    assert "%" in _texts(bacon)[0] and len(bacon) == 2
+    checks = _texts(page.checks("on_time_rate", s, 0.95, "en"))
+    assert len(checks) == 2 and f"{s.pretest.p_value:.3f}" in checks[0]
+    ref = max(abs(s.att), abs(s.ci_low), abs(s.ci_high))
+    verdict = page.conclusion("on_time_rate", s, "notyet", 0.95, "en").data
+    assert verdict.startswith(t("impact.conclusion_heading", "en"))
+    assert three_sig(abs(s.att), ref, 100) + t("impact.unit.pp_word", "en") in verdict
+    # the event study's points are the post-period estimates the outcome records
+    dyn = {k for k in s.records("impact.on_time_rate") if ".dynamic.e" in k}
+    cs = [line for line in fig.axes[0].get_lines() if line.get_label() == t("impact.legend.cs", "en")][0]
+    assert len(dyn) == sum(1 for x in cs.get_xdata() if x >= 0)
+
+
+def test_secondary_and_not_identified(run):
+    from dataclasses import replace
+
+    s = run[0]["satisfaction_index"]
+    assert page.conclusion("satisfaction_index", replace(s, primary=False), "notyet", 0.95, "en").data.startswith(
+        t("impact.conclusion_heading", "en") + t("impact.exploratory", "en"))
+    gone = replace(s, conclusion="not_identified")
+    intro = _texts(page.outcome_intro("satisfaction_index", gone, "en"))
+    assert len(intro) == 3 and intro[-1].endswith(t("impact.conclusion.not_identified", "en"))
+
+
+def test_synthetic_control_section(scm, truth):
+    panel, results, p_holm = scm
+    r = results["on_time_rate"]
+    assert page.scm_opening({}, None, "en") == []
+    opening = _texts(page.scm_opening(results, panel, "en"))
+    assert len(opening) == 2 and str(r.treatment_year) in opening[1]
+    parts = page.scm_parts("on_time_rate", r, panel, p_holm["on_time_rate"], 1, truth, 0.95, "en")
+    figs = [p for p in parts if isinstance(p, Figure)]
+    assert len(figs) == 1 and len(figs[0].axes) == 2
+    texts = _texts(parts)
+    assert texts[-1].startswith(t("impact.conclusion_heading", "en")) and len(texts) == 8
+    code = r.conclusion(0.95, p_value=p_holm["on_time_rate"])
+    lead = t(f"impact.scm.conclusion.{code}", "en").split("{")[0]  # the verdict's words up to its first figure
+    assert texts[-1].startswith(t("impact.conclusion_heading", "en") + lead)
