@@ -25,9 +25,11 @@ import pandas as pd
 from IPython.display import Markdown
 from scipy import stats
 
+from ...config import resolve
 from ...impact.district_scm import DistrictSCMResult
 from ...impact.panels import display_scale
 from ...impact.summary import FEW_CONTROLS, PRIMARY_OUTCOMES, ImpactSummary, truth_frame
+from ...params import RunParams
 from ...text.i18n import t
 from ...text.numbers import magnitude, three_sig as num
 from .. import plots
@@ -50,11 +52,9 @@ def _level(confidence: float) -> str:
 
 def planted_truth(data_dir: str, district) -> dict:
     """The parsed ``truth.json`` of a synthetic district (the planted effects, the estimands of this page), or {}
-    for real data or a folder without one."""
-    from ...config import resolve
-
-    folder = resolve(data_dir)
-    path = folder / "truth.json"
+    for real data or a folder without one. It is read from ``data_dir`` itself: the run's snapshot of the district
+    holds the tables only."""
+    path = resolve(data_dir) / "truth.json"
     return json.loads(path.read_text(encoding="utf-8")) if district.synthetic and path.exists() else {}
 
 
@@ -75,7 +75,7 @@ def outcome_precision(s: ImpactSummary) -> float | None:
     return magnitude(s.att, s.ci_low, s.ci_high)
 
 
-def opening(params, district, lang: str) -> list[Markdown]:
+def opening(params: RunParams, district, lang: str) -> list[Markdown]:
     """The page's title, the data notice, the introduction and the settings of the run."""
     p = params
     return [_md("impact.title", lang),
