@@ -12,7 +12,3 @@ from .numbers import magnitude, three_sig, zh_change, zh_count, zh_interval, zh_
 __all__ = ["t", "plain", "CATALOGUE", "columns", "display_values", "result_label", "latin_codes", "LATIN_ALLOWED",
            "markdown_text", "sanitize_html", "zh_number", "zh_count", "zh_percent", "zh_points", "zh_change",
            "zh_pp_change", "zh_interval", "three_sig", "magnitude"]
-
-__all__ = ["t", "plain", "CATALOGUE", "columns", "display_values", "result_label", "latin_codes", "LATIN_ALLOWED",
-           "markdown_text", "sanitize_html", "zh_number", "zh_count", "zh_percent", "zh_points", "zh_change",
-           "zh_pp_change", "zh_interval", "three_sig", "magnitude"]

@@ -5,7 +5,6 @@ notebook calls these and shows what they return, so that it holds the story and 
 notebooks show is drawn by :mod:`evaluation.report.plots` and tabulated by :mod:`evaluation.report.display`.
 """
 
-
 from . import claims, impact, participation, profile, quality, services, survey
 
 # each notebook's module is added here as it is written
