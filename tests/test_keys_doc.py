@@ -65,13 +65,16 @@ def _record_templates(source: str) -> list[str]:
 
 
 def _run_templates() -> set[str]:
-    """Every key template the run's notebooks and their section modules write."""
+    """Every key template the run's notebooks, their section modules and the results' records() write."""
     namespaces = {k.split(".", 1)[0] for k in gen_keys.read_keys()}
     found = []
     for name in NOTEBOOK_ORDER:
         found += [t for c in nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells
                   if c.cell_type == "code" for t in _record_templates(c.source)]
-    for module in sorted((ROOT / "src" / "evaluation" / "report" / "sections").glob("*.py")):
+    # the section modules, and the results' own records() (the result protocol) that they hand to record_many
+    modules = set((ROOT / "src" / "evaluation" / "report" / "sections").glob("*.py"))
+    modules |= {p for p in (ROOT / "src" / "evaluation").rglob("*.py") if "def records(" in p.read_text(encoding="utf-8")}
+    for module in sorted(modules):
         found += _record_templates(module.read_text(encoding="utf-8"))
     key = re.compile(r"[a-z_]+(\.[A-Za-z0-9_{}]+)+")
     return {t for t in found if key.fullmatch(t) and t.split(".", 1)[0] in namespaces}
@@ -82,7 +85,9 @@ def test_every_record_call_of_the_run_has_a_declaration():
     without a run."""
     patterns = [p for d in gen_keys.declarations() for p in d.patterns]
     templates = _run_templates()
-    assert len(templates) > 40
+    # the scan still sees the run's own keys (38 today); a result's records() under a caller's prefix ({}.att) are
+    # matched by the full-run test instead
+    assert len(templates) > 30
     undeclared = []
     for t in sorted(templates):
         rx = re.compile("[a-z0-9_<>]+".join(re.escape(part) for part in t.split("{}")))
