@@ -88,6 +88,21 @@ def test_clean_registers_same_both_ways(tmp_path):
     assert problems == []
 
 
+def test_typed_timestamps_same_both_ways(tmp_path):
+    e = _events()
+    for c in ("reported_at", "deadline_at", "closed_at"):
+        e[c] = pd.to_datetime(e[c]).astype("datetime64[us]")
+    problems, _ = _both(tmp_path, "grid_events", e)
+    assert problems == []
+    e.loc[2, "reported_at"] = pd.Timestamp("2204-03-01 08:00:00")
+    e.loc[3, "deadline_at"] = pd.NaT
+    problems, _ = _both(tmp_path, "grid_events", e)
+    assert (3, "reported_at", "implausible_date") in {(p.row, p.column, p.rule) for p in problems}
+    s = _survey()
+    s["interview_date"] = pd.to_datetime(s["interview_date"]) + pd.Timedelta(hours=7)
+    _both(tmp_path, "survey_responses", s)
+
+
 def test_a_wrong_type_same_problems(tmp_path):
     s = _survey()
     s["age"] = s["age"].astype(str)

@@ -109,6 +109,8 @@ def _fast_column(col: Column, raw: pd.Series, window) -> tuple[pd.Series, int] |
     """The typed column and its number of missing-value codes, or None when the parsers must look at it."""
     if col.kind in ("int", "float", "flag") and _numeric(raw):
         return _numbers(col, raw, window)
+    if col.kind in ("date", "datetime") and pd.api.types.is_datetime64_dtype(raw.dtype):
+        return _timestamps(col, raw, window)
     if col.kind in ("str", "text"):
         arr = _arrow(raw)
         if arr is not None and _plain_ascii(arr):
@@ -119,6 +121,21 @@ def _fast_column(col: Column, raw: pd.Series, window) -> tuple[pd.Series, int] |
         got = _iso_times(col, raw, arr, window) if col.kind == "datetime" else None
         return got if got is not None else _distinct(col, raw, window)
     return None
+
+
+def _timestamps(col: Column, raw: pd.Series, window) -> tuple[pd.Series, int] | None:
+    """Naive timestamps (a typed Parquet export or the run's snapshot): as nanoseconds, dates at midnight; None
+    when one lies outside what pandas holds or outside the window."""
+    vals = raw.to_numpy()
+    present = ~np.isnat(vals)
+    if ((vals[present] < np.datetime64("1678-01-01")) | (vals[present] > np.datetime64("2261-12-31"))).any():
+        return None
+    val = pd.Series(vals.astype("datetime64[ns]"), index=raw.index, name=raw.name)
+    if col.kind == "date":
+        val = val.dt.normalize()
+    if window is not None and (val.notna() & ((val < window[0]) | (val > window[1]))).any():
+        return None
+    return val, 0
 
 
 def _iso_times(col: Column, raw: pd.Series, arr: pa.ChunkedArray, window) -> tuple[pd.Series, int] | None:
