@@ -33,6 +33,7 @@ import yaml
 from ..errors import DataValidationError, Problem
 from ..privacy.detect import LABEL_COLUMNS, label_problems, metadata_problems
 from . import contract
+from .fastcoerce import coerce_table_fast
 from .lazy import (DEFAULT_LAZY_ROWS, LAZY_TABLES, ParquetTable, connect, parquet_parts, parquet_rows,
                    parquet_schema, sql_string)
 from .parsing import date_window
@@ -288,7 +289,9 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
         problems += label_problems(frame, t.name, path.name, first, seen)  # issue 13.7: no personal data in labels
         if dropped_cols:
             dropped[t.name] = dropped_cols
-        frame, cell_problems, rec = coerce_table(frame, t, path.name, first, window)
+        # a Parquet register is typed column-wise (same frame, same problems; evaluation.data.fastcoerce)
+        coerce = coerce_table_fast if raw.fmt == "parquet" else coerce_table
+        frame, cell_problems, rec = coerce(frame, t, path.name, first, window)
         problems += cell_problems
         recoded.update({f"{t.name}.{k}": v for k, v in rec.items()})
         problems += check_table(frame, t, path.name, first, reported=cell_problems)

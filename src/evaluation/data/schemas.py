@@ -139,49 +139,10 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
         if col.kind in _LABEL_KINDS:
             for idx in raw.index[raw.map(is_totals_label)]:
                 totals.setdefault(idx, col.name)
-        if col.kind in ("date", "datetime"):
-            val, bad = parse_dates(raw, with_time=col.kind == "datetime")
-        elif col.kind in ("int", "float"):
-            val, bad = parse_numbers(raw, integer=col.kind == "int")
-            if col.missing_codes:
-                coded = val.isin(col.missing_codes)
-                if coded.any():
-                    recoded[col.name] = int(coded.sum())
-                    val = val.mask(coded)
-            if col.kind == "int":
-                val = val.astype("Int64")
-        elif col.kind == "flag":
-            val, bad = parse_flags(raw)
-        elif col.kind == "category":
-            val, bad = parse_categories(raw, col.name, None)
-            val = val.astype("str")
-        else:
-            val = blank_to_na(raw).map(lambda v: str(v) if pd.notna(v) else v).astype("str")
-            bad = pd.Series(False, index=raw.index)
-        for idx in bad[bad].index:
-            rule, msg, fix, msg_zh, fix_zh = _bad_cell(col, raw.loc[idx], date_window)
-            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix,
-                                    msg_zh, fix_zh))
-        if col.calendar_year and date_window is not None:
-            lo, hi = date_window[0].year, date_window[1].year
-            far = val.notna() & ((val < lo) | (val > hi))
-            for idx in far[far].index:
-                problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", "implausible_year",
-                                        f"the year {quote(raw.loc[idx])} is outside {lo} … {hi}",
-                                        "correct the year (a typo such as 2204 for 2024?); years after the data "
-                                        "cut-off plus one cannot be data (set data_cutoff in dataset.yaml if the "
-                                        "cut-off is later)",
-                                        f"年份 {quote(raw.loc[idx])} 不在 {lo} 至 {hi} 之间",
-                                        "更正年份（是否把 2024 误写成 2204？）；晚于数据截止年份一年以上的年份不可能是"
-                                        "数据（如截止日期更晚，请在 dataset.yaml 中设置 data_cutoff）"))
-            val = val.mask(far)
-        if col.kind in ("date", "datetime"):
-            far = outside_window(val, date_window)
-            for idx in far[far].index:
-                rule, msg, fix, msg_zh, fix_zh = _implausible(col, raw.loc[idx], date_window)
-                problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix,
-                                        msg_zh, fix_zh))
-            val = val.mask(far)
+        val, col_problems, n_recoded = coerce_column(col, raw, file, first_data_row, date_window)
+        problems += col_problems
+        if n_recoded:
+            recoded[col.name] = n_recoded
         out[col.name] = val
     known = {c.name for c in table.columns}
     for extra in (c for c in frame.columns if c not in known and frame[c].dtype == object
@@ -195,6 +156,63 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
                                 f"这一行像是合计行（{quote(frame.loc[idx, colname])}），不是一条记录",
                                 "删除合计行：本工具会自行汇总"))
     return out, problems, recoded
+
+
+def coerce_column(col: Column, raw: pd.Series, file: str, first_data_row: int = 2,
+                  date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
+                  ) -> tuple[pd.Series, list[Problem], int]:
+    """Type one contract column (its "none" words already missing): the typed values, the problems of its cells
+    (unreadable, implausible dates and years) and how many missing-value codes became missing.
+
+    Each cell is typed on its own, so typing the distinct values of a column and spreading them over its rows gives
+    the same values (:mod:`evaluation.data.fastcoerce` relies on it).
+    """
+    problems: list[Problem] = []
+    n_recoded = 0
+    if col.kind in ("date", "datetime"):
+        val, bad = parse_dates(raw, with_time=col.kind == "datetime")
+    elif col.kind in ("int", "float"):
+        val, bad = parse_numbers(raw, integer=col.kind == "int")
+        if col.missing_codes:
+            coded = val.isin(col.missing_codes)
+            if coded.any():
+                n_recoded = int(coded.sum())
+                val = val.mask(coded)
+        if col.kind == "int":
+            val = val.astype("Int64")
+    elif col.kind == "flag":
+        val, bad = parse_flags(raw)
+    elif col.kind == "category":
+        val, bad = parse_categories(raw, col.name, None)
+        val = val.astype("str")
+    else:
+        val = blank_to_na(raw).map(lambda v: str(v) if pd.notna(v) else v).astype("str")
+        bad = pd.Series(False, index=raw.index)
+    for idx in bad[bad].index:
+        rule, msg, fix, msg_zh, fix_zh = _bad_cell(col, raw.loc[idx], date_window)
+        problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix,
+                                msg_zh, fix_zh))
+    if col.calendar_year and date_window is not None:
+        lo, hi = date_window[0].year, date_window[1].year
+        far = val.notna() & ((val < lo) | (val > hi))
+        for idx in far[far].index:
+            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", "implausible_year",
+                                    f"the year {quote(raw.loc[idx])} is outside {lo} … {hi}",
+                                    "correct the year (a typo such as 2204 for 2024?); years after the data "
+                                    "cut-off plus one cannot be data (set data_cutoff in dataset.yaml if the "
+                                    "cut-off is later)",
+                                    f"年份 {quote(raw.loc[idx])} 不在 {lo} 至 {hi} 之间",
+                                    "更正年份（是否把 2024 误写成 2204？）；晚于数据截止年份一年以上的年份不可能是"
+                                    "数据（如截止日期更晚，请在 dataset.yaml 中设置 data_cutoff）"))
+        val = val.mask(far)
+    if col.kind in ("date", "datetime"):
+        far = outside_window(val, date_window)
+        for idx in far[far].index:
+            rule, msg, fix, msg_zh, fix_zh = _implausible(col, raw.loc[idx], date_window)
+            problems.append(Problem(file, _row(idx, first_data_row), col.name, "error", rule, msg, fix,
+                                    msg_zh, fix_zh))
+        val = val.mask(far)
+    return val, problems, n_recoded
 
 
 def _checks(col: Column) -> list[pa.Check]:

@@ -196,7 +196,17 @@ def _service_hours(tables, files, first_rows) -> list[Problem]:
     hours, vols = tables.get("service_hours"), tables.get("volunteers")
     if hours is None or vols is None or "person_key" not in hours.columns:
         return []
-    bad = hours["person_key"].notna() & ~hours["person_key"].isin(set(vols["person_key"].dropna()))
+    keys, known = hours["person_key"], vols["person_key"].dropna().unique()
+    if isinstance(keys.dtype, pd.StringDtype) and isinstance(known.dtype, pd.StringDtype):
+        # pandas' isin of Arrow strings turns a million known keys into Python scalars first
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.chunked_array(keys.array.__arrow_array__())
+        found = pc.is_in(arr, value_set=pa.chunked_array(known.__arrow_array__()).combine_chunks().cast(arr.type))
+        bad = keys.notna() & ~pd.Series(found.to_numpy(zero_copy_only=False), index=keys.index).fillna(False)
+    else:
+        bad = keys.notna() & ~keys.isin(set(known))
     rows = _rows(bad, first_rows["service_hours"])
     return [Problem(files["service_hours"], r, "person_key", "error", "unknown_volunteer",
                     "the person_key is not in the volunteer register",
