@@ -24,61 +24,51 @@ __all__ = ["run"]
 MPDTA = REFERENCE_DATA_DIR / "mpdta.csv"
 REPEATS = 5
 
-_PEER_CODE = {
-    "csdid": """
+# One timing harness for every peer: read mpdta, prepare it as the peer wants it, then the best of n runs of the job
+# (ATT(g,t) with 999 bootstrap draws and the four aggregations), printed with the process's peak resident set.
+_HARNESS = """
 import contextlib, io, resource, sys, time, warnings
 import pandas as pd
-from csdid.att_gt import ATTgt
+{imports}
 warnings.simplefilter("ignore")
 d = pd.read_csv(sys.argv[1])
+{prepare}
 best = float("inf")
 for _ in range(int(sys.argv[2])):
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        m = ATTgt(yname="lemp", gname="first.treat", idname="countyreal", tname="year", data=d, biters=999)
-        m.fit(est_method="dr", bstrap=True)
-        for typ in ("simple", "dynamic", "group", "calendar"):
-            m.aggte(typec=typ, bstrap=True, biters=999)
+{job}
     best = min(best, time.perf_counter() - t0)
 print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-""",
-    "differences": """
-import resource, sys, time, warnings
-import pandas as pd
-from differences import ATTgt
-warnings.simplefilter("ignore")
-d = pd.read_csv(sys.argv[1]).rename(columns={"first.treat": "ft"})
+"""
+
+_PEER_JOB = {
+    "csdid": ("from csdid.att_gt import ATTgt", "", """
+m = ATTgt(yname="lemp", gname="first.treat", idname="countyreal", tname="year", data=d, biters=999)
+m.fit(est_method="dr", bstrap=True)
+for typ in ("simple", "dynamic", "group", "calendar"):
+    m.aggte(typec=typ, bstrap=True, biters=999)"""),
+    "differences": ("from differences import ATTgt", """
+d = d.rename(columns={"first.treat": "ft"})
 d["ft"] = d["ft"].where(d["ft"] > 0)
-d = d.set_index(["countyreal", "year"])
-best = float("inf")
-for _ in range(int(sys.argv[2])):
-    t0 = time.perf_counter()
-    att = ATTgt(data=d, cohort_column="ft")
-    att.fit(formula="lemp", est_method="dr", boot_iterations=999, random_state=0, progress_bar=False)
-    att.aggregate("simple", boot_iterations=999, random_state=0)
-    att.aggregate("event", overall=True, boot_iterations=999, random_state=0)
-    att.aggregate("cohort", overall=True, boot_iterations=999, random_state=0)
-    att.aggregate("time", overall=True, boot_iterations=999, random_state=0)
-    best = min(best, time.perf_counter() - t0)
-print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-""",
-    "moderndid": """
-import resource, sys, time, warnings
-import pandas as pd
-import moderndid
-warnings.simplefilter("ignore")
-d = pd.read_csv(sys.argv[1])
-best = float("inf")
-for _ in range(int(sys.argv[2])):
-    t0 = time.perf_counter()
-    m = moderndid.att_gt(data=d, yname="lemp", tname="year", idname="countyreal", gname="first.treat",
-                         est_method="dr", boot=True, biters=999, random_state=0)
-    for typ in ("simple", "dynamic", "group", "calendar"):
-        moderndid.aggte(m, type=typ, boot=True, biters=999, random_state=0)
-    best = min(best, time.perf_counter() - t0)
-print(best, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-""",
+d = d.set_index(["countyreal", "year"])""", """
+att = ATTgt(data=d, cohort_column="ft")
+att.fit(formula="lemp", est_method="dr", boot_iterations=999, random_state=0, progress_bar=False)
+att.aggregate("simple", boot_iterations=999, random_state=0)
+for typ in ("event", "cohort", "time"):
+    att.aggregate(typ, overall=True, boot_iterations=999, random_state=0)"""),
+    "moderndid": ("import moderndid", "", """
+m = moderndid.att_gt(data=d, yname="lemp", tname="year", idname="countyreal", gname="first.treat",
+                     est_method="dr", boot=True, biters=999, random_state=0)
+for typ in ("simple", "dynamic", "group", "calendar"):
+    moderndid.aggte(m, type=typ, boot=True, biters=999, random_state=0)"""),
 }
+
+
+def _peer_code(name: str) -> str:
+    imports, prepare, job = _PEER_JOB[name]
+    return _HARNESS.format(imports=imports, prepare=prepare.strip(),
+                           job="\n".join(" " * 8 + line for line in job.strip().splitlines()))
 
 
 def _ours(d: pd.DataFrame) -> float:
@@ -94,7 +84,7 @@ def _peer(name: str) -> tuple[float | None, str]:
     python, status = peer_python(name)
     if python is None:
         return None, status
-    proc = subprocess.run([str(python), "-c", _PEER_CODE[name], str(MPDTA), str(REPEATS)],
+    proc = subprocess.run([str(python), "-c", _peer_code(name), str(MPDTA), str(REPEATS)],
                           capture_output=True, text=True, timeout=1200)
     if proc.returncode != 0:
         return None, f"failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}"
