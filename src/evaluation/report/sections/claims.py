@@ -19,7 +19,7 @@ import pandas as pd
 from ...claims import audit, find_overrides, load_overrides, read_submission, verdict_counts
 from ...claims.audit import AuditResult
 from ...claims.verdict import figure_text, interval_text
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..audit import ci_text, figure_shown
 from ..display import shown, table_view
 
@@ -37,7 +37,7 @@ def _md(key: str, lang: str, **fmt: object):
 
 def _in(lang: str, frame: pd.DataFrame, column: str) -> pd.Series:
     """The ``<column>_zh`` or ``<column>_en`` column of ``frame``, as the language asks."""
-    return frame[f"{column}_{'zh' if lang == 'zh' else 'en'}"]
+    return frame[f"{column}_{lang}"]
 
 
 def audit_submission(district, params, prior_results: str | None = None) -> tuple[AuditResult, Path]:
@@ -92,7 +92,7 @@ def verdicts(result: AuditResult, lang: str) -> tuple[list, Records]:
     contradicted = v.loc[v["verdict"] == "contradicted", "raw"].tolist()
     views = [_md("claims.summary_all", lang, n=len(v), **counts), _md("claims.sampling_note", lang),
              table_view(shown(readable(audited, lang), cols, "claims", lang), lang),
-             _md("claims.contradicted_list", lang, items="、".join(contradicted)) if contradicted
+             _md("claims.contradicted_list", lang, items=plain("punct.list", lang).join(contradicted)) if contradicted
              else _md("claims.contradicted_none", lang)]
     records = {f"claims.verdict.{verdict}": {"value": k} for verdict, k in counts.items()}
     records["claims.figures.checked"] = {"value": sum(counts[c] for c in CHECKED)}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ...indicators import profile as pr
 from ...privacy import suppress_table
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..display import code_label
 
 __all__ = ["HEADLINE_INDICATORS", "SHARE_ITEMS", "community", "indicator_table", "indicator_records",
@@ -122,7 +122,7 @@ def trend_split(trend: pd.DataFrame, lang: str) -> str:
         return ""
     first = int(trend.loc[~trend["carried"] & (trend["area"] == "community"), "year"].min())
     parents = sorted(set(carried["source_id"]))
-    return t("profile.trend_split", lang, year=first, parent="、".join(parents) if lang == "zh" else ", ".join(parents))
+    return t("profile.trend_split", lang, year=first, parent=plain("punct.list", lang).join(parents))
 
 
 def trend_figure(trend: pd.DataFrame, measures: Sequence[str], lang: str):

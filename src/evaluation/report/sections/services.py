@@ -22,7 +22,7 @@ from ...indicators import (RateRatio, active_at_year_end, adoption_share, as_dat
                            nearest_station, petition_counts, real_estate_change, service_coverage, stations_open,
                            time_to_close_curves, year_table, yoy_rate_ratio)
 from ...params import RunParams
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..display import code_label
 from ..record import tidy_to_records
 
@@ -356,7 +356,7 @@ def its_caveat(s: Services) -> str:
                             old=at["from_id"].nunique(), new=at["to_id"].nunique()))
     if pd.Timestamp("2019-12-01") <= first_ts <= pd.Timestamp("2022-12-31"):
         caveat.append(t("svc.its_caveat_covid", L, first=first))
-    return ("" if L == "zh" else " ").join(caveat)
+    return plain("punct.sentences", L).join(caveat)
 
 
 def its_texts(s: Services) -> list[str]:

@@ -29,7 +29,7 @@ from ...survey import (SERVICE_ITEMS, domain_difference, importance_performance,
                        recommendation_score, reliability, trend_verdict, wave_design, wave_differences,
                        wave_estimates, weighted_design, weighting_summary, with_weights)
 from ...survey.wave import WaveDesign
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..display import table_view
 from ..plots import forest_plot, ipa_plot, trend_plot
 
@@ -183,7 +183,7 @@ def design(s: Survey | None) -> Section:
     if s is None:
         return EMPTY
     lang, now = s.lang, s.now
-    sep = "、" if lang == "zh" else ", "
+    sep = plain("punct.list", lang)
     if now.weighting == "none" and s.params.weighting != "none":
         method = t("survey.method.no_margins", lang)
     else:
