@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..text.terminal import display_width, pad
+
 if TYPE_CHECKING:
     from evaluation.claims.audit import AuditResult
 
@@ -50,36 +52,28 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
 
 def _clip(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal columns, with an ellipsis when cut (the full text is in the docx)."""
-    if _width(text) <= width:
+    if display_width(text) <= width:
         return text
     out = ""
     for ch in text:
-        if _width(out + ch) > width - 1:
+        if display_width(out + ch) > width - 1:
             break
         out += ch
     return out + "…"
 
 
-def _width(text: str) -> int:
-    """Terminal columns of ``text``: wide and full-width characters (汉字, full-width punctuation) take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
 def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     """A plain-text table whose columns line up in a terminal, Chinese counted two columns a character (pandas'
     ``to_string`` counts one, so the columns drift); the last column (the reason) is left unpadded."""
-    widths = [max(_width(x) for x in col) for col in zip(header, *rows)]
+    widths = [max(display_width(x) for x in col) for col in zip(header, *rows)]
 
     def line(cells: list[str]) -> str:
         out = []
         for i, (c, w) in enumerate(zip(cells, widths)):
-            gap = " " * (w - _width(c))
-            out.append(c if i == len(cells) - 1 else (gap + c if i in right else c + gap))
+            out.append(c if i == len(cells) - 1 else pad(c, w, right=i in right))
         return "  ".join(out).rstrip()
 
-    return "\n".join([line(header), "  ".join("-" * w for w in widths[:-1]) + "  " + "-" * _width(header[-1]),
+    return "\n".join([line(header), "  ".join("-" * w for w in widths[:-1]) + "  " + "-" * display_width(header[-1]),
                       *[line(r) for r in rows]])
 
 
