@@ -99,7 +99,7 @@ def test_appendix_docx(tmp_path, result, lang, heading, absent):
 
 
 def test_table_format_aligns_chinese_and_gives_the_reason(result):
-    from evaluation.report.audit import _width
+    from evaluation.text.terminal import display_width as _width
 
     text = format_verdicts(result, "table", "zh")
     lines = text.splitlines()[2:]

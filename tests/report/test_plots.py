@@ -14,7 +14,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from evaluation.report.plots import (  # noqa: E402
-    event_study, forest_plot, heatmap, interrupted_series, ipa_plot, kaplan_meier, synthetic_control_gap, trend_plot)
+    event_study, forest_plot, heatmap, interrupted_series, ipa_plot, kaplan_meier, new_axes, synthetic_control_gap,
+    trend_plot)
 
 
 def _trend(label: str | None = None, shift: float = 0.0) -> pd.DataFrame:
@@ -112,19 +113,20 @@ def _close():
     plt.close("all")
 
 
-def test_kaplan_meier_one_step_curve_per_group_labelled_from_the_catalogue():
+def test_kaplan_meier_one_step_curve_per_group_named_by_labels():
     curves = pd.DataFrame({"group": ["sanitation"] * 3 + ["zz_new"] * 2, "hours": [0, 10, 30, 0, 50],
                            "estimate": [0.0, 0.5, 1.0, 0.0, 1.0]})
-    fig = kaplan_meier(curves, time="hours", label_prefix="svc.cat", xmax=96, xstep=48, title="svc.fig.km",
-                       xlabel="svc.axis.hours", ylabel="svc.axis.closed_share", lang="en")
+    before = set(plt.get_fignums())
+    fig = kaplan_meier(curves, time="hours", labels={"sanitation": "Sanitation"}, xmax=96, xstep=48, title="KM",
+                       xlabel="hours", ylabel="Share closed")
+    assert set(plt.get_fignums()) == before  # closed in pyplot: shown once, where the notebook displays it
     ax = fig.axes[0]
-    assert [line.get_label() for line in ax.get_lines()] == ["sanitation", "zz_new"]   # no catalogue words: code
+    assert [line.get_label() for line in ax.get_lines()] == ["Sanitation", "zz_new"]   # no label: the code
     assert ax.get_lines()[0].get_drawstyle() == "steps-post"
     assert ax.get_xlim() == (0, 96) and list(ax.get_xticks()) == [0, 48, 96]
-    assert ax.get_title() == "Time to close grid events (Kaplan–Meier, by category)"
-    assert ax.get_ylabel() == "Share closed"
-    zh = kaplan_meier(curves, time="hours", label_prefix="svc.cat", lang="zh")
-    assert zh.axes[0].get_lines()[0].get_label() == "环境卫生" and zh.axes[0].get_title() == ""
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("KM", "hours", "Share closed")
+    bare = kaplan_meier(curves, time="hours")
+    assert bare.axes[0].get_lines()[0].get_label() == "sanitation" and bare.axes[0].get_title() == ""
 
 
 def test_kaplan_meier_draws_on_a_given_axis():
@@ -135,10 +137,9 @@ def test_kaplan_meier_draws_on_a_given_axis():
     assert out is fig and len(ax.get_lines()) == 1
 
 
-WORDS = {"observed": "svc.legend.observed", "fitted": "svc.legend.fitted",
-         "counterfactual": "svc.legend.counterfactual", "intervention": "svc.legend.intervention",
-         "exposure": "svc.legend.share", "exposure_axis": "svc.axis.share", "title": "svc.fig.its",
-         "xlabel": "svc.axis.month", "ylabel": "svc.axis.petitions"}
+WORDS = {"observed": "observed", "fitted": "fitted", "counterfactual": "counterfactual and band",
+         "intervention": "break", "exposure": "adopted share", "exposure_axis": "Share adopted", "title": "ITS",
+         "xlabel": "Month", "ylabel": "Petitions"}
 
 
 def test_interrupted_series_band_only_where_exposed():
@@ -147,16 +148,18 @@ def test_interrupted_series_band_only_where_exposed():
     fit = pd.DataFrame({"month": months, "observed": np.arange(24.0), "fitted": np.arange(24.0) + 0.5,
                         "estimate": np.full(24, 30.0), "ci_low": np.full(24, 25.0), "ci_high": np.full(24, 35.0),
                         "exposure": share})
-    fig = interrupted_series(fit, intervention="2020-01-01", words=WORDS, lang="en")
+    before = set(plt.get_fignums())
+    fig = interrupted_series(fit, intervention="2020-01-01", words=WORDS)
+    assert set(plt.get_fignums()) == before
     ax, ax2 = fig.axes
     observed, fitted, counterfactual, vline = ax.get_lines()
     assert len(observed.get_xdata()) == 24 and len(counterfactual.get_xdata()) == 12   # the adopted months only
     assert vline.get_linestyle() == ":" and pd.Timestamp(vline.get_xdata()[0]) == pd.Timestamp("2020-01-01")
-    assert ax2.get_ylim() == (0, 1.05) and ax2.get_ylabel() == "Share of communities adopted"
+    assert ax2.get_ylim() == (0, 1.05) and ax2.get_ylabel() == "Share adopted"
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("ITS", "Month", "Petitions")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["observed", "fitted", "counterfactual (no community adopted) and band",
-                      "single break date (sensitivity analysis)", "adopted share (right axis)"]
-    without = interrupted_series(fit, words=WORDS, lang="en")
+    assert labels == ["observed", "fitted", "counterfactual and band", "break", "adopted share"]
+    without = interrupted_series(fit, words=WORDS)
     assert len(without.axes[0].get_lines()) == 3
 
 
@@ -243,3 +246,11 @@ def test_synthetic_control_gap_two_panels_with_placebos():
     no_truth = synthetic_control_gap(paths, placebos.iloc[:0], start=2018, truth=pd.Series(dtype=float),
                                      labels=labels)
     assert _legend(no_truth.axes[1]) == ["gap"]
+
+
+def test_new_axes_closed_in_pyplot_or_the_given_one():
+    before = set(plt.get_fignums())
+    ax = new_axes(figsize=(4, 3))
+    assert set(plt.get_fignums()) == before and tuple(ax.figure.get_size_inches()) == (4, 3)
+    fig, mine = plt.subplots()
+    assert new_axes(mine, (9, 9)) is mine and tuple(fig.get_size_inches()) != (9, 9)

@@ -114,7 +114,7 @@ def test_text_table_marks_conclusions_and_aligns_chinese(df):
     full = diff_table_text(diff_results(A, B), only_changed=False)
     assert "claims.c22.verdict" in full
 
-    from evaluation.run.diff import _width
+    from evaluation.text.terminal import display_width as _width
 
     table = full.splitlines()
     head = table[0]

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..text.terminal import display_width, pad
+
 if TYPE_CHECKING:
     from evaluation.claims.audit import AuditResult
 
@@ -35,7 +37,7 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
     from evaluation.text.i18n import t
 
     v = result.verdicts
-    expl = "explanation_zh" if lang == "zh" else "explanation_en"
+    expl = f"explanation_{lang}"  # the rule table holds each text in both languages
     cols = ("claim_id", "raw", "indicator", "computed", "verdict", "explanation")
     header = [t(f"claims.col.{c}", lang) for c in cols]
     # the indicator by its name and the figure as the explanation writes it (14.8万, -34.48%), in either language
@@ -50,36 +52,28 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
 
 def _clip(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal columns, with an ellipsis when cut (the full text is in the docx)."""
-    if _width(text) <= width:
+    if display_width(text) <= width:
         return text
     out = ""
     for ch in text:
-        if _width(out + ch) > width - 1:
+        if display_width(out + ch) > width - 1:
             break
         out += ch
     return out + "…"
 
 
-def _width(text: str) -> int:
-    """Terminal columns of ``text``: wide and full-width characters (汉字, full-width punctuation) take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
 def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     """A plain-text table whose columns line up in a terminal, Chinese counted two columns a character (pandas'
     ``to_string`` counts one, so the columns drift); the last column (the reason) is left unpadded."""
-    widths = [max(_width(x) for x in col) for col in zip(header, *rows)]
+    widths = [max(display_width(x) for x in col) for col in zip(header, *rows)]
 
     def line(cells: list[str]) -> str:
         out = []
         for i, (c, w) in enumerate(zip(cells, widths)):
-            gap = " " * (w - _width(c))
-            out.append(c if i == len(cells) - 1 else (gap + c if i in right else c + gap))
+            out.append(c if i == len(cells) - 1 else pad(c, w, right=i in right))
         return "  ".join(out).rstrip()
 
-    return "\n".join([line(header), "  ".join("-" * w for w in widths[:-1]) + "  " + "-" * _width(header[-1]),
+    return "\n".join([line(header), "  ".join("-" * w for w in widths[:-1]) + "  " + "-" * display_width(header[-1]),
                       *[line(r) for r in rows]])
 
 
@@ -95,7 +89,9 @@ def ci_text(lo: float, hi: float, unit: object, lang: str) -> str:
     """A confidence interval in words (49%至62%), as the Chinese explanations write it."""
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return ""
-    return f"{figure_shown(lo, unit, lang)}{'至' if lang == 'zh' else ' to '}{figure_shown(hi, unit, lang)}"
+    from evaluation.text.i18n import plain
+
+    return plain("claims.range.closed", lang, a=figure_shown(lo, unit, lang), b=figure_shown(hi, unit, lang))
 
 
 # --- Word appendix ------------------------------------------------------------------------------------------------
@@ -201,7 +197,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     from evaluation.claims.audit import verdict_counts
     from evaluation.claims.verdict import interval_text
     from evaluation.report.docx import EAST_ASIA_FONT, page_setup
-    from evaluation.text.i18n import t
+    from evaluation.text.i18n import plain, t
 
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
@@ -223,7 +219,7 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     doc.add_paragraph(t("claims.summary_all", lang, n=len(v), **verdict_counts(v)))
     doc.add_heading(t("claims.appendix.verdicts", lang), level=2)
     audited = v[v["verdict"] != "qualitative"]
-    expl = "explanation_zh" if lang == "zh" else "explanation_en"
+    expl = f"explanation_{lang}"
     _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
                                                         "verdict", "explanation")],
            [[r.claim_id, r.raw, indicator_label(r.indicator, lang), figure_shown(r.computed, r.unit, lang),
@@ -236,17 +232,16 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
         doc.add_paragraph(t("claims.appendix.qualitative", lang, n=n_qual))
     page_setup(doc.add_section(WD_SECTION.NEW_PAGE), lang)
     doc.add_heading(t("claims.appendix.consistency", lang), level=2)
-    finding = "finding_zh" if lang == "zh" else "finding_en"
+    finding = f"finding_{lang}"
     if len(result.consistency):
         for r in result.consistency.itertuples(index=False):
-            doc.add_paragraph(f"{r.claim_id}（{r.raw}）：{getattr(r, finding)}" if lang == "zh"
-                              else f"{r.claim_id} ({r.raw}): {getattr(r, finding)}", style="List Bullet")
+            doc.add_paragraph(plain("claims.appendix.finding", lang, id=r.claim_id, raw=r.raw,
+                                    finding=getattr(r, finding)), style="List Bullet")
     else:
         doc.add_paragraph(t("claims.consistency_none", lang))
     doc.add_heading(t("claims.appendix.criteria", lang), level=2)
     c = result.criteria
-    award, crit, stmt = (("award_zh", "criterion_zh", "statement_zh") if lang == "zh"
-                         else ("award_en", "criterion_en", "statement_en"))
+    award, crit, stmt = (f"award_{lang}", f"criterion_{lang}", f"statement_{lang}")
     _table(doc, [t(f"claims.col.{k}", lang) for k in ("award", "criterion", "strength", "statement")],
            [[getattr(r, award), getattr(r, crit), t(f"claims.strength.{r.strength}", lang), getattr(r, stmt)]
             for r in c.itertuples(index=False)], weights=[2, 3, 1.4, 5])

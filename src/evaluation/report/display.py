@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
 from ..text.i18n import columns, display_values, t
 
-__all__ = ["table_view", "code_label", "shown"]
+__all__ = ["table_view", "code_label", "shown", "md", "span"]
 
 
 def shown(frame: pd.DataFrame, names: Sequence[str], prefix: str, lang: str, **fmt: object) -> pd.DataFrame:
@@ -21,6 +21,25 @@ def shown(frame: pd.DataFrame, names: Sequence[str], prefix: str, lang: str, **f
     ['结论', '原文']
     """
     return frame[list(names)].rename(columns={c: t(f"{prefix}.col.{c}", lang, **fmt) for c in names})
+
+
+def md(key: str, lang: str, /, **fmt: object):
+    """The catalogue text ``key`` as a Markdown output, to be shown among a section's tables and figures
+    (``display(*outputs)``); :func:`~evaluation.report.notebook.say` shows one at once."""
+    from IPython.display import Markdown
+
+    return Markdown(t(key, lang, **fmt))
+
+
+def span(lo: Sequence, hi: Sequence, fmt: str | Callable[[object], str] = "{:.1f}") -> list[str]:
+    """Interval cells ``lo – hi`` for a table, each end written by ``fmt`` (a format pattern or a function); a pair
+    with a missing end is "—".
+
+    >>> span([0.5, float("nan")], [0.75, 1.0], "{:.0%}")
+    ['50% – 75%', '—']
+    """
+    write = fmt.format if isinstance(fmt, str) else fmt
+    return ["—" if pd.isna(a) or pd.isna(b) else f"{write(a)} – {write(b)}" for a, b in zip(lo, hi)]
 
 
 def table_view(df: pd.DataFrame, lang: str, formats: Mapping[str, str] | None = None,

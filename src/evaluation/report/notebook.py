@@ -52,8 +52,8 @@ def setup(namespace: Mapping[str, Any], title: str | None = None, *, tables: Col
 
 def say(key: str, lang: str, /, **fmt: object) -> None:
     """Show the catalogue text ``key`` as Markdown (``display(Markdown(t(key, lang, **fmt)))``)."""
-    from IPython.display import Markdown, display
+    from IPython.display import display
 
-    from ..text.i18n import t
+    from .display import md
 
-    display(Markdown(t(key, lang, **fmt)))
+    display(md(key, lang, **fmt))

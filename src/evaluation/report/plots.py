@@ -3,28 +3,29 @@
 Each function takes a DataFrame with the columns ``estimate, ci_low, ci_high`` (rename ``value`` → ``estimate`` on
 the way in) beside a label, time or position column, draws on ``ax`` (a new figure when None) and returns the Figure.
 
-Two conventions are in use, as the notebooks were thinned: :func:`trend_plot`, :func:`forest_plot`,
-:func:`ipa_plot`, :func:`heatmap`, :func:`event_study` and :func:`synthetic_control_gap` take their titles and axis
-labels as translated text and close their new figure in pyplot at once (the notebook shows it where it
-``display``\\ s it, and the inline backend does not show it a second time);
-:func:`kaplan_meier` and :func:`interrupted_series` take catalogue keys and ``lang`` and leave the figure open for
-``plt.show()``.
+One convention for every chart kind: it takes its titles, axis labels and legend entries as text already in the
+reader's language, and a figure it creates is closed in pyplot at once (:func:`new_axes`), so the notebook shows it
+once, where it ``display``\\ s it (the inline backend does not show it a second time). Why this one: a chart kind
+draws and a section module words it (it alone knows which catalogue keys a notebook uses, and how a group's code
+reads), so this module needs neither the catalogue nor ``lang``; and a section returns its figures beside its tables
+and sentences to be shown in order (``display(*outputs)``), which a figure left open for ``plt.show()`` would not
+allow without being shown a second time at the end of the cell.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from ..text.i18n import t
-from .display import code_label
-
-__all__ = ["trend_plot", "forest_plot", "ipa_plot", "heatmap", "kaplan_meier", "interrupted_series", "event_study",
-           "synthetic_control_gap"]
+__all__ = ["new_axes", "trend_plot", "forest_plot", "ipa_plot", "heatmap", "kaplan_meier", "interrupted_series",
+           "event_study", "synthetic_control_gap"]
 
 
-def _axes(ax, figsize: tuple[float, float] | None = None):
+def new_axes(ax=None, figsize: tuple[float, float] | None = None):
+    """``ax``, or the axes of a new figure of ``figsize`` that is closed in pyplot: shown where the caller displays
+    the figure, not a second time by the inline backend."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -48,7 +49,7 @@ def trend_plot(frame: pd.DataFrame, *, x: str = "wave", series: str | None = Non
     appearance, named in a legend. Every time point of the frame is a tick. ``percent`` reads the values as shares
     (0.25 → 25%); ``zero_line`` draws the line of no difference (for gaps and changes).
     """
-    ax = _axes(ax)
+    ax = new_axes(ax)
     groups = [(None, frame)] if series is None else list(frame.groupby(series, sort=False))
     for name, part in groups:
         ax.errorbar(part[x], part["estimate"], yerr=_errors(part), marker="o", color=color, capsize=capsize,
@@ -79,7 +80,7 @@ def forest_plot(frame: pd.DataFrame, *, label: str = "label", title: str = "", x
 
     from .style import plain_log_axis
 
-    ax = _axes(ax, figsize)
+    ax = new_axes(ax, figsize)
     ypos = np.arange(len(frame))
     ax.errorbar(frame["estimate"], ypos, xerr=_errors(frame), fmt="o", color=color, capsize=3)
     if reference is not None and reference_label is None:
@@ -100,7 +101,7 @@ def ipa_plot(frame: pd.DataFrame, *, label: str = "item", title: str = "", xlabe
              figsize: Sequence[float] = (7.5, 5), ax=None):
     """Importance–performance quadrant chart (Martilla & James 1977): each item at (performance, importance),
     named beside its point, the quadrants split at the means of the items shown."""
-    ax = _axes(ax, tuple(figsize))
+    ax = new_axes(ax, tuple(figsize))
     ax.scatter(frame["performance"], frame["importance"], color="#b22")
     for name, x, y in zip(frame[label], frame["performance"], frame["importance"]):
         ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
@@ -108,7 +109,6 @@ def ipa_plot(frame: pd.DataFrame, *, label: str = "item", title: str = "", xlabe
     ax.axhline(frame["importance"].mean(), color="grey", linewidth=0.8)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return ax.figure
-
 
 
 def heatmap(grid: pd.DataFrame, *, title: str = "", xlabel: str = "", ylabel: str = "", colorbar: str = "",
@@ -122,7 +122,7 @@ def heatmap(grid: pd.DataFrame, *, title: str = "", xlabel: str = "", ylabel: st
     """
     import seaborn as sns
 
-    ax = _axes(ax, figsize)
+    ax = new_axes(ax, figsize)
     sns.heatmap(grid, cmap=cmap, ax=ax, cbar_kws={"label": colorbar},
                 yticklabels=True if len(grid) <= max_labels else "auto")
     ax.tick_params(axis="y", labelrotation=0, labelsize=7)
@@ -130,61 +130,51 @@ def heatmap(grid: pd.DataFrame, *, title: str = "", xlabel: str = "", ylabel: st
     return ax.figure
 
 
-def _pyplot_axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
 def kaplan_meier(curves: pd.DataFrame, *, time: str = "time", estimate: str = "estimate", group: str = "group",
-                 label_prefix: str | None = None, xmax: float | None = None, xstep: float | None = None,
-                 title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
-                 ax=None, lang: str = "zh", figsize=(7.5, 4.6)):
+                 labels: Mapping[Any, str] | None = None, xmax: float | None = None, xstep: float | None = None,
+                 title: str = "", xlabel: str = "", ylabel: str = "", ax=None, figsize=(7.5, 4.6)):
     """Kaplan–Meier step curves, one per ``group`` (in sorted order): ``estimate`` against ``time``, drawn as a
     right-continuous step function (Kaplan & Meier 1958). ``estimate`` may be the survival S(t) or the share that
     had the event, 1 − S(t), as the caller's frame holds it; ``xmax`` and ``xstep`` fix the time axis and its ticks.
-    A group is labelled by the catalogue key ``<label_prefix>.<group>`` where there is one.
+    A group is named in the legend by ``labels[group]``, or by its code when ``labels`` has none.
     """
-    ax = _pyplot_axes(ax, figsize)
+    ax = new_axes(ax, figsize)
+    names = labels or {}
     for g, c in curves.groupby(group):
-        ax.step(c[time], c[estimate], where="post", lw=1.2,
-                label=code_label(label_prefix, g, lang) if label_prefix else str(g))
+        ax.step(c[time], c[estimate], where="post", lw=1.2, label=names.get(g, str(g)))
     if xmax is not None:
         ax.set_xlim(0, xmax)
         if xstep is not None:
             ax.set_xticks(range(0, int(xmax) + 1, int(xstep)))
-    ax.set(title=t(title, lang) if title else "", xlabel=t(xlabel, lang) if xlabel else "",
-           ylabel=t(ylabel, lang) if ylabel else "")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(fontsize=8, ncol=2, loc="lower right")
     return ax.figure
 
 
 def interrupted_series(fit: pd.DataFrame, *, time: str = "month", intervention=None,
-                       words: Mapping[str, str], ax=None, lang: str = "zh", figsize=(7.5, 4.2)):
+                       words: Mapping[str, str], ax=None, figsize=(7.5, 4.2)):
     """An interrupted time series (Bernal, Cummins & Gasparrini 2017): the ``observed`` points, the ``fitted``
     model, and the counterfactual without the intervention (``estimate`` with its band ``ci_low``–``ci_high``)
     where the ``exposure`` (the adopted share, 0–1) is positive, that exposure as a step on a right-hand axis and,
     given, the date of a single ``intervention`` as a dotted line.
 
     ``words`` maps the chart's parts (observed, fitted, counterfactual, intervention, exposure, exposure_axis,
-    title, xlabel, ylabel) to catalogue keys.
+    title, xlabel, ylabel) to their text.
     """
     w = words
-    ax = _pyplot_axes(ax, figsize)
+    ax = new_axes(ax, figsize)
     months = pd.to_datetime(fit[time])
     on = fit["exposure"].to_numpy() > 0
-    ax.plot(months, fit["observed"], "o", ms=2.5, color="#888", label=t(w["observed"], lang))
-    ax.plot(months, fit["fitted"], color="#b22", lw=1.5, label=t(w["fitted"], lang))
-    ax.plot(months[on], fit.loc[on, "estimate"], "--", color="#245", lw=1.5, label=t(w["counterfactual"], lang))
+    ax.plot(months, fit["observed"], "o", ms=2.5, color="#888", label=w["observed"])
+    ax.plot(months, fit["fitted"], color="#b22", lw=1.5, label=w["fitted"])
+    ax.plot(months[on], fit.loc[on, "estimate"], "--", color="#245", lw=1.5, label=w["counterfactual"])
     ax.fill_between(months[on], fit.loc[on, "ci_low"], fit.loc[on, "ci_high"], color="#245", alpha=0.15, lw=0)
     if intervention is not None:
-        ax.axvline(pd.Timestamp(intervention), color="k", lw=0.8, ls=":", label=t(w["intervention"], lang))
-    ax.set(title=t(w["title"], lang), xlabel=t(w["xlabel"], lang), ylabel=t(w["ylabel"], lang))
+        ax.axvline(pd.Timestamp(intervention), color="k", lw=0.8, ls=":", label=w["intervention"])
+    ax.set(title=w["title"], xlabel=w["xlabel"], ylabel=w["ylabel"])
     ax2 = ax.twinx()
-    ax2.step(months, fit["exposure"], where="post", color="#3a7", lw=1.0, label=t(w["exposure"], lang))
-    ax2.set(ylim=(0, 1.05), ylabel=t(w["exposure_axis"], lang))
+    ax2.step(months, fit["exposure"], where="post", color="#3a7", lw=1.0, label=w["exposure"])
+    ax2.set(ylim=(0, 1.05), ylabel=w["exposure_axis"])
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
@@ -205,7 +195,7 @@ def event_study(frame: pd.DataFrame, *, x: str = "event_time", scale: float = 1.
     legend entries ``band``, ``estimate``, ``benchmark``, ``truth`` (translated text, as the titles).
     """
     names = dict(labels or {})
-    ax = _axes(ax, (7.5, 4))
+    ax = new_axes(ax, (7.5, 4))
     k = pd.to_numeric(frame[x])
     ax.axhline(0, color="#888", lw=0.8)
     ax.axvline(-0.5, color="#bbb", lw=0.8, ls=":")
@@ -240,7 +230,7 @@ def synthetic_control_gap(paths: pd.DataFrame, placebos: pd.DataFrame, *, start:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-        plt.close(fig)  # shown where the caller displays it, as _axes does
+        plt.close(fig)  # shown where the caller displays it, as new_axes does
     ax1, ax2 = ax
     for a in (ax1, ax2):
         a.axvline(start - 0.5, color="#bbb", lw=0.8, ls=":")

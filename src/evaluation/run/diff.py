@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..text.terminal import display_width, pad
 from .runfiles import read_run_file
 
 __all__ = ["diff_results", "diff_runs", "read_results", "check_results", "diff_table_text", "diff_html",
@@ -351,16 +351,6 @@ def _display_rows(df: pd.DataFrame, only_changed: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def _width(text: str) -> int:
-    # Wide and full-width characters (汉字, full-width punctuation) take two terminal columns.
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * max(width - _width(text), 0)
-    return gap + text if right else text + gap
-
-
 def _summary(df: pd.DataFrame) -> str:
     from ..text.i18n import t
 
@@ -383,7 +373,7 @@ def diff_table_text(df: pd.DataFrame, only_changed: bool = True) -> str:
             "rel": t("diff.col.rel", lang), "what": t("diff.col.what", lang)}
     cols = ["mark", "key", "a", "b", "change", "rel", "what"]
     right = {"a", "b", "change", "rel"}
-    widths = {c: max([_width(head[c])] + [_width(r[c]) for r in rows]) for c in cols}
+    widths = {c: max([display_width(head[c])] + [display_width(r[c]) for r in rows]) for c in cols}
     lines = []
     if df.attrs.get("run_a") or df.attrs.get("run_b"):
         lines += [f"A = {df.attrs.get('run_a', '')}", f"B = {df.attrs.get('run_b', '')}", ""]
@@ -391,7 +381,7 @@ def diff_table_text(df: pd.DataFrame, only_changed: bool = True) -> str:
     if pre:
         lines += pre + [""]
     if rows:
-        fmt = lambda r: "  ".join(_pad(r[c], widths[c], c in right) for c in cols).rstrip()  # noqa: E731
+        fmt = lambda r: "  ".join(pad(r[c], widths[c], c in right) for c in cols).rstrip()  # noqa: E731
         lines.append(fmt(head))
         lines.append("  ".join("-" * widths[c] for c in cols).rstrip())
         lines += [fmt(r) for r in rows]

@@ -88,6 +88,10 @@ def test_km_figure_draws_one_curve_per_category_with_enough_events(en):
     sizes = en.curves.groupby("group")["n"].first()
     assert len(ax.get_lines()) == int((sizes >= 5).sum()) > 0
     assert ax.get_title().startswith("Time to close") and ax.get_xlim() == (0, 336)
+    before = set(plt.get_fignums())
+    zh = page.km_figure(en.curves, "zh", 5)
+    assert set(plt.get_fignums()) == before  # closed: the notebook displays it, once
+    assert "环境卫生" in [line.get_label() for line in zh.axes[0].get_lines()]  # the catalogue's words, not codes
     fig_all = page.km_figure(en.curves, "en", int(sizes.max()) + 1)
     assert fig_all.axes[0].get_lines() == []
     plt.close("all")

@@ -19,9 +19,9 @@ import pandas as pd
 from ...claims import audit, find_overrides, load_overrides, read_submission, verdict_counts
 from ...claims.audit import AuditResult
 from ...claims.verdict import figure_text, interval_text
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..audit import ci_text, figure_shown
-from ..display import shown, table_view
+from ..display import md, shown, table_view
 
 __all__ = ["audit_submission", "readable", "extracted", "verdicts", "consistency", "criteria"]
 
@@ -29,15 +29,9 @@ Records = dict[str, dict[str, Any]]
 CHECKED = ("supported", "fragile", "within_sampling_error", "contradicted")  # the verdicts of figures the data checked
 
 
-def _md(key: str, lang: str, **fmt: object):
-    from IPython.display import Markdown
-
-    return Markdown(t(key, lang, **fmt))
-
-
 def _in(lang: str, frame: pd.DataFrame, column: str) -> pd.Series:
     """The ``<column>_zh`` or ``<column>_en`` column of ``frame``, as the language asks."""
-    return frame[f"{column}_{'zh' if lang == 'zh' else 'en'}"]
+    return frame[f"{column}_{lang}"]
 
 
 def audit_submission(district, params, prior_results: str | None = None) -> tuple[AuditResult, Path]:
@@ -90,10 +84,10 @@ def verdicts(result: AuditResult, lang: str) -> tuple[list, Records]:
     audited["explanation"] = _in(lang, audited, "explanation")
     cols = ["claim_id", "raw", "indicator", "computed", "interval", "ci", "verdict", "explanation"]
     contradicted = v.loc[v["verdict"] == "contradicted", "raw"].tolist()
-    views = [_md("claims.summary_all", lang, n=len(v), **counts), _md("claims.sampling_note", lang),
+    views = [md("claims.summary_all", lang, n=len(v), **counts), md("claims.sampling_note", lang),
              table_view(shown(readable(audited, lang), cols, "claims", lang), lang),
-             _md("claims.contradicted_list", lang, items="、".join(contradicted)) if contradicted
-             else _md("claims.contradicted_none", lang)]
+             md("claims.contradicted_list", lang, items=plain("punct.list", lang).join(contradicted)) if contradicted
+             else md("claims.contradicted_none", lang)]
     records = {f"claims.verdict.{verdict}": {"value": k} for verdict, k in counts.items()}
     records["claims.figures.checked"] = {"value": sum(counts[c] for c in CHECKED)}
     for r in v[(v["indicator"].fillna("") != "") & (v["verdict"] != "qualitative")].itertuples():
@@ -106,7 +100,7 @@ def consistency(result: AuditResult, lang: str) -> tuple[list, Records]:
     """The text's internal-consistency findings (or the sentence that there are none)."""
     k = result.consistency
     if k.empty:
-        views = [_md("claims.consistency_none", lang)]
+        views = [md("claims.consistency_none", lang)]
     else:
         views = [table_view(shown(k.assign(finding=_in(lang, k, "finding")),
                                   ["claim_id", "raw", "check", "severity", "finding"], "claims", lang), lang)]

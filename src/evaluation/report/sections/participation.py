@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ...indicators.tables import carried_indicators, community_table, district_rows, estimate_text, group_table
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..display import code_label
 from ..record import tidy_to_records
 
@@ -182,7 +182,7 @@ def carried_note(frame: pd.DataFrame, lang: str) -> str:
     carried = carried_indicators(frame)
     if not carried:
         return ""
-    items = ("、" if lang == "zh" else "; ").join(code_label("part.ind", k, lang) for k in carried)
+    items = plain("punct.items", lang).join(code_label("part.ind", k, lang) for k in carried)
     return t("part.carried_note", lang, items=items)
 
 

@@ -16,8 +16,8 @@ import pandas as pd
 
 from ...indicators import profile as pr
 from ...privacy import suppress_table
-from ...text.i18n import t
-from ..display import code_label
+from ...text.i18n import plain, t
+from ..display import code_label, shown, span
 
 __all__ = ["HEADLINE_INDICATORS", "SHARE_ITEMS", "community", "indicator_table", "indicator_records",
            "trend_measures", "trend_split", "trend_figure", "has_survey", "survey_table", "survey_records",
@@ -40,7 +40,7 @@ def _number(v: Any, share: bool = False) -> str:
 
 
 def _interval(lo: float, hi: float, share: bool = False) -> str:
-    return "—" if lo != lo or hi != hi else f"{_number(lo, share)} – {_number(hi, share)}"
+    return span([lo], [hi], lambda v: _number(v, share))[0]
 
 
 def _opt(v: Any) -> Any:
@@ -51,11 +51,6 @@ def _opt(v: Any) -> Any:
 def _cases(values: Iterable[Any]) -> list[Any]:
     """Case counts as text with thousands separators; withheld markers unchanged."""
     return [v if isinstance(v, str) else f"{v:,.0f}" for v in values]
-
-
-def _shown(frame: pd.DataFrame, names: Sequence[str], lang: str, **fmt: Any) -> pd.DataFrame:
-    """Columns renamed from the ``profile.col.*`` catalogue keys."""
-    return frame[list(names)].rename(columns={c: t(f"profile.col.{c}", lang, **fmt) for c in names})
 
 
 def community(current: pd.DataFrame, wanted: str | None, lang: str) -> tuple[str, str]:
@@ -87,7 +82,8 @@ def indicator_table(comparison: pd.DataFrame, min_cell: int, lang: str) -> pd.Da
     view["community_value"] = [_number(v, s) for v, s in zip(view["community_value"], share)]
     view["district_value"] = [_number(v, s) for v, s in zip(view["district_value"], share)]
     view["cases"] = _cases(view["cases"])
-    return _shown(view, ["indicator", "community_value", "community_ci", "cases", "district_value", "rank"], lang)
+    return shown(view, ["indicator", "community_value", "community_ci", "cases", "district_value", "rank"], "profile",
+                 lang)
 
 
 def indicator_records(comparison: pd.DataFrame, min_cell: int) -> dict[str, dict[str, Any]]:
@@ -122,7 +118,7 @@ def trend_split(trend: pd.DataFrame, lang: str) -> str:
         return ""
     first = int(trend.loc[~trend["carried"] & (trend["area"] == "community"), "year"].min())
     parents = sorted(set(carried["source_id"]))
-    return t("profile.trend_split", lang, year=first, parent="、".join(parents) if lang == "zh" else ", ".join(parents))
+    return t("profile.trend_split", lang, year=first, parent=plain("punct.list", lang).join(parents))
 
 
 def trend_figure(trend: pd.DataFrame, measures: Sequence[str], lang: str):
@@ -165,7 +161,7 @@ def survey_table(survey: pd.DataFrame, min_cell: int, lang: str) -> pd.DataFrame
     view["community_mean"] = [_number(v, s) for v, s in zip(view["community_mean"], share)]
     view["district_mean"] = [_number(v, s) for v, s in zip(view["district_mean"], share)]
     view["respondents"] = _cases(view["respondents"])
-    return _shown(view, ["item", "community_mean", "community_ci", "respondents", "district_mean"], lang)
+    return shown(view, ["item", "community_mean", "community_ci", "respondents", "district_mean"], "profile", lang)
 
 
 def survey_records(survey: pd.DataFrame | None, min_cell: int) -> dict[str, dict[str, Any]]:

@@ -15,27 +15,12 @@ import pandas as pd
 
 from ...data import quality as dq
 from ...text.i18n import t
-from ..display import table_view
-from ..plots import heatmap
+from ..display import md, table_view
+from ..plots import heatmap, new_axes
 
 __all__ = ["intro", "table_counts", "current_communities", "coverage", "missing", "validation", "lineage", "survey"]
 
 Records = dict[str, dict[str, Any]]
-
-
-def _md(key: str, lang: str, **fmt: object):
-    from IPython.display import Markdown
-
-    return Markdown(t(key, lang, **fmt))
-
-
-def _figure(figsize: tuple[float, float] | None = None):
-    """A new figure and axes, closed in pyplot so that the notebook shows it once, where it displays it."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=figsize)
-    plt.close(fig)
-    return fig, ax
 
 
 def intro(params) -> str:
@@ -76,7 +61,7 @@ def missing(district, lang: str) -> tuple[list, Records]:
     miss = dq.missingness(district.tables)
     gaps = miss[miss["missing_share"] > 0].sort_values("missing_share", ascending=False)
     if gaps.empty:
-        shown = [_md("dq.missing_none", lang)]
+        shown = [md("dq.missing_none", lang)]
     else:
         gaps = gaps.assign(required=gaps["required"].map({True: t("yes", lang), False: t("no", lang)}))
         shown = [table_view(gaps, lang, {"missing_share": "{:.1%}"})]
@@ -88,12 +73,12 @@ def validation(district, lang: str) -> tuple[list, Records]:
     survey answers held a missing-value code that the loader turned into a missing value."""
     warn = dq.problems_frame(district.warnings)
     if warn.empty:
-        shown = [_md("dq.warnings_none", lang)]
+        shown = [md("dq.warnings_none", lang)]
     else:
         shown = [table_view(warn.groupby(["file", "rule", "message"]).size().rename("count").reset_index(), lang)]
     n_recoded = sum(v for k, v in district.recoded_missing.items() if k.startswith("survey_responses."))
     if n_recoded:
-        shown.append(_md("dq.recoded", lang, n=f"{n_recoded:,}"))
+        shown.append(md("dq.recoded", lang, n=f"{n_recoded:,}"))
     return shown, {"data.validation.warnings": {"value": len(warn)},
                    "data.survey.missing_codes_recoded": {"value": n_recoded}}
 
@@ -105,11 +90,11 @@ def lineage(district, lang: str) -> tuple[list, Records]:
         return [], {}
     lin = dq.lineage_summary(district["community_lineage"])
     kids = lin["children_per_parent"]
-    fig, ax = _figure((7.5, 3))
+    ax = new_axes(figsize=(7.5, 3))
     ax.bar(kids.index.astype(str), kids.values, color="#b22")
     ax.set(xlabel=t("col.from_id", lang), ylabel=t("col.to_id", lang))
-    return ([_md("dq.lineage", lang, n_from=lin["n_from"], n_to=lin["n_to"]),
-             _md("dq.lineage_note", lang, n_from=lin["n_from"], n_to=lin["n_to"], date=", ".join(lin["dates"])), fig],
+    return ([md("dq.lineage", lang, n_from=lin["n_from"], n_to=lin["n_to"]),
+             md("dq.lineage_note", lang, n_from=lin["n_from"], n_to=lin["n_to"], date=", ".join(lin["dates"])), ax.figure],
             {"data.lineage.from_communities": {"value": lin["n_from"]},
              "data.lineage.to_communities": {"value": lin["n_to"]}})
 
@@ -129,13 +114,13 @@ def survey(district, params) -> tuple[list, Records]:
                                 district["community_lineage"] if district.has("community_lineage") else None)
     by_wave = comp.groupby("wave").agg(respondents=("respondents", "sum"), communities=("community_id", "nunique"),
                                        completion=("completion", "median")).reset_index()
-    fig, ax = _figure()
+    ax = new_axes()
     sns.boxplot(data=comp, x="wave", y="completion", ax=ax, color="#8ab")
     ax.set(title=t("fig.completion", lang), xlabel=t("col.wave", lang), ylabel=t("axis.completion", lang))
     this_year = comp[comp["wave"] == params.report_year]
-    return ([_md("dq.survey", lang), _md("dq.design", lang, design=t(f"design.{design}", lang)),
-             _md("dq.survey_note", lang, planned=planned),
-             table_view(by_wave, lang, {"respondents": "{:,}", "completion": "{:.0%}"}), fig],
+    return ([md("dq.survey", lang), md("dq.design", lang, design=t(f"design.{design}", lang)),
+             md("dq.survey_note", lang, planned=planned),
+             table_view(by_wave, lang, {"respondents": "{:,}", "completion": "{:.0%}"}), ax.figure],
             {"data.survey.respondents": {"value": int(this_year["respondents"].sum()), "n": len(this_year)},
              "data.survey.completion_median": {"value": float(this_year["completion"].median())
                                                if len(this_year) else None}})

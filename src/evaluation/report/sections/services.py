@@ -22,7 +22,7 @@ from ...indicators import (RateRatio, active_at_year_end, adoption_share, as_dat
                            nearest_station, petition_counts, real_estate_change, service_coverage, stations_open,
                            time_to_close_curves, year_table, yoy_rate_ratio)
 from ...params import RunParams
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..display import code_label
 from ..record import tidy_to_records
 
@@ -205,9 +205,10 @@ def km_figure(curves: pd.DataFrame, lang: str, min_cell: int, ax=None):
     from ..plots import kaplan_meier
 
     shown = curves.groupby("group")["n"].transform("first") >= min_cell
-    return kaplan_meier(curves[shown], time="hours", estimate="closed_share", label_prefix="svc.cat",
-                        xmax=24 * 14, xstep=48, title="svc.fig.km", xlabel="svc.axis.hours",
-                        ylabel="svc.axis.closed_share", ax=ax, lang=lang)
+    return kaplan_meier(curves[shown], time="hours", estimate="closed_share",
+                        labels={g: code_label("svc.cat", g, lang) for g in curves["group"].unique()},
+                        xmax=24 * 14, xstep=48, title=t("svc.fig.km", lang), xlabel=t("svc.axis.hours", lang),
+                        ylabel=t("svc.axis.closed_share", lang), ax=ax)
 
 
 def ttc_by_category(grid: pd.DataFrame, lang: str, min_cell: int) -> pd.DataFrame:
@@ -355,7 +356,7 @@ def its_caveat(s: Services) -> str:
                             old=at["from_id"].nunique(), new=at["to_id"].nunique()))
     if pd.Timestamp("2019-12-01") <= first_ts <= pd.Timestamp("2022-12-31"):
         caveat.append(t("svc.its_caveat_covid", L, first=first))
-    return ("" if L == "zh" else " ").join(caveat)
+    return plain("punct.sentences", L).join(caveat)
 
 
 def its_texts(s: Services) -> list[str]:
@@ -391,8 +392,8 @@ def its_figure(s: Services, ax=None):
     fit = pd.DataFrame({"month": pd.to_datetime(s.its_data["month"]).to_numpy(), "observed": cf["observed"],
                         "fitted": cf["fitted"], "estimate": cf["counterfactual"], "ci_low": cf["cf_low"],
                         "ci_high": cf["cf_high"], "exposure": s.its_data["share"].to_numpy()})
-    return interrupted_series(fit, intervention=pd.Timestamp(s.params.its_intervention), words=ITS_WORDS, ax=ax,
-                              lang=s.params.language)
+    words = {part: t(key, s.params.language) for part, key in ITS_WORDS.items()}
+    return interrupted_series(fit, intervention=pd.Timestamp(s.params.its_intervention), words=words, ax=ax)
 
 
 def its_records(s: Services) -> dict[str, dict]:
@@ -453,11 +454,10 @@ def uncovered(near: pd.DataFrame, distance_m: float) -> pd.DataFrame:
 def coverage_map(s: Services, ax=None):
     """Residential points, covered in grey and uncovered in red, and the open stations by level; with a community
     subset the map is cropped to its points. Equal-distance axes (longitude scaled by the cosine of the latitude)."""
-    import matplotlib.pyplot as plt
+    from ..plots import new_axes
 
     P, L, near, st = s.params, s.params.language, s.near, s.station_table
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    ax = new_axes(ax, (7.5, 6.5))
     ok, unc = near[near["walk_m"] <= P.distance_m], uncovered(near, P.distance_m)
     ax.scatter(ok["lon"], ok["lat"], s=4, color="#ccc", label=t("svc.legend.covered", L))
     ax.scatter(unc["lon"], unc["lat"], s=10, color="#d33", label=t("svc.legend.uncovered", L))

@@ -29,8 +29,8 @@ from ...survey import (SERVICE_ITEMS, domain_difference, importance_performance,
                        recommendation_score, reliability, trend_verdict, wave_design, wave_differences,
                        wave_estimates, weighted_design, weighting_summary, with_weights)
 from ...survey.wave import WaveDesign
-from ...text.i18n import t
-from ..display import table_view
+from ...text.i18n import plain, t
+from ..display import md, shown, span, table_view
 from ..plots import forest_plot, ipa_plot, trend_plot
 
 __all__ = ["PERCEPTIONS", "Section", "Survey", "prepare", "intro", "design", "index", "truth", "perceptions",
@@ -127,10 +127,6 @@ def _markdown(text: str):
     return Markdown(text)
 
 
-def _md(key: str, lang: str, **fmt: Any):
-    return _markdown(t(key, lang, **fmt))
-
-
 def _keep_markers(pattern: str) -> Callable[[Any], str]:
     """A number format that leaves the markers of withheld cells ("<5", "—") as they are."""
     return lambda v: v if isinstance(v, str) else pattern.format(v)
@@ -138,12 +134,7 @@ def _keep_markers(pattern: str) -> Callable[[Any], str]:
 
 def _table(frame: pd.DataFrame, names: Sequence[str], lang: str, **spec: str):
     """The columns ``names`` under their ``survey.col.*`` headers, numbers formatted as ``spec`` says."""
-    shown = frame[list(names)].rename(columns={c: t(f"survey.col.{c}", lang) for c in names})
-    return table_view(shown, lang, {t(f"survey.col.{k}", lang): _keep_markers(v) for k, v in spec.items()})
-
-
-def _interval(lo, hi, pattern: str = "{:.1f}") -> list[str]:
-    return [f"{pattern.format(a)} – {pattern.format(b)}" for a, b in zip(lo, hi)]
+    return table_view(shown(frame, names, "survey", lang), lang, {t(f"survey.col.{k}", lang): _keep_markers(v) for k, v in spec.items()})
 
 
 def _label(item: str, lang: str) -> str:
@@ -169,9 +160,9 @@ def intro(s: Survey | None, params: RunParams) -> Section:
     text = t("survey.intro", lang) + " " + t("run_params", lang, year=params.report_year, min_cell=params.min_cell)
     out = [_markdown(text)]
     if s is None:
-        out.append(_md("survey.no_survey", lang))
+        out.append(md("survey.no_survey", lang))
     elif s.wave_now != params.report_year:
-        out.append(_md("survey.report_wave", lang, year=params.report_year, wave=s.wave_now))
+        out.append(md("survey.report_wave", lang, year=params.report_year, wave=s.wave_now))
     return Section(out, {})
 
 
@@ -183,26 +174,26 @@ def design(s: Survey | None) -> Section:
     if s is None:
         return EMPTY
     lang, now = s.lang, s.now
-    sep = "、" if lang == "zh" else ", "
+    sep = plain("punct.list", lang)
     if now.weighting == "none" and s.params.weighting != "none":
         method = t("survey.method.no_margins", lang)
     else:
         method = t(f"survey.method.{now.weighting}", lang,
                    dims=sep.join(t(f"survey.dim.{d}", lang) for d in now.dimensions))
     summary = weighting_summary([s.designs[w] for w in s.waves], confidence=s.confidence)
-    shown = summary.assign(weighting=[t(f"survey.weighting.{x}", lang) for x in summary["weighting"]],
-                           g_range=_interval(summary["g_min"], summary["g_max"], "{:.2f}"))
-    out = [_md("survey.design_head", lang),
-           _md("survey.design_text", lang, design=t(f"design.{now.kind}", lang), method=method, level=s.confidence),
-           _table(shown, ["wave", "weighting", "respondents", "analysed", "strata", "psus", "g_range",
+    rows = summary.assign(weighting=[t(f"survey.weighting.{x}", lang) for x in summary["weighting"]],
+                           g_range=span(summary["g_min"], summary["g_max"], "{:.2f}"))
+    out = [md("survey.design_head", lang),
+           md("survey.design_text", lang, design=t(f"design.{now.kind}", lang), method=method, level=s.confidence),
+           _table(rows, ["wave", "weighting", "respondents", "analysed", "strata", "psus", "g_range",
                           "deff_weighting", "deff", "collapsed_cells"], lang,
                   respondents="{:,}", analysed="{:,}", deff_weighting="{:.2f}", deff="{:.2f}"),
-           _md("survey.design_effect_note", lang)]
+           md("survey.design_effect_note", lang)]
     if summary["collapsed_cells"].sum():
-        out.append(_md("survey.collapsed_note", lang, n=int(summary["collapsed_cells"].sum())))
+        out.append(md("survey.collapsed_note", lang, n=int(summary["collapsed_cells"].sum())))
     dropped = sum(s.designs[w].n_dropped for w in s.waves)
     if dropped:
-        out.append(_md("survey.dropped_note", lang, n=dropped))
+        out.append(md("survey.dropped_note", lang, n=dropped))
     this = summary[summary["wave"] == s.wave_now].iloc[0]
     return Section(out, {"survey.design.deff": {"value": this["deff"]},
                          "survey.weighting.effect": {"value": this["deff_weighting"]},
@@ -228,17 +219,17 @@ def index(s: Survey | None) -> Section:
         return EMPTY
     lang, conf, waves = s.lang, s.confidence, s.waves
     r, _, unweighted = _headline(s)
-    out = [_md("survey.index_head", lang), _md("survey.index_definition", lang),
-           _md("survey.index_text", lang, year=s.wave_now, mean=r["estimate"], level=conf, lo=r["ci_low"],
+    out = [md("survey.index_head", lang), md("survey.index_definition", lang),
+           md("survey.index_text", lang, year=s.wave_now, mean=r["estimate"], level=conf, lo=r["ci_low"],
                hi=r["ci_high"], n=f"{int(r['n']):,}"),
-           _md("survey.trend_head", lang)]
+           md("survey.trend_head", lang)]
     records = {"survey.satisfaction_index.mean": _estimate(r),
                "survey.satisfaction_index.unweighted": _estimate(
                    unweighted, n=s.base_now.design.data["satisfaction_index"].notna().sum())}
     if any(w < 2020 for w in waves) and any(w >= 2020 for w in waves):
-        out.append(_md("survey.trend_note", lang))
+        out.append(md("survey.trend_note", lang))
     trend = s.whole[s.whole["variable"] == "satisfaction_index"].assign(
-        ci=lambda d: _interval(d["ci_low"], d["ci_high"]))
+        ci=lambda d: span(d["ci_low"], d["ci_high"]))
     out.append(_table(trend.rename(columns={"estimate": "index"}), ["wave", "index", "ci", "n"], lang,
                       index="{:.1f}", n="{:,}"))
     records.update({f"survey.satisfaction_index.mean_{row['wave']}": _estimate(row)
@@ -247,14 +238,14 @@ def index(s: Survey | None) -> Section:
     slope = pooled_trend([s.designs[w] for w in waves], confidence=conf) if len(waves) > 1 else None
     verdict = trend_verdict(differences, slope, confidence=conf)
     if slope is None:
-        out.append(_md("survey.trend_claim.single_wave", lang))
+        out.append(md("survey.trend_claim.single_wave", lang))
     else:
-        changes = differences.assign(ci=_interval(differences["ci_low"], differences["ci_high"], "{:+.1f}"))
+        changes = differences.assign(ci=span(differences["ci_low"], differences["ci_high"], "{:+.1f}"))
         sl = slope.iloc[0]
-        out += [_md("survey.trend_test_text", lang, alpha=1 - conf),
+        out += [md("survey.trend_test_text", lang, alpha=1 - conf),
                 _table(changes.rename(columns={"difference": "change"}),
                        ["wave_from", "wave_to", "change", "ci", "p_value"], lang, change="{:+.1f}", p_value="{:.3f}"),
-                _md(f"survey.trend_claim.{verdict}", lang, first=int(sl["first_wave"]), last=int(sl["last_wave"]),
+                md(f"survey.trend_claim.{verdict}", lang, first=int(sl["first_wave"]), last=int(sl["last_wave"]),
                     slope=sl["estimate"], lo=sl["ci_low"], hi=sl["ci_high"], level=conf, p=sl["p_value"])]
         records["survey.satisfaction_index.trend"] = {
             "value": sl["estimate"], "se": sl["se"], "ci_low": sl["ci_low"], "ci_high": sl["ci_high"],
@@ -280,14 +271,14 @@ def truth(s: Survey | None) -> Section:
         "estimator": [t(f"survey.est.{e}", lang) for e in ("weighted", "design", "unweighted")],
         "estimate": [r["estimate"] for r in rows], "ci_low": [r["ci_low"] for r in rows],
         "ci_high": [r["ci_high"] for r in rows]})
-    comparison["ci"] = _interval(comparison["ci_low"], comparison["ci_high"], "{:.2f}")
-    shown = pd.concat([comparison, pd.DataFrame({"estimator": [t("survey.est.truth", lang)],
+    comparison["ci"] = span(comparison["ci_low"], comparison["ci_high"], "{:.2f}")
+    table = pd.concat([comparison, pd.DataFrame({"estimator": [t("survey.est.truth", lang)],
                                                  "estimate": [true_value], "ci": [""]})], ignore_index=True)
     covered = rows[0]["ci_low"] <= true_value <= rows[0]["ci_high"]
     verdict = t("survey.truth_covered" if covered else "survey.truth_not_covered", lang) + " " + t(
         "survey.truth_why", lang)
-    return Section([_md("survey.truth_head", lang), _md("survey.truth_text", lang, year=s.wave_now, truth=true_value),
-                    _table(shown, ["estimator", "estimate", "ci"], lang, estimate="{:.2f}"),
+    return Section([md("survey.truth_head", lang), md("survey.truth_text", lang, year=s.wave_now, truth=true_value),
+                    _table(table, ["estimator", "estimate", "ci"], lang, estimate="{:.2f}"),
                     _markdown(verdict),
                     forest_plot(comparison.iloc[::-1], label="estimator", reference=true_value,
                                 reference_label=t("survey.est.truth", lang), figsize=(7.5, 2.6),
@@ -309,14 +300,14 @@ def perceptions(s: Survey | None) -> Section:
     table = pd.DataFrame({
         "item": [_label(i, lang) for i in items],
         "mean": means.loc[items, "estimate"].to_numpy(),
-        "mean_ci": _interval(means.loc[items, "ci_low"], means.loc[items, "ci_high"], "{:.2f}"),
+        "mean_ci": span(means.loc[items, "ci_low"], means.loc[items, "ci_high"], "{:.2f}"),
         "top2": tops.loc[items, "estimate"].to_numpy(),
-        "top2_ci": _interval(tops.loc[items, "ci_low"], tops.loc[items, "ci_high"], "{:.1%}"),
+        "top2_ci": span(tops.loc[items, "ci_low"], tops.loc[items, "ci_high"], "{:.1%}"),
         "n": means.loc[items, "n"].astype(int).to_numpy(),
     })
     table = suppress_table(table, counts="n", min_cell=s.params.min_cell,
                            value_cols=["mean", "mean_ci", "top2", "top2_ci"])
-    out = [_md("survey.perceptions_head", lang), _md("survey.perceptions_text", lang, year=s.wave_now, level=s.confidence),
+    out = [md("survey.perceptions_head", lang), md("survey.perceptions_text", lang, year=s.wave_now, level=s.confidence),
            _table(table, ["item", "mean", "mean_ci", "top2", "top2_ci", "n"], lang,
                   mean="{:.2f}", top2="{:.1%}", n="{:,}")]
     records = {f"survey.perception.{item.removeprefix('q_')}.{stat}": _estimate(frame.loc[item])
@@ -342,10 +333,10 @@ def communities(s: Survey | None) -> Section:
     by_comm = est[(est["community_id"] != "district") & (est["variable"] == "satisfaction_index")]
     cur = by_comm[by_comm["wave"] == s.wave_now].sort_values("community_id")
     table = pd.DataFrame({"community": cur["community_id"].to_numpy(), "n": cur["n"].astype(int).to_numpy(),
-                          "index": cur["estimate"].to_numpy(), "ci": _interval(cur["ci_low"], cur["ci_high"])})
+                          "index": cur["estimate"].to_numpy(), "ci": span(cur["ci_low"], cur["ci_high"])})
     table = suppress_table(table, counts="n", min_cell=min_cell, value_cols=["index", "ci"])
     withheld = _withheld(table[["index"]])
-    out = [_md("survey.community_head", lang), _md("survey.community_text", lang, year=s.wave_now, min_cell=min_cell),
+    out = [md("survey.community_head", lang), md("survey.community_text", lang, year=s.wave_now, min_cell=min_cell),
            _table(table, ["community", "n", "index", "ci"], lang, index="{:.1f}")]
     comms = s.communities
     current = comms.loc[comms["valid_to"].isna(), "community_id"] if "valid_to" in comms else comms["community_id"]
@@ -358,10 +349,10 @@ def communities(s: Survey | None) -> Section:
         withheld += _withheld(wide)
         wide = wide.reset_index().rename(columns={"community_id": t("survey.col.community", lang)})
         wide.columns = [str(c) for c in wide.columns]
-        out += [_md("survey.community_wave_text", lang, min_cell=min_cell),
+        out += [md("survey.community_wave_text", lang, min_cell=min_cell),
                 table_view(wide, lang, {str(w): _keep_markers("{:.1f}") for w in values.columns})]
     if withheld:
-        out.append(_md("survey.suppressed_count", lang, n=withheld, min_cell=min_cell))
+        out.append(md("survey.suppressed_count", lang, n=withheld, min_cell=min_cell))
     return Section(out, {"survey.suppressed.cells": {"value": withheld}})
 
 
@@ -384,17 +375,17 @@ def migrant_gap(s: Survey | None) -> Section:
     gaps = pd.concat(gaps, ignore_index=True).assign(n=lambda d: d["n_level"] + d["n_reference"])
     records = {f"survey.migrant_gap.index_{row['wave']}": _estimate({**row, "estimate": row["difference"]})
                for row in gaps.to_dict("records")}
-    out = [_md("survey.gap_head", lang)]
+    out = [md("survey.gap_head", lang)]
     if s.wave_now in set(gaps["wave"]):
         g = gaps.set_index("wave").loc[s.wave_now]
         key = "survey.gap_text_lower" if g["difference"] < 0 else "survey.gap_text_higher"
-        out.append(_md(key, lang, year=s.wave_now, gap=abs(g["difference"]), level=conf, lo=g["ci_low"],
+        out.append(md(key, lang, year=s.wave_now, gap=abs(g["difference"]), level=conf, lo=g["ci_low"],
                        hi=g["ci_high"]))
         records["survey.migrant_gap.index"] = records[f"survey.migrant_gap.index_{s.wave_now}"]
-    table = gaps.assign(ci=_interval(gaps["ci_low"], gaps["ci_high"]))
+    table = gaps.assign(ci=span(gaps["ci_low"], gaps["ci_high"]))
     table = suppress_table(table, counts=table[["n_level", "n_reference"]].min(axis=1), min_cell=s.params.min_cell,
                            value_cols=["mean_reference", "mean_level", "difference", "ci"])
-    out += [_md("survey.gap_method", lang),
+    out += [md("survey.gap_method", lang),
             _table(table, ["wave", "mean_reference", "mean_level", "difference", "ci", "n_reference", "n_level"], lang,
                    mean_reference="{:.1f}", mean_level="{:.1f}", difference="{:+.1f}", n_reference="{:,}",
                    n_level="{:,}")]
@@ -425,11 +416,11 @@ def participation(s: Survey | None) -> Section:
     table = pd.DataFrame({
         "measure": [t(f"survey.measure.{name}", lang) for name, *_ in rows],
         "estimate": [pattern.format(e["estimate"]) for _, e, _, pattern in rows],
-        "ci": [f"{pattern.format(e['ci_low'])} – {pattern.format(e['ci_high'])}" for _, e, _, pattern in rows],
+        "ci": [span([e["ci_low"]], [e["ci_high"]], pattern)[0] for _, e, _, pattern in rows],
         "n": [int(n) for _, _, n, _ in rows],
     })
     table = suppress_table(table, counts="n", min_cell=s.params.min_cell, value_cols=["estimate", "ci"])
-    out = [_md("survey.participation_head", lang), _md("survey.participation_text", lang),
+    out = [md("survey.participation_head", lang), md("survey.participation_text", lang),
            _table(table, ["measure", "estimate", "ci", "n"], lang, n="{:,}")]
     if shares and len(s.waves) > 1:
         by_wave = pd.concat([s.designs[w].design.mean(col, na_rm=True, level=conf).assign(
@@ -461,7 +452,7 @@ def reliability_scales(s: Survey | None) -> Section:
         records[f"survey.reliability.alpha_{k}"] = {"value": rel.raw_alpha, "std_alpha": rel.std_alpha,
                                                     "n": int(answers.notna().any(axis=1).sum())}
         records[f"survey.reliability.omega_{k}"] = {"value": om.omega_total}
-    return Section([_md("survey.reliability_head", lang), _md("survey.reliability_text", lang, year=s.wave_now),
+    return Section([md("survey.reliability_head", lang), md("survey.reliability_text", lang, year=s.wave_now),
                     _table(pd.DataFrame(rows), ["scale", "n_items", "raw_alpha", "std_alpha", "average_r", "omega"],
                            lang, raw_alpha="{:.3f}", std_alpha="{:.3f}", average_r="{:.3f}", omega="{:.3f}")],
                    records)
@@ -477,14 +468,14 @@ def drivers(s: Survey | None) -> Section:
     complete = now.data[["q_overall", *items]].dropna()
     n_params = len(items) + complete["q_overall"].nunique() - 1
     if complete["q_overall"].nunique() < 3 or len(complete) < 20 * n_params:
-        return Section([_md("survey.drivers_head", lang), _md("survey.drivers_skipped", lang)], {})
+        return Section([md("survey.drivers_head", lang), md("survey.drivers_skipped", lang)], {})
     fit = now.ordinal("q_overall ~ " + " + ".join(items), level=s.confidence)
     slopes = fit[fit["term"].isin(items)]
     slopes = slopes.assign(odds_ratio=np.exp(slopes["estimate"]), ci_low=np.exp(slopes["ci_low"]),
                            ci_high=np.exp(slopes["ci_high"]), item=[_label(i, lang) for i in slopes["term"]])
-    slopes["ci"] = _interval(slopes["ci_low"], slopes["ci_high"], "{:.2f}")
+    slopes["ci"] = span(slopes["ci_low"], slopes["ci_high"], "{:.2f}")
     order = slopes.assign(estimate=slopes["odds_ratio"]).sort_values("odds_ratio")
-    return Section([_md("survey.drivers_head", lang), _md("survey.drivers_text", lang),
+    return Section([md("survey.drivers_head", lang), md("survey.drivers_text", lang),
                     _table(slopes, ["item", "odds_ratio", "ci"], lang, odds_ratio="{:.2f}"),
                     forest_plot(order, label="item", reference=1, log=True, figsize=(7.5, 3.6),
                                 title=t("survey.fig.drivers", lang, level=s.confidence),
@@ -511,7 +502,7 @@ def ipa(s: Survey | None) -> Section:
         names.remove("stability")
     view = result.assign(item=[_label(i, lang) for i in result["item"]],
                          quadrant=[t(f"survey.quadrant.{q}", lang) for q in result["quadrant"]])
-    return Section([_md("survey.ipa_head", lang), _markdown(text),
+    return Section([md("survey.ipa_head", lang), _markdown(text),
                     _table(view, names, lang, performance="{:.2f}", importance="{:.2f}", stability="{:.0%}"),
                     ipa_plot(view, title=t("survey.fig.ipa", lang, year=s.wave_now),
                              xlabel=t("survey.axis.performance", lang), ylabel=t("survey.axis.importance", lang))],
@@ -522,4 +513,4 @@ def caveats(s: Survey | None) -> Section:
     """What the survey figures can and cannot say."""
     if s is None:
         return EMPTY
-    return Section([_md("survey.caveats_head", s.lang), _md("survey.caveats", s.lang)], {})
+    return Section([md("survey.caveats_head", s.lang), md("survey.caveats", s.lang)], {})
