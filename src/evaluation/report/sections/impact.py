@@ -30,20 +30,16 @@ from ...impact.district_scm import DistrictSCMResult
 from ...impact.panels import display_scale
 from ...impact.summary import FEW_CONTROLS, PRIMARY_OUTCOMES, ImpactSummary, truth_frame
 from ...params import RunParams
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ...text.numbers import magnitude, three_sig as num
 from .. import plots
-from ..display import table_view
+from ..display import md, table_view
 
 __all__ = ["planted_truth", "planted_effects", "planted_gaps", "outcome_precision", "opening", "design", "overview",
            "joint_records", "outcome_intro", "event_study_figure", "effect_lines", "bacon_parts", "checks",
            "conclusion", "scm_opening", "scm_parts"]
 
 Records = dict[str, dict[str, Any]]
-
-
-def _md(key: str, lang: str, **fmt: object) -> Markdown:
-    return Markdown(t(key, lang, **fmt))
 
 
 def _level(confidence: float) -> str:
@@ -78,10 +74,10 @@ def outcome_precision(s: ImpactSummary) -> float | None:
 def opening(params: RunParams, district, lang: str) -> list[Markdown]:
     """The page's title, the data notice, the introduction and the settings of the run."""
     p = params
-    return [_md("impact.title", lang),
-            _md("synthetic_notice" if district.synthetic else "real_notice", lang, label=district.label),
-            _md("impact.intro", lang),
-            _md("impact.params", lang, control=t(f"impact.control.{p.control_group}", lang),
+    return [md("impact.title", lang),
+            md("synthetic_notice" if district.synthetic else "real_notice", lang, label=district.label),
+            md("impact.intro", lang),
+            md("impact.params", lang, control=t(f"impact.control.{p.control_group}", lang),
                 method=t(f"impact.method.{p.did_method}", lang), anticipation=p.anticipation,
                 base_period=t(f"impact.base.{p.base_period}", lang),
                 covariates=", ".join(p.covariates) if p.covariates else t("impact.none", lang),
@@ -94,18 +90,18 @@ def design(summaries: Mapping[str, ImpactSummary], anticipation: int, lang: str)
         return []
     first = next(iter(summaries.values()))
     ctrl = first.controls
-    parts = [_md("impact.design", lang)]
+    parts = [md("impact.design", lang)]
     if first.flags and "window_truncated" in first.flags:
         g_last = int(first.last_year) + 1 + anticipation
         n_last = int(ctrl.loc[ctrl["year"] == first.last_year, "not_yet_treated"].iloc[0])
-        parts.append(_md("impact.design_note", lang, g_last=g_last, last=first.last_year, n_last=n_last))
+        parts.append(md("impact.design_note", lang, g_last=g_last, last=first.last_year, n_last=n_last))
     else:
-        parts.append(_md("impact.design_note_never", lang, last=first.last_year))
+        parts.append(md("impact.design_note_never", lang, last=first.last_year))
     shown = ctrl.rename(columns={"year": "impact_year", "treated": "impact_treated",
                                  "not_yet_treated": "impact_not_yet", "never_treated": "impact_never"})
     parts.append(table_view(shown, lang))
     if any("carried_pre_periods" in s.flags for s in summaries.values()):
-        parts.append(_md("impact.carried_note", lang))
+        parts.append(md("impact.carried_note", lang))
     return parts
 
 
@@ -120,9 +116,9 @@ def overview(summaries: Mapping[str, ImpactSummary], truth: Mapping, crit_joint:
     level = _level(confidence)
     n_tests = next(iter(summaries.values())).n_tests if summaries else 0
     names = [t(f"impact.outcome.{o}", lang) for o in (primary or PRIMARY_OUTCOMES)]
-    parts = [_md("impact.overview", lang),
-             _md("impact.overview_note", lang, level=level, n=n_tests,
-                 primary="、".join(names) if lang == "zh" else ", ".join(names))]
+    parts = [md("impact.overview", lang),
+             md("impact.overview_note", lang, level=level, n=n_tests,
+                 primary=plain("punct.list", lang).join(names))]
     rows = []
     for name, s in summaries.items():
         k, ref = display_scale(name), outcome_precision(s)
@@ -142,7 +138,7 @@ def overview(summaries: Mapping[str, ImpactSummary], truth: Mapping, crit_joint:
     parts.append(table_view(pd.DataFrame(rows), lang, {"impact_p_holm": "{:.3f}", "impact_pretest_p": "{:.3f}",
                                                          "impact_breakdown": "{:.2f}"}))
     if crit_joint is not None:
-        parts.append(_md("impact.joint_note", lang, n=len(_identified(summaries)), level=level,
+        parts.append(md("impact.joint_note", lang, n=len(_identified(summaries)), level=level,
                          crit=f"{crit_joint:.2f}", z=f"{stats.norm.ppf(1 - (1 - confidence) / 2):.2f}"))
     return parts
 
@@ -164,10 +160,10 @@ def joint_records(summaries: Mapping[str, ImpactSummary], crit_joint: float | No
 def outcome_intro(name: str, s: ImpactSummary, lang: str) -> list[Markdown]:
     """An outcome's heading and definition (and the note on percentage points for a share); for an outcome that
     cannot be identified, its verdict too, as nothing else is shown for it."""
-    parts = [_md("impact.outcome_heading", lang, label=t(f"impact.outcome.{name}", lang)),
-             _md("impact.definition", lang, definition=t(f"impact.def.{name}", lang))]
+    parts = [md("impact.outcome_heading", lang, label=t(f"impact.outcome.{name}", lang)),
+             md("impact.definition", lang, definition=t(f"impact.def.{name}", lang))]
     if display_scale(name) != 1:
-        parts.append(_md("impact.pp_note", lang))
+        parts.append(md("impact.pp_note", lang))
     if s.conclusion == "not_identified":
         parts.append(Markdown(t("impact.conclusion_heading", lang) + t("impact.conclusion.not_identified", lang)))
     return parts
@@ -191,15 +187,15 @@ def effect_lines(name: str, s: ImpactSummary, truth: Mapping, confidence: float,
     """The note under the event study, the overall effect with its interval, the truth beside it on synthetic
     data, and the TWFE contrast."""
     k, ref, level, tr = display_scale(name), outcome_precision(s), _level(confidence), planted_effects(truth, name)
-    parts = [_md("impact.es_note", lang, level=level),
-             _md("impact.att_line", lang, att=num(s.att, ref, k), level=level, lo=num(s.ci_low, ref, k),
+    parts = [md("impact.es_note", lang, level=level),
+             md("impact.att_line", lang, att=num(s.att, ref, k), level=level, lo=num(s.ci_low, ref, k),
                  hi=num(s.ci_high, ref, k), n=s.n_units, first=s.first_year, last=s.last_year)]
     if "overall" in tr.index:
         inside = s.ci_low <= tr["overall"] <= s.ci_high
-        parts.append(_md("impact.truth_line", lang, truth=num(tr["overall"], ref, k),
+        parts.append(md("impact.truth_line", lang, truth=num(tr["overall"], ref, k),
                          inside=t("impact.inside" if inside else "impact.outside", lang)))
     remark = t("impact.twfe_differs" if "twfe_differs" in s.flags else "impact.twfe_same", lang)
-    parts.append(_md("impact.twfe_line", lang, twfe=num(s.twfe.estimate, ref, k), level=level,
+    parts.append(md("impact.twfe_line", lang, twfe=num(s.twfe.estimate, ref, k), level=level,
                      lo=num(s.twfe.ci_low, ref, k), hi=num(s.twfe.ci_high, ref, k), remark=remark))
     return parts
 
@@ -216,7 +212,7 @@ def bacon_parts(name: str, s: ImpactSummary, lang: str) -> list:
         "impact_control_wave": [t("impact.never_label", lang) if c == "never" else str(c) for c in b["control"]],
         "impact_type": [t(f"impact.bacon_type.{x}", lang) for x in b["type"]],
         "impact_estimate": b["estimate"] * display_scale(name), "impact_weight": b["weight"]})
-    return [_md("impact.bacon_note", lang, share=f"{late:.0%}"),
+    return [md("impact.bacon_note", lang, share=f"{late:.0%}"),
             table_view(shown, lang, {"impact_estimate": "{:.3g}", "impact_weight": "{:.1%}"})]
 
 
@@ -225,16 +221,16 @@ def checks(name: str, s: ImpactSummary, confidence: float, lang: str) -> list[Ma
     sensitivity interval with its breakdown Mbar."""
     k, ref = display_scale(name), outcome_precision(s)
     if s.pretest is not None:
-        parts = [_md("impact.pretest_line", lang, stat=f"{s.pretest.statistic:.2f}", df=s.pretest.df,
+        parts = [md("impact.pretest_line", lang, stat=f"{s.pretest.statistic:.2f}", df=s.pretest.df,
                      p=f"{s.pretest.p_value:.3f}", s50=num(s.pretest_power_slopes.get(0.5, np.nan), ref, k),
                      s80=num(s.pretest_power_slopes.get(0.8, np.nan), ref, k))]
     else:
-        parts = [_md("impact.pretest_none", lang)]
+        parts = [md("impact.pretest_none", lang)]
     if np.isfinite(s.robust_ci[0]):
-        parts.append(_md("impact.sens_line", lang, mbar=num(s.mbar), lo=num(s.robust_ci[0], ref, k),
+        parts.append(md("impact.sens_line", lang, mbar=num(s.mbar), lo=num(s.robust_ci[0], ref, k),
                          hi=num(s.robust_ci[1], ref, k), bd=f"{s.breakdown_mbar:.2f}", level=_level(confidence)))
     else:
-        parts.append(_md("impact.sens_none", lang))
+        parts.append(md("impact.sens_none", lang))
     return parts
 
 
@@ -275,8 +271,8 @@ def scm_opening(scm: Mapping[str, DistrictSCMResult], panel: pd.DataFrame | None
     if not scm:
         return []
     first = next(iter(scm.values()))
-    return [_md("impact.scm.title", lang),
-            _md("impact.scm.intro", lang, treated=_treated_name(panel, first), start=first.treatment_year)]
+    return [md("impact.scm.title", lang),
+            md("impact.scm.intro", lang, treated=_treated_name(panel, first), start=first.treatment_year)]
 
 
 def scm_parts(o: str, r: DistrictSCMResult, panel: pd.DataFrame, p_adj: float, m: int, truth: Mapping,
@@ -288,10 +284,10 @@ def scm_parts(o: str, r: DistrictSCMResult, panel: pd.DataFrame, p_adj: float, m
     alpha, level, k = 1 - confidence, _level(confidence), display_scale(o)
     label = t(f"impact.outcome.{o}", lang)
     kw = {"treated": _treated_name(panel, r), "start": r.treatment_year, "last": r.last_year, "label": label}
-    parts = [_md("impact.scm.outcome_heading", lang, label=label)]
+    parts = [md("impact.scm.outcome_heading", lang, label=label)]
     if k != 1:
-        parts.append(_md("impact.scm.pp_note", lang))
-    parts.append(_md("impact.scm.weights_note", lang, treated=kw["treated"]))
+        parts.append(md("impact.scm.pp_note", lang))
+    parts.append(md("impact.scm.weights_note", lang, treated=kw["treated"]))
     shown = r.weights.rename(columns={"unit": "impact_scm_district", "name": "impact_scm_name",
                                       "weight": "impact_scm_weight"})
     parts.append(table_view(shown, lang, {"impact_scm_weight": "{:.3f}"}))
@@ -307,18 +303,18 @@ def scm_parts(o: str, r: DistrictSCMResult, panel: pd.DataFrame, p_adj: float, m
                 "synthetic": t("impact.scm.legend.synthetic", lang, **kw),
                 "placebo": t("impact.scm.legend.placebo", lang), "gap": t("impact.scm.legend.gap", lang, **kw),
                 "truth": t("impact.scm.legend.truth", lang)}))
-    parts.append(_md("impact.scm.fit_line", lang, pre=num(r.pre_rmspe, k=k), naive=num(r.naive_pre_rmspe, k=k),
+    parts.append(md("impact.scm.fit_line", lang, pre=num(r.pre_rmspe, k=k), naive=num(r.naive_pre_rmspe, k=k),
                      **kw))
     ci = r.intervals(confidence).set_index("term")
-    parts.append(_md("impact.scm.effect_line", lang, gap=num(r.gap_last, k=k), att=num(r.att_post, k=k),
+    parts.append(md("impact.scm.effect_line", lang, gap=num(r.gap_last, k=k), att=num(r.att_post, k=k),
                      level=level, lo=num(ci.loc[r.last_year, "ci_low"], k=k),
                      hi=num(ci.loc[r.last_year, "ci_high"], k=k), att_lo=num(ci.loc["att_post", "ci_low"], k=k),
                      att_hi=num(ci.loc["att_post", "ci_high"], k=k), **kw))
     if len(planted):
-        parts.append(_md("impact.scm.truth_line", lang, gap=num(planted.get(r.last_year, np.nan), k=k),
+        parts.append(md("impact.scm.truth_line", lang, gap=num(planted.get(r.last_year, np.nan), k=k),
                          att=num(truth.get(f"impact.district.{o}.att_post", {}).get("value", np.nan), k=k), **kw))
     pkw = dict(k=r.n_smaller, n_pl=r.n_units - 1, n=r.n_units, m=m, p_adj=f"{p_adj:.3f}", alpha=f"{alpha:.2g}")
-    parts.append(_md("impact.scm.placebo_line", lang, ratio=num(r.rmspe_ratio), rank=r.rank, p=f"{r.p_value:.3f}",
+    parts.append(md("impact.scm.placebo_line", lang, ratio=num(r.rmspe_ratio), rank=r.rank, p=f"{r.p_value:.3f}",
                      pmin=f"{1 / r.n_units:.3f}", **pkw, **kw))
     code = r.conclusion(confidence, p_value=p_adj)
     pmin_adj = min(1.0, m / r.n_units)
