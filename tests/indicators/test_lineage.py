@@ -65,8 +65,10 @@ def _chain(c44_date: str = "2023-01-01") -> pd.DataFrame:
 def _events(spec: dict[tuple[str, str], int]) -> pd.DataFrame:
     rows = []
     for (cid, day), n in spec.items():
+        # closed_at and status are required columns of the contract (the registry's queries read them)
         rows += [{"event_id": f"{cid}-{day}-{i}", "community_id": cid, "category": "x",
-                  "reported_at": pd.Timestamp(day) + pd.Timedelta(minutes=i)} for i in range(n)]
+                  "reported_at": pd.Timestamp(day) + pd.Timedelta(minutes=i), "closed_at": pd.NaT,
+                  "status": "open"} for i in range(n)]
     return pd.DataFrame(rows)
 
 
