@@ -44,13 +44,7 @@ def t(key: str, lang: str, /, **fmt: object) -> str:
     """
     from .escape import markdown_text
 
-    fmt = {k: markdown_text(v) if isinstance(v, str) else v for k, v in fmt.items()}
-    try:
-        entry = CATALOGUE[key]
-    except KeyError:
-        raise KeyError(f"no text {key!r} in the translation catalogue (src/evaluation/resources/i18n/*.yaml)") from None
-    text = entry[lang]
-    return text.format(**fmt) if fmt else text
+    return plain(key, lang, **{k: markdown_text(v) if isinstance(v, str) else v for k, v in fmt.items()})
 
 
 def plain(key: str, lang: str, /, **fmt: object) -> str:
