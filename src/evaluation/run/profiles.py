@@ -5,7 +5,7 @@ The order of a run, as :func:`evaluation.run.runner.run` does it:
 
 1. validate the parameters (:func:`~evaluation.params.load_params`), the district's data and the communities asked
    for, before any kernel starts;
-2. take the lock on the output folder (:func:`~evaluation.run.runner.output_lock`) and work in a temporary
+2. take the lock on the output folder and work in a temporary (:func:`~evaluation.run.runner.working_folder`)
    folder beside it;
 3. write a Parquet snapshot of the district's typed tables, once, into a private temporary folder outside
    ``reports/`` (``$TMPDIR/jinlin-snapshot-<pid>-…``, mode 700). Loading the CSV exports of the bundled district
@@ -70,10 +70,9 @@ from .runner import (
     _discard,
     build_manifest,
     check_writable,
-    interruptible,
     mask_message,
     notebook_parameters,
-    output_lock,
+    working_folder,
     publish_folder,
     quarantine,
 )
@@ -496,10 +495,7 @@ def profiles(params_file: str | Path | None = None, overrides: Mapping[str, Any]
     name = f"profiles-{run_name(paramset, overrides)}"
     final, failed_dir = out_root / name, out_root / f"{name}.failed"
     known = district.personal_values
-    with output_lock(out_root, name), interruptible():
-        tmp = out_root / f".{name}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+    with working_folder(out_root, name) as tmp:
         snap: Path | None = None
         try:
             if snapshot:

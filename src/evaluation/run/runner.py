@@ -53,7 +53,7 @@ from ..report.summary import summary_cell
 from ..report.record import read_records, results_json
 from ..text.i18n import plain
 
-__all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock",
+__all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock", "working_folder",
            "publish_folder", "interruptible", "git_commit", "package_versions", "manifest_checksum", "clean_stale",
            "check_writable", "quarantine", "mask_message"]
 
@@ -120,6 +120,19 @@ def output_lock(out_root: Path, name: str) -> Iterator[Path]:
         # filelock then opens the path afresh (it checks st_nlink after each flock), so two runs never both hold it.
         path.unlink(missing_ok=True)
         lock.release()
+
+
+@contextlib.contextmanager
+def working_folder(out_root: Path, name: str) -> Iterator[Path]:
+    """The private folder ``reports/.<name>.tmp-<pid>`` a run writes into, empty, while it holds
+    :func:`output_lock` for ``name`` and a Ctrl-C or SIGTERM unwinds cleanly (:func:`interruptible`). The caller
+    publishes it (:func:`publish_folder`) or moves it aside; what is left at a kill is removed by the next run's
+    :func:`clean_stale`."""
+    with output_lock(out_root, name), interruptible():
+        tmp = out_root / f".{name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        yield tmp
 
 
 def _write_pid(fd: int) -> None:
@@ -601,10 +614,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     final = out_root / folder_name
     failed = out_root / f"{folder_name}.failed"
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with output_lock(out_root, folder_name), interruptible():
-        tmp = out_root / f".{folder_name}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+    with working_folder(out_root, folder_name) as tmp:
         snapshot: Path | None = None
         try:
             # passed only when it matters, so a stand-in with the original four parameters still fits
