@@ -82,6 +82,30 @@ def test_residents_committee_alone_is_not_co_organised(tables):
     assert _val(loose, "participation.co_organised.share")["value"] == 1
 
 
+def test_blank_text_is_empty_whatever_the_white_space(tables):
+    # a cell of full-width spaces (U+3000) or tabs is as empty as a missing one: not a co-organiser, not an organiser
+    # outside the government side (the engine's trim strips what Python's str.isspace knows)
+    base = tables["activities"].assign(organiser_type="government", co_organisers=None)
+    blank = base.assign(organiser_type="\u3000", co_organisers=" \t\u3000 ")
+    for act in (base, blank):
+        out = co_organised_share(act, 2024)
+        assert _val(out, "participation.co_organised.share")["value"] == 0
+        assert _val(out, "participation.co_organisers_listed.share")["value"] == 0
+    named = base.assign(organiser_type=" \u3000NGO ")
+    assert _val(co_organised_share(named, 2024), "participation.co_organised.share")["value"] == 1
+    spaced = base.assign(organiser_type="\u3000Government ")  # the label matches once trimmed and lower-cased
+    assert _val(co_organised_share(spaced, 2024), "participation.co_organised.share")["value"] == 0
+
+
+def test_export_without_the_optional_organiser_columns(tables):
+    act = tables["activities"].drop(columns=["organiser_type", "co_organisers"])
+    out = co_organised_share(act, 2024)
+    assert _val(out, "participation.co_organised.share")["value"] == 0
+    assert _val(out, "participation.co_organised.share")["denominator"] == 5
+    with pytest.raises(KeyError, match="date"):
+        co_organised_share(tables["activities"].drop(columns=["date"]), 2024)
+
+
 def test_organisations_funds_and_leverage(tables, population):
     out = organisations_active(tables["organisations"], population, 2024)
     assert _val(out, "participation.csos_active.count")["value"] == 2

@@ -21,7 +21,7 @@ from evaluation.data.lazy import ParquetTable
 from evaluation.indicators import engine
 from evaluation.indicators.participation import activity_person_times
 from evaluation.indicators.petitions import petition_counts
-from evaluation.indicators.registry import INDICATORS, NO_CUTOFF, indicator
+from evaluation.indicators.registry import INDICATORS, NO_CUTOFF, WHITE_SPACE, indicator
 
 _spec = importlib.util.spec_from_file_location("gen_conventions", ROOT / "docs" / "gen_conventions.py")
 gen_conventions = importlib.util.module_from_spec(_spec)
@@ -92,13 +92,15 @@ def both(tmp_path_factory):
 
 def _count(tables, key: str, **extra) -> pd.DataFrame:
     i = indicator(key)
-    params = {"year": YEAR, "cutoff": CUT, **extra}
+    params = {"year": YEAR, "cutoff": CUT, "space": WHITE_SPACE, "government_labels": ["government", "居委会"],
+              **engine.community_params(None), **extra}
     out = engine.compute(tables[i.table], i.table, i.query, i.columns, params)
     return out.sort_values(list(out.columns)).reset_index(drop=True)
 
 
 @pytest.mark.parametrize("key", ["petitions.received", "petitions.real_estate", "petitions.real_estate.yoy_change",
-                                 "participation.activities", "participation.attendance"])
+                                 "participation.activities", "participation.attendance",
+                                 "participation.co_organised.share", "participation.co_organisers_listed.share"])
 def test_same_counts_from_a_dataframe_and_from_parquet(both, key):
     eager, lazy = both
     a, b = _count(eager, key), _count(lazy, key)

@@ -28,7 +28,7 @@ import pandas as pd
 from ..data.contract import table as contract_table
 from ..data.lazy import ParquetTable, connect
 
-__all__ = ["Source", "source", "materialise", "run", "compute", "bound", "connect"]
+__all__ = ["Source", "source", "materialise", "run", "compute", "bound", "connect", "community_params"]
 
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 
@@ -128,6 +128,13 @@ def bound(sql: str, params: Mapping[str, object]) -> dict[str, object]:
     if missing:
         raise KeyError(f"the query needs parameter(s) {', '.join(sorted(missing))}")
     return {k: _value(params[k]) for k in names}
+
+
+def community_params(communities: Sequence[str] | None) -> dict[str, object]:
+    """The parameters of :data:`~evaluation.indicators.registry.IN_COMMUNITIES`: every community (None) or those
+    listed (a list never empty, which DuckDB could not type)."""
+    return {"all_communities": communities is None,
+            "communities": [""] if communities is None else [str(c) for c in communities] or [""]}
 
 
 def _value(v: object) -> object:

@@ -149,8 +149,7 @@ def _counts(events: pd.DataFrame | ParquetTable, report_year: int, cutoff: pd.Ti
         keep.append(_year_filter(src, "deadline_at", y, y, "year({v}) = $year"))
     params = {"year": y, "cutoff": pd.Timestamp(cutoff), "since": since,
               "next_year": pd.Timestamp(year=y + 1, month=1, day=1),
-              "all_communities": communities is None,
-              "communities": [""] if communities is None else [str(c) for c in communities] or [""],
+              **engine.community_params(communities),
               "window_us": 0 if window is None else int(window / pd.Timedelta(microseconds=1))}
     queries: dict[str, str] = {}
     if "closed" in parts:

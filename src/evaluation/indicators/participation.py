@@ -28,11 +28,13 @@ import pandas as pd
 from scipy import stats
 
 from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, cutoff_of, in_memory, in_year, \
-    population_by_community, present, result_row, subset_communities, tidy, year_end
+    population_by_community, result_row, subset_communities, tidy, year_end
+from . import engine
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
 from .intervals import check_interval, district_share, wilson_interval
 from .lineage import carry_to_current, continuing_ids, record_era
+from .registry import WHITE_SPACE, indicator
 
 __all__ = [
     "GOVERNMENT_LABELS",
@@ -227,13 +229,14 @@ def activity_person_times(activities: pd.DataFrame, population: pd.DataFrame | N
     ``participation.attendance.person_times`` /
     ``.person_times_per_100`` (per 100 residents) / ``.person_times_per_community``.
     """
-    activities = in_memory(activities, _ACTIVITY_COLUMNS)
-    act = activities[in_year(activities["date"], report_year, cutoff_of(report_year, data_cutoff))]
+    params = {"year": int(report_year), "cutoff": cutoff_of(report_year, data_cutoff)}
+    held = _activity_counts(activities, "participation.activities", params)
+    attendance = _activity_counts(activities, "participation.attendance", params)
     return pd.concat([
-        count_by_community(act, "participation.activities", report_year, population, per=1000.0,
+        count_by_community(held, "participation.activities", report_year, population, per=1000.0, weight="n",
                            communities=communities, what="activities held in the year", lineage=lineage, date="date"),
-        count_by_community(act, "participation.attendance", report_year, population, per=per,
-                           weight="attendance", unit="person_times", communities=communities,
+        count_by_community(attendance, "participation.attendance", report_year, population, per=per,
+                           weight="n", unit="person_times", communities=communities,
                            what="attendance in person-times (one person attending twice counts twice)",
                            lineage=lineage, date="date"),
     ], ignore_index=True)
@@ -279,33 +282,45 @@ def co_organised_share(activities: pd.DataFrame, report_year: int, communities: 
     default: activities cluster within communities) or Wilson (``"iid"``).
     """
     check_interval(interval)
-    act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
-    act = act[in_year(act["date"], report_year, cutoff_of(report_year, data_cutoff))].copy()
-    act["community_id"] = act["community_id"].astype(str)
-    co = present(act["co_organisers"]) if "co_organisers" in act.columns else pd.Series(False, index=act.index)
-    if "organiser_type" in act.columns:
-        ot = act["organiser_type"].astype("object")
-        labels = {g.lower() for g in government_labels}
-        non_gov = present(ot) & ~ot.map(lambda v: isinstance(v, str) and v.strip().lower() in labels)
-    else:
-        non_gov = pd.Series(False, index=act.index)
-    act["_co"] = (co.astype(bool) | non_gov.astype(bool)).astype(int)
-    act["_listed"] = co.astype(bool).astype(int)
+    params = {"year": int(report_year), "cutoff": cutoff_of(report_year, data_cutoff), "space": WHITE_SPACE,
+              "government_labels": sorted({g.lower() for g in government_labels}) or [""],
+              **engine.community_params(communities)}
     rows = []
-    for flag, key, note in (("_co", "participation.co_organised.share",
-                             "co_organisers non-empty or organiser_type not government-side; Wilson CI"),
-                            ("_listed", "participation.co_organisers_listed.share",
-                             "co_organisers non-empty; Wilson CI")):
-        for cid, g in [(c, g) for c, g in act.groupby("community_id")] + [(DISTRICT, act)]:
-            w = dict(wilson_interval(int(g[flag].sum()), len(g), confidence).iloc[0])
+    for key, note in (("participation.co_organised.share",
+                       "co_organisers non-empty or organiser_type not government-side; Wilson CI"),
+                      ("participation.co_organisers_listed.share", "co_organisers non-empty; Wilson CI")):
+        counts = _activity_counts(activities, key, params)
+        counts = counts.sort_values("community_id", kind="stable").reset_index(drop=True)
+        successes, trials = counts["successes"].to_numpy("int64"), counts["trials"].to_numpy("int64")
+        for cid, x, n in [*zip(counts["community_id"], successes, trials),
+                          (DISTRICT, int(successes.sum()), int(trials.sum()))]:
+            w = dict(wilson_interval(int(x), int(n), confidence).iloc[0])
             w["note"] = note
             if cid == DISTRICT and interval == "cluster":
-                by = g.groupby(g["community_id"].astype(str))[flag]
-                w.update(district_share(by.sum(), by.size(), confidence, note))
+                w.update(district_share(successes, trials, confidence, note))
             rows.append(result_row(key, cid, report_year, w["proportion"], se=w["se"], ci_low=w["ci_low"],
-                                   ci_high=w["ci_high"], n=w["successes"], denominator=len(g),
+                                   ci_high=w["ci_high"], n=w["successes"], denominator=int(n),
                                    denominator_label=f"activities held in {report_year}", note=w["note"]))
     return tidy(rows)
+
+
+def _activity_counts(activities, key: str, params: dict) -> pd.DataFrame:
+    """The counts of registry indicator ``key`` over the activities (DataFrame or Parquet), community ids as text.
+
+    A column the export lacks counts as empty for every activity (no co-organiser listed, no organiser type), as it
+    did when the figures were counted in pandas: the query sees it as a column of NULLs.
+    """
+    i = indicator(key)
+    src = engine.source(activities, "activities")
+    missing = [c for c in i.columns if c not in src]
+    if missing and set(missing) - {"co_organisers", "organiser_type"}:
+        raise KeyError(f"activities has no column(s) {', '.join(missing)}")
+    query = i.query
+    for c in missing:  # only the optional text columns reach here
+        query = query.replace(f"CAST({c} AS VARCHAR)", "CAST(NULL AS VARCHAR)")
+    out = engine.compute(src, "activities", query, [c for c in i.columns if c in src], params)
+    out["community_id"] = out["community_id"].astype(str).astype(object)
+    return out
 
 
 def organisations_active(organisations: pd.DataFrame, population: pd.DataFrame | None, report_year: int,

@@ -26,10 +26,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._common import DISTRICT, as_datetime, as_number, cutoff_of, default_cutoff, in_memory, in_year, \
-    population_by_community, result_row, subset_communities, tidy
+from ._common import DISTRICT, as_datetime, as_number, cutoff_of, default_cutoff, in_memory, population_by_community, result_row, subset_communities, tidy
+from . import engine
 from .counting import count_by_community
 from .intervals import RateRatio, describe_change, rate_ratio_exact
+from .registry import indicator
 
 __all__ = [
     "petition_counts",
@@ -66,25 +67,38 @@ def petition_counts(petitions: pd.DataFrame, population: pd.DataFrame | None, ye
     and ``petitions.real_estate.count`` / ``.per_10k`` / ``.per_community``. Rows dated before the 2020 split carry
     legacy communities.
     """
-    petitions = in_memory(petitions, _COLUMNS)
+    src = engine.source(petitions, "petitions")
     parts = []
     for year in years:
-        rec = petitions[in_year(petitions["received_date"], year, None if data_cutoff is None else
-                                cutoff_of(year, data_cutoff))]
-        kw = dict(per=per, communities=communities, poisson_ci=True, confidence=confidence)
+        params = {"year": int(year), "cutoff": cutoff_of(year, data_cutoff)}
+        # one row per community, category and day received, counted by DuckDB; summing n counts the petitions (the
+        # day places a record of a community keeping its code through a split before or after it)
+        rec = _petition_counts(src, "petitions.received", params)
+        kw = dict(per=per, communities=communities, poisson_ci=True, confidence=confidence, weight="n",
+                  lineage=lineage, date="received_date")
         parts.append(count_by_community(rec, "petitions.received", year, population, what="petitions received",
-                                        **kw, lineage=lineage, date="received_date"))
-        if "real_estate_related" in rec.columns:
-            parts.append(count_by_community(rec[_real_estate(rec)], "petitions.real_estate", year, population,
-                                            what="real-estate petitions received", **kw, lineage=lineage,
-                                            date="received_date"))
+                                        **kw))
+        if "real_estate_related" in src:
+            parts.append(count_by_community(_petition_counts(src, "petitions.real_estate", params),
+                                            "petitions.real_estate", year, population,
+                                            what="real-estate petitions received", **kw))
         if by_category:
-            for cat in sorted(rec["category"].astype(str).unique()):
-                parts.append(count_by_community(rec[rec["category"].astype(str) == cat], "petitions.received",
-                                                year, population, group=cat,
-                                                what=f"petitions received, category {cat}", **kw, lineage=lineage,
-                                                date="received_date"))
+            cats = rec["category"].astype(str)
+            for cat in sorted(cats.unique()):
+                parts.append(count_by_community(rec[cats == cat], "petitions.received", year, population,
+                                                group=cat, what=f"petitions received, category {cat}", **kw))
     return pd.concat(parts, ignore_index=True) if parts else tidy([])
+
+
+def _petition_counts(src: engine.Source, key: str, params: dict) -> pd.DataFrame:
+    """The counts of registry indicator ``key`` over the petitions (DataFrame or Parquet), ids and categories as
+    text."""
+    i = indicator(key)
+    out = engine.compute(src, "petitions", i.query, [c for c in i.columns if c in src], params)
+    for c in ("community_id", "category"):
+        if c in out.columns:
+            out[c] = out[c].astype(str).astype(object)
+    return out
 
 
 def yoy_rate_ratio(petitions: pd.DataFrame, report_year: int, comparison_year: int | None = None,
@@ -102,12 +116,13 @@ def yoy_rate_ratio(petitions: pd.DataFrame, report_year: int, comparison_year: i
     exposures excludes 1 (:attr:`RateRatio.distinguishable`), with its ``p_value``.
     """
     comparison_year = report_year - 1 if comparison_year is None else comparison_year
-    p = subset_communities(in_memory(petitions, _COLUMNS), communities)
-    if real_estate_only:
-        p = p[_real_estate(p)]
+    src = engine.source(petitions, "petitions")
+    if real_estate_only and "real_estate_related" not in src:
+        raise KeyError("petitions has no real_estate_related column; the real-estate indicators need it")
     cut = cutoff_of(report_year, data_cutoff)
-    x = int(in_year(p["received_date"], report_year, cut).sum())
-    y = int(in_year(p["received_date"], comparison_year, comparison_cutoff(report_year, comparison_year, cut)).sum())
+    key = "petitions.real_estate.yoy_change" if real_estate_only else "petitions.received"
+    x = _received(src, key, report_year, cut, communities)
+    y = _received(src, key, comparison_year, comparison_cutoff(report_year, comparison_year, cut), communities)
     tx = ty = 1.0
     if population is not None:
         # communities differ across the 2020 split, so the district population is the comparable exposure
@@ -118,6 +133,15 @@ def yoy_rate_ratio(petitions: pd.DataFrame, report_year: int, comparison_year: i
         if tx <= 0 or ty <= 0:
             raise ValueError("no population for the report or comparison year")
     return rate_ratio_exact(x, y, tx, ty, confidence)
+
+
+def _received(src: engine.Source, key: str, year: int, cutoff: pd.Timestamp,
+              communities: Sequence[str] | None) -> int:
+    """Petitions of registry indicator ``key`` received in ``year`` up to ``cutoff`` in ``communities``."""
+    rows = _petition_counts(src, key, {"year": int(year), "cutoff": cutoff, **engine.community_params(communities)})
+    if communities is not None and "community_id" in rows.columns:  # a query grouped by community, not subset
+        rows = rows[rows["community_id"].isin([str(c) for c in communities])]
+    return int(rows["n"].sum())
 
 
 def comparison_cutoff(report_year: int, comparison_year: int, cutoff: pd.Timestamp) -> pd.Timestamp:
@@ -140,7 +164,7 @@ def real_estate_change(petitions: pd.DataFrame, report_year: int, comparison_yea
     ``.rate_ratio_per_resident``. The ``note`` of the change rows holds the plain-words sentence.
     """
     comparison_year = report_year - 1 if comparison_year is None else comparison_year
-    petitions = in_memory(petitions, _COLUMNS)
+    petitions = engine.source(petitions, "petitions")  # counted twice below: registered once
     rr = yoy_rate_ratio(petitions, report_year, comparison_year, None, communities, True, confidence, data_cutoff)
     cut = cutoff_of(report_year, data_cutoff)
     prev = f"{comparison_year}" if cut >= default_cutoff(report_year) else \

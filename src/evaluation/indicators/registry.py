@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-__all__ = ["Indicator", "INDICATORS", "indicator", "CLOSED_BY_CUTOFF", "IN_COMMUNITIES", "NO_CUTOFF"]
+__all__ = ["Indicator", "INDICATORS", "indicator", "CLOSED_BY_CUTOFF", "IN_COMMUNITIES", "NO_CUTOFF", "WHITE_SPACE"]
 
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 Kind = Literal["count", "share", "rate", "mean", "quantile", "ratio"]
@@ -33,6 +33,9 @@ Kind = Literal["count", "share", "rate", "mean", "quantile", "ratio"]
 CLOSED_BY_CUTOFF = "coalesce(status = 'closed' AND closed_at IS NOT NULL AND closed_at <= $cutoff, false)"
 # The community subset of a call: every community, or those listed.
 IN_COMMUNITIES = "($all_communities OR list_contains($communities, CAST(community_id AS VARCHAR)))"
+# Every character Python's str.isspace knows (bound as $space): DuckDB's one-argument trim strips only the ASCII
+# space, and a cell of full-width spaces is as blank as one of plain spaces.
+WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 # The cut-off bound when a panel has none: every record counts.
 NO_CUTOFF = "9999-12-31 23:59:59"
 
@@ -164,6 +167,12 @@ GROUP BY ALL""",
 
 _PETITIONS = ("community_id", "received_date", "category", "real_estate_related")
 _RECEIVED = "year(received_date) = $year AND received_date <= $cutoff"
+_HELD = "year(date) = $year AND date <= $cutoff"
+# A text cell holds something when it is more than white space ($space = WHITE_SPACE).
+_FILLED = "coalesce(trim(CAST({c} AS VARCHAR), $space) <> '', false)"
+_LISTED = _FILLED.format(c="co_organisers")
+_NON_GOVERNMENT = (_FILLED.format(c="organiser_type") + " AND NOT list_contains($government_labels, "
+                   "lower(trim(CAST(organiser_type AS VARCHAR), $space)))")
 _OTHER_INDICATORS = (
     Indicator(
         "petitions.received", "petitions", "rate", _CLUSTER_POISSON, ("community_id", "category"),
@@ -185,7 +194,7 @@ _OTHER_INDICATORS = (
     Indicator(
         "petitions.real_estate.yoy_change", "petitions", "ratio",
         "exact conditional (binomial) interval of the rate ratio, minus 1", (),
-        f"SELECT count(*) AS n FROM {{t}} WHERE real_estate_related = 1 AND {_RECEIVED}",
+        f"SELECT count(*) AS n FROM {{t}} WHERE real_estate_related = 1 AND {_RECEIVED} AND {IN_COMMUNITIES}",
         "Real-estate petitions of Y over those of the comparison year (same part of the year), minus 1.",
         "Y年涉地产信访件数与对比年份同期之比减1。",
         "real-estate petitions of the comparison year", f"{_PET}.real_estate_change", columns=_PETITIONS),
@@ -207,14 +216,21 @@ _OTHER_INDICATORS = (
         columns=("community_id", "date", "attendance")),
     Indicator(
         "participation.co_organised.share", "activities", "share", _CLUSTER_WILSON, ("community_id",),
-        "SELECT community_id, count(*) AS trials, sum(CAST(co_organisers IS NOT NULL "
-        "OR NOT list_contains($government_labels, lower(trim(coalesce(CAST(organiser_type AS VARCHAR), "
-        "'government')))) AS INTEGER)) AS successes FROM {t} WHERE year(date) = $year AND date <= $cutoff "
-        "GROUP BY ALL",
-        "Activities of Y with a co-organiser listed or an organiser outside the government side (多元共治).",
-        "Y年活动中列有协办方或主办方不属于政府一方的比例（多元共治）。",
+        f"SELECT community_id, count(*) AS trials, sum(CAST(({_LISTED}) OR ({_NON_GOVERNMENT}) AS INTEGER)) "
+        f"AS successes FROM {{t}} WHERE {IN_COMMUNITIES} AND {_HELD} GROUP BY ALL",
+        "Activities of Y with a co-organiser listed or an organiser outside the government side (多元共治); a "
+        "missing organiser type is not outside it.",
+        "Y年活动中列有协办方或主办方不属于政府一方的比例（多元共治）；未填主办方类型的不算。",
         "activities held in Y up to the cut-off", f"{_PART}.co_organised_share",
         columns=("community_id", "date", "organiser_type", "co_organisers")),
+    Indicator(
+        "participation.co_organisers_listed.share", "activities", "share", _CLUSTER_WILSON, ("community_id",),
+        f"SELECT community_id, count(*) AS trials, sum(CAST({_LISTED} AS INTEGER)) AS successes FROM {{t}} "
+        f"WHERE {IN_COMMUNITIES} AND {_HELD} GROUP BY ALL",
+        "Activities of Y with a co-organiser listed (whatever the organiser types are called).",
+        "Y年活动中列有协办方的比例（与主办方类型如何标注无关）。",
+        "activities held in Y up to the cut-off", f"{_PART}.co_organised_share",
+        columns=("community_id", "date", "co_organisers")),
 )
 
 # The impact panels: per recorded community and year, numerator num, denominator den (0 for a per-resident rate,
