@@ -127,3 +127,14 @@ def test_panel_queries_bind_the_no_cutoff_stamp(both):
     for tables in (eager, lazy):
         out = engine.compute(tables["activities"], "activities", i.query, i.columns, {"cutoff": pd.Timestamp(NO_CUTOFF)})
         assert out["n"].sum() == len(tables["activities"])
+
+
+def test_an_optional_column_the_export_lacks_reads_as_empty(both):
+    eager, _ = both
+    act = eager["activities"].drop(columns=["co_organisers"])
+    i = indicator("participation.co_organisers_listed.share")
+    params = {"year": YEAR, "cutoff": CUT, "space": WHITE_SPACE, **engine.community_params(None)}
+    out = engine.compute(act, "activities", i.query, i.columns, params, optional=("co_organisers",))
+    assert out["successes"].sum() == 0 and out["trials"].sum() == 1119
+    with pytest.raises(KeyError, match="co_organisers"):
+        engine.compute(act, "activities", i.query, i.columns, params)

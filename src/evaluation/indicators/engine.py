@@ -157,17 +157,23 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, table: str, params: Mapping[st
 
 
 def compute(table: pd.DataFrame | ParquetTable | Source, name: str, sql: str, columns: Sequence[str],
-            params: Mapping[str, object] | None = None) -> pd.DataFrame:
-    """Run ``sql`` once over contract table ``name`` (``{t}`` = its typed ``columns``), DataFrame or Parquet alike."""
+            params: Mapping[str, object] | None = None, *, optional: Sequence[str] = ()) -> pd.DataFrame:
+    """Run ``sql`` once over contract table ``name`` (``{t}`` = its typed ``columns``), DataFrame or Parquet alike.
+
+    A column named in ``optional`` that the table lacks is a column of NULLs (typed text), as an export without an
+    optional column reads; any other missing column is an error.
+    """
     src = source(table, name)
     cols = [c for c in columns if c in src]
-    missing = set(columns) - set(cols)
+    missing = set(columns) - set(cols) - set(optional)
     if missing:
         raise KeyError(f"{name} has no column(s) {', '.join(sorted(missing))}")
+    absent = [c for c in columns if c not in src and c in optional]
     con = connect()
     try:
         src.attach(con, cols)
-        typed = ", ".join(f"{src.typed_sql(c)} AS {_ident(c)}" for c in cols)
+        typed = ", ".join([f"{src.typed_sql(c)} AS {_ident(c)}" for c in cols] +
+                          [f"CAST(NULL AS VARCHAR) AS {_ident(c)}" for c in absent])
         return run(con, sql, f"(SELECT {typed} FROM {src.scan_sql()})", params)
     finally:
         con.close()

@@ -311,14 +311,8 @@ def _activity_counts(activities, key: str, params: dict) -> pd.DataFrame:
     did when the figures were counted in pandas: the query sees it as a column of NULLs.
     """
     i = indicator(key)
-    src = engine.source(activities, "activities")
-    missing = [c for c in i.columns if c not in src]
-    if missing and set(missing) - {"co_organisers", "organiser_type"}:
-        raise KeyError(f"activities has no column(s) {', '.join(missing)}")
-    query = i.query
-    for c in missing:  # only the optional text columns reach here
-        query = query.replace(f"CAST({c} AS VARCHAR)", "CAST(NULL AS VARCHAR)")
-    out = engine.compute(src, "activities", query, [c for c in i.columns if c in src], params)
+    out = engine.compute(activities, "activities", i.query, i.columns, params,
+                         optional=("co_organisers", "organiser_type"))
     out["community_id"] = out["community_id"].astype(str).astype(object)
     return out
 
