@@ -56,3 +56,19 @@ def test_unrecorded_figures_leave_their_sentences_out():
     assert abstract_paragraphs({}, "zh", 0.95) == [] and abstract_markdown({}, "zh", 0.95) == ""
     paras = abstract_paragraphs({"grid.events_closed.count": {"value": 5}}, "zh", 0.95)
     assert paras == []  # the grid sentence needs its three figures
+
+
+def test_units_and_ranges_come_from_the_catalogue_and_limits_never_read_zero():
+    from evaluation.text.i18n import plain
+
+    results = {"impact.participation_rate.att": {"value": 0.0581, "ci_low": 0.000399, "ci_high": 0.1158},
+               "impact.participation_rate.conclusion": {"value": "not_after_adjustment"},
+               "impact.participation_rate.p_value": {"value": 1e-10, "p_holm": 1e-9},
+               "impact.satisfaction_index.att": {"value": 2.7, "ci_low": 0.39, "ci_high": 5.02}}
+    en = "\n".join(abstract_paragraphs(results, "en", 0.95))
+    assert plain("abs.pp", "en", value="+5.8") + " (interval +0.0399 to +11.6)" in en
+    assert plain("abs.points", "en", value="+2.70") + " (interval +0.39 to +5.02)" in en
+    # the conclusion is Markdown already: its "<" is escaped once, not again by the sentence around it
+    assert "Holm p &lt; 0.001" in en and "&amp;lt;" not in en
+    zh = "\n".join(abstract_paragraphs(results, "zh", 0.95))
+    assert "提高5.8个百分点（区间提高0.0399至11.6个百分点）" in zh and "&amp;lt;" not in zh

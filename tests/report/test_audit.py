@@ -117,3 +117,15 @@ def test_table_format_aligns_chinese_and_gives_the_reason(result):
     # indicators by name and figures as the explanations write them (issue 17)
     assert "办结网格事件数" in text and "grid.events_closed.count" not in text
     assert "grid.events_closed.count" in format_verdicts(result, "table", "en")
+
+
+def test_english_explanations_use_the_chinese_precision(result):
+    # a recomputed figure and its interval in the English explanation as in the Chinese one and the table's
+    # "recomputed" column: four significant digits (51.55%), not four decimals (51.5504%)
+    v = result.verdicts.set_index("indicator")
+    row = v.loc["organisation.workers_promoted.rate"]
+    for shown in (figure_shown(row["computed"], "%", "en"), figure_shown(row["ci_low"], "%", "en"),
+                  figure_shown(row["ci_high"], "%", "en")):
+        assert shown in row["explanation_en"] and shown in row["explanation_zh"]
+    table = format_verdicts(result, "table", "en")
+    assert "51.5504" not in table and "51.55%" in table

@@ -37,8 +37,10 @@ def test_workbook_sheets_columns_headlines_and_suppression(tmp_path, lang):
     for h in HEADLINES:  # every headline key is on the workbook with its label
         assert rows[h.key][0] == t(h.label, lang)
     sat = rows["survey.satisfaction_index.mean"]
-    assert sat[2] == 69.9 and sat[3] == "68.6 – 71.2" and sat[5] == 2150
-    assert rows["grid.on_time_rate.share"][3] == "89.1% – 90.0%"
+    # a range is the catalogue's (punct.range): 至 in Chinese, "to" in English, never an inline dash
+    to = {"zh": " 至 ", "en": " to "}[lang]
+    assert sat[2] == 69.9 and sat[3] == f"68.6{to}71.2" and sat[5] == 2150
+    assert rows["grid.on_time_rate.share"][3] == f"89.1%{to}90.0%"
     for key, status in (("grid.events_reported.count.labour", "primary"),
                         ("grid.events_reported.count.other", "secondary")):
         assert rows[key][2] == t("fig.suppressed_marker", lang) and rows[key][5] is None

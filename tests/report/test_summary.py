@@ -15,7 +15,7 @@ RESULTS = {
 def test_rows_carry_intervals_and_caveats():
     rows = {r[0]: r[1:] for r in summary_rows(RESULTS, "en")}
     assert rows["Year-on-year change in real-estate petitions"] == (
-        "-34.5%", "-57.7% – +0.3%", "small counts: the interval includes no change, so a fall cannot be claimed")
+        "-34.5%", "-57.7% to +0.3%", "small counts: the interval includes no change, so a fall cannot be claimed")
     assert rows["Activity attendance (person-times)"][0] == "73,000"
     assert "person-times, not people" in rows["Activity attendance (person-times)"][2]
     assert rows["Effect of the model on the on-time closure rate"][2].startswith("clear effect")
@@ -113,3 +113,24 @@ def test_chinese_table_uses_percentage_points_and_verbs():
     assert rows["活动服务人次"][0] == "73000"
     big = {r[0]: r[1] for r in summary_rows({"participation.attendance.person_times": {"value": 515000}}, "zh")}
     assert big["活动服务人次"] == "51.5万"
+
+
+def test_p_values_and_interval_limits_never_read_zero():
+    # the participation effect of the bundled district: its lower limit is 0.04 percentage points, not 0.0, and a
+    # Holm p-value of 1e-9 is "< 0.001", not "0.000"
+    results = {"impact.participation_rate.att": {"value": 0.0581, "ci_low": 0.000399, "ci_high": 0.1158},
+               "impact.participation_rate.conclusion": {"value": "not_after_adjustment"},
+               "impact.participation_rate.p_value": {"value": 1e-10, "p_holm": 1e-9}}
+    (en,) = summary_rows(results, "en")
+    assert en[2] == "+0.0399% to +11.6%"
+    assert "Holm p &lt; 0.001" in en[3] and "0.000" not in en[3]  # "<" once escaped for Markdown, not twice
+    (zh,) = summary_rows(results, "zh")
+    assert zh[2] == "提高0.0399至11.6个百分点" and "Holm p &lt; 0.001" in zh[3]
+    results["impact.participation_rate.p_value"]["p_holm"] = 0.0967
+    assert "Holm p = 0.097" in summary_rows(results, "en")[0][3]
+
+
+def test_a_range_reads_as_the_catalogue_writes_it():
+    results = {"survey.satisfaction_index.mean": {"value": 69.9, "ci_low": 68.64, "ci_high": 71.16}}
+    assert summary_rows(results, "zh")[0][2] == "68.6 至 71.2"
+    assert summary_rows(results, "en")[0][2] == "68.6 to 71.2"

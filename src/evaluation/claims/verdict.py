@@ -353,7 +353,11 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
     if has_ci:
         out["ci_low"], out["ci_high"] = lo * k, hi * k
         out["ci"] = f"[{_fmt(lo * k, unit)}, {_fmt(hi * k, unit)}]"
-    c_txt = _fmt(computed, unit)
+    # the English sentences show the recomputed figure and its interval at the Chinese ones' precision
+    # (SHOWN_DIGITS significant digits: 51.55%, not 51.5504%); ``ci`` keeps the full notation for JSON
+    c_txt = figure_text(computed, unit, "en", significant=SHOWN_DIGITS)
+    ci_shown = (f"[{figure_text(out['ci_low'], unit, 'en', significant=SHOWN_DIGITS)}, "
+                f"{figure_text(out['ci_high'], unit, 'en', significant=SHOWN_DIGITS)}]") if has_ci else ""
     # Chinese sentences write figures and intervals as words, with 万 (interval_text); English keeps the notation
     c_zh = figure_text(computed, unit, significant=SHOWN_DIGITS)
     iv_zh = interval_text(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive), unit, "zh", kind)
@@ -378,14 +382,14 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
                         "完全落在置信区间之外才判为不符。",
                         f"Within sampling error{end_en}: the value recomputed for {year}, {c_txt}, lies outside the "
                         f"interval {out['interval']} that '{raw}' allows, but that interval meets the 95% confidence "
-                        f"interval {out['ci']}{n_en} of the recomputed value, so sampling error can explain the "
+                        f"interval {ci_shown}{n_en} of the recomputed value, so sampling error can explain the "
                         "difference. Rule: a claim is contradicted only when its interval lies wholly outside the "
                         "confidence interval.")
         return done("contradicted", "outside_ci",
                     f"与数据不符{end_zh}：原文“{raw}”允许的区间{iv_zh}完全落在{year}年复算值{c_zh}的95%置信"
                     f"区间（{ci_range}{n_txt}）之外，抽样误差也无法解释。规则：原文区间与置信区间不相交即判为不符。",
                     f"Contradicted{end_en}: the interval {out['interval']} that '{raw}' allows lies wholly outside the "
-                    f"95% confidence interval {out['ci']}{n_en} of the value recomputed for {year}, {c_txt}; sampling "
+                    f"95% confidence interval {ci_shown}{n_en} of the value recomputed for {year}, {c_txt}; sampling "
                     "error cannot explain it. Rule: a claim whose interval does not meet the confidence interval is "
                     "contradicted.")
     if has_ci:
@@ -396,7 +400,7 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
                             f"数值相符但不稳：复算值{c_zh}落在“{raw}”允许的区间内，但95%置信区间{ci_words}"
                             f"延伸到±{figure_text(band, unit)}以内的微小变化（含零）{n_txt}，数据不能排除“几乎没有变化”。",
                             f"Fragile: the recomputed {c_txt} lies inside what '{raw}' allows, but its 95% interval "
-                            f"{out['ci']} reaches a negligible change (within ±{_fmt(band, unit)}, including 0"
+                            f"{ci_shown} reaches a negligible change (within ±{_fmt(band, unit)}, including 0"
                             f"{n_en}): the data cannot rule out that little or nothing changed.")
         else:
             half = (out["ci_high"] - out["ci_low"]) / 2
@@ -405,10 +409,10 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
                             f"数值相符但不稳：复算值{c_zh}落在“{raw}”允许的区间内，但95%置信区间{ci_words}"
                             f"的半宽超过数值的{max_relative_halfwidth:.0%}{n_txt}，基数太小。",
                             f"Fragile: the recomputed {c_txt} lies inside what '{raw}' allows, but its 95% interval "
-                            f"{out['ci']} has a half-width above {max_relative_halfwidth:.0%} of the value{n_en}: "
+                            f"{ci_shown} has a half-width above {max_relative_halfwidth:.0%} of the value{n_en}: "
                             "the base is small.")
     ci_zh = f"（95%置信区间{ci_range}{n_txt}）" if has_ci else ""
-    ci_en = f" (95% interval {out['ci']}{n_en})" if has_ci else ""
+    ci_en = f" (95% interval {ci_shown}{n_en})" if has_ci else ""
     return done("supported", "inside_interval",
                 f"与数据相符{end_zh}：{year}年复算值{c_zh}{ci_zh}落在原文“{raw}”允许的区间{iv_zh}内。",
                 f"Supported{end_en}: the value recomputed for {year}, {c_txt}{ci_en}, lies inside the interval "

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..indicators.panel_outcomes import SHARE_OUTCOMES
 from ..text.i18n import plain, t
-from ..text.numbers import zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
+from ..text.numbers import nonzero_fixed, zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
 from .summary import impact_conclusion_text
 
 __all__ = ["abstract_paragraphs", "abstract_markdown"]
@@ -53,7 +53,7 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
     if _num(gap) is not None and _ci(gap):
         v = _num(gap)
         lo, hi = sorted(abs(x) for x in _ci(gap)) if _ci(gap)[0] * _ci(gap)[1] > 0 else _ci(gap)
-        first.append(t("abs.gap", lang, direction=t("abs.lower" if v < 0 else "abs.higher", lang),
+        first.append(t("abs.gap", lang, direction=plain("abs.lower" if v < 0 else "abs.higher", lang),
                        value=plain("abs.points", lang, value=f"{abs(v):.1f}"),
                        interval=plain("abs.score_range", lang, lo=f"{lo:.1f}", hi=f"{hi:.1f}")))
     if first:
@@ -68,23 +68,30 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
         v, ci = _num(r), _ci(r)
         if v is None or ci is None:
             continue
+        # English: signed figures, the unit words and the range from the catalogue; a limit that is not 0 never
+        # reads 0 (nonzero_fixed), as the conclusion beside it may say the interval excludes 0
         if kind == "points":
             change, interval = zh_change(v, "分", 2), zh_change_interval(ci[0], ci[1], "分", 2)
-            en = (f"{v:+.2f} points", f"{ci[0]:+.2f} to {ci[1]:+.2f}")
+            en = (plain("abs.points", lang, value=f"{v:+.2f}"),
+                  plain("punct.range", lang, lo=nonzero_fixed(ci[0], 2, True), hi=nonzero_fixed(ci[1], 2, True)))
         elif kind == "pp":
             change = zh_pp_change(v)
             interval = zh_change_interval(ci[0] * 100, ci[1] * 100, "个百分点", 1)
-            en = (f"{v * 100:+.1f} percentage points", f"{ci[0] * 100:+.1f} to {ci[1] * 100:+.1f}")
+            en = (plain("abs.pp", lang, value=f"{v * 100:+.1f}"),
+                  plain("punct.range", lang, lo=nonzero_fixed(ci[0] * 100, 1, True),
+                        hi=nonzero_fixed(ci[1] * 100, 1, True)))
         else:  # an effect on log hours is a relative change of exp(effect) - 1
             rel = [math.expm1(x) * 100 for x in (v, *ci)]
             change = zh_change(rel[0], "%", 1, up="延长", down="缩短")
             interval = zh_change_interval(rel[1], rel[2], "%", 1, up="延长", down="缩短")
-            en = (f"{rel[0]:+.1f}%", f"{rel[1]:+.1f}% to {rel[2]:+.1f}%")
+            en = (f"{rel[0]:+.1f}%", plain("punct.range", lang, lo=nonzero_fixed(rel[1], 1, True) + "%",
+                                          hi=nonzero_fixed(rel[2], 1, True) + "%"))
         if not zh:
             change, interval = en
+        # the conclusion is already Markdown (t() escaped its values): the item is put together with plain()
         note = impact_conclusion_text(f"impact.{name}", results, lang) or t("sum.caveat_impact", lang)
-        items.append(t("abs.impact_item", lang, outcome=t(f"abs.outcome.{outcome}", lang), change=change,
-                       interval=interval, conclusion=note))
+        items.append(plain("abs.impact_item", lang, outcome=plain(f"abs.outcome.{outcome}", lang), change=change,
+                           interval=interval, conclusion=note))
     if items:
         out.append(plain("abs.impact_list", lang, lead=t("abs.impact_lead", lang),
                          items=plain("punct.clauses", lang).join(items)))
@@ -107,7 +114,8 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
             second.append(t("abs.petitions", lang, change=zh_change(_num(pet) * 100, "%", 1, "增加", "下降"),
                             interval=zh_change_interval(lo * 100, hi * 100, "%", 1, "增加", "下降")))
         else:
-            second.append(t("abs.petitions", lang, change=f"{_num(pet):+.1%}", interval=f"{lo:+.1%} to {hi:+.1%}"))
+            second.append(t("abs.petitions", lang, change=f"{_num(pet):+.1%}",
+                            interval=plain("punct.range", lang, lo=f"{lo:+.1%}", hi=f"{hi:+.1%}")))
         if lo < 0 < hi:
             second.append(t("abs.petitions_caveat", lang))
     if second:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..text.i18n import t
+from ..text.i18n import plain, t
 from .summary import HEADLINES
 
 __all__ = ["write_figures_xlsx", "figure_rows", "CHAPTERS"]
@@ -79,7 +79,8 @@ def figure_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> dict[str
         lo, hi = r.get("ci_low"), r.get("ci_high")
         interval = ""
         if not status and isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
-            interval = (f"{lo:.1%} – {hi:.1%}" if kind == "share" else f"{lo:,.4g} – {hi:,.4g}")
+            interval = (plain("punct.range", lang, lo=f"{lo:.1%}", hi=f"{hi:.1%}") if kind == "share"
+                        else plain("punct.range", lang, lo=f"{lo:,.4g}", hi=f"{hi:,.4g}"))
         out.setdefault(_chapter(key), []).append({
             "name": labels.get(key, key), "key": key, "value": value, "interval": interval,
             "unit": t(f"fig.unit.{kind}", lang), "n": None if status else _number(r.get("n")),

@@ -15,10 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import re
+
 import nbformat
 
 from ..text.escape import markdown_text
-from ..text.i18n import t
+from ..text.i18n import plain, t
+from ..text.numbers import p_text, three_sig
 
 __all__ = ["HEADLINES", "summary_rows", "summary_cell", "caveat_for", "label_for"]
 
@@ -61,6 +64,18 @@ def _fmt(fmt: str, v: Any) -> str:
         return markdown_text(v)  # a recorded text, not a number: it goes into Markdown as literal text
 
 
+def _limit(fmt: str, v: Any) -> str:
+    """An interval limit in the headline's format, but never reading 0 when it is not 0 (beside "the interval
+    excludes 0"): such a limit gets three significant digits (:func:`~evaluation.text.numbers.three_sig`), with the
+    format's sign and percent sign."""
+    text = _fmt(fmt, v)
+    m = re.fullmatch(r"\{:(\+?),?\.\d+([f%])\}", fmt)
+    if m and isinstance(v, (int, float)) and v != 0 and not re.search(r"[1-9]", text):
+        percent = m.group(2) == "%"
+        text = ("+" if m.group(1) and v > 0 else "") + three_sig(v, k=100 if percent else 1) + ("%" if percent else "")
+    return text
+
+
 def _includes_zero(r: Mapping[str, Any]) -> bool | None:
     lo, hi = r.get("ci_low"), r.get("ci_high")
     if lo is None or hi is None:
@@ -77,7 +92,7 @@ def impact_conclusion_text(stem: str, results: Mapping[str, Mapping[str, Any]], 
     bd = results.get(stem + ".breakdown_mbar", {}).get("value")
     p = results.get(stem + ".p_value", {})
     text = t(f"sum.conclusion.{conclusion}", lang, bd="—" if bd is None else f"{bd:.2f}",
-             p="—" if p.get("p_holm") is None else f"{p['p_holm']:.3f}")
+             p=p_text(p.get("p_holm")))
     if results.get(stem + ".role", {}).get("value") == "secondary":
         text = t("sum.exploratory", lang) + text
     return text
@@ -118,7 +133,7 @@ def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tu
         interval = ""
         has_ci = r.get("ci_low") is not None and r.get("ci_high") is not None
         if has_ci:
-            interval = f"{_fmt(h.fmt, r['ci_low'])} – {_fmt(h.fmt, r['ci_high'])}"
+            interval = plain("punct.range", lang, lo=_limit(h.fmt, r["ci_low"]), hi=_limit(h.fmt, r["ci_high"]))
         value = _fmt(h.fmt, r["value"])
         if lang == "zh" and isinstance(r["value"], (int, float)) and not isinstance(r["value"], bool):
             value, interval = _zh_value(h, r, value, interval, has_ci)

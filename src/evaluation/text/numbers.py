@@ -18,9 +18,13 @@ import math
 import numpy as np
 
 __all__ = ["zh_number", "zh_count", "zh_percent", "zh_points", "zh_change", "zh_pp_change", "zh_interval",
-           "PRECISION", "three_sig", "magnitude"]
+           "PRECISION", "three_sig", "magnitude", "p_text", "p_cell", "P_DIGITS",
+           "nonzero_fixed", "nonzero_sig"]
 
 PRECISION = {"share": 1, "index": 1, "effect": 2, "hours": 1, "count": 0, "ratio": 2}
+# p-values to three decimals; one that rounds to 0.000 is written "< 0.001", as a p-value is never 0 (APA 7th ed.,
+# 6.36: "report exact p values to two or three decimals ... p < .001")
+P_DIGITS = 3
 
 
 def _trim(text: str) -> str:
@@ -76,12 +80,16 @@ def zh_interval(lo: float, hi: float, fmt) -> str:
 def zh_change_interval(lo: float, hi: float, unit: str = "", digits: int = 1, up: str = "提高",
                        down: str = "下降") -> str:
     """The interval of a change in words: (0.033, 0.071) in points -> 提高3.3至7.1个百分点; (-21.3, -11.0) ->
-    下降11.0至21.3; (-57.7, 0.3) -> 下降57.7%至增加0.3% (the verbs given)."""
+    下降11.0至21.3; (-57.7, 0.3) -> 下降57.7%至增加0.3% (the verbs given). A limit that is not 0 never reads 0
+    (:func:`nonzero_fixed`): (0.0399, 11.6) -> 提高0.0399至11.6, not 提高0.0至11.6 beside "the interval excludes 0"."""
+    def w(x: float) -> str:
+        return nonzero_fixed(abs(x), digits)
+
     if lo >= 0:
-        return f"{up}{lo:.{digits}f}至{hi:.{digits}f}{unit}"
+        return f"{up}{w(lo)}至{w(hi)}{unit}"
     if hi <= 0:
-        return f"{down}{abs(hi):.{digits}f}至{abs(lo):.{digits}f}{unit}"
-    return f"{down}{abs(lo):.{digits}f}{unit}至{up}{hi:.{digits}f}{unit}"
+        return f"{down}{w(hi)}至{w(lo)}{unit}"
+    return f"{down}{w(lo)}{unit}至{up}{w(hi)}{unit}"
 
 
 def three_sig(x: float | None, ref: float | None = None, k: float = 1.0) -> str:
@@ -112,3 +120,54 @@ def magnitude(*values: float | None) -> float | None:
     """
     vals = [abs(v) for v in values if v is not None and np.isfinite(v)]
     return max(vals) if vals else None
+
+
+def p_cell(p: float | None, digits: int = P_DIGITS) -> str:
+    """A p-value for a table cell: ``digits`` decimals, "<0.001" when it would round to 0 (a p-value is never 0),
+    "—" when missing.
+
+    >>> p_cell(0.0123), p_cell(0.0004), p_cell(1.0), p_cell(float("nan"))
+    ('0.012', '<0.001', '1.000', '—')
+    """
+    if p is None or isinstance(p, str) or not np.isfinite(p):
+        return p if isinstance(p, str) else "—"
+    text = f"{p:.{digits}f}"
+    return f"<{10 ** -digits:.{digits}f}" if float(text) == 0 else text
+
+
+def p_text(p: float | None, digits: int = P_DIGITS) -> str:
+    """A p-value for a sentence, the part after "p": "= 0.012", or "< 0.001" when it would round to 0.000 (a p-value
+    is never 0); "= —" when missing. Catalogue texts write "p {p}", never "p = {p}".
+
+    >>> p_text(0.0123), p_text(0.0004), p_text(None)
+    ('= 0.012', '< 0.001', '= —')
+    """
+    cell = p_cell(p, digits)
+    return "< " + cell[1:] if cell.startswith("<") else "= " + cell
+
+
+def nonzero_fixed(x: float, digits: int, sign: bool = False) -> str:
+    """``x`` with ``digits`` decimals (and its sign when ``sign``); but a figure that is not 0 and would read 0 at
+    that precision gets three significant digits (:func:`three_sig`): an interval limit beside "excludes 0" must not
+    read 0.
+
+    >>> nonzero_fixed(11.58, 1), nonzero_fixed(0.0399, 1), nonzero_fixed(0.0399, 1, sign=True), nonzero_fixed(0, 1)
+    ('11.6', '0.0399', '+0.0399', '0.0')
+    """
+    text = f"{x:{'+' if sign else ''}.{digits}f}"
+    if x != 0 and float(text) == 0:
+        text = ("+" if sign and x > 0 else "") + three_sig(x)
+    return text
+
+
+def nonzero_sig(x: float | None, ref: float | None = None, k: float = 1.0) -> str:
+    """:func:`three_sig` for an interval limit: the precision of ``ref``, but a limit that is not 0 and would read 0
+    at it gets three significant digits of its own (0.0399 to 11.6, not 0.0 to 11.6 beside "excludes 0").
+
+    >>> three_sig(0.000399, 0.116, k=100), nonzero_sig(0.000399, 0.116, k=100), nonzero_sig(0.0581, 0.116, k=100)
+    ('0.0', '0.0399', '5.8')
+    """
+    text = three_sig(x, ref, k)
+    if text != "—" and x != 0 and float(text) == 0:
+        text = three_sig(x, k=k)
+    return text

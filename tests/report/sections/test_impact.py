@@ -142,3 +142,41 @@ def test_synthetic_control_section(scm, truth):
     code = r.conclusion(0.95, p_value=p_holm["on_time_rate"])
     lead = t(f"impact.scm.conclusion.{code}", "en").split("{")[0]  # the verdict's words up to its first figure
     assert texts[-1].startswith(t("impact.conclusion_heading", "en") + lead)
+
+
+def test_p_values_and_limits_beside_excludes_zero_never_read_zero(run):
+    from dataclasses import replace
+
+    s = run[0]["on_time_rate"]
+    # the bundled district's participation effect: lower limit 0.04 percentage points, Holm p 0.097
+    weak = replace(s, conclusion="not_after_adjustment", att=0.0581, ci_low=0.000399, ci_high=0.1158,
+                   p_adjusted=0.0967, primary=True)
+    text = page.conclusion("on_time_rate", weak, "notyet", 0.95, "en").data
+    assert "(0.0399 to 11.6) excludes 0" in text and "(Holm) p = 0.097" in text
+    zh = page.conclusion("on_time_rate", weak, "notyet", 0.95, "zh").data
+    assert "（0.0399 至 11.6）不含 0" in zh and "Holm p = 0.097" in zh
+    clear = page.conclusion("on_time_rate", replace(s, conclusion="clear", p_adjusted=4.6e-7), "notyet", 0.95,
+                            "zh").data
+    assert "Holm p &lt; 0.001" in clear and "0.000" not in clear
+    checks = _texts(page.checks("on_time_rate", replace(s, pretest=replace(s.pretest, p_value=1e-6)), 0.95, "en"))
+    assert "p &lt; 0.001" in checks[0] and "p = " not in checks[0]
+
+
+def test_catalogue_texts_inside_texts_are_escaped_once(run, scm, truth, monkeypatch):
+    from evaluation.text.i18n import CATALOGUE
+
+    monkeypatch.setitem(CATALOGUE, "impact.outcome.on_time_rate", {"zh": "按期 <办结> & 率", "en": "on-time <closure> & rate"})
+    once = "on-time &lt;closure&gt; &amp; rate"
+    s = run[0]["on_time_rate"]
+    texts = _texts(page.outcome_intro("on_time_rate", s, "en")) + [
+        page.conclusion("on_time_rate", s, "notyet", 0.95, "en").data]
+    texts += _texts(page.overview(run[0], truth, None, 0.95, ["on_time_rate"], "en"))
+    panel, results, p_holm = scm
+    texts += _texts(page.scm_parts("on_time_rate", results["on_time_rate"], panel, p_holm["on_time_rate"], 1, truth,
+                                   0.95, "en"))
+    joined = "\n".join(texts)
+    assert once in texts[0] and once in texts[-1]
+    assert "&amp;amp;" not in joined and "&amp;lt;" not in joined
+    table = next(p for p in page.overview(run[0], truth, None, 0.95, None, "en")
+                 if isinstance(p, pd.io.formats.style.Styler))
+    assert "on-time &lt;closure&gt; &amp; rate" in table.to_html() and "&amp;amp;" not in table.to_html()

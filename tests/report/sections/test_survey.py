@@ -24,6 +24,7 @@ from evaluation.params import RunParams  # noqa: E402
 from evaluation.report.sections import survey as page  # noqa: E402
 from evaluation.survey import trend_verdict, wave_differences, weighted_design, weighting_summary  # noqa: E402
 from evaluation.text.i18n import t  # noqa: E402
+from evaluation.text.numbers import p_text  # noqa: E402
 
 BUNDLED = ROOT / "data" / "synthetic"
 SECTIONS = [page.design, page.index, page.truth, page.perceptions, page.communities, page.migrant_gap,
@@ -103,7 +104,8 @@ def test_index_records_the_mean_the_trend_and_the_changes(s):
     assert trend["verdict"] == trend_verdict(pd.DataFrame([{"difference": change["value"],
                                                             "p_value": change["p_value"]}]), slope)
     assert t(f"survey.trend_claim.{trend['verdict']}", "zh", first=2023, last=2024, slope=trend["value"],
-             lo=trend["ci_low"], hi=trend["ci_high"], level=0.95, p=trend["p_value"]) in _texts(section)
+             lo=f"{trend['ci_low']:+.1f}", hi=f"{trend['ci_high']:+.1f}", level=0.95,
+             p=p_text(trend["p_value"])) in _texts(section)
     # The unweighted mean is the plain sample mean of the wave's respondents.
     plain = s.base_now.design.data["satisfaction_index"].mean()
     assert rec["survey.satisfaction_index.unweighted"]["value"] == pytest.approx(plain, rel=1e-9)
@@ -216,3 +218,14 @@ def test_no_figure_is_left_open_for_the_inline_backend(s):
     before = plt.get_fignums()
     page.perceptions(s)
     assert plt.get_fignums() == before
+
+
+def test_a_catalogue_text_inside_another_is_escaped_once(s, monkeypatch):
+    # the calibration margins are listed inside the method text, which goes inside the design text: each value is
+    # escaped for Markdown once, where the text is shown, not again at every level
+    from evaluation.text.i18n import CATALOGUE
+
+    for d in ("sex", "age_group", "hukou"):
+        monkeypatch.setitem(CATALOGUE, f"survey.dim.{d}", {"zh": "性别 & <年龄>", "en": "sex & <age>"})
+    texts = "\n".join(_texts(page.design(s)))
+    assert "性别 &amp; &lt;年龄&gt;" in texts and "&amp;amp;" not in texts and "&amp;lt;" not in texts

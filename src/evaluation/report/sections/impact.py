@@ -31,7 +31,7 @@ from ...impact.panels import display_scale
 from ...impact.summary import FEW_CONTROLS, PRIMARY_OUTCOMES, ImpactSummary, truth_frame
 from ...params import RunParams
 from ...text.i18n import plain, t
-from ...text.numbers import magnitude, three_sig as num
+from ...text.numbers import magnitude, nonzero_sig, p_cell, p_text, three_sig as num
 from .. import plots
 from ..display import md, table_view
 
@@ -77,10 +77,10 @@ def opening(params: RunParams, district, lang: str) -> list[Markdown]:
     return [md("impact.title", lang),
             md("synthetic_notice" if district.synthetic else "real_notice", lang, label=district.label),
             md("impact.intro", lang),
-            md("impact.params", lang, control=t(f"impact.control.{p.control_group}", lang),
-                method=t(f"impact.method.{p.did_method}", lang), anticipation=p.anticipation,
-                base_period=t(f"impact.base.{p.base_period}", lang),
-                covariates=", ".join(p.covariates) if p.covariates else t("impact.none", lang),
+            md("impact.params", lang, control=plain(f"impact.control.{p.control_group}", lang),
+                method=plain(f"impact.method.{p.did_method}", lang), anticipation=p.anticipation,
+                base_period=plain(f"impact.base.{p.base_period}", lang),
+                covariates=", ".join(p.covariates) if p.covariates else plain("impact.none", lang),
                 level=_level(p.confidence), n_boot=p.n_boot, seed=p.seed, mbar=p.sensitivity_mbar)]
 
 
@@ -115,14 +115,15 @@ def overview(summaries: Mapping[str, ImpactSummary], truth: Mapping, crit_joint:
     Holm p-value, role, pre-test, breakdown Mbar, verdict), with the notes that read it."""
     level = _level(confidence)
     n_tests = next(iter(summaries.values())).n_tests if summaries else 0
-    names = [t(f"impact.outcome.{o}", lang) for o in (primary or PRIMARY_OUTCOMES)]
+    names = [plain(f"impact.outcome.{o}", lang) for o in (primary or PRIMARY_OUTCOMES)]
     parts = [md("impact.overview", lang),
              md("impact.overview_note", lang, level=level, n=n_tests,
                  primary=plain("punct.list", lang).join(names))]
     rows = []
     for name, s in summaries.items():
         k, ref = display_scale(name), outcome_precision(s)
-        row = {"impact_outcome": t(f"impact.outcome.{name}", lang) + (t("impact.unit.pp", lang) if k != 1 else ""),
+        # plain text: table_view escapes the cells
+        row = {"impact_outcome": plain(f"impact.outcome.{name}", lang) + (plain("impact.unit.pp", lang) if k != 1 else ""),
                "impact_att": num(s.att, ref, k), "impact_ci": f"{num(s.ci_low, ref, k)} – {num(s.ci_high, ref, k)}"}
         if truth:
             row["impact_truth"] = num(planted_effects(truth, name).get("overall", np.nan), ref, k)
@@ -130,12 +131,12 @@ def overview(summaries: Mapping[str, ImpactSummary], truth: Mapping, crit_joint:
             row["impact_joint"] = (f"{num(s.att - crit_joint * s.se, ref, k)} – "
                                    f"{num(s.att + crit_joint * s.se, ref, k)}")
         row.update({"impact_twfe": num(s.twfe.estimate, ref, k), "impact_p_holm": s.p_adjusted,
-                    "impact_role": t("impact.role.primary" if s.primary else "impact.role.secondary", lang),
+                    "impact_role": plain("impact.role.primary" if s.primary else "impact.role.secondary", lang),
                     "impact_pretest_p": s.pretest.p_value if s.pretest else np.nan,
                     "impact_breakdown": s.breakdown_mbar,
-                    "impact_conclusion": t(f"impact.conclusion_short.{s.conclusion}", lang)})
+                    "impact_conclusion": plain(f"impact.conclusion_short.{s.conclusion}", lang)})
         rows.append(row)
-    parts.append(table_view(pd.DataFrame(rows), lang, {"impact_p_holm": "{:.3f}", "impact_pretest_p": "{:.3f}",
+    parts.append(table_view(pd.DataFrame(rows), lang, {"impact_p_holm": p_cell, "impact_pretest_p": p_cell,
                                                          "impact_breakdown": "{:.2f}"}))
     if crit_joint is not None:
         parts.append(md("impact.joint_note", lang, n=len(_identified(summaries)), level=level,
@@ -160,8 +161,8 @@ def joint_records(summaries: Mapping[str, ImpactSummary], crit_joint: float | No
 def outcome_intro(name: str, s: ImpactSummary, lang: str) -> list[Markdown]:
     """An outcome's heading and definition (and the note on percentage points for a share); for an outcome that
     cannot be identified, its verdict too, as nothing else is shown for it."""
-    parts = [md("impact.outcome_heading", lang, label=t(f"impact.outcome.{name}", lang)),
-             md("impact.definition", lang, definition=t(f"impact.def.{name}", lang))]
+    parts = [md("impact.outcome_heading", lang, label=plain(f"impact.outcome.{name}", lang)),
+             md("impact.definition", lang, definition=plain(f"impact.def.{name}", lang))]
     if display_scale(name) != 1:
         parts.append(md("impact.pp_note", lang))
     if s.conclusion == "not_identified":
@@ -176,7 +177,7 @@ def event_study_figure(name: str, s: ImpactSummary, truth: Mapping, lang: str):
     return plots.event_study(
         s.event_study, scale=k, benchmark=s.twfe_event_study,
         truth=tr[[e for e in tr.index if e != "overall"]] if len(tr) else None,
-        title=t("impact.fig.event_study", lang, label=t(f"impact.outcome.{name}", lang)),
+        title=t("impact.fig.event_study", lang, label=plain(f"impact.outcome.{name}", lang)),
         xlabel=t("impact.axis.event_time", lang),
         ylabel=t("impact.axis.effect_pp" if k != 1 else "impact.axis.effect", lang),
         labels={part: t(f"impact.legend.{key}", lang) for part, key in
@@ -193,8 +194,8 @@ def effect_lines(name: str, s: ImpactSummary, truth: Mapping, confidence: float,
     if "overall" in tr.index:
         inside = s.ci_low <= tr["overall"] <= s.ci_high
         parts.append(md("impact.truth_line", lang, truth=num(tr["overall"], ref, k),
-                         inside=t("impact.inside" if inside else "impact.outside", lang)))
-    remark = t("impact.twfe_differs" if "twfe_differs" in s.flags else "impact.twfe_same", lang)
+                         inside=plain("impact.inside" if inside else "impact.outside", lang)))
+    remark = plain("impact.twfe_differs" if "twfe_differs" in s.flags else "impact.twfe_same", lang)
     parts.append(md("impact.twfe_line", lang, twfe=num(s.twfe.estimate, ref, k), level=level,
                      lo=num(s.twfe.ci_low, ref, k), hi=num(s.twfe.ci_high, ref, k), remark=remark))
     return parts
@@ -209,8 +210,8 @@ def bacon_parts(name: str, s: ImpactSummary, lang: str) -> list:
     late = float(b.loc[b["type"] == "late_vs_early", "weight"].sum())
     shown = pd.DataFrame({
         "impact_treated_wave": b["treated"].astype(str),
-        "impact_control_wave": [t("impact.never_label", lang) if c == "never" else str(c) for c in b["control"]],
-        "impact_type": [t(f"impact.bacon_type.{x}", lang) for x in b["type"]],
+        "impact_control_wave": [plain("impact.never_label", lang) if c == "never" else str(c) for c in b["control"]],
+        "impact_type": [plain(f"impact.bacon_type.{x}", lang) for x in b["type"]],
         "impact_estimate": b["estimate"] * display_scale(name), "impact_weight": b["weight"]})
     return [md("impact.bacon_note", lang, share=f"{late:.0%}"),
             table_view(shown, lang, {"impact_estimate": "{:.3g}", "impact_weight": "{:.1%}"})]
@@ -222,7 +223,7 @@ def checks(name: str, s: ImpactSummary, confidence: float, lang: str) -> list[Ma
     k, ref = display_scale(name), outcome_precision(s)
     if s.pretest is not None:
         parts = [md("impact.pretest_line", lang, stat=f"{s.pretest.statistic:.2f}", df=s.pretest.df,
-                     p=f"{s.pretest.p_value:.3f}", s50=num(s.pretest_power_slopes.get(0.5, np.nan), ref, k),
+                     p=p_text(s.pretest.p_value), s50=num(s.pretest_power_slopes.get(0.5, np.nan), ref, k),
                      s80=num(s.pretest_power_slopes.get(0.8, np.nan), ref, k))]
     else:
         parts = [md("impact.pretest_none", lang)]
@@ -237,13 +238,14 @@ def checks(name: str, s: ImpactSummary, confidence: float, lang: str) -> list[Ma
 def conclusion(name: str, s: ImpactSummary, control: str, confidence: float, lang: str) -> Markdown:
     """The verdict on one outcome in words (exploratory for a secondary outcome), with a note for each caveat
     flag."""
-    k, ref, label = display_scale(name), outcome_precision(s), t(f"impact.outcome.{name}", lang)
-    direction = t("impact.direction.up" if s.att > 0 else "impact.direction.down", lang)
+    k, ref, label = display_scale(name), outcome_precision(s), plain(f"impact.outcome.{name}", lang)
+    direction = plain("impact.direction.up" if s.att > 0 else "impact.direction.down", lang)
     shown_att = abs(s.att) if s.conclusion in ("clear", "sensitive") else s.att  # the wording carries the sign
     text = t(f"impact.conclusion.{s.conclusion}", lang, label=label, direction=direction,
-             att=num(shown_att, ref, k) + (t("impact.unit.pp_word", lang) if k != 1 else ""),
-             lo=num(s.ci_low, ref, k), hi=num(s.ci_high, ref, k), mbar=num(s.mbar), bd=f"{s.breakdown_mbar:.2f}",
-             p_adj=f"{s.p_adjusted:.3f}", n=s.n_tests, alpha=f"{1 - confidence:.2g}")
+             att=num(shown_att, ref, k) + (plain("impact.unit.pp_word", lang) if k != 1 else ""),
+             # the limits beside "excludes 0" never read 0
+             lo=nonzero_sig(s.ci_low, ref, k), hi=nonzero_sig(s.ci_high, ref, k), mbar=num(s.mbar),
+             bd=f"{s.breakdown_mbar:.2f}", p_adj=p_text(s.p_adjusted), n=s.n_tests, alpha=f"{1 - confidence:.2g}")
     if not s.primary:
         text = t("impact.exploratory", lang) + text
     post = _post(s)
@@ -282,7 +284,7 @@ def scm_parts(o: str, r: DistrictSCMResult, panel: pd.DataFrame, p_adj: float, m
     placebo test, the truth on synthetic data, the placebo rank and the verdict on the Holm-adjusted p-value
     ``p_adj`` (one of ``m`` outcomes)."""
     alpha, level, k = 1 - confidence, _level(confidence), display_scale(o)
-    label = t(f"impact.outcome.{o}", lang)
+    label = plain(f"impact.outcome.{o}", lang)  # plain: it goes into other texts, which escape it
     kw = {"treated": _treated_name(panel, r), "start": r.treatment_year, "last": r.last_year, "label": label}
     parts = [md("impact.scm.outcome_heading", lang, label=label)]
     if k != 1:
@@ -313,13 +315,13 @@ def scm_parts(o: str, r: DistrictSCMResult, panel: pd.DataFrame, p_adj: float, m
     if len(planted):
         parts.append(md("impact.scm.truth_line", lang, gap=num(planted.get(r.last_year, np.nan), k=k),
                          att=num(truth.get(f"impact.district.{o}.att_post", {}).get("value", np.nan), k=k), **kw))
-    pkw = dict(k=r.n_smaller, n_pl=r.n_units - 1, n=r.n_units, m=m, p_adj=f"{p_adj:.3f}", alpha=f"{alpha:.2g}")
-    parts.append(md("impact.scm.placebo_line", lang, ratio=num(r.rmspe_ratio), rank=r.rank, p=f"{r.p_value:.3f}",
-                     pmin=f"{1 / r.n_units:.3f}", **pkw, **kw))
+    pkw = dict(k=r.n_smaller, n_pl=r.n_units - 1, n=r.n_units, m=m, p_adj=p_text(p_adj), alpha=f"{alpha:.2g}")
+    parts.append(md("impact.scm.placebo_line", lang, ratio=num(r.rmspe_ratio), rank=r.rank, p=p_text(r.p_value),
+                     pmin=p_cell(1 / r.n_units), **pkw, **kw))
     code = r.conclusion(confidence, p_value=p_adj)
     pmin_adj = min(1.0, m / r.n_units)
-    floor = t("impact.scm.floor", lang, pmin_adj=f"{pmin_adj:.3f}", **pkw) if pmin_adj > alpha else ""
+    floor = plain("impact.scm.floor", lang, pmin_adj=p_cell(pmin_adj), **pkw) if pmin_adj > alpha else ""
     parts.append(Markdown(t("impact.conclusion_heading", lang) + t(
-        f"impact.scm.conclusion.{code}", lang, gap=num(r.gap_last, k=k), p=f"{r.p_value:.3f}",
+        f"impact.scm.conclusion.{code}", lang, gap=num(r.gap_last, k=k), p=p_text(r.p_value),
         pre=num(r.pre_rmspe, k=k), naive=num(r.naive_pre_rmspe, k=k), floor=floor, **pkw, **kw)))
     return parts

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ...data import quality as dq
-from ...text.i18n import t
+from ...text.i18n import plain, t
 from ..display import md, table_view
 from ..plots import heatmap, new_axes
 
@@ -118,7 +118,7 @@ def survey(district, params) -> tuple[list, Records]:
     sns.boxplot(data=comp, x="wave", y="completion", ax=ax, color="#8ab")
     ax.set(title=t("fig.completion", lang), xlabel=t("col.wave", lang), ylabel=t("axis.completion", lang))
     this_year = comp[comp["wave"] == params.report_year]
-    return ([md("dq.survey", lang), md("dq.design", lang, design=t(f"design.{design}", lang)),
+    return ([md("dq.survey", lang), md("dq.design", lang, design=plain(f"design.{design}", lang)),
              md("dq.survey_note", lang, planned=planned),
              table_view(by_wave, lang, {"respondents": "{:,}", "completion": "{:.0%}"}), ax.figure],
             {"data.survey.respondents": {"value": int(this_year["respondents"].sum()), "n": len(this_year)},

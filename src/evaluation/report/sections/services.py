@@ -23,6 +23,7 @@ from ...indicators import (RateRatio, active_at_year_end, adoption_share, as_dat
                            time_to_close_curves, year_table, yoy_rate_ratio)
 from ...params import RunParams
 from ...text.i18n import plain, t
+from ...text.numbers import p_text
 from ..display import code_label
 from ..record import tidy_to_records
 
@@ -371,8 +372,8 @@ def its_texts(s: Services) -> list[str]:
     return [
         t(f"svc.its_finding.{its_finding(eff)}", L, rr=f"{eff['rate_ratio']:.3f}", level=lvl,
           lo=f"{eff['rr_ci_low']:.3f}", hi=f"{eff['rr_ci_high']:.3f}"),
-        t("svc.its_checks", L, lags=lb["lags"], p=f"{lb['p_value']:.3f}", level=lvl,
-          verdict=t("svc.its_autocorr.found" if autocorrelated else "svc.its_autocorr.none", L),
+        t("svc.its_checks", L, lags=lb["lags"], p=p_text(lb["p_value"]), level=lvl,
+          verdict=plain("svc.its_autocorr.found" if autocorrelated else "svc.its_autocorr.none", L),
           nw_lags=s.its_nw.nw_lags, nw_lo=f"{nw['rr_ci_low']:.3f}", nw_hi=f"{nw['rr_ci_high']:.3f}"),
         t("svc.its_band", L, level=lvl, last=_month(s, len(s.its.fitted) - 1), cf=f"{last['counterfactual']:.1f}",
           lo=f"{last['cf_low']:.1f}", hi=f"{last['cf_high']:.1f}"),

@@ -30,6 +30,7 @@ from ...survey import (SERVICE_ITEMS, domain_difference, importance_performance,
                        wave_estimates, weighted_design, weighting_summary, with_weights)
 from ...survey.wave import WaveDesign
 from ...text.i18n import plain, t
+from ...text.numbers import nonzero_fixed, p_cell, p_text
 from ..display import md, shown, span, table_view
 from ..plots import forest_plot, ipa_plot, trend_plot
 
@@ -127,12 +128,12 @@ def _markdown(text: str):
     return Markdown(text)
 
 
-def _keep_markers(pattern: str) -> Callable[[Any], str]:
+def _keep_markers(pattern: str | Callable[[Any], str]) -> Callable[[Any], str]:
     """A number format that leaves the markers of withheld cells ("<5", "—") as they are."""
-    return lambda v: v if isinstance(v, str) else pattern.format(v)
+    return lambda v: v if isinstance(v, str) else pattern(v) if callable(pattern) else pattern.format(v)
 
 
-def _table(frame: pd.DataFrame, names: Sequence[str], lang: str, **spec: str):
+def _table(frame: pd.DataFrame, names: Sequence[str], lang: str, **spec: str | Callable[[Any], str]):
     """The columns ``names`` under their ``survey.col.*`` headers, numbers formatted as ``spec`` says."""
     return table_view(shown(frame, names, "survey", lang), lang, {t(f"survey.col.{k}", lang): _keep_markers(v) for k, v in spec.items()})
 
@@ -176,15 +177,15 @@ def design(s: Survey | None) -> Section:
     lang, now = s.lang, s.now
     sep = plain("punct.list", lang)
     if now.weighting == "none" and s.params.weighting != "none":
-        method = t("survey.method.no_margins", lang)
-    else:
-        method = t(f"survey.method.{now.weighting}", lang,
-                   dims=sep.join(t(f"survey.dim.{d}", lang) for d in now.dimensions))
+        method = plain("survey.method.no_margins", lang)
+    else:  # plain texts: they go into survey.design_text, which escapes them
+        method = plain(f"survey.method.{now.weighting}", lang,
+                       dims=sep.join(plain(f"survey.dim.{d}", lang) for d in now.dimensions))
     summary = weighting_summary([s.designs[w] for w in s.waves], confidence=s.confidence)
     rows = summary.assign(weighting=[t(f"survey.weighting.{x}", lang) for x in summary["weighting"]],
                            g_range=span(summary["g_min"], summary["g_max"], "{:.2f}"))
     out = [md("survey.design_head", lang),
-           md("survey.design_text", lang, design=t(f"design.{now.kind}", lang), method=method, level=s.confidence),
+           md("survey.design_text", lang, design=plain(f"design.{now.kind}", lang), method=method, level=s.confidence),
            _table(rows, ["wave", "weighting", "respondents", "analysed", "strata", "psus", "g_range",
                           "deff_weighting", "deff", "collapsed_cells"], lang,
                   respondents="{:,}", analysed="{:,}", deff_weighting="{:.2f}", deff="{:.2f}"),
@@ -244,9 +245,10 @@ def index(s: Survey | None) -> Section:
         sl = slope.iloc[0]
         out += [md("survey.trend_test_text", lang, alpha=1 - conf),
                 _table(changes.rename(columns={"difference": "change"}),
-                       ["wave_from", "wave_to", "change", "ci", "p_value"], lang, change="{:+.1f}", p_value="{:.3f}"),
+                       ["wave_from", "wave_to", "change", "ci", "p_value"], lang, change="{:+.1f}", p_value=p_cell),
                 md(f"survey.trend_claim.{verdict}", lang, first=int(sl["first_wave"]), last=int(sl["last_wave"]),
-                    slope=sl["estimate"], lo=sl["ci_low"], hi=sl["ci_high"], level=conf, p=sl["p_value"])]
+                    slope=sl["estimate"], lo=nonzero_fixed(sl["ci_low"], 1, sign=True),
+                    hi=nonzero_fixed(sl["ci_high"], 1, sign=True), level=conf, p=p_text(sl["p_value"]))]
         records["survey.satisfaction_index.trend"] = {
             "value": sl["estimate"], "se": sl["se"], "ci_low": sl["ci_low"], "ci_high": sl["ci_high"],
             "p_value": sl["p_value"], "df": int(sl["df"]), "verdict": verdict}
