@@ -188,6 +188,27 @@ def test_bootstrap_draws_read_quantiles_by_rs_rule():
             np.testing.assert_allclose(got[b], want, rtol=1e-12, equal_nan=True, err_msg=f"{n} {b}")
 
 
+def test_bootstrap_draws_do_not_depend_on_the_blocks():
+    # the pass runs a block of times and a chunk of resamples at a time, carrying S and the units seen across
+    # blocks and stopping early once every resample is past the highest level: any block size gives the same bits
+    from evaluation.indicators.survival import _draw_quantiles
+
+    rng = np.random.default_rng(17)
+    n, g = 3000, 25
+    cl = rng.integers(0, g, n)
+    t = np.round(rng.exponential(20 * np.exp(0.4 * rng.standard_normal(g))[cl]), 1)   # ties and flats
+    ev = (rng.random(n) < 0.9).astype(float)
+    df = pd.DataFrame({"c": cl, "t": t, "e": ev}).groupby(["c", "t"])["e"].agg(["sum", "size"]).reset_index()
+    times, inv = np.unique(df["t"].to_numpy(), return_inverse=True)
+    weights = np.stack([np.bincount(rng.integers(0, g, g), minlength=g) for _ in range(60)], axis=1).astype(float)
+    args = (inv, df["c"].to_numpy(), times, df["sum"].to_numpy(float), df["size"].to_numpy(float), g, weights,
+            (0.1, 0.5, 0.9, 0.0))
+    runs = [_draw_quantiles(*args, chunk_cells=c) for c in (7, 60, 61 * 60, 10**7)]
+    assert not np.isnan(runs[0]).all()
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r, runs[0])
+
+
 def test_grouped_times_of_a_region_move_the_limits_by_less_than_a_group():
     from evaluation.indicators.survival import km_quantiles_cluster_bootstrap
 
