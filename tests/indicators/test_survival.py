@@ -168,24 +168,51 @@ def test_bootstrap_draws_read_quantiles_by_rs_rule():
     from evaluation.indicators.survival import _draw_quantiles
 
     rng = np.random.default_rng(5)
-    for n, hours in ((40, 6), (400, 48), (12, 3)):
+    # the last case has a time before every event holding 2^23 censored units (of a community drawn up to twice):
+    # its products reach 2^24, past the counts float32 holds exactly, so they are formed in float64 (that path too)
+    for n, hours, big in ((40, 6, 0), (400, 48, 0), (12, 3, 0), (200, 24, 2**23)):
         cl = rng.integers(0, 4, n)
         t = rng.integers(1, hours, n).astype(float)     # whole hours: many ties and flats
         ev = (rng.random(n) < 0.8).astype(float)
+        units = np.ones(n)
+        if big:
+            t[-1], ev[-1], units[-1] = 0.5, 0.0, big
         times, inv = np.unique(t, return_inverse=True)
         weights = np.column_stack([np.ones(4), [2, 0, 1, 1], [1, 1, 0, 2], rng.integers(0, 3, (4, 30))])
         probs = (0.25, 0.5, 0.75)
-        got = _draw_quantiles(inv, cl, times, ev, np.ones(n), 4, weights.astype(float), probs, chunk_cells=37)
+        got = _draw_quantiles(inv, cl, times, ev, units, 4, weights.astype(float), probs, chunk_cells=37)
+        assert not np.isnan(got).all()
         for b in range(weights.shape[1]):
             wr = weights[cl, b].astype(float)
             dt = np.bincount(inv, weights=ev * wr, minlength=len(times))
-            mt = np.bincount(inv, weights=wr, minlength=len(times))
+            mt = np.bincount(inv, weights=units * wr, minlength=len(times))
             keep = mt > 0
             if dt.sum() == 0:
                 assert np.isnan(got[b]).all()
                 continue
             want = km_quantiles_counts(times[keep], dt[keep], mt[keep], probs)["quantile"].to_numpy()
             np.testing.assert_allclose(got[b], want, rtol=1e-12, equal_nan=True, err_msg=f"{n} {b}")
+
+
+def test_bootstrap_draws_do_not_depend_on_the_blocks():
+    # the pass runs a block of times and a chunk of resamples at a time, carrying S and the units seen across
+    # blocks and stopping early once every resample is past the highest level: any block size gives the same bits
+    from evaluation.indicators.survival import _draw_quantiles
+
+    rng = np.random.default_rng(17)
+    n, g = 3000, 25
+    cl = rng.integers(0, g, n)
+    t = np.round(rng.exponential(20 * np.exp(0.4 * rng.standard_normal(g))[cl]), 1)   # ties and flats
+    ev = (rng.random(n) < 0.9).astype(float)
+    df = pd.DataFrame({"c": cl, "t": t, "e": ev}).groupby(["c", "t"])["e"].agg(["sum", "size"]).reset_index()
+    times, inv = np.unique(df["t"].to_numpy(), return_inverse=True)
+    weights = np.stack([np.bincount(rng.integers(0, g, g), minlength=g) for _ in range(60)], axis=1).astype(float)
+    args = (inv, df["c"].to_numpy(), times, df["sum"].to_numpy(float), df["size"].to_numpy(float), g, weights,
+            (0.1, 0.5, 0.9, 0.0))
+    runs = [_draw_quantiles(*args, chunk_cells=c) for c in (7, 60, 61 * 60, 10**7)]
+    assert not np.isnan(runs[0]).all()
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r, runs[0])
 
 
 def test_grouped_times_of_a_region_move_the_limits_by_less_than_a_group():
