@@ -69,21 +69,24 @@ def _snapshot_district(folder: Path, tables: Collection[str] | None) -> Any:
     """
     import copy
     import dataclasses
+    import os
     from types import MappingProxyType
 
     import pandas as pd
 
-    from ..data.loader import METADATA_FILE, _run_snapshot
+    from ..data.loader import METADATA_FILE, SNAPSHOT_ENV
 
-    at = _run_snapshot(folder)
-    if at is None:
-        try:
-            meta = (folder / METADATA_FILE).read_text(encoding="utf-8")
-        except OSError:
+    # the folder load_district reads: the run's snapshot named in SNAPSHOT_ENV as "<data_dir><pathsep><snapshot>"
+    # when it names this folder (jinlin run), else the folder itself (jinlin profiles passes its snapshot)
+    of, sep, at = os.environ.get(SNAPSHOT_ENV, "").partition(os.pathsep)
+    try:
+        redirected = bool(sep and of and at) and Path(of).resolve() == folder.resolve()
+        meta = (Path(at) if redirected else folder) / METADATA_FILE
+        if "snapshot_of:" not in meta.read_text(encoding="utf-8"):  # profiles.write_snapshot writes it
             return None
-        if "snapshot_of:" not in meta:  # written by evaluation.run.profiles.write_snapshot
-            return None
-        at = folder
+    except OSError:
+        return None
+    at = meta.parent
     try:
         stamp = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(at).iterdir()))
     except OSError:
