@@ -30,3 +30,41 @@ def test_setup_loads_the_district_and_shows_title_and_notice(monkeypatch):
     assert L == "en" and P.data_dir == ns["data_dir"]
     assert list(district.tables) == ["communities"]
     assert len(shown) == 2 and "synthetic" in shown[1].lower()
+
+
+def test_a_snapshot_is_read_once_per_kernel_and_each_notebook_gets_its_own_copy(tmp_path, monkeypatch):
+    """A warm kernel runs several notebooks on one run's snapshot: the second setup() does not read it again,
+    what one notebook changes in a frame does not reach the next, and a snapshot written again is read again."""
+    import os
+
+    from conftest import mini_tables, write_tables
+
+    from evaluation.data import load_district
+    from evaluation.data.loader import SNAPSHOT_ENV
+    from evaluation.report import notebook
+    from evaluation.run.profiles import write_snapshot
+
+    folder = write_tables(tmp_path / "d", mini_tables())
+    snap = write_snapshot(load_district(folder), tmp_path / "snap")
+    monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{snap}")
+    monkeypatch.setattr(notebook, "_SNAPSHOT", {})
+    reads: list[str] = []
+    real = load_district
+
+    def counting(path, **kw):
+        reads.append(str(path))
+        return real(path, **kw)
+
+    monkeypatch.setattr("evaluation.data.load_district", counting)
+    first = notebook.setup({"data_dir": str(folder)}, style=False)[1]
+    first.tables["communities"].iloc[0, 0] = "changed"
+    second = notebook.setup({"data_dir": str(folder)}, style=False)[1]
+    assert reads == [str(snap)] and second.folder == snap.resolve()
+    assert second.tables["communities"].iloc[0, 0] != "changed"
+    assert second.tables["communities"] is not first.tables["communities"]
+    write_snapshot(load_district(folder), snap)  # the same folder, written again
+    notebook.setup({"data_dir": str(snap)}, style=False)  # profiles name the snapshot itself
+    assert len(reads) == 2
+    monkeypatch.delenv(SNAPSHOT_ENV)
+    notebook.setup({"data_dir": str(folder)}, style=False)  # not a snapshot: loaded as ever, not kept
+    assert reads[-1] == str(folder) and len(notebook._SNAPSHOT) == 1

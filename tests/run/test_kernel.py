@@ -45,3 +45,45 @@ def test_kernels_start_encrypted_and_do_not_warn(tmp_path):
     # the check is not blind: the same start without the configuration warns
     plain = _start(tmp_path, "plain")
     assert plain.returncode == 0 and WARNING in plain.stderr
+
+
+def _notebook(path, *cells: str):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.notebook
+def test_a_reused_kernel_gives_the_next_notebook_the_state_of_a_fresh_one(tmp_path, monkeypatch):
+    """Namespace, execution count, figures, working folder and the environment variables a run sets: nothing of
+    the first notebook reaches the second; the imported modules do (that is the point)."""
+    import papermill as pm
+
+    from evaluation.run import kernel
+
+    monkeypatch.setenv("JINLIN_TEST_VAR", "first")
+    first = _notebook(tmp_path / "first.ipynb", "import os, sys, json\nleftover = 1\nos.chdir('/')",
+                      "import matplotlib.pyplot as plt\nfig = plt.figure()\nsys.modules['json'].marker = 1\n"
+                      "print(os.environ['JINLIN_TEST_VAR'])")
+    second = _notebook(tmp_path / "second.ipynb",
+                       "import os, sys\nprint('leftover' in dir(), os.environ.get('JINLIN_TEST_VAR'), os.getcwd())",
+                       "import matplotlib.pyplot as plt\nprint(plt.get_fignums(), getattr(sys.modules['json'], "
+                       "'marker', None))")
+    try:
+        km = kernel.warm_kernel(tmp_path, {"JINLIN_TEST_VAR": "first"})
+        a = pm.execute_notebook(str(first), str(tmp_path / "a.ipynb"), km=km, cwd=str(tmp_path), progress_bar=False)
+        km2 = kernel.warm_kernel(tmp_path, {"JINLIN_TEST_VAR": None})
+        assert km2 is km and km.has_kernel  # the same kernel ran both
+        b = pm.execute_notebook(str(second), str(tmp_path / "b.ipynb"), km=km2, cwd=str(tmp_path),
+                                progress_bar=False)
+    finally:
+        kernel.close_warm_kernel()
+    assert a.cells[1].outputs[0]["text"] == "first\n"
+    assert b.cells[0].outputs[0]["text"] == f"False None {tmp_path}\n"
+    assert b.cells[1].outputs[0]["text"] == "[] 1\n"  # figures closed; modules kept
+    assert [c.execution_count for c in b.cells] == [1, 2]  # numbered as in a new kernel
+    assert kernel._WARM.get("km") is None and not km.has_kernel

@@ -14,6 +14,7 @@ import pytest
 from conftest import mini_tables, write_tables
 
 import evaluation.run.profiles as profiles_mod
+import evaluation.run.kernel as kernel_mod
 from evaluation.data import load_district
 from evaluation.errors import ParameterError
 from evaluation.run.profiles import (ProfileOutcome, index_html, profiles, run_profile, select_communities,
@@ -205,9 +206,9 @@ def test_a_reused_kernel_starts_each_profile_from_an_empty_namespace(tmp_path):
     out.mkdir()
     try:
         first = run_profile("C01", {}, str(out), "t", "en", 60, notebook=str(nb))
-        km = profiles_mod._WARM["km"]
+        km = kernel_mod._WARM["km"]
         second = run_profile("C02", {}, str(out), "t", "en", 60, notebook=str(nb))
-        assert profiles_mod._WARM["km"] is km and km.has_kernel  # the same kernel ran both
+        assert kernel_mod._WARM["km"] is km and km.has_kernel  # the same kernel ran both
     finally:
         profiles_mod.close_warm_kernel()
     assert first["status"] == second["status"] == "ok"
@@ -223,7 +224,7 @@ def test_profiles_in_a_reused_kernel_match_those_in_a_fresh_one(tmp_path):
     fresh = profiles(params, workers=1, out_root=tmp_path / "fresh", progress=False, communities=["C03"])
     assert [o.status for o in warm.outcomes] == ["ok", "ok", "ok"] and fresh.ok
     assert dict(warm.outcomes[2].results) == dict(fresh.outcomes[0].results)
-    assert profiles_mod._WARM.get("km") is None  # profiles() shut its kernel down
+    assert kernel_mod._WARM.get("km") is None  # profiles() shut its kernel down
 
 
 def _snapshot_spy(community_id, parameters, out_dir, *rest):

@@ -193,3 +193,70 @@ def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
         run(params, out_root=tmp_path / "r")
     assert "unchanged" in str(e.value) and "free disk space" in str(e.value)
     assert (good.out_dir / "report.html").read_bytes() == before
+
+
+def test_the_longest_notebook_of_a_batch_is_queued_first(monkeypatch, tmp_path):
+    """The last run's timings order the pool's queue (longest first; untimed ones first, in run order); the
+    progress lines and the timings returned stay in run order."""
+    from evaluation.params import RunParams
+    from evaluation.run import pool, runner
+
+    queued: list[str] = []
+
+    def fake_pool(unit, jobs, key, workers, on_error, **kwargs):
+        assert kwargs["executor"] is sentinel  # every batch runs in the caller's pool
+        queued.extend(key(job) for job in jobs)
+        return {key(job): {"name": key(job), "status": "ok", "seconds": 1.0, "error": None, "retried": None}
+                for job in jobs}
+
+    monkeypatch.setattr(pool, "run_pool", fake_pool)
+    sentinel = object()
+    names = ["00_data_quality", "10_participation", "20_satisfaction_survey", "40_programme_impact"]
+    expected = {"00_data_quality": 9.0, "10_participation": 9.5, "40_programme_impact": 31.0}
+    timings = runner.execute_notebooks(names, RunParams(language="en"), tmp_path, workers=2, expected=expected,
+                                       pool=sentinel)
+    assert queued == ["20_satisfaction_survey", "40_programme_impact", "10_participation", "00_data_quality"]
+    assert list(timings) == names
+
+
+def test_last_timings_are_a_hint_that_never_fails(tmp_path):
+    from evaluation.run.runner import last_timings
+
+    assert last_timings(tmp_path / "none") == {}
+    (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert last_timings(tmp_path) == {}
+    (tmp_path / "manifest.json").write_text(json.dumps({"timings_s": {"a": 1.5, "b": "x", "c": None}}),
+                                            encoding="utf-8")
+    assert last_timings(tmp_path) == {"a": 1.5}
+    (tmp_path / "manifest.json").write_text("[1, 2]", encoding="utf-8")
+    assert last_timings(tmp_path) == {}
+
+
+@pytest.mark.notebook
+def test_a_kernel_is_reused_by_the_next_notebook_but_never_after_a_failure(tmp_path, monkeypatch):
+    import nbformat
+
+    from evaluation.run import kernel, runner
+
+    def notebook(name: str, code: str) -> None:
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"}})
+        nb.cells = [nbformat.v4.new_code_cell(code)]
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+
+    notebook("ok", "x = 1")
+    notebook("bad", "raise ValueError('broken')")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path)
+    monkeypatch.setattr(runner, "KERNEL_CWD", tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        assert runner.execute_notebook("ok", {}, str(out), 60)["status"] == "ok"
+        km = kernel._WARM["km"]
+        assert runner.execute_notebook("ok", {}, str(out), 60)["status"] == "ok"
+        assert kernel._WARM["km"] is km and km.has_kernel
+        failed = runner.execute_notebook("bad", {}, str(out), 60)
+        assert failed["status"] == "failed" and "ValueError: broken" in failed["error"]
+        assert kernel._WARM.get("km") is None and not km.has_kernel  # discarded, not kept for the next notebook
+    finally:
+        kernel.close_warm_kernel()

@@ -10,6 +10,7 @@ listed again in a ``RunParams(...)`` call.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any
 
 from ..params import RunParams
@@ -33,8 +34,9 @@ def setup(namespace: Mapping[str, Any], title: str | None = None, *, tables: Col
 
     Applies the chart style (:func:`~evaluation.report.style.use_style`, which also makes every table escape its
     cells), loads the district of ``data_dir`` (through the run's validated snapshot when ``jinlin run`` made one;
-    ``tables`` loads only those tables) and, given a catalogue ``title``, shows the title and the data notice that
-    opens every notebook: synthetic data says so, real data names its source.
+    ``tables`` loads only those tables; a snapshot is read once per kernel, :func:`_snapshot_district`) and, given
+    a catalogue ``title``, shows the title and the data notice that opens every notebook: synthetic data says so,
+    real data names its source.
     """
     from ..config import resolve
     from ..data import load_district
@@ -43,11 +45,64 @@ def setup(namespace: Mapping[str, Any], title: str | None = None, *, tables: Col
     params = run_params(namespace)
     if style:
         use_style()
-    district = load_district(resolve(params.data_dir), tables=tables)
+    district = _snapshot_district(resolve(params.data_dir), tables) or load_district(resolve(params.data_dir),
+                                                                                     tables=tables)
     if title is not None:
         say(title, params.language)
         say("synthetic_notice" if district.synthetic else "real_notice", params.language, label=district.label)
     return params, district, params.language
+
+
+# The last snapshot this kernel read: (folder, tables asked for, the files' sizes and times) -> District.
+_SNAPSHOT: dict[tuple, Any] = {}
+
+
+def _snapshot_district(folder: Path, tables: Collection[str] | None) -> Any:
+    """The district of a run's Parquet snapshot, read once per kernel; None when ``folder`` is not read through one.
+
+    ``jinlin run`` and ``jinlin profiles`` keep a kernel warm between notebooks (evaluation.run.kernel): every
+    notebook of a run and every profile loads the same snapshot, a private folder the run writes once, validated,
+    and deletes at its end. Its tables are kept after the first load and each notebook gets its own deep copy (a
+    few milliseconds against about a second of reading and checking Parquet), so nothing one notebook does to a
+    frame reaches the next. The key holds every file's size and modification time, so a snapshot written again
+    is read again; any other folder is loaded as ever.
+    """
+    import copy
+    import dataclasses
+    import os
+    from types import MappingProxyType
+
+    import pandas as pd
+
+    from ..data.loader import METADATA_FILE, SNAPSHOT_ENV
+
+    # the folder load_district reads: the run's snapshot named in SNAPSHOT_ENV as "<data_dir><pathsep><snapshot>"
+    # when it names this folder (jinlin run), else the folder itself (jinlin profiles passes its snapshot)
+    of, sep, at = os.environ.get(SNAPSHOT_ENV, "").partition(os.pathsep)
+    try:
+        redirected = bool(sep and of and at) and Path(of).resolve() == folder.resolve()
+        meta = (Path(at) if redirected else folder) / METADATA_FILE
+        if "snapshot_of:" not in meta.read_text(encoding="utf-8"):  # profiles.write_snapshot writes it
+            return None
+    except OSError:
+        return None
+    at = meta.parent
+    try:
+        stamp = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(at).iterdir()))
+    except OSError:
+        return None
+    key = (str(Path(at).resolve()), None if tables is None else tuple(sorted(tables)), stamp)
+    if key not in _SNAPSHOT:
+        from ..data import load_district
+
+        _SNAPSHOT.clear()
+        _SNAPSHOT[key] = load_district(at, tables=tables)
+    kept = _SNAPSHOT[key]
+    return dataclasses.replace(
+        kept, tables=MappingProxyType({k: v.copy(deep=True) if isinstance(v, pd.DataFrame) else v
+                                       for k, v in kept.tables.items()}),
+        metadata=copy.deepcopy(kept.metadata), recoded_missing=copy.deepcopy(kept.recoded_missing),
+        personal_columns_dropped=copy.deepcopy(kept.personal_columns_dropped))
 
 
 def say(key: str, lang: str, /, **fmt: object) -> None:

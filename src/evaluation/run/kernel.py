@@ -1,4 +1,5 @@
-"""How the notebook kernels are started: over ZeroMQ with CurveZMQ encryption where the kernel offers it.
+"""How the notebook kernels are started (over ZeroMQ with CurveZMQ encryption where the kernel offers it) and
+kept warm between the notebooks one process runs (:func:`warm_kernel`: the run's notebooks and the profiles).
 
 ipykernel 7 warns "Kernel is running over TCP without encryption" on every start over plain TCP (issue 17: six
 times a run, 43 times for the profiles), on stderr, where no option of papermill reaches. The warning names its own
@@ -10,10 +11,12 @@ and a kernel whose spec or libzmq cannot do it still starts, unencrypted, and st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-__all__ = ["kernel_config"]
+__all__ = ["kernel_config", "warm_kernel", "prestart_kernel", "close_warm_kernel", "run_silent", "run_sync"]
 
 
 @lru_cache(maxsize=1)
@@ -34,3 +37,153 @@ def kernel_config() -> Any:
     if not _can_encrypt():
         return Config()
     return Config({"KernelManager": {"transport_encryption": "auto"}})
+
+
+# This process's warm kernel: {"km": manager, "cwd": folder it runs in}, kept between the notebooks this process
+# runs (the profiles of a worker, the notebooks of a run). One per process: a process runs one notebook at a time.
+_WARM: dict[str, Any] = {}
+# Run in the warm kernel before each further notebook, silently (no execution count, no history, no output). It
+# leaves the kernel as a fresh one would be for the next notebook: the namespace is emptied and the execution count
+# and input history start again at 1 (a new history session, ``reset(new_session=True)``, as a new kernel starts
+# one), figures are closed, warnings already shown will be shown again, the working folder is the kernel's, and the
+# environment has the variables given (a kernel inherits them when it starts; a warm one was started before they
+# were known). Imported modules stay, which is the point.
+_RESET = """\
+def __jinlin_reset(cwd, env):
+    import gc, os, warnings
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    os.chdir(cwd)
+    getattr(warnings, "_filters_mutated", lambda: None)()
+    warnings.onceregistry.clear()
+    import sys
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    get_ipython().reset(new_session=True)
+    gc.collect()
+__jinlin_reset({cwd!r}, {env!r})
+"""
+
+
+def warm_kernel(cwd: str | Path, env: Mapping[str, str | None] | None = None) -> Any:
+    """The kernel manager of this process's warm kernel, reset for the next notebook; pass it to papermill
+    (``pm.execute_notebook(km=…)``: given a manager it does not own, papermill leaves the kernel running).
+
+    Starting a kernel and importing the analysis modules costs 2–6 s of every notebook and profile run in a kernel
+    of its own. The first notebook of a process gets a manager whose kernel is not started yet (papermill starts
+    it in ``cwd``, with this process's environment); each later one gets the same kernel after :data:`_RESET`,
+    which gives it exactly the state a fresh kernel would have for the notebook's own cells, with ``env`` set in
+    the kernel's environment (``None`` removes a variable). A kernel that died, or runs in another folder, is
+    replaced. The caller discards the kernel (:func:`close_warm_kernel`) when a notebook fails or times out in it:
+    only a kernel that ran its notebook to the end is reused. Closed at the latest when the (worker) process exits.
+    """
+    km = _WARM.get("km")
+    if km is not None and _WARM.get("cwd") == str(cwd):
+        try:
+            alive = km.has_kernel and bool(run_sync(km.is_alive))
+        except Exception:  # noqa: BLE001 - a manager in a bad state is replaced like a dead kernel
+            alive = False
+        if alive:
+            try:
+                run_silent(km, _RESET.format(cwd=str(cwd), env=dict(env or {})), timeout=60)
+                return km
+            except Exception:  # noqa: BLE001 - a kernel that cannot be reset is not reused
+                pass
+    close_warm_kernel()
+    km = _manager()
+    _WARM.update(km=km, cwd=str(cwd))
+    return km  # not started yet: papermill starts it, in cwd, with this process's environment
+
+
+def prestart_kernel(cwd: str | Path, warm_code: str = "") -> None:
+    """Start this process's warm kernel in ``cwd`` now and run ``warm_code`` (imports) in it silently, so that the
+    first notebook given to :func:`warm_kernel` does not wait for either. For a pool worker started while the run
+    validates its data; a kernel that fails to start here is no failure (the notebook then starts its own).
+
+    ``warm_code`` should bind no name (``__import__`` rather than ``import``); it is meant for the modules the
+    notebooks import anyway, which the notebook then imports again at no cost.
+    """
+    close_warm_kernel()
+    km = _manager()
+    try:
+        run_sync(km.start_kernel, cwd=str(cwd))
+        if warm_code:
+            run_silent(km, warm_code)
+    except Exception:  # noqa: BLE001 - the cold start remains, with its retry
+        _stop(km)
+        return
+    _WARM.update(km=km, cwd=str(cwd))
+
+
+def close_warm_kernel() -> None:
+    """Shut down this process's warm kernel, if any (idempotent; never raises)."""
+    _WARM.pop("cwd", None)
+    _stop(_WARM.pop("km", None))
+
+
+def _manager() -> Any:
+    from jupyter_client.manager import AsyncKernelManager
+
+    if not _WARM.get("finalizer"):
+        import multiprocessing.util
+
+        # a pool worker runs these finalizers on exit (atexit handlers do not run there)
+        _WARM["finalizer"] = multiprocessing.util.Finalize(None, close_warm_kernel, exitpriority=10)
+    return AsyncKernelManager(kernel_name="python3", config=kernel_config())
+
+
+def _stop(km: Any) -> None:
+    try:
+        if km is not None and km.has_kernel:
+            run_sync(km.shutdown_kernel, now=True)
+    except Exception:  # noqa: BLE001 - already gone; nothing is left to stop
+        pass
+
+
+def run_silent(km: Any, code: str, timeout: float = 120) -> None:
+    """Execute ``code`` in ``km``'s kernel without a trace in its history, numbering or outputs; raise if it
+    fails or takes longer than ``timeout`` seconds.
+
+    Over the shell channel only: the execute reply comes once the code has run, so no IOPub subscription is
+    needed, nor the wait for the kernel to be ready that guards one (jupyter_client's ``wait_for_ready`` listens to
+    IOPub for a fixed 0.2 s; that was most of the time a reset took).
+    """
+    import time
+    from queue import Empty
+
+    from jupyter_client.blocking import BlockingKernelClient
+
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+    try:
+        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"code in a warm kernel did not finish in {timeout} s")
+            try:
+                reply = kc.get_shell_msg(timeout=left)
+            except Empty:
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"code in a warm kernel failed: {reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+def run_sync(method: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a jupyter_client method that may be a coroutine function, and wait for its result."""
+    import inspect
+
+    from jupyter_core.utils import run_sync as _run_sync
+
+    if inspect.iscoroutinefunction(method):
+        return _run_sync(method)(*args, **kwargs)
+    return method(*args, **kwargs)

@@ -20,7 +20,7 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
              workers: int, on_error: Callable[[str, BaseException], dict[str, Any]], *, desc: str, unit_name: str,
              progress: bool = False, in_process_when_single: bool = True,
              submit: Callable[[Callable[[str, Callable[[], dict[str, Any]]], None]], None] | None = None,
-             ) -> dict[str, dict[str, Any]]:
+             executor: ProcessPoolExecutor | None = None) -> dict[str, dict[str, Any]]:
     """Run ``unit(*job)`` for every job; return ``{key(job): result}``.
 
     ``workers`` processes of a ``spawn`` pool (never more than there are jobs); with one worker or one job and
@@ -28,7 +28,9 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
     stand-in for ``unit`` need not be importable). ``submit``, when given, replaces the local pool: it is called
     with ``collect(key, get)`` and must call it once per job (the sweep's Dask scheduler). ``on_error(key, exc)``
     builds the result of a job whose ``get`` raised. A tqdm bar named ``desc`` counts ``unit_name``s on stderr
-    when ``progress``. A result needs a ``status`` entry, shown on the bar.
+    when ``progress``. A result needs a ``status`` entry, shown on the bar. ``executor``, a running process pool
+    (the runner's, whose workers keep their kernels between batches), is used in place of a new one and left
+    running for the caller to shut down, except on an interruption, when it is stopped like a pool of its own.
     """
     from tqdm.auto import tqdm
 
@@ -52,7 +54,7 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
                 collect(key(job), lambda job=job: unit(*job))
         elif jobs:
             ctx = multiprocessing.get_context("spawn")
-            pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=ctx)
+            pool = executor or ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=ctx)
             try:
                 futures = {pool.submit(unit, *job): key(job) for job in jobs}
                 for fut in as_completed(futures):
@@ -65,7 +67,8 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
                 for proc in processes:
                     proc.terminate()
                 raise
-            pool.shutdown()
+            if executor is None:
+                pool.shutdown()
     finally:
         bar.close()
     return out

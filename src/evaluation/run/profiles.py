@@ -20,7 +20,7 @@ The order of a run, as :func:`evaluation.run.runner.run` does it:
    a process pool (``concurrent.futures`` with the ``spawn`` start method: kernels, ZMQ sockets and threads do not
    survive ``fork`` reliably). A kernel that fails to start (parallel starts sometimes collide on a ZMQ port,
    "Address already in use") is retried once; an error inside the notebook is not retried. Each worker keeps one
-   kernel alive for all the profiles it runs, its namespace cleared before each (:func:`_warm_kernel`), instead of
+   kernel alive for all the profiles it runs, reset before each (:func:`evaluation.run.kernel.warm_kernel`), instead of
    starting a kernel per community. Each worker renders its
    community's HTML (:func:`~evaluation.report.html.render_html`), so rendering runs in parallel too;
 5. write ``index.html`` (self-contained: inline CSS, no scripts, a link to every profile under the community's name,
@@ -76,6 +76,7 @@ from .runner import (
     publish_folder,
     quarantine,
 )
+from .kernel import close_warm_kernel, warm_kernel
 
 __all__ = ["ProfileOutcome", "ProfilesResult", "profiles", "run_profile", "write_snapshot", "index_html",
            "select_communities", "snapshot_columns", "make_snapshot_dir", "clean_stale_snapshots", "close_warm_kernel",
@@ -198,92 +199,6 @@ def make_snapshot_dir(root: Path | None = None) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-", dir=root))
 
 
-# This process's kernel, kept alive between the profiles it runs (see _warm_kernel).
-_WARM: dict[str, Any] = {}
-# Run in the warm kernel before each further profile: the namespace is emptied (no variable of the previous
-# community survives) and warnings already shown are shown again; imported modules stay, which is the point.
-_RESET = ("import warnings as _w\n"
-          "getattr(_w, '_filters_mutated', lambda: None)()\n"
-          "del _w\n"
-          "get_ipython().run_line_magic('reset', '-f')\n"
-          "import matplotlib.pyplot as _plt\n"
-          "_plt.close('all')\n"
-          "del _plt\n")
-
-
-def _warm_kernel(cwd: Path) -> Any:
-    """A kernel manager whose kernel stays up between the profiles this process runs, reset before each reuse.
-
-    Starting a kernel and importing the analysis modules costs about 3 s of the ~5.7 s a profile took with one
-    kernel per profile. The first profile of a process starts the kernel (papermill, given a manager it does not
-    own, leaves it running); each later one first clears the kernel's namespace (``%reset -f``), so a profile
-    sees exactly the variables its own cells define. A kernel that died is replaced. Closed by
-    :func:`close_warm_kernel`, at the latest when the (worker) process exits.
-    """
-    km = _WARM.get("km")
-    if km is not None and _WARM.get("cwd") == str(cwd):
-        try:
-            alive = km.has_kernel and bool(_sync(km.is_alive()))
-        except Exception:  # noqa: BLE001 - a manager in a bad state is replaced like a dead kernel
-            alive = False
-        if alive:
-            _reset_kernel(km)
-            return km
-    close_warm_kernel()
-    from jupyter_client.manager import AsyncKernelManager
-
-    from .kernel import kernel_config
-
-    km = AsyncKernelManager(kernel_name=KERNEL, config=kernel_config())
-    _WARM.update(km=km, cwd=str(cwd))
-    if not _WARM.get("finalizer"):
-        import multiprocessing.util
-
-        # a pool worker runs these finalizers on exit (atexit handlers do not run there)
-        _WARM["finalizer"] = multiprocessing.util.Finalize(None, close_warm_kernel, exitpriority=10)
-    return km  # not started yet: papermill starts it, in the notebook folder, on the first profile
-
-
-def _sync(value: Any) -> Any:
-    import inspect
-
-    from jupyter_core.utils import run_sync
-
-    if inspect.isawaitable(value):
-        async def wait() -> Any:
-            return await value
-        return run_sync(wait)()
-    return value
-
-
-def _reset_kernel(km: Any) -> None:
-    from jupyter_client.blocking import BlockingKernelClient
-
-    kc = BlockingKernelClient()
-    kc.load_connection_info(km.get_connection_info())
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        reply = kc.execute_interactive(_RESET, store_history=False, timeout=60, output_hook=lambda msg: None)
-        if reply["content"].get("status") != "ok":
-            raise RuntimeError(f"resetting the warm kernel failed: {reply['content'].get('evalue')}")
-    finally:
-        kc.stop_channels()
-
-
-def close_warm_kernel() -> None:
-    """Shut down this process's warm kernel, if any (idempotent)."""
-    km = _WARM.pop("km", None)
-    _WARM.pop("cwd", None)
-    if km is None:
-        return
-    try:
-        if km.has_kernel:
-            _sync(km.shutdown_kernel(now=True))
-    except Exception:  # noqa: BLE001 - already gone; nothing is left to stop
-        pass
-
-
 def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, title: str, language: str,
                 execution_timeout: int = 600, known_values: frozenset[str] | None = None,
                 notebook: str | None = None, docx: bool = False) -> dict[str, Any]:
@@ -315,12 +230,13 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
 
     for attempt in (1, 2):
         try:
-            km = _warm_kernel(cwd)
+            km = warm_kernel(cwd)
             pm.execute_notebook(str(src), str(dst), parameters={**parameters, "community_id": community_id},
                                 kernel_name=KERNEL, execution_timeout=execution_timeout, start_timeout=120,
                                 progress_bar=False, cwd=str(cwd), log_output=False, km=km)
             break
         except PapermillExecutionError as e:
+            close_warm_kernel()  # only a kernel that ran its notebook to the end is reused
             return failed(f"cell {e.exec_count}: {e.ename}: {e.evalue}")
         except Exception as e:  # noqa: BLE001 - a kernel that did not start or died; papermill raises many types
             close_warm_kernel()  # a kernel that timed out may still be busy: the retry gets a fresh one

@@ -34,7 +34,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,8 @@ from ..report.summary import summary_cell
 from ..report.record import read_records, results_json
 from ..text.i18n import plain
 
-__all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_parameters", "build_manifest", "output_lock", "working_folder",
+__all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_pool", "last_timings",
+           "notebook_parameters", "build_manifest", "output_lock", "working_folder",
            "publish_folder", "interruptible", "git_commit", "package_versions", "manifest_checksum", "clean_stale",
            "check_writable", "quarantine", "mask_message"]
 
@@ -231,16 +233,20 @@ def interruptible() -> Iterator[None]:
 
 def execute_notebook(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int,
                      snapshot: str | None = None) -> dict[str, Any]:
-    """Execute one notebook into ``out_dir`` (one retry of a kernel that failed to start); never raises but for
-    an interruption or a :class:`JinlinError`.
+    """Execute one notebook into ``out_dir`` in this process's warm kernel (one retry, in a new kernel, of a kernel
+    that failed to start or died); never raises but for an interruption or a :class:`JinlinError`.
 
     The unit of work of :func:`execute_notebooks`, in this process or in a worker of its pool. Returns ``name``,
     ``status`` (``ok`` | ``failed``), ``seconds``, ``error`` (the message :class:`RunFailed` will carry) and
     ``retried`` (whether the kernel start was retried). ``snapshot`` (the value of
     :data:`evaluation.data.loader.SNAPSHOT_ENV`) is put in the kernel's environment, and only in this one's.
+
+    The kernel is the one this process ran its previous notebook in, reset to the state of a fresh kernel
+    (:func:`evaluation.run.kernel.warm_kernel`), so a worker pays the kernel start and the imports once, not once
+    per notebook. A kernel in which a notebook failed, timed out or died is shut down, never reused.
     """
     with _snapshot_env(snapshot):
-        return _execute_one(name, inject, out_dir, execution_timeout)
+        return _execute_one(name, inject, out_dir, execution_timeout, snapshot)
 
 
 @contextlib.contextmanager
@@ -259,11 +265,13 @@ def _snapshot_env(snapshot: str | None) -> Iterator[None]:
             os.environ[SNAPSHOT_ENV] = before
 
 
-def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int) -> dict[str, Any]:
+def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int,
+                 snapshot: str | None = None) -> dict[str, Any]:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from .kernel import kernel_config
+    from ..data.loader import SNAPSHOT_ENV
+    from .kernel import close_warm_kernel, warm_kernel
 
     src = NOTEBOOKS_DIR / f"{name}.ipynb"
     dst = Path(out_dir) / f"{name}.ipynb"
@@ -271,12 +279,14 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
     retried = None
     for attempt in (1, 2):
         try:
+            # a reused kernel gets the variable a new one would inherit from _snapshot_env
+            km = warm_kernel(KERNEL_CWD, {SNAPSHOT_ENV: snapshot or None})
             pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
                                 execution_timeout=execution_timeout, start_timeout=120,
-                                progress_bar=False, cwd=str(KERNEL_CWD), log_output=False,
-                                config=kernel_config())
+                                progress_bar=False, cwd=str(KERNEL_CWD), log_output=False, km=km)
             break
         except PapermillExecutionError as e:
+            close_warm_kernel()  # only a kernel that ran its notebook to the end is reused
             return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
                     "retried": retried,
                     "error": f"notebook {name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
@@ -284,8 +294,10 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
                     "error_zh": f"笔记本 {name} 在第 {e.exec_count} 个单元格出错：{e.ename}: {e.evalue}\n"
                                 f"已执行的笔记本（出错处已标出）在 {dst}"}
         except (KeyboardInterrupt, JinlinError):
+            close_warm_kernel()
             raise
-        except Exception as e:  # a kernel that did not start; papermill raises several types here
+        except Exception as e:  # a kernel that did not start, timed out or died; papermill raises several types
+            close_warm_kernel()  # it may still be busy: the retry gets a new one
             if attempt == 2:
                 return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
                         "retried": retried,
@@ -298,17 +310,72 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
             "retried": retried}
 
 
+# What a pool worker's kernel imports while the run validates its data (the report and analysis modules every
+# notebook imports, 2-5 s of a kernel's first notebook). Binds no name: the notebook's namespace is a fresh one.
+WARM_CODE = "for __m in ('evaluation.report', 'evaluation.report.sections'):\n    __import__(__m)\ndel __m\n"
+
+
+def _warm_worker(cwd: str) -> None:
+    """Initializer of a notebook pool worker: start its warm kernel in ``cwd`` and import :data:`WARM_CODE` in it,
+    while the main process validates the district. No notebook runs before :func:`run` has validated."""
+    from .kernel import prestart_kernel
+
+    prestart_kernel(cwd, WARM_CODE)
+
+
+def _ready() -> None:
+    """The no-op job that makes a pool start a worker (see :func:`notebook_pool`)."""
+
+
+@contextlib.contextmanager
+def notebook_pool(workers: int, names: list[str]) -> Iterator[Any]:
+    """A process pool of ``workers`` notebook workers, each starting its warm kernel at once (:func:`_warm_worker`),
+    or None when the run has no two notebooks to run at the same time. :func:`run` enters it before the district is
+    read, so the kernels start and import while it is validated; :func:`execute_notebooks` runs every batch in it,
+    so each worker's kernel serves all the notebooks the worker runs. Shut down on leaving; on an error or an
+    interruption without waiting for running work (a kernel whose worker is gone exits on its own: ipykernel polls
+    its parent)."""
+    if workers < 2 or len(names) < 2:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = min(workers, len(names))
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_warm_worker, initargs=(str(KERNEL_CWD),))
+    try:
+        # a spawn pool starts a worker only when a job comes and none is idle: one no-op job each starts them now
+        for _ in range(n):
+            pool.submit(_ready)
+        yield pool
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
+        raise
+    pool.shutdown()
+
+
 def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
                       progress: Callable[[str], None] | None = None, workers: int = 1,
-                      snapshot: Path | None = None) -> dict[str, float]:
+                      snapshot: Path | None = None, expected: dict[str, float] | None = None,
+                      pool: Any = None) -> dict[str, float]:
     """Execute ``names`` into ``out_dir``; raise :class:`RunFailed` naming the failed notebook.
 
     A notebook that declares ``prior_results`` (50) needs the figures of every notebook before it, so it starts
     once they have all finished. The notebooks between two such barriers do not depend on each other (00–40):
-    with ``workers`` > 1 they run at the same time in a process pool (:func:`evaluation.run.pool.run_pool`),
-    each in its own kernel. Every notebook gets exactly the parameters a sequential run gives it and writes its own
-    file, and the results are read back in run order, so ``results.json`` is the same byte for byte. When several
-    fail, the first in run order is the one reported.
+    with ``workers`` > 1 they run at the same time in a process pool (:func:`notebook_pool`; ``pool`` is one the
+    caller opened, else one is opened here), and every batch runs in that pool, so each worker's kernel serves all
+    the notebooks the worker runs (:func:`execute_notebook`). Every notebook gets exactly the parameters a
+    sequential run gives it and writes its own file, and the results are read back in run order, so
+    ``results.json`` is the same byte for byte. When several fail, the first in run order is the one reported.
+
+    ``expected`` (seconds by notebook, e.g. the last run's timings, :func:`last_timings`) orders the pool's queue:
+    the longest notebook of a batch starts first, so the batch does not end with one long notebook running alone
+    on one core (longest processing time first). Notebooks without a timing start first, in run order. Only the
+    start order changes: progress, timings and results stay in run order.
 
     With ``snapshot`` (a Parquet snapshot of the district, :func:`evaluation.run.profiles.write_snapshot`), or
     one named in :data:`evaluation.data.loader.SNAPSHOT_ENV` as :func:`run` does, every notebook but
@@ -316,6 +383,9 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     """
     if workers < 1:
         raise JinlinError(f"workers must be at least 1 (got {workers})", zh=f"workers 至少为 1（现为 {workers}）")
+    if pool is None and workers > 1 and len(names) > 1:
+        with notebook_pool(workers, names) as own:
+            return execute_notebooks(names, params, out_dir, progress, workers, snapshot, expected, own)
     values = params.model_dump()
     lang = params.language  # the progress lines follow the run's language, as its messages do (issue 17)
     timings: dict[str, float] = {}
@@ -356,35 +426,55 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
         if progress:
             progress(plain("run.progress.done", lang, seconds=res["seconds"]))
 
-    for batch in batches:
-        if workers == 1 or len(batch) == 1:
-            for i in batch:
-                if progress:
-                    progress(f"[{i + 1}/{len(names)}] {names[i]} …")
-                report(i, execute_notebook(names[i], inject_for(i, names[i]), str(out_dir),
-                                           params.execution_timeout, snap(names[i])))
-            continue
-        from .pool import run_pool
+    def died(name: str, e: BaseException) -> dict[str, Any]:
+        return {"name": name, "status": "failed", "seconds": float("nan"), "retried": None,
+                "error": f"the worker running {name} died: {type(e).__name__}: {e}",
+                "error_zh": f"运行 {name} 的进程意外退出：{type(e).__name__}: {e}"}
 
-        if progress:
-            progress(plain("run.progress.batch", lang, first=batch[0] + 1, last=batch[-1] + 1, n=len(names),
-                           names=plain("punct.list", lang).join(names[i] for i in batch),
-                           workers=min(workers, len(batch))))
-        jobs = [(names[i], inject_for(i, names[i]), str(out_dir), params.execution_timeout, snap(names[i]))
-                for i in batch]
+    known = expected or {}
+    try:
+        for batch in batches:
+            if pool is None:
+                for i in batch:
+                    if progress:
+                        progress(f"[{i + 1}/{len(names)}] {names[i]} …")
+                    report(i, execute_notebook(names[i], inject_for(i, names[i]), str(out_dir),
+                                               params.execution_timeout, snap(names[i])))
+                continue
+            from .pool import run_pool
 
-        def died(name: str, e: BaseException) -> dict[str, Any]:
-            return {"name": name, "status": "failed", "seconds": float("nan"), "retried": None,
-                    "error": f"the worker running {name} died: {type(e).__name__}: {e}",
-                    "error_zh": f"运行 {name} 的进程意外退出：{type(e).__name__}: {e}"}
+            if progress and len(batch) > 1:
+                progress(plain("run.progress.batch", lang, first=batch[0] + 1, last=batch[-1] + 1, n=len(names),
+                               names=plain("punct.list", lang).join(names[i] for i in batch),
+                               workers=min(workers, len(batch))))
+            elif progress:
+                progress(f"[{batch[0] + 1}/{len(names)}] {names[batch[0]]} …")
+            first = sorted(batch, key=lambda i: -known.get(names[i], float("inf")))  # stable: ties keep run order
+            jobs = [(names[i], inject_for(i, names[i]), str(out_dir), params.execution_timeout, snap(names[i]))
+                    for i in first]
+            done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died,
+                            desc=plain("run.progress.bar", lang), unit_name=plain("run.progress.unit", lang),
+                            in_process_when_single=False, executor=pool)
+            for i in batch:  # in run order: the first failure in that order is the one reported
+                if progress and len(batch) > 1:
+                    progress(f"  {names[i]}:")
+                report(i, done[names[i]])
+    finally:
+        if pool is None:
+            from .kernel import close_warm_kernel
 
-        done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died, desc=plain("run.progress.bar", lang),
-                        unit_name=plain("run.progress.unit", lang), in_process_when_single=False)
-        for i in batch:  # in run order: the first failure in that order is the one reported
-            if progress:
-                progress(f"  {names[i]}:")
-            report(i, done[names[i]])
+            close_warm_kernel()  # the kernel this process kept for the notebooks it ran itself
     return {n: timings[n] for n in names}
+
+
+def last_timings(folder: Path) -> dict[str, float]:
+    """The seconds each notebook took in the report published in ``folder`` (its ``manifest.json``), or {} when
+    there is none or it cannot be read: only a scheduling hint (:func:`execute_notebooks`), never trusted further."""
+    try:
+        timings = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("timings_s") or {}
+        return {str(k): float(v) for k, v in timings.items() if isinstance(v, (int, float)) and v == v}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
 
 
 def git_commit() -> dict[str, Any]:
@@ -606,71 +696,81 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     out_root = out_root or REPORTS_DIR
     _preflight(params)
     check_writable(out_root)
-    data_dir = resolve(params.data_dir)
-    district, problems = read_district(data_dir)
-    if district is None:
-        raise DataValidationError(problems, str(data_dir))
-    _check_report_year(params, district)
-    final = out_root / folder_name
-    failed = out_root / f"{folder_name}.failed"
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with working_folder(out_root, folder_name) as tmp:
-        snapshot: Path | None = None
-        try:
-            # passed only when it matters, so a stand-in with the original four parameters still fits
-            extra: dict[str, Any] = {"workers": workers} if workers != 1 else {}
-            redirect = None
-            if any(n not in RAW_DATA_NOTEBOOKS for n in params.notebook_list()):
-                snapshot = _write_run_snapshot(district)
-                redirect = f"{data_dir}{os.pathsep}{snapshot}"
-            # the snapshot goes by the environment, which execute_notebooks hands on to its kernels
-            with _snapshot_env(redirect):
-                timings = execute_notebooks(params.notebook_list(), params, tmp, progress, **extra)
-            (tmp / "_prior_results.json").unlink(missing_ok=True)
-            nbs = [nbformat.read(tmp / f"{n}.ipynb", as_version=4) for n in params.notebook_list()]
-            records = read_records(nbs)
-            (tmp / "results.json").write_text(results_json(records), encoding="utf-8")
-            title = plain("report.title", params.language)
-            lead = [summary_cell(records, params.language, district.synthetic, params.confidence)]
-            (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
-            render_docx(tmp / "report.html", tmp / "report.docx", params.language)
-            write_figures_xlsx(records, tmp / "figures.xlsx", params.language)
-            finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            # "paramset" names the run's folder (as a re-run's default name builds on it); params_file the file
-            manifest = build_manifest(params, folder_name, Path(params_file or "params/default.yaml"), district,
-                                      timings, started, finished)
-            manifest["overrides"] = json.loads(json.dumps(overrides, default=str))
-            if overrides:
-                manifest["command"] += "".join(f" -p {k}={v}" for k, v in sorted(manifest["overrides"].items()))
-            manifest["params_sha256"] = manifest_checksum(manifest)
-            (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
-                                               + "\n", encoding="utf-8")
-            _scan(tmp, district.personal_values)
-        except BaseException as e:
-            _quarantine_or_delete(tmp, failed, district.personal_values)
-            kept = f"The previous report{' in ' + str(final) if final.exists() else ''} is unchanged."
-            kept_zh = f"{'此前的报告 ' + str(final) if final.exists() else '此前的报告'}保持不变。"
+    # the pool's kernels start and import while the district is read and validated (no notebook runs before)
+    with interruptible(), notebook_pool(workers, params.notebook_list()) as pool:
+        data_dir = resolve(params.data_dir)
+        district, problems = read_district(data_dir)
+        if district is None:
+            raise DataValidationError(problems, str(data_dir))
+        _check_report_year(params, district)
+        final = out_root / folder_name
+        failed = out_root / f"{folder_name}.failed"
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with working_folder(out_root, folder_name) as tmp:
+            snapshot: Path | None = None
+            try:
+                # passed only when it matters, so a stand-in with the original four parameters still fits
+                extra: dict[str, Any] = ({"workers": workers, "expected": last_timings(final), "pool": pool}
+                                         if workers != 1 else {})
+                redirect = None
+                if any(n not in RAW_DATA_NOTEBOOKS for n in params.notebook_list()):
+                    snapshot = _write_run_snapshot(district)
+                    redirect = f"{data_dir}{os.pathsep}{snapshot}"
+                # the snapshot goes by the environment, which execute_notebooks hands on to its kernels
+                with _snapshot_env(redirect):
+                    timings = execute_notebooks(params.notebook_list(), params, tmp, progress, **extra)
+                if pool is not None:  # its workers and their kernels go while the report is written
+                    pool.shutdown(wait=False)
+                (tmp / "_prior_results.json").unlink(missing_ok=True)
+                nbs = [nbformat.read(tmp / f"{n}.ipynb", as_version=4) for n in params.notebook_list()]
+                records = read_records(nbs)
+                (tmp / "results.json").write_text(results_json(records), encoding="utf-8")
+                title = plain("report.title", params.language)
+                lead = [summary_cell(records, params.language, district.synthetic, params.confidence)]
+                (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
+                # pandoc (a process of its own) converts while this one writes the figures and scans the rest;
+                # leaving the block waits for it, so nothing is moved or masked while it writes
+                with ThreadPoolExecutor(max_workers=1) as side:
+                    docx = side.submit(render_docx, tmp / "report.html", tmp / "report.docx", params.language)
+                    write_figures_xlsx(records, tmp / "figures.xlsx", params.language)
+                    _scan(tmp, district.personal_values, skip={"report.docx"})
+                    docx.result()
+                finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                # "paramset" names the run's folder (as a re-run's default name builds on it); params_file the file
+                manifest = build_manifest(params, folder_name, Path(params_file or "params/default.yaml"), district,
+                                          timings, started, finished)
+                manifest["overrides"] = json.loads(json.dumps(overrides, default=str))
+                if overrides:
+                    manifest["command"] += "".join(f" -p {k}={v}" for k, v in sorted(manifest["overrides"].items()))
+                manifest["params_sha256"] = manifest_checksum(manifest)
+                (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+                                                   + "\n", encoding="utf-8")
+                _scan(tmp, district.personal_values, only={"report.docx", "manifest.json"})
+            except BaseException as e:
+                _quarantine_or_delete(tmp, failed, district.personal_values)
+                kept = f"The previous report{' in ' + str(final) if final.exists() else ''} is unchanged."
+                kept_zh = f"{'此前的报告 ' + str(final) if final.exists() else '此前的报告'}保持不变。"
 
-            def masked(text: str) -> str:
-                return mask_message(text.replace(str(tmp), str(failed)), district.personal_values)
+                def masked(text: str) -> str:
+                    return mask_message(text.replace(str(tmp), str(failed)), district.personal_values)
 
-            if isinstance(e, RunFailed):
-                zh_text = e.zh and masked(e.zh) + "\n" + kept_zh
-                raise RunFailed(masked(str(e)) + "\n" + kept, zh_text) from None
-            if isinstance(e, KeyboardInterrupt):
-                raise RunFailed(f"the run was interrupted; what had run is in {failed}.\n{kept}",
-                                f"运行被中断；已运行的部分在 {failed}。\n{kept_zh}") from None
-            if isinstance(e, OSError):  # a full disk, a permission, a vanished folder
-                raise RunFailed(masked(f"writing the report failed: {e}\nwhat was written is in {failed}.\n{kept}\n"
-                                       f"fix: free disk space or check the permissions of {out_root}, then run again"),
-                                masked(f"写出报告失败：{e}\n已写出的部分在 {failed}。\n{kept_zh}\n"
-                                       f"修改：腾出磁盘空间或检查 {out_root} 的权限，然后重新运行")) from None
-            raise
-        finally:
-            if snapshot is not None:
-                shutil.rmtree(snapshot, ignore_errors=True)
-        publish_folder(tmp, final)
-        _discard(failed)
+                if isinstance(e, RunFailed):
+                    zh_text = e.zh and masked(e.zh) + "\n" + kept_zh
+                    raise RunFailed(masked(str(e)) + "\n" + kept, zh_text) from None
+                if isinstance(e, KeyboardInterrupt):
+                    raise RunFailed(f"the run was interrupted; what had run is in {failed}.\n{kept}",
+                                    f"运行被中断；已运行的部分在 {failed}。\n{kept_zh}") from None
+                if isinstance(e, OSError):  # a full disk, a permission, a vanished folder
+                    raise RunFailed(masked(f"writing the report failed: {e}\nwhat was written is in {failed}.\n{kept}\n"
+                                           f"fix: free disk space or check the permissions of {out_root}, then run again"),
+                                    masked(f"写出报告失败：{e}\n已写出的部分在 {failed}。\n{kept_zh}\n"
+                                           f"修改：腾出磁盘空间或检查 {out_root} 的权限，然后重新运行")) from None
+                raise
+            finally:
+                if snapshot is not None:
+                    shutil.rmtree(snapshot, ignore_errors=True)
+            publish_folder(tmp, final)
+            _discard(failed)
     return RunResult(final, records, timings)
 
 
@@ -743,8 +843,12 @@ def _quarantine_or_delete(tmp: Path, failed: Path, known_values: frozenset[str])
         raise
 
 
-def _scan(folder: Path, known_values: frozenset[str], skip: set[str] = frozenset()) -> None:
+def _scan(folder: Path, known_values: frozenset[str], skip: Collection[str] = frozenset(),
+          only: Collection[str] | None = None) -> None:
     """Refuse to publish if any artefact holds a personal value from the inputs, or anything shaped like one.
+
+    Every file of ``folder`` is scanned but those named in ``skip`` (paths relative to ``folder``), or, given
+    ``only``, just those named there (:func:`run` scans in two steps, the Word file once pandoc has written it).
 
     The message names each finding by file, place and kind only. The scanner's excerpts are left out: they mask the
     values it found, but a neighbouring personal value it did not recognise would be printed in clear.
@@ -753,7 +857,9 @@ def _scan(folder: Path, known_values: frozenset[str], skip: set[str] = frozenset
 
     try:
         assert_clean(sorted(p for p in folder.rglob("*")
-                            if p.is_file() and p.relative_to(folder).as_posix() not in skip), known_values=known_values)
+                            if p.is_file() and p.relative_to(folder).as_posix() not in skip
+                            and (only is None or p.relative_to(folder).as_posix() in only)),
+                     known_values=known_values)
     except PersonalDataLeak as e:
         f = e.findings
         lines = [f"  {Path(r.file).relative_to(folder).as_posix()} | {r.location} | {r.kind}"
