@@ -28,6 +28,35 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("JINLIN_VALIDATION_CACHE", tempfile.mkdtemp(prefix="jinlin-validated-"))
 
 
+# The test files that take longest, longest first (measured one file at a time, CPU and wall: see the commit that
+# set this order). `make test` gives each pytest-xdist worker whole files in collection order
+# (--dist loadfile --no-loadscope-reorder): the long files start first and the many short ones fill the end, so
+# neither worker waits alone on a long file at the finish. xdist's own order (files with the most tests first) put
+# the one- and two-test files that run the whole pipeline, build a wheel or the docs at the very end.
+LONGEST_FIRST = (
+    "tests/report/test_planted_district.py",
+    "notebooks/40_programme_impact.ipynb",
+    "tests/notebooks/test_satisfaction_survey_nb.py",
+    "tests/test_wheel.py",
+    "tests/notebooks/test_community_profile_nb.py",
+    "tests/notebooks/test_programme_impact_nb.py",
+    "tests/notebooks/test_service_outcomes_nb.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files in LONGEST_FIRST first, then every other file that starts a notebook kernel (nbval's notebooks, tests
+    marked ``notebook``), then the rest; a file's tests stay together and in their order (nbval's cells run in turn,
+    a module's fixtures are built once)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
+    kernels = {file_of(i) for i in items if file_of(i).endswith(".ipynb") or i.get_closest_marker("notebook")}
+    items.sort(key=lambda i: (rank.get(file_of(i), len(rank)), file_of(i) not in kernels))
+
+
 def mini_tables() -> dict[str, pd.DataFrame]:
     """A tiny district that meets the data contract: 2 old communities split into 3, a little of each table."""
     communities = pd.DataFrame({
