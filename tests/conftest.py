@@ -107,17 +107,36 @@ TEST_SALT = "test-salt-not-secret"
 
 
 @pytest.fixture(scope="session")
-def bundled_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled district, loaded and validated once per test session, as the Parquet snapshot ``jinlin profiles``
-    gives its kernels (:func:`evaluation.run.profiles.write_snapshot`: typed tables, no personal or free-text
-    column). A notebook test that reads it skips the ~6 s of parsing the CSV exports in its kernel."""
+def _bundled_district_once():
+    """The bundled district, loaded and validated once per test session (once per xdist worker): each load costs
+    about 2 s of CPU, and a dozen test modules read it."""
     from evaluation.data import load_district
-    from evaluation.run.profiles import write_snapshot
 
     with pytest.MonkeyPatch.context() as mp:  # a session fixture starts before the per-test salt below
         mp.setenv("JINLIN_SALT", TEST_SALT)
-        district = load_district(ROOT / "data" / "synthetic")
-        return write_snapshot(district, tmp_path_factory.mktemp("bundled-snapshot"))
+        return load_district(ROOT / "data" / "synthetic")
+
+
+@pytest.fixture(scope="module")
+def bundled_district(_bundled_district_once):
+    """``load_district(data/synthetic)`` for one test module: the session's district with a tables mapping of its
+    own, each DataFrame a shallow copy. Under pandas' copy-on-write a module that changes a table, or adds or
+    drops one, changes its own copy and never what another module reads."""
+    import dataclasses
+
+    d = _bundled_district_once
+    return dataclasses.replace(d, tables={name: t.copy(deep=False) if isinstance(t, pd.DataFrame) else t
+                                          for name, t in d.tables.items()})
+
+
+@pytest.fixture(scope="session")
+def bundled_snapshot(tmp_path_factory: pytest.TempPathFactory, _bundled_district_once) -> Path:
+    """The bundled district, loaded and validated once per test session, as the Parquet snapshot ``jinlin profiles``
+    gives its kernels (:func:`evaluation.run.profiles.write_snapshot`: typed tables, no personal or free-text
+    column). A notebook test that reads it skips the ~6 s of parsing the CSV exports in its kernel."""
+    from evaluation.run.profiles import write_snapshot
+
+    return write_snapshot(_bundled_district_once, tmp_path_factory.mktemp("bundled-snapshot"))
 
 
 @pytest.fixture(autouse=True)
