@@ -28,19 +28,22 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("JINLIN_VALIDATION_CACHE", tempfile.mkdtemp(prefix="jinlin-validated-"))
 
 
-# The test files that take longest, longest first (measured one file at a time, CPU and wall: see the commit that
-# set this order). `make test` gives each pytest-xdist worker whole files in collection order
+# The test files that take longest, longest first: CPU seconds (the pytest process and the kernels and workers it
+# waited for) measured one file at a time on 7 December 2026, 16:16–17:00 UTC (wall times were 2–10x these, the
+# machine being shared). `make test` gives each pytest-xdist worker whole files in collection order
 # (--dist loadfile --no-loadscope-reorder): the long files start first and the many short ones fill the end, so
 # neither worker waits alone on a long file at the finish. xdist's own order (files with the most tests first) put
-# the one- and two-test files that run the whole pipeline, build a wheel or the docs at the very end.
+# the one- to four-test files that run the whole pipeline, build a wheel or the docs at the very end.
 LONGEST_FIRST = (
-    "tests/report/test_planted_district.py",
-    "notebooks/40_programme_impact.ipynb",
-    "tests/notebooks/test_satisfaction_survey_nb.py",
-    "tests/test_wheel.py",
-    "tests/notebooks/test_community_profile_nb.py",
-    "tests/notebooks/test_programme_impact_nb.py",
-    "tests/notebooks/test_service_outcomes_nb.py",
+    "tests/report/test_planted_district.py",  # the whole default run, every notebook
+    "tests/run/test_privacy_run.py",  # 114 s
+    "tests/run/test_profiles.py",  # 52 s
+    "notebooks/40_programme_impact.ipynb",  # 37 s (nbval)
+    "tests/run/test_publish.py",  # 34 s
+    "tests/notebooks/test_satisfaction_survey_nb.py",  # 31 s
+    "tests/test_wheel.py",  # 31 s
+    "tests/notebooks/test_programme_impact_nb.py",  # 20 s
+    "tests/notebooks/test_community_profile_nb.py",  # 17 s
 )
 
 
