@@ -29,7 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # The test files that take longest, longest first: CPU seconds (the pytest process and the kernels and workers it
-# waited for) measured one file at a time on 7 December 2026, 16:16–17:05 UTC (wall times were 2–10x these, the
+# waited for) measured one file at a time on 7 December 2026, 16:16–17:10 UTC (wall times were 2–10x these, the
 # machine being shared). `make test` gives each pytest-xdist worker whole files in collection order
 # (--dist loadfile --no-loadscope-reorder): the long files start first and the many short ones fill the end, so
 # neither worker waits alone on a long file at the finish. xdist's own order (files with the most tests first) put
@@ -38,6 +38,8 @@ LONGEST_FIRST = (
     "tests/report/test_planted_district.py",  # the whole default run, every notebook
     "tests/run/test_privacy_run.py",  # 114 s
     "tests/run/test_runner.py",  # 87 s
+    "tests/corpus/test_corpus.py",  # 65 s
+    "tests/impact/test_district_scm.py",  # 64 s
     "tests/run/test_profiles.py",  # 52 s
     "notebooks/40_programme_impact.ipynb",  # 37 s (nbval)
     "tests/run/test_publish.py",  # 34 s
