@@ -52,15 +52,19 @@ LONGEST_FIRST = (
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Files in LONGEST_FIRST first, then every other file that starts a notebook kernel (nbval's notebooks, tests
-    marked ``notebook``), then the rest; a file's tests stay together and in their order (nbval's cells run in turn,
-    a module's fixtures are built once)."""
+    marked ``notebook``), then the rest, each group's files with the most tests first (xdist's own guess at length);
+    a file's tests stay together and in their order (nbval's cells run in turn, a module's fixtures are built
+    once)."""
+    from collections import Counter
+
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
 
     def file_of(item: pytest.Item) -> str:
         return item.nodeid.split("::")[0]
 
+    tests = Counter(file_of(i) for i in items)
     kernels = {file_of(i) for i in items if file_of(i).endswith(".ipynb") or i.get_closest_marker("notebook")}
-    items.sort(key=lambda i: (rank.get(file_of(i), len(rank)), file_of(i) not in kernels))
+    items.sort(key=lambda i: (rank.get(file_of(i), len(rank)), file_of(i) not in kernels, -tests[file_of(i)]))
 
 
 def mini_tables() -> dict[str, pd.DataFrame]:
