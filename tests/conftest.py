@@ -37,6 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
 LONGEST_FIRST = (
     "tests/report/test_planted_district.py",  # the whole default run, every notebook
     "tests/run/test_privacy_run.py",  # 114 s
+    "tests/run/test_sweep.py",  # 110 s
     "tests/run/test_runner.py",  # 87 s
     "tests/corpus/test_corpus.py",  # 65 s
     "tests/impact/test_district_scm.py",  # 64 s
