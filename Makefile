@@ -23,10 +23,12 @@ evaluate: $(STAMP)
 # The CI suite: everything but the long Monte Carlo and end-to-end variants (`make test-all` runs those too).
 # It reports its own duration: pytest's 15 slowest tests, then the wall time of the whole target (set-up included).
 # One worker per core (pytest-xdist), each test file on one worker: nbval's cells of a notebook run in order, and a
-# module's fixtures are built once. TEST_WORKERS=0 runs it in one process.
+# module's fixtures are built once. Files go to the workers in collection order, which tests/conftest.py sets longest
+# first (--no-loadscope-reorder: xdist would otherwise start the files with the most tests first and leave the few
+# long ones to the end). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 test: $(STAMP)
-	@start=$$(date +%s); $(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --durations=15; rc=$$?; \
+	@start=$$(date +%s); $(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15; rc=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s in total (pytest exit status $$rc)"; exit $$rc
 
 test-all: $(STAMP)

@@ -28,6 +28,46 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("JINLIN_VALIDATION_CACHE", tempfile.mkdtemp(prefix="jinlin-validated-"))
 
 
+# The test files that take longest, longest first: CPU seconds (the pytest process and the kernels and workers it
+# waited for) measured one file at a time on 7 December 2026, 16:16–17:10 UTC (wall times were 2–10x these, the
+# machine being shared). `make test` gives each pytest-xdist worker whole files in collection order
+# (--dist loadfile --no-loadscope-reorder): the long files start first and the many short ones fill the end, so
+# neither worker waits alone on a long file at the finish. xdist's own order (files with the most tests first) put
+# the one- to four-test files that run the whole pipeline, build a wheel or the docs at the very end.
+LONGEST_FIRST = (
+    "tests/report/test_planted_district.py",  # the whole default run, every notebook
+    "tests/run/test_privacy_run.py",  # 114 s
+    "tests/run/test_sweep.py",  # 110 s
+    "tests/run/test_runner.py",  # 87 s
+    "tests/corpus/test_corpus.py",  # 65 s
+    "tests/impact/test_district_scm.py",  # 64 s
+    "tests/run/test_profiles.py",  # 52 s
+    "notebooks/40_programme_impact.ipynb",  # 37 s (nbval)
+    "tests/run/test_publish.py",  # 34 s
+    "tests/notebooks/test_satisfaction_survey_nb.py",  # 31 s
+    "tests/test_wheel.py",  # 31 s
+    "tests/notebooks/test_programme_impact_nb.py",  # 20 s
+    "tests/notebooks/test_community_profile_nb.py",  # 17 s
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files in LONGEST_FIRST first, then every other file that starts a notebook kernel (nbval's notebooks, tests
+    marked ``notebook``), then the rest, each group's files with the most tests first (xdist's own guess at length);
+    a file's tests stay together and in their order (nbval's cells run in turn, a module's fixtures are built
+    once)."""
+    from collections import Counter
+
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
+    tests = Counter(file_of(i) for i in items)
+    kernels = {file_of(i) for i in items if file_of(i).endswith(".ipynb") or i.get_closest_marker("notebook")}
+    items.sort(key=lambda i: (rank.get(file_of(i), len(rank)), file_of(i) not in kernels, -tests[file_of(i)]))
+
+
 def mini_tables() -> dict[str, pd.DataFrame]:
     """A tiny district that meets the data contract: 2 old communities split into 3, a little of each table."""
     communities = pd.DataFrame({
@@ -78,17 +118,36 @@ TEST_SALT = "test-salt-not-secret"
 
 
 @pytest.fixture(scope="session")
-def bundled_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled district, loaded and validated once per test session, as the Parquet snapshot ``jinlin profiles``
-    gives its kernels (:func:`evaluation.run.profiles.write_snapshot`: typed tables, no personal or free-text
-    column). A notebook test that reads it skips the ~6 s of parsing the CSV exports in its kernel."""
+def _bundled_district_once():
+    """The bundled district, loaded and validated once per test session (once per xdist worker): each load costs
+    about 2 s of CPU, and a dozen test modules read it."""
     from evaluation.data import load_district
-    from evaluation.run.profiles import write_snapshot
 
     with pytest.MonkeyPatch.context() as mp:  # a session fixture starts before the per-test salt below
         mp.setenv("JINLIN_SALT", TEST_SALT)
-        district = load_district(ROOT / "data" / "synthetic")
-        return write_snapshot(district, tmp_path_factory.mktemp("bundled-snapshot"))
+        return load_district(ROOT / "data" / "synthetic")
+
+
+@pytest.fixture(scope="module")
+def bundled_district(_bundled_district_once):
+    """``load_district(data/synthetic)`` for one test module: the session's district with a tables mapping of its
+    own, each DataFrame a shallow copy. Under pandas' copy-on-write a module that changes a table, or adds or
+    drops one, changes its own copy and never what another module reads."""
+    import dataclasses
+
+    d = _bundled_district_once
+    return dataclasses.replace(d, tables={name: t.copy(deep=False) if isinstance(t, pd.DataFrame) else t
+                                          for name, t in d.tables.items()})
+
+
+@pytest.fixture(scope="session")
+def bundled_snapshot(tmp_path_factory: pytest.TempPathFactory, _bundled_district_once) -> Path:
+    """The bundled district, loaded and validated once per test session, as the Parquet snapshot ``jinlin profiles``
+    gives its kernels (:func:`evaluation.run.profiles.write_snapshot`: typed tables, no personal or free-text
+    column). A notebook test that reads it skips the ~6 s of parsing the CSV exports in its kernel."""
+    from evaluation.run.profiles import write_snapshot
+
+    return write_snapshot(_bundled_district_once, tmp_path_factory.mktemp("bundled-snapshot"))
 
 
 @pytest.fixture(autouse=True)

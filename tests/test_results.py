@@ -24,8 +24,6 @@ import pytest
 matplotlib.use("Agg")
 
 import evaluation  # noqa: E402
-from evaluation.config import resolve  # noqa: E402
-from evaluation.data import load_district  # noqa: E402
 from evaluation.impact.district_scm import PANEL_OUTCOMES, district_synthetic_control  # noqa: E402
 from evaluation.impact.drdid import TwoByTwo  # noqa: E402
 from evaluation.impact.its import interrupted_time_series  # noqa: E402
@@ -64,8 +62,8 @@ def written(records):
 
 
 @pytest.fixture(scope="module")
-def district():
-    return load_district(resolve("data/synthetic"))
+def district(bundled_district):
+    return bundled_district
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from evaluation.config import SYNTHETIC_DIR  # noqa: E402
-from evaluation.data import load_district  # noqa: E402
 from evaluation.impact.district_scm import district_synthetic_controls  # noqa: E402
 from evaluation.impact.summary import impact_summaries  # noqa: E402
 from evaluation.params import RunParams  # noqa: E402
@@ -23,8 +22,8 @@ OUTCOMES = ["on_time_rate", "satisfaction_index"]
 
 
 @pytest.fixture(scope="module")
-def district():
-    return load_district(SYNTHETIC_DIR)
+def district(bundled_district):
+    return bundled_district
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from conftest import ROOT  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from evaluation.data import load_district  # noqa: E402
 from evaluation.indicators import organisation_indicators, participation_indicators  # noqa: E402
 from evaluation.indicators.tables import estimate_text  # noqa: E402
 from evaluation.report.sections import participation as page  # noqa: E402
@@ -25,8 +23,8 @@ YEAR = 2024
 
 
 @pytest.fixture(scope="module")
-def tables():
-    return load_district(ROOT / "data" / "synthetic").tables
+def tables(bundled_district):
+    return bundled_district.tables
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,8 @@ BASE = {"data_dir": "data/synthetic"}
 
 
 @pytest.fixture(scope="module")
-def bundled():
-    from evaluation.data import load_district
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JINLIN_SALT", "test-salt-not-secret")
-        return load_district(ROOT / "data" / "synthetic").tables
+def bundled(bundled_district):
+    return bundled_district.tables
 
 
 @pytest.fixture(scope="module")

@@ -32,8 +32,8 @@ SECTIONS = [page.design, page.index, page.truth, page.perceptions, page.communit
 
 
 @pytest.fixture(scope="module")
-def district():
-    return load_district(BUNDLED)
+def district(bundled_district):
+    return bundled_district
 
 
 @pytest.fixture(scope="module")
