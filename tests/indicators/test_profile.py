@@ -280,3 +280,27 @@ def test_profile_helpers_same_with_events_left_on_disk(bundled_both):
     pa, pb = grid_rows(profile_indicators(ea, 2024)), grid_rows(profile_indicators(la, 2024))
     assert len(pa) > 100
     pd.testing.assert_frame_equal(pa, pb, check_exact=False, rtol=1e-12)
+
+
+def test_district_wide_figures_are_shared_between_profiles_but_never_stale(monkeypatch):
+    import evaluation.indicators.profile as pr
+
+    ev, pop = _events()
+    tables = {"grid_events": ev, "population": pop, "survey_responses": _survey(), "community_lineage": lineage()}
+    calls = []
+    real = pr._district_years
+    monkeypatch.setattr(pr, "_district_years", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(pr, "_SHARED", pr.OrderedDict())
+    first = community_trend(tables, "C01", 2024, first_year=2019)
+    other = community_trend({k: v.copy() for k, v in tables.items()}, "C02", 2024, first_year=2019)
+    assert len(calls) == 1  # a second community on equal tables (copies, as each notebook gets) reuses the years
+    assert set(other.loc[other["area"] == "community", "source_id"]) == {"L01", "C02"}
+    first.loc[:, "value"] = -1.0  # a profile changing its frame does not reach the next one
+    again = community_trend(tables, "C01", 2024, first_year=2019)
+    assert len(calls) == 1 and (again["value"] > 0).all()
+    # one event fewer: the figures are computed afresh, and they differ
+    changed = community_trend({**tables, "grid_events": ev.iloc[1:]}, "C01", 2024, first_year=2019)
+    assert len(calls) == 2 and not changed["n"].equals(again["n"])
+    # and a different parameter is a different figure
+    community_trend(tables, "C01", 2024, first_year=2019, confidence=0.9)
+    assert len(calls) == 3

@@ -24,12 +24,16 @@ across neighbourhoods and academic achievement across countries. *Review of Econ
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data.lazy import ParquetTable
 from ._common import DISTRICT, as_datetime, cutoff_of, default_cutoff, in_memory, in_year, tidy
 from .grid import callback_outcomes, closure_rates, event_rates, repeat_events, time_to_close
 from .organisation import organisation_indicators
@@ -86,6 +90,63 @@ TREND_MEASURES: tuple[str, ...] = ("events_per_10k", "on_time_rate", "satisfacti
 # Keys of the figures that are shares of their denominator (the cases behind them; shown as percentages).
 SHARE_SUFFIXES: tuple[str, ...] = (".share", ".rate", "_rate")
 
+T = TypeVar("T")
+
+# Figures of every community that do not depend on the community profiled (the indicators of all communities, the
+# district's yearly trend, the survey's domain means). ``jinlin profiles`` runs every community's notebook in one warm
+# kernel (evaluation.run.kernel), so they are computed once per kernel and each profile gets a copy: without this,
+# about two thirds of each profile's time went into recomputing the same district-wide figures 43 times. The key is
+# the content of the tables read (:func:`_fingerprint`) and the parameters, so other or changed data are computed
+# afresh and a profile's figures are exactly those of a fresh kernel.
+_SHARED: OrderedDict[tuple, Any] = OrderedDict()
+_SHARED_MAX = 16
+
+
+def _fingerprint(table: Any) -> Any:
+    """What identifies a table's content: a DataFrame's columns, dtypes and a hash of every row and index value
+    (``pandas.util.hash_pandas_object``: about 30 ms for 70,000 grid events); a Parquet table's files, sizes and
+    modification times; None for None. Anything else (or a frame whose cells cannot be hashed) is identified by the
+    object itself, so it is reused only while it is the very same object."""
+    if table is None:
+        return None
+    if isinstance(table, pd.DataFrame):
+        try:
+            rows = pd.util.hash_pandas_object(table, index=True).to_numpy()
+        except TypeError:
+            return ("object", id(table))
+        return (tuple(map(str, table.columns)), tuple(map(str, table.dtypes)), len(table),
+                hashlib.sha256(rows.tobytes()).hexdigest())
+    if isinstance(table, ParquetTable):
+        try:
+            return ("parquet", table.columns, tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                                                    for p in table.paths))
+        except OSError:
+            return ("object", id(table))
+    return ("object", id(table))
+
+
+def _copy(value: T) -> T:
+    if isinstance(value, pd.DataFrame):
+        return value.copy(deep=True)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    return value
+
+
+def _shared(name: str, tables: Mapping[str, Any], params: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, or a copy of its result for the same ``tables`` (by content) and ``params`` (see
+    :data:`_SHARED`)."""
+    key = (name, tuple(sorted((k, _fingerprint(v)) for k, v in tables.items())), params)
+    if key in _SHARED:
+        _SHARED.move_to_end(key)
+    else:
+        _SHARED[key] = compute()
+        while len(_SHARED) > _SHARED_MAX:
+            _SHARED.popitem(last=False)
+    return _copy(_SHARED[key])
+
 
 def current_communities(communities: pd.DataFrame) -> pd.DataFrame:
     """The communities that exist now (``valid_to`` empty), in id order, with ``community_id`` and ``name``.
@@ -140,6 +201,12 @@ def profile_indicators(tables: Mapping[str, pd.DataFrame], report_year: int, dat
     """
     tables = dict(tables)
     cut = cutoff_of(report_year, data_cutoff)
+    return _shared("profile_indicators", tables, (int(report_year), cut, confidence, n_resamples, seed, interval),
+                   lambda: _all_indicators(tables, int(report_year), cut, confidence, n_resamples, seed, interval))
+
+
+def _all_indicators(tables: dict[str, Any], report_year: int, cut: pd.Timestamp, confidence: float,
+                    n_resamples: int, seed: int, interval: str) -> pd.DataFrame:
     parts = [organisation_indicators(tables, report_year, confidence=confidence, data_cutoff=cut, interval=interval),
              participation_indicators(tables, report_year, confidence=confidence, n_resamples=n_resamples,
                                       seed=seed, data_cutoff=cut, interval=interval)]
@@ -356,27 +423,46 @@ def community_trend(tables: Mapping[str, pd.DataFrame], community_id: str, last_
                          "carried": area == "community" and cid != str(community_id), "value": float(r[value]),
                          "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]), "n": float(r[n])})
 
-    for year in range(int(first_year), int(last_year) + 1):
+    used = {"grid_events": ev, "population": pop, "survey_responses": survey}
+    yearly = _shared("community_trend", used, (int(first_year), int(last_year), cutoff, confidence, interval),
+                     lambda: _district_years(ev, pop, survey, int(first_year), int(last_year), cutoff, confidence,
+                                             interval))
+    for year, frames in yearly.items():
         source = source_community(lineage, community_id, year)
-        if ev is not None and len(ev):
-            # a year cut short by the cut-off would read as a fall in events per resident: no point for it
-            if pop is not None and cutoff >= default_cutoff(year):
-                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff,
-                                interval=interval)
-                add("events_per_10k", year, r[r["indicator"] == "grid.events_reported.per_10k"], source)
-            if "deadline_at" in ev.columns:
-                r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False, interval=interval)
-                r = r[r["indicator"] == "grid.on_time_rate.share"].assign(n=lambda f: f["denominator"])
-                add("on_time_rate", year, r, source)
-        if survey is not None and (pd.to_numeric(survey["wave"]) == year).any():
-            m = _domain_means(survey, year, ["satisfaction_index"], confidence)
-            add("satisfaction_index", year, m, source, value="estimate")
+        for measure, frame in frames.items():
+            if measure == "satisfaction_index":
+                add(measure, year, frame, source, value="estimate")
+            else:
+                add(measure, year, frame, source)
     out = pd.DataFrame(rows, columns=["measure", "year", "area", "source_id", "carried", "value", "ci_low",
                                       "ci_high", "n"])
     order = {m: i for i, m in enumerate(TREND_MEASURES)}
     out = out.sort_values(["measure", "area", "year"], key=lambda s: s.map(order) if s.name == "measure" else s,
                           kind="stable")
     return out.reset_index(drop=True)
+
+
+def _district_years(ev: Any, pop: pd.DataFrame | None, survey: pd.DataFrame | None, first_year: int, last_year: int,
+                    cutoff: pd.Timestamp, confidence: float, interval: str) -> dict[int, dict[str, pd.DataFrame]]:
+    """The trend's figures of every community and the district by year (:func:`community_trend` picks one
+    community's rows): measure -> the indicator rows of that year."""
+    out: dict[int, dict[str, pd.DataFrame]] = {}
+    for year in range(first_year, last_year + 1):
+        frames: dict[str, pd.DataFrame] = {}
+        if ev is not None and len(ev):
+            # a year cut short by the cut-off would read as a fall in events per resident: no point for it
+            if pop is not None and cutoff >= default_cutoff(year):
+                r = event_rates(ev, pop, year, confidence=confidence, by_category=False, data_cutoff=cutoff,
+                                interval=interval)
+                frames["events_per_10k"] = r[r["indicator"] == "grid.events_reported.per_10k"]
+            if "deadline_at" in ev.columns:
+                r = closure_rates(ev, year, cutoff, confidence=confidence, by_category=False, interval=interval)
+                frames["on_time_rate"] = r[r["indicator"] == "grid.on_time_rate.share"].assign(
+                    n=lambda f: f["denominator"])
+        if survey is not None and (pd.to_numeric(survey["wave"]) == year).any():
+            frames["satisfaction_index"] = _domain_means(survey, year, ["satisfaction_index"], confidence)
+        out[year] = frames
+    return out
 
 
 def mask_small(frame: pd.DataFrame, min_cell: int, n: str = "n",
@@ -408,7 +494,8 @@ def survey_profile(responses: pd.DataFrame, community_id: str, wave: int,
         respondents who answered the item), ``district_mean``, ``district_ci_low``, ``district_ci_high``.
     """
     present = [i for i in items if i == "satisfaction_index" or i in responses.columns]
-    m = _domain_means(responses, wave, present, confidence)
+    m = _shared("survey_profile", {"survey_responses": responses}, (int(wave), tuple(present), confidence),
+                lambda: _domain_means(responses, wave, present, confidence))
     rows = []
     for item in present:
         mi = m[m["variable"] == item]
