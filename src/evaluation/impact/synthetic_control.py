@@ -116,26 +116,27 @@ def _raw_nnls():
     """scipy's compiled Lawson-Hanson routine behind ``optimize.nnls``, or None when it cannot be used as below.
 
     Why: the outer V-search calls the inner solve hundreds of thousands of times per run (notebook 40: 3 outcomes x
-    21 fits x ~10,000), and ``optimize.nnls``'s Python wrapper (deprecation shim, two ``asarray_chkfinite`` copies,
-    shape checks) cost about as much as the solve itself. Handed C-contiguous float64 arrays, the wrapper passes
-    them on unchanged, so calling the routine directly gives the same bits. scipy's private modules may change:
-    the routine is used only when it exists and, on a small problem, returns exactly what the public function does
-    and leaves its inputs alone; otherwise everything goes through ``optimize.nnls``.
+    21 fits x ~10,000), and ``optimize.nnls``'s Python wrapper (deprecation shim, two ``asarray_chkfinite`` passes,
+    shape checks) cost about as much as the solve itself. The routine copies A and b into its own work space
+    element by element, following the arrays' strides, and never writes to them; given the same numbers it
+    returns the same bits, also when A and b are columns of one array. scipy's private modules may change: the
+    routine is used only when it exists and, on a small problem passed as such strided views, returns exactly
+    what the public function returns for contiguous copies and leaves its inputs alone; otherwise everything goes
+    through ``optimize.nnls``.
     """
     try:
         from scipy.optimize._slsqplib import nnls as raw
     except ImportError:  # pragma: no cover - depends on the installed scipy
         return None
-    a = np.array([[1.0, 0.5, 0.0], [1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [1e4, 1e4, 1e4]])
-    b = np.array([2.0, -1.0, 1.0, 1e4])
-    a0, b0 = a.copy(), b.copy()
+    ab = np.array([[1.0, 0.5, 0.0, 2.0], [1.0, 2.0, 0.0, -1.0], [0.0, 1.0, 3.0, 1.0], [1e4, 1e4, 1e4, 1e4]])
+    ab0 = ab.copy()
     try:
-        x, rnorm, info = raw(a, b, 150)
-        ref = optimize.nnls(a0.copy(), b0.copy(), maxiter=150)
+        x, rnorm, info = raw(ab[:, :3], ab[:, 3], 150)
+        ref = optimize.nnls(np.ascontiguousarray(ab0[:, :3]), np.ascontiguousarray(ab0[:, 3]), maxiter=150)
     except Exception:  # pragma: no cover - a changed private signature
         return None
     same = (isinstance(x, np.ndarray) and x.dtype == np.float64 and np.array_equal(x, ref[0])
-            and rnorm == ref[1] and info != 3 and np.array_equal(a, a0) and np.array_equal(b, b0))
+            and rnorm == ref[1] and info != 3 and np.array_equal(ab, ab0))
     return raw if same else None
 
 
@@ -167,36 +168,47 @@ def _simplex_ls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _simplex_ls_scaled(x0: np.ndarray, x1: np.ndarray):
-    """``sv -> _simplex_ls(x0 * sv[:, None], x1 * sv)`` for the inner problem of the V-search, same bits, less work.
+    """``v -> _simplex_ls(x0 * sv[:, None], x1 * sv)`` with sv = sqrt(v), the inner problem of the V-search: same
+    bits, less work.
 
-    Why: this is the innermost call of the outer search (see :func:`_raw_nnls`). What does not depend on V is
-    computed once: contiguous copies of x0 and x1, and each predictor's largest absolute entry, so that the penalty
-    scale max(1, max|a|, max|b|) * 1e4 is one product with sv (for sv >= 0, |x * sv| = |x| * sv and rounding is
-    monotone, so the maxima agree exactly). The augmented system is written into fresh arrays with the same
-    values ``np.vstack``/``np.append`` give, and the solver gets exactly the inputs it got before. Non-finite
-    input takes the original path, which raises as before.
+    Why: this is the innermost call of the outer search (see :func:`_raw_nnls`), where numpy's per-call overhead
+    on arrays of a few dozen numbers is most of the cost. What does not depend on V is done once: [x0 | x1] as one
+    array, so that a single product with sv fills the system and its right-hand side, with the penalty row below
+    (A and b are then two views of one buffer, allocated once: the compiled solver only reads them); and each
+    predictor's largest absolute entry, so that the penalty scale max(1, max|a|, max|b|) * 1e4 is one product with
+    sv (for sv >= 0, |x * sv| = |x| * sv and rounding is monotone, so the maxima agree exactly). The solver gets
+    exactly the numbers ``np.vstack``/``np.append`` gave it before. Non-finite input takes the original path,
+    which raises as before. Reductions are called as ufuncs (``np.maximum.reduce``, ``np.add.reduce``): what
+    ``.max()`` and ``.sum()`` call, without their Python layers.
     """
-    x0 = np.ascontiguousarray(x0, dtype=np.float64)
-    x1 = np.ascontiguousarray(x1, dtype=np.float64)
+    x0 = np.asarray(x0, dtype=np.float64)
+    x1 = np.asarray(x1, dtype=np.float64)
     k, n = x0.shape
-    absmax = np.maximum(np.abs(x0).max(axis=1), np.abs(x1))
     finite = bool(np.isfinite(x0).all() and np.isfinite(x1).all())
+    raw = _RAW_NNLS
+    if raw is None or not finite:
+        return lambda v: _simplex_ls(x0 * np.sqrt(v)[:, None], x1 * np.sqrt(v))
+    xb = np.column_stack([x0, x1])                  # (k, n + 1): [x0 | x1]
+    absmax = np.maximum(np.abs(x0).max(axis=1), np.abs(x1))
     maxiter = 50 * n
     uniform = np.full(n, 1.0 / n)
+    buf = np.empty((k + 1, n + 1))                  # [[x0 * sv | x1 * sv], [scale ... scale]]
+    top_rows, aa, bb = buf[:k], buf[:, :n], buf[:, n]
+    col = np.empty((k, 1))                          # sv as a column, and as a vector (a view of it)
+    sv = col[:, 0]
+    sqrt, multiply, max_reduce, add_reduce, inf = np.sqrt, np.multiply, np.maximum.reduce, np.add.reduce, np.inf
 
-    def solve(sv: np.ndarray) -> np.ndarray:
-        top = float((absmax * sv).max())
-        if not (finite and top < np.inf):  # NaN or inf (or non-finite data): the original path and its errors
+    def solve(v: np.ndarray) -> np.ndarray:
+        sqrt(v, out=sv)
+        top = float(max_reduce(multiply(absmax, sv)))
+        if not top < inf:  # NaN or inf: the original path and its errors
             return _simplex_ls(x0 * sv[:, None], x1 * sv)
-        scale = max(1.0, top) * 1e4
-        aa = np.empty((k + 1, n))
-        np.multiply(x0, sv[:, None], out=aa[:k])
-        aa[k] = scale
-        bb = np.empty(k + 1)
-        np.multiply(x1, sv, out=bb[:k])
-        bb[k] = scale
-        w = _nnls(aa, bb, maxiter)
-        s = w.sum()
+        multiply(xb, col, out=top_rows)
+        buf[k] = max(1.0, top) * 1e4
+        w, _, info = raw(aa, bb, maxiter)
+        if info == 3:  # as optimize.nnls
+            raise RuntimeError("Maximum number of iterations reached.")
+        s = add_reduce(w)
         return w / s if s > 0 else uniform.copy()
 
     return solve
@@ -237,21 +249,23 @@ def _fit(X: np.ndarray, Z: np.ndarray, n_random_starts: int, seed: int):
     # point among them), so losses are remembered by V's bytes: the same V gives the same loss, nothing else changes.
     seen: dict[bytes, float] = {}
 
+    absolute, add_reduce, inf, seen_get = np.abs, np.add.reduce, np.inf, seen.get
+
     def w_of(v):
-        return solve(np.sqrt(v))
+        return solve(v)
 
     def loss_v(v):
         key = v.tobytes()
-        val = seen.get(key)
+        val = seen_get(key)
         if val is None:
-            r = z1 - z0 @ w_of(v)
+            r = z1 - z0 @ solve(v)
             val = seen[key] = float(r @ r) / n_pre
         return val
 
     def obj(par):
-        v = np.abs(par)
-        s = v.sum()
-        return loss_v(v / s) if s > 0 else np.inf
+        v = absolute(par)
+        s = add_reduce(v)  # what v.sum() computes
+        return loss_v(v / s) if s > 0 else inf
 
     rng = np.random.default_rng(seed)
     starts = {"equal": np.full(k, 1.0 / k)}
