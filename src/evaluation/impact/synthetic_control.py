@@ -214,19 +214,27 @@ def _simplex_ls_scaled(x0: np.ndarray, x1: np.ndarray):
     return solve
 
 
-def _build(data, outcome, unit, time, predictors, treated_unit, donors):
-    wide = {}
-    for var, t0, t1 in predictors:
-        sub = data[(data[time] >= t0) & (data[time] <= t1)]
-        wide[_pname(var, t0, t1)] = sub.groupby(unit)[var].mean()
-    X = pd.DataFrame(wide)
-    Y = data.pivot(index=time, columns=unit, values=outcome)
+def _build(data, outcome, unit, time, predictors, treated_unit, donors, tables=None):
+    """Predictors (units x predictors) and outcomes (time x units) of the treated unit and the donors.
+
+    ``tables``: :func:`_tables` of the same arguments, when several fits share them (the placebos: a unit's
+    predictor means do not depend on which other units are in the fit, so they are computed once).
+    """
+    X, Y = tables if tables is not None else _tables(data, outcome, unit, time, predictors)
     units = [treated_unit] + list(donors)
     X = X.reindex(units)
     if X.isna().any().any():
         bad = X.columns[X.isna().any()].tolist()
         raise ValueError(f"predictors with no data for some units in their window: {bad}")
     return X, Y[units]
+
+
+def _tables(data, outcome, unit, time, predictors):
+    wide = {}
+    for var, t0, t1 in predictors:
+        sub = data[(data[time] >= t0) & (data[time] <= t1)]
+        wide[_pname(var, t0, t1)] = sub.groupby(unit)[var].mean()
+    return pd.DataFrame(wide), data.pivot(index=time, columns=unit, values=outcome)
 
 
 def _pname(var, t0, t1):
@@ -300,6 +308,8 @@ def synthetic_control(
     optimisation_window: tuple[float, float] | None = None,
     n_random_starts: int = 2,
     seed: int = 0,
+    *,
+    _tables_: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> SyntheticControlResult:
     """Synthetic control estimate for one treated unit (ADH 2010).
 
@@ -335,7 +345,7 @@ def synthetic_control(
     donors = [u for u in donors if u != treated_unit]
     if len(donors) < 2:
         raise ValueError("need at least two donor units")
-    X, Y = _build(data, outcome, unit, time, predictors, treated_unit, donors)
+    X, Y = _build(data, outcome, unit, time, predictors, treated_unit, donors, _tables_)
     if Y.isna().any().any():
         raise ValueError("the outcome has gaps; synthetic control needs a complete outcome panel")
     times = Y.index.to_numpy(dtype=float)
@@ -393,11 +403,13 @@ def placebo_test(
     main = fit or synthetic_control(data, outcome, unit, time, treated_unit, treatment_time, predictors,
                                     donors, n_random_starts=n_random_starts, seed=seed)
     rows = [(treated_unit, main.pre_rmspe, main.post_rmspe, True)]
+    # the predictor means and the outcome table are the same for every placebo fit: built once (why: 20 refits)
+    tables = _tables(data, outcome, unit, time, predictors)
     gaps = [main.gaps.assign(unit=treated_unit)[["unit", "time", "gap"]]]
     for d in donors:
         pool = [u for u in donors if u != d]
         r = synthetic_control(data, outcome, unit, time, d, treatment_time, predictors, pool,
-                              n_random_starts=n_random_starts, seed=seed)
+                              n_random_starts=n_random_starts, seed=seed, _tables_=tables)
         rows.append((d, r.pre_rmspe, r.post_rmspe, False))
         gaps.append(r.gaps.assign(unit=d)[["unit", "time", "gap"]])
     tab = pd.DataFrame(rows, columns=["unit", "pre_rmspe", "post_rmspe", "is_treated"])
