@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 
 import numpy as np
 import pandas as pd
@@ -89,3 +90,39 @@ def test_adh_placebo_california_most_extreme(smoking, prop99):
     # ADH (2010) Figure 8: California has the largest post/pre RMSPE ratio of the 39 states, p = 1/39
     pl = placebo_test(smoking, "cigsale", "state", "year", "California", 1989, PREDICTORS, fit=prop99)
     assert pl.p_value == pytest.approx(1 / 39)
+
+
+def _reference_simplex_ls(a, b):
+    """The inner solve as it was written before the fast path: vstack/append and the public scipy.optimize.nnls."""
+    from scipy import optimize
+
+    scale = max(1.0, float(np.abs(a).max()), float(np.abs(b).max())) * 1e4
+    w, _ = optimize.nnls(np.vstack([a, np.full((1, a.shape[1]), scale)]), np.append(b, scale),
+                         maxiter=50 * a.shape[1])
+    s = w.sum()
+    return w / s if s > 0 else np.full(a.shape[1], 1.0 / a.shape[1])
+
+
+@pytest.mark.parametrize("use_raw", [True, False])
+def test_inner_fast_path_is_bitwise_the_public_solver(monkeypatch, use_raw):
+    # the V-search's inner solve skips scipy's wrapper and rebuilds the system in place: it must give the same bits
+    # (the figures of notebook 40 depend on the optimiser's exact path), with and without scipy's private routine
+    sc = sys.modules["evaluation.impact.synthetic_control"]  # the package re-exports a function of that name
+    if use_raw:
+        assert sc._RAW_NNLS is not None  # the installed scipy (1.17) has it; a change here means the slow path
+    else:
+        monkeypatch.setattr(sc, "_RAW_NNLS", None)
+    rng = np.random.default_rng(7)
+    for k, n in ((6, 20), (6, 19), (3, 5), (8, 2)):
+        x = rng.normal(size=(k, n + 1)) * rng.uniform(0.1, 30, size=(k, 1))
+        x0, x1 = x[:, 1:], x[:, 0]  # strided views, as in _fit
+        solve = sc._simplex_ls_scaled(x0, x1)
+        for _ in range(50):
+            v = rng.dirichlet(np.ones(k)) * rng.choice([1.0, 1e-9])
+            v[rng.integers(k)] = 0.0
+            sv = np.sqrt(v)
+            expected = _reference_simplex_ls(x0 * sv[:, None], x1 * sv)
+            assert solve(v).tobytes() == expected.tobytes()
+            assert sc._simplex_ls(x0 * sv[:, None], x1 * sv).tobytes() == expected.tobytes()
+    with pytest.raises(ValueError):  # non-finite V still fails as scipy's nnls does
+        sc._simplex_ls_scaled(x0, x1)(np.full(8, np.nan))
