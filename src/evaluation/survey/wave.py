@@ -170,12 +170,24 @@ def _level_order(dim: str, levels: Sequence[str]) -> list[str]:
     return sorted(levels)
 
 
+def _pop_sum(pop: dict[str, float], members: Sequence[str]) -> float:
+    """``pop.reindex(members).sum()`` of the Series ``pop`` as a dict (every member a level of it): the same float,
+    numpy's sum of the same values in the same order, without a pandas reindex per call."""
+    return np.array([pop[m] for m in members], dtype=float).sum()
+
+
 def _collapse(pop: pd.Series, sample: pd.Series, min_respondents: int) -> dict[str, list[str]]:
     """Groups of adjacent levels (in ``pop``'s order) so that each has ≥ ``min_respondents`` and population > 0."""
     groups = [[lev] for lev in pop.index]
+    # plain dicts: this runs for every community, dimension and wave, and a pandas reindex per test cost seconds
+    pop_of = dict(zip(pop.index, pop.to_numpy(dtype=float)))
+    n_of = dict(zip(sample.index, sample.to_numpy()))
+
+    def n_in(g: list[str]) -> int:
+        return sum(int(n_of.get(lev, 0)) for lev in g)
 
     def short(g: list[str]) -> bool:
-        return sample.reindex(g).fillna(0).sum() < min_respondents or pop.reindex(g).sum() <= 0
+        return n_in(g) < min_respondents or _pop_sum(pop_of, g) <= 0
 
     while len(groups) > 1:
         bad = next((i for i, g in enumerate(groups) if short(g)), None)
@@ -183,7 +195,7 @@ def _collapse(pop: pd.Series, sample: pd.Series, min_respondents: int) -> dict[s
             break
         # Merge with the neighbour that has fewer respondents (the previous one on a tie).
         nbrs = [j for j in (bad - 1, bad + 1) if 0 <= j < len(groups)]
-        j = min(nbrs, key=lambda k: (sample.reindex(groups[k]).fillna(0).sum(), k != bad - 1))
+        j = min(nbrs, key=lambda k: (n_in(groups[k]), k != bad - 1))
         lo, hi = sorted((bad, j))
         groups[lo:hi + 1] = [groups[lo] + groups[hi]]
     return {"+".join(g): g for g in groups}
@@ -196,9 +208,10 @@ def _ipf_ok(w: np.ndarray, dims: list[tuple[np.ndarray, dict[str, list[str]], pd
     for values, groups, pop in dims:
         code = np.full(len(values), -1)
         t = np.empty(len(groups))
+        pop_of = dict(zip(pop.index, pop.to_numpy(dtype=float)))
         for i, members in enumerate(groups.values()):
             code[np.isin(values, members)] = i
-            t[i] = pop.reindex(members).sum()
+            t[i] = _pop_sum(pop_of, members)
         codes.append(code)
         targets.append(t)
     g = w.astype(float).copy()
@@ -298,13 +311,23 @@ def weighted_design(responses: pd.DataFrame, margins: pd.DataFrame | None, wave:
     plan: dict[str, dict[str, tuple[pd.Series, dict[str, list[str]]]]] = {}
     levels = {dim: df[dim].astype(str).to_numpy() for dim in dims}
     w0 = base.design.weights.to_numpy()[keep]
-    for c in sorted(set(comm)):
-        in_c = (comm == c).to_numpy()
+    comm_of = comm.to_numpy()
+    rows_of = {c: comm_of == c for c in sorted(set(comm))}
+    # Each community's population by level, from one grouping of the year's margins rather than a filter and a
+    # groupby per community and dimension (the same sums: the same rows added in the same order).
+    by_cell = counts.groupby(["dimension", "community_id", "level"])["count"].sum()
+    pops: dict[tuple[str, str], tuple[list[str], list[float]]] = {}
+    for (dim, c, level), value in zip(by_cell.index, by_cell.to_numpy()):
+        lv, vs = pops.setdefault((dim, c), ([], []))
+        lv.append(level)
+        vs.append(value)
+    for c, in_c in rows_of.items():
         plan[c] = {}
         for dim in dims:
-            pop = counts[(counts["dimension"] == dim) & (counts["community_id"] == c)].groupby("level")["count"].sum()
+            lv, vs = pops.get((dim, c), ([], []))
+            pop = pd.Series(vs, index=pd.Index(lv, dtype=object, name="level"), dtype=float, name="count")
             pop = pop.reindex(_level_order(dim, list(pop.index)))
-            sample = pd.Series(levels[dim][in_c]).value_counts()
+            sample = pd.Series(*reversed(np.unique(levels[dim][in_c], return_counts=True)))
             plan[c][dim] = (pop, _collapse(pop, sample, min_respondents))
         # A sample without some combination (no male migrants, say) can make the margins unreachable: IPF then
         # drives weights to zero without converging. Give up that community's last dimension until it converges.
@@ -319,10 +342,11 @@ def weighted_design(responses: pd.DataFrame, margins: pd.DataFrame | None, wave:
         labels = np.empty(len(df), dtype=object)
         targets = {}
         for c, dims_c in plan.items():
-            in_c = (comm == c).to_numpy()
+            in_c = rows_of[c]
             pop, groups = dims_c[dim]
+            pop_of = dict(zip(pop.index, pop.to_numpy(dtype=float)))
             for name, members in groups.items():
-                targets[f"{c}|{name}"] = float(pop.reindex(members).sum())
+                targets[f"{c}|{name}"] = float(_pop_sum(pop_of, members))
                 if len(members) > 1:
                     collapsed += [(c, dim, lev, name) for lev in members]
                 labels[in_c & np.isin(levels[dim], members)] = f"{c}|{name}"
