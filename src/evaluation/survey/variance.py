@@ -94,12 +94,13 @@ def _group_mean(values: np.ndarray, codes: np.ndarray, n_groups: int, weights: n
     """Column-wise (weighted) mean of ``values`` within groups, broadcast back to rows."""
     w = np.ones(len(codes)) if weights is None else weights
     denom = np.bincount(codes, weights=w, minlength=n_groups)
-    out = np.empty_like(values)
-    for j in range(values.shape[1]):
-        num = np.bincount(codes, weights=values[:, j] * w, minlength=n_groups)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, j] = (num / denom)[codes]
-    return out
+    p = values.shape[1]
+    # One bincount over (column, group) bins, column after column: each bin adds the same products in the same
+    # (row) order as a bincount per column would, so the sums are the same floats, without a call per column.
+    bins = (codes[None, :] + n_groups * np.arange(p)[:, None]).ravel()
+    num = np.bincount(bins, weights=(values * w[:, None]).T.ravel(), minlength=n_groups * p).reshape(p, n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (num / denom).T[codes]
 
 
 def residualise(z: np.ndarray, steps: tuple[CalibrationStep, ...]) -> np.ndarray:
