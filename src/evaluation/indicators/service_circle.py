@@ -31,7 +31,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import BallTree
 
 from ._common import DISTRICT, active_at_year_end, as_number, cutoff_of, result_row, subset_communities, tidy
 
@@ -107,6 +106,10 @@ def nearest_station(points: pd.DataFrame, stations: pd.DataFrame, report_year: i
         out["straight_m"] = np.inf
         out["walk_m"] = np.inf
         return out
+    # imported here: sklearn.neighbors costs about 1.3 s of CPU, and only the coverage figures use it (a kernel running
+    # notebooks 00, 10, 20 or 50 imports this module through evaluation.indicators without ever calling this)
+    from sklearn.neighbors import BallTree
+
     tree = BallTree(np.radians(st[["lat", "lon"]].to_numpy(dtype="float64")), metric="haversine")
     dist, idx = tree.query(np.radians(out[["lat", "lon"]].to_numpy(dtype="float64")), k=1)
     out["station_id"] = st["station_id"].to_numpy()[idx[:, 0]]
