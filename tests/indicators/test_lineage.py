@@ -222,3 +222,20 @@ def test_a_row_without_a_date_counts_as_from_the_beginning():
     assert got["C44"] == pytest.approx(4 + 2.8) and got["C01"] == pytest.approx(6 + 4.2) and got["C02"] == 3
     era = record_era(pd.Series(["C01", "L01"]), pd.Series(pd.to_datetime([None, None])), _chain())
     assert era.tolist() == [pd.Timestamp("2022-12-31"), pd.Timestamp("2019-12-31")]
+
+
+def test_splits_kept_per_lineage_content_each_call_its_own_copy(lineage):
+    from evaluation.indicators.lineage import splits
+
+    first = splits(lineage)
+    first.loc[:, "pop_share"] = -1.0  # a caller changing its copy changes nothing for the next one
+    again = splits(lineage)
+    assert again["pop_share"].tolist() == [0.5, 0.3, 0.2, 0.6, 0.4]
+    # the same shape with other shares is another lineage, not the kept one
+    other = splits(lineage.assign(pop_share=[0.2, 0.3, 0.5, 0.6, 0.4]))
+    assert other["pop_share"].tolist() == [0.2, 0.3, 0.5, 0.6, 0.4]
+    # as are the same values as text, and a bad lineage still fails after a good one was kept
+    assert splits(lineage.assign(pop_share=["0.5", "0.3", "0.2", "0.6", "0.4"]))["pop_share"].tolist() == \
+        [0.5, 0.3, 0.2, 0.6, 0.4]
+    with pytest.raises(ValueError, match="L01"):
+        splits(lineage.assign(pop_share=[0.5, 0.3, 0.1, 0.6, 0.4]))
