@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 DESIGNS = ["strat", "clus1", "clus1_nofpc", "clus2", "clus2_w", "srs"]
@@ -29,3 +30,17 @@ def test_svyolr(designs, ref, check, link):
     e = ref["svyolr"][f"clus1_{link}"]
     assert list(got.term) == ["avg_ed", "mobility", "1|2", "2|3", "3|4"]
     check(got, e, cols=("estimate", "se"), rtol=1e-6)
+
+
+def test_cumulative_link_nll_without_hessian_same_value_and_scores():
+    from evaluation.survey.models import cumulative_link_nll
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 2))
+    y = rng.integers(0, 4, 40)
+    w = rng.uniform(0.5, 2.0, 40)
+    params = np.array([0.3, -0.2, -1.0, 0.1, 1.2])
+    for link in ("logit", "probit"):
+        nll, scores, hess = cumulative_link_nll(params, x, y, w, 4, link)
+        nll2, scores2, none = cumulative_link_nll(params, x, y, w, 4, link, hessian=False)
+        assert nll2 == nll and np.array_equal(scores2, scores) and none is None and hess.shape == (5, 5)

@@ -123,11 +123,14 @@ def _link(link: str):
     return cdf, pdf, dpdf
 
 
-def cumulative_link_nll(params: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n_cat: int, link: str):
+def cumulative_link_nll(params: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, n_cat: int, link: str,
+                        hessian: bool = True):
     """Weighted negative log-likelihood, per-unit scores and Hessian of a cumulative-link model.
 
     ``params = (β, ζ_1..ζ_{K-1})`` with ``P(Y ≤ j) = F(ζ_j − xᵀβ)``; ``y`` holds category codes 0..K-1.
-    Returns ``(nll, scores (n × k) of the nll, hessian (k × k))``.
+    Returns ``(nll, scores (n × k) of the nll, hessian (k × k))``; the Hessian is None with ``hessian=False`` (the
+    quasi-Newton search needs only the value and the gradient, and the four n × k products of the Hessian were
+    most of each evaluation's cost).
     """
     cdf, pdf, dpdf = _link(link)
     p = x.shape[1]
@@ -156,13 +159,15 @@ def cumulative_link_nll(params: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.
     la = fu / pr
     lb = -fl / pr
     scores = -(w * la)[:, None] * du - (w * lb)[:, None] * dl
+    nll = -np.sum(w * np.log(pr))
+    if not hessian:
+        return nll, scores, None
     laa = dfu / pr - la**2
     lbb = -dfl / pr - lb**2
     lab = -la * lb
     hess = -(
         (du.T * (w * laa)) @ du + (dl.T * (w * lbb)) @ dl + (du.T * (w * lab)) @ dl + (dl.T * (w * lab)) @ du
     )
-    nll = -np.sum(w * np.log(pr))
     return nll, scores, hess
 
 
@@ -181,7 +186,7 @@ def fit_cumulative_link(
 
     def fun(theta):
         params = to_params(theta)
-        nll, sc, _ = cumulative_link_nll(params, x, y, w, n_cat, link)
+        nll, sc, _ = cumulative_link_nll(params, x, y, w, n_cat, link, hessian=False)
         g = sc.sum(axis=0)
         # chain rule to (ζ1, log Δζ): ζ_j = ζ1 + Σ_{i<=j} exp(t_i)
         gt = g.copy()
