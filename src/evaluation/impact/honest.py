@@ -263,7 +263,25 @@ def _interval_from_test(accept_fn, lo: float, hi: float, scale: float, n_grid: i
     return float(lb), float(ub)
 
 
+#: Robust sets already computed, by their exact inputs: :func:`breakdown_m` tests Mbar values (1, 2, 0.5, ...) that
+#: :func:`honest_did` has usually just run for the same coefficients, and each set costs tens of simulations.
+_RM_CI_CACHE: dict[tuple, tuple[float, float]] = {}
+_RM_CI_CACHE_SIZE = 512
+
+
 def _rm_ci(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed) -> tuple[float, float]:
+    if not isinstance(seed, (int, np.integer)):  # unseeded or a generator: the draws differ per call
+        return _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed)
+    key = (b.tobytes(), sig.tobytes(), b.size, num_pre, num_post, l.tobytes(), float(mbar), float(alpha),
+           int(n_sims), int(seed))
+    if key not in _RM_CI_CACHE:
+        if len(_RM_CI_CACHE) >= _RM_CI_CACHE_SIZE:
+            del _RM_CI_CACHE[next(iter(_RM_CI_CACHE))]
+        _RM_CI_CACHE[key] = _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed)
+    return _RM_CI_CACHE[key]
+
+
+def _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed) -> tuple[float, float]:
     kappa = alpha / 10
     pieces = [_RMPiece(b, sig, num_pre, num_post, l, mbar, s, pos, alpha, kappa, n_sims, seed)
               for s in range(-(num_pre - 1), 1) for pos in (True, False)]
