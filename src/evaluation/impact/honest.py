@@ -127,19 +127,19 @@ def _dual_vertices(sd: np.ndarray, x: np.ndarray) -> np.ndarray:
     m, k = w.shape
     rhs = np.zeros(k)
     rhs[0] = 1.0
-    out = []
-    for rows in combinations(range(m), k):
-        wb = w[list(rows)]
-        if abs(np.linalg.det(wb)) < 1e-12:
-            continue
-        gb = np.linalg.solve(wb.T, rhs)
-        if np.all(gb >= -1e-10):
-            g = np.zeros(m)
-            g[list(rows)] = np.clip(gb, 0, None)
-            out.append(g)
-    if not out:
+    # every basis at once: the stacked det and solve run LAPACK on each matrix exactly as one call would
+    bases = np.array(list(combinations(range(m), k)), dtype=np.intp).reshape(-1, k)
+    wb = w[bases]                                               # (n_bases, k, k)
+    regular = ~(np.abs(np.linalg.det(wb)) < 1e-12) if len(bases) else np.zeros(0, dtype=bool)
+    bases = bases[regular]
+    gb = np.linalg.solve(np.swapaxes(wb[regular], 1, 2), np.broadcast_to(rhs, (len(bases), k))[..., None])[..., 0] \
+        if len(bases) else np.zeros((0, k))
+    feasible = np.all(gb >= -1e-10, axis=1)
+    if not feasible.any():
         raise ValueError("the moment inequalities have no dual vertex (the nuisance parameters are unrestricted)")
-    return np.unique(np.round(np.array(out), 12), axis=0)
+    out = np.zeros((int(feasible.sum()), m))
+    np.put_along_axis(out, bases[feasible], np.clip(gb[feasible], 0, None), axis=1)
+    return np.unique(np.round(out, 12), axis=0)
 
 
 def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.ndarray, sig_y: np.ndarray,
@@ -292,6 +292,8 @@ def _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed) -> 
         out = np.zeros(np.size(theta), dtype=bool)
         for p in pieces:
             out |= p.accept(theta)
+            if out.all():
+                break  # the set is a union: one piece accepting every theta settles it
         return out
 
     lo, hi = id_lb - 20 * sd_theta, id_ub + 20 * sd_theta
