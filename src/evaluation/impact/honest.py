@@ -142,9 +142,14 @@ def _dual_vertices(sd: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.unique(np.round(out, 12), axis=0)
 
 
-def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.ndarray, sig_y: np.ndarray,
-                   lf_cv: float, alpha: float, kappa: float) -> np.ndarray:
-    """ARP hybrid test of E[y0 - a1 theta - X tau] <= 0 for every theta (True = not rejected)."""
+def _hybrid_stage(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.ndarray, sig_y: np.ndarray,
+                  lf_cv: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ARP hybrid test of E[y0 - a1 theta - X tau] <= 0 up to its conditional critical value.
+
+    Returns ``(accept, sel, zlo, zup, stat)``: the decision of the least-favourable first stage (final where ``sel``
+    is False) and, where ``sel`` is True, the truncation bounds and the statistic of the conditional second stage
+    (:func:`_hybrid_finish`).
+    """
     y = y0[None, :] - theta[:, None] * a1[None, :]            # (n_theta, m)
     vals = y @ verts.T                                          # gamma' y for every vertex
     jhat = np.argmax(vals, axis=1)
@@ -169,13 +174,24 @@ def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.
     sd_b = np.sqrt(np.where(ok, var_b, 1.0))
     zlo, zup = vlo / sd_b, np.minimum(vup, lf_cv) / sd_b
     stat = eta / sd_b
-    size = (alpha - kappa) / (1 - kappa)
     inside = (zlo <= stat) & (stat <= zup)
-    cv = np.full(theta.size, np.inf)
     sel = ok & inside & accept
+    return accept, sel, zlo, zup, stat
+
+
+def _hybrid_finish(stat: np.ndarray, zlo: np.ndarray, zup: np.ndarray, alpha: float, kappa: float) -> np.ndarray:
+    """The conditional second stage: not rejected when ``stat`` is at most the truncated-normal critical value."""
+    size = (alpha - kappa) / (1 - kappa)
+    cv = np.maximum(0.0, _truncnorm_quantile(1 - size, zlo, zup))
+    return ~(stat > cv)
+
+
+def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.ndarray, sig_y: np.ndarray,
+                   lf_cv: float, alpha: float, kappa: float) -> np.ndarray:
+    """ARP hybrid test of E[y0 - a1 theta - X tau] <= 0 for every theta (True = not rejected)."""
+    accept, sel, zlo, zup, stat = _hybrid_stage(theta, y0, a1, verts, sig_y, lf_cv)
     if sel.any():
-        cv[sel] = np.maximum(0.0, _truncnorm_quantile(1 - size, zlo[sel], zup[sel]))
-        accept[sel] &= ~(stat[sel] > cv[sel])
+        accept[sel] &= _hybrid_finish(stat[sel], zlo[sel], zup[sel], alpha, kappa)
     return accept
 
 
@@ -214,6 +230,37 @@ class _RMPiece:
     def accept(self, theta: np.ndarray) -> np.ndarray:
         return _hybrid_accept(np.atleast_1d(theta).astype(float), self.y0, self.a1, self.verts, self.sig_y,
                               self.lf_cv, self.alpha, self.kappa)
+
+    def stage(self, theta: np.ndarray):
+        """:func:`_hybrid_stage` of this piece."""
+        return _hybrid_stage(theta, self.y0, self.a1, self.verts, self.sig_y, self.lf_cv)
+
+
+def _union_accept(pieces: Sequence[_RMPiece], theta) -> np.ndarray:
+    """The hybrid test of the union of the pieces: theta is accepted when any piece accepts it.
+
+    The pieces' truncated-normal quantiles (the costly part) are taken in one call, and only for the thetas no
+    piece has accepted at its first stage; the quantile is elementwise, so each test is the one
+    :func:`_hybrid_accept` makes.
+    """
+    theta = np.atleast_1d(theta).astype(float)
+    stages = [p.stage(theta) for p in pieces]
+    out = np.zeros(theta.size, dtype=bool)
+    for accept, sel, *_ in stages:
+        out |= accept & ~sel
+    need = [sel & ~out for _, sel, *_ in stages]
+    if not any(n.any() for n in need):
+        return out
+    passed = _hybrid_finish(np.concatenate([st[4][n] for st, n in zip(stages, need)]),
+                            np.concatenate([st[2][n] for st, n in zip(stages, need)]),
+                            np.concatenate([st[3][n] for st, n in zip(stages, need)]),
+                            pieces[0].alpha, pieces[0].kappa)
+    start = 0
+    for n in need:
+        k = int(n.sum())
+        out[n] |= passed[start:start + k]
+        start += k
+    return out
 
 
 def _rm_identified_set(b, num_pre, num_post, l, mbar) -> tuple[float, float]:
@@ -289,12 +336,7 @@ def _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed) -> 
     id_lb, id_ub = _rm_identified_set(b, num_pre, num_post, l, mbar)
 
     def accept(theta):
-        out = np.zeros(np.size(theta), dtype=bool)
-        for p in pieces:
-            out |= p.accept(theta)
-            if out.all():
-                break  # the set is a union: one piece accepting every theta settles it
-        return out
+        return _union_accept(pieces, theta)
 
     lo, hi = id_lb - 20 * sd_theta, id_ub + 20 * sd_theta
     return _interval_from_test(accept, lo, hi, sd_theta)
