@@ -45,6 +45,7 @@ Armstrong, T. B. and Kolesar, M. (2018). Optimal inference in a class of regress
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 from typing import Sequence
 
@@ -205,6 +206,31 @@ def _truncnorm_quantile(p: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Standard normal draws by (seed, n_sims, dimension): every piece and every Mbar of a run draws the same ones.
+_NORMALS: dict[tuple[int, int, int], np.ndarray] = {}
+_NORMALS_SIZE = 16
+
+
+def _mvn_draws(cov: np.ndarray, n_sims: int, seed) -> np.ndarray:
+    """``np.random.default_rng(seed).multivariate_normal(0, cov, n_sims, method="eigh")``, with the standard normal
+    draws kept between calls: the same operations as numpy's (the normals times the eigen factor ``u sqrt|s|``,
+    plus the zero mean), so the same numbers; tests/impact/test_honest.py checks them bitwise against numpy's."""
+    m = cov.shape[0]
+    if not isinstance(seed, (int, np.integer)):  # unseeded or a generator: fresh draws every call
+        return np.random.default_rng(seed).multivariate_normal(np.zeros(m), cov, size=n_sims, method="eigh")
+    key = (int(seed), int(n_sims), m)
+    if key not in _NORMALS:
+        if len(_NORMALS) >= _NORMALS_SIZE:
+            del _NORMALS[next(iter(_NORMALS))]
+        z = np.random.default_rng(seed).standard_normal((n_sims, m))
+        z.flags.writeable = False
+        _NORMALS[key] = z
+    s, u = np.linalg.eigh(np.asarray(cov, dtype=float))
+    if np.any(s < -1e-8):  # numpy's check_valid="warn"
+        warnings.warn("covariance is not symmetric positive-semidefinite.", RuntimeWarning, stacklevel=3)
+    return np.zeros(m) + _NORMALS[key] @ (u * np.sqrt(np.abs(s))).T
+
+
 class _RMPiece:
     """One polyhedron Delta^RM_{s,sign}: its dual vertices and least-favourable critical value (fixed over theta)."""
 
@@ -221,9 +247,8 @@ class _RMPiece:
         null = linalg.null_space(l[None, :])
         x = a_post @ null if null.size else np.zeros((a.shape[0], 0))
         self.verts = _dual_vertices(sd, x)
-        rng = np.random.default_rng(seed)
         # least-favourable critical value: the statistic's 1 - kappa quantile when all moments bind (mean 0)
-        xi = rng.multivariate_normal(np.zeros(a.shape[0]), self.sig_y, size=n_sims, method="eigh")
+        xi = _mvn_draws(self.sig_y, n_sims, seed)
         self.lf_cv = float(np.quantile(np.max(xi @ self.verts.T, axis=1), 1 - kappa))
         self.alpha, self.kappa = alpha, kappa
 
