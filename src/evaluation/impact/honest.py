@@ -45,6 +45,7 @@ Armstrong, T. B. and Kolesar, M. (2018). Optimal inference in a class of regress
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 from typing import Sequence
 
@@ -127,24 +128,29 @@ def _dual_vertices(sd: np.ndarray, x: np.ndarray) -> np.ndarray:
     m, k = w.shape
     rhs = np.zeros(k)
     rhs[0] = 1.0
-    out = []
-    for rows in combinations(range(m), k):
-        wb = w[list(rows)]
-        if abs(np.linalg.det(wb)) < 1e-12:
-            continue
-        gb = np.linalg.solve(wb.T, rhs)
-        if np.all(gb >= -1e-10):
-            g = np.zeros(m)
-            g[list(rows)] = np.clip(gb, 0, None)
-            out.append(g)
-    if not out:
+    # every basis at once: the stacked det and solve run LAPACK on each matrix exactly as one call would
+    bases = np.array(list(combinations(range(m), k)), dtype=np.intp).reshape(-1, k)
+    wb = w[bases]                                               # (n_bases, k, k)
+    regular = ~(np.abs(np.linalg.det(wb)) < 1e-12) if len(bases) else np.zeros(0, dtype=bool)
+    bases = bases[regular]
+    gb = np.linalg.solve(np.swapaxes(wb[regular], 1, 2), np.broadcast_to(rhs, (len(bases), k))[..., None])[..., 0] \
+        if len(bases) else np.zeros((0, k))
+    feasible = np.all(gb >= -1e-10, axis=1)
+    if not feasible.any():
         raise ValueError("the moment inequalities have no dual vertex (the nuisance parameters are unrestricted)")
-    return np.unique(np.round(np.array(out), 12), axis=0)
+    out = np.zeros((int(feasible.sum()), m))
+    np.put_along_axis(out, bases[feasible], np.clip(gb[feasible], 0, None), axis=1)
+    return np.unique(np.round(out, 12), axis=0)
 
 
-def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.ndarray, sig_y: np.ndarray,
-                   lf_cv: float, alpha: float, kappa: float) -> np.ndarray:
-    """ARP hybrid test of E[y0 - a1 theta - X tau] <= 0 for every theta (True = not rejected)."""
+def _hybrid_stage(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.ndarray, sig_y: np.ndarray,
+                  lf_cv: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ARP hybrid test of E[y0 - a1 theta - X tau] <= 0 up to its conditional critical value.
+
+    Returns ``(accept, sel, zlo, zup, stat)``: the decision of the least-favourable first stage (final where ``sel``
+    is False) and, where ``sel`` is True, the truncation bounds and the statistic of the conditional second stage
+    (:func:`_hybrid_finish`).
+    """
     y = y0[None, :] - theta[:, None] * a1[None, :]            # (n_theta, m)
     vals = y @ verts.T                                          # gamma' y for every vertex
     jhat = np.argmax(vals, axis=1)
@@ -169,13 +175,24 @@ def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.
     sd_b = np.sqrt(np.where(ok, var_b, 1.0))
     zlo, zup = vlo / sd_b, np.minimum(vup, lf_cv) / sd_b
     stat = eta / sd_b
-    size = (alpha - kappa) / (1 - kappa)
     inside = (zlo <= stat) & (stat <= zup)
-    cv = np.full(theta.size, np.inf)
     sel = ok & inside & accept
+    return accept, sel, zlo, zup, stat
+
+
+def _hybrid_finish(stat: np.ndarray, zlo: np.ndarray, zup: np.ndarray, alpha: float, kappa: float) -> np.ndarray:
+    """The conditional second stage: not rejected when ``stat`` is at most the truncated-normal critical value."""
+    size = (alpha - kappa) / (1 - kappa)
+    cv = np.maximum(0.0, _truncnorm_quantile(1 - size, zlo, zup))
+    return ~(stat > cv)
+
+
+def _hybrid_accept(theta: np.ndarray, y0: np.ndarray, a1: np.ndarray, verts: np.ndarray, sig_y: np.ndarray,
+                   lf_cv: float, alpha: float, kappa: float) -> np.ndarray:
+    """ARP hybrid test of E[y0 - a1 theta - X tau] <= 0 for every theta (True = not rejected)."""
+    accept, sel, zlo, zup, stat = _hybrid_stage(theta, y0, a1, verts, sig_y, lf_cv)
     if sel.any():
-        cv[sel] = np.maximum(0.0, _truncnorm_quantile(1 - size, zlo[sel], zup[sel]))
-        accept[sel] &= ~(stat[sel] > cv[sel])
+        accept[sel] &= _hybrid_finish(stat[sel], zlo[sel], zup[sel], alpha, kappa)
     return accept
 
 
@@ -187,6 +204,31 @@ def _truncnorm_quantile(p: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     if ok.any():
         out[ok] = stats.truncnorm.ppf(p, lo[ok], hi[ok])
     return out
+
+
+#: Standard normal draws by (seed, n_sims, dimension): every piece and every Mbar of a run draws the same ones.
+_NORMALS: dict[tuple[int, int, int], np.ndarray] = {}
+_NORMALS_SIZE = 16
+
+
+def _mvn_draws(cov: np.ndarray, n_sims: int, seed) -> np.ndarray:
+    """``np.random.default_rng(seed).multivariate_normal(0, cov, n_sims, method="eigh")``, with the standard normal
+    draws kept between calls: the same operations as numpy's (the normals times the eigen factor ``u sqrt|s|``,
+    plus the zero mean), so the same numbers; tests/impact/test_honest.py checks them bitwise against numpy's."""
+    m = cov.shape[0]
+    if not isinstance(seed, (int, np.integer)):  # unseeded or a generator: fresh draws every call
+        return np.random.default_rng(seed).multivariate_normal(np.zeros(m), cov, size=n_sims, method="eigh")
+    key = (int(seed), int(n_sims), m)
+    if key not in _NORMALS:
+        if len(_NORMALS) >= _NORMALS_SIZE:
+            del _NORMALS[next(iter(_NORMALS))]
+        z = np.random.default_rng(seed).standard_normal((n_sims, m))
+        z.flags.writeable = False
+        _NORMALS[key] = z
+    s, u = np.linalg.eigh(np.asarray(cov, dtype=float))
+    if np.any(s < -1e-8):  # numpy's check_valid="warn"
+        warnings.warn("covariance is not symmetric positive-semidefinite.", RuntimeWarning, stacklevel=3)
+    return np.zeros(m) + _NORMALS[key] @ (u * np.sqrt(np.abs(s))).T
 
 
 class _RMPiece:
@@ -205,15 +247,45 @@ class _RMPiece:
         null = linalg.null_space(l[None, :])
         x = a_post @ null if null.size else np.zeros((a.shape[0], 0))
         self.verts = _dual_vertices(sd, x)
-        rng = np.random.default_rng(seed)
         # least-favourable critical value: the statistic's 1 - kappa quantile when all moments bind (mean 0)
-        xi = rng.multivariate_normal(np.zeros(a.shape[0]), self.sig_y, size=n_sims, method="eigh")
+        xi = _mvn_draws(self.sig_y, n_sims, seed)
         self.lf_cv = float(np.quantile(np.max(xi @ self.verts.T, axis=1), 1 - kappa))
         self.alpha, self.kappa = alpha, kappa
 
     def accept(self, theta: np.ndarray) -> np.ndarray:
         return _hybrid_accept(np.atleast_1d(theta).astype(float), self.y0, self.a1, self.verts, self.sig_y,
                               self.lf_cv, self.alpha, self.kappa)
+
+    def stage(self, theta: np.ndarray):
+        """:func:`_hybrid_stage` of this piece."""
+        return _hybrid_stage(theta, self.y0, self.a1, self.verts, self.sig_y, self.lf_cv)
+
+
+def _union_accept(pieces: Sequence[_RMPiece], theta) -> np.ndarray:
+    """The hybrid test of the union of the pieces: theta is accepted when any piece accepts it.
+
+    The pieces' truncated-normal quantiles (the costly part) are taken in one call, and only for the thetas no
+    piece has accepted at its first stage; the quantile is elementwise, so each test is the one
+    :func:`_hybrid_accept` makes.
+    """
+    theta = np.atleast_1d(theta).astype(float)
+    stages = [p.stage(theta) for p in pieces]
+    out = np.zeros(theta.size, dtype=bool)
+    for accept, sel, *_ in stages:
+        out |= accept & ~sel
+    need = [sel & ~out for _, sel, *_ in stages]
+    if not any(n.any() for n in need):
+        return out
+    passed = _hybrid_finish(np.concatenate([st[4][n] for st, n in zip(stages, need)]),
+                            np.concatenate([st[2][n] for st, n in zip(stages, need)]),
+                            np.concatenate([st[3][n] for st, n in zip(stages, need)]),
+                            pieces[0].alpha, pieces[0].kappa)
+    start = 0
+    for n in need:
+        k = int(n.sum())
+        out[n] |= passed[start:start + k]
+        start += k
+    return out
 
 
 def _rm_identified_set(b, num_pre, num_post, l, mbar) -> tuple[float, float]:
@@ -263,7 +335,25 @@ def _interval_from_test(accept_fn, lo: float, hi: float, scale: float, n_grid: i
     return float(lb), float(ub)
 
 
+#: Robust sets already computed, by their exact inputs: :func:`breakdown_m` tests Mbar values (1, 2, 0.5, ...) that
+#: :func:`honest_did` has usually just run for the same coefficients, and each set costs tens of simulations.
+_RM_CI_CACHE: dict[tuple, tuple[float, float]] = {}
+_RM_CI_CACHE_SIZE = 512
+
+
 def _rm_ci(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed) -> tuple[float, float]:
+    if not isinstance(seed, (int, np.integer)):  # unseeded or a generator: the draws differ per call
+        return _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed)
+    key = (b.tobytes(), sig.tobytes(), b.size, num_pre, num_post, l.tobytes(), float(mbar), float(alpha),
+           int(n_sims), int(seed))
+    if key not in _RM_CI_CACHE:
+        if len(_RM_CI_CACHE) >= _RM_CI_CACHE_SIZE:
+            del _RM_CI_CACHE[next(iter(_RM_CI_CACHE))]
+        _RM_CI_CACHE[key] = _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed)
+    return _RM_CI_CACHE[key]
+
+
+def _rm_ci_uncached(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed) -> tuple[float, float]:
     kappa = alpha / 10
     pieces = [_RMPiece(b, sig, num_pre, num_post, l, mbar, s, pos, alpha, kappa, n_sims, seed)
               for s in range(-(num_pre - 1), 1) for pos in (True, False)]
@@ -271,10 +361,7 @@ def _rm_ci(b, sig, num_pre, num_post, l, mbar, alpha, n_sims, seed) -> tuple[flo
     id_lb, id_ub = _rm_identified_set(b, num_pre, num_post, l, mbar)
 
     def accept(theta):
-        out = np.zeros(np.size(theta), dtype=bool)
-        for p in pieces:
-            out |= p.accept(theta)
-        return out
+        return _union_accept(pieces, theta)
 
     lo, hi = id_lb - 20 * sd_theta, id_ub + 20 * sd_theta
     return _interval_from_test(accept, lo, hi, sd_theta)
