@@ -93,7 +93,7 @@ def test_weighted_mean_recovers_the_truth(district_dir: Path, tmp_path: Path):
     assert "居民满意度调查" in text and "总体真值" in text
 
     # "Keeps rising" is tested: the sentence shown is the one trend_verdict picks from the recorded tests.
-    from evaluation.report import t
+    from evaluation.report.sections.survey import trend_claim
     from evaluation.survey.wave import trend_verdict
 
     tr = rec["survey.satisfaction_index.trend"]
@@ -102,8 +102,8 @@ def test_weighted_mean_recovers_the_truth(district_dir: Path, tmp_path: Path):
     slope = pd.DataFrame([{"estimate": tr["value"], "p_value": tr["p_value"]}])
     assert tr["verdict"] == trend_verdict(changes, slope)
     assert tr["ci_low"] < tr["value"] < tr["ci_high"] and tr["df"] > 0
-    sentence = t(f"survey.trend_claim.{tr['verdict']}", "zh", first=2022, last=2024, slope=tr["value"],
-                 lo=tr["ci_low"], hi=tr["ci_high"], level=0.95, p=tr["p_value"])
+    sentence = trend_claim(tr["verdict"], 2022, 2024, tr["value"], tr["ci_low"], tr["ci_high"], tr["p_value"], 0.95,
+                           "zh")
     assert sentence in text
     # Differences of independent waves: SE² adds up.
     m22, m23 = rec["survey.satisfaction_index.mean_2022"], rec["survey.satisfaction_index.mean_2023"]

@@ -35,7 +35,7 @@ from ..display import md, shown, span, table_view
 from ..plots import forest_plot, ipa_plot, trend_plot
 
 __all__ = ["PERCEPTIONS", "Section", "Survey", "prepare", "intro", "design", "index", "truth", "perceptions",
-           "communities", "migrant_gap", "participation", "reliability_scales", "drivers", "ipa", "caveats"]
+           "communities", "migrant_gap", "participation", "reliability_scales", "drivers", "ipa", "caveats", "trend_claim"]
 
 PERCEPTIONS = ["q_committee", "q_infrastructure", "q_activities", "q_neighbours"]
 SHARES = [("participation_rate", "q_participated_12m"), ("volunteer_rate_12m", "q_volunteered_12m")]
@@ -210,6 +210,16 @@ def _headline(s: Survey) -> tuple[pd.Series, pd.Series, pd.Series]:
     return idx.loc[s.wave_now], design_only, unweighted
 
 
+def trend_claim(verdict: str, first: int, last: int, slope: float, ci_low: float, ci_high: float, p_value: float,
+                confidence: float, lang: str) -> str:
+    """The sentence the recorded trend test supports (``verdict`` from
+    :func:`evaluation.survey.wave.trend_verdict`): the slope per year with its interval, limits that are not 0 never
+    printed as 0, and its p-value ("p < 0.001" rather than "p = 0.000")."""
+    return t(f"survey.trend_claim.{verdict}", lang, first=first, last=last, slope=slope,
+             lo=nonzero_fixed(ci_low, 1, sign=True), hi=nonzero_fixed(ci_high, 1, sign=True), level=confidence,
+             p=p_text(p_value))
+
+
 def index(s: Survey | None) -> Section:
     """The weighted satisfaction index of "this year", its trend by wave, and the test of "keeps rising":
     wave-to-wave differences of independent samples and the pooled trend (svyglm on wave, waves stacked as separate
@@ -246,9 +256,8 @@ def index(s: Survey | None) -> Section:
         out += [md("survey.trend_test_text", lang, alpha=1 - conf),
                 _table(changes.rename(columns={"difference": "change"}),
                        ["wave_from", "wave_to", "change", "ci", "p_value"], lang, change="{:+.1f}", p_value=p_cell),
-                md(f"survey.trend_claim.{verdict}", lang, first=int(sl["first_wave"]), last=int(sl["last_wave"]),
-                    slope=sl["estimate"], lo=nonzero_fixed(sl["ci_low"], 1, sign=True),
-                    hi=nonzero_fixed(sl["ci_high"], 1, sign=True), level=conf, p=p_text(sl["p_value"]))]
+                _markdown(trend_claim(verdict, int(sl["first_wave"]), int(sl["last_wave"]), sl["estimate"],
+                                      sl["ci_low"], sl["ci_high"], sl["p_value"], conf, lang))]
         records["survey.satisfaction_index.trend"] = {
             "value": sl["estimate"], "se": sl["se"], "ci_low": sl["ci_low"], "ci_high": sl["ci_high"],
             "p_value": sl["p_value"], "df": int(sl["df"]), "verdict": verdict}
