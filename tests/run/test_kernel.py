@@ -3,6 +3,7 @@ kernel: 6 a run, 43 for the profiles) is gone without hiding anything else on st
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -87,3 +88,36 @@ def test_a_reused_kernel_gives_the_next_notebook_the_state_of_a_fresh_one(tmp_pa
     assert b.cells[1].outputs[0]["text"] == "[] 1\n"  # figures closed; modules kept
     assert [c.execution_count for c in b.cells] == [1, 2]  # numbered as in a new kernel
     assert kernel._WARM.get("km") is None and not km.has_kernel
+
+
+def test_kernel_environment_sets_one_blas_thread_and_restores(monkeypatch):
+    from evaluation.run import kernel
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("JINLIN_GONE", "x")
+    with kernel.kernel_environment({"JINLIN_GONE": None, "JINLIN_SET": "y"}):
+        assert os.environ["OPENBLAS_NUM_THREADS"] == os.environ["OMP_NUM_THREADS"] == "1"
+        assert "JINLIN_GONE" not in os.environ and os.environ["JINLIN_SET"] == "y"
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "8" and "OMP_NUM_THREADS" not in os.environ
+    assert os.environ["JINLIN_GONE"] == "x" and "JINLIN_SET" not in os.environ
+
+
+@pytest.mark.notebook
+def test_a_prestarted_kernel_runs_its_numerical_libraries_on_one_thread(tmp_path, monkeypatch):
+    """The kernels a run starts while it validates have one BLAS thread (KERNEL_ENV), whatever this process has."""
+    import papermill as pm
+
+    from evaluation.run import kernel
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    nb = _notebook(tmp_path / "env.ipynb", "import os\nprint(os.environ.get('OPENBLAS_NUM_THREADS'), "
+                                            "os.environ.get('MKL_NUM_THREADS'))")
+    try:
+        kernel.prestart_kernel(tmp_path)
+        km = kernel.warm_kernel(tmp_path)
+        out = pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), km=km, cwd=str(tmp_path), progress_bar=False)
+    finally:
+        kernel.close_warm_kernel()
+    assert out.cells[0].outputs[0]["text"] == "1 1\n"
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"

@@ -11,12 +11,15 @@ and a kernel whose spec or libzmq cannot do it still starts, unencrypted, and st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["kernel_config", "warm_kernel", "prestart_kernel", "close_warm_kernel", "run_silent", "run_sync"]
+__all__ = ["kernel_config", "warm_kernel", "prestart_kernel", "close_warm_kernel", "run_silent", "run_sync",
+           "KERNEL_ENV", "kernel_environment"]
 
 
 @lru_cache(maxsize=1)
@@ -37,6 +40,38 @@ def kernel_config() -> Any:
     if not _can_encrypt():
         return Config()
     return Config({"KernelManager": {"transport_encryption": "auto"}})
+
+
+# The environment every notebook kernel starts with: one thread for the numerical libraries. The runner already runs
+# notebooks side by side, one kernel per core; a BLAS that also starts a thread per core makes every small matrix
+# product (thousands per notebook: survey variances, model fits) wake, spin and wait on the other kernel's core, which
+# cost about a tenth of a run's CPU. One thread also makes the figures independent of the machine's core count: a
+# multi-threaded product may sum in another order on another machine. (The default district's results.json is the
+# same bytes either way.)
+KERNEL_ENV: dict[str, str] = {v: "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
+@contextlib.contextmanager
+def kernel_environment(extra: Mapping[str, str | None] | None = None) -> Iterator[None]:
+    """This process's environment, while a kernel starts in it, with :data:`KERNEL_ENV` and ``extra`` (``None``
+    removes a variable); restored afterwards. A kernel inherits the environment when it starts, and a process
+    starts one kernel at a time."""
+    change = {**KERNEL_ENV, **(extra or {})}
+    before = {k: os.environ.get(k) for k in change}
+    try:
+        for k, v in change.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 # This process's warm kernel: {"km": manager, "cwd": folder it runs in}, kept between the notebooks this process
@@ -109,7 +144,8 @@ def prestart_kernel(cwd: str | Path, warm_code: str = "") -> None:
     close_warm_kernel()
     km = _manager()
     try:
-        run_sync(km.start_kernel, cwd=str(cwd))
+        with kernel_environment():
+            run_sync(km.start_kernel, cwd=str(cwd))
         if warm_code:
             run_silent(km, warm_code)
     except Exception:  # noqa: BLE001 - the cold start remains, with its retry

@@ -76,7 +76,7 @@ from .runner import (
     publish_folder,
     quarantine,
 )
-from .kernel import close_warm_kernel, warm_kernel
+from .kernel import close_warm_kernel, kernel_environment, warm_kernel
 
 __all__ = ["ProfileOutcome", "ProfilesResult", "profiles", "run_profile", "write_snapshot", "index_html",
            "select_communities", "snapshot_columns", "make_snapshot_dir", "clean_stale_snapshots", "close_warm_kernel",
@@ -231,9 +231,10 @@ def run_profile(community_id: str, parameters: Mapping[str, Any], out_dir: str, 
     for attempt in (1, 2):
         try:
             km = warm_kernel(cwd)
-            pm.execute_notebook(str(src), str(dst), parameters={**parameters, "community_id": community_id},
-                                kernel_name=KERNEL, execution_timeout=execution_timeout, start_timeout=120,
-                                progress_bar=False, cwd=str(cwd), log_output=False, km=km)
+            with kernel_environment():  # papermill starts the kernel when it is not warm yet
+                pm.execute_notebook(str(src), str(dst), parameters={**parameters, "community_id": community_id},
+                                    kernel_name=KERNEL, execution_timeout=execution_timeout, start_timeout=120,
+                                    progress_bar=False, cwd=str(cwd), log_output=False, km=km)
             break
         except PapermillExecutionError as e:
             close_warm_kernel()  # only a kernel that ran its notebook to the end is reused

@@ -249,20 +249,13 @@ def execute_notebook(name: str, inject: dict[str, Any], out_dir: str, execution_
         return _execute_one(name, inject, out_dir, execution_timeout, snapshot)
 
 
-@contextlib.contextmanager
-def _snapshot_env(snapshot: str | None) -> Iterator[None]:
-    # A kernel inherits the environment when it starts; this process starts one kernel at a time.
+def _snapshot_env(snapshot: str | None) -> contextlib.AbstractContextManager[None]:
+    """The kernel's environment (:func:`evaluation.run.kernel.kernel_environment`) with the run's snapshot named, or
+    none named."""
     from ..data.loader import SNAPSHOT_ENV
+    from .kernel import kernel_environment
 
-    before = os.environ.pop(SNAPSHOT_ENV, None)
-    if snapshot:
-        os.environ[SNAPSHOT_ENV] = snapshot
-    try:
-        yield
-    finally:
-        os.environ.pop(SNAPSHOT_ENV, None)
-        if before is not None:
-            os.environ[SNAPSHOT_ENV] = before
+    return kernel_environment({SNAPSHOT_ENV: snapshot or None})
 
 
 def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int,
@@ -310,9 +303,14 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
             "retried": retried}
 
 
-# What a pool worker's kernel imports while the run validates its data (the report and analysis modules every
-# notebook imports, 2-5 s of a kernel's first notebook). Binds no name: the notebook's namespace is a fresh one.
-WARM_CODE = "for __m in ('evaluation.report', 'evaluation.report.sections'):\n    __import__(__m)\ndel __m\n"
+# What a pool worker's kernel imports while the run validates its data: the report layer and every notebook's page
+# module with the statistics under it (2-5 s of a kernel's first notebook; the sections package imports a page only
+# when asked, so each is named). A worker may run any notebook, so it imports them all, on a core the validation
+# leaves idle. Binds no name: the notebook's namespace is a fresh one.
+WARM_MODULES = ("IPython.display", "evaluation.report",
+                *(f"evaluation.report.sections.{page}"
+                  for page in ("quality", "participation", "survey", "services", "impact", "claims")))
+WARM_CODE = f"for __m in {WARM_MODULES!r}:\n    __import__(__m)\ndel __m\n"
 
 
 def _warm_worker(cwd: str) -> None:
