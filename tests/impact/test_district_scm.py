@@ -32,10 +32,18 @@ def _hull_toy(seed=1, effect=-2.0, noise=0.05):
                          "y": y.ravel()})
 
 
-def test_toy_planted_effect_and_rank():
-    # 8 units, so the smallest p-value is 1/8; the planted effect is -2.0 (noise SD 0.05)
+@pytest.fixture(scope="module")
+def hull_fit():
+    """The district synthetic control of :func:`_hull_toy`, fitted once for the tests that only read it (the result's
+    methods compute from its frames and never change them)."""
     d = _hull_toy()
-    res = district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t")
+    return district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit",
+                                      time="t")
+
+
+def test_toy_planted_effect_and_rank(hull_fit):
+    # 8 units, so the smallest p-value is 1/8; the planted effect is -2.0 (noise SD 0.05)
+    res = hull_fit
     assert res.att_post == pytest.approx(-2.0, abs=0.15)
     assert res.gap_last == pytest.approx(-2.0, abs=0.25) and res.last_year == 19
     assert res.rank == 1 and res.p_value == pytest.approx(1 / 8) and res.n_units == 8
@@ -92,6 +100,14 @@ def bundled_panel():
     return district.tables["district_panel"], district.truth
 
 
+@pytest.fixture(scope="module")
+def bundled_fits(bundled_panel):
+    """``district_synthetic_control(panel, outcome)`` with its defaults for each outcome of the bundled panel,
+    fitted once (a fit and its 20 placebos) for the tests that only read the results."""
+    panel, _ = bundled_panel
+    return {outcome: district_synthetic_control(panel, outcome) for outcome in DISTRICT_OUTCOMES}
+
+
 # Tolerances in units of the generator's noise SD of the outcome (DISTRICT_OUTCOMES): with the true weights the
 # error of a gap would be about 1.1 SD; estimating the weights from six pre-period years raises the RMSE of the 2024
 # gap to about 1.6 SD over seeds 1-8 (all three outcomes), so 4 SD for one year's gap and 3 SD for the mean of five.
@@ -111,9 +127,9 @@ def test_recovers_planted_district_effect(bundled_panel, outcome):
     assert fit.pre_rmspe < 2 * noise
 
 
-def test_placebo_p_value_small_on_bundled_seed(bundled_panel):
-    panel, truth = bundled_panel
-    res = district_synthetic_control(panel, "on_time_rate")
+def test_placebo_p_value_small_on_bundled_seed(bundled_panel, bundled_fits):
+    _, truth = bundled_panel
+    res = bundled_fits["on_time_rate"]
     assert res.treated == "D00" and res.treatment_year == 2020
     assert res.n_units == 21 and res.p_value <= 0.10
     assert res.conclusion(confidence=0.90) == "stands_out"
@@ -143,11 +159,10 @@ def test_placebos_get_the_same_optimisation(monkeypatch):
     assert len(calls) == 8 and set(calls) == {(3, 11)}  # the treated unit and its 7 placebos alike
 
 
-def test_intervals_invert_the_placebo_test():
+def test_intervals_invert_the_placebo_test(hull_fit):
     # 8 units: 7 placebos; at alpha = 0.25 the district's rank p-value must exceed 0.25, i.e. at least one placebo
     # at least as large (k = floor(8 * 0.25 - 1) + 1 = 2 -> the second largest placebo |gap|)
-    d = _hull_toy()
-    res = district_synthetic_control(d, "y", "u0", 14, [("y", t, t) for t in range(0, 14, 2)], unit="unit", time="t")
+    res = hull_fit
     pg = res.placebo_gaps[res.placebo_gaps["unit"] != "u0"]
     out = res.intervals(confidence=0.75).set_index("term")
     for year in range(14, 20):
@@ -166,11 +181,11 @@ def test_intervals_invert_the_placebo_test():
     assert np.isinf(res.intervals(confidence=0.95)["ci_low"]).all()
 
 
-def test_bundled_district_gap_intervals_cover_the_planted_truth(bundled_panel):
-    panel, truth = bundled_panel
+def test_bundled_district_gap_intervals_cover_the_planted_truth(bundled_panel, bundled_fits):
+    _, truth = bundled_panel
     inside, total = 0, 0
     for outcome in DISTRICT_OUTCOMES:
-        res = district_synthetic_control(panel, outcome)
+        res = bundled_fits[outcome]
         for r in res.intervals(0.95).itertuples():
             key = f"impact.district.{outcome}." + ("att_post" if r.term == "att_post" else f"gap_{r.term}")
             total += 1

@@ -42,12 +42,32 @@ def pii_district(tmp_path_factory) -> tuple[Path, set[str]]:
     return folder, known
 
 
-@pytest.mark.notebook
-def test_no_personal_value_reaches_any_output(tmp_path, pii_district):
-    folder, known = pii_district
-    params = tmp_path / "pii.yaml"
+@pytest.fixture(scope="module")
+def pii_run(tmp_path_factory, pii_district):
+    """`jinlin run` of notebooks 00 and 50 on the district with personal data, once for the module: the first test
+    scans what it published, the second plants a leak in its executed notebook 00."""
+    folder, _ = pii_district
+    where = tmp_path_factory.mktemp("pii-run")
+    params = where / "pii.yaml"
     params.write_text(f"data_dir: {folder}\nnotebooks: [00_data_quality, 50_award_claims]\n", encoding="utf-8")
-    result = run(params, out_root=tmp_path / "reports", workers=2)
+    return run(params, out_root=where / "reports", workers=2)
+
+
+@pytest.fixture(scope="module")
+def mini_run(tmp_path_factory):
+    """A real run of notebook 00 on the mini district (default language, two workers), once for the module: the
+    report a killed run must leave alone, and the first of two runs that must give the same results.json."""
+    where = tmp_path_factory.mktemp("mini-run")
+    folder = write_tables(where / "one" / "d", mini_tables())
+    params = where / "x.yaml"
+    params.write_text(f"data_dir: {folder}\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n", encoding="utf-8")
+    return folder, run(params, out_root=where / "reports-x", workers=2)
+
+
+@pytest.mark.notebook
+def test_no_personal_value_reaches_any_output(pii_district, pii_run):
+    _, known = pii_district
+    result = pii_run
     artefacts = sorted(p for p in result.out_dir.rglob("*") if p.is_file())
     assert {p.name for p in artefacts} >= {"report.html", "report.docx", "results.json", "manifest.json"}
     findings = scan_artefacts(artefacts, known_values=known)
@@ -56,15 +76,21 @@ def test_no_personal_value_reaches_any_output(tmp_path, pii_district):
 
 
 @pytest.mark.notebook
-def test_a_planted_leak_is_caught_and_nothing_is_published(tmp_path, pii_district, monkeypatch):
+def test_a_planted_leak_is_caught_and_nothing_is_published(tmp_path, pii_district, pii_run, monkeypatch):
+    import shutil
+
     import evaluation.run.runner as runner
 
     folder, known = pii_district
     leaked = sorted(v for v in known if v.isdigit() and len(v) == 11)[0]
-    real = runner.execute_notebooks
+    executed = json.loads((pii_run.out_dir / "manifest.json").read_text(encoding="utf-8"))["timings_s"]
 
     def leaky(names, params, out_dir, progress=None):
-        timings = real(names, params, out_dir, progress)
+        # notebook 00 as the module's run executed it on this district (same data, same parameters but the
+        # notebook list), with a phone number planted: what is tested is the scan of the outputs before publishing
+        for name in names:
+            shutil.copy(pii_run.out_dir / f"{name}.ipynb", out_dir / f"{name}.ipynb")
+        timings = {name: executed[name] for name in names}
         nb = out_dir / f"{names[0]}.ipynb"
         data = json.loads(nb.read_text(encoding="utf-8"))
         data["cells"][0]["source"] = f"联系人电话 {leaked}"
@@ -81,14 +107,19 @@ def test_a_planted_leak_is_caught_and_nothing_is_published(tmp_path, pii_distric
 
 
 @pytest.mark.notebook
-def test_killed_run_leaves_the_previous_report(tmp_path):
-    folder = write_tables(tmp_path / "d", mini_tables())
+def test_killed_run_leaves_the_previous_report(tmp_path, mini_run):
+    import shutil
+
+    folder, made = mini_run
     params = tmp_path / "kill.yaml"
     params.write_text(f"data_dir: {folder}\nlanguage: en\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n",
                       encoding="utf-8")
     out_root = tmp_path / "reports"
-    good = run(params, out_root=out_root)
-    before = {p.name: p.read_bytes() for p in good.out_dir.iterdir()}
+    # the previous report: a real one of the same data and notebook, published here under this run's name
+    # (what is tested is that the killed run leaves it as it was, whatever it holds)
+    previous = out_root / "kill"
+    shutil.copytree(made.out_dir, previous)
+    before = {p.name: p.read_bytes() for p in previous.iterdir()}
     env = {**os.environ, "JINLIN_ROOT": str(ROOT)}
     code = ("import sys; from pathlib import Path; from evaluation.run.runner import run; "
             f"run({str(params)!r}, out_root=Path({str(out_root)!r}))")
@@ -102,24 +133,22 @@ def test_killed_run_leaves_the_previous_report(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
     assert b"interrupted" in err
-    assert {p.name: p.read_bytes() for p in good.out_dir.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in previous.iterdir()} == before
     assert (out_root / "kill.failed").is_dir()
     assert not list(out_root.glob(".kill.tmp-*")) and not (out_root / ".kill.lock").exists()
 
 
 @pytest.mark.notebook
-def test_results_identical_in_another_folder_and_day(tmp_path, monkeypatch):
+def test_results_identical_in_another_folder_and_day(tmp_path, monkeypatch, mini_run):
     """Same data and parameters, another working copy of the data and another clock: byte-identical results.json."""
     import shutil
 
-    a = write_tables(tmp_path / "one" / "d", mini_tables())
+    a, first = mini_run  # run x: the module's run, in this process's own time zone and clock
     b = tmp_path / "two" / "elsewhere"
     shutil.copytree(a, b)
-    runs = []
-    for folder, name in ((a, "x"), (b, "y")):
-        params = tmp_path / f"{name}.yaml"
-        params.write_text(f"data_dir: {folder}\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n", encoding="utf-8")
-        runs.append(run(params, out_root=tmp_path / f"reports-{name}", workers=2))
-        monkeypatch.setenv("TZ", "Pacific/Auckland")
-        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")
-    assert (runs[0].out_dir / "results.json").read_bytes() == (runs[1].out_dir / "results.json").read_bytes()
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")
+    params = tmp_path / "y.yaml"
+    params.write_text(f"data_dir: {b}\nsurvey_planned_n: 3\nnotebooks: [00_data_quality]\n", encoding="utf-8")
+    second = run(params, out_root=tmp_path / "reports-y", workers=2)
+    assert (first.out_dir / "results.json").read_bytes() == (second.out_dir / "results.json").read_bytes()

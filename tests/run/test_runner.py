@@ -22,13 +22,32 @@ def _params(tmp_path: Path, folder: Path, **extra) -> Path:
     return p
 
 
-@pytest.mark.notebook
-def test_run_publishes_report_and_is_byte_identical(tmp_path):
-    folder = write_tables(tmp_path / "d", mini_tables())
-    params = _params(tmp_path, folder)
-    a = run(params, out_root=tmp_path / "a")
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """The mini district through every notebook, run once for the module one notebook at a time (``a``) and once
+    with two workers (``b``); the data folder, and the two results. The failure tests publish a copy of ``a`` as the
+    report a failed run must leave alone."""
+    where = tmp_path_factory.mktemp("published")
+    folder = write_tables(where / "d", mini_tables())
+    params = _params(where, folder)
+    a = run(params, out_root=where / "a")
     # the second run executes notebooks 00–40 at the same time: the report must not depend on it
-    b = run(params, out_root=tmp_path / "b", workers=2)
+    b = run(params, out_root=where / "b", workers=2)
+    return folder, a, b
+
+
+def _previous_report(published, out_root: Path) -> Path:
+    """A copy of the module's published report as ``out_root``/mini, the report of the failure tests' parameters."""
+    import shutil
+
+    _, a, _ = published
+    shutil.copytree(a.out_dir, out_root / "mini")
+    return out_root / "mini"
+
+
+@pytest.mark.notebook
+def test_run_publishes_report_and_is_byte_identical(published):
+    _, a, b = published
     for name in ("report.html", "results.json", "manifest.json", "00_data_quality.ipynb"):
         assert (a.out_dir / name).exists()
     assert (a.out_dir / "results.json").read_bytes() == (b.out_dir / "results.json").read_bytes()
@@ -48,12 +67,13 @@ def test_workers_below_one_are_refused_before_anything_runs(tmp_path):
 
 
 @pytest.mark.notebook
-def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
-    folder = write_tables(tmp_path / "d", mini_tables())
-    # one notebook makes a previous report as well as all of them: what is tested is what a failure leaves
+def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch, published):
+    folder, _, _ = published
+    # the previous report is the module's run of every notebook (a real report of the same data and name); one
+    # notebook fails as well as all of them: what is tested is what a failure leaves
     params = _params(tmp_path, folder, notebooks=["00_data_quality"])
-    good = run(params, out_root=tmp_path / "r")
-    before = (good.out_dir / "results.json").read_bytes()
+    good = _previous_report(published, tmp_path / "r")
+    before = (good / "results.json").read_bytes()
     # A notebook failure: the survey's planned sample size parameter is valid, but break the data after validation
     from evaluation.run import runner
 
@@ -67,7 +87,7 @@ def test_failed_run_keeps_the_previous_report(tmp_path, monkeypatch):
     with pytest.raises(RunFailed) as e:
         run(params, out_root=tmp_path / "r")
     assert "r/mini.failed" in str(e.value) and "unchanged" in str(e.value)
-    assert (good.out_dir / "results.json").read_bytes() == before
+    assert (good / "results.json").read_bytes() == before
     assert (tmp_path / "r" / "mini.failed" / "partial.txt").exists()
     monkeypatch.setattr(runner, "execute_notebooks", real)
 
@@ -174,16 +194,17 @@ def test_lock_of_another_process_refuses_then_dies_with_it(tmp_path):
 
 
 @pytest.mark.notebook
-def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
+def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch, published):
     import errno
 
     from evaluation.run import runner
 
-    folder = write_tables(tmp_path / "d", mini_tables())
-    # one notebook makes a previous report as well as all of them: what is tested is what a failure leaves
+    folder, _, _ = published
+    # the previous report is the module's run of every notebook; the failing run executes notebook 00 for real
+    # and fails writing the Word file: what is tested is what a failure leaves
     params = _params(tmp_path, folder, notebooks=["00_data_quality"])
-    good = run(params, out_root=tmp_path / "r")
-    before = (good.out_dir / "report.html").read_bytes()
+    good = _previous_report(published, tmp_path / "r")
+    before = (good / "report.html").read_bytes()
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -192,7 +213,7 @@ def test_full_disk_keeps_the_previous_report(tmp_path, monkeypatch):
     with pytest.raises(RunFailed, match="No space left on device") as e:
         run(params, out_root=tmp_path / "r")
     assert "unchanged" in str(e.value) and "free disk space" in str(e.value)
-    assert (good.out_dir / "report.html").read_bytes() == before
+    assert (good / "report.html").read_bytes() == before
 
 
 def test_the_longest_notebook_of_a_batch_is_queued_first(monkeypatch, tmp_path):
