@@ -60,18 +60,18 @@ def kernel_environment(extra: Mapping[str, str | None] | None = None) -> Iterato
     change = {**KERNEL_ENV, **(extra or {})}
     before = {k: os.environ.get(k) for k in change}
     try:
-        for k, v in change.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_environment(change)
         yield
     finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _set_environment(before)
+
+
+def _set_environment(values: Mapping[str, str | None]) -> None:
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 # This process's warm kernel: {"km": manager, "cwd": folder it runs in}, kept between the notebooks this process

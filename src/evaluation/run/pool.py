@@ -13,7 +13,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-__all__ = ["run_pool"]
+__all__ = ["run_pool", "stop_pool"]
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool`` now, its running jobs with it: after an interruption (Ctrl-C, SIGTERM made KeyboardInterrupt)
+    nobody should wait minutes for them to end. A kernel whose worker is gone exits on its own (ipykernel polls its
+    parent)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
 
 
 def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Callable[[tuple], str],
@@ -60,12 +70,7 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
                 for fut in as_completed(futures):
                     collect(futures[fut], fut.result)
             except BaseException:
-                # Interrupted (Ctrl-C, SIGTERM made KeyboardInterrupt): do not wait minutes for running jobs to end.
-                # A kernel whose worker is gone exits on its own (ipykernel polls its parent).
-                processes = list((getattr(pool, "_processes", None) or {}).values())
-                pool.shutdown(wait=False, cancel_futures=True)
-                for proc in processes:
-                    proc.terminate()
+                stop_pool(pool)
                 raise
             if executor is None:
                 pool.shutdown()

@@ -339,6 +339,8 @@ def notebook_pool(workers: int, names: list[str]) -> Iterator[Any]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from .pool import stop_pool
+
     n = min(workers, len(names))
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_warm_worker, initargs=(str(KERNEL_CWD),))
@@ -348,10 +350,7 @@ def notebook_pool(workers: int, names: list[str]) -> Iterator[Any]:
             pool.submit(_ready)
         yield pool
     except BaseException:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            proc.terminate()
+        stop_pool(pool)
         raise
     pool.shutdown()
 
