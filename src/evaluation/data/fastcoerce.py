@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from ..errors import Problem
 from .contract import Column, Table
 from .lazy import NA_MARKERS
-from .parsing import MAX_EXACT_INT, TOTALS_LABELS, is_totals_label, none_to_na
+from .parsing import MAX_EXACT_INT, TOTALS_LABELS, is_totals_label
 from .schemas import _LABEL_KINDS, coerce_column, coerce_table
 
 __all__ = ["coerce_table_fast"]
@@ -56,25 +56,9 @@ def coerce_table_fast(frame: pd.DataFrame, table: Table, file: str, first_data_r
                                                                or pd.api.types.is_string_dtype(frame[c]))]
     if any(_has_totals(frame[c]) for c in labels):
         return coerce_table(frame, table, file, first_data_row, date_window)
-    out = frame.copy()
-    problems: list[Problem] = []
-    recoded: dict[str, int] = {}
-    for col in table.columns:
-        if col.name not in out.columns or col.personal:
-            continue
-        raw = out[col.name]
-        if col.none_values:
-            raw = none_to_na(raw, col.none_values)
-        fast = _fast_column(col, raw, date_window)
-        if fast is None:
-            val, col_problems, n_recoded = coerce_column(col, raw, file, first_data_row, date_window)
-            problems += col_problems
-        else:
-            val, n_recoded = fast
-        if n_recoded:
-            recoded[col.name] = n_recoded
-        out[col.name] = val
-    return out, problems, recoded
+    # no totals row (checked above, vectorised): the shared loop need not look for one cell by cell
+    return coerce_table(frame, table, file, first_data_row, date_window,
+                        typer=lambda col, raw: _fast_column(col, raw, date_window), check_totals=False)
 
 
 def _arrow(s: pd.Series) -> pa.ChunkedArray | None:

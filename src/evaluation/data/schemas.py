@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -118,13 +119,19 @@ def _row(index: object, first_data_row: int) -> int | None:
 
 
 def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: int = 2,
-                 date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None
-                 ) -> tuple[pd.DataFrame, list[Problem], dict[str, int]]:
+                 date_window: tuple[pd.Timestamp, pd.Timestamp] | None = None, *,
+                 typer: Callable[[Column, pd.Series], tuple[pd.Series, int] | None] | None = None,
+                 check_totals: bool = True) -> tuple[pd.DataFrame, list[Problem], dict[str, int]]:
     """Type every contract column of ``frame``; return the frame, the unreadable cells and missing-code counts.
 
     ``date_window`` (see :func:`evaluation.data.parsing.date_window`): dates outside it are refused as typos.
     A row with a totals label (合计, 总计, 小计, Total) alone in a label cell is refused: it would be counted as a
     record.
+
+    ``typer(col, raw)`` may type a column another way (:mod:`evaluation.data.fastcoerce`: whole clean columns at
+    once), returning the typed values and the missing-code count, or None to leave the column to
+    :func:`coerce_column`. ``check_totals=False`` skips the cell-by-cell totals search, for a caller that has made
+    it already.
     """
     out = frame.copy()
     problems: list[Problem] = []
@@ -136,17 +143,21 @@ def coerce_table(frame: pd.DataFrame, table: Table, file: str, first_data_row: i
         raw = out[col.name]
         if col.none_values:
             raw = none_to_na(raw, col.none_values)
-        if col.kind in _LABEL_KINDS:
+        if check_totals and col.kind in _LABEL_KINDS:
             for idx in raw.index[raw.map(is_totals_label)]:
                 totals.setdefault(idx, col.name)
-        val, col_problems, n_recoded = coerce_column(col, raw, file, first_data_row, date_window)
-        problems += col_problems
+        typed = typer(col, raw) if typer is not None else None
+        if typed is None:
+            val, col_problems, n_recoded = coerce_column(col, raw, file, first_data_row, date_window)
+            problems += col_problems
+        else:
+            val, n_recoded = typed
         if n_recoded:
             recoded[col.name] = n_recoded
         out[col.name] = val
     known = {c.name for c in table.columns}
-    for extra in (c for c in frame.columns if c not in known and frame[c].dtype == object
-                  or c not in known and pd.api.types.is_string_dtype(frame[c])):
+    for extra in (c for c in frame.columns if check_totals and c not in known and (frame[c].dtype == object
+                  or pd.api.types.is_string_dtype(frame[c]))):
         for idx in frame.index[frame[extra].map(is_totals_label)]:
             totals.setdefault(idx, str(extra))
     for idx, colname in totals.items():
