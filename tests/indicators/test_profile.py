@@ -304,3 +304,17 @@ def test_district_wide_figures_are_shared_between_profiles_but_never_stale(monke
     # and a different parameter is a different figure
     community_trend(tables, "C01", 2024, first_year=2019, confidence=0.9)
     assert len(calls) == 3
+
+
+def test_a_table_without_a_fingerprint_is_never_reused(monkeypatch):
+    import evaluation.indicators.profile as pr
+
+    monkeypatch.setattr(pr, "_SHARED", pr.OrderedDict())
+    odd = pd.DataFrame({"community_id": ["C01"], "tags": [["a", "b"]]})  # a list cell: pandas cannot hash it
+    calls = []
+    for _ in range(2):
+        assert pr._shared("x", {"t": odd}, (), lambda: calls.append(1) or pd.DataFrame({"v": [1]}))["v"].tolist() == [1]
+    assert len(calls) == 2 and not pr._SHARED
+    assert pr._shared("x", {"t": odd.drop(columns="tags")}, (), lambda: calls.append(1) or pd.DataFrame()).empty
+    assert pr._shared("x", {"t": odd.drop(columns="tags")}, (), lambda: calls.append(1) or pd.DataFrame()).empty
+    assert len(calls) == 3  # a hashable frame is computed once

@@ -102,18 +102,23 @@ _SHARED: OrderedDict[tuple, Any] = OrderedDict()
 _SHARED_MAX = 16
 
 
+class _NoFingerprint(Exception):
+    """A table whose content :func:`_fingerprint` cannot identify."""
+
+
 def _fingerprint(table: Any) -> Any:
     """What identifies a table's content: a DataFrame's columns, dtypes and a hash of every row and index value
     (``pandas.util.hash_pandas_object``: about 30 ms for 70,000 grid events); a Parquet table's files, sizes and
-    modification times; None for None. Anything else (or a frame whose cells cannot be hashed) is identified by the
-    object itself, so it is reused only while it is the very same object."""
+    modification times; None for None. Anything else (or a frame whose cells cannot be hashed) has no fingerprint
+    (raises :class:`_NoFingerprint`), and its figures are computed afresh: an object's id may be reused by another
+    object once it is freed, so it cannot key a cache."""
     if table is None:
         return None
     if isinstance(table, pd.DataFrame):
         try:
             rows = pd.util.hash_pandas_object(table, index=True).to_numpy()
         except TypeError:
-            return ("object", id(table))
+            raise _NoFingerprint from None
         return (tuple(map(str, table.columns)), tuple(map(str, table.dtypes)), len(table),
                 hashlib.sha256(rows.tobytes()).hexdigest())
     if isinstance(table, ParquetTable):
@@ -121,8 +126,8 @@ def _fingerprint(table: Any) -> Any:
             return ("parquet", table.columns, tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
                                                     for p in table.paths))
         except OSError:
-            return ("object", id(table))
-    return ("object", id(table))
+            raise _NoFingerprint from None
+    raise _NoFingerprint
 
 
 def _copy(value: T) -> T:
@@ -138,7 +143,10 @@ def _copy(value: T) -> T:
 def _shared(name: str, tables: Mapping[str, Any], params: tuple, compute: Callable[[], T]) -> T:
     """``compute()``, or a copy of its result for the same ``tables`` (by content) and ``params`` (see
     :data:`_SHARED`)."""
-    key = (name, tuple(sorted((k, _fingerprint(v)) for k, v in tables.items())), params)
+    try:
+        key = (name, tuple(sorted((k, _fingerprint(v)) for k, v in tables.items())), params)
+    except _NoFingerprint:
+        return compute()
     if key in _SHARED:
         _SHARED.move_to_end(key)
     else:
