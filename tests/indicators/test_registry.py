@@ -138,3 +138,8 @@ def test_an_optional_column_the_export_lacks_reads_as_empty(both):
     assert out["successes"].sum() == 0 and out["trials"].sum() == 1119
     with pytest.raises(KeyError, match="co_organisers"):
         engine.compute(act, "activities", i.query, i.columns, params)
+
+
+def test_white_space_is_every_character_python_strips():
+    assert WHITE_SPACE == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert "\u3000" in WHITE_SPACE and "\t" in WHITE_SPACE

@@ -34,8 +34,10 @@ CLOSED_BY_CUTOFF = "coalesce(status = 'closed' AND closed_at IS NOT NULL AND clo
 # The community subset of a call: every community, or those listed.
 IN_COMMUNITIES = "($all_communities OR list_contains($communities, CAST(community_id AS VARCHAR)))"
 # Every character Python's str.isspace knows (bound as $space): DuckDB's one-argument trim strips only the ASCII
-# space, and a cell of full-width spaces is as blank as one of plain spaces.
-WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+# space, and a cell of full-width spaces is as blank as one of plain spaces. The last of them is U+3000 (the
+# ideographic space); scanning only up to it keeps this off every import (66 ms for all of Unicode), and a test
+# holds it equal to the scan of all of Unicode.
+WHITE_SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 # The cut-off bound when a panel has none: every record counts.
 NO_CUTOFF = "9999-12-31 23:59:59"
 
