@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import mini_tables, write_tables
 
 from evaluation.data import contract
-from evaluation.data.loader import SNAPSHOT_ENV, load_district
+from evaluation.data.loader import METADATA_FILE, SNAPSHOT_ENV, SOURCE_FILES_KEY, load_district, with_source_files
 from evaluation.run.profiles import write_snapshot
 
 
@@ -58,3 +59,43 @@ def test_other_folders_and_a_vanished_snapshot_read_the_folder(district_and_snap
     assert load_district(folder).folder == folder.resolve()
     monkeypatch.delenv(SNAPSHOT_ENV)
     assert load_district(folder).folder == folder.resolve()
+
+
+def test_a_snapshot_reports_the_exports_it_was_made_from(district_and_snapshot, monkeypatch):
+    """The award audit cites each data file's SHA-256: read through the snapshot, the district names the exports
+    (file, format, encoding, hash, rows), not the temporary Parquet files, and the carrier key leaves its metadata."""
+    folder, snap = district_and_snapshot
+    direct = load_district(folder)
+    monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{snap}")
+    via = load_district(folder)
+    assert dict(via.files) == dict(direct.files)
+    assert {f.fmt for f in via.files.values()} == {"csv"}
+    assert SOURCE_FILES_KEY not in via.metadata and via.metadata["snapshot_of"] == str(folder.resolve())
+    # read as a folder of its own (as `jinlin profiles` names it), a snapshot still reports its exports
+    assert dict(with_source_files(load_district(snap)).files) == dict(direct.files)
+
+
+def test_a_table_whose_rows_differ_from_its_export_keeps_the_snapshots_own_provenance(district_and_snapshot):
+    folder, snap = district_and_snapshot
+    meta_path = snap / METADATA_FILE
+    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+    meta[SOURCE_FILES_KEY]["communities"]["rows"] += 1
+    meta[SOURCE_FILES_KEY]["population"] = "not a table file"
+    meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    via = with_source_files(load_district(snap))
+    direct = load_district(folder)
+    assert via.files["communities"].file == "communities.parquet" and via.files["communities"].fmt == "parquet"
+    assert via.files["population"].file == "population.parquet"
+    assert via.files["survey_responses"] == direct.files["survey_responses"]
+
+
+def test_a_folder_that_is_no_snapshot_keeps_its_files_whatever_its_metadata_says(tmp_path):
+    folder = write_tables(tmp_path / "d", mini_tables())
+    meta_path = folder / METADATA_FILE
+    meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    meta[SOURCE_FILES_KEY] = {"communities": {"table": "communities", "file": "x.csv", "fmt": "csv", "encoding": None,
+                                              "sha256": "0" * 64, "rows": 3, "first_data_row": 2}}
+    meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    district = load_district(folder)
+    assert with_source_files(district) is district
+    assert district.files["communities"].sha256 != "0" * 64

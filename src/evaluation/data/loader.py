@@ -42,11 +42,15 @@ from .schemas import check_table, coerce_table
 from .stream import StreamReport, validate_stream
 from .validate import cross_table_problems
 
-__all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE", "SNAPSHOT_ENV"]
+__all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE", "SNAPSHOT_ENV",
+           "SOURCE_FILES_KEY", "with_source_files"]
 
 METADATA_FILE = "dataset.yaml"
 # Set by `jinlin run` for the kernels of one run: "<district folder>" + os.pathsep + "<snapshot folder>".
 SNAPSHOT_ENV = "JINLIN_DISTRICT_SNAPSHOT"
+# The key of a snapshot's dataset.yaml that holds the TableFile of each export it was made from (see
+# with_source_files): what the district was read from, not the snapshot's own Parquet files.
+SOURCE_FILES_KEY = "source_files"
 # Files a district folder may hold besides the tables.
 _SIDE_FILES = {METADATA_FILE, "readme.md", "truth.json", "claims.yaml"}
 # A CSV this large is validated by streaming before it is read into memory.
@@ -319,7 +323,34 @@ def load_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
     district, problems = read_district(snapshot or folder, salt, lazy_rows=lazy_rows, tables=tables)
     if district is None:
         raise DataValidationError(problems, str(snapshot or folder))
-    return district
+    return with_source_files(district) if snapshot is not None else district
+
+
+def with_source_files(district: District) -> District:
+    """A district read from a run's or the profiles' Parquet snapshot, with the provenance of the exports it was
+    made from: ``files`` are the exports' :class:`TableFile` (their names, formats, encodings and SHA-256), which
+    the snapshot's ``dataset.yaml`` carries under :data:`SOURCE_FILES_KEY`, and that key leaves the metadata.
+
+    Why: the award audit cites the hash of every data file, and a hash of a temporary Parquet file proves nothing.
+    The snapshot holds the same typed rows, so a table keeps the source's provenance only where the row counts
+    agree; any other table, or a snapshot without the key, keeps the snapshot's own. A folder that is not a
+    snapshot (no ``snapshot_of`` in its metadata) is returned unchanged.
+    """
+    meta = dict(district.metadata)
+    source = meta.pop(SOURCE_FILES_KEY, None)
+    if "snapshot_of" not in meta or not isinstance(source, Mapping):
+        return district
+    files = dict(district.files)
+    for name, own in district.files.items():
+        entry = source.get(name)
+        if isinstance(entry, Mapping):
+            try:
+                src = TableFile(**{f.name: entry[f.name] for f in dataclasses.fields(TableFile)})
+            except (KeyError, TypeError):
+                continue
+            if src.table == name and src.rows == own.rows:
+                files[name] = src
+    return dataclasses.replace(district, files=MappingProxyType(files), metadata=meta)
 
 
 def _run_snapshot(folder: str | Path) -> Path | None:

@@ -39,6 +39,7 @@ The order of a run, as :func:`evaluation.run.runner.run` does it:
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -58,7 +59,7 @@ import pandas as pd
 import yaml
 
 from ..config import KERNEL_CWD, NOTEBOOKS_DIR, REPORTS_DIR, resolve
-from ..data.loader import METADATA_FILE, District, read_district
+from ..data.loader import METADATA_FILE, SOURCE_FILES_KEY, District, read_district
 from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
 from ..indicators.profile import current_communities
 from ..params import PROFILE_NOTEBOOK, load_params, run_name
@@ -173,6 +174,8 @@ def write_snapshot(district: District, folder: Path) -> Path:
     meta["files"] = {name: f"{name}.parquet" for name in district.tables}
     meta.setdefault("name", district.label)  # else the label would become the snapshot folder's name
     meta["snapshot_of"] = str(district.folder)
+    # the exports' provenance, which a district read back from the snapshot reports as its own (with_source_files)
+    meta[SOURCE_FILES_KEY] = {name: dataclasses.asdict(f) for name, f in district.files.items()}
     (folder / METADATA_FILE).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=True), encoding="utf-8")
     return folder
 

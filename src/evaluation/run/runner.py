@@ -61,9 +61,10 @@ __all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "noteboo
 
 KERNEL = "python3"
 # Notebooks that read the export files themselves, not only the typed tables: 00 reports on the files (formats,
-# encodings, recoded values, warnings), 50 cites their hashes. They load the district folder; the others read the
-# run's Parquet snapshot of it (see run()).
-RAW_DATA_NOTEBOOKS = frozenset({"00_data_quality", "50_award_claims"})
+# encodings, recoded values, warnings, and the missing cells of free-text columns, which no snapshot holds). It loads
+# the district folder; the others read the run's Parquet snapshot of it (see run()), which also carries the exports'
+# names and hashes that 50 cites (evaluation.data.loader.with_source_files).
+RAW_DATA_NOTEBOOKS = frozenset({"00_data_quality"})
 # Parameters the runner supplies itself (not from the parameter file): the figures recorded by earlier notebooks.
 RUNNER_PARAMETERS = ("prior_results",)
 
