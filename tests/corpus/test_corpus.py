@@ -164,3 +164,23 @@ def test_yaml_traps_are_read_as_written(tmp_path, name):
     p.write_text(text, encoding="utf-8")
     params, _ = load_params(p)
     assert getattr(params, key) == value
+
+
+@pytest.mark.parametrize("case", BAD + HOSTILE + READ_OK, ids=lambda c: c.name)
+def test_every_case_reads_the_same_through_the_parsers_cell_by_cell(tmp_path, case, monkeypatch):
+    """The loader types every table column-wise (evaluation.data.fastcoerce), CSV and Excel exports included; the
+    export parsers cell by cell (schemas.coerce_table) must give the same problems, in the same order, and the same
+    typed tables on every bad, hostile and readable export of the corpus."""
+    from evaluation.data import loader
+    from evaluation.data.schemas import coerce_table
+
+    folder = _district(tmp_path, case)
+    fast, fast_problems = read_district(folder)
+    monkeypatch.setattr(loader, "coerce_table_fast", coerce_table)
+    slow, slow_problems = read_district(folder)
+    assert fast_problems == slow_problems
+    assert (fast is None) == (slow is None)
+    if fast is not None:
+        assert list(fast.tables) == list(slow.tables) and fast.recoded_missing == slow.recoded_missing
+        for name in fast.tables:
+            pd.testing.assert_frame_equal(fast.tables[name], slow.tables[name], check_exact=True)

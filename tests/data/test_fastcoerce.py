@@ -214,3 +214,16 @@ def test_district_same_tables_and_problems(tmp_path, monkeypatch, typed):
     assert rules >= {(4, "attendance", "unparseable_int"), (5, "attendance", "out_of_range"),
                      (6, "venue_level", "unknown_code"), (7, "community_id", "empty_required"),
                      (8, "community_id", "unknown_community")}
+
+
+def test_bundled_exports_same_both_ways(monkeypatch):
+    """The bundled district's CSV and Excel exports, as the loader reads them (column-wise since it types every
+    format that way): the same tables, dtypes, missing-code counts and problems as the parsers cell by cell."""
+    fast, fast_p = read_district(DATA)
+    monkeypatch.setattr(loader, "coerce_table_fast", coerce_table)
+    slow, slow_p = read_district(DATA)
+    assert fast_p == slow_p and fast is not None and slow is not None
+    assert {f.fmt for f in fast.files.values()} >= {"csv"}
+    assert fast.recoded_missing == slow.recoded_missing and list(fast.tables) == list(slow.tables)
+    for name, frame in slow.tables.items():
+        pd.testing.assert_frame_equal(fast.tables[name], frame, check_exact=True)

@@ -1,8 +1,8 @@
 """Typing a clean register fast: the same typed frame and problems as :func:`~evaluation.data.schemas.coerce_table`.
 
 The export parsers of :mod:`evaluation.data.parsing` look at every cell in Python, which is what a messy CSV needs and
-what makes a register of a million rows take a minute. A Parquet register usually holds typed numbers and few distinct
-text values, so here
+what makes a register of a million rows take a minute. A Parquet register usually holds typed numbers, and every
+export (CSV and Excel too) holds few distinct text values in most columns, so here
 
 - numbers, flags and years held as numbers are typed by whole-column NumPy operations that give exactly what the
   parsers give (NaN is missing; an infinite, fractional or too large whole number, a flag other than 0/1, a year or

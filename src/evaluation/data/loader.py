@@ -38,7 +38,7 @@ from .lazy import (DEFAULT_LAZY_ROWS, LAZY_TABLES, ParquetTable, connect, parque
                    parquet_schema, sql_string)
 from .parsing import date_window
 from .readers import find_table_file, map_headers, read_table_file, sha256_file
-from .schemas import check_table, coerce_table
+from .schemas import check_table
 from .stream import StreamReport, validate_stream
 from .validate import cross_table_problems
 
@@ -293,8 +293,9 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
         problems += label_problems(frame, t.name, path.name, first, seen)  # issue 13.7: no personal data in labels
         if dropped_cols:
             dropped[t.name] = dropped_cols
-        # a Parquet register is typed column-wise (same frame, same problems; evaluation.data.fastcoerce)
-        coerce = coerce_table_fast if raw.fmt == "parquet" else coerce_table
+        # every export is typed column-wise: the parsers on distinct values, vectorised where the values allow
+        # (the same frame and problems as the parsers cell by cell; evaluation.data.fastcoerce)
+        coerce = coerce_table_fast
         frame, cell_problems, rec = coerce(frame, t, path.name, first, window)
         problems += cell_problems
         recoded.update({f"{t.name}.{k}": v for k, v in rec.items()})
