@@ -321,14 +321,18 @@ def _docx_units(path: Path) -> Iterator[Unit]:
     from docx import Document
 
     doc = Document(str(path))
-    seen: list = []  # cell elements already read (merged cells repeat); held, so lxml keeps their identity
+    # cell elements already read (merged cells repeat): held in ``kept``, so lxml keeps each proxy and its id() stays
+    # that element's; looked up by id, since a search of the list made the scan quadratic in the number of cells
+    kept: list = []
+    seen: set[int] = set()
 
     def table_units(table, label: str) -> Iterator[Unit]:
         for r, row in enumerate(table.rows, start=1):
             for c, cell in enumerate(row.cells, start=1):
-                if any(cell._tc is t for t in seen):
+                if id(cell._tc) in seen:
                     continue
-                seen.append(cell._tc)
+                kept.append(cell._tc)
+                seen.add(id(cell._tc))
                 yield f"{label} row {r} cell {c}", "\n".join(p.text for p in cell.paragraphs)
                 for k, inner in enumerate(cell.tables, start=1):
                     yield from table_units(inner, f"{label} row {r} cell {c} table {k}")
