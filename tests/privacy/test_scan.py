@@ -213,3 +213,19 @@ def test_excel_cells_and_properties(tmp_path):
     wb.save(tmp_path / "t.xlsx")
     f = scan_artefacts(tmp_path, KNOWN)
     assert f[["location", "kind"]].values.tolist() == [["汇总!C3", "phone"], ["properties creator", "known_value"]]
+
+
+def test_a_merged_word_cell_is_read_once(tmp_path):
+    """A merged cell repeats in every grid position it spans; its text is scanned (and reported) once, at its first
+    position, and the cells after it keep their places."""
+    import docx
+
+    doc = docx.Document()
+    table = doc.add_table(rows=2, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "联系 13812345678"
+    table.cell(0, 2).text = "13912345678"
+    table.cell(1, 1).text = "13712345678"
+    doc.save(tmp_path / "report.docx")
+    found = scan_artefacts(tmp_path / "report.docx")
+    places = sorted(found.loc[found["kind"] == "phone", "location"])
+    assert places == ["table 1 row 1 cell 1", "table 1 row 1 cell 3", "table 1 row 2 cell 2"]
