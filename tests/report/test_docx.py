@@ -211,3 +211,25 @@ def test_narrow_columns_keep_their_words_whole():
     assert widths[7] > widths[6] and widths[1] > widths[0]  # long text still gets the most room
     # needs wider than the page: proportions of the needs
     assert abs(sum(_column_widths([30] * 20, [20] * 20, total)) - total) <= 20
+
+
+def test_pandoc_takes_the_memory_settings_and_gives_the_same_document(tmp_path, monkeypatch):
+    """pandoc runs with PANDOC_RTS in GHCRTS (a user's own GHCRTS wins) and accepts it without a warning; the Word
+    file is the same, part for part, as with the runtime's defaults."""
+    import warnings
+
+    from evaluation.report import docx as docx_mod
+
+    monkeypatch.delenv("GHCRTS", raising=False)
+    assert docx_mod._pandoc_environment()["GHCRTS"] == docx_mod.PANDOC_RTS
+    html = _report_html(tmp_path)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        tuned = render_docx(html, tmp_path / "tuned.docx", "zh")
+    assert not [w for w in seen if "RTS" in str(w.message) or "GHC" in str(w.message)]
+    monkeypatch.setenv("GHCRTS", "-A1m")
+    assert docx_mod._pandoc_environment()["GHCRTS"] == "-A1m"
+    plain_gc = render_docx(html, tmp_path / "plain.docx", "zh")
+    with zipfile.ZipFile(tuned) as a, zipfile.ZipFile(plain_gc) as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        assert all(a.read(n) == b.read(n) for n in a.namelist())
