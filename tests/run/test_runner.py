@@ -12,6 +12,9 @@ import pytest
 from conftest import mini_tables, write_tables
 
 from evaluation.errors import DataValidationError, JinlinError, RunFailed
+import nbformat
+
+from evaluation.run import runner
 from evaluation.run.runner import output_lock, run
 
 
@@ -281,3 +284,24 @@ def test_a_kernel_is_reused_by_the_next_notebook_but_never_after_a_failure(tmp_p
         assert kernel._WARM.get("km") is None and not km.has_kernel  # discarded, not kept for the next notebook
     finally:
         kernel.close_warm_kernel()
+
+
+def test_html_rendered_ahead_is_used_only_for_the_bytes_it_came_from(tmp_path):
+    """run() renders the notebooks of 00-40 while 50 runs; a notebook file that changed after its rendering (or
+    one never rendered) is rendered again at the end, so report.html never shows a stale body."""
+    from evaluation.report.html import notebook_html
+
+    for name in ("a", "b"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    with runner._RenderAhead(tmp_path) as ahead:
+        ahead.submit(["a", "b"])
+        ahead.bodies(["a"])  # waits for the first
+        changed = nbformat.read(tmp_path / "b.ipynb", as_version=4)
+        changed.cells[0].source = "# b, changed"
+        ahead._jobs["b"].result()
+        nbformat.write(changed, tmp_path / "b.ipynb")
+        got = ahead.bodies(["a", "b", "c"])
+    assert got[0] == notebook_html(nbformat.read(tmp_path / "a.ipynb", as_version=4))
+    assert got[1:] == [None, None]

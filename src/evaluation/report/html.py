@@ -19,7 +19,7 @@ from ..text.escape import sanitize_html
 from ..text.i18n import plain
 from .record import MIME
 
-__all__ = ["report_notebook", "render_html"]
+__all__ = ["report_notebook", "render_html", "notebook_html"]
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;max-width:980px;
@@ -63,18 +63,38 @@ def _slug(text: str, used: set[str]) -> str:
     return slug
 
 
-def render_html(notebooks: Sequence[nbformat.NotebookNode], title: str, lang: str = "zh",
-                lead: Sequence[nbformat.NotebookNode] = ()) -> str:
-    """One HTML page of the executed notebooks, with code hidden and a table of contents; ``lead`` cells (e.g. the
-    summary page) come first."""
+def notebook_html(notebook: nbformat.NotebookNode) -> str:
+    """The cleaned HTML of one executed notebook as the report shows it (:func:`report_notebook`'s cells, code
+    hidden, :func:`~evaluation.text.escape.sanitize_html`), before headings get their anchors.
+
+    :func:`render_html` joins these, one per notebook: nbconvert renders each cell on its own, so the pieces join to
+    what the merged notebook gives. ``jinlin run`` renders the notebooks that have finished while the last one runs.
+    """
+    return _cleaned_body(report_notebook([notebook]))
+
+
+def _cleaned_body(nb: nbformat.NotebookNode) -> str:
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
-    merged = report_notebook(notebooks)
-    merged.cells = list(lead) + merged.cells
-    body, _ = exporter.from_notebook_node(merged)
-    body = sanitize_html(body)
+    body, _ = exporter.from_notebook_node(nb)
+    return sanitize_html(body)
+
+
+def render_html(notebooks: Sequence[nbformat.NotebookNode], title: str, lang: str = "zh",
+                lead: Sequence[nbformat.NotebookNode] = (), bodies: Sequence[str | None] | None = None) -> str:
+    """One HTML page of the executed notebooks, with code hidden and a table of contents; ``lead`` cells (e.g. the
+    summary page) come first.
+
+    ``bodies``: :func:`notebook_html` of the notebooks, where already rendered (None where not), one per notebook.
+    """
+    if bodies is not None and len(bodies) != len(notebooks):
+        raise ValueError(f"{len(bodies)} rendered bodies for {len(notebooks)} notebooks")
+    parts = [_cleaned_body(nbformat.v4.new_notebook(cells=list(lead)))] if lead else []
+    parts += [b if bodies is not None and (b := bodies[i]) is not None else notebook_html(nb)
+              for i, nb in enumerate(notebooks)]
+    body = "".join(parts)
     used: set[str] = set()
     toc: list[tuple[int, str, str]] = []
 

@@ -359,7 +359,7 @@ def notebook_pool(workers: int, names: list[str]) -> Iterator[Any]:
 def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
                       progress: Callable[[str], None] | None = None, workers: int = 1,
                       snapshot: Path | None = None, expected: dict[str, float] | None = None,
-                      pool: Any = None) -> dict[str, float]:
+                      pool: Any = None, finished: Callable[[list[str]], None] | None = None) -> dict[str, float]:
     """Execute ``names`` into ``out_dir``; raise :class:`RunFailed` naming the failed notebook.
 
     A notebook that declares ``prior_results`` (50) needs the figures of every notebook before it, so it starts
@@ -378,12 +378,15 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     With ``snapshot`` (a Parquet snapshot of the district, :func:`evaluation.run.profiles.write_snapshot`), or
     one named in :data:`evaluation.data.loader.SNAPSHOT_ENV` as :func:`run` does, every notebook but
     :data:`RAW_DATA_NOTEBOOKS` loads it in place of ``data_dir`` (its parameters are unchanged).
+
+    ``finished(names)`` is called with the notebooks of each batch that ran to the end while a later batch is still
+    to run (:func:`run` renders their HTML meanwhile, :class:`_RenderAhead`).
     """
     if workers < 1:
         raise JinlinError(f"workers must be at least 1 (got {workers})", zh=f"workers 至少为 1（现为 {workers}）")
     if pool is None and workers > 1 and len(names) > 1:
         with notebook_pool(workers, names) as own:
-            return execute_notebooks(names, params, out_dir, progress, workers, snapshot, expected, own)
+            return execute_notebooks(names, params, out_dir, progress, workers, snapshot, expected, own, finished)
     values = params.model_dump()
     lang = params.language  # the progress lines follow the run's language, as its messages do (issue 17)
     timings: dict[str, float] = {}
@@ -431,7 +434,9 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
 
     known = expected or {}
     try:
-        for batch in batches:
+        for b, batch in enumerate(batches):
+            if b and finished is not None:
+                finished([names[i] for i in batches[b - 1]])
             if pool is None:
                 for i in batch:
                     if progress:
@@ -704,12 +709,12 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
         final = out_root / folder_name
         failed = out_root / f"{folder_name}.failed"
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with working_folder(out_root, folder_name) as tmp:
+        with working_folder(out_root, folder_name) as tmp, _RenderAhead(tmp) as ahead:
             snapshot: Path | None = None
             try:
                 # passed only when it matters, so a stand-in with the original four parameters still fits
-                extra: dict[str, Any] = ({"workers": workers, "expected": last_timings(final), "pool": pool}
-                                         if workers != 1 else {})
+                extra: dict[str, Any] = ({"workers": workers, "expected": last_timings(final), "pool": pool,
+                                          "finished": ahead.submit} if workers != 1 else {})
                 redirect = None
                 if any(n not in RAW_DATA_NOTEBOOKS for n in params.notebook_list()):
                     snapshot = _write_run_snapshot(district)
@@ -725,7 +730,9 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
                 (tmp / "results.json").write_text(results_json(records), encoding="utf-8")
                 title = plain("report.title", params.language)
                 lead = [summary_cell(records, params.language, district.synthetic, params.confidence)]
-                (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead), encoding="utf-8")
+                bodies = ahead.bodies(params.notebook_list())
+                (tmp / "report.html").write_text(render_html(nbs, title, params.language, lead, bodies),
+                                                 encoding="utf-8")
                 # pandoc (a process of its own) converts while this one writes the figures and scans the rest;
                 # leaving the block waits for it, so nothing is moved or masked while it writes
                 with ThreadPoolExecutor(max_workers=1) as side:
@@ -745,6 +752,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
                                                    + "\n", encoding="utf-8")
                 _scan(tmp, district.personal_values, only={"report.docx", "manifest.json"})
             except BaseException as e:
+                ahead.close()  # nothing reads the folder while it is moved or masked
                 _quarantine_or_delete(tmp, failed, district.personal_values)
                 kept = f"The previous report{' in ' + str(final) if final.exists() else ''} is unchanged."
                 kept_zh = f"{'此前的报告 ' + str(final) if final.exists() else '此前的报告'}保持不变。"
@@ -770,6 +778,53 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
             publish_folder(tmp, final)
             _discard(failed)
     return RunResult(final, records, timings)
+
+
+class _RenderAhead:
+    """The HTML of the notebooks that have finished (:func:`evaluation.report.html.notebook_html`), rendered in a
+    thread of this process while notebook 50 runs in its kernel, so that report.html is mostly written when 50 ends.
+
+    A body is used only for the exact bytes it was rendered from: :meth:`bodies` gives None for a notebook whose file
+    changed since (or whose rendering failed), and :func:`~evaluation.report.html.render_html` renders that one
+    again, so report.html is what rendering every notebook at the end gives, byte for byte.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._jobs: dict[str, Any] = {}
+
+    def __enter__(self) -> _RenderAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(self, names: list[str]) -> None:
+        for name in names:
+            self._jobs[name] = self._pool.submit(self._render, self.folder / f"{name}.ipynb")
+
+    @staticmethod
+    def _render(path: Path) -> tuple[bytes, str]:
+        from ..report.html import notebook_html
+
+        data = path.read_bytes()
+        return hashlib.sha256(data).digest(), notebook_html(nbformat.reads(data.decode("utf-8"), as_version=4))
+
+    def bodies(self, names: list[str]) -> list[str | None]:
+        out: list[str | None] = []
+        for name in names:
+            job = self._jobs.get(name)
+            try:
+                digest, body = job.result() if job is not None else (None, None)
+                same = digest == hashlib.sha256((self.folder / f"{name}.ipynb").read_bytes()).digest()
+            except Exception:  # noqa: BLE001 - rendered again at the end, where an error is reported
+                same = False
+            out.append(body if same else None)
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write_run_snapshot(district: District) -> Path:
