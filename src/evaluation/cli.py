@@ -109,11 +109,15 @@ def _overrides(items: list[str] | None) -> dict:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .text.i18n import plain
-    from .run.runner import run
+    from .run.worker import notebook_pool
 
-    result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True),
-                 workers=args.workers)
+    # the workers start their kernels while this process imports the runner (about a second) and validates the data
+    with notebook_pool(args.workers, args.workers) as pool:
+        from .text.i18n import plain
+        from .run.runner import run
+
+        result = run(args.params, _overrides(args.param), progress=lambda m: print(m, file=sys.stderr, flush=True),
+                     workers=args.workers, pool=pool)
     print(plain("cli.run.done", _lang(args), out=result.out_dir, n=len(result.results)))
     return 0
 

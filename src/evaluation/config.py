@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 
 __all__ = ["resolve", "resource", "bundled", "PACKAGE_DIR", "RESOURCES_DIR", "CHECKOUT", "PROJECT_ROOT", "DATA_DIR",
            "SYNTHETIC_DIR", "NOTEBOOKS_DIR", "PARAMS_DIR", "REPORTS_DIR", "SHARED_DIR", "REFERENCE_DATA_DIR",
-           "CLAIMS_RULES", "AWARD_CRITERIA", "KERNEL_CWD"]
+           "CLAIMS_RULES", "AWARD_CRITERIA", "KERNEL_CWD", "SNAPSHOT_ENV"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -84,6 +84,9 @@ AWARD_CRITERIA = resource("claims", "award_criteria.csv")
 # Outside one it is the project root: a kernel of an installed package takes its working folder as the project root
 # (it inherits no JINLIN_ROOT), and must resolve data_dir as the runner did.
 KERNEL_CWD = NOTEBOOKS_DIR if CHECKOUT is not None else PROJECT_ROOT
+# Set by `jinlin run` for the kernels of one run: "<district folder>" + os.pathsep + "<snapshot folder>" (read by
+# evaluation.data.loader; here so that a notebook worker sets it without importing the loader).
+SNAPSHOT_ENV = "JINLIN_DISTRICT_SNAPSHOT"
 
 # Folders of a checkout whose files the package ships, and where they are under resources/ (see the module docstring).
 _BUNDLED = {"params": "params", "data/submissions": "submissions", "notebooks": "notebooks"}

@@ -256,36 +256,6 @@ def test_last_timings_are_a_hint_that_never_fails(tmp_path):
     assert last_timings(tmp_path) == {}
 
 
-@pytest.mark.notebook
-def test_a_kernel_is_reused_by_the_next_notebook_but_never_after_a_failure(tmp_path, monkeypatch):
-    import nbformat
-
-    from evaluation.run import kernel, runner
-
-    def notebook(name: str, code: str) -> None:
-        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                               "language": "python"}})
-        nb.cells = [nbformat.v4.new_code_cell(code)]
-        nbformat.write(nb, tmp_path / f"{name}.ipynb")
-
-    notebook("ok", "x = 1")
-    notebook("bad", "raise ValueError('broken')")
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path)
-    monkeypatch.setattr(runner, "KERNEL_CWD", tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    try:
-        assert runner.execute_notebook("ok", {}, str(out), 60)["status"] == "ok"
-        km = kernel._WARM["km"]
-        assert runner.execute_notebook("ok", {}, str(out), 60)["status"] == "ok"
-        assert kernel._WARM["km"] is km and km.has_kernel
-        failed = runner.execute_notebook("bad", {}, str(out), 60)
-        assert failed["status"] == "failed" and "ValueError: broken" in failed["error"]
-        assert kernel._WARM.get("km") is None and not km.has_kernel  # discarded, not kept for the next notebook
-    finally:
-        kernel.close_warm_kernel()
-
-
 def test_html_rendered_ahead_is_used_only_for_the_bytes_it_came_from(tmp_path):
     """run() renders the notebooks of 00-40 while 50 runs; a notebook file that changed after its rendering (or
     one never rendered) is rendered again at the end, so report.html never shows a stale body."""

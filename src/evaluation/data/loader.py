@@ -30,6 +30,7 @@ from types import MappingProxyType
 import pandas as pd
 import yaml
 
+from ..config import SNAPSHOT_ENV
 from ..errors import DataValidationError, Problem
 from ..privacy.detect import LABEL_COLUMNS, label_problems, metadata_problems
 from . import contract
@@ -46,8 +47,6 @@ __all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_
            "SOURCE_FILES_KEY", "with_source_files"]
 
 METADATA_FILE = "dataset.yaml"
-# Set by `jinlin run` for the kernels of one run: "<district folder>" + os.pathsep + "<snapshot folder>".
-SNAPSHOT_ENV = "JINLIN_DISTRICT_SNAPSHOT"
 # The key of a snapshot's dataset.yaml that holds the TableFile of each export it was made from (see
 # with_source_files): what the district was read from, not the snapshot's own Parquet files.
 SOURCE_FILES_KEY = "source_files"

@@ -33,7 +33,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from typing import Any
 import nbformat
 from filelock import FileLock, Timeout, lock_descriptor, unlock_descriptor
 
-from ..config import CHECKOUT, KERNEL_CWD, NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, resolve
+from ..config import CHECKOUT, NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, resolve
 from ..data.loader import District, read_district
 from ..errors import DataValidationError, JinlinError, RunFailed
 from ..params import RunParams, check_run_name, load_params, run_name
@@ -53,13 +52,13 @@ from ..report.html import render_html
 from ..report.summary import summary_cell
 from ..report.record import read_records, results_json
 from ..text.i18n import plain
+from .worker import KERNEL, _snapshot_env, execute_notebook, notebook_pool
 
-__all__ = ["RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_pool", "last_timings",
+__all__ = ["KERNEL", "RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_pool", "last_timings",
            "notebook_parameters", "build_manifest", "output_lock", "working_folder",
            "publish_folder", "interruptible", "git_commit", "package_versions", "manifest_checksum", "clean_stale",
            "check_writable", "quarantine", "mask_message"]
 
-KERNEL = "python3"
 # Notebooks that read the export files themselves, not only the typed tables: 00 reports on the files (formats,
 # encodings, recoded values, warnings, and the missing cells of free-text columns, which no snapshot holds). It loads
 # the district folder; the others read the run's Parquet snapshot of it (see run()), which also carries the exports'
@@ -230,130 +229,6 @@ def interruptible() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
-
-
-def execute_notebook(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int,
-                     snapshot: str | None = None) -> dict[str, Any]:
-    """Execute one notebook into ``out_dir`` in this process's warm kernel (one retry, in a new kernel, of a kernel
-    that failed to start or died); never raises but for an interruption or a :class:`JinlinError`.
-
-    The unit of work of :func:`execute_notebooks`, in this process or in a worker of its pool. Returns ``name``,
-    ``status`` (``ok`` | ``failed``), ``seconds``, ``error`` (the message :class:`RunFailed` will carry) and
-    ``retried`` (whether the kernel start was retried). ``snapshot`` (the value of
-    :data:`evaluation.data.loader.SNAPSHOT_ENV`) is put in the kernel's environment, and only in this one's.
-
-    The kernel is the one this process ran its previous notebook in, reset to the state of a fresh kernel
-    (:func:`evaluation.run.kernel.warm_kernel`), so a worker pays the kernel start and the imports once, not once
-    per notebook. A kernel in which a notebook failed, timed out or died is shut down, never reused.
-    """
-    with _snapshot_env(snapshot):
-        return _execute_one(name, inject, out_dir, execution_timeout, snapshot)
-
-
-def _snapshot_env(snapshot: str | None) -> contextlib.AbstractContextManager[None]:
-    """The kernel's environment (:func:`evaluation.run.kernel.kernel_environment`) with the run's snapshot named, or
-    none named."""
-    from ..data.loader import SNAPSHOT_ENV
-    from .kernel import kernel_environment
-
-    return kernel_environment({SNAPSHOT_ENV: snapshot or None})
-
-
-def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_timeout: int,
-                 snapshot: str | None = None) -> dict[str, Any]:
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    from ..data.loader import SNAPSHOT_ENV
-    from .kernel import close_warm_kernel, warm_kernel
-
-    src = NOTEBOOKS_DIR / f"{name}.ipynb"
-    dst = Path(out_dir) / f"{name}.ipynb"
-    t0 = time.perf_counter()
-    retried = None
-    for attempt in (1, 2):
-        try:
-            # a reused kernel gets the variable a new one would inherit from _snapshot_env
-            km = warm_kernel(KERNEL_CWD, {SNAPSHOT_ENV: snapshot or None})
-            pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
-                                execution_timeout=execution_timeout, start_timeout=120,
-                                progress_bar=False, cwd=str(KERNEL_CWD), log_output=False, km=km)
-            break
-        except PapermillExecutionError as e:
-            close_warm_kernel()  # only a kernel that ran its notebook to the end is reused
-            return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
-                    "retried": retried,
-                    "error": f"notebook {name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}\n"
-                             f"the executed notebook, with the error marked, is {dst}",
-                    "error_zh": f"笔记本 {name} 在第 {e.exec_count} 个单元格出错：{e.ename}: {e.evalue}\n"
-                                f"已执行的笔记本（出错处已标出）在 {dst}"}
-        except (KeyboardInterrupt, JinlinError):
-            close_warm_kernel()
-            raise
-        except Exception as e:  # a kernel that did not start, timed out or died; papermill raises several types
-            close_warm_kernel()  # it may still be busy: the retry gets a new one
-            if attempt == 2:
-                return {"name": name, "status": "failed", "seconds": round(time.perf_counter() - t0, 3),
-                        "retried": retried,
-                        "error": f"the kernel for {name} failed twice to start or died: {type(e).__name__}: {e}"
-                                 f"\nthe partial notebook is {dst}",
-                        "error_zh": f"{name} 的内核两次启动失败或中途退出：{type(e).__name__}: {e}"
-                                    f"\n未完成的笔记本在 {dst}"}
-            retried = type(e).__name__
-    return {"name": name, "status": "ok", "seconds": round(time.perf_counter() - t0, 3), "error": None,
-            "retried": retried}
-
-
-# What a pool worker's kernel imports while the run validates its data: the report layer and every notebook's page
-# module with the statistics under it (2-5 s of a kernel's first notebook; the sections package imports a page only
-# when asked, so each is named). A worker may run any notebook, so it imports them all, on a core the validation
-# leaves idle. Binds no name: the notebook's namespace is a fresh one.
-WARM_MODULES = ("IPython.display", "evaluation.report",
-                *(f"evaluation.report.sections.{page}"
-                  for page in ("quality", "participation", "survey", "services", "impact", "claims")))
-WARM_CODE = f"for __m in {WARM_MODULES!r}:\n    __import__(__m)\ndel __m\n"
-
-
-def _warm_worker(cwd: str) -> None:
-    """Initializer of a notebook pool worker: start its warm kernel in ``cwd`` and import :data:`WARM_CODE` in it,
-    while the main process validates the district. No notebook runs before :func:`run` has validated."""
-    from .kernel import prestart_kernel
-
-    prestart_kernel(cwd, WARM_CODE)
-
-
-def _ready() -> None:
-    """The no-op job that makes a pool start a worker (see :func:`notebook_pool`)."""
-
-
-@contextlib.contextmanager
-def notebook_pool(workers: int, names: list[str]) -> Iterator[Any]:
-    """A process pool of ``workers`` notebook workers, each starting its warm kernel at once (:func:`_warm_worker`),
-    or None when the run has no two notebooks to run at the same time. :func:`run` enters it before the district is
-    read, so the kernels start and import while it is validated; :func:`execute_notebooks` runs every batch in it,
-    so each worker's kernel serves all the notebooks the worker runs. Shut down on leaving; on an error or an
-    interruption without waiting for running work (a kernel whose worker is gone exits on its own: ipykernel polls
-    its parent)."""
-    if workers < 2 or len(names) < 2:
-        yield None
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from .pool import stop_pool
-
-    n = min(workers, len(names))
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_warm_worker, initargs=(str(KERNEL_CWD),))
-    try:
-        # a spawn pool starts a worker only when a job comes and none is idle: one no-op job each starts them now
-        for _ in range(n):
-            pool.submit(_ready)
-        yield pool
-    except BaseException:
-        stop_pool(pool)
-        raise
-    pool.shutdown()
 
 
 def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
@@ -681,13 +556,14 @@ def quarantine(tmp: Path, failed: Path, known_values: frozenset[str]) -> list[st
 
 def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None = None,
         out_root: Path | None = None, progress: Callable[[str], None] | None = None,
-        name: str | None = None, workers: int = 1) -> RunResult:
+        name: str | None = None, workers: int = 1, pool: Any = None) -> RunResult:
     """Run a parameter set end to end and publish ``reports/<run>/``; see the module docstring.
 
     ``<run>`` is ``name`` if given, else the parameter set's name with the overrides appended
     (:func:`evaluation.params.run_name`), so an override run never replaces the report of its parameter set.
     ``workers`` kernels run the independent notebooks at the same time (:func:`execute_notebooks`); the report is
-    the same whatever their number.
+    the same whatever their number. ``pool``: a :func:`notebook_pool` of ``workers`` the caller opened (and closes),
+    e.g. before importing this module, as the command line does: its kernels then start sooner.
     """
     from datetime import datetime, timezone
 
@@ -700,7 +576,8 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
     _preflight(params)
     check_writable(out_root)
     # the pool's kernels start and import while the district is read and validated (no notebook runs before)
-    with interruptible(), notebook_pool(workers, params.notebook_list()) as pool:
+    opened = contextlib.nullcontext(pool) if pool is not None else notebook_pool(workers, params.notebook_list())
+    with interruptible(), opened as pool:
         data_dir = resolve(params.data_dir)
         district, problems = read_district(data_dir)
         if district is None:
