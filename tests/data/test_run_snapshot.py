@@ -12,7 +12,9 @@ import yaml
 from conftest import mini_tables, write_tables
 
 from evaluation.data import contract
-from evaluation.data.loader import METADATA_FILE, SNAPSHOT_ENV, SOURCE_FILES_KEY, load_district, with_source_files
+from evaluation.data.loader import (METADATA_FILE, SNAPSHOT_DIGESTS_KEY, SNAPSHOT_ENV, SOURCE_FILES_KEY, load_district,
+                                   read_snapshot, with_source_files)
+from evaluation.errors import DataValidationError
 from evaluation.run.profiles import write_snapshot
 
 
@@ -99,3 +101,46 @@ def test_a_folder_that_is_no_snapshot_keeps_its_files_whatever_its_metadata_says
     district = load_district(folder)
     assert with_source_files(district) is district
     assert district.files["communities"].sha256 != "0" * 64
+
+
+def _same_district(a, b) -> None:
+    assert a.folder == b.folder and list(a.tables) == list(b.tables)
+    for name, frame in b.tables.items():
+        pd.testing.assert_frame_equal(a.tables[name], frame, check_exact=True)
+    assert dict(a.files) == dict(b.files) and dict(a.metadata) == dict(b.metadata)
+    assert (a.warnings, dict(a.recoded_missing), dict(a.personal_columns_dropped), a.personal_values) == \
+        (b.warnings, dict(b.recoded_missing), dict(b.personal_columns_dropped), b.personal_values)
+
+
+@pytest.mark.parametrize("bundled", [False, True])
+def test_a_snapshot_reads_back_as_the_district_that_checking_it_again_gives(district_and_snapshot, tmp_path, bundled):
+    folder, snap = district_and_snapshot
+    if bundled:
+        snap = write_snapshot(load_district(Path(__file__).resolve().parents[2] / "data" / "synthetic"),
+                              tmp_path / "bundled-snap")
+    fast = read_snapshot(snap)
+    assert fast is not None
+    _same_district(fast, with_source_files(load_district(snap)))
+    assert SNAPSHOT_DIGESTS_KEY not in fast.metadata and SOURCE_FILES_KEY not in fast.metadata
+    only = read_snapshot(snap, tables=("population",))
+    assert only is not None and list(only.tables) == ["communities", "population"]
+    _same_district(only, with_source_files(load_district(snap, tables=("population",))))
+
+
+def test_a_snapshot_file_that_changed_is_read_and_checked_again(district_and_snapshot, monkeypatch):
+    """Only the exact bytes written from the validated frames are trusted: a changed file, a missing digest or a
+    table that would stay on disk sends the read to load_district, which checks it (and refuses a bad value)."""
+    folder, snap = district_and_snapshot
+    assert read_snapshot(snap, lazy_rows=1) is None  # its grid events would stay on disk: load_district decides
+    assert read_snapshot(snap, tables=("population",), lazy_rows=1) is not None  # not asked for, not in the way
+    pop = pd.read_parquet(snap / "population.parquet")
+    pop.loc[pop.index[0], "resident_pop"] = -5
+    pop.to_parquet(snap / "population.parquet", index=False)
+    assert read_snapshot(snap) is None
+    monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{snap}")
+    with pytest.raises(DataValidationError, match="resident_pop"):
+        load_district(folder)
+    meta = yaml.safe_load((snap / METADATA_FILE).read_text(encoding="utf-8"))
+    del meta[SNAPSHOT_DIGESTS_KEY]
+    (snap / METADATA_FILE).write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    assert read_snapshot(snap) is None

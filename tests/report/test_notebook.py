@@ -40,6 +40,7 @@ def test_a_snapshot_is_read_once_per_kernel_and_each_notebook_gets_its_own_copy(
     from conftest import mini_tables, write_tables
 
     from evaluation.data import load_district
+    from evaluation.data import loader
     from evaluation.data.loader import SNAPSHOT_ENV
     from evaluation.report import notebook
     from evaluation.run.profiles import write_snapshot
@@ -49,22 +50,28 @@ def test_a_snapshot_is_read_once_per_kernel_and_each_notebook_gets_its_own_copy(
     monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{snap}")
     monkeypatch.setattr(notebook, "_SNAPSHOT", {})
     reads: list[str] = []
-    real = load_district
+    real, real_snapshot = load_district, loader.read_snapshot
 
     def counting(path, **kw):
         reads.append(str(path))
         return real(path, **kw)
 
+    def counting_snapshot(path, *a, **kw):
+        reads.append(f"snapshot {path}")
+        return real_snapshot(path, *a, **kw)
+
     monkeypatch.setattr("evaluation.data.load_district", counting)
+    monkeypatch.setattr(loader, "read_snapshot", counting_snapshot)
     first = notebook.setup({"data_dir": str(folder)}, style=False)[1]
     first.tables["communities"].iloc[0, 0] = "changed"
     second = notebook.setup({"data_dir": str(folder)}, style=False)[1]
-    assert reads == [str(snap)] and second.folder == snap.resolve()
+    # read once, from the snapshot's own bytes (not validated again: read_snapshot), and not again
+    assert reads == [f"snapshot {snap}"] and second.folder == snap.resolve()
     assert second.tables["communities"].iloc[0, 0] != "changed"
     assert second.tables["communities"] is not first.tables["communities"]
-    write_snapshot(load_district(folder), snap)  # the same folder, written again
+    write_snapshot(first, snap)  # the same folder, written again
     notebook.setup({"data_dir": str(snap)}, style=False)  # profiles name the snapshot itself
-    assert len(reads) == 2
+    assert reads == [f"snapshot {snap}"] * 2
     monkeypatch.delenv(SNAPSHOT_ENV)
     notebook.setup({"data_dir": str(folder)}, style=False)  # not a snapshot: loaded as ever, not kept
     assert reads[-1] == str(folder) and len(notebook._SNAPSHOT) == 1

@@ -94,10 +94,10 @@ def _snapshot_district(folder: Path, tables: Collection[str] | None) -> Any:
     key = (str(Path(at).resolve()), None if tables is None else tuple(sorted(tables)), stamp)
     if key not in _SNAPSHOT:
         from ..data import load_district
-        from ..data.loader import with_source_files
+        from ..data.loader import read_snapshot, with_source_files
 
         _SNAPSHOT.clear()
-        _SNAPSHOT[key] = with_source_files(load_district(at, tables=tables))
+        _SNAPSHOT[key] = read_snapshot(at, tables) or with_source_files(load_district(at, tables=tables))
     kept = _SNAPSHOT[key]
     return dataclasses.replace(
         kept, tables=MappingProxyType({k: v.copy(deep=True) if isinstance(v, pd.DataFrame) else v

@@ -59,7 +59,8 @@ import pandas as pd
 import yaml
 
 from ..config import KERNEL_CWD, NOTEBOOKS_DIR, REPORTS_DIR, resolve
-from ..data.loader import METADATA_FILE, SOURCE_FILES_KEY, District, read_district
+from ..data.loader import METADATA_FILE, SNAPSHOT_DIGESTS_KEY, SOURCE_FILES_KEY, District, read_district
+from ..data.readers import sha256_file
 from ..errors import DataValidationError, JinlinError, ParameterError, RunFailed
 from ..indicators.profile import current_communities
 from ..params import PROFILE_NOTEBOOK, load_params, run_name
@@ -166,16 +167,20 @@ def write_snapshot(district: District, folder: Path) -> Path:
     without parsing text again.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    digests: dict[str, str] = {}
     for name, frame in district.tables.items():
         if isinstance(frame, pd.DataFrame):
             frame = frame[snapshot_columns(name, list(frame.columns))]
         frame.to_parquet(folder / f"{name}.parquet", index=False)
+        digests[name] = sha256_file(folder / f"{name}.parquet")
     meta = dict(district.metadata)
     meta["files"] = {name: f"{name}.parquet" for name in district.tables}
     meta.setdefault("name", district.label)  # else the label would become the snapshot folder's name
     meta["snapshot_of"] = str(district.folder)
     # the exports' provenance, which a district read back from the snapshot reports as its own (with_source_files)
     meta[SOURCE_FILES_KEY] = {name: dataclasses.asdict(f) for name, f in district.files.items()}
+    # what was written from the validated frames, so that a kernel may read it back without checking it again
+    meta[SNAPSHOT_DIGESTS_KEY] = digests
     (folder / METADATA_FILE).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=True), encoding="utf-8")
     return folder
 
