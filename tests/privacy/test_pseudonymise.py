@@ -76,6 +76,16 @@ def test_explicit_columns_and_no_personal_data():
         pseudonymise(df, SALT, columns=["nope"])
 
 
+def test_named_columns_are_judged_as_in_the_whole_table():
+    df = pd.DataFrame({"contact": ["138 1234 5678", "139 8765 4321"], "姓名": ["张三", "李四"], "note": ["a", "b"],
+                       "备用": ["11010519491231002X", "110105194912310021"]})
+    whole, rep = pseudonymise(df, SALT)
+    named, rep_named = pseudonymise(df, SALT, columns=["contact", "姓名", "备用"])
+    assert dict(rep_named.column_kinds) == dict(rep.column_kinds) == {"contact": "phone", "姓名": "name",
+                                                                       "备用": "id_number"}
+    assert named.equals(whole)
+
+
 def test_neither_salt_nor_personal_values_reach_the_outputs():
     df = pd.DataFrame({"姓名": ["张三"], "手机号": ["13812345678"], "note": ["x"]})
     out, rep = pseudonymise(df, SALT)

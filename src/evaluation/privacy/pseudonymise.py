@@ -189,13 +189,15 @@ class PseudonymisationReport:
 
 
 def _column_kinds(df: pd.DataFrame, columns: Sequence[str] | None) -> dict[str, str]:
-    detected = detect_personal_columns(df)
-    found = dict(zip(detected["column"], detected["kind"]))
     if columns is None:
-        return found
+        detected = detect_personal_columns(df)
+        return dict(zip(detected["column"], detected["kind"]))
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"no such columns: {missing}")
+    # Each column is judged on its own values: the named ones only, not every column of the table.
+    detected = detect_personal_columns(df[list(dict.fromkeys(columns))])
+    found = dict(zip(detected["column"], detected["kind"]))
     return {c: found.get(c) or header_kind(c) or "other" for c in columns}
 
 
