@@ -2,9 +2,12 @@ import hashlib
 import hmac
 import os
 import stat
+import string
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evaluation.privacy.pseudonymise import hmac_key, load_salt, normalise_identifier, pseudonymise
 
@@ -148,3 +151,12 @@ def test_readable_salt_file_warns(tmp_path):
 def test_empty_salt_is_refused():
     with pytest.raises(ValueError):
         hmac_key("x", b"")
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=20),
+                 st.from_regex(r"\A86[0-9]{11}\Z"), st.from_regex(r"\A[0-9]{17}[0-9xX]\Z")),
+       st.sampled_from(["phone", "id_number", "name", "email", "other"]))
+def test_plain_ascii_identifiers_are_normalised_as_spaced_and_dashed_ones(value, kind):
+    # the plain form takes the short way; with a space and a dash around it, the full one
+    assert normalise_identifier(value, kind) == normalise_identifier(f" {value}-", kind)

@@ -133,6 +133,11 @@ def normalise_identifier(value: object, kind: str) -> str | None:
     >>> normalise_identifier(" 11010519491231002x ", "id_number")
     '11010519491231002X'
     """
+    if isinstance(value, str) and value.isascii() and value.isalnum():
+        # Plain ASCII digits and letters, as most exported numbers are: NFKC, stripping and the removal of spaces,
+        # dashes, brackets, dots and "+" leave them as they are.
+        v = value.upper()
+        return v[2:] if kind == "phone" and len(v) == 13 and v.startswith("86") and v.isdigit() else v
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, float) and value.is_integer():
