@@ -24,10 +24,8 @@ MAIN = ("satisfaction_index", "on_time_rate", "log_time_to_close")
 
 
 @pytest.fixture(scope="module")
-def district():
-    from evaluation.data import load_district
-
-    return load_district(SYNTH)
+def district(bundled_district):
+    return bundled_district
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.config import SYNTHETIC_DIR
-from evaluation.data import load_district
 from evaluation.impact.panels import outcome_panel
 from evaluation.impact.staggered_did import joint_simple_band
 from evaluation.impact.summary import adjust_multiplicity, impact_summaries, impact_summary
@@ -16,8 +14,8 @@ ARGS = dict(report_year=2024, n_boot=49, seed=7, confidence=0.9)
 
 
 @pytest.fixture(scope="module")
-def tables():
-    return load_district(SYNTHETIC_DIR).tables
+def tables(bundled_district):
+    return bundled_district.tables
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.data import load_district
 from evaluation.indicators import (grid_indicators, headline_figures, organisation_indicators,
                                    participation_indicators)
 from evaluation.indicators._common import active_at_year_end, cutoff_of, in_year
@@ -37,8 +36,8 @@ def params():
 
 
 @pytest.fixture(scope="module")
-def tables():
-    return load_district(DATA).tables
+def tables(bundled_district):
+    return bundled_district.tables
 
 
 @pytest.fixture(scope="module")

@@ -44,14 +44,11 @@ _TRUTH = SYNTHETIC_DIR / "truth.json"
 
 
 @pytest.mark.skipif(not _TRUTH.exists(), reason="synthetic district not generated yet (data/synthetic/truth.json)")
-def test_headline_figures_recount_synthetic_truth():
-    from evaluation.data.loader import load_district
-
+def test_headline_figures_recount_synthetic_truth(bundled_district):
     with open(_TRUTH, encoding="utf-8") as fh:
         truth = json.load(fh)
     truth = truth.get("results", truth)
-    district = load_district(SYNTHETIC_DIR)
-    h = headline_figures(district.tables, 2024)
+    h = headline_figures(bundled_district.tables, 2024)
     checked = 0
     for key, got in h.items():
         if key in truth:

@@ -51,24 +51,22 @@ def test_petition_change_has_its_interval_and_caveat(default_run):
         assert rec[k]["n"] == 132                                   # 2014-01 … 2024-12
 
 
-def _its_inputs():
-    from evaluation.data import load_district
+def _its_inputs(tables):
     from evaluation.indicators.petitions import adoption_share, its_frame, monthly_series
 
-    tables = load_district(DATA).tables
     series = monthly_series(tables["petitions"], tables["population"], end="2024-12")
     share = adoption_share(tables["programme_rollout"], tables["communities"], series["month"])
     return its_frame(series, share, "2020-01-01")
 
 
 @pytest.mark.notebook
-def test_its_wording_follows_the_fitted_result(default_run):
+def test_its_wording_follows_the_fitted_result(default_run, bundled_district):
     from evaluation.impact.its import interrupted_time_series
     from evaluation.indicators.petitions import its_finding
     from evaluation.text.i18n import t
 
     rec, text = default_run
-    frame = _its_inputs()
+    frame = _its_inputs(bundled_district.tables)
     # 6 of the 43 current communities had adopted in the break month, all 43 by 2024-03
     assert frame.loc[frame["month"] == "2020-01-01", "share"].iloc[0] == pytest.approx(6 / 43)
     assert frame["share"].iloc[-1] == 1.0 and frame.loc[frame["month"] < "2020-01-01", "share"].eq(0).all()

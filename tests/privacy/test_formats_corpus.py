@@ -94,6 +94,9 @@ def test_label_columns_refuse_personal_values_and_quote_them_masked():
     found = label_findings(pd.DataFrame({"unit_name": ["张三丰与李四组", "张三组"]}), ["unit_name"],
                            {"张三", "张三丰", "李四", " "})
     assert found[["position", "masked"]].values.tolist() == [[0, "张**与李*组"], [1, "张*组"]]
+    # any iterable of values; a value shorter than two characters (after stripping) is no personal value
+    assert label_findings(pd.DataFrame({"unit_name": ["张三丰与李四组", "张三组"]}), ["unit_name"],
+                          iter(["张三", "张三丰", "李四", "组", " 李 "])).equals(found)
 
 
 def test_the_district_name_is_screened():

@@ -83,3 +83,19 @@ def test_mask_free_text_masks_string_columns_and_leaves_the_rest():
     assert df["description"].iloc[0].endswith("5678")  # the input is not modified
     only = mask_free_text(df, columns=["comment"])
     assert only["description"].iloc[0] == df["description"].iloc[0]
+
+
+def test_names_pattern_is_built_once_per_set_of_names():
+    first = names_pattern(["张三丰", "张三", "李四"])
+    assert names_pattern(iter(["李四", "张三", "张三丰", ""])) is first  # another order, an empty name: same set
+    assert names_pattern(["张三", "李四"]) is not first
+    assert [m.group() for m in first.finditer("张三丰和张三、李四")] == ["张三丰", "张三", "李四"]
+
+
+def test_mask_free_text_masks_repeated_texts_like_single_ones():
+    texts = ["王五电话13812345678", "好", "王五电话13812345678", "证件11010519491231002X", "好"]
+    df = pd.DataFrame({"description": texts, "comment": texts[::-1]})
+    out = mask_free_text(df, names=["王五"])
+    assert out["description"].tolist() == [mask_text(t, ["王五"]) for t in texts]
+    assert out["comment"].tolist() == [mask_text(t, ["王五"]) for t in texts[::-1]]
+    assert out["description"].iloc[0] == "[姓名]电话[手机号]"

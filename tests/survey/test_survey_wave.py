@@ -253,15 +253,14 @@ def test_raking_removes_the_nonresponse_bias_over_generated_districts():
 
 
 # ------------------------------------------------------------------------------------------- the bundled district
-def test_bundled_district_raked_mean_covers_the_truth_and_unweighted_does_not():
+def test_bundled_district_raked_mean_covers_the_truth_and_unweighted_does_not(bundled_district):
     """On the bundled synthetic district (issue 3: show both), the raked 2024 satisfaction index has the
     generator's finite-population mean inside its 95% interval, while the unweighted mean (older and local residents
     answer more, and are more satisfied) lies above it, its interval excluding the truth."""
     from evaluation.config import SYNTHETIC_DIR
-    from evaluation.data import load_district
     from evaluation.survey.indices import SERVICE_ITEMS, satisfaction_index
 
-    dist = load_district(SYNTHETIC_DIR)
+    dist = bundled_district
     s = dist["survey_responses"].copy()
     for c in SERVICE_ITEMS:
         s[c] = s[c].where(~s[c].isin([8, 9]))

@@ -219,8 +219,9 @@ def label_findings(frame: pd.DataFrame, columns: Sequence[str], known_values: It
     from .masking import mask_value
     from .patterns import find_personal_data
 
-    known = {v for v in known_values if isinstance(v, str) and len(v.strip()) >= 2}
-    longest = max(map(len, known), default=0)
+    # The loader passes the set of values seen so far for every table, 200,000 of them in a district with personal
+    # data: looked up as it is rather than copied per table; a value shorter than two characters is passed over.
+    known = known_values if isinstance(known_values, (set, frozenset)) else set(known_values)
 
     def known_spans(value: str) -> list[tuple[int, int]]:
         # Leftmost-longest matches by set lookup of the substrings. Label columns hold a few hundred distinct short
@@ -228,7 +229,8 @@ def label_findings(frame: pd.DataFrame, columns: Sequence[str], known_values: It
         # names_pattern) cost seconds to compile per table, this costs microseconds per value.
         spans, i = [], 0
         while i < len(value):
-            j = next((j for j in range(min(len(value), i + longest), i, -1) if value[i:j] in known), None)
+            j = next((j for j in range(len(value), i, -1)
+                      if value[i:j] in known and len(value[i:j].strip()) >= 2), None)
             if j is None:
                 i += 1
             else:

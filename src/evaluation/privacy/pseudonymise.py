@@ -133,6 +133,11 @@ def normalise_identifier(value: object, kind: str) -> str | None:
     >>> normalise_identifier(" 11010519491231002x ", "id_number")
     '11010519491231002X'
     """
+    if isinstance(value, str) and value.isascii() and value.isalnum():
+        # Plain ASCII digits and letters, as most exported numbers are: NFKC, stripping and the removal of spaces,
+        # dashes, brackets, dots and "+" leave them as they are.
+        v = value.upper()
+        return v[2:] if kind == "phone" and len(v) == 13 and v.startswith("86") and v.isdigit() else v
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -189,13 +194,15 @@ class PseudonymisationReport:
 
 
 def _column_kinds(df: pd.DataFrame, columns: Sequence[str] | None) -> dict[str, str]:
-    detected = detect_personal_columns(df)
-    found = dict(zip(detected["column"], detected["kind"]))
     if columns is None:
-        return found
+        detected = detect_personal_columns(df)
+        return dict(zip(detected["column"], detected["kind"]))
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise KeyError(f"no such columns: {missing}")
+    # Each column is judged on its own values: the named ones only, not every column of the table.
+    detected = detect_personal_columns(df[list(dict.fromkeys(columns))])
+    found = dict(zip(detected["column"], detected["kind"]))
     return {c: found.get(c) or header_kind(c) or "other" for c in columns}
 
 
