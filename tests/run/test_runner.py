@@ -275,3 +275,17 @@ def test_html_rendered_ahead_is_used_only_for_the_bytes_it_came_from(tmp_path):
         got = ahead.bodies(["a", "b", "c"])
     assert got[0] == notebook_html(nbformat.read(tmp_path / "a.ipynb", as_version=4))
     assert got[1:] == [None, None]
+
+
+def test_finished_notebooks_are_handed_on_once_a_core_is_free():
+    """While every worker runs a notebook, rendering would slow them: the notebooks that ended well are held back
+    until at most workers - 1 are still running, then handed on together, and each later one as it ends."""
+    calls: list[list[str]] = []
+    on_result = runner._when_a_core_is_free(5, 2, calls.append)
+    for name, status in [("a", "ok"), ("b", "ok"), ("c", "failed")]:
+        on_result(name, {"status": status})
+    assert calls == []
+    on_result("d", {"status": "ok"})
+    assert calls == [["a", "b", "d"]]
+    on_result("e", {"status": "ok"})
+    assert calls == [["a", "b", "d"], ["e"]]

@@ -30,7 +30,8 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
              workers: int, on_error: Callable[[str, BaseException], dict[str, Any]], *, desc: str, unit_name: str,
              progress: bool = False, in_process_when_single: bool = True,
              submit: Callable[[Callable[[str, Callable[[], dict[str, Any]]], None]], None] | None = None,
-             executor: ProcessPoolExecutor | None = None) -> dict[str, dict[str, Any]]:
+             executor: ProcessPoolExecutor | None = None,
+             on_result: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
     """Run ``unit(*job)`` for every job; return ``{key(job): result}``.
 
     ``workers`` processes of a ``spawn`` pool (never more than there are jobs); with one worker or one job and
@@ -41,6 +42,7 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
     when ``progress``. A result needs a ``status`` entry, shown on the bar. ``executor``, a running process pool
     (the runner's, whose workers keep their kernels between batches), is used in place of a new one and left
     running for the caller to shut down, except on an interruption, when it is stopped like a pool of its own.
+    ``on_result(key, result)`` is called as each job ends, in the order they end.
     """
     from tqdm.auto import tqdm
 
@@ -55,6 +57,8 @@ def run_pool(unit: Callable[..., dict[str, Any]], jobs: Sequence[tuple], key: Ca
         out[name] = res
         bar.set_postfix_str(f"{name}: {res.get('status')}", refresh=False)
         bar.update(1)
+        if on_result is not None:
+            on_result(name, res)
 
     try:
         if submit is not None:

@@ -254,8 +254,10 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     one named in :data:`evaluation.data.loader.SNAPSHOT_ENV` as :func:`run` does, every notebook but
     :data:`RAW_DATA_NOTEBOOKS` loads it in place of ``data_dir`` (its parameters are unchanged).
 
-    ``finished(names)`` is called with the notebooks of each batch that ran to the end while a later batch is still
-    to run (:func:`run` renders their HTML meanwhile, :class:`_RenderAhead`).
+    ``finished(names)`` is called with notebooks that ran to the end while a later batch is still to run, once a
+    core is free (:func:`run` renders their HTML meanwhile, :class:`_RenderAhead`): in a pool, from the moment at
+    most ``workers`` - 1 notebooks of the batch are still running, those that ended so far and then each as it ends
+    (before, every core runs a notebook, and rendering would slow them); in this process, each as it ends.
     """
     if workers < 1:
         raise JinlinError(f"workers must be at least 1 (got {workers})", zh=f"workers 至少为 1（现为 {workers}）")
@@ -310,14 +312,15 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
     known = expected or {}
     try:
         for b, batch in enumerate(batches):
-            if b and finished is not None:
-                finished([names[i] for i in batches[b - 1]])
+            ahead = finished if b < len(batches) - 1 else None  # only while a later batch is still to run
             if pool is None:
                 for i in batch:
                     if progress:
                         progress(f"[{i + 1}/{len(names)}] {names[i]} …")
                     report(i, execute_notebook(names[i], inject_for(i, names[i]), str(out_dir),
                                                params.execution_timeout, snap(names[i])))
+                    if ahead is not None:
+                        ahead([names[i]])
                 continue
             from .pool import run_pool
 
@@ -332,7 +335,8 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
                     for i in first]
             done = run_pool(execute_notebook, jobs, lambda job: job[0], workers, died,
                             desc=plain("run.progress.bar", lang), unit_name=plain("run.progress.unit", lang),
-                            in_process_when_single=False, executor=pool)
+                            in_process_when_single=False, executor=pool,
+                            on_result=_when_a_core_is_free(len(jobs), workers, ahead) if ahead else None)
             for i in batch:  # in run order: the first failure in that order is the one reported
                 if progress and len(batch) > 1:
                     progress(f"  {names[i]}:")
@@ -343,6 +347,24 @@ def execute_notebooks(names: list[str], params: RunParams, out_dir: Path,
 
             close_warm_kernel()  # the kernel this process kept for the notebooks it ran itself
     return {n: timings[n] for n in names}
+
+
+def _when_a_core_is_free(n_jobs: int, workers: int, finished: Callable[[list[str]], None]
+                         ) -> Callable[[str, dict[str, Any]], None]:
+    """``on_result`` for :func:`~evaluation.run.pool.run_pool`: hands the notebooks that ended well to ``finished``,
+    held back until at most ``workers`` - 1 of the ``n_jobs`` are still running (see :func:`execute_notebooks`)."""
+    ended: list[str] = []
+    held: list[str] = []
+
+    def on_result(name: str, res: dict[str, Any]) -> None:
+        ended.append(name)
+        if res.get("status") == "ok":
+            held.append(name)
+        if held and n_jobs - len(ended) < workers:
+            finished(held.copy())
+            held.clear()
+
+    return on_result
 
 
 def last_timings(folder: Path) -> dict[str, float]:
