@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import mini_tables, write_tables
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evaluation.data import read_district
 from evaluation.data.contract import table
@@ -73,3 +75,10 @@ def test_file_hashes_are_recorded(mini_district):
     district = _load(mini_district)
     assert len(district.files["communities"].sha256) == 64
     assert district.files["grid_events"].rows == 3
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=()), max_size=200))
+def test_non_ascii_keeps_exactly_the_characters_beyond_ascii(text):
+    from evaluation.data.readers import _non_ascii
+
+    assert _non_ascii(text) == "".join(ch for ch in text if ord(ch) > 0x7F)

@@ -10,6 +10,7 @@ import csv
 import difflib
 import hashlib
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,13 @@ class Decoded:
     ambiguous: tuple[int, str, str] | None = None
 
 
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+
+
 def _non_ascii(text: str) -> str:
-    return "".join(ch for ch in text if ord(ch) > 0x7F)
+    """The characters of ``text`` beyond ASCII, in order (one substitution: a character-by-character filter cost about
+    a second per large CSV export)."""
+    return _ASCII_RUN.sub("", text)
 
 
 def _line_at(data: bytes, offset: int) -> tuple[int, int]:
