@@ -55,6 +55,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -340,6 +341,11 @@ def _settled(con, parts: tuple[Path, ...], scan: str, flag_sql, cols: list[Colum
 # The blank markers of typed_expr that are ASCII, and the longest of them in bytes (_key_scan).
 _ASCII_MARKERS = tuple(m for m in NA_MARKERS if m.isascii())
 _MARKER_BYTES = max(len(m) for m in _ASCII_MARKERS)
+# Bytes a plain value may start and end with (_key_scan): printable ASCII, and at the start no totals initial.
+_PLAIN_LAST = np.zeros(256, dtype=bool)
+_PLAIN_LAST[33:128] = True
+_PLAIN_FIRST = _PLAIN_LAST.copy()
+_PLAIN_FIRST[_TOTALS_FIRST] = False
 
 
 def _key_scan(parts: tuple[Path, ...], src: str) -> tuple[bool, bool]:
@@ -357,7 +363,10 @@ def _key_scan(parts: tuple[Path, ...], src: str) -> tuple[bool, bool]:
     increasing = plain = True
     last = None
     for part in parts:
-        for chunk in pq.read_table(part, columns=[src]).column(0).chunks:
+        file = pq.ParquetFile(part)
+        # row group by row group: memory bounded by one group's keys
+        chunks = (c for g in range(file.num_row_groups) for c in file.read_row_group(g, columns=[src]).column(0).chunks)
+        for chunk in chunks:
             if not len(chunk):
                 continue
             if chunk.null_count:
@@ -377,20 +386,20 @@ def _key_scan(parts: tuple[Path, ...], src: str) -> tuple[bool, bool]:
 def _plain(chunk: pa.Array) -> bool:
     """Every value of a string chunk without nulls plain (see :func:`_key_scan`)."""
     wide = pa.types.is_large_string(chunk.type)
-    if not (wide or pa.types.is_string(chunk.type)) or not pc.all(pc.string_is_ascii(chunk)).as_py():
+    if not (wide or pa.types.is_string(chunk.type)):
         return False
     _, offsets, data = chunk.buffers()
     off = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
     size = np.diff(off)
     if (size == 0).any():
         return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if raw[off[0]:off[-1]].max() >= 128:  # not ASCII
+        return False
     if (size <= _MARKER_BYTES).any() and pc.any(pc.is_in(chunk.filter(pa.array(size <= _MARKER_BYTES)),
                                                          value_set=pa.array(_ASCII_MARKERS))).as_py():
         return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    first, last = raw[off[:-1]], raw[off[1:] - 1]
-    return bool(((first >= 33) & (first <= 127) & ~np.isin(first, _TOTALS_FIRST)).all()
-                and ((last >= 33) & (last <= 127)).all())
+    return bool(_PLAIN_FIRST[raw[off[:-1]]].all() and _PLAIN_LAST[raw[off[1:] - 1]].all())
 
 
 def _plain_flags_only(col: Column) -> bool:
@@ -418,11 +427,12 @@ def _clean_parquet(con, path: Path, flag_sql, cols: list[Column], src_of: dict[s
     parts = parquet_parts(path)
     scan = f"read_parquet([{', '.join(sql_string(str(p)) for p in parts)}])"
     every = f"SELECT *, CAST(0 AS BIGINT) AS __i FROM {scan}"
-    settled = _settled(con, parts, scan, flag_sql, cols, src_of, types)
-    increasing = False
-    if key_text is not None:
-        increasing, plain = _key_scan(parts, key_text)
-        settled |= {c.name for c in cols if plain and src_of[c.name] == key_text and _plain_flags_only(c)}
+    # pyarrow reads the key while DuckDB reads the few-valued columns (both release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keys = pool.submit(_key_scan, parts, key_text) if key_text is not None else None
+        settled = _settled(con, parts, scan, flag_sql, cols, src_of, types)
+        increasing, plain = keys.result() if keys is not None else (False, False)
+    settled |= {c.name for c in cols if plain and src_of[c.name] == key_text and _plain_flags_only(c)}
     typed_sql, _ = flag_sql(cols, settled=settled)
     recode = [f"count(*) FILTER (WHERE {n} IN ({', '.join(repr(float(x)) for x in c.missing_codes)}))"
               for n, c in coded]
