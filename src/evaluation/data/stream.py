@@ -427,10 +427,17 @@ def _clean_parquet(con, path: Path, flag_sql, cols: list[Column], src_of: dict[s
     parts = parquet_parts(path)
     scan = f"read_parquet([{', '.join(sql_string(str(p)) for p in parts)}])"
     every = f"SELECT *, CAST(0 AS BIGINT) AS __i FROM {scan}"
-    # pyarrow reads the key while DuckDB reads the few-valued columns (both release the GIL)
+    # pyarrow reads the key on one core while DuckDB reads the few-valued columns on the other (both release the
+    # GIL; the distinct values cost about what reading the key does)
     with ThreadPoolExecutor(max_workers=1) as pool:
         keys = pool.submit(_key_scan, parts, key_text) if key_text is not None else None
-        settled = _settled(con, parts, scan, flag_sql, cols, src_of, types)
+        if keys is not None:
+            con.execute("SET threads = 1")
+        try:
+            settled = _settled(con, parts, scan, flag_sql, cols, src_of, types)
+        finally:
+            if keys is not None:
+                con.execute("RESET threads")
         increasing, plain = keys.result() if keys is not None else (False, False)
     settled |= {c.name for c in cols if plain and src_of[c.name] == key_text and _plain_flags_only(c)}
     typed_sql, _ = flag_sql(cols, settled=settled)
