@@ -20,7 +20,7 @@ DuckDB table, and one ``GROUP BY … HAVING count(*) > 1`` finds them (DuckDB sp
 
 A clean Parquet file (the usual large file) is checked in one pass over all its rows, and three shortcuts keep that
 pass near the cost of reading the file, each giving the same verdict as the query above (the ten million grid
-events of the scale benchmark: 10 CPU seconds before, 5 after):
+events of the scale benchmark: 10 CPU seconds before, under 4 after):
 
 - a column holding few distinct values (codes, communities, categories: a small Parquet dictionary) has its own
   checks run once per distinct value instead of once per row (:func:`_settled`); only the checks between columns
