@@ -214,3 +214,112 @@ def test_verdict_cache_off(tmp_path, events, communities, monkeypatch):
     events.iloc[:5_000].to_parquet(path)
     assert validate_stream(path, table("grid_events"), communities).canonical
     assert stream.verdict_cache_dir() is None and not (tmp_path / "verdicts").exists()
+
+
+def test_totals_flag_agrees_with_the_pattern():
+    # the first-characters shortcut must give what the regular expression gives, case folding and blanks included
+    import duckdb
+
+    from evaluation.data.parsing import _TOTALS_RE
+    from evaluation.data.lazy import sql_string
+
+    values = ["合计", " 合计", "总计：", "Total", "TOTAL", "total:", "tOtal ", "\ttotal", "Subtotal", "subtotal x",
+              "SUM", "ſum", "ſubtotal", "sum\n", "sun", "su", "s", "t", "g", "Grand Total", "grand  total",
+              "grand total：", "gr", "to", "tO", "to tal", "KSUM", "\u212asum", "E000000001", "L0006", "street",
+              "grid_patrol", "satisfied", "", " ", ":", "\x1ctotal", "\x7ftotal", "\u3000total", "小计", "共计 :",
+              "Total 合计", "totals", "sum:", "sum::", None]
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT v, {stream._totals_flag('v')} AS fast, regexp_matches(v, {sql_string(_TOTALS_RE.pattern)}, 'i') "
+        f"AS slow FROM (SELECT unnest($vals) AS v)", {"vals": values}).fetchall()
+    assert len(got) == len(values)
+    assert [(v, fast) for v, fast, _ in got] == [(v, slow) for v, _, slow in got]
+    assert sum(bool(slow) for _, _, slow in got) > 10  # labels are among them
+
+
+def test_few_valued_columns_checked_on_their_distinct_values(tmp_path, events, communities):
+    # the code columns of a clean file are settled by their distinct values; one bad row among 300,000 is still
+    # found at its row, with the loader's message
+    from evaluation.data.lazy import connect, parquet_schema
+
+    path = tmp_path / "grid_events.parquet"
+    events.to_parquet(path)
+    schema = parquet_schema((path,))
+    types = {h: schema.field(h).type for h in schema.names}
+    src_of = {h: h for h in schema.names if h in {c.name for c in table("grid_events").columns}}
+    cols = [c for c in table("grid_events").columns if c.name in src_of and not c.personal]
+    con = connect()
+    con.register("known", pd.DataFrame({"community_id": communities}))
+    settled = stream._settled(con, (path,), f"read_parquet('{path}')",
+                              lambda some, settled=frozenset(): stream._flag_sql(
+                                  table("grid_events"), some, src_of, types, True, None, settled),
+                              cols, src_of, types)
+    assert {"community_id", "category", "status", "callback"} <= settled
+    assert not settled & {"event_id", "reported_at", "closed_at"}  # many values: checked row by row
+    bad = events.copy()
+    bad.loc[123_456, "source"] = "Total"
+    bad.loc[234_567, "community_id"] = "X99"
+    bad.to_parquet(path)
+    rep = validate_stream(path, table("grid_events"), communities)
+    assert [(p.row, p.column, p.rule) for p in rep.problems] == [
+        (123_457, "source", "totals_row"), (234_568, "community_id", "unknown_community")]
+
+
+def test_key_scan_order_and_plain_values(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def parts(*chunks, large=True):
+        out = []
+        for k, values in enumerate(chunks):
+            p = tmp_path / f"{len(list(tmp_path.iterdir()))}-{k}.parquet"
+            pq.write_table(pa.table({"k": pa.array(values, pa.large_string() if large else pa.string())}), p,
+                           row_group_size=2)
+            out.append(p)
+        return tuple(out)
+
+    assert stream._key_scan(parts(["a", "b", "c"], ["d", "e"]), "k") == (True, True)
+    assert stream._key_scan(parts(["a", "b", "c"], ["d", "e"], large=False), "k") == (True, True)
+    assert stream._key_scan(parts(["a", "b", "b"]), "k") == (False, True)  # a repeat within a file
+    assert stream._key_scan(parts(["a", "c"], ["b", "d"]), "k") == (False, True)  # across files
+    assert stream._key_scan(parts(["a", "c"], ["c", "d"]), "k") == (False, True)
+    assert stream._key_scan(parts(["b", "a"]), "k") == (False, True)
+    assert stream._key_scan(parts(["a", None, "c"]), "k") == (False, False)
+    # not plain: a blank at either end, a control character, a marker, a totals letter first, not ASCII, empty
+    for odd in (" b", "b ", "b\t", "\x1fb", "NA", "N/A", "-", "null", "Total", "sum", "grand", "éb", "b合", ""):
+        assert stream._key_scan(parts(["a", odd, "zz"]), "k")[1] is False, odd
+    assert stream._key_scan(parts(["a", "NAB", "D001-E1", "~", "x", "Dtotal"]), "k")[1] is True
+
+
+def test_plain_key_agrees_with_the_row_flags(tmp_path, communities):
+    # the values _key_scan calls plain raise no flag of the key column in the flag query, and a few that it does not
+    # call plain do: the shortcut only ever skips flags that are false
+    import duckdb
+    import pyarrow as pa
+
+    values = ["E1", "D001-E20180000001", "~x", "x~", "A b", "NAB", "Nan0", "a\x7f", "\x7fa"]
+    odd = [" E1", "E1 ", "NA", "nan", "Total", "sum", "subtotal", "\u3000E1", "E1\u3000", "ｅ1"]
+    cols = [c for c in table("grid_events").columns if c.name == "event_id"]
+    sql, _ = stream._flag_sql(table("grid_events"), cols, {"event_id": "event_id"},
+                              {"event_id": pa.large_string()}, False)
+    con = duckdb.connect()
+    con.register("b", pd.DataFrame({"event_id": values + odd, "__i": range(len(values) + len(odd))}))
+    flagged = {r for r, in con.execute(f"SELECT __i FROM ({sql}) WHERE form OR rule").fetchall()}
+    assert flagged <= set(range(len(values), len(values) + len(odd))) and flagged
+    assert stream._plain_flags_only(cols[0])
+    for i, v in enumerate(values):
+        p = tmp_path / f"v{i}.parquet"
+        pd.DataFrame({"k": [v]}).to_parquet(p)
+        assert stream._key_scan((p,), "k")[1], v
+
+
+def test_unsorted_keys_checked_by_hash(tmp_path, events, communities):
+    # keys out of order take the hash aggregate; a repeat is found, and distinct keys pass
+    shuffled = events.iloc[:50_000].sample(frac=1.0, random_state=1).reset_index(drop=True)
+    path = tmp_path / "grid_events.parquet"
+    shuffled.to_parquet(path)
+    assert not validate_stream(path, table("grid_events"), communities).counts
+    shuffled.loc[40_000, "event_id"] = shuffled.loc[17, "event_id"]
+    shuffled.to_parquet(path)
+    rep = validate_stream(path, table("grid_events"), communities)
+    assert {p.row for p in rep.problems if p.rule == "duplicate_key"} == {18, 40_001}
