@@ -3,22 +3,22 @@
 The baseline executes the same notebooks with the papermill CLI and the default parameter file, without validation,
 results, HTML, manifest or privacy scan, so the ratio is the cost of everything the runner adds.
 
-Where the wall time of `jinlin run` goes, traced 2026-12-07 16:20 (main) and 16:45 UTC (warm kernels) on the
-2-core machine while other sessions loaded it (load average 6-8: every second is about 3 quiet ones; read the
-shares). Main, 202 s in all, then warm kernels, 186 s:
-- Python start and importing the runner: 2.9 s, then 3.0 s.
-- Validating the district: 4.1 s, then 16.1 s (the two workers now start their kernels and import meanwhile; no
-  notebook runs before validation ends).
-- The Parquet snapshot: 2.5 s, then 3.9 s.
-- From there to the first notebook's first cell (pool, kernel start, imports): 5.4 s, then 2.1 s.
-- Notebooks 00-40 on 2 workers: 157 s with 40 started fifth (run order) and running last, alone; then 132 s with
-  40 started first while the other worker ran 20, 30, 10 and 00 in one kernel. 40 was the critical path in both.
-- Notebook 50, which waits for 00-40: 15 s (1.2 s to its first cell, 4.7 s reading the exports), then 8 s (0.2 s
-  to its first cell, 7.5 s reading the exports: it reads them itself, for their hashes).
-- After the last notebook: 14 s (HTML 3.5, Word by pandoc 7.7, workbook 0.3, privacy scan 2.3), then 19 s (HTML
-  6.5; Word 10.7 while the workbook is written and the rest scanned; the Word file and manifest scanned 1.7).
-What stays fixed is the validation and snapshot before any notebook, notebook 50 after all the others, and the
-report after it, pandoc's conversion the longest step.
+Where the wall time of `jinlin run` goes, traced 2026-12-07 20:14 UTC on the quiet 2-core machine (27.5 s in all;
+47 s of CPU: on 2 cores no run takes less than half its CPU):
+- Before the first notebook, 5.8 s: the command line opens the notebook pool first, so the two workers (which
+  import only evaluation.run.worker) start their kernels and import the page modules while the main process
+  imports the runner, validates the district (1.05 s of CPU: every export is typed column-wise) and writes the
+  Parquet snapshot with each file's SHA-256.
+- Notebooks 00-40 on 2 workers, longest first: 40 alone on one worker for 17.6 s (the district synthetic
+  control's 63 nested fits take 12-14 s of it), 20, 30, 10 and 00 on the other in 14.6 s. Each kernel reads the
+  snapshot once without checking it again (loader.read_snapshot); the finished notebooks' HTML is rendered once a
+  core is free.
+- Notebook 50, 0.6 s: it reads the snapshot too (which carries the exports' hashes it cites).
+- After it, 3 s: the rest of report.html (0.2 s), then pandoc's Word conversion (1.8 s with a 128 MB allocation
+  area; the figures workbook and the privacy scan of the other files meanwhile), the official layout and the scan
+  of the Word file.
+The baseline (papermill, one fresh kernel per notebook) pays a kernel start, the imports and a parse of the
+exports in every notebook, and no validation, HTML, Word or scan.
 """
 
 from __future__ import annotations
