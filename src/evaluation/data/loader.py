@@ -44,7 +44,7 @@ from .stream import StreamReport, validate_stream
 from .validate import cross_table_problems
 
 __all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE", "SNAPSHOT_ENV",
-           "SOURCE_FILES_KEY", "SNAPSHOT_DIGESTS_KEY", "with_source_files", "read_snapshot"]
+           "SOURCE_FILES_KEY", "SNAPSHOT_DIGESTS_KEY", "with_source_files", "read_snapshot", "load_snapshot"]
 
 METADATA_FILE = "dataset.yaml"
 # The key of a snapshot's dataset.yaml that holds the TableFile of each export it was made from (see
@@ -296,8 +296,7 @@ def read_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
             dropped[t.name] = dropped_cols
         # every export is typed column-wise: the parsers on distinct values, vectorised where the values allow
         # (the same frame and problems as the parsers cell by cell; evaluation.data.fastcoerce)
-        coerce = coerce_table_fast
-        frame, cell_problems, rec = coerce(frame, t, path.name, first, window)
+        frame, cell_problems, rec = coerce_table_fast(frame, t, path.name, first, window)
         problems += cell_problems
         recoded.update({f"{t.name}.{k}": v for k, v in rec.items()})
         problems += check_table(frame, t, path.name, first, reported=cell_problems)
@@ -322,12 +321,26 @@ def load_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
     ``lazy_rows`` and ``tables`` as :func:`read_district` (``tables`` loads only the tables an analysis needs).
     """
     snapshot = _run_snapshot(folder) if salt is None else None
-    if snapshot is not None and (kept := read_snapshot(snapshot, tables, lazy_rows=lazy_rows)) is not None:
-        return kept
-    district, problems = read_district(snapshot or folder, salt, lazy_rows=lazy_rows, tables=tables)
+    if snapshot is not None:
+        return load_snapshot(snapshot, tables, lazy_rows=lazy_rows)
+    district, problems = read_district(folder, salt, lazy_rows=lazy_rows, tables=tables)
     if district is None:
-        raise DataValidationError(problems, str(snapshot or folder))
-    return with_source_files(district) if snapshot is not None else district
+        raise DataValidationError(problems, str(folder))
+    return district
+
+
+def load_snapshot(folder: str | Path, tables: Collection[str] | None = None, *,
+                  lazy_rows: int | None = DEFAULT_LAZY_ROWS) -> District:
+    """A snapshot folder (:func:`evaluation.run.profiles.write_snapshot`) as the district it was written from: read
+    back as written when :func:`read_snapshot` can, else read and checked like any folder, with the exports'
+    provenance (:func:`with_source_files`). Raises :class:`DataValidationError` as :func:`load_district` does."""
+    kept = read_snapshot(folder, tables, lazy_rows=lazy_rows)
+    if kept is not None:
+        return kept
+    district, problems = read_district(folder, lazy_rows=lazy_rows, tables=tables)
+    if district is None:
+        raise DataValidationError(problems, str(folder))
+    return with_source_files(district)
 
 
 def with_source_files(district: District) -> District:
@@ -371,6 +384,7 @@ def read_snapshot(folder: str | Path, tables: Collection[str] | None = None, *,
     that differs, a missing digest or exports' provenance, or a table large enough to stay on disk
     (``lazy_rows``, as :func:`read_district`) gives None. ``tables`` as :func:`read_district`. The snapshot holds no
     personal or free-text column, hence no warnings, recoded codes or personal values to report.
+
     """
     import hashlib
     import io

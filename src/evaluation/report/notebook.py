@@ -93,11 +93,10 @@ def _snapshot_district(folder: Path, tables: Collection[str] | None) -> Any:
         return None
     key = (str(Path(at).resolve()), None if tables is None else tuple(sorted(tables)), stamp)
     if key not in _SNAPSHOT:
-        from ..data import load_district
-        from ..data.loader import read_snapshot, with_source_files
+        from ..data.loader import load_snapshot
 
         _SNAPSHOT.clear()
-        _SNAPSHOT[key] = read_snapshot(at, tables) or with_source_files(load_district(at, tables=tables))
+        _SNAPSHOT[key] = load_snapshot(at, tables)
     kept = _SNAPSHOT[key]
     return dataclasses.replace(
         kept, tables=MappingProxyType({k: v.copy(deep=True) if isinstance(v, pd.DataFrame) else v
