@@ -13,6 +13,7 @@ from conftest import mini_tables, write_tables
 
 from evaluation.data import contract
 from evaluation.data.loader import (METADATA_FILE, SNAPSHOT_DIGESTS_KEY, SNAPSHOT_ENV, SOURCE_FILES_KEY, load_district,
+                                   load_snapshot,
                                    read_snapshot, with_source_files)
 from evaluation.errors import DataValidationError
 from evaluation.run.profiles import write_snapshot
@@ -144,3 +145,16 @@ def test_a_snapshot_file_that_changed_is_read_and_checked_again(district_and_sna
     del meta[SNAPSHOT_DIGESTS_KEY]
     (snap / METADATA_FILE).write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     assert read_snapshot(snap) is None
+
+
+def test_only_a_private_snapshot_folder_is_read_without_checking(district_and_snapshot):
+    """The digests sit beside the files: they tell an accident, not intent. A folder others can read or write (an
+    ordinary data folder whose dataset.yaml says it is a snapshot) is read and checked like any other."""
+    _, snap = district_and_snapshot
+    assert snap.stat().st_mode & 0o777 == 0o700  # as write_snapshot makes it
+    assert read_snapshot(snap) is not None
+    snap.chmod(0o755)
+    assert read_snapshot(snap) is None
+    checked = load_snapshot(snap)  # read and validated, with the exports' provenance all the same
+    snap.chmod(0o700)
+    _same_district(checked, read_snapshot(snap))

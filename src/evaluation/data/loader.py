@@ -385,11 +385,22 @@ def read_snapshot(folder: str | Path, tables: Collection[str] | None = None, *,
     (``lazy_rows``, as :func:`read_district`) gives None. ``tables`` as :func:`read_district`. The snapshot holds no
     personal or free-text column, hence no warnings, recoded codes or personal values to report.
 
+    Only a private folder is read so: owned by this user and closed to everyone else, as the run's and the profiles'
+    snapshot folders are (:func:`evaluation.run.profiles.make_snapshot_dir`). The digests sit beside the files they
+    describe, so they tell a file changed by accident, not one changed on purpose; an ordinary data folder whose
+    ``dataset.yaml`` says the same is read and checked like any other.
     """
     import hashlib
     import io
+    import os
 
     folder = Path(folder)
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    if st.st_mode & 0o077 or st.st_uid != getattr(os, "getuid", lambda: -1)():
+        return None
     metadata, problems = _read_metadata(folder)
     digests, source = metadata.get(SNAPSHOT_DIGESTS_KEY), metadata.get(SOURCE_FILES_KEY)
     if problems or "snapshot_of" not in metadata or not isinstance(digests, Mapping) \

@@ -166,7 +166,7 @@ def write_snapshot(district: District, folder: Path) -> Path:
     only :func:`snapshot_columns`, so loading the snapshot gives the same frames, minus what a profile must not see,
     without parsing text again.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as read_snapshot requires of a snapshot
     digests: dict[str, str] = {}
     for name, frame in district.tables.items():
         if isinstance(frame, pd.DataFrame):
