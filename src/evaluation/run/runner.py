@@ -52,7 +52,7 @@ from ..report.html import render_html
 from ..report.summary import summary_cell
 from ..report.record import read_records, results_json
 from ..text.i18n import plain
-from .worker import KERNEL, _snapshot_env, execute_notebook, notebook_pool
+from .worker import KERNEL, snapshot_environment, execute_notebook, notebook_pool
 
 __all__ = ["KERNEL", "RunResult", "run", "execute_notebook", "execute_notebooks", "notebook_pool", "last_timings",
            "notebook_parameters", "build_manifest", "output_lock", "working_folder",
@@ -619,7 +619,7 @@ def run(params_file: str | Path | None = None, overrides: dict[str, Any] | None 
                     snapshot = _write_run_snapshot(district)
                     redirect = f"{data_dir}{os.pathsep}{snapshot}"
                 # the snapshot goes by the environment, which execute_notebooks hands on to its kernels
-                with _snapshot_env(redirect):
+                with snapshot_environment(redirect):
                     timings = execute_notebooks(params.notebook_list(), params, tmp, progress, **extra)
                 if pool is not None:  # its workers and their kernels go while the report is written
                     pool.shutdown(wait=False)

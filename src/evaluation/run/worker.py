@@ -17,7 +17,7 @@ from typing import Any
 from ..config import KERNEL_CWD, NOTEBOOKS_DIR, SNAPSHOT_ENV
 from ..errors import JinlinError
 
-__all__ = ["KERNEL", "WARM_MODULES", "WARM_CODE", "execute_notebook", "notebook_pool"]
+__all__ = ["KERNEL", "WARM_MODULES", "WARM_CODE", "execute_notebook", "notebook_pool", "snapshot_environment"]
 
 KERNEL = "python3"
 
@@ -36,11 +36,11 @@ def execute_notebook(name: str, inject: dict[str, Any], out_dir: str, execution_
     (:func:`evaluation.run.kernel.warm_kernel`), so a worker pays the kernel start and the imports once, not once
     per notebook. A kernel in which a notebook failed, timed out or died is shut down, never reused.
     """
-    with _snapshot_env(snapshot):
+    with snapshot_environment(snapshot):
         return _execute_one(name, inject, out_dir, execution_timeout, snapshot)
 
 
-def _snapshot_env(snapshot: str | None) -> contextlib.AbstractContextManager[None]:
+def snapshot_environment(snapshot: str | None) -> contextlib.AbstractContextManager[None]:
     """The kernel's environment (:func:`evaluation.run.kernel.kernel_environment`) with the run's snapshot named, or
     none named."""
     from .kernel import kernel_environment
@@ -61,7 +61,7 @@ def _execute_one(name: str, inject: dict[str, Any], out_dir: str, execution_time
     retried = None
     for attempt in (1, 2):
         try:
-            # a reused kernel gets the variable a new one would inherit from _snapshot_env
+            # a reused kernel gets the variable a new one would inherit from snapshot_environment
             km = warm_kernel(KERNEL_CWD, {SNAPSHOT_ENV: snapshot or None})
             pm.execute_notebook(str(src), str(dst), parameters=inject, kernel_name=KERNEL,
                                 execution_timeout=execution_timeout, start_timeout=120,
