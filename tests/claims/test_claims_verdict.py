@@ -286,3 +286,27 @@ def test_unparsed_figures_are_never_judged():
     v = verdict_claims(m, {"grid.events_closed.count": {"value": 10}}, HASH, 2024)
     row = v[v["raw"] == "十来件"].iloc[0]
     assert (row["verdict"], row["reason"]) == ("not_checkable", "unparsed")
+
+
+def test_a_figure_is_never_shown_on_the_other_side_of_the_claims_bound():
+    """51.6% admits [51.55%, 51.65%); a recomputed 51.5496% is outside it, and at four significant digits it would
+    read 51.55%, inside: the sentences and the tables show it with the digits the verdict needs (51.5496%)."""
+    from evaluation.claims.hedges import Interval
+    from evaluation.claims.verdict import ci_digits, figure_digits
+    from evaluation.report.sections.claims import readable
+
+    row = _verdicts("社区工作者持证率为51.6%。", _certified(0.515496, 0.5, 0.53, sampled=False)).loc["51.6%"]
+    assert (row["verdict"], row["reason"]) == ("contradicted", "outside_interval")
+    assert "51.5496%" in row["explanation_en"] and "51.5496%" in row["explanation_zh"]
+    assert "is 51.55%" not in row["explanation_en"] and "复算值为51.55%" not in row["explanation_zh"]
+    shown = readable(row.to_frame().T.reset_index(), "zh")
+    assert shown["computed"].tolist() == ["51.5496%"]
+    # a figure well inside or outside keeps four digits
+    iv = Interval(51.55, 51.65, True, False)
+    assert figure_digits(51.5504, iv) == 4 and figure_digits(52.3456, iv) == 4 and figure_digits(51.5496, iv) == 6
+    # a CI whose upper limit is just short of the claim's closed lower bound: 59.4996% must not read 59.5%
+    iv60 = Interval(59.5, 60.5, True, False)
+    assert ci_digits(40.0, 59.4996, iv60) == 6 and ci_digits(40.0, 59.49, iv60) == 4
+    row = _verdicts("社区工作者持证率为60%。", _certified(0.50, 0.40, 0.594996)).loc["60%"]
+    assert (row["verdict"], row["reason"]) == ("contradicted", "outside_ci")
+    assert "59.4996%" in row["explanation_en"] and "59.4996%" in row["explanation_zh"]

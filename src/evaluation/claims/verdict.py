@@ -51,7 +51,7 @@ proportion intervals of :mod:`evaluation.indicators.headline`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -61,7 +61,8 @@ from evaluation.claims.hedges import Interval
 from evaluation.claims.match import parse_requires
 
 __all__ = ["verdict_claims", "context_figures", "audit_figures", "is_sampled", "VERDICTS", "QUALITATIVE_KINDS",
-           "VERDICT_COLUMNS", "format_interval", "interval_text", "figure_text", "SHOWN_DIGITS"]
+           "VERDICT_COLUMNS", "format_interval", "interval_text", "figure_text", "SHOWN_DIGITS",
+           "shown_digits", "figure_digits", "ci_digits"]
 
 VERDICTS = ("supported", "fragile", "within_sampling_error", "contradicted", "not_checkable", "qualitative")
 QUALITATIVE_KINDS = ("slogan", "structural", "date", "ordinal", "enumeration")
@@ -155,6 +156,31 @@ def format_interval(low: float, high: float, low_inclusive: bool, high_inclusive
     if low == high and low_inclusive and high_inclusive:
         return f"[{_fmt(low, unit)}]"
     return f"{'[' if low_inclusive else '('}{_fmt(low, unit)}, {_fmt(high, unit)}{']' if high_inclusive else ')'}"
+
+
+def shown_digits(test: Callable[..., bool], *values: float) -> int:
+    """The significant digits to show ``values`` with: :data:`SHOWN_DIGITS`, or more until the rounded values give
+    ``test`` (a claim's interval contains the figure; meets the confidence interval) the answer the exact ones give.
+
+    Why: a verdict is decided on the exact figure, and the sentence beside it must not contradict it. 51.5496%
+    rounds to 51.55% at four digits, which a claim of 51.6% ([51.55%, 51.65%)) admits; "contradicted: … is 51.55%"
+    would read as an error, so it shows 51.5496%. Whole numbers are never rounded (:func:`figure_text`).
+    """
+    want = test(*values)
+    for d in range(SHOWN_DIGITS, 18):
+        if test(*(v if float(v).is_integer() else float(f"{float(v):.{d}g}") for v in values)) == want:
+            return d
+    return 17
+
+
+def figure_digits(x: float, iv: Interval | None) -> int:
+    """:func:`shown_digits` of a recomputed figure beside the claim's interval ``iv`` (none: :data:`SHOWN_DIGITS`)."""
+    return SHOWN_DIGITS if iv is None else shown_digits(lambda v: _contains(iv, v), float(x))
+
+
+def ci_digits(lo: float, hi: float, iv: Interval | None) -> int:
+    """:func:`shown_digits` of a confidence interval's limits beside the claim's interval ``iv``."""
+    return SHOWN_DIGITS if iv is None else shown_digits(lambda a, b: _meets(iv, a, b), float(lo), float(hi))
 
 
 def figure_text(x: float | None, unit: str = "", lang: str = "zh", kind: str = "",
@@ -353,18 +379,21 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
     if has_ci:
         out["ci_low"], out["ci_high"] = lo * k, hi * k
         out["ci"] = f"[{_fmt(lo * k, unit)}, {_fmt(hi * k, unit)}]"
-    # the English sentences show the recomputed figure and its interval at the Chinese ones' precision
-    # (SHOWN_DIGITS significant digits: 51.55%, not 51.5504%); ``ci`` keeps the full notation for JSON
-    c_txt = figure_text(computed, unit, "en", significant=SHOWN_DIGITS)
-    ci_shown = (f"[{figure_text(out['ci_low'], unit, 'en', significant=SHOWN_DIGITS)}, "
-                f"{figure_text(out['ci_high'], unit, 'en', significant=SHOWN_DIGITS)}]") if has_ci else ""
-    # Chinese sentences write figures and intervals as words, with 万 (interval_text); English keeps the notation
-    c_zh = figure_text(computed, unit, significant=SHOWN_DIGITS)
-    iv_zh = interval_text(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive), unit, "zh", kind)
-    ci_range = (f"{figure_text(out['ci_low'], unit, significant=SHOWN_DIGITS)}至"
-                f"{figure_text(out['ci_high'], unit, significant=SHOWN_DIGITS)}") if has_ci else ""
-    ci_words = f"（{ci_range}）"
     iv = Interval(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive))
+    # the sentences show the recomputed figure and its interval at SHOWN_DIGITS significant digits (51.55%, not
+    # 51.5504%), or more where fewer would put them on the other side of the claim's bounds than the verdict says
+    # (shown_digits); ``ci`` keeps the full notation for JSON
+    dc = figure_digits(computed, iv)
+    dci = ci_digits(out["ci_low"], out["ci_high"], iv) if has_ci else SHOWN_DIGITS
+    c_txt = figure_text(computed, unit, "en", significant=dc)
+    ci_shown = (f"[{figure_text(out['ci_low'], unit, 'en', significant=dci)}, "
+                f"{figure_text(out['ci_high'], unit, 'en', significant=dci)}]") if has_ci else ""
+    # Chinese sentences write figures and intervals as words, with 万 (interval_text); English keeps the notation
+    c_zh = figure_text(computed, unit, significant=dc)
+    iv_zh = interval_text(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive), unit, "zh", kind)
+    ci_range = (f"{figure_text(out['ci_low'], unit, significant=dci)}至"
+                f"{figure_text(out['ci_high'], unit, significant=dci)}") if has_ci else ""
+    ci_words = f"（{ci_range}）"
     n_txt = f"，n = {out['n']}" if out["n"] is not pd.NA else ""
     n_en = f", n = {out['n']}" if out["n"] is not pd.NA else ""
     if not _contains(iv, computed):

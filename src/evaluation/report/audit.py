@@ -22,7 +22,7 @@ from ..text.terminal import display_width, pad
 if TYPE_CHECKING:
     from evaluation.claims.audit import AuditResult
 
-__all__ = ["format_verdicts", "render_appendix_docx", "figure_shown", "ci_text", "indicator_label",
+__all__ = ["format_verdicts", "render_appendix_docx", "figure_shown", "ci_text", "claim_interval", "indicator_label",
            "LANDSCAPE_TYPE_AREA_MM"]
 
 
@@ -42,7 +42,7 @@ def format_verdicts(result: AuditResult, fmt: str = "table", lang: str = "zh") -
     header = [t(f"claims.col.{c}", lang) for c in cols]
     # the indicator by its name and the figure as the explanation writes it (14.8万, -34.48%), in either language
     rows = [[str(r.claim_id), _clip(str(r.raw), 24), indicator_label(r.indicator, lang),
-             figure_shown(r.computed, r.unit, lang), t(f"claims.verdict.{r.verdict}", lang),
+             figure_shown(r.computed, r.unit, lang, claim_interval(r)), t(f"claims.verdict.{r.verdict}", lang),
              "" if pd.isna(getattr(r, expl)) else str(getattr(r, expl))]
             for r in v.itertuples(index=False)]
     counts = verdict_counts(v)
@@ -77,21 +77,37 @@ def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
                       *[line(r) for r in rows]])
 
 
-def figure_shown(x: float, unit: object, lang: str) -> str:
+def figure_shown(x: float, unit: object, lang: str, iv: Any = None) -> str:
     """A recomputed figure as the explanations write it (14.8万, -34.48%: :data:`~evaluation.claims.verdict.SHOWN_DIGITS`
-    significant digits), blank when there is none."""
-    from evaluation.claims.verdict import SHOWN_DIGITS, figure_text
+    significant digits, more where the claim's interval ``iv`` needs them:
+    :func:`~evaluation.claims.verdict.figure_digits`), blank when there is none."""
+    from evaluation.claims.verdict import figure_digits, figure_text
 
-    return "" if x is None or pd.isna(x) else figure_text(x, str(unit), lang, significant=SHOWN_DIGITS)
+    if x is None or pd.isna(x):
+        return ""
+    return figure_text(x, str(unit), lang, significant=figure_digits(x, iv))
 
 
-def ci_text(lo: float, hi: float, unit: object, lang: str) -> str:
-    """A confidence interval in words (49%至62%), as the Chinese explanations write it."""
+def ci_text(lo: float, hi: float, unit: object, lang: str, iv: Any = None) -> str:
+    """A confidence interval in words (49%至62%), as the Chinese explanations write it (with the digits that
+    ``iv``, the claim's interval, needs: :func:`~evaluation.claims.verdict.ci_digits`)."""
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return ""
+    from evaluation.claims.verdict import ci_digits, figure_text
     from evaluation.text.i18n import plain
 
-    return plain("claims.range.closed", lang, a=figure_shown(lo, unit, lang), b=figure_shown(hi, unit, lang))
+    digits = ci_digits(lo, hi, iv)
+    return plain("claims.range.closed", lang, a=figure_text(lo, str(unit), lang, significant=digits),
+                 b=figure_text(hi, str(unit), lang, significant=digits))
+
+
+def claim_interval(row: Any) -> Any:
+    """The interval a verdict row's claim admits (its ``low``, ``high`` and inclusive ends), or None without one."""
+    from evaluation.claims.hedges import Interval
+
+    if any(pd.isna(getattr(row, a, None)) for a in ("low", "high")):
+        return None
+    return Interval(float(row.low), float(row.high), bool(row.low_inclusive), bool(row.high_inclusive))
 
 
 # --- Word appendix ------------------------------------------------------------------------------------------------

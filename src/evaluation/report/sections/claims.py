@@ -20,7 +20,7 @@ from ...claims import audit, find_overrides, load_overrides, read_submission, ve
 from ...claims.audit import AuditResult
 from ...claims.verdict import figure_text, interval_text
 from ...text.i18n import plain, t
-from ..audit import ci_text, figure_shown
+from ..audit import ci_text, claim_interval, figure_shown
 from ..display import md, shown, table_view
 
 __all__ = ["audit_submission", "readable", "extracted", "verdicts", "consistency", "criteria"]
@@ -56,10 +56,11 @@ def readable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = frame.copy()
     unit, kind = frame["unit"].astype(str), frame["kind"].astype(str)
     out["value"] = [figure_text(x, u, lang, k) for x, u, k in zip(frame["value"], unit, kind)]
-    out["computed"] = [figure_shown(x, u, lang) for x, u in zip(frame["computed"], unit)]
+    ivs = [claim_interval(r) for r in frame.itertuples(index=False)]
+    out["computed"] = [figure_shown(x, u, lang, iv) for x, u, iv in zip(frame["computed"], unit, ivs)]
     out["interval"] = [interval_text(r.low, r.high, r.low_inclusive, r.high_inclusive, u, lang, k)
                        for r, u, k in zip(frame.itertuples(index=False), unit, kind)]
-    out["ci"] = [ci_text(lo, hi, u, lang) for lo, hi, u in zip(frame["ci_low"], frame["ci_high"], unit)]
+    out["ci"] = [ci_text(lo, hi, u, lang, iv) for lo, hi, u, iv in zip(frame["ci_low"], frame["ci_high"], unit, ivs)]
     return out
 
 
