@@ -179,3 +179,16 @@ def test_catalogue_texts_inside_texts_are_escaped_once(run, scm, truth, monkeypa
     table = next(p for p in page.overview(run[0], truth, None, 0.95, None, "en")
                  if isinstance(p, pd.io.formats.style.Styler))
     assert "on-time &lt;closure&gt; &amp; rate" in table.to_html() and "&amp;amp;" not in table.to_html()
+
+
+def test_overview_interval_cells_never_read_0_for_a_limit_that_is_not(run):
+    """The table beside "(0.0399 to 11.6) excludes 0" must not print that interval as "0.0 – 11.6"."""
+    import dataclasses
+
+    summaries, _ = run
+    s = summaries["on_time_rate"]
+    tiny = {**summaries, "on_time_rate": dataclasses.replace(s, ci_low=0.000399, ci_high=0.116)}
+    table = next(p for p in page.overview(tiny, {}, None, 0.95, None, "en")
+                 if isinstance(p, pd.io.formats.style.Styler)).data
+    cell = table.iloc[0, 2]
+    assert cell.startswith("0.0399 – ") and not cell.startswith("0.0 ")

@@ -33,7 +33,7 @@ from ...params import RunParams
 from ...text.i18n import plain, t
 from ...text.numbers import magnitude, nonzero_sig, p_cell, p_text, three_sig as num
 from .. import plots
-from ..display import md, table_view
+from ..display import md, span, table_view
 
 __all__ = ["planted_truth", "planted_effects", "planted_gaps", "outcome_precision", "opening", "design", "overview",
            "joint_records", "outcome_intro", "event_study_figure", "effect_lines", "bacon_parts", "checks",
@@ -109,6 +109,11 @@ def _identified(summaries: Mapping[str, ImpactSummary]) -> list[str]:
     return [n for n, s in summaries.items() if s.conclusion != "not_identified"]
 
 
+def _limits(lo: float, hi: float, ref: float | None, k: float) -> str:
+    """An interval cell of the overview: a limit that is not 0 never reads 0 (nonzero_sig), as in the sentences."""
+    return span([lo], [hi], lambda x: nonzero_sig(x, ref, k))[0]
+
+
 def overview(summaries: Mapping[str, ImpactSummary], truth: Mapping, crit_joint: float | None, confidence: float,
              primary: list[str] | None, lang: str) -> list:
     """The effects on every outcome in one table (estimate, interval, truth on synthetic data, joint band, TWFE,
@@ -124,12 +129,11 @@ def overview(summaries: Mapping[str, ImpactSummary], truth: Mapping, crit_joint:
         k, ref = display_scale(name), outcome_precision(s)
         # plain text: table_view escapes the cells
         row = {"impact_outcome": plain(f"impact.outcome.{name}", lang) + (plain("impact.unit.pp", lang) if k != 1 else ""),
-               "impact_att": num(s.att, ref, k), "impact_ci": f"{num(s.ci_low, ref, k)} – {num(s.ci_high, ref, k)}"}
+               "impact_att": num(s.att, ref, k), "impact_ci": _limits(s.ci_low, s.ci_high, ref, k)}
         if truth:
             row["impact_truth"] = num(planted_effects(truth, name).get("overall", np.nan), ref, k)
         if crit_joint is not None:
-            row["impact_joint"] = (f"{num(s.att - crit_joint * s.se, ref, k)} – "
-                                   f"{num(s.att + crit_joint * s.se, ref, k)}")
+            row["impact_joint"] = _limits(s.att - crit_joint * s.se, s.att + crit_joint * s.se, ref, k)
         row.update({"impact_twfe": num(s.twfe.estimate, ref, k), "impact_p_holm": s.p_adjusted,
                     "impact_role": plain("impact.role.primary" if s.primary else "impact.role.secondary", lang),
                     "impact_pretest_p": s.pretest.p_value if s.pretest else np.nan,
