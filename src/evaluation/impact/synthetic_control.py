@@ -259,9 +259,6 @@ def _fit(X: np.ndarray, Z: np.ndarray, n_random_starts: int, seed: int):
 
     absolute, add_reduce, inf, seen_get = np.abs, np.add.reduce, np.inf, seen.get
 
-    def w_of(v):
-        return solve(v)
-
     def loss_v(v):
         key = v.tobytes()
         val = seen_get(key)
@@ -292,7 +289,7 @@ def _fit(X: np.ndarray, Z: np.ndarray, n_random_starts: int, seed: int):
             val = loss_v(v)
             rows.append((name, method, val))
             if best is None or val < best[2]:
-                best = (w_of(v), v, val)
+                best = (solve(v), v, val)
     return best[0], best[1], best[2], pd.DataFrame(rows, columns=["start", "optimizer", "loss"])
 
 

@@ -33,7 +33,6 @@ __all__ = [
     "population_by_community",
     "tidy",
     "result_row",
-    "present",
     "in_memory",
 ]
 
@@ -88,12 +87,6 @@ def as_datetime(values: pd.Series) -> pd.Series:
 def as_number(values: pd.Series) -> pd.Series:
     """Numbers as float64 (flags and counts arrive as Int64, float or text depending on the source)."""
     return pd.to_numeric(values, errors="coerce").astype("float64")
-
-
-def present(values: pd.Series) -> pd.Series:
-    """True where a text cell holds something other than blanks."""
-    txt = values.astype("object")
-    return txt.map(lambda v: isinstance(v, str) and v.strip() != "" or (not isinstance(v, str) and pd.notna(v)))
 
 
 def active_at_year_end(frame: pd.DataFrame, start: str, end: str | None, year: int,

@@ -202,15 +202,13 @@ _OTHER_INDICATORS = (
         "real-estate petitions of the comparison year", f"{_PET}.real_estate_change", columns=_PETITIONS),
     Indicator(
         "participation.activities", "activities", "count", "census (no sampling uncertainty)", ("community_id",),
-        "SELECT community_id, date, count(*) AS n FROM {t} WHERE year(date) = $year AND date <= $cutoff "
-        "GROUP BY ALL",
+        f"SELECT community_id, date, count(*) AS n FROM {{t}} WHERE {_HELD} GROUP BY ALL",
         "Activities held in Y up to the cut-off.", "Y年内截至数据截止时间举办的活动场次。",
         "per_1k: resident_pop of Y / 1,000; per_community: communities", f"{_PART}.activity_person_times",
         ("count", "per_1k", "per_community"), columns=("community_id", "date")),
     Indicator(
         "participation.attendance", "activities", "count", "census (no sampling uncertainty)", ("community_id",),
-        "SELECT community_id, date, sum(attendance) AS n FROM {t} WHERE year(date) = $year AND date <= $cutoff "
-        "GROUP BY ALL",
+        f"SELECT community_id, date, sum(attendance) AS n FROM {{t}} WHERE {_HELD} GROUP BY ALL",
         "Σ attendance of the activities held in Y up to the cut-off: visits (person-times), not people.",
         "Y年内截至数据截止时间举办活动的参与人次之和（人次，不是人数）。",
         "person_times_per_100: resident_pop of Y / 100; person_times_per_community: communities",
