@@ -13,7 +13,7 @@ from conftest import mini_tables, write_tables
 
 from evaluation.data import contract
 from evaluation.data.loader import (METADATA_FILE, SNAPSHOT_DIGESTS_KEY, SNAPSHOT_ENV, SOURCE_FILES_KEY, load_district,
-                                   load_snapshot,
+                                   load_snapshot, snapshot_folder,
                                    read_snapshot, with_source_files)
 from evaluation.errors import DataValidationError
 from evaluation.run.profiles import write_snapshot
@@ -158,3 +158,12 @@ def test_only_a_private_snapshot_folder_is_read_without_checking(district_and_sn
     checked = load_snapshot(snap)  # read and validated, with the exports' provenance all the same
     snap.chmod(0o700)
     _same_district(checked, read_snapshot(snap))
+
+
+def test_the_snapshot_a_folder_is_read_through(district_and_snapshot, tmp_path, monkeypatch):
+    """The run's snapshot of the named folder, else the folder itself when it is a snapshot, else none."""
+    folder, snap = district_and_snapshot
+    assert snapshot_folder(folder) is None and snapshot_folder(snap) == snap
+    monkeypatch.setenv(SNAPSHOT_ENV, f"{folder}{os.pathsep}{snap}")
+    assert snapshot_folder(folder) == snap
+    assert snapshot_folder(tmp_path / "nowhere") is None

@@ -44,7 +44,8 @@ from .stream import StreamReport, validate_stream
 from .validate import cross_table_problems
 
 __all__ = ["District", "TableFile", "read_district", "load_district", "METADATA_FILE", "SNAPSHOT_ENV",
-           "SOURCE_FILES_KEY", "SNAPSHOT_DIGESTS_KEY", "with_source_files", "read_snapshot", "load_snapshot"]
+           "SOURCE_FILES_KEY", "SNAPSHOT_DIGESTS_KEY", "with_source_files", "read_snapshot", "load_snapshot",
+           "snapshot_folder"]
 
 METADATA_FILE = "dataset.yaml"
 # The key of a snapshot's dataset.yaml that holds the TableFile of each export it was made from (see
@@ -425,6 +426,17 @@ def read_snapshot(folder: str | Path, tables: Collection[str] | None = None, *,
     own = {name: TableFile(name, f"{name}.parquet", "parquet", None, str(digests[name]), len(frame), 1)
            for name, frame in frames.items()}
     return with_source_files(District(folder.resolve(), MappingProxyType(frames), MappingProxyType(own), metadata))
+
+
+def snapshot_folder(folder: str | Path) -> Path | None:
+    """The snapshot that loading ``folder`` reads: the run's snapshot of it (:func:`_run_snapshot`), else ``folder``
+    itself when it is a snapshot (its ``dataset.yaml`` names the folder it was made from, as ``jinlin profiles``
+    passes its snapshot), else None."""
+    at = _run_snapshot(folder) or Path(folder)
+    if not (at / METADATA_FILE).is_file():
+        return None
+    metadata, problems = _read_metadata(at)
+    return at if not problems and "snapshot_of" in metadata else None
 
 
 def _run_snapshot(folder: str | Path) -> Path | None:

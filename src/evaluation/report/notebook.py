@@ -69,32 +69,21 @@ def _snapshot_district(folder: Path, tables: Collection[str] | None) -> Any:
     """
     import copy
     import dataclasses
-    import os
     from types import MappingProxyType
 
     import pandas as pd
 
-    from ..data.loader import METADATA_FILE, SNAPSHOT_ENV
+    from ..data.loader import load_snapshot, snapshot_folder
 
-    # the folder load_district reads: the run's snapshot named in SNAPSHOT_ENV as "<data_dir><pathsep><snapshot>"
-    # when it names this folder (jinlin run), else the folder itself (jinlin profiles passes its snapshot)
-    of, sep, at = os.environ.get(SNAPSHOT_ENV, "").partition(os.pathsep)
-    try:
-        redirected = bool(sep and of and at) and Path(of).resolve() == folder.resolve()
-        meta = (Path(at) if redirected else folder) / METADATA_FILE
-        if "snapshot_of:" not in meta.read_text(encoding="utf-8"):  # profiles.write_snapshot writes it
-            return None
-    except OSError:
+    at = snapshot_folder(folder)
+    if at is None:
         return None
-    at = meta.parent
     try:
-        stamp = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(at).iterdir()))
+        stamp = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in at.iterdir()))
     except OSError:
         return None
     key = (str(Path(at).resolve()), None if tables is None else tuple(sorted(tables)), stamp)
     if key not in _SNAPSHOT:
-        from ..data.loader import load_snapshot
-
         _SNAPSHOT.clear()
         _SNAPSHOT[key] = load_snapshot(at, tables)
     kept = _SNAPSHOT[key]
