@@ -289,3 +289,28 @@ def test_finished_notebooks_are_handed_on_once_a_core_is_free():
     assert calls == [["a", "b", "d"]]
     on_result("e", {"status": "ok"})
     assert calls == [["a", "b", "d"], ["e"]]
+
+
+@pytest.mark.notebook
+def test_warm_kernels_and_the_snapshot_give_what_fresh_kernels_on_the_exports_give(published, tmp_path, monkeypatch):
+    """An independent reference for the published run: every notebook in a kernel of its own that reads the export
+    files itself (no kernel reused, no snapshot), as a notebook run by hand would. A state left in a warm kernel
+    (an option, a module cache) or a snapshot that differs from the exports would show here."""
+    from evaluation.params import NOTEBOOK_ORDER
+    from evaluation.run import kernel
+
+    folder, a, _ = published
+    real = kernel.warm_kernel
+    fresh_starts: list[str] = []
+
+    def fresh(cwd, env=None):
+        kernel.close_warm_kernel()
+        fresh_starts.append(str(cwd))
+        return real(cwd, env)
+
+    monkeypatch.setattr(kernel, "warm_kernel", fresh)
+    monkeypatch.setattr(runner, "RAW_DATA_NOTEBOOKS", frozenset(NOTEBOOK_ORDER))
+    monkeypatch.setattr(runner, "_write_run_snapshot", lambda d: pytest.fail("no snapshot is written"))
+    c = run(_params(tmp_path, folder), out_root=tmp_path / "c")
+    assert len(fresh_starts) == len(NOTEBOOK_ORDER) == len(c.timings)  # one new kernel per notebook
+    assert (c.out_dir / "results.json").read_bytes() == (a.out_dir / "results.json").read_bytes()
