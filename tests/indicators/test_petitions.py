@@ -154,3 +154,13 @@ def test_its_curves_match_r_predict(its_inputs, ref_dir):
     assert curves["counterfactual"].to_numpy() == pytest.approx(r["counterfactual"], rel=1e-8)
     pre = curves["intervention"] == 0
     assert curves.loc[pre, "fitted"].to_numpy() == pytest.approx(curves.loc[pre, "counterfactual"].to_numpy())
+
+
+def test_petitions_without_the_real_estate_column_are_counted_without_its_rows(tables, population):
+    """The real-estate flag is optional in the contract: without it the received counts are the same and the
+    real-estate rows are simply absent (only petitions.real_estate's query reads the column)."""
+    full = petition_counts(tables["petitions"], population, [2023, 2024])
+    bare = petition_counts(tables["petitions"].drop(columns="real_estate_related"), population, [2023, 2024])
+    received = full[full["indicator"].str.startswith("petitions.received")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(bare.reset_index(drop=True), received)
+    assert not bare["indicator"].str.startswith("petitions.real_estate").any()

@@ -94,8 +94,7 @@ def _petition_counts(src: engine.Source, key: str, params: dict) -> pd.DataFrame
     """The counts of registry indicator ``key`` over the petitions (DataFrame or Parquet), ids and categories as
     text."""
     i = indicator(key)
-    # the callers ask for a real-estate count only when the column is there
-    out = engine.compute(src, "petitions", i.query, i.columns, params, optional=("real_estate_related",))
+    out = engine.compute(src, "petitions", i.query, i.columns, params)
     for c in ("community_id", "category"):
         if c in out.columns:
             out[c] = out[c].astype(str).astype(object)

@@ -183,7 +183,7 @@ _OTHER_INDICATORS = (
         "Petitions received in Y up to the cut-off, overall and by category (group).",
         "Y年内截至数据截止时间受理的信访件数，总计及分类别（group）。",
         "per_10k: resident_pop of Y / 10,000; per_community: communities", f"{_PET}.petition_counts",
-        ("count", "per_10k", "per_community"), columns=_PETITIONS),
+        ("count", "per_10k", "per_community"), columns=("community_id", "received_date", "category")),
     Indicator(
         "petitions.real_estate", "petitions", "rate", _CLUSTER_POISSON, ("community_id",),
         f"SELECT community_id, received_date, count(*) AS n FROM {{t}} "
