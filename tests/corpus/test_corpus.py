@@ -58,6 +58,7 @@ def test_cli_refuses_with_exit_1_and_no_traceback(tmp_path, case):
     r = subprocess.run([sys.executable, "-m", "evaluation.cli", "run", "--params", str(params)], capture_output=True,
                        text=True, cwd=ROOT, timeout=120, env={**__import__("os").environ, "JINLIN_ROOT": str(ROOT)})
     assert r.returncode == 1 and "Nothing was run" in r.stderr and "Traceback" not in r.stderr
+    assert "IPKernelApp" not in r.stderr  # the kernels started while it validated went quietly
     assert not out.exists()
 
 

@@ -121,3 +121,79 @@ def test_a_prestarted_kernel_runs_its_numerical_libraries_on_one_thread(tmp_path
         kernel.close_warm_kernel()
     assert out.cells[0].outputs[0]["text"] == "1 1\n"
     assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
+
+
+@pytest.mark.notebook
+def test_kernels_listen_on_unix_sockets_in_a_private_folder_that_goes_with_them(tmp_path):
+    """No TCP port to race for: a port picked by binding port 0 can be taken by another process before the kernel
+    binds it (CI: a heartbeat "Address already in use" traceback under a refused run's message)."""
+    import stat
+
+    from evaluation.run import kernel
+
+    if kernel._ipc_folder(os.getpid()) is None:
+        pytest.skip("no Unix sockets here: the kernels use TCP")
+    try:
+        kernel.prestart_kernel(tmp_path)
+        km = kernel._WARM["km"]
+        info = km.get_connection_info()
+        folder = os.path.dirname(info["ip"])
+        assert info["transport"] == "ipc" and folder == kernel._ipc_folder(os.getpid())
+        assert stat.S_IMODE(os.stat(folder).st_mode) & 0o777 == 0o700  # jupyter_client adds the sticky bit
+        sockets = [f"{info['ip']}-{info[p]}" for p in ("shell_port", "iopub_port", "stdin_port", "control_port",
+                                                       "hb_port")]
+        kernel.run_silent(km, "x = 6 * 7")  # it answers, so it has bound them
+        assert all(stat.S_ISSOCK(os.stat(s).st_mode) for s in sockets)
+    finally:
+        kernel.close_warm_kernel()
+    assert not any(os.path.exists(s) for s in sockets) and not os.path.exists(km.connection_file)
+
+
+_TERMINATED = textwrap.dedent("""
+    import json, multiprocessing, sys, time
+    from concurrent.futures import ProcessPoolExecutor
+
+    def start(cwd):
+        from evaluation.run import kernel
+        kernel.prestart_kernel(cwd)
+
+    def kernel_pid():
+        from evaluation.run import kernel
+        return kernel._WARM["km"].provisioner.pid
+
+    def gone(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(")")[-1].split()[0] in "ZX"  # a zombie nobody reaped is gone too
+        except FileNotFoundError:
+            return True
+
+    if __name__ == "__main__":
+        from evaluation.run.pool import stop_pool
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=start,
+                                   initargs=(sys.argv[1],))
+        pid = pool.submit(kernel_pid).result(timeout=120)
+        stop_pool(pool)
+        deadline = time.monotonic() + 20
+        while not gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # for anything it had still to say
+        print(json.dumps({"gone": gone(pid)}))
+""")
+
+
+@pytest.mark.notebook
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_terminated_worker_takes_its_kernel_with_it_and_nothing_reaches_stderr(tmp_path):
+    """A refused or interrupted run stops its workers (stop_pool: SIGTERM). Their kernels die with them, at once;
+    before, each lived until it noticed its parent was gone and wrote "[IPKernelApp] WARNING | Parent appears to have
+    exited, shutting down." under the refusal."""
+    import json
+
+    script = tmp_path / "terminate.py"
+    script.write_text(_TERMINATED, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"gone": True}
+    assert done.stderr == ""

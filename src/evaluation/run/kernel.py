@@ -1,14 +1,26 @@
-"""How the notebook kernels are started (over ZeroMQ with CurveZMQ encryption where the kernel offers it) and
-kept warm between the notebooks one process runs (:func:`warm_kernel`: the run's notebooks and the profiles).
+"""How the notebook kernels are started (:func:`kernel_manager`: over Unix sockets in a private folder, else over
+TCP with CurveZMQ encryption where the kernel offers it) and kept warm between the notebooks one process runs
+(:func:`warm_kernel`: the run's notebooks and the profiles).
 
-ipykernel 7 warns "Kernel is running over TCP without encryption" on every start over plain TCP (issue 17: six
-times a run, 43 times for the profiles), on stderr, where no option of papermill reaches. The warning names its own
-cure, "launch with kernel manager-provisioned CurveZMQ keys", and jupyter_client (8.10 and later) provisions them
-when asked (``KernelManager.transport_encryption``) and the kernelspec declares ``supported_encryption: curve``, as
-ipykernel's does. So the kernels are encrypted instead of the message being hidden: nothing else on stderr is lost,
-and a kernel whose spec or libzmq cannot do it still starts, unencrypted, and still warns.
+Unix sockets (ZeroMQ's ``ipc`` transport), where the platform has them. Over TCP, jupyter_client picks each port by
+binding port 0 and letting it go, and the kernel binds it a moment later: another process starting at the same
+moment (the run's other worker, a test in parallel, anything on the machine) can take it in between. The kernel then
+loses its heartbeat with a ZeroMQ "Address already in use" traceback on stderr, or fails to start (CI, stop 24: the
+traceback reached the message of a refused run). Sockets named after the kernel, in a folder of this process's own
+(mode 700), cannot collide, and no other user of the machine can connect to them.
+
+Elsewhere, TCP. ipykernel 7 warns "Kernel is running over TCP without encryption" on every start over plain TCP
+(issue 17: six times a run, 43 times for the profiles), on stderr, where no option of papermill reaches. The warning
+names its cures, "Use IPC transport or launch with kernel manager-provisioned CurveZMQ keys", and jupyter_client
+(8.10 and later) provisions the keys when asked (``KernelManager.transport_encryption``) and the kernelspec declares
+``supported_encryption: curve``, as ipykernel's does. So the kernels are encrypted instead of the message being
+hidden: nothing else on stderr is lost, and a kernel whose spec or libzmq cannot do it still starts, unencrypted, and
+still warns.
+
+A pool worker stopped by SIGTERM (:func:`evaluation.run.pool.stop_pool`: a refused or interrupted run) kills its
+kernel before it exits (:func:`_on_terminate`). Left alone, the kernel would notice a second later that its parent
+is gone and say so on stderr, under the refusal the user is reading.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["kernel_config", "warm_kernel", "prestart_kernel", "close_warm_kernel", "run_silent", "run_sync",
-           "KERNEL_ENV", "kernel_environment"]
+__all__ = ["kernel_config", "kernel_manager", "warm_kernel", "prestart_kernel", "close_warm_kernel", "run_silent",
+           "run_sync", "KERNEL_ENV", "kernel_environment"]
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +140,7 @@ def warm_kernel(cwd: str | Path, env: Mapping[str, str | None] | None = None) ->
             except Exception:  # noqa: BLE001 - a kernel that cannot be reset is not reused
                 pass
     close_warm_kernel()
-    km = _manager()
+    km = kernel_manager()
     _WARM.update(km=km, cwd=str(cwd))
     return km  # not started yet: papermill starts it, in cwd, with this process's environment
 
@@ -142,16 +154,15 @@ def prestart_kernel(cwd: str | Path, warm_code: str = "") -> None:
     notebooks import anyway, which the notebook then imports again at no cost.
     """
     close_warm_kernel()
-    km = _manager()
+    km = kernel_manager()
+    _WARM.update(km=km, cwd=str(cwd))  # from now on, so that _on_terminate finds a kernel still starting
     try:
         with kernel_environment():
             run_sync(km.start_kernel, cwd=str(cwd))
         if warm_code:
             run_silent(km, warm_code)
     except Exception:  # noqa: BLE001 - the cold start remains, with its retry
-        _stop(km)
-        return
-    _WARM.update(km=km, cwd=str(cwd))
+        close_warm_kernel()
 
 
 def close_warm_kernel() -> None:
@@ -160,15 +171,77 @@ def close_warm_kernel() -> None:
     _stop(_WARM.pop("km", None))
 
 
-def _manager() -> Any:
+def kernel_manager() -> Any:
+    """A new, unstarted kernel manager for a notebook kernel: its sockets and connection file in this process's
+    private folder (:func:`_ipc_folder`) where Unix sockets can be had, else TCP configured by :func:`kernel_config`.
+    Registers, once per process, the clean-up of the warm kernel and of the folder at exit and, in a worker process,
+    :func:`_on_terminate` for SIGTERM."""
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
 
     if not _WARM.get("finalizer"):
+        import multiprocessing
         import multiprocessing.util
+        import signal
+        import threading
 
         # a pool worker runs these finalizers on exit (atexit handlers do not run there)
         _WARM["finalizer"] = multiprocessing.util.Finalize(None, close_warm_kernel, exitpriority=10)
-    return AsyncKernelManager(kernel_name="python3", config=kernel_config())
+        if (multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
+            signal.signal(signal.SIGTERM, _on_terminate)
+    folder = _ipc_folder(os.getpid())
+    if folder is None:
+        return AsyncKernelManager(kernel_name="python3", config=kernel_config())
+    name = os.path.join(folder, uuid.uuid4().hex[:12])
+    return AsyncKernelManager(kernel_name="python3", transport="ipc", ip=name, connection_file=f"{name}.json")
+
+
+# The longest socket path the platforms allow, less a margin: 108 bytes with the final NUL on Linux, 104 on macOS.
+_SOCKET_PATH_MAX = 100
+
+
+@lru_cache(maxsize=None)
+def _ipc_folder(pid: int) -> str | None:
+    """This process's folder (``pid``: a forked child gets one of its own) for its kernels' Unix sockets and
+    connection files, mode 700 and removed at exit; None where ZeroMQ has no Unix sockets or the temporary folder's
+    path is too long for one (the kernels then use TCP)."""
+    import zmq
+
+    if os.name != "posix" or not zmq.has("ipc"):
+        return None
+    import multiprocessing.util
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="jinlin-kernels-")
+    # a kernel's socket is <folder>/<12 hex digits>-<port number 1-5>
+    if len(os.fsencode(folder)) + 16 > _SOCKET_PATH_MAX:
+        os.rmdir(folder)
+        return None
+    # after close_warm_kernel (priority 10): the kernel's own files go with it
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True},
+                                  exitpriority=5)
+    return folder
+
+
+def _on_terminate(signum: int, frame: Any) -> None:
+    """SIGTERM in a worker process: kill this process's kernel (started, or being started), remove its folder and
+    exit. Synchronous on purpose: the signal may come while the kernel manager's event loop runs."""
+    km = _WARM.get("km")
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    try:
+        if process is not None:
+            process.kill()
+    except OSError:  # already gone
+        pass
+    folder = _ipc_folder(os.getpid())
+    if folder is not None:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    os._exit(128 + signum)
 
 
 def _stop(km: Any) -> None:
