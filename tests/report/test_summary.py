@@ -19,6 +19,8 @@ def test_rows_carry_intervals_and_caveats():
     assert rows["Activity attendance (person-times)"][0] == "73,000"
     assert "person-times, not people" in rows["Activity attendance (person-times)"][2]
     assert rows["Effect of the model on the on-time closure rate"][2].startswith("clear effect")
+    # a difference of two rates is in percentage points, as the abstract writes it, never "+5.2%" (a relative change)
+    assert rows["Effect of the model on the on-time closure rate"][:2] == ("+5.2 pp", "+3.3 to +7.1 pp")
     assert len(rows) == 3  # unrecorded figures are left out, not shown empty
 
 
@@ -122,7 +124,7 @@ def test_p_values_and_interval_limits_never_read_zero():
                "impact.participation_rate.conclusion": {"value": "not_after_adjustment"},
                "impact.participation_rate.p_value": {"value": 1e-10, "p_holm": 1e-9}}
     (en,) = summary_rows(results, "en")
-    assert en[2] == "+0.0399% to +11.6%"
+    assert en[1:3] == ("+5.8 pp", "+0.0399 to +11.6 pp")
     assert "Holm p &lt; 0.001" in en[3] and "0.000" not in en[3]  # "<" once escaped for Markdown, not twice
     (zh,) = summary_rows(results, "zh")
     assert zh[2] == "提高0.0399至11.6个百分点" and "Holm p &lt; 0.001" in zh[3]

@@ -19,6 +19,7 @@ import re
 
 import nbformat
 
+from ..indicators.panel_outcomes import SHARE_OUTCOMES
 from ..text.escape import markdown_text
 from ..text.i18n import plain, t
 from ..text.numbers import p_text, three_sig
@@ -135,10 +136,30 @@ def summary_rows(results: Mapping[str, Mapping[str, Any]], lang: str) -> list[tu
         if has_ci:
             interval = plain("punct.range", lang, lo=_limit(h.fmt, r["ci_low"]), hi=_limit(h.fmt, r["ci_high"]))
         value = _fmt(h.fmt, r["value"])
-        if lang == "zh" and isinstance(r["value"], (int, float)) and not isinstance(r["value"], bool):
+        numeric = isinstance(r["value"], (int, float)) and not isinstance(r["value"], bool)
+        if lang == "zh" and numeric:
             value, interval = _zh_value(h, r, value, interval, has_ci)
+        elif numeric and _rate_difference(h):
+            value, interval = _points(r, lang, has_ci)
         rows.append((label_for(h, results, lang), value, interval, caveat_for(h, results, lang)))
     return rows
+
+
+def _rate_difference(h: Headline) -> bool:
+    """An effect on a rate: a difference of two shares, written in percentage points, never as a percent change
+    (the outcomes the abstract writes so too)."""
+    parts = h.key.split(".")
+    return parts[0] == "impact" and parts[-1] == "att" and parts[1] in SHARE_OUTCOMES
+
+
+def _points(r: Mapping[str, Any], lang: str, has_ci: bool) -> tuple[str, str]:
+    """A difference of rates and its interval in percentage points: 0.052 -> "+5.2 pp", "+3.3 to +7.1 pp" (a
+    limit that is not 0 never reads 0, as in :func:`_limit`)."""
+    value = plain("sum.pp", lang, value=f"{float(r['value']) * 100:+.1f}")
+    if not has_ci:
+        return value, ""
+    lo, hi = (_limit("{:+.1f}", float(r[k]) * 100) for k in ("ci_low", "ci_high"))
+    return value, plain("sum.pp", lang, value=plain("punct.range", lang, lo=lo, hi=hi))
 
 
 def _zh_value(h: Headline, r: Mapping[str, Any], value: str, interval: str, has_ci: bool) -> tuple[str, str]:
@@ -148,7 +169,7 @@ def _zh_value(h: Headline, r: Mapping[str, Any], value: str, interval: str, has_
 
     v = float(r["value"])
     lo, hi = (float(r["ci_low"]), float(r["ci_high"])) if has_ci else (None, None)
-    if h.key.startswith("impact.") and "%" in h.fmt:
+    if _rate_difference(h):
         return zh_pp_change(v), zh_change_interval(lo * 100, hi * 100, "个百分点") if has_ci else ""
     if h.key.endswith("yoy_change"):
         return (zh_change(v * 100, "%", 1, "增加", "下降"),
