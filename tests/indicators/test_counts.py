@@ -51,3 +51,35 @@ def test_design_matrix_names_like_r():
 def test_rejects_non_counts():
     with pytest.raises(ValueError):
         fit_negative_binomial(pd.DataFrame({"y": [1.5, 2, 3, 4], "f": list("aabb")}), "y", ["f"])
+
+
+def test_community_clusters_match_sandwich_vcovcl(nb_data, ref_dir):
+    """The cluster-robust fit against R: sandwich::vcovCL(glm.nb(...), cluster = ~community_id), t(G - 1)
+    (tests/reference/indicators/make_nb_cluster_reference.R)."""
+    import json
+
+    import numpy as np
+
+    r = json.loads((ref_dir / "nb_cluster_reference.json").read_text(encoding="utf-8"))
+    fit = fit_negative_binomial(nb_data, "attendance", ["activity_type"], cluster="community_id")
+    assert list(fit.coefficients["term"]) == r["terms"]
+    assert (fit.clusters, fit.df) == (r["clusters"], r["df"])
+    assert fit.coefficients["estimate"].to_numpy() == pytest.approx(r["estimate"], abs=1e-6)
+    assert fit.cov.to_numpy() == pytest.approx(np.array(r["cov"]), rel=1e-6)
+    assert fit.coefficients["se"].to_numpy() == pytest.approx(r["se"], rel=1e-6)
+    assert fit.coefficients["p_value"].to_numpy() == pytest.approx(r["p_value"], rel=1e-5)
+    means = predict_group_means(fit, "activity_type")
+    assert list(means["level"]) == r["means"]["level"]
+    assert means["log_se"].to_numpy() == pytest.approx(r["means"]["log_se"], rel=1e-6)
+    ci = np.array(r["means"]["ci95"])
+    assert means["ci_low"].to_numpy() == pytest.approx(ci[:, 0], rel=1e-6)
+    assert means["ci_high"].to_numpy() == pytest.approx(ci[:, 1], rel=1e-6)
+    # and the model-based fit is still glm.nb's, whose standard errors differ from the sandwich's
+    iid = fit_negative_binomial(nb_data, "attendance", ["activity_type"])
+    assert iid.coefficients["se"].to_numpy() == pytest.approx(r["iid_se"], rel=1e-6)
+    assert iid.df is None and not np.allclose(iid.coefficients["se"], r["se"], rtol=1e-3)
+
+
+def test_a_cluster_robust_fit_needs_two_clusters(nb_data):
+    with pytest.raises(ValueError, match="at least two clusters"):
+        fit_negative_binomial(nb_data.assign(one="C01"), "attendance", ["activity_type"], cluster="one")

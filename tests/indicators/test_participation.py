@@ -117,14 +117,39 @@ def test_organisations_funds_and_leverage(tables, population):
 
 
 def test_attendance_by_type_is_the_nb_fit(ref_dir):
+    """Communities as clusters by default (sandwich::vcovCL, t(G - 1): tests/indicators/test_counts.py checks the
+    fit against R); the model-based intervals with interval="iid"."""
     act = pd.read_csv(ref_dir / "nb_activities.csv")
-    out = attendance_by_type(act, report_year=None)
-    means = predict_group_means(fit_negative_binomial(act, "attendance", ["activity_type"]), "activity_type")
-    got = out.set_index("group").loc[means["level"]]
-    assert got["value"].to_numpy() == pytest.approx(means["mean"].to_numpy())
-    assert got["ci_high"].to_numpy() == pytest.approx(means["ci_high"].to_numpy())
-    assert got["n"].sum() == len(act)
-    assert out["indicator"].eq("participation.attendance.mean_per_activity").all()
+    for interval, cluster in (("cluster", "community_id"), ("iid", None)):
+        out = attendance_by_type(act, report_year=None, interval=interval)
+        means = predict_group_means(fit_negative_binomial(act, "attendance", ["activity_type"], cluster=cluster),
+                                    "activity_type")
+        got = out.set_index("group").loc[means["level"]]
+        assert got["value"].to_numpy() == pytest.approx(means["mean"].to_numpy())
+        assert got["ci_high"].to_numpy() == pytest.approx(means["ci_high"].to_numpy())
+        assert got["se"].to_numpy() == pytest.approx(means["log_se"].to_numpy())
+        assert got["n"].sum() == len(act)
+        assert out["indicator"].eq("participation.attendance.mean_per_activity").all()
+        assert out["note"].str.contains("12 communities as clusters, t(11)", regex=False).all() == (cluster is not None)
+
+
+def test_attendance_of_a_type_seen_in_one_community_gets_no_cluster_interval(ref_dir):
+    """Its scores sum to zero inside that community, so the sandwich would give it a variance of 0: an interval
+    of zero width, the opposite of what one community can tell. Say less: no interval, and the note says why."""
+    act = pd.read_csv(ref_dir / "nb_activities.csv")
+    act.loc[act["activity_type"] == "youth", "community_id"] = "C01"
+    out = attendance_by_type(act, report_year=None).set_index("group")
+    assert np.isnan(out.loc["youth", ["se", "ci_low", "ci_high"]].astype(float)).all()
+    assert "one community" in out.loc["youth", "note"] and np.isfinite(out.loc["youth", "value"])
+    others = out.drop(index="youth")
+    assert np.isfinite(others[["se", "ci_low", "ci_high"]].to_numpy(float)).all()
+    # the reference level too: every contrast rests on it
+    fit = fit_negative_binomial(act, "attendance", ["activity_type"], cluster="community_id",
+                                reference={"activity_type": "youth"})
+    assert fit.coefficients["se"].isna().all()
+    # a single community's activities: no second cluster at all, so the model-based interval, and its note
+    one = attendance_by_type(act[act["community_id"] == "C01"], report_year=None)
+    assert one["note"].str.contains("activities taken as independent").all() and one["ci_low"].notna().all()
 
 
 def test_participation_indicators_stacks_everything(tables):

@@ -11,16 +11,26 @@ The model is log E[y] = Xβ (+ offset), Var[y] = μ + αμ² (NB2; θ = 1/α in 
 The SE of θ is MASS's: the inverse observed information of θ with μ held fixed (``MASS::theta.ml``). statsmodels
 has no such number, so it is computed here from the same formula.
 
+With ``cluster`` (:func:`fit_negative_binomial`), the covariance of β is the cluster-robust sandwich of statsmodels
+(``cov_type="cluster"``), which is ``sandwich::vcovCL(fit, cluster=~g)`` with its defaults for a glm (HC1 and the
+G/(G−1) adjustment; θ held at its estimate), and the intervals and p-values use t with G − 1 degrees of freedom, the
+design degrees of freedom of the package's other community-cluster intervals. Checked against R in
+tests/reference/indicators/nb_cluster_reference.json.
+
 References
 ----------
 Venables, W. N. & Ripley, B. D. (2002). *Modern Applied Statistics with S*, 4th ed., §7.4 (``glm.nb``).
 Cameron, A. C. & Trivedi, P. K. (2013). *Regression Analysis of Count Data*, 2nd ed., §3.3 (NB2).
+Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference. *Journal of Human
+Resources* 50(2), 317–372 (the sandwich, its G/(G−1) adjustment and t(G−1)).
+Zeileis, A., Köll, S. & Graham, N. (2020). Various versatile variances. *Journal of Statistical Software* 95(1)
+(``vcovCL``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -41,7 +51,11 @@ class NBFit(ResultMixin):
 
     ``coefficients`` has columns term, estimate, se, z, p_value, ci_low, ci_high (log scale); ``cov`` is the
     covariance of β (terms × terms); ``theta`` = 1/``alpha`` with MASS's ``theta_se``; ``levels`` records each
-    factor's levels with the reference first.
+    factor's levels with the reference first. ``clusters`` is the number of clusters of a cluster-robust fit and
+    ``df`` = ``clusters`` − 1 the degrees of freedom of its t intervals; both None for the model-based (Fisher
+    information, normal) intervals. ``level_clusters`` counts, for a cluster-robust fit, the clusters each level of
+    each factor occurs in: a level seen in one cluster only has no cluster-robust interval (its scores sum to zero
+    within that cluster, so the sandwich gives it a variance of 0, not a small one), and its terms get none.
     """
 
     coefficients: pd.DataFrame
@@ -56,8 +70,21 @@ class NBFit(ResultMixin):
     levels: Mapping[str, tuple[str, ...]]
     converged: bool
     confidence: float
+    clusters: int | None = None
+    df: int | None = None
+    level_clusters: Mapping[str, Mapping[str, int]] | None = None
 
     what = "result.what.nb_fit"
+
+    def estimable(self, factor: str, category: str) -> bool:
+        """Whether level ``category`` of ``factor`` can have an interval: always in a model-based fit, and in a
+        cluster-robust one when the level occurs in at least two clusters."""
+        return self.level_clusters is None or self.level_clusters[factor][category] >= 2
+
+    def critical(self) -> float:
+        """The two-sided critical value of this fit's intervals: t(``df``) when clustered, else normal."""
+        q = 0.5 + self.confidence / 2
+        return float(stats.norm.ppf(q) if self.df is None else stats.t.ppf(q, self.df))
     record_extras = ("p_value",)
 
     def tidy(self) -> pd.DataFrame:
@@ -141,7 +168,7 @@ def fit_nb2(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray | None = None):
 
 def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[str], *,
                           offset: str | None = None, reference: Mapping[str, str] | None = None,
-                          confidence: float = 0.95) -> NBFit:
+                          confidence: float = 0.95, cluster: str | None = None) -> NBFit:
     """Fit an NB2 regression of ``outcome`` on categorical ``factors`` (and an optional log-scale ``offset`` column).
 
     Parameters
@@ -157,6 +184,9 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
         Reference level per factor.
     confidence : float
         Level of the Wald intervals in ``coefficients``.
+    cluster : str, optional
+        Column of cluster labels (at least two): the covariance is then cluster-robust and the intervals use
+        t(G − 1) (see the module docstring); rows without a label are dropped like rows without the outcome.
 
     Returns
     -------
@@ -164,9 +194,10 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
 
     References
     ----------
-    Venables & Ripley (2002), §7.4; checked against ``MASS::glm.nb`` in tests/reference/indicators.
+    Venables & Ripley (2002), §7.4; checked against ``MASS::glm.nb`` in tests/reference/indicators, and with
+    ``cluster`` against ``sandwich::vcovCL`` (Zeileis et al. 2020).
     """
-    data = frame.dropna(subset=[outcome, *factors])
+    data = frame.dropna(subset=[outcome, *factors, *([cluster] if cluster else [])])
     y = pd.to_numeric(data[outcome], errors="raise").to_numpy(dtype="float64")
     if np.any(y < 0) or np.any(y != np.round(y)):
         raise ValueError(f"{outcome} must hold non-negative integer counts")
@@ -177,27 +208,46 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
         raise ValueError("no overdispersion: the NB2 dispersion estimate is not positive; use a Poisson model")
     theta = 1.0 / alpha
     theta_se = float(np.sqrt(1.0 / _theta_info(theta, np.asarray(glm.fittedvalues), y)))
-    z = stats.norm.ppf(0.5 + confidence / 2)
     est = np.asarray(glm.params)
-    se = np.asarray(glm.bse)
-    coef = pd.DataFrame({
-        "term": list(X.columns), "estimate": est, "se": se, "z": est / se,
-        "p_value": 2 * stats.norm.sf(np.abs(est / se)), "ci_low": est - z * se, "ci_high": est + z * se,
-    })
-    cov = pd.DataFrame(np.asarray(glm.cov_params()), index=X.columns, columns=X.columns)
-    converged = res_converged and bool(glm.converged)
-    return NBFit(coef, cov, alpha, theta, theta_se, float(glm.llf), len(y), outcome, tuple(factors), levels,
-                 converged, confidence)
+    clusters = df = level_clusters = None
+    cov = np.asarray(glm.cov_params())
+    if cluster is not None:
+        groups = pd.factorize(data[cluster].astype(str))[0]
+        clusters = int(groups.max()) + 1 if len(groups) else 0
+        if clusters < 2:
+            raise ValueError(f"a cluster-robust covariance needs at least two clusters; {cluster} has {clusters}")
+        df = clusters - 1
+        # the same IRLS at the same θ, so the same β; only the covariance is the sandwich
+        robust = GLM(y, X, family=families.NegativeBinomial(alpha=alpha), offset=off).fit(
+            tol=1e-13, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
+        cov = np.asarray(robust.cov_params())
+        level_clusters = {f: {str(k): int(v) for k, v in pd.Series(groups).groupby(
+            data[f].astype(str).to_numpy()).nunique().items()} for f in factors}
+    fit = NBFit(pd.DataFrame(), pd.DataFrame(cov, index=X.columns, columns=X.columns), alpha, theta, theta_se,
+                float(glm.llf), len(y), outcome, tuple(factors), levels, res_converged and bool(glm.converged),
+                confidence, clusters, df, level_clusters)
+    # a term rests on its own level and on every factor's reference level (the intercept on these alone)
+    of_term = {f"{f}{lv}": (f, lv) for f, levs in levels.items() for lv in levs[1:]}
+    base = all(fit.estimable(f, levs[0]) for f, levs in levels.items())
+    ok = np.array([base and (term not in of_term or fit.estimable(*of_term[term])) for term in X.columns])
+    se = np.where(ok, np.sqrt(np.clip(np.diag(cov), 0.0, None)), np.nan)
+    crit, stat = fit.critical(), est / se
+    p = 2 * (stats.norm.sf(np.abs(stat)) if df is None else stats.t.sf(np.abs(stat), df))
+    coef = pd.DataFrame({"term": list(X.columns), "estimate": est, "se": se, "z": stat, "p_value": p,
+                         "ci_low": est - crit * se, "ci_high": est + crit * se})
+    return replace(fit, coefficients=coef)
 
 
 def predict_group_means(fit: NBFit, factor: str) -> pd.DataFrame:
     """Model-based mean count for each level of ``factor`` (other factors at their reference levels).
 
-    The interval is exp(η ± z·SE(η)) with SE(η) = √(xᵀVx), a Wald interval on the log scale.
+    The interval is exp(η ± c·SE(η)) with SE(η) = √(xᵀVx), a Wald interval on the log scale; c is the fit's
+    critical value (:meth:`NBFit.critical`: normal, or t(G − 1) for a cluster-robust fit). A level without an
+    interval (:meth:`NBFit.estimable`) gets its mean and NaN for the rest.
     """
     if factor not in fit.levels:
         raise KeyError(f"{factor} is not a factor of this fit")
-    z = stats.norm.ppf(0.5 + fit.confidence / 2)
+    z = fit.critical()
     beta = fit.coefficients.set_index("term")["estimate"]
     rows = []
     for i, level in enumerate(fit.levels[factor]):
@@ -206,7 +256,7 @@ def predict_group_means(fit: NBFit, factor: str) -> pd.DataFrame:
         if i > 0:
             x[f"{factor}{level}"] = 1.0
         eta = float(x @ beta)
-        se = float(np.sqrt(x @ fit.cov @ x))
+        se = float(np.sqrt(max(float(x @ fit.cov @ x), 0.0))) if fit.estimable(factor, level) else np.nan
         rows.append({"level": level, "mean": np.exp(eta), "log_mean": eta, "log_se": se,
                      "ci_low": np.exp(eta - z * se), "ci_high": np.exp(eta + z * se)})
     return pd.DataFrame(rows)

@@ -30,7 +30,8 @@ from ..results import ResultMixin, tidy_frame
 from statsmodels.stats.proportion import proportion_confint
 
 __all__ = ["wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change",
-           "INTERVALS", "check_interval", "cluster_label", "cluster_proportion", "district_share", "cluster_ratio", "binomial_central_p"]
+           "INTERVALS", "check_interval", "cluster_label", "clusters_named", "cluster_proportion", "district_share",
+           "cluster_ratio", "binomial_central_p"]
 
 # "cluster": communities as PSUs (the default: district figures read as the propensity of a process);
 # "iid": Wilson / Garwood / Greenwood over the pooled records (a census reading of the year's counts)
@@ -53,6 +54,15 @@ def check_interval(interval: str) -> str:
 def cluster_label(clusters: int) -> str:
     """The words a note gives for a community-cluster interval, e.g. "CI with 43 communities as clusters, t(42)"."""
     return f"CI with {clusters} communities as clusters, t({max(clusters - 1, 0)})"
+
+
+def clusters_named(note: str) -> int | None:
+    """The number of communities a note written with :func:`cluster_label` takes as clusters; None for a note
+    without such an interval."""
+    import re
+
+    m = re.search(r"CI with (\d+) communities as clusters", note)
+    return int(m.group(1)) if m else None
 
 
 def district_share(successes, trials, confidence: float, note: str) -> dict:

@@ -32,7 +32,7 @@ from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, cutof
 from . import engine
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
-from .intervals import check_interval, district_share, wilson_interval
+from .intervals import check_interval, cluster_label, district_share, wilson_interval
 from .lineage import carry_to_current, continuing_ids, record_era
 from .registry import WHITE_SPACE, indicator
 
@@ -244,26 +244,38 @@ def activity_person_times(activities: pd.DataFrame, population: pd.DataFrame | N
 
 def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None, by: str = "activity_type",
                        communities: Sequence[str] | None = None, reference: str | None = None,
-                       confidence: float = 0.95, data_cutoff=None) -> pd.DataFrame:
+                       confidence: float = 0.95, data_cutoff=None, interval: str = "cluster") -> pd.DataFrame:
     """Mean attendance (person-times) per activity for each level of ``by``, from an NB2 GLM.
 
     The negative binomial absorbs the overdispersion of attendance (a few large events), which a Poisson model
-    would hide behind too-narrow intervals. Rows: ``participation.attendance.mean_per_activity`` with ``group`` =
-    the level; ``se`` is on the log scale; θ and the number of activities are stated in ``note``.
+    would hide behind too-narrow intervals. Activities of one community share its residents, venues and staff, so
+    with ``interval="cluster"`` (the default) the intervals take the communities as clusters: the cluster-robust
+    covariance and t(G − 1) (:func:`~evaluation.indicators.counts.fit_negative_binomial` with ``cluster``, as
+    ``sandwich::vcovCL``). The activities of a single community have no second cluster to compare with; their
+    intervals, and all with ``interval="iid"``, are the model-based ones (activities independent), and the note
+    says which. Rows: ``participation.attendance.mean_per_activity`` with ``group`` = the level; ``se`` is on the
+    log scale; θ, the interval and the number of activities are stated in ``note``.
     """
+    check_interval(interval)
     act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
     if report_year is not None:
         act = act[in_year(act["date"], report_year, cutoff_of(report_year, data_cutoff))]
+    clusters = int(act["community_id"].nunique())
+    clustered = interval == "cluster" and clusters >= 2
     fit = fit_negative_binomial(act, "attendance", [by], reference=None if reference is None else {by: reference},
-                                confidence=confidence)
+                                confidence=confidence, cluster="community_id" if clustered else None)
     means = predict_group_means(fit, by)
     n_by = act[by].astype(str).value_counts()
+    how = (f"Wald {cluster_label(clusters)}, cluster-robust" if clustered
+           else "Wald CI, activities taken as independent")
     rows = [result_row("participation.attendance.mean_per_activity", DISTRICT, report_year, r["mean"],
                        group=str(r["level"]), se=r["log_se"], ci_low=r["ci_low"], ci_high=r["ci_high"],
                        n=float(n_by.get(str(r["level"]), 0)), denominator=float(n_by.get(str(r["level"]), 0)),
                        denominator_label="activities",
                        note=f"NB2 GLM attendance ~ {by}; theta = {fit.theta:.4g} (SE {fit.theta_se:.2g}); "
-                            f"Wald CI on the log scale; se is on the log scale")
+                            + (f"{how} on the log scale; se is on the log scale" if fit.estimable(by, r["level"])
+                               else "no interval: its activities are in one community, and one cluster has "
+                                    "no spread to measure"))
             for _, r in means.iterrows()]
     return tidy(rows)
 
@@ -372,7 +384,8 @@ def participation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
                              interval: str = "cluster") -> pd.DataFrame:
     """Every participation indicator the available tables allow, stacked in the tidy layout, as of the data cut-off
     (default: the end of ``report_year``). ``interval`` ("cluster" or "iid") chooses the district shares'
-    intervals (:func:`volunteer_rates`, :func:`co_organised_share`)."""
+    intervals (:func:`volunteer_rates`, :func:`co_organised_share`) and those of attendance by activity type
+    (:func:`attendance_by_type`)."""
     cut = cutoff_of(report_year, data_cutoff)
     pop, lin = tables.get("population"), tables.get("community_lineage")
     parts = []
@@ -390,7 +403,7 @@ def participation_indicators(tables: dict[str, pd.DataFrame], report_year: int,
         in_y = act[in_year(act["date"], report_year, cut)]
         if len(in_y) and in_y["activity_type"].nunique() > 1:
             parts.append(attendance_by_type(act, report_year, communities=communities, confidence=confidence,
-                                            data_cutoff=cut))
+                                            data_cutoff=cut, interval=interval))
     if "organisations" in tables:
         parts.append(organisations_active(tables["organisations"], pop, report_year, communities, lineage=lin,
                                           data_cutoff=cut))

@@ -110,9 +110,9 @@ def test_carried_note_names_the_split_indicators():
 
 
 def test_attendance_table_and_figure(part):
-    table, theta = page.attendance_table(part, 5, "en")
+    table, note = page.attendance_table(part, 5, "en")
     assert list(table.columns) == ["part_activity_type", "part_n_activities", "part_mean_attendance"]
-    assert float(theta) > 0
+    assert float(note["theta"]) > 0
     att = part[(part["indicator"] == page.ATTENDANCE) & (part["community_id"] == "district")]
     assert len(table) == len(att)
     fig = page.attendance_figure(part, 5, "en", 0.95)
@@ -129,7 +129,31 @@ def test_attendance_table_and_figure(part):
 
 def test_attendance_without_rows():
     frame = pd.DataFrame(columns=["indicator", "community_id", "group", "note"])
-    assert page.attendance_table(frame, 5, "zh") == (None, "")
+    assert page.attendance_table(frame, 5, "zh") == (None, {})
+
+
+def test_the_attendance_note_says_how_its_intervals_were_made():
+    """Communities as clusters with their number and degrees of freedom, or activities taken as independent, as
+    the indicator computed them; and why a type has no interval when one has none."""
+    def rows(note: str, ci_low: float = 40.0) -> pd.DataFrame:
+        return pd.DataFrame({"indicator": [page.ATTENDANCE] * 2, "community_id": ["district"] * 2,
+                             "group": ["sports", "youth"], "value": [50.0, 60.0], "se": [0.1, 0.1],
+                             "ci_low": [ci_low, 45.0], "ci_high": [60.0, 70.0], "n": [30.0, 40.0],
+                             "note": [f"NB2 GLM attendance ~ activity_type; theta = 2.5 (SE 0.3); {note}"] * 2})
+
+    clustered = rows("Wald CI with 43 communities as clusters, t(42), cluster-robust on the log scale")
+    _, note = page.attendance_table(clustered, 5, "en")
+    assert note["theta"] == "2.5"
+    assert note["intervals"] == t("part.attendance_intervals.cluster", "en", clusters=43, df=42)
+    assert "43 communities as clusters" in note["intervals"] and "taken as independent" not in note["intervals"]
+    _, zh = page.attendance_table(clustered, 5, "zh")
+    assert "以 43 个社区为聚类" in zh["intervals"] and "自由度 42" in zh["intervals"]
+    _, iid = page.attendance_table(rows("Wald CI, activities taken as independent on the log scale"), 5, "en")
+    assert iid["intervals"] == t("part.attendance_intervals.iid", "en")
+    _, gap = page.attendance_table(rows("Wald CI with 43 communities as clusters, t(42)", float("nan")), 5, "en")
+    assert gap["intervals"].endswith(t("part.attendance_intervals.none", "en"))
+    assert "in one community" not in note["intervals"]
+    t("part.attendance_note", "en", **note)  # every field the sentence needs
 
 
 def test_records_join_the_headline_fields(org):

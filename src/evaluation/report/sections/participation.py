@@ -190,18 +190,28 @@ def _attendance_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["indicator"] == ATTENDANCE) & (frame["community_id"] == "district")]
 
 
-def attendance_table(frame: pd.DataFrame, min_cell: int, lang: str) -> tuple[pd.DataFrame | None, str]:
-    """Activities and mean attendance by activity type, small cells withheld, and the negative-binomial dispersion
-    ``theta`` the intervals rest on (as the indicator's note gives it); ``(None, "")`` when there are no rows."""
+def attendance_table(frame: pd.DataFrame, min_cell: int, lang: str) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """Activities and mean attendance by activity type, small cells withheld, and the fields of the
+    ``part.attendance_note`` sentence: the negative-binomial dispersion ``theta`` and the words for the
+    ``intervals`` (communities as clusters, or activities taken as independent, and why a type may have none), as
+    the indicator's notes give them; ``(None, {})`` when there are no rows."""
+    from ...indicators.intervals import clusters_named
+
     att = _attendance_rows(frame)
     if att.empty:
-        return None, ""
+        return None, {}
     theta = att["note"].iloc[0].split("theta = ")[1].split(" ")[0]
+    clusters = next((c for c in map(clusters_named, att["note"]) if c is not None), None)
+    # catalogue words only (plain): the note's t() escapes what it is given
+    intervals = (plain("part.attendance_intervals.iid", lang) if clusters is None
+                 else plain("part.attendance_intervals.cluster", lang, clusters=clusters, df=clusters - 1))
+    if att["ci_low"].isna().any():
+        intervals += plain("part.attendance_intervals.none", lang)
     tab = group_table(frame, {"part_n_activities": (ATTENDANCE, "", "n"), "part_mean_attendance": ATTENDANCE},
                       min_cell, formats={"part_n_activities": "{:,.0f}", "part_mean_attendance": "{:.1f}"},
                       intervals=["part_mean_attendance"])
     tab.insert(0, "part_activity_type", [code_label("part.type", g, lang) for g in tab.pop("group")])
-    return tab, theta
+    return tab, {"theta": theta, "intervals": intervals}
 
 
 def attendance_figure(frame: pd.DataFrame, min_cell: int, lang: str, confidence: float = 0.95, ax=None):
