@@ -197,3 +197,19 @@ def test_a_terminated_worker_takes_its_kernel_with_it_and_nothing_reaches_stderr
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == {"gone": True}
     assert done.stderr == ""
+
+
+def test_where_no_unix_socket_can_be_bound_the_kernels_use_tcp(monkeypatch):
+    """A temporary folder on a file system that refuses Unix sockets must not stop every kernel from starting."""
+    from evaluation.run import kernel
+
+    monkeypatch.setattr(kernel, "_can_bind", lambda folder: False)
+    kernel._ipc_folder.cache_clear()
+    try:
+        assert kernel._ipc_folder(os.getpid()) is None
+        assert kernel.kernel_manager().transport == "tcp"
+    finally:
+        kernel._ipc_folder.cache_clear()
+    monkeypatch.undo()
+    folder = kernel._ipc_folder(os.getpid())
+    assert folder is None or kernel._can_bind(folder)  # the real probe, on this machine's temporary folder

@@ -217,13 +217,31 @@ def _ipc_folder(pid: int) -> str | None:
 
     folder = tempfile.mkdtemp(prefix="jinlin-kernels-")
     # a kernel's socket is <folder>/<12 hex digits>-<port number 1-5>
-    if len(os.fsencode(folder)) + 16 > _SOCKET_PATH_MAX:
-        os.rmdir(folder)
+    if len(os.fsencode(folder)) + 16 > _SOCKET_PATH_MAX or not _can_bind(folder):
+        shutil.rmtree(folder, ignore_errors=True)
         return None
     # after close_warm_kernel (priority 10): the kernel's own files go with it
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True},
                                   exitpriority=5)
     return folder
+
+
+def _can_bind(folder: str) -> bool:
+    """Whether a Unix socket can be bound in ``folder``: some file systems (mounted shares, some container and
+    WSL mounts) refuse them, and a kernel that cannot bind would fail to start where TCP works."""
+    import zmq
+
+    probe = os.path.join(folder, "probe")
+    sock = zmq.Context.instance().socket(zmq.PAIR)
+    try:
+        sock.bind(f"ipc://{probe}")
+        return True
+    except zmq.ZMQError:
+        return False
+    finally:
+        sock.close(linger=0)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
 
 
 def _on_terminate(signum: int, frame: Any) -> None:
