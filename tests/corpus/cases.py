@@ -455,6 +455,11 @@ READ_OK: tuple[Case, ...] = (
     Case("chinese_headers_and_dates", "", "", None, None, _chinese),
     Case("excel_export", "", "", None, None, after_write=_excel),
     Case("dont_know_codes", "", "", None, None, _set("survey_responses", 1, "q_committee", 9)),
+    # plain ASCII text columns, where the loader types without the parsers: NA markers are still missing values
+    Case("na_markers_in_ascii_text", "", "", None, None,
+         lambda t: t["grid_events"].assign(source=["NA", "hotline", "N/A"], grid_id=["G1", "null", "-"],
+                                           description=["None", "leaking pipe", "NULL"])
+         .pipe(lambda f: t.__setitem__("grid_events", f))),
 )
 
 BAD_PARAMS: dict[str, tuple[str, str]] = {

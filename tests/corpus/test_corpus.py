@@ -134,6 +134,11 @@ def test_readable_inputs_are_read(tmp_path, case):
         assert any(p.rule == "encoding_ambiguous" and p.file == "population.csv" for p in problems)
     if case.name == "formula_with_saved_value":
         assert district["population"]["resident_pop"].tolist()[:2] == [10000, 8076]
+    if case.name == "na_markers_in_ascii_text":
+        ev = district["grid_events"]
+        assert ev["source"].isna().tolist() == [True, False, True] and ev["source"].iloc[1] == "hotline"
+        assert ev["grid_id"].isna().tolist() == [False, True, True]
+        assert ev["description"].isna().tolist() == [True, False, True]
     if case.name == "thousands_separator":
         assert district["population"]["resident_pop"].iloc[0] == 10000
     if case.name == "volunteers_with_name_and_phone":
