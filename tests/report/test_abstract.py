@@ -72,3 +72,13 @@ def test_units_and_ranges_come_from_the_catalogue_and_limits_never_read_zero():
     assert "Holm p &lt; 0.001" in en and "&amp;lt;" not in en
     zh = "\n".join(abstract_paragraphs(results, "zh", 0.95))
     assert "提高5.8个百分点（区间提高0.0399至11.6个百分点）" in zh and "&amp;lt;" not in zh
+
+
+def test_every_english_interval_reads_lo_to_hi():
+    """One range style in the prose: "68.6 to 71.2", as the impact sentences and the summary table write it; an
+    en dash between two limits that may be negative ("-14.2–-9.5") reads as a minus sign."""
+    import re
+
+    en = abstract_markdown(RESULTS, "en", 0.95)
+    assert "68.6 to 71.2" in en and "(interval 89.1% to 90.0%)" in en
+    assert not re.search(r"\d%?–[-+]?\d", en)
