@@ -22,7 +22,7 @@ import nbformat
 from ..indicators.panel_outcomes import SHARE_OUTCOMES
 from ..text.escape import markdown_text
 from ..text.i18n import plain, t
-from ..text.numbers import p_text, three_sig
+from ..text.numbers import nonzero_fixed, p_text, three_sig
 
 __all__ = ["HEADLINES", "summary_rows", "summary_cell", "caveat_for", "label_for"]
 
@@ -154,11 +154,11 @@ def _rate_difference(h: Headline) -> bool:
 
 def _points(r: Mapping[str, Any], lang: str, has_ci: bool) -> tuple[str, str]:
     """A difference of rates and its interval in percentage points: 0.052 -> "+5.2 pp", "+3.3 to +7.1 pp" (a
-    limit that is not 0 never reads 0, as in :func:`_limit`)."""
+    limit that is not 0 never reads 0: :func:`~evaluation.text.numbers.nonzero_fixed`, as in the abstract)."""
     value = plain("sum.pp", lang, value=f"{float(r['value']) * 100:+.1f}")
     if not has_ci:
         return value, ""
-    lo, hi = (_limit("{:+.1f}", float(r[k]) * 100) for k in ("ci_low", "ci_high"))
+    lo, hi = (nonzero_fixed(float(r[k]) * 100, 1, sign=True) for k in ("ci_low", "ci_high"))
     return value, plain("sum.pp", lang, value=plain("punct.range", lang, lo=lo, hi=hi))
 
 
