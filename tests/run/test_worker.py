@@ -47,3 +47,22 @@ def test_a_worker_imports_no_loader_no_report_layer_and_no_data_library():
             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} or m.startswith({heavy!r})))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_the_warm_imports_are_the_pages_the_run_notebooks_import():
+    """WARM_MODULES names the report pages by hand (deriving them would import the report layer into the light
+    worker module): every page a run notebook imports must be warm, and nothing else named there."""
+    import re
+
+    import nbformat
+
+    from evaluation.config import NOTEBOOKS_DIR
+    from evaluation.params import NOTEBOOK_ORDER
+    from evaluation.run.worker import WARM_MODULES
+
+    pages = set()
+    for name in NOTEBOOK_ORDER:
+        source = "\n".join(c.source for c in nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4).cells)
+        pages |= {f"evaluation.report.sections.{m}"
+                  for m in re.findall(r"from evaluation\.report\.sections import (\w+)", source)}
+    assert pages and pages == {m for m in WARM_MODULES if m.startswith("evaluation.report.sections.")}
