@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -54,8 +55,8 @@ def test_rejects_non_counts():
 
 
 def test_community_clusters_match_sandwich_vcovcl(nb_data, ref_dir):
-    """The cluster-robust fit against R: sandwich::vcovCL(glm.nb(...), cluster = ~community_id), t(G - 1)
-    (tests/reference/indicators/make_nb_cluster_reference.R)."""
+    """The cluster-robust fit against R: sandwich::vcovCL(glm.nb(...), cluster = ~community_id), t with the
+    degrees of freedom of the communities each figure rests on (tests/reference/indicators/make_nb_cluster_reference.R)."""
     import json
 
     import numpy as np
@@ -67,9 +68,12 @@ def test_community_clusters_match_sandwich_vcovcl(nb_data, ref_dir):
     assert fit.coefficients["estimate"].to_numpy() == pytest.approx(r["estimate"], abs=1e-6)
     assert fit.cov.to_numpy() == pytest.approx(np.array(r["cov"]), rel=1e-6)
     assert fit.coefficients["se"].to_numpy() == pytest.approx(r["se"], rel=1e-6)
+    # the degrees of freedom of the clusters each figure rests on: youth was held in 11 of the 12 communities
+    assert fit.coefficients["df"].tolist() == r["df_term"]
     assert fit.coefficients["p_value"].to_numpy() == pytest.approx(r["p_value"], rel=1e-5)
     means = predict_group_means(fit, "activity_type")
     assert list(means["level"]) == r["means"]["level"]
+    assert means["df"].tolist() == r["means"]["df"] == [11, 11, 11, 11, 10]
     assert means["log_se"].to_numpy() == pytest.approx(r["means"]["log_se"], rel=1e-6)
     ci = np.array(r["means"]["ci95"])
     assert means["ci_low"].to_numpy() == pytest.approx(ci[:, 0], rel=1e-6)
@@ -83,3 +87,20 @@ def test_community_clusters_match_sandwich_vcovcl(nb_data, ref_dir):
 def test_a_cluster_robust_fit_needs_two_clusters(nb_data):
     with pytest.raises(ValueError, match="at least two clusters"):
         fit_negative_binomial(nb_data.assign(one="C01"), "attendance", ["activity_type"], cluster="one")
+
+
+def test_a_type_held_in_few_communities_gets_their_degrees_of_freedom_not_the_districts(nb_data):
+    """Its mean's sandwich variance is a sum over the communities that held it, of terms that sum to zero: with two
+    of them it has one degree of freedom, whatever G is. t(G - 1) would make its interval several times too narrow."""
+    from scipy import stats
+
+    d = nb_data.copy()
+    d.loc[d["activity_type"] == "youth", "community_id"] = d.loc[d["activity_type"] == "youth", "community_id"].map(
+        lambda c: "C01" if c < "C07" else "C02")
+    fit = fit_negative_binomial(d, "attendance", ["activity_type"], cluster="community_id")
+    means = predict_group_means(fit, "activity_type").set_index("level")
+    assert fit.df == 11 and means.loc["youth", "df"] == 1 and means.loc["culture", "df"] == 11
+    half = means.loc["youth", "log_se"] * stats.t.ppf(0.975, 1)
+    assert means.loc["youth", "ci_high"] == pytest.approx(means.loc["youth", "mean"] * np.exp(half), rel=1e-12)
+    coef = fit.coefficients.set_index("term")
+    assert coef.loc["activity_typeyouth", "df"] == 1 and coef.loc["(Intercept)", "df"] == 11

@@ -130,7 +130,10 @@ def test_attendance_by_type_is_the_nb_fit(ref_dir):
         assert got["se"].to_numpy() == pytest.approx(means["log_se"].to_numpy())
         assert got["n"].sum() == len(act)
         assert out["indicator"].eq("participation.attendance.mean_per_activity").all()
-        assert out["note"].str.contains("12 communities as clusters, t(11)", regex=False).all() == (cluster is not None)
+        assert out["note"].str.contains("CI with 12 communities as clusters", regex=False).all() == (cluster is not None)
+        if cluster is not None:  # each type's own degrees of freedom: youth was held in 11 of the 12
+            youth = out.set_index("group").loc["youth", "note"]
+            assert "t(10) as the type was held in 11 of them" in youth
 
 
 def test_attendance_of_a_type_seen_in_one_community_gets_no_cluster_interval(ref_dir):
@@ -140,7 +143,8 @@ def test_attendance_of_a_type_seen_in_one_community_gets_no_cluster_interval(ref
     act.loc[act["activity_type"] == "youth", "community_id"] = "C01"
     out = attendance_by_type(act, report_year=None).set_index("group")
     assert np.isnan(out.loc["youth", ["se", "ci_low", "ci_high"]].astype(float)).all()
-    assert "one community" in out.loc["youth", "note"] and np.isfinite(out.loc["youth", "value"])
+    assert "held in one community only" in out.loc["youth", "note"] and np.isfinite(out.loc["youth", "value"])
+    assert "CI with 12 communities as clusters" in out.loc["youth", "note"]  # the report still names the method
     others = out.drop(index="youth")
     assert np.isfinite(others[["se", "ci_low", "ci_high"]].to_numpy(float)).all()
     # the reference level too: every contrast rests on it

@@ -13,9 +13,14 @@ has no such number, so it is computed here from the same formula.
 
 With ``cluster`` (:func:`fit_negative_binomial`), the covariance of β is the cluster-robust sandwich of statsmodels
 (``cov_type="cluster"``), which is ``sandwich::vcovCL(fit, cluster=~g)`` with its defaults for a glm (HC1 and the
-G/(G−1) adjustment; θ held at its estimate), and the intervals and p-values use t with G − 1 degrees of freedom, the
-design degrees of freedom of the package's other community-cluster intervals. Checked against R in
-tests/reference/indicators/nb_cluster_reference.json.
+G/(G−1) adjustment; θ held at its estimate), and the intervals and p-values use t. Its degrees of freedom are those
+of the clusters the figure rests on, not of all G: a level's scores sum to zero over its own rows (the likelihood
+equation of its term), so the sandwich variance of its mean is a sum over the G_j clusters the level occurs in, of
+terms that sum to zero, and has G_j − 1 degrees of freedom, however many clusters the district has. So a level's mean
+gets t(G_j − 1), a contrast or the intercept the fewest clusters of the levels it rests on (its own and the
+reference levels) less one, and a figure resting on a level seen in one cluster only gets no interval: its variance
+would be 0, not small. With every level in every cluster this is t(G − 1), the package's other community-cluster
+intervals. Checked against R in tests/reference/indicators/nb_cluster_reference.json.
 
 References
 ----------
@@ -54,8 +59,8 @@ class NBFit(ResultMixin):
     factor's levels with the reference first. ``clusters`` is the number of clusters of a cluster-robust fit and
     ``df`` = ``clusters`` − 1 the degrees of freedom of its t intervals; both None for the model-based (Fisher
     information, normal) intervals. ``level_clusters`` counts, for a cluster-robust fit, the clusters each level of
-    each factor occurs in: a level seen in one cluster only has no cluster-robust interval (its scores sum to zero
-    within that cluster, so the sandwich gives it a variance of 0, not a small one), and its terms get none.
+    each factor occurs in; the degrees of freedom of a term or a level's mean follow from them (:meth:`df_of`), and
+    ``coefficients`` has a ``df`` column (NaN when model-based).
     """
 
     coefficients: pd.DataFrame
@@ -76,15 +81,26 @@ class NBFit(ResultMixin):
 
     what = "result.what.nb_fit"
 
-    def estimable(self, factor: str, category: str) -> bool:
-        """Whether level ``category`` of ``factor`` can have an interval: always in a model-based fit, and in a
-        cluster-robust one when the level occurs in at least two clusters."""
-        return self.level_clusters is None or self.level_clusters[factor][category] >= 2
+    def df_of(self, levels: Sequence[tuple[str, str]]) -> int | None:
+        """Degrees of freedom of a cluster-robust figure resting on ``levels`` ((factor, level) pairs): the fewest
+        clusters any of them occurs in, less one (0: no interval); None for a model-based fit (normal).
 
-    def critical(self) -> float:
-        """The two-sided critical value of this fit's intervals: t(``df``) when clustered, else normal."""
+        A coefficient rests on its own level and every factor's reference level (the intercept on the references
+        alone); a level's mean (:func:`predict_group_means`) on itself and the other factors' references."""
+        if self.level_clusters is None:
+            return None
+        return min(self.level_clusters[f][c] for f, c in levels) - 1
+
+    def term_levels(self, term: str) -> list[tuple[str, str]]:
+        """The (factor, level) pairs coefficient ``term`` rests on (see :meth:`df_of`)."""
+        refs = [(f, lv[0]) for f, lv in self.levels.items()]
+        own = [(f, lv) for f, levs in self.levels.items() for lv in levs[1:] if term == f"{f}{lv}"]
+        return refs + own
+
+    def critical(self, df: int | None) -> float:
+        """The two-sided critical value at this fit's confidence: t(``df``), or normal when ``df`` is None."""
         q = 0.5 + self.confidence / 2
-        return float(stats.norm.ppf(q) if self.df is None else stats.t.ppf(q, self.df))
+        return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
     record_extras = ("p_value",)
 
     def tidy(self) -> pd.DataFrame:
@@ -226,15 +242,16 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
     fit = NBFit(pd.DataFrame(), pd.DataFrame(cov, index=X.columns, columns=X.columns), alpha, theta, theta_se,
                 float(glm.llf), len(y), outcome, tuple(factors), levels, res_converged and bool(glm.converged),
                 confidence, clusters, df, level_clusters)
-    # a term rests on its own level and on every factor's reference level (the intercept on these alone)
-    of_term = {f"{f}{lv}": (f, lv) for f, levs in levels.items() for lv in levs[1:]}
-    base = all(fit.estimable(f, levs[0]) for f, levs in levels.items())
-    ok = np.array([base and (term not in of_term or fit.estimable(*of_term[term])) for term in X.columns])
-    se = np.where(ok, np.sqrt(np.clip(np.diag(cov), 0.0, None)), np.nan)
-    crit, stat = fit.critical(), est / se
-    p = 2 * (stats.norm.sf(np.abs(stat)) if df is None else stats.t.sf(np.abs(stat), df))
+    dfs = [fit.df_of(fit.term_levels(term)) for term in X.columns]
+    se = np.array([np.nan if d is not None and d < 1 else np.sqrt(max(v, 0.0))
+                   for d, v in zip(dfs, np.diag(cov))])
+    crit = np.array([fit.critical(d) if d is None or d >= 1 else np.nan for d in dfs])
+    stat = est / se
+    p = np.array([2 * (stats.norm.sf(abs(z)) if d is None else stats.t.sf(abs(z), d)) if np.isfinite(z) else np.nan
+                  for z, d in zip(stat, dfs)])
     coef = pd.DataFrame({"term": list(X.columns), "estimate": est, "se": se, "z": stat, "p_value": p,
-                         "ci_low": est - crit * se, "ci_high": est + crit * se})
+                         "ci_low": est - crit * se, "ci_high": est + crit * se,
+                         "df": [np.nan if d is None else float(d) for d in dfs]})
     return replace(fit, coefficients=coef)
 
 
@@ -242,12 +259,12 @@ def predict_group_means(fit: NBFit, factor: str) -> pd.DataFrame:
     """Model-based mean count for each level of ``factor`` (other factors at their reference levels).
 
     The interval is exp(η ± c·SE(η)) with SE(η) = √(xᵀVx), a Wald interval on the log scale; c is the fit's
-    critical value (:meth:`NBFit.critical`: normal, or t(G − 1) for a cluster-robust fit). A level without an
-    interval (:meth:`NBFit.estimable`) gets its mean and NaN for the rest.
+    critical value (:meth:`NBFit.critical`: normal, or for a cluster-robust fit t with the degrees of freedom of the
+    level, :meth:`NBFit.df_of`, given in column ``df``). A level seen in one cluster only gets its mean and NaN for
+    the rest.
     """
     if factor not in fit.levels:
         raise KeyError(f"{factor} is not a factor of this fit")
-    z = fit.critical()
     beta = fit.coefficients.set_index("term")["estimate"]
     rows = []
     for i, level in enumerate(fit.levels[factor]):
@@ -256,7 +273,11 @@ def predict_group_means(fit: NBFit, factor: str) -> pd.DataFrame:
         if i > 0:
             x[f"{factor}{level}"] = 1.0
         eta = float(x @ beta)
-        se = float(np.sqrt(max(float(x @ fit.cov @ x), 0.0))) if fit.estimable(factor, level) else np.nan
+        df = fit.df_of([(factor, level), *((f, lv[0]) for f, lv in fit.levels.items() if f != factor)])
+        ok = df is None or df >= 1
+        se = float(np.sqrt(max(float(x @ fit.cov @ x), 0.0))) if ok else np.nan
+        z = fit.critical(df) if ok else np.nan
         rows.append({"level": level, "mean": np.exp(eta), "log_mean": eta, "log_se": se,
-                     "ci_low": np.exp(eta - z * se), "ci_high": np.exp(eta + z * se)})
+                     "ci_low": np.exp(eta - z * se), "ci_high": np.exp(eta + z * se),
+                     "df": np.nan if df is None else float(df)})
     return pd.DataFrame(rows)

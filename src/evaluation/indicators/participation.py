@@ -32,7 +32,7 @@ from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, cutof
 from . import engine
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
-from .intervals import check_interval, cluster_label, district_share, wilson_interval
+from .intervals import check_interval, district_share, wilson_interval
 from .lineage import carry_to_current, continuing_ids, record_era
 from .registry import WHITE_SPACE, indicator
 
@@ -250,32 +250,44 @@ def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None,
     The negative binomial absorbs the overdispersion of attendance (a few large events), which a Poisson model
     would hide behind too-narrow intervals. Activities of one community share its residents, venues and staff, so
     with ``interval="cluster"`` (the default) the intervals take the communities as clusters: the cluster-robust
-    covariance and t(G − 1) (:func:`~evaluation.indicators.counts.fit_negative_binomial` with ``cluster``, as
-    ``sandwich::vcovCL``). The activities of a single community have no second cluster to compare with; their
-    intervals, and all with ``interval="iid"``, are the model-based ones (activities independent), and the note
-    says which. Rows: ``participation.attendance.mean_per_activity`` with ``group`` = the level; ``se`` is on the
-    log scale; θ, the interval and the number of activities are stated in ``note``.
+    covariance, as ``sandwich::vcovCL``, and t with one degree of freedom fewer than the communities where the type
+    was held (:func:`~evaluation.indicators.counts.fit_negative_binomial` with ``cluster``; with every type in every
+    community, t(G − 1)). A type held in one community only gets its mean and no interval (no ``se``, ``ci_low``,
+    ``ci_high``): one cluster has no spread to measure. When the activities all come from one community (a
+    community's profile), and with ``interval="iid"``, the intervals are the model's own (activities independent).
+    Each row's ``note`` says which, with θ; ``se`` is on the log scale. Activities without an attendance, a type
+    or a community are left out, and counted in the note. Rows: ``participation.attendance.mean_per_activity``
+    with ``group`` = the level.
     """
     check_interval(interval)
     act = subset_communities(in_memory(activities, _ACTIVITY_COLUMNS), communities)
     if report_year is not None:
         act = act[in_year(act["date"], report_year, cutoff_of(report_year, data_cutoff))]
-    clusters = int(act["community_id"].nunique())
+    complete = act.dropna(subset=["attendance", by, "community_id"])
+    clusters = int(complete["community_id"].nunique())
     clustered = interval == "cluster" and clusters >= 2
-    fit = fit_negative_binomial(act, "attendance", [by], reference=None if reference is None else {by: reference},
+    fit = fit_negative_binomial(complete, "attendance", [by], reference=None if reference is None else {by: reference},
                                 confidence=confidence, cluster="community_id" if clustered else None)
     means = predict_group_means(fit, by)
-    n_by = act[by].astype(str).value_counts()
-    how = (f"Wald {cluster_label(clusters)}, cluster-robust" if clustered
-           else "Wald CI, activities taken as independent")
+    n_by = complete[by].astype(str).value_counts()
+    left_out = f"; {len(act) - len(complete)} activities without attendance, type or community left out" \
+        if len(complete) < len(act) else ""
+
+    def how(level: str, df: float) -> str:
+        if not clustered:
+            return "Wald CI, activities taken as independent, on the log scale"
+        held = fit.level_clusters[by][level]
+        within = f"CI with {clusters} communities as clusters (cluster-robust)"
+        if df < 1:
+            return f"{within}: no interval, as the type was held in one community only"
+        return f"Wald {within}, t({df:.0f}) as the type was held in {held} of them, on the log scale"
+
     rows = [result_row("participation.attendance.mean_per_activity", DISTRICT, report_year, r["mean"],
                        group=str(r["level"]), se=r["log_se"], ci_low=r["ci_low"], ci_high=r["ci_high"],
                        n=float(n_by.get(str(r["level"]), 0)), denominator=float(n_by.get(str(r["level"]), 0)),
                        denominator_label="activities",
                        note=f"NB2 GLM attendance ~ {by}; theta = {fit.theta:.4g} (SE {fit.theta_se:.2g}); "
-                            + (f"{how} on the log scale; se is on the log scale" if fit.estimable(by, r["level"])
-                               else "no interval: its activities are in one community, and one cluster has "
-                                    "no spread to measure"))
+                            f"{how(str(r['level']), r['df'])}; se is on the log scale{left_out}")
             for _, r in means.iterrows()]
     return tidy(rows)
 

@@ -20,15 +20,19 @@ vc <- vcovCL(fit, cluster = ~community_id, type = "HC1", cadjust = TRUE)
 G <- length(unique(nb$community_id))
 b <- coef(fit)
 se <- sqrt(diag(vc))
-q <- qt(0.975, G - 1)
-# each type's mean with its interval on the log scale, t(G - 1), as attendance_by_type reports it
+# Degrees of freedom: those of the clusters a figure rests on (see src/evaluation/indicators/counts.py). A level's
+# mean rests on its own rows, so on the communities that held the type: t(G_j - 1). A contrast rests on its level and
+# the reference level (the fewer communities of the two, less one); the intercept on the reference level.
 types <- sort(unique(nb$activity_type))
+held <- sapply(types, function(tp) length(unique(nb$community_id[nb$activity_type == tp])))
+df_term <- c(held[1], pmin(held[-1], held[1])) - 1
 X <- t(sapply(types, function(tp) as.numeric(c(1, types[-1] == tp))))
 eta <- drop(X %*% b)
 eta_se <- sqrt(diag(X %*% vc %*% t(X)))
+q <- qt(0.975, held - 1)
 ref <- list(terms = names(b), estimate = unname(b), se = unname(se), cov = unname(vc), clusters = G, df = G - 1,
-            p_value = unname(2 * pt(-abs(b / se), G - 1)),
-            means = list(level = types, mean = unname(exp(eta)), log_se = unname(eta_se),
+            df_term = unname(df_term), p_value = unname(2 * pt(-abs(b / se), df_term)),
+            means = list(level = types, mean = unname(exp(eta)), log_se = unname(eta_se), df = unname(held - 1),
                          ci95 = unname(cbind(exp(eta - q * eta_se), exp(eta + q * eta_se)))),
             iid_se = unname(sqrt(diag(vcov(fit)))),
             meta = list(R = R.version.string, MASS = as.character(packageVersion("MASS")),

@@ -141,18 +141,24 @@ def test_the_attendance_note_says_how_its_intervals_were_made():
                              "ci_low": [ci_low, 45.0], "ci_high": [60.0, 70.0], "n": [30.0, 40.0],
                              "note": [f"NB2 GLM attendance ~ activity_type; theta = 2.5 (SE 0.3); {note}"] * 2})
 
-    clustered = rows("Wald CI with 43 communities as clusters, t(42), cluster-robust on the log scale")
+    clustered = rows("Wald CI with 43 communities as clusters (cluster-robust), t(40) as the type was held in 41 "
+                     "of them, on the log scale")
     _, note = page.attendance_table(clustered, 5, "en")
     assert note["theta"] == "2.5"
-    assert note["intervals"] == t("part.attendance_intervals.cluster", "en", clusters=43, df=42)
+    assert note["intervals"] == t("part.attendance_intervals.cluster", "en", clusters=43)
     assert "43 communities as clusters" in note["intervals"] and "taken as independent" not in note["intervals"]
     _, zh = page.attendance_table(clustered, 5, "zh")
-    assert "以 43 个社区为聚类" in zh["intervals"] and "自由度 42" in zh["intervals"]
-    _, iid = page.attendance_table(rows("Wald CI, activities taken as independent on the log scale"), 5, "en")
+    assert "以 43 个社区为聚类" in zh["intervals"] and "自由度为开展该类活动的社区数减一" in zh["intervals"]
+    _, iid = page.attendance_table(rows("Wald CI, activities taken as independent, on the log scale"), 5, "en")
     assert iid["intervals"] == t("part.attendance_intervals.iid", "en")
-    _, gap = page.attendance_table(rows("Wald CI with 43 communities as clusters, t(42)", float("nan")), 5, "en")
+    one = "CI with 43 communities as clusters (cluster-robust): no interval, as the type was held in one community"
+    _, gap = page.attendance_table(rows(one, float("nan")), 5, "en")
     assert gap["intervals"].endswith(t("part.attendance_intervals.none", "en"))
+    assert "43 communities as clusters" in gap["intervals"]  # every type without an interval: still clustered
     assert "in one community" not in note["intervals"]
+    # a type without an interval that the table withholds anyway (fewer than min_cell activities) is not explained
+    _, small = page.attendance_table(rows(one, float("nan")).assign(n=[3.0, 40.0]), 5, "en")
+    assert not small["intervals"].endswith(t("part.attendance_intervals.none", "en"))
     t("part.attendance_note", "en", **note)  # every field the sentence needs
 
 

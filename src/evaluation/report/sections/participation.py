@@ -204,8 +204,8 @@ def attendance_table(frame: pd.DataFrame, min_cell: int, lang: str) -> tuple[pd.
     clusters = next((c for c in map(clusters_named, att["note"]) if c is not None), None)
     # catalogue words only (plain): the note's t() escapes what it is given
     intervals = (plain("part.attendance_intervals.iid", lang) if clusters is None
-                 else plain("part.attendance_intervals.cluster", lang, clusters=clusters, df=clusters - 1))
-    if att["ci_low"].isna().any():
+                 else plain("part.attendance_intervals.cluster", lang, clusters=clusters))
+    if att.loc[att["n"] >= min_cell, "ci_low"].isna().any():  # a type the table shows without an interval
         intervals += plain("part.attendance_intervals.none", lang)
     tab = group_table(frame, {"part_n_activities": (ATTENDANCE, "", "n"), "part_mean_attendance": ATTENDANCE},
                       min_cell, formats={"part_n_activities": "{:,.0f}", "part_mean_attendance": "{:.1f}"},
