@@ -167,8 +167,9 @@ def prestart_kernel(cwd: str | Path, warm_code: str = "") -> None:
 
 def close_warm_kernel() -> None:
     """Shut down this process's warm kernel, if any (idempotent; never raises)."""
+    _stop(_WARM.get("km"))  # forgotten only once it is down: a SIGTERM meanwhile (_on_terminate) still finds it
     _WARM.pop("cwd", None)
-    _stop(_WARM.pop("km", None))
+    _WARM.pop("km", None)
 
 
 def kernel_manager() -> Any:
@@ -180,6 +181,7 @@ def kernel_manager() -> Any:
 
     from jupyter_client.manager import AsyncKernelManager
 
+    folder = _ipc_folder(os.getpid())
     if not _WARM.get("finalizer"):
         import multiprocessing
         import multiprocessing.util
@@ -188,10 +190,13 @@ def kernel_manager() -> Any:
 
         # a pool worker runs these finalizers on exit (atexit handlers do not run there)
         _WARM["finalizer"] = multiprocessing.util.Finalize(None, close_warm_kernel, exitpriority=10)
+        # Only where SIGTERM would end the process anyway (a worker whose owner set no handler): the handler does
+        # what the default does, exit at once, and takes the kernel along. Installed once the folder exists, so
+        # that the handler only reads what is set (a handler that built it could wait on a lock the code it
+        # interrupted holds).
         if (multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread()
                 and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
             signal.signal(signal.SIGTERM, _on_terminate)
-    folder = _ipc_folder(os.getpid())
     if folder is None:
         return AsyncKernelManager(kernel_name="python3", config=kernel_config())
     name = os.path.join(folder, uuid.uuid4().hex[:12])
@@ -205,8 +210,9 @@ _SOCKET_PATH_MAX = 100
 @lru_cache(maxsize=None)
 def _ipc_folder(pid: int) -> str | None:
     """This process's folder (``pid``: a forked child gets one of its own) for its kernels' Unix sockets and
-    connection files, mode 700 and removed at exit; None where ZeroMQ has no Unix sockets or the temporary folder's
-    path is too long for one (the kernels then use TCP)."""
+    connection files, mode 700, named with the pid and removed at exit (or, after a kill, by the next process that
+    makes one: :func:`_sweep_folders_of_gone_processes`); None where ZeroMQ has no Unix sockets, the temporary
+    folder's path is too long for one or its file system refuses them (the kernels then use TCP)."""
     import zmq
 
     if os.name != "posix" or not zmq.has("ipc"):
@@ -215,7 +221,8 @@ def _ipc_folder(pid: int) -> str | None:
     import shutil
     import tempfile
 
-    folder = tempfile.mkdtemp(prefix="jinlin-kernels-")
+    _sweep_folders_of_gone_processes()
+    folder = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{pid}-")
     # a kernel's socket is <folder>/<12 hex digits>-<port number 1-5>
     if len(os.fsencode(folder)) + 16 > _SOCKET_PATH_MAX or not _can_bind(folder):
         shutil.rmtree(folder, ignore_errors=True)
@@ -223,7 +230,35 @@ def _ipc_folder(pid: int) -> str | None:
     # after close_warm_kernel (priority 10): the kernel's own files go with it
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True},
                                   exitpriority=5)
+    _WARM["folder"] = (pid, folder)  # for _on_terminate, which must not call this function
     return folder
+
+
+_FOLDER_PREFIX = "jinlin-kernels-"
+
+
+def _sweep_folders_of_gone_processes() -> None:
+    """Remove the kernel folders (:func:`_ipc_folder`) of this user's processes that no longer run: a process killed
+    outright (SIGKILL, out of memory) cannot remove its own. A folder whose process still runs is left alone."""
+    import shutil
+    import tempfile
+
+    root = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(_FOLDER_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_FOLDER_PREFIX):].split("-", 1)[0]
+        path = os.path.join(root, name)
+        try:
+            if not pid.isdigit() or os.stat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # gone meanwhile, or a process of another user: not ours to judge
+            continue
 
 
 def _can_bind(folder: str) -> bool:
@@ -245,17 +280,29 @@ def _can_bind(folder: str) -> bool:
 
 
 def _on_terminate(signum: int, frame: Any) -> None:
-    """SIGTERM in a worker process: kill this process's kernel (started, or being started), remove its folder and
-    exit. Synchronous on purpose: the signal may come while the kernel manager's event loop runs."""
+    """SIGTERM in a worker process: kill this process's kernel (started, or being started) with its process group,
+    remove its files and exit. Synchronous on purpose: the signal may come while the kernel manager's event loop
+    runs. Left open: a SIGTERM in the microseconds between the kernel's launch and the provisioner noting its
+    process; that kernel still exits on its own a second later (ipykernel polls its parent)."""
+    import signal
+
     km = _WARM.get("km")
-    process = getattr(getattr(km, "provisioner", None), "process", None)
-    try:
-        if process is not None:
-            process.kill()
-    except OSError:  # already gone
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is not None:
+        try:  # jupyter_client starts a kernel in a session of its own: its group holds anything it started
+            os.killpg(getattr(provisioner, "pgid", None) or process.pid, signal.SIGKILL)
+        except OSError:
+            try:
+                process.kill()
+            except OSError:  # already gone
+                pass
+    try:  # over TCP the connection file (with its key) is in jupyter's runtime folder, not in ours
+        km.cleanup_connection_file()
+    except Exception:  # noqa: BLE001 - no manager, or nothing to remove; the process is going anyway
         pass
-    folder = _ipc_folder(os.getpid())
-    if folder is not None:
+    pid, folder = _WARM.get("folder") or (None, None)
+    if folder is not None and pid == os.getpid():
         import shutil
 
         shutil.rmtree(folder, ignore_errors=True)

@@ -18,8 +18,8 @@ __all__ = ["run_pool", "stop_pool"]
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Stop ``pool`` now, its running jobs with it: after an interruption (Ctrl-C, SIGTERM made KeyboardInterrupt)
-    nobody should wait minutes for them to end. A kernel whose worker is gone exits on its own (ipykernel polls its
-    parent)."""
+    nobody should wait minutes for them to end. Each worker is sent SIGTERM, on which a notebook worker kills its
+    kernel before it exits (:func:`evaluation.run.kernel._on_terminate`)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:

@@ -120,9 +120,9 @@ def notebook_pool(workers: int, names: Sequence[str] | int) -> Iterator[Any]:
     or None when the run has no two notebooks to run at the same time (``names``: the run's notebooks, or how many
     there may be). :func:`run` (or the command line, before it imports the runner) enters it before the district is
     read, so the kernels start and import while it is validated; :func:`execute_notebooks` runs every batch in it,
-    so each worker's kernel serves all the notebooks the worker runs. Shut down on leaving; on an error or an
-    interruption without waiting for running work (a kernel whose worker is gone exits on its own: ipykernel polls
-    its parent)."""
+    so each worker's kernel serves all the notebooks the worker runs. Shut down on leaving; on an error (a refused
+    district) or an interruption without waiting for running work, each worker killing its kernel as it goes
+    (:func:`evaluation.run.pool.stop_pool`)."""
     count = names if isinstance(names, int) else len(names)
     if workers < 2 or count < 2:
         yield None
