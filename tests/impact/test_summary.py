@@ -7,7 +7,7 @@ import pytest
 
 from evaluation.impact.panels import outcome_panel
 from evaluation.impact.staggered_did import joint_simple_band
-from evaluation.impact.summary import adjust_multiplicity, impact_summaries, impact_summary
+from evaluation.impact.summary import adjust_multiplicity, impact_summaries, impact_summary, verdict_wording
 
 OUTCOMES = ["on_time_rate", "satisfaction_index"]
 ARGS = dict(report_year=2024, n_boot=49, seed=7, confidence=0.9)
@@ -49,3 +49,12 @@ def test_missing_tables_and_single_outcomes(tables, family):
     assert list(summaries) == ["satisfaction_index"] and crit is None  # one outcome: no joint band
     assert summaries["satisfaction_index"].att == family[0]["satisfaction_index"].att
     assert summaries["satisfaction_index"].n_tests == 1 and np.isfinite(summaries["satisfaction_index"].p_value)
+
+
+def test_verdict_wording_attributes_only_a_prespecified_clear_effect():
+    from evaluation.impact.summary import CONCLUSIONS
+
+    assert verdict_wording("clear", True) == "clear"
+    assert verdict_wording("clear", False) == "clear_exploratory"
+    for code in CONCLUSIONS[1:]:  # the weaker verdicts say the same for either role
+        assert verdict_wording(code, False) == verdict_wording(code, True) == code

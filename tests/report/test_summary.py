@@ -136,3 +136,17 @@ def test_a_range_reads_as_the_catalogue_writes_it():
     results = {"survey.satisfaction_index.mean": {"value": 69.9, "ci_low": 68.64, "ci_high": 71.16}}
     assert summary_rows(results, "zh")[0][2] == "68.6 至 71.2"
     assert summary_rows(results, "en")[0][2] == "68.6 to 71.2"
+
+
+def test_an_exploratory_clear_effect_is_not_labelled_an_effect_of_the_model():
+    from evaluation.report.summary import HEADLINES, label_for
+
+    base = {"impact.on_time_rate.att": {"value": 0.052, "ci_low": 0.033, "ci_high": 0.071},
+            "impact.on_time_rate.conclusion": {"value": "clear"}, "impact.on_time_rate.breakdown_mbar": {"value": 1.4}}
+    h = next(h for h in HEADLINES if h.key == "impact.on_time_rate.att")
+    primary = {**base, "impact.on_time_rate.role": {"value": "primary"}}
+    secondary = {**base, "impact.on_time_rate.role": {"value": "secondary"}}
+    assert label_for(h, primary, "en") == "Effect of the model on the on-time closure rate"
+    assert label_for(h, secondary, "en") == "DiD estimate (ATT): on-time closure rate"
+    (row,) = summary_rows(secondary, "en")
+    assert row[3].startswith("exploratory outcome") and "a lead to confirm" in row[3] and "clear effect" not in row[3]

@@ -73,7 +73,7 @@ from evaluation.text.i18n import t as _t
 __all__ = ["ImpactSummary", "impact_summary", "identification_window", "mask_pre_cells", "generalised_pretest",
            "pretrend_power_slopes", "headline_weights", "rr_sensitivity", "few_controls_share", "holm", "decide",
            "adjust_multiplicity", "controls_by_year", "truth_frame", "impact_summaries",
-           "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS"]
+           "CONCLUSIONS", "FLAGS", "FEW_CONTROLS", "PRIMARY_OUTCOMES", "DOMAINS", "verdict_wording"]
 
 #: Conclusion codes, from the strongest statement to none (rules in :func:`decide`).
 CONCLUSIONS = ("clear", "sensitive", "not_after_adjustment", "inconclusive", "not_identified")
@@ -370,6 +370,17 @@ def decide(ci_low: float, ci_high: float, p_adjusted: float, confidence: float, 
     if not p_adjusted < alpha:
         return "not_after_adjustment"
     return "clear" if breakdown >= mbar else "sensitive"  # NaN breakdown compares False
+
+
+def verdict_wording(conclusion: str, primary: bool) -> str:
+    """The catalogue suffix of the words for a verdict: the conclusion code itself, except that a ``clear`` effect
+    on an exploratory (secondary) outcome is ``clear_exploratory``, worded as a lead to confirm on new data, never
+    as a change attributed to the model.
+
+    The Holm adjustment covers the outcomes this run tested, not the choice of which outcomes to look at: an
+    outcome not fixed in advance may be among them because it looked promising. Only a pre-specified outcome can
+    carry "the change can be attributed to the model" (Gelman & Loken 2014, "the garden of forking paths")."""
+    return "clear_exploratory" if conclusion == "clear" and not primary else conclusion
 
 
 def adjust_multiplicity(summaries: Mapping[str, ImpactSummary],

@@ -19,6 +19,7 @@ import re
 
 import nbformat
 
+from ..impact.summary import verdict_wording
 from ..indicators.panel_outcomes import SHARE_OUTCOMES
 from ..text.escape import markdown_text
 from ..text.i18n import plain, t
@@ -92,9 +93,10 @@ def impact_conclusion_text(stem: str, results: Mapping[str, Mapping[str, Any]], 
         return None
     bd = results.get(stem + ".breakdown_mbar", {}).get("value")
     p = results.get(stem + ".p_value", {})
-    text = t(f"sum.conclusion.{conclusion}", lang, bd="—" if bd is None else f"{bd:.2f}",
-             p=p_text(p.get("p_holm")))
-    if results.get(stem + ".role", {}).get("value") == "secondary":
+    secondary = results.get(stem + ".role", {}).get("value") == "secondary"
+    text = t(f"sum.conclusion.{verdict_wording(conclusion, not secondary)}", lang,
+             bd="—" if bd is None else f"{bd:.2f}", p=p_text(p.get("p_holm")))
+    if secondary:
         text = t("sum.exploratory", lang) + text
     return text
 
@@ -116,10 +118,13 @@ def caveat_for(h: Headline, results: Mapping[str, Mapping[str, Any]], lang: str)
 
 
 def label_for(h: Headline, results: Mapping[str, Mapping[str, Any]], lang: str) -> str:
-    """The finding's label: an effect of the model only when the recorded conclusion is ``clear``."""
+    """The finding's label: an effect of the model only when the recorded conclusion is ``clear`` on a pre-specified
+    outcome (:func:`~evaluation.impact.summary.verdict_wording`)."""
     if h.estimate_label:
-        conclusion = results.get(h.key[: -len(".att")] + ".conclusion", {}).get("value")
-        if conclusion != "clear":
+        stem = h.key[: -len(".att")]
+        conclusion = results.get(stem + ".conclusion", {}).get("value")
+        primary = results.get(stem + ".role", {}).get("value") != "secondary"
+        if conclusion is None or verdict_wording(conclusion, primary) != "clear":
             return t(h.estimate_label, lang)
     return t(h.label, lang)
 

@@ -159,6 +159,28 @@ def test_p_values_and_limits_beside_excludes_zero_never_read_zero(run):
     assert "Holm p &lt; 0.001" in clear and "0.000" not in clear
     checks = _texts(page.checks("on_time_rate", replace(s, pretest=replace(s.pretest, p_value=1e-6)), 0.95, "en"))
     assert "p &lt; 0.001" in checks[0] and "p = " not in checks[0]
+    # the chapter's own effect line: the limit beside the conclusion's "excludes 0" does not read 0 either
+    line = _texts(page.effect_lines("on_time_rate", weak, {}, 0.95, "en"))[1]
+    assert "0.0399" in line and " 0.0 " not in line
+
+
+def test_a_clear_effect_on_an_exploratory_outcome_is_a_lead_not_an_effect_of_the_model(run):
+    """verdict_wording: only a pre-specified outcome's clear effect is attributed to the model, in the chapter's
+    sentence and in the overview table's short verdict; an exploratory one is a lead to confirm on new data."""
+    from dataclasses import replace
+
+    s = replace(run[0]["on_time_rate"], conclusion="clear", p_adjusted=1e-6)
+    for lang, cause in (("en", "Under that condition the change can be attributed"), ("zh", "在这一条件下，这一变化可以归因")):
+        primary = page.conclusion("on_time_rate", replace(s, primary=True), "notyet", 0.95, lang).data
+        lead = page.conclusion("on_time_rate", replace(s, primary=False), "notyet", 0.95, lang).data
+        assert cause in primary and cause not in lead
+        assert ("not a change that can be attributed" if lang == "en" else "不能据此把这一变化归因") in lead
+        assert ("lead to confirm" if lang == "en" else "有待用新数据验证的线索") in lead
+    table = next(p for p in page.overview({"on_time_rate": replace(s, primary=False)}, {}, None, 0.95,
+                                          ["on_time_rate"], "en")
+                 if isinstance(p, pd.io.formats.style.Styler)).data
+    assert list(table[columns(["impact_conclusion"], "en")["impact_conclusion"]]) == \
+        [t("impact.conclusion_short.clear_exploratory", "en")]
 
 
 def test_catalogue_texts_inside_texts_are_escaped_once(run, scm, truth, monkeypatch):

@@ -28,7 +28,7 @@ from scipy import stats
 from ...config import resolve
 from ...impact.district_scm import DistrictSCMResult
 from ...impact.panels import display_scale
-from ...impact.summary import FEW_CONTROLS, PRIMARY_OUTCOMES, ImpactSummary, truth_frame
+from ...impact.summary import FEW_CONTROLS, PRIMARY_OUTCOMES, ImpactSummary, truth_frame, verdict_wording
 from ...params import RunParams
 from ...text.i18n import plain, t
 from ...text.numbers import magnitude, nonzero_sig, p_cell, p_text, three_sig as num
@@ -138,7 +138,8 @@ def overview(summaries: Mapping[str, ImpactSummary], truth: Mapping, crit_joint:
                     "impact_role": plain("impact.role.primary" if s.primary else "impact.role.secondary", lang),
                     "impact_pretest_p": s.pretest.p_value if s.pretest else np.nan,
                     "impact_breakdown": s.breakdown_mbar,
-                    "impact_conclusion": plain(f"impact.conclusion_short.{s.conclusion}", lang)})
+                    "impact_conclusion": plain(f"impact.conclusion_short.{verdict_wording(s.conclusion, s.primary)}",
+                                               lang)})
         rows.append(row)
     parts.append(table_view(pd.DataFrame(rows), lang, {"impact_p_holm": p_cell, "impact_pretest_p": p_cell,
                                                          "impact_breakdown": "{:.2f}"}))
@@ -193,15 +194,15 @@ def effect_lines(name: str, s: ImpactSummary, truth: Mapping, confidence: float,
     data, and the TWFE contrast."""
     k, ref, level, tr = display_scale(name), outcome_precision(s), _level(confidence), planted_effects(truth, name)
     parts = [md("impact.es_note", lang, level=level),
-             md("impact.att_line", lang, att=num(s.att, ref, k), level=level, lo=num(s.ci_low, ref, k),
-                 hi=num(s.ci_high, ref, k), n=s.n_units, first=s.first_year, last=s.last_year)]
+             md("impact.att_line", lang, att=num(s.att, ref, k), level=level, lo=nonzero_sig(s.ci_low, ref, k),
+                 hi=nonzero_sig(s.ci_high, ref, k), n=s.n_units, first=s.first_year, last=s.last_year)]
     if "overall" in tr.index:
         inside = s.ci_low <= tr["overall"] <= s.ci_high
         parts.append(md("impact.truth_line", lang, truth=num(tr["overall"], ref, k),
                          inside=plain("impact.inside" if inside else "impact.outside", lang)))
     remark = plain("impact.twfe_differs" if "twfe_differs" in s.flags else "impact.twfe_same", lang)
     parts.append(md("impact.twfe_line", lang, twfe=num(s.twfe.estimate, ref, k), level=level,
-                     lo=num(s.twfe.ci_low, ref, k), hi=num(s.twfe.ci_high, ref, k), remark=remark))
+                     lo=nonzero_sig(s.twfe.ci_low, ref, k), hi=nonzero_sig(s.twfe.ci_high, ref, k), remark=remark))
     return parts
 
 
@@ -232,8 +233,8 @@ def checks(name: str, s: ImpactSummary, confidence: float, lang: str) -> list[Ma
     else:
         parts = [md("impact.pretest_none", lang)]
     if np.isfinite(s.robust_ci[0]):
-        parts.append(md("impact.sens_line", lang, mbar=num(s.mbar), lo=num(s.robust_ci[0], ref, k),
-                         hi=num(s.robust_ci[1], ref, k), bd=f"{s.breakdown_mbar:.2f}", level=_level(confidence)))
+        parts.append(md("impact.sens_line", lang, mbar=num(s.mbar), lo=nonzero_sig(s.robust_ci[0], ref, k),
+                         hi=nonzero_sig(s.robust_ci[1], ref, k), bd=f"{s.breakdown_mbar:.2f}", level=_level(confidence)))
     else:
         parts.append(md("impact.sens_none", lang))
     return parts
@@ -245,7 +246,7 @@ def conclusion(name: str, s: ImpactSummary, control: str, confidence: float, lan
     k, ref, label = display_scale(name), outcome_precision(s), plain(f"impact.outcome.{name}", lang)
     direction = plain("impact.direction.up" if s.att > 0 else "impact.direction.down", lang)
     shown_att = abs(s.att) if s.conclusion in ("clear", "sensitive") else s.att  # the wording carries the sign
-    text = t(f"impact.conclusion.{s.conclusion}", lang, label=label, direction=direction,
+    text = t(f"impact.conclusion.{verdict_wording(s.conclusion, s.primary)}", lang, label=label, direction=direction,
              att=num(shown_att, ref, k) + (plain("impact.unit.pp_word", lang) if k != 1 else ""),
              # the limits beside "excludes 0" never read 0
              lo=nonzero_sig(s.ci_low, ref, k), hi=nonzero_sig(s.ci_high, ref, k), mbar=num(s.mbar),
