@@ -185,6 +185,14 @@ def test_evidence_strength_rules():
         item = evidence_strength("impact.a.att:+", empty, {**res, "impact.a.conclusion": {"value": verdict}})
         assert item["strength"] == strength
         assert (verdict == "clear") != ("multiplicity adjustment" in item["weakness_en"])
+    # ... and the outcome was fixed in advance: a clear effect on an exploratory one is a lead, not evidence
+    clear = {**res, "impact.a.conclusion": {"value": "clear"}}
+    for role, strength in [("primary", "strong"), ("secondary", "some"), (None, "strong")]:
+        roled = clear if role is None else {**clear, "impact.a.role": {"value": role}}
+        item = evidence_strength("impact.a.att:+", empty, roled)
+        assert item["strength"] == strength
+        assert (role == "secondary") == ("exploratory" in item["weakness_en"]) == ("探索" not in item["weakness_zh"]
+                                                                                   and "主要结果" in item["weakness_zh"])
 
 
 def test_verdict_item_thresholds():

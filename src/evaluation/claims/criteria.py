@@ -22,9 +22,11 @@ verdicts       missing: no figure could be checked. weak: any figure contradicte
 effect (±)     missing: no matching key. strong: at least half the matching keys have a 95 % interval wholly on
                the improving side of 0 *and*, where the run recorded one (``impact.<outcome>.conclusion``), a
                conclusion of ``clear`` (significant after the Holm adjustment and robust in the Rambachan–Roth
-               sensitivity analysis; notebook 40). An interval clear of 0 whose conclusion is not ``clear`` counts
-               as pointing the right way only. some: at least one point estimate on the improving side. weak:
-               otherwise (every estimate points the wrong way).
+               sensitivity analysis; notebook 40) on an outcome fixed in advance (``impact.<outcome>.role``
+               not ``secondary``). An interval clear of 0 whose conclusion is not ``clear``, or a clear effect on an
+               exploratory outcome (a lead to confirm, not evidence: :func:`evaluation.impact.summary.verdict_wording`),
+               counts as pointing the right way only. some: at least one point estimate on the improving side.
+               weak: otherwise (every estimate points the wrong way).
 level          missing: no matching key with a value. some: otherwise (a level alone shows no change and no cause,
                so it is never strong).
 text           some: the text names at least one mechanism; weak: none.
@@ -158,12 +160,20 @@ def _conclusion(key: str, results: Mapping[str, Any]) -> str | None:
     return None if v is None else str(v)
 
 
+def _role(key: str, results: Mapping[str, Any]) -> str | None:
+    """The run's recorded role of the outcome of an effect key (``impact.<outcome>.role``), if any."""
+    parts = key.split(".")
+    rec = results.get(f"impact.{parts[1]}.role") if len(parts) >= 3 and parts[0] == "impact" else None
+    v = rec.get("value") if isinstance(rec, Mapping) else rec
+    return None if v is None else str(v)
+
+
 def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
     keys = _keys(pattern, results)
     if not keys:
         return ("missing", f"{_label(pattern, 'zh')}：无结果", f"{pattern}: no result",
                 f"缺少{_label(pattern, 'zh')}的估计", f"no effect estimate {pattern}")
-    clear, unsure, no_ci, wrong, not_shown = [], [], [], [], []
+    clear, unsure, no_ci, wrong, not_shown, exploratory = [], [], [], [], [], []
     for k in keys:
         r = results[k]
         v = _value(r)
@@ -174,10 +184,13 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
         elif lo is None or hi is None:
             no_ci.append(k)
         elif sign * lo > 0 and sign * hi > 0:
-            (clear if _conclusion(k, results) in (None, "clear") else not_shown).append(k)
+            if _conclusion(k, results) not in (None, "clear"):
+                not_shown.append(k)
+            else:
+                (exploratory if _role(k, results) == "secondary" else clear).append(k)
         else:
             unsure.append(k)
-    right = unsure + no_ci + not_shown
+    right = unsure + no_ci + not_shown + exploratory
     zh = f"{_label(pattern, 'zh')}：{len(keys)}项估计中{len(clear)}项显著改善、{len(right)}项方向正确但未显示显著、{len(wrong)}项方向相反"
     en = (f"{pattern}: of {len(keys)} estimate(s), {len(clear)} improve with a 95% interval clear of 0, "
           f"{len(right)} point the right way without shown significance, {len(wrong)} point the wrong way")
@@ -195,6 +208,10 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
         weak_zh.append(f"{_names(not_shown, pattern, 'zh')}的区间虽不含0，但经多重比较校正或敏感性分析后结论不稳健")
         weak_en.append(f"the interval of {_names(not_shown, pattern)} excludes 0, but the "
                        "conclusion does not hold after the multiplicity adjustment or the sensitivity analysis")
+    if exploratory:
+        weak_zh.append(f"{_names(exploratory, pattern, 'zh')}的效果虽明确，但不是事先指定的主要结果，只能作为有待验证的线索")
+        weak_en.append(f"the effect on {_names(exploratory, pattern)} is clear but exploratory (not fixed in "
+                       "advance): a lead to confirm, not evidence")
     if no_ci:
         weak_zh.append(f"{_names(no_ci, pattern, 'zh')}没有置信区间")
         weak_en.append(f"{_names(no_ci, pattern)} come(s) without an interval")
