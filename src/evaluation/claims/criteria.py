@@ -209,7 +209,7 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
         weak_en.append(f"the interval of {_names(not_shown, pattern)} excludes 0, but the "
                        "conclusion does not hold after the multiplicity adjustment or the sensitivity analysis")
     if exploratory:
-        weak_zh.append(f"{_names(exploratory, pattern, 'zh')}的效果虽明确，但不是事先指定的主要结果，只能作为有待验证的线索")
+        weak_zh.append(f"{_names(exploratory, pattern, 'zh')}虽明确，但不是事先指定的主要结果，只能作为有待验证的线索")
         weak_en.append(f"the effect on {_names(exploratory, pattern)} is clear but exploratory (not fixed in "
                        "advance): a lead to confirm, not evidence")
     if no_ci:
