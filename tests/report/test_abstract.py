@@ -82,3 +82,23 @@ def test_every_english_interval_reads_lo_to_hi():
     en = abstract_markdown(RESULTS, "en", 0.95)
     assert "68.6 to 71.2" in en and "(interval 89.1% to 90.0%)" in en
     assert not re.search(r"\d%?–[-+]?\d", en)
+
+
+def test_the_abstract_reports_every_impact_outcome_primary_first_whatever_its_verdict():
+    from evaluation.report.abstract import impact_outcomes
+
+    r = {**RESULTS,
+         "impact.real_estate_petitions_per_10k.att": {"value": -0.0093, "ci_low": -0.76, "ci_high": 0.74},
+         "impact.real_estate_petitions_per_10k.conclusion": {"value": "inconclusive"},
+         "impact.real_estate_petitions_per_10k.role": {"value": "primary"},
+         "impact.volunteer_rate.att": {"value": 1.67, "ci_low": 1.49, "ci_high": 1.84},
+         "impact.volunteer_rate.conclusion": {"value": "clear"},
+         "impact.volunteer_rate.role": {"value": "secondary"},
+         "impact.on_time_rate.role": {"value": "primary"}, "impact.satisfaction_index.role": {"value": "primary"}}
+    assert impact_outcomes(r) == ["satisfaction_index", "on_time_rate", "real_estate_petitions_per_10k",
+                                  "volunteer_rate"]
+    en = abstract_markdown(r, "en", 0.95)
+    assert "real-estate petitions per 10,000 residents -0.01 (interval -0.76 to +0.74)" in en
+    assert "registered volunteers per 100 residents +1.67 (interval +1.49 to +1.84): exploratory outcome" in en
+    zh = abstract_markdown(r, "zh", 0.95)
+    assert "每万人涉地产信访件数减少0.01件/万人" in zh and "每百人注册志愿者数增加1.67人/百人" in zh

@@ -150,3 +150,18 @@ def test_an_exploratory_clear_effect_is_not_labelled_an_effect_of_the_model():
     assert label_for(h, secondary, "en") == "DiD estimate (ATT): on-time closure rate"
     (row,) = summary_rows(secondary, "en")
     assert row[3].startswith("exploratory outcome") and "a lead to confirm" in row[3] and "clear effect" not in row[3]
+
+
+def test_every_prespecified_outcome_has_a_headline():
+    """The headline table reports each primary outcome whatever its verdict: one left out because the data cannot
+    tell would make the table a selection."""
+    from evaluation.impact.summary import PRIMARY_OUTCOMES
+
+    keys = {h.key for h in HEADLINES}
+    assert {f"impact.{o}.att" for o in PRIMARY_OUTCOMES} <= keys
+    r = {"impact.real_estate_petitions_per_10k.att": {"value": -0.0093, "ci_low": -0.76, "ci_high": 0.74},
+         "impact.real_estate_petitions_per_10k.conclusion": {"value": "inconclusive"},
+         "impact.real_estate_petitions_per_10k.role": {"value": "primary"}}
+    (row,) = summary_rows(r, "en")
+    assert row[:3] == ("DiD estimate (ATT): real-estate petitions (per 10,000 residents)", "-0.01", "-0.76 to +0.74")
+    assert "cannot tell" in row[3]

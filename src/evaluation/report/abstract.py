@@ -11,12 +11,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..indicators.panel_outcomes import SHARE_OUTCOMES
+from ..indicators.panel_outcomes import OUTCOMES, SHARE_OUTCOMES
 from ..text.i18n import plain, t
 from ..text.numbers import nonzero_fixed, zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
 from .summary import impact_conclusion_text
 
-__all__ = ["abstract_paragraphs", "abstract_markdown"]
+__all__ = ["abstract_paragraphs", "abstract_markdown", "impact_outcomes"]
 
 
 def _num(r: Mapping[str, Any] | None, field: str = "value") -> float | None:
@@ -31,6 +31,16 @@ def _num(r: Mapping[str, Any] | None, field: str = "value") -> float | None:
 def _ci(r) -> tuple[float, float] | None:
     lo, hi = _num(r, "ci_low"), _num(r, "ci_high")
     return (lo, hi) if lo is not None and hi is not None else None
+
+
+def impact_outcomes(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The impact outcomes the abstract reports: every one with a recorded effect and interval, none chosen by its
+    result. The pre-specified (primary) outcomes come first, then the exploratory ones, each group in the order of
+    :data:`~evaluation.indicators.panel_outcomes.OUTCOMES`; leaving out a primary outcome whose verdict is "cannot
+    tell" while showing exploratory ones would report selectively."""
+    names = [n for n in OUTCOMES if _num(results.get(f"impact.{n}.att")) is not None
+             and _ci(results.get(f"impact.{n}.att")) is not None]
+    return sorted(names, key=lambda n: results.get(f"impact.{n}.role", {}).get("value") == "secondary")
 
 
 def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, confidence: float) -> list[str]:
@@ -60,14 +70,12 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
         out.append(plain("punct.sentences", lang).join(first))
 
     items = []
-    for name, outcome in (("satisfaction_index", "satisfaction"), ("on_time_rate", "on_time"),
-                          ("participation_rate", "participation"), ("log_time_to_close", "time_to_close")):
+    for name in impact_outcomes(results):
         # shares are declared once, beside the outcomes' definitions; the report and notebook 40 both read them
-        kind = "pp" if name in SHARE_OUTCOMES else "log" if name.startswith("log_") else "points"
+        kind = "pp" if name in SHARE_OUTCOMES else "log" if name.startswith("log_") else \
+            "points" if name == "satisfaction_index" else "rate"
         r = get(f"impact.{name}.att")
         v, ci = _num(r), _ci(r)
-        if v is None or ci is None:
-            continue
         # English: signed figures, the unit words and the range from the catalogue; a limit that is not 0 never
         # reads 0 (nonzero_fixed), as the conclusion beside it may say the interval excludes 0
         if kind == "points":
@@ -80,6 +88,12 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
             en = (plain("abs.pp", lang, value=f"{v * 100:+.1f}"),
                   plain("punct.range", lang, lo=nonzero_fixed(ci[0] * 100, 1, True),
                         hi=nonzero_fixed(ci[1] * 100, 1, True)))
+        elif kind == "rate":  # a count per so many residents, in its own unit
+            unit = plain(f"abs.unit.{name}", "zh")
+            change = zh_change(v, unit, 2, "增加", "减少")
+            interval = zh_change_interval(ci[0], ci[1], unit, 2, "增加", "减少")
+            en = (plain(f"abs.unit.{name}", lang, value=f"{v:+.2f}"),
+                  plain("punct.range", lang, lo=nonzero_fixed(ci[0], 2, True), hi=nonzero_fixed(ci[1], 2, True)))
         else:  # an effect on log hours is a relative change of exp(effect) - 1
             rel = [math.expm1(x) * 100 for x in (v, *ci)]
             change = zh_change(rel[0], "%", 1, up="延长", down="缩短")
@@ -90,7 +104,7 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
             change, interval = en
         # the conclusion is already Markdown (t() escaped its values): the item is put together with plain()
         note = impact_conclusion_text(f"impact.{name}", results, lang) or t("sum.caveat_impact", lang)
-        items.append(plain("abs.impact_item", lang, outcome=plain(f"abs.outcome.{outcome}", lang), change=change,
+        items.append(plain("abs.impact_item", lang, outcome=plain(f"abs.outcome.{name}", lang), change=change,
                            interval=interval, conclusion=note))
     if items:
         out.append(plain("abs.impact_list", lang, lead=t("abs.impact_lead", lang),

@@ -47,6 +47,8 @@ HEADLINES: tuple[Headline, ...] = (
              "sum.did_time_to_close"),
     Headline("impact.participation_rate.att", "sum.att_participation", "{:+.1%}", "sum.caveat_impact",
              "sum.did_participation"),
+    Headline("impact.real_estate_petitions_per_10k.att", "sum.att_petitions", "{:+.2f}", "sum.caveat_impact",
+             "sum.did_petitions"),
     Headline("grid.events_closed.count", "sum.events_closed", "{:,.0f}"),
     Headline("grid.on_time_rate.share", "sum.on_time", "{:.1%}"),
     Headline("grid.time_to_close.median_hours", "sum.median_hours", "{:.1f}"),
