@@ -102,3 +102,13 @@ def test_the_abstract_reports_every_impact_outcome_primary_first_whatever_its_ve
     assert "registered volunteers per 100 residents +1.67 (interval +1.49 to +1.84): exploratory outcome" in en
     zh = abstract_markdown(r, "zh", 0.95)
     assert "每万人涉地产信访件数减少0.01件/万人" in zh and "每百人注册志愿者数增加1.67人/百人" in zh
+
+
+def test_the_claims_sentence_says_how_many_checked_figures_are_not_confirmed():
+    r = {"claims.figures.checked": {"value": 24}, "claims.verdict.contradicted": {"value": 0},
+         "claims.verdict.fragile": {"value": 1}, "claims.verdict.within_sampling_error": {"value": 0}}
+    en = abstract_markdown(r, "en", 0.95)
+    assert "0 are contradicted by it, and 1 agree only within sampling error or are fragile" in en
+    assert "另有1处只在抽样误差范围内相符或结论不稳" in abstract_markdown(r, "zh", 0.95)
+    r["claims.verdict.fragile"] = {"value": 0}
+    assert "0 are contradicted by it." in abstract_markdown(r, "en", 0.95)

@@ -145,7 +145,10 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
         third.append(t("abs.coverage", lang, share=zh_percent(_num(cov))))
     checked, contra = get("claims.figures.checked"), get("claims.verdict.contradicted")
     if _num(checked) is not None and _num(contra) is not None:
-        third.append(t("abs.claims", lang, checked=int(_num(checked)), contradicted=int(_num(contra))))
+        # a figure that agrees only within sampling error, or fragilely, is not confirmed: the sentence says so
+        unsure = sum(int(_num(get(f"claims.verdict.{v}")) or 0) for v in ("fragile", "within_sampling_error"))
+        third.append(t("abs.claims", lang, checked=int(_num(checked)), contradicted=int(_num(contra)),
+                       unsure=plain("abs.claims_unsure", lang, n=unsure) if unsure else ""))
     if third:
         out.append(plain("punct.sentences", lang).join(third))
     if out:
