@@ -214,3 +214,29 @@ def test_overview_interval_cells_never_read_0_for_a_limit_that_is_not(run):
                  if isinstance(p, pd.io.formats.style.Styler)).data
     cell = table.iloc[0, 2]
     assert cell.startswith("0.0399 – ") and not cell.startswith("0.0 ")
+
+
+def test_a_synthetic_control_interval_that_excludes_0_beside_a_chance_verdict_is_explained(scm, truth, monkeypatch):
+    """The gap's interval inverts the placebo test for one outcome and one year; the verdict uses the RMSPE-ratio
+    test adjusted across outcomes. When they disagree the text says which to go by, and only then."""
+    panel, results, _ = scm
+    r = results["on_time_rate"]
+    phrase = t("impact.scm.interval_vs_test", "en", m=3).split("{")[0][:60]
+    real = type(r).intervals
+
+    def text(p_adj: float, clear_of_0: bool) -> tuple[str, str]:
+        def intervals(self, confidence):
+            ci = real(self, confidence)
+            if clear_of_0:  # the interval of the average gap wholly above 0, as on the bundled satisfaction gap
+                at = ci["term"] == "att_post"
+                ci.loc[at, "ci_low"], ci.loc[at, "ci_high"] = 0.002, 0.1
+            return ci
+        monkeypatch.setattr(type(r), "intervals", intervals)
+        parts = _texts(page.scm_parts("on_time_rate", r, panel, p_adj, 3, truth, 0.95, "en"))
+        return r.conclusion(0.95, p_value=p_adj), parts[-1]
+
+    code, chance = text(0.9, True)
+    assert code == "not_distinguishable" and phrase in chance
+    assert phrase not in text(0.9, False)[1]  # the bundled on-time gap's intervals include 0: nothing to explain
+    code, other = text(0.001, True)
+    assert code != "not_distinguishable" and phrase not in other

@@ -326,6 +326,10 @@ def scm_parts(o: str, r: DistrictSCMResult, panel: pd.DataFrame, p_adj: float, m
     code = r.conclusion(confidence, p_value=p_adj)
     pmin_adj = min(1.0, m / r.n_units)
     floor = plain("impact.scm.floor", lang, pmin_adj=p_cell(pmin_adj), **pkw) if pmin_adj > alpha else ""
+    if code == "not_distinguishable" and any(ci.loc[term, "ci_low"] > 0 or ci.loc[term, "ci_high"] < 0
+                                             for term in (r.last_year, "att_post")):
+        # an interval beside it excludes 0: say why the verdict does not follow it
+        floor = plain("impact.scm.interval_vs_test", lang, **pkw) + floor
     parts.append(Markdown(t("impact.conclusion_heading", lang) + t(
         f"impact.scm.conclusion.{code}", lang, gap=num(r.gap_last, k=k), p=p_text(r.p_value),
         pre=num(r.pre_rmspe, k=k), naive=num(r.naive_pre_rmspe, k=k), floor=floor, **pkw, **kw)))
