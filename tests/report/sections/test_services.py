@@ -121,8 +121,16 @@ def test_petition_tables_and_records(zh):
 def test_yoy_texts_and_records(zh, en):
     texts = page.yoy_texts(en)
     assert "58 in 2023 to 38 in 2024" in texts[0] and "-34.5%" in texts[0]
-    assert "cannot be told apart" in texts[1] and "0.599" in texts[2]
+    assert "cannot be told apart" in texts[1] and "0.599" in texts[2] and "(95% interval 0.387 to 0.917)" in texts[2]
     assert "无法与“没有变化”区分开" in page.yoy_texts(zh)[1]
+    # the counts cannot tell a fall, the ratio per resident can: the text says why the two differ (the population
+    # grew) and still does not call it a decline; with both readings agreeing there is nothing to reconcile
+    assert len(texts) == 4 and "The two readings differ" in texts[3] and "should still not be presented" in texts[3]
+    assert "两种算法结论不同" in page.yoy_texts(zh)[3]
+    from evaluation.indicators import rate_ratio_exact
+
+    agree = replace(en, rr_pop=rate_ratio_exact(58, 58, en.rr_pop.exposure, en.rr_pop.exposure_ref))
+    assert not agree.rr_pop.distinguishable and len(page.yoy_texts(agree)) == 3
     rec = page.yoy_records(zh)
     distinguishable = rec["petitions.real_estate.yoy_distinguishable"]
     assert distinguishable == {"value": False, "p_value": pytest.approx(0.0519, abs=1e-4)}

@@ -288,13 +288,17 @@ def yoy_summary(re_change: pd.DataFrame, lang: str, year: int) -> pd.DataFrame:
 def yoy_texts(s: Services) -> list[str]:
     """The year-on-year change in words: the counts, the change with its exact conditional interval, whether it can
     be told from no change (Clopper–Pearson on the binomial split of the two years' counts) and the ratio per
-    resident."""
+    resident, with a sentence reconciling the two when only the ratio per resident shows a fall."""
     P, rr, pop, L = s.params, s.rr, s.rr_pop, s.params.language
     return [t("svc.yoy_sentence", L, prev_year=P.comparison, prev=rr.count_ref, year=P.report_year, now=rr.count,
               pct=f"{rr.change:+.1%}", level=s.level, lo=f"{rr.change_ci[0]:+.1%}", hi=f"{rr.change_ci[1]:+.1%}"),
             t("svc.yoy_distinct" if rr.distinguishable else "svc.yoy_indistinct", L, level=s.level),
             t("svc.yoy_per_resident", L, ratio=f"{pop.ratio:.3f}", level=s.level, lo=f"{pop.ci_low:.3f}",
-              hi=f"{pop.ci_high:.3f}")]
+              hi=f"{pop.ci_high:.3f}")] + (
+        # the counts cannot tell a fall from none, but per resident they can: the growth of the population is the
+        # whole difference, and the reader is told so rather than left with two verdicts
+        [t("svc.yoy_per_resident_differs", L, growth=f"{pop.exposure / pop.exposure_ref - 1:.1%}")]
+        if pop.distinguishable and not rr.distinguishable and pop.ratio < 1 else [])
 
 
 def yoy_records(s: Services) -> dict[str, dict]:
