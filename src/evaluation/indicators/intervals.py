@@ -30,8 +30,8 @@ from ..results import ResultMixin, tidy_frame
 from statsmodels.stats.proportion import proportion_confint
 
 __all__ = ["wilson_interval", "poisson_exact_interval", "RateRatio", "rate_ratio_exact", "describe_change",
-           "INTERVALS", "check_interval", "cluster_label", "clusters_named", "cluster_proportion", "district_share",
-           "cluster_ratio", "binomial_central_p"]
+           "INTERVALS", "check_interval", "cluster_label", "clusters_phrase", "clusters_named", "cluster_proportion",
+           "district_share", "cluster_ratio", "binomial_central_p"]
 
 # "cluster": communities as PSUs (the default: district figures read as the propensity of a process);
 # "iid": Wilson / Garwood / Greenwood over the pooled records (a census reading of the year's counts)
@@ -51,17 +51,26 @@ def check_interval(interval: str) -> str:
     return interval
 
 
+_CLUSTERS_PHRASE = "CI with {} communities as clusters"
+
+
+def clusters_phrase(clusters: int) -> str:
+    """The words by which a note names a community-cluster interval, "CI with 43 communities as clusters": the
+    start of :func:`cluster_label`, and what :func:`clusters_named` reads back."""
+    return _CLUSTERS_PHRASE.format(clusters)
+
+
 def cluster_label(clusters: int) -> str:
     """The words a note gives for a community-cluster interval, e.g. "CI with 43 communities as clusters, t(42)"."""
-    return f"CI with {clusters} communities as clusters, t({max(clusters - 1, 0)})"
+    return f"{clusters_phrase(clusters)}, t({max(clusters - 1, 0)})"
 
 
 def clusters_named(note: str) -> int | None:
-    """The number of communities a note written with :func:`cluster_label` takes as clusters; None for a note
+    """The number of communities a note written with :func:`clusters_phrase` takes as clusters; None for a note
     without such an interval."""
     import re
 
-    m = re.search(r"CI with (\d+) communities as clusters", note)
+    m = re.search(re.escape(_CLUSTERS_PHRASE).replace(r"\{\}", r"(\d+)"), note)
     return int(m.group(1)) if m else None
 
 

@@ -32,7 +32,7 @@ from ._common import DISTRICT, active_at_year_end, as_datetime, as_number, cutof
 from . import engine
 from .counting import count_by_community
 from .counts import fit_negative_binomial, predict_group_means
-from .intervals import check_interval, district_share, wilson_interval
+from .intervals import check_interval, clusters_phrase, district_share, wilson_interval
 from .lineage import carry_to_current, continuing_ids, record_era
 from .registry import WHITE_SPACE, indicator
 
@@ -277,7 +277,7 @@ def attendance_by_type(activities: pd.DataFrame, report_year: int | None = None,
         if not clustered:
             return "Wald CI, activities taken as independent, on the log scale"
         held = fit.level_clusters[by][level]
-        within = f"CI with {clusters} communities as clusters (cluster-robust)"
+        within = f"{clusters_phrase(clusters)} (cluster-robust)"
         if df < 1:
             return f"{within}: no interval, as the type was held in one community only"
         return f"Wald {within}, t({df:.0f}) as the type was held in {held} of them, on the log scale"
