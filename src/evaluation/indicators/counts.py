@@ -56,9 +56,9 @@ class NBFit(ResultMixin):
 
     ``coefficients`` has columns term, estimate, se, z, p_value, ci_low, ci_high (log scale); ``cov`` is the
     covariance of β (terms × terms); ``theta`` = 1/``alpha`` with MASS's ``theta_se``; ``levels`` records each
-    factor's levels with the reference first. ``clusters`` is the number of clusters of a cluster-robust fit and
-    ``df`` = ``clusters`` − 1 the degrees of freedom of its t intervals; both None for the model-based (Fisher
-    information, normal) intervals. ``level_clusters`` counts, for a cluster-robust fit, the clusters each level of
+    factor's levels with the reference first. ``clusters`` is the number of clusters of a cluster-robust fit
+    (None for the model-based, Fisher-information, normal intervals) and :attr:`df` = ``clusters`` − 1 the
+    degrees of freedom of a figure that rests on every cluster. ``level_clusters`` counts, for a cluster-robust fit, the clusters each level of
     each factor occurs in; the degrees of freedom of a term or a level's mean follow from them (:meth:`df_of`), and
     ``coefficients`` has a ``df`` column (NaN when model-based).
     """
@@ -76,10 +76,14 @@ class NBFit(ResultMixin):
     converged: bool
     confidence: float
     clusters: int | None = None
-    df: int | None = None
     level_clusters: Mapping[str, Mapping[str, int]] | None = None
 
     what = "result.what.nb_fit"
+
+    @property
+    def df(self) -> int | None:
+        """``clusters`` − 1, or None for a model-based fit."""
+        return None if self.clusters is None else self.clusters - 1
 
     def df_of(self, levels: Sequence[tuple[str, str]]) -> int | None:
         """Degrees of freedom of a cluster-robust figure resting on ``levels`` ((factor, level) pairs): the fewest
@@ -225,14 +229,13 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
     theta = 1.0 / alpha
     theta_se = float(np.sqrt(1.0 / _theta_info(theta, np.asarray(glm.fittedvalues), y)))
     est = np.asarray(glm.params)
-    clusters = df = level_clusters = None
+    clusters = level_clusters = None
     cov = np.asarray(glm.cov_params())
     if cluster is not None:
         groups = pd.factorize(data[cluster].astype(str))[0]
         clusters = int(groups.max()) + 1 if len(groups) else 0
         if clusters < 2:
             raise ValueError(f"a cluster-robust covariance needs at least two clusters; {cluster} has {clusters}")
-        df = clusters - 1
         # the same IRLS at the same θ, so the same β; only the covariance is the sandwich
         robust = GLM(y, X, family=families.NegativeBinomial(alpha=alpha), offset=off).fit(
             tol=1e-13, maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
@@ -241,7 +244,7 @@ def fit_negative_binomial(frame: pd.DataFrame, outcome: str, factors: Sequence[s
             data[f].astype(str).to_numpy()).nunique().items()} for f in factors}
     fit = NBFit(pd.DataFrame(), pd.DataFrame(cov, index=X.columns, columns=X.columns), alpha, theta, theta_se,
                 float(glm.llf), len(y), outcome, tuple(factors), levels, res_converged and bool(glm.converged),
-                confidence, clusters, df, level_clusters)
+                confidence, clusters, level_clusters)
     dfs = [fit.df_of(fit.term_levels(term)) for term in X.columns]
     se = np.array([np.nan if d is not None and d < 1 else np.sqrt(max(v, 0.0))
                    for d, v in zip(dfs, np.diag(cov))])
