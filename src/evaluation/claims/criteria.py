@@ -148,22 +148,13 @@ def _names(keys: list[str], pattern: str, lang: str = "en") -> str:
     return plain("claims.names.many", lang, label=_label(pattern, lang), n=len(keys))
 
 
-def _conclusion(key: str, results: Mapping[str, Any]) -> str | None:
-    """The run's recorded verdict on the outcome of an effect key (``impact.<outcome>.conclusion``), if any."""
+def _recorded(key: str, field: str, results: Mapping[str, Any]) -> str | None:
+    """What the run recorded about the outcome of an effect key (``impact.<outcome>.<field>``: its ``conclusion``,
+    its ``role``), if anything."""
     parts = key.split(".")
     if len(parts) < 3 or parts[0] != "impact":
         return None
-    rec = results.get(f"impact.{parts[1]}.conclusion")
-    if rec is None:
-        return None
-    v = rec.get("value") if isinstance(rec, Mapping) else rec
-    return None if v is None else str(v)
-
-
-def _role(key: str, results: Mapping[str, Any]) -> str | None:
-    """The run's recorded role of the outcome of an effect key (``impact.<outcome>.role``), if any."""
-    parts = key.split(".")
-    rec = results.get(f"impact.{parts[1]}.role") if len(parts) >= 3 and parts[0] == "impact" else None
+    rec = results.get(f"impact.{parts[1]}.{field}")
     v = rec.get("value") if isinstance(rec, Mapping) else rec
     return None if v is None else str(v)
 
@@ -184,10 +175,10 @@ def _effect_item(pattern: str, sign: int, results: Mapping[str, Any]) -> tuple[s
         elif lo is None or hi is None:
             no_ci.append(k)
         elif sign * lo > 0 and sign * hi > 0:
-            if _conclusion(k, results) not in (None, "clear"):
+            if _recorded(k, "conclusion", results) not in (None, "clear"):
                 not_shown.append(k)
             else:
-                (exploratory if _role(k, results) == "secondary" else clear).append(k)
+                (exploratory if _recorded(k, "role", results) == "secondary" else clear).append(k)
         else:
             unsure.append(k)
     right = unsure + no_ci + not_shown + exploratory

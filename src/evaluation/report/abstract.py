@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..indicators.panel_outcomes import OUTCOMES, SHARE_OUTCOMES
+from ..indicators.registry import indicator
 from ..text.i18n import plain, t
 from ..text.numbers import nonzero_fixed, zh_change, zh_change_interval, zh_count, zh_percent, zh_pp_change
-from .summary import impact_conclusion_text
+from .summary import exploratory, impact_conclusion_text
 
 __all__ = ["abstract_paragraphs", "abstract_markdown", "impact_outcomes"]
 
@@ -40,7 +41,7 @@ def impact_outcomes(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     tell" while showing exploratory ones would report selectively."""
     names = [n for n in OUTCOMES if _num(results.get(f"impact.{n}.att")) is not None
              and _ci(results.get(f"impact.{n}.att")) is not None]
-    return sorted(names, key=lambda n: results.get(f"impact.{n}.role", {}).get("value") == "secondary")
+    return sorted(names, key=lambda n: exploratory(f"impact.{n}", results))
 
 
 def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, confidence: float) -> list[str]:
@@ -71,9 +72,11 @@ def abstract_paragraphs(results: Mapping[str, Mapping[str, Any]], lang: str, con
 
     items = []
     for name in impact_outcomes(results):
-        # shares are declared once, beside the outcomes' definitions; the report and notebook 40 both read them
+        # the kind of figure is declared once, in the indicator registry (SHARE_OUTCOMES is its shares): a share's
+        # effect is in percentage points, a log outcome's a relative change, a rate's in its own unit, a mean's in
+        # points
         kind = "pp" if name in SHARE_OUTCOMES else "log" if name.startswith("log_") else \
-            "points" if name == "satisfaction_index" else "rate"
+            "rate" if indicator(f"impact.{name}").kind == "rate" else "points"
         r = get(f"impact.{name}.att")
         v, ci = _num(r), _ci(r)
         # English: signed figures, the unit words and the range from the catalogue; a limit that is not 0 never

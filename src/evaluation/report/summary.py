@@ -25,7 +25,7 @@ from ..text.escape import markdown_text
 from ..text.i18n import plain, t
 from ..text.numbers import nonzero_fixed, p_text, three_sig
 
-__all__ = ["HEADLINES", "summary_rows", "summary_cell", "caveat_for", "label_for"]
+__all__ = ["HEADLINES", "summary_rows", "summary_cell", "caveat_for", "label_for", "exploratory"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,11 @@ def _includes_zero(r: Mapping[str, Any]) -> bool | None:
     return lo <= 0 <= hi
 
 
+def exploratory(stem: str, results: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether the impact outcome ``stem`` (``impact.<outcome>``) was recorded as secondary: not fixed in advance."""
+    return results.get(stem + ".role", {}).get("value") == "secondary"
+
+
 def impact_conclusion_text(stem: str, results: Mapping[str, Mapping[str, Any]], lang: str) -> str | None:
     """The sentence of the recorded verdict on one impact outcome (``<stem>.conclusion``), with its breakdown value
     and Holm p-value, marked exploratory for a secondary outcome; None when no verdict was recorded."""
@@ -95,7 +100,7 @@ def impact_conclusion_text(stem: str, results: Mapping[str, Mapping[str, Any]], 
         return None
     bd = results.get(stem + ".breakdown_mbar", {}).get("value")
     p = results.get(stem + ".p_value", {})
-    secondary = results.get(stem + ".role", {}).get("value") == "secondary"
+    secondary = exploratory(stem, results)
     text = t(f"sum.conclusion.{verdict_wording(conclusion, not secondary)}", lang,
              bd="—" if bd is None else f"{bd:.2f}", p=p_text(p.get("p_holm")))
     if secondary:
@@ -125,8 +130,7 @@ def label_for(h: Headline, results: Mapping[str, Mapping[str, Any]], lang: str) 
     if h.estimate_label:
         stem = h.key[: -len(".att")]
         conclusion = results.get(stem + ".conclusion", {}).get("value")
-        primary = results.get(stem + ".role", {}).get("value") != "secondary"
-        if conclusion is None or verdict_wording(conclusion, primary) != "clear":
+        if conclusion is None or verdict_wording(conclusion, not exploratory(stem, results)) != "clear":
             return t(h.estimate_label, lang)
     return t(h.label, lang)
 
