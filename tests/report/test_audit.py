@@ -36,11 +36,11 @@ def test_json_and_table_formats(result):
 
 def test_figures_and_intervals_in_words():
     # four significant digits, as the explanations write a recomputed figure; 万 in Chinese only
-    assert figure_shown(51.5504, "%", "zh") == "51.55%" and figure_shown(-34.4827, "%", "en") == "-34.48%"
-    assert figure_shown(148000.0, "", "zh") == "14.8万" and figure_shown(148000.0, "", "en") == "148,000"
-    assert figure_shown(float("nan"), "%", "zh") == "" and figure_shown(None, "%", "en") == ""
-    assert ci_text(49, 62, "%", "zh") == "49%至62%" and ci_text(49, 62, "%", "en") == "49% to 62%"
-    assert ci_text(None, 62, "%", "zh") == "" and ci_text(49, float("nan"), "%", "zh") == ""
+    assert figure_shown(51.5504, "%", "zh", None) == "51.55%" and figure_shown(-34.4827, "%", "en", None) == "-34.48%"
+    assert figure_shown(148000.0, "", "zh", None) == "14.8万" and figure_shown(148000.0, "", "en", None) == "148,000"
+    assert figure_shown(float("nan"), "%", "zh", None) == "" and figure_shown(None, "%", "en", None) == ""
+    assert ci_text(49, 62, "%", "zh", None) == "49%至62%" and ci_text(49, 62, "%", "en", None) == "49% to 62%"
+    assert ci_text(None, 62, "%", "zh", None) == "" and ci_text(49, float("nan"), "%", "zh", None) == ""
     assert indicator_label("grid.events_closed.count", "zh") == "办结网格事件数"
     assert indicator_label("grid.events_closed.count", "en") == "grid.events_closed.count"
     assert indicator_label(float("nan"), "zh") == "" and indicator_label("", "zh") == ""
@@ -124,8 +124,29 @@ def test_english_explanations_use_the_chinese_precision(result):
     # "recomputed" column: four significant digits (51.55%), not four decimals (51.5504%)
     v = result.verdicts.set_index("indicator")
     row = v.loc["organisation.workers_promoted.rate"]
-    for shown in (figure_shown(row["computed"], "%", "en"), figure_shown(row["ci_low"], "%", "en"),
-                  figure_shown(row["ci_high"], "%", "en")):
+    for shown in (figure_shown(row["computed"], "%", "en", None), figure_shown(row["ci_low"], "%", "en", None),
+                  figure_shown(row["ci_high"], "%", "en", None)):
         assert shown in row["explanation_en"] and shown in row["explanation_zh"]
     table = format_verdicts(result, "table", "en")
     assert "51.5504" not in table and "51.55%" in table
+
+
+def test_every_table_of_figures_shows_them_with_the_digits_the_verdict_needs(tmp_path, result):
+    """A claim of 51.6% admits [51.55%, 51.65%); a recomputed 51.5496% read at four digits would be 51.55%, inside it,
+    beside "contradicted". The terminal table and the Word appendix take the claim's interval (claim_interval) as the
+    report's table does; figure_shown and ci_text cannot be called without it."""
+    from dataclasses import replace
+
+    import docx
+
+    v = result.verdicts.copy()
+    i = v.index[(v["verdict"] != "qualitative") & (v["unit"] == "%")][0]
+    v.loc[i, ["computed", "low", "high", "ci_low", "ci_high"]] = [51.5496, 51.55, 51.65, 40.0, 59.4996]
+    v.loc[i, ["low_inclusive", "high_inclusive"]] = [True, False]
+    shifted = replace(result, verdicts=v)
+    assert "51.5496%" in format_verdicts(shifted, "table", "en")
+    out = render_appendix_docx(shifted, tmp_path / "appendix.docx", lang="zh")
+    cells = [c.text for row in docx.Document(str(out)).tables[0].rows for c in row.cells]
+    assert "51.5496%" in cells and "51.55%" not in cells
+    with pytest.raises(TypeError):
+        figure_shown(51.5496, "%", "zh")  # noqa - the claim's interval is not optional

@@ -62,7 +62,7 @@ from evaluation.claims.match import parse_requires
 
 __all__ = ["verdict_claims", "context_figures", "audit_figures", "is_sampled", "VERDICTS", "QUALITATIVE_KINDS",
            "VERDICT_COLUMNS", "format_interval", "interval_text", "figure_text", "SHOWN_DIGITS",
-           "shown_digits", "figure_digits", "ci_digits"]
+           "shown_digits", "figure_digits", "ci_digits", "claim_interval"]
 
 VERDICTS = ("supported", "fragile", "within_sampling_error", "contradicted", "not_checkable", "qualitative")
 QUALITATIVE_KINDS = ("slogan", "structural", "date", "ordinal", "enumeration")
@@ -291,6 +291,14 @@ def _factor(unit: str, scale: str) -> float:
 
 
 # --- the verdict --------------------------------------------------------------------------------------------------
+def claim_interval(row: Any) -> Interval | None:
+    """The interval a claim row admits (its ``low``, ``high`` and inclusive ends: a verdict row or a matched claim),
+    or None without one; the one construction the verdict and every table that shows its figures use."""
+    if any(pd.isna(getattr(row, a, None)) for a in ("low", "high")):
+        return None
+    return Interval(float(row.low), float(row.high), bool(row.low_inclusive), bool(row.high_inclusive))
+
+
 def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[str, str], report_year: int,
                  max_relative_halfwidth: float, negligible_change: float) -> dict[str, Any]:
     kind, unit, raw = str(r.kind), str(r.unit), str(r.raw)
@@ -379,7 +387,7 @@ def _row_verdict(r, figures: Mapping[str, Mapping[str, Any]], hashes: Mapping[st
     if has_ci:
         out["ci_low"], out["ci_high"] = lo * k, hi * k
         out["ci"] = f"[{_fmt(lo * k, unit)}, {_fmt(hi * k, unit)}]"
-    iv = Interval(float(r.low), float(r.high), bool(r.low_inclusive), bool(r.high_inclusive))
+    iv = claim_interval(r)
     # the sentences show the recomputed figure and its interval at SHOWN_DIGITS significant digits (51.55%, not
     # 51.5504%), or more where fewer would put them on the other side of the claim's bounds than the verdict says
     # (shown_digits); ``ci`` keeps the full notation for JSON

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..claims.verdict import claim_interval
 from ..text.terminal import display_width, pad
 
 if TYPE_CHECKING:
     from evaluation.claims.audit import AuditResult
 
-__all__ = ["format_verdicts", "render_appendix_docx", "figure_shown", "ci_text", "claim_interval", "indicator_label",
+__all__ = ["format_verdicts", "render_appendix_docx", "figure_shown", "ci_text", "indicator_label",
            "LANDSCAPE_TYPE_AREA_MM"]
 
 
@@ -77,7 +78,7 @@ def _aligned(header: list[str], rows: list[list[str]], right: set[int]) -> str:
                       *[line(r) for r in rows]])
 
 
-def figure_shown(x: float, unit: object, lang: str, iv: Any = None) -> str:
+def figure_shown(x: float, unit: object, lang: str, iv: Any) -> str:
     """A recomputed figure as the explanations write it (14.8万, -34.48%: :data:`~evaluation.claims.verdict.SHOWN_DIGITS`
     significant digits, more where the claim's interval ``iv`` needs them:
     :func:`~evaluation.claims.verdict.figure_digits`), blank when there is none."""
@@ -88,7 +89,7 @@ def figure_shown(x: float, unit: object, lang: str, iv: Any = None) -> str:
     return figure_text(x, str(unit), lang, significant=figure_digits(x, iv))
 
 
-def ci_text(lo: float, hi: float, unit: object, lang: str, iv: Any = None) -> str:
+def ci_text(lo: float, hi: float, unit: object, lang: str, iv: Any) -> str:
     """A confidence interval in words (49%至62%), as the Chinese explanations write it (with the digits that
     ``iv``, the claim's interval, needs: :func:`~evaluation.claims.verdict.ci_digits`)."""
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
@@ -99,15 +100,6 @@ def ci_text(lo: float, hi: float, unit: object, lang: str, iv: Any = None) -> st
     digits = ci_digits(lo, hi, iv)
     return plain("claims.range.closed", lang, a=figure_text(lo, str(unit), lang, significant=digits),
                  b=figure_text(hi, str(unit), lang, significant=digits))
-
-
-def claim_interval(row: Any) -> Any:
-    """The interval a verdict row's claim admits (its ``low``, ``high`` and inclusive ends), or None without one."""
-    from evaluation.claims.hedges import Interval
-
-    if any(pd.isna(getattr(row, a, None)) for a in ("low", "high")):
-        return None
-    return Interval(float(row.low), float(row.high), bool(row.low_inclusive), bool(row.high_inclusive))
 
 
 # --- Word appendix ------------------------------------------------------------------------------------------------
@@ -238,9 +230,11 @@ def render_appendix_docx(result: AuditResult, out_path: str | Path, lang: str = 
     expl = f"explanation_{lang}"
     _table(doc, [t(f"claims.col.{c}", lang) for c in ("claim_id", "raw", "indicator", "computed", "interval", "ci",
                                                         "verdict", "explanation")],
-           [[r.claim_id, r.raw, indicator_label(r.indicator, lang), figure_shown(r.computed, r.unit, lang),
+           [[r.claim_id, r.raw, indicator_label(r.indicator, lang),
+             figure_shown(r.computed, r.unit, lang, claim_interval(r)),
              interval_text(r.low, r.high, r.low_inclusive, r.high_inclusive, str(r.unit), lang, str(r.kind)),
-             ci_text(r.ci_low, r.ci_high, r.unit, lang), t(f"claims.verdict.{r.verdict}", lang), getattr(r, expl)]
+             ci_text(r.ci_low, r.ci_high, r.unit, lang, claim_interval(r)), t(f"claims.verdict.{r.verdict}", lang),
+             getattr(r, expl)]
             for r in audited.itertuples(index=False)],
            weights=[1.1, 1.5, 2.2, 1.5, 2.2, 2, 1.4, 5.5], width_mm=LANDSCAPE_TYPE_AREA_MM)
     n_qual = int((v["verdict"] == "qualitative").sum())

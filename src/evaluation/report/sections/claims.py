@@ -18,9 +18,9 @@ import pandas as pd
 
 from ...claims import audit, find_overrides, load_overrides, read_submission, verdict_counts
 from ...claims.audit import AuditResult
-from ...claims.verdict import figure_text, interval_text
+from ...claims.verdict import claim_interval, figure_text, interval_text
 from ...text.i18n import plain, t
-from ..audit import ci_text, claim_interval, figure_shown
+from ..audit import ci_text, figure_shown
 from ..display import md, shown, table_view
 
 __all__ = ["audit_submission", "readable", "extracted", "verdicts", "consistency", "criteria"]
