@@ -46,3 +46,13 @@ def test_a_body_is_cleaned_on_its_own():
 def test_bodies_must_match_the_notebooks():
     with pytest.raises(ValueError, match="2 rendered bodies for 3 notebooks"):
         render_html(NOTEBOOKS, "报告", "zh", bodies=[None, None])
+
+
+def test_the_pieces_join_to_what_the_one_merged_notebook_gives():
+    """The independent reference for rendering one notebook at a time: nbconvert on the single merged notebook (lead
+    cells first), as the page was rendered before the pieces existed."""
+    from evaluation.report.html import _cleaned_body, report_notebook
+
+    merged = nbformat.v4.new_notebook(cells=list(LEAD) + report_notebook(NOTEBOOKS).cells)
+    pieces = [_cleaned_body(nbformat.v4.new_notebook(cells=list(LEAD)))] + [notebook_html(nb) for nb in NOTEBOOKS]
+    assert "".join(pieces) == _cleaned_body(merged)
