@@ -319,9 +319,11 @@ def load_district(folder: str | Path, salt: bytes | None = None, *, lazy_rows: i
                   tables: Collection[str] | None = None) -> District:
     """Load a district folder, raising :class:`DataValidationError` if it breaks the data contract.
 
-    ``lazy_rows`` and ``tables`` as :func:`read_district` (``tables`` loads only the tables an analysis needs).
+    ``lazy_rows`` and ``tables`` as :func:`read_district` (``tables`` loads only the tables an analysis needs). A
+    snapshot, or a folder the running ``jinlin run`` snapshotted (:func:`snapshot_folder`), is read as the district it
+    was written from (:func:`load_snapshot`: checked unless private and unchanged, with the exports' files).
     """
-    snapshot = _run_snapshot(folder) if salt is None else None
+    snapshot = snapshot_folder(folder) if salt is None else None
     if snapshot is not None:
         return load_snapshot(snapshot, tables, lazy_rows=lazy_rows)
     district, problems = read_district(folder, salt, lazy_rows=lazy_rows, tables=tables)
